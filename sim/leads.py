@@ -1,0 +1,182 @@
+"""The lead stream, drawn once per replication with numpy, before any structure runs.
+
+Like a deck of cards dealt face down: each lead arrives with its segment, size
+tier, deal value and latent quality, and with every coin it may ever toss
+already tossed (will it pass qualification? will it be dropped at the second
+relay? how long will the customer take to answer?). A structure only decides
+*when* and *by whom* a lead is worked; it never draws the lead's luck. That is
+what makes the comparison between structures fair (common random numbers).
+
+Times are in days. Unit-mean draws (``effort_units``, ``lag_units``, ...) are
+multiplied by the configured means at run time, so a generalist who is 20 %
+slower takes exactly 1.2 times the same lead's specialist effort.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from sim.scenario import STAGES, LeadsConfig, Scenario
+
+N_STAGES = len(STAGES)
+HANDOFF_POINTS: tuple[str, ...] = ("qualification", "closing", "account")
+"""Where a relay can happen: into qualification, into closing, into the account."""
+
+
+@dataclass(frozen=True, eq=False)
+class LeadStream:
+    """All leads of one replication, one array row per lead, sorted by arrival.
+
+    Attributes:
+        lead_id: 0..n-1 in arrival order.
+        arrival_day: arrival time (day).
+        segment: index into ``segment_names``.
+        tier: index into ``tier_names``.
+        deal_value: first-year contract value if won (currency).
+        quality: latent quality, standard normal.
+        pass_u: (n, 3) uniforms deciding each stage's outcome.
+        handoff_u: (n, 3) uniforms deciding a drop at each relay point.
+        handoff_delay_units: (n, 3) unit-mean exponential relay delays.
+        patience_units: (n, 3) unit-mean exponential patience per stage queue.
+        effort_units: (n, 3) unit-mean rep effort per stage (stage's shape).
+        lag_units: (n, 3) unit-mean customer lag per stage (stage's shape).
+    """
+
+    segment_names: tuple[str, ...]
+    tier_names: tuple[str, ...]
+    lead_id: np.ndarray
+    arrival_day: np.ndarray
+    segment: np.ndarray
+    tier: np.ndarray
+    deal_value: np.ndarray
+    quality: np.ndarray
+    pass_u: np.ndarray
+    handoff_u: np.ndarray
+    handoff_delay_units: np.ndarray
+    patience_units: np.ndarray
+    effort_units: np.ndarray
+    lag_units: np.ndarray
+    _lists: dict = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.lead_id)
+
+    @cached_property
+    def rows(self) -> list[tuple]:
+        """Per-lead Python tuples of the pre-drawn values, for the event loop.
+
+        Indexing numpy arrays element by element inside SimPy processes costs
+        more than the simulation itself; one conversion per replication is shared
+        by every structure.
+        """
+        return list(
+            zip(
+                self.arrival_day.tolist(),
+                self.pass_u.tolist(),
+                self.handoff_u.tolist(),
+                self.handoff_delay_units.tolist(),
+                self.patience_units.tolist(),
+                self.effort_units.tolist(),
+                self.lag_units.tolist(),
+                strict=True,
+            )
+        )
+
+
+def arrival_times(cfg: LeadsConfig, horizon_days: float, rng: np.random.Generator) -> np.ndarray:
+    """Poisson arrival times on [0, horizon), optionally seasonal, sorted.
+
+    Seasonality uses thinning: draw a homogeneous stream at the peak rate and keep
+    each arrival with probability rate(t) / peak rate, which gives a
+    non-homogeneous Poisson process with rate
+    ``arrivals_per_day * (1 + amplitude * cos(2 pi (t - peak_day) / 365))``.
+    """
+    peak_rate = cfg.arrivals_per_day * (1.0 + cfg.seasonality_amplitude)
+    count = rng.poisson(peak_rate * horizon_days)
+    times = np.sort(rng.uniform(0.0, horizon_days, size=count))
+    if cfg.seasonality_amplitude > 0:
+        rate = cfg.arrivals_per_day * (
+            1.0
+            + cfg.seasonality_amplitude
+            * np.cos(2.0 * np.pi * (times - cfg.seasonality_peak_day) / 365.0)
+        )
+        keep = rng.uniform(size=count) * peak_rate < rate
+        times = times[keep]
+    return times
+
+
+def unit_mean_draws(
+    distribution: str, cv: float, size: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Draws with mean 1 in the given shape (exponential, deterministic or gamma)."""
+    if distribution == "exponential":
+        return rng.standard_exponential(size)
+    if distribution == "deterministic":
+        return np.ones(size)
+    if distribution == "gamma":
+        shape = 1.0 / (cv * cv)
+        return rng.gamma(shape, 1.0 / shape, size)
+    raise ValueError(f"unknown distribution {distribution!r}")
+
+
+def _choose(shares: list[float], size: int, rng: np.random.Generator) -> np.ndarray:
+    weights = np.asarray(shares, dtype=float)
+    return rng.choice(len(weights), size=size, p=weights / weights.sum()).astype(np.int16)
+
+
+def generate_leads(scenario: Scenario, rng: np.random.Generator) -> LeadStream:
+    """Draw the whole lead stream of one replication.
+
+    The order of draws is fixed and independent of every structure setting, so
+    changing a team never changes the leads.
+
+    Args:
+        scenario: the scenario (lead block, stage shapes, horizon).
+        rng: the replication's lead generator (``Streams.leads``).
+
+    Returns:
+        The lead stream, sorted by arrival.
+    """
+    cfg = scenario.leads
+    arrival_day = arrival_times(cfg, scenario.horizon_days, rng)
+    n = len(arrival_day)
+    segment = _choose([s.share for s in cfg.segments], n, rng)
+    tier = _choose([t.share for t in cfg.tiers], n, rng)
+    multiplier = np.array([s.value_multiplier for s in cfg.segments])[segment] * np.array(
+        [t.value_multiplier for t in cfg.tiers]
+    )[tier]
+    sigma = cfg.deal_value_sigma
+    # log-normal with the configured mean: E[exp(N(mu, sigma))] = exp(mu + sigma^2 / 2)
+    deal_value = cfg.mean_deal_value * multiplier * rng.lognormal(-0.5 * sigma**2, sigma, n)
+    quality = rng.standard_normal(n)
+    pass_u = rng.uniform(size=(n, N_STAGES))
+    handoff_u = rng.uniform(size=(n, len(HANDOFF_POINTS)))
+    handoff_delay_units = rng.standard_exponential((n, len(HANDOFF_POINTS)))
+    patience_units = rng.standard_exponential((n, N_STAGES))
+    effort_units = np.empty((n, N_STAGES))
+    lag_units = np.empty((n, N_STAGES))
+    for column, stage in enumerate(STAGES):
+        stage_cfg = scenario.stages.get(stage)
+        effort_units[:, column] = unit_mean_draws(
+            stage_cfg.effort_distribution, stage_cfg.effort_cv, n, rng
+        )
+        lag_units[:, column] = unit_mean_draws(stage_cfg.lag_distribution, 1.0, n, rng)
+    return LeadStream(
+        segment_names=cfg.segment_names,
+        tier_names=tuple(t.name for t in cfg.tiers),
+        lead_id=np.arange(n, dtype=np.int64),
+        arrival_day=arrival_day,
+        segment=segment,
+        tier=tier,
+        deal_value=deal_value,
+        quality=quality,
+        pass_u=pass_u,
+        handoff_u=handoff_u,
+        handoff_delay_units=handoff_delay_units,
+        patience_units=patience_units,
+        effort_units=effort_units,
+        lag_units=lag_units,
+    )

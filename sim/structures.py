@@ -1,0 +1,246 @@
+"""Org structures: which teams exist, and which route each lead takes.
+
+A structure is a builder that, given the scenario, creates the teams (reps of
+one role, pooled or owner-assigned) and a route per lead: the team at each
+funnel stage, the team that looks after the account, and what a relay costs.
+Adding a structure means writing one builder and registering it in
+``BUILDERS`` (and its roles in ``scenario.STAGE_ROLES``).
+
+``run_structure`` pushes one replication's lead stream through one structure
+and returns plain tables; after it, nothing imports SimPy.
+
+Time unit: days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from sim.leads import LeadStream
+from sim.records import LeadLog, RepLog, leads_frame, reps_frame, samples_frame
+from sim.roles import (
+    Model,
+    Route,
+    Team,
+    finish_accounts,
+    finish_busy_time,
+    lead_arrivals,
+)
+from sim.scenario import (
+    STAGE_ROLES,
+    ConveyorConfig,
+    HandoffConfig,
+    PodConfig,
+    PodsConfig,
+    Scenario,
+    Structure,
+)
+from sim.seeding import Streams
+
+
+@dataclass
+class Org:
+    """The teams of one structure and the route of every lead."""
+
+    teams: list[Team]
+    routes: list[Route]
+
+
+@dataclass(frozen=True)
+class RunTables:
+    """The raw tables of one structure run."""
+
+    leads: pd.DataFrame
+    reps: pd.DataFrame
+    samples: pd.DataFrame
+
+
+class _TeamFactory:
+    """Numbers reps across teams and applies the scenario's generalist rules."""
+
+    def __init__(self, env: simpy.Environment, scenario: Scenario):
+        self.env = env
+        self.scenario = scenario
+        self.teams: list[Team] = []
+        self.next_rep_id = 0
+
+    def team(self, role: str, headcount: int, pooled: bool, owner_assignment: str, pod: str = "") -> Team:
+        records = []
+        for _ in range(headcount):
+            name = f"{pod}/{role}" if pod else role
+            records.append(RepLog(rep_id=self.next_rep_id, role=role, team=name, pod=pod))
+            self.next_rep_id += 1
+        team = Team(
+            self.env,
+            name=f"{pod}/{role}" if pod else role,
+            role=role,
+            pod=pod,
+            records=records,
+            pooled=pooled,
+            owner_assignment=owner_assignment,
+        )
+        self.teams.append(team)
+        return team
+
+    def generalist_factors(self, stage_teams: tuple[Team, Team, Team]) -> tuple[tuple, tuple]:
+        """Pass and effort factors per stage: penalties where a rep works several stages."""
+        g = self.scenario.generalist
+        pass_factor, effort_factor = [], []
+        for team in stage_teams:
+            multi = stage_teams.count(team) > 1
+            if multi:
+                team.multi_stage = True
+                team.context_switch_cost = g.context_switch_cost
+                team.max_context_switch_factor = g.max_context_switch_factor
+            pass_factor.append(g.pass_prob_factor if multi else 1.0)
+            effort_factor.append(g.effort_factor if multi else 1.0)
+        return tuple(pass_factor), tuple(effort_factor)
+
+
+def build_allin(env: simpy.Environment, scenario: Scenario, leads: LeadStream) -> Org:
+    """All-In: one generalist owns each lead from first touch to account."""
+    cfg = scenario.structures.allin
+    make = _TeamFactory(env, scenario)
+    generalists = make.team("generalist", cfg.generalists, pooled=False, owner_assignment=cfg.owner_assignment)
+    stage_teams = (generalists, generalists, generalists)
+    pass_factor, effort_factor = make.generalist_factors(stage_teams)
+    route = Route(stage_teams, generalists, HandoffConfig(), pass_factor, effort_factor)
+    return Org(make.teams, [route] * len(leads))
+
+
+def build_two_party(env: simpy.Environment, scenario: Scenario, leads: LeadStream) -> Org:
+    """Two-Party: lead gen -> full-cycle closers (qualify and close) -> account support."""
+    cfg = scenario.structures.two_party
+    make = _TeamFactory(env, scenario)
+    lead_gen = make.team("lead_gen", cfg.lead_gen, cfg.assignment == "pooled", _owner(cfg))
+    closers = make.team("closer", cfg.closers, pooled=False, owner_assignment=cfg.owner_assignment)
+    support = make.team("account_manager", cfg.account_managers, False, cfg.owner_assignment)
+    stage_teams = (lead_gen, closers, closers)
+    pass_factor, effort_factor = make.generalist_factors(stage_teams)
+    route = Route(stage_teams, support, cfg.handoff, pass_factor, effort_factor)
+    return Org(make.teams, [route] * len(leads))
+
+
+def build_conveyor(env: simpy.Environment, scenario: Scenario, leads: LeadStream) -> Org:
+    """Conveyor: lead gen -> qualifiers -> closers -> account managers, one team per role."""
+    cfg = scenario.structures.conveyor
+    make = _TeamFactory(env, scenario)
+    route = _conveyor_route(make, cfg, cfg, cfg.handoff, pod="", pod_index=-1, expertise=1.0)
+    return Org(make.teams, [route] * len(leads))
+
+
+def build_pods(env: simpy.Environment, scenario: Scenario, leads: LeadStream) -> Org:
+    """Pods: one small conveyor per pod; a lead goes to the pod that owns its segment."""
+    cfg = scenario.structures.pods
+    make = _TeamFactory(env, scenario)
+    routes_by_segment = {}
+    for index, pod in enumerate(cfg.pods):
+        route = _conveyor_route(
+            make, pod, cfg, cfg.handoff, pod.name, index, cfg.segment_expertise_factor
+        )
+        for segment in pod.segments:
+            routes_by_segment[segment] = route
+    segment_routes = [routes_by_segment[name] for name in leads.segment_names]
+    return Org(make.teams, [segment_routes[code] for code in leads.segment.tolist()])
+
+
+def _owner(cfg: Structure) -> str:
+    """Owner policy of a single-stage team that is not pooled."""
+    return cfg.owner_assignment if cfg.assignment == "pooled" else cfg.assignment
+
+
+def _conveyor_route(
+    make: _TeamFactory,
+    counts: ConveyorConfig | PodConfig,
+    policy: ConveyorConfig | PodsConfig,
+    handoff: HandoffConfig,
+    pod: str,
+    pod_index: int,
+    expertise: float,
+) -> Route:
+    """Four single-role teams in a row; ``counts`` gives headcounts, ``policy`` assignment."""
+    pooled = policy.assignment == "pooled"
+    lead_gen = make.team("lead_gen", counts.lead_gen, pooled, _owner(policy), pod)
+    qualifiers = make.team("qualifier", counts.qualifiers, pooled, _owner(policy), pod)
+    closers = make.team("closer", counts.closers, pooled, _owner(policy), pod)
+    managers = make.team("account_manager", counts.account_managers, False, policy.owner_assignment, pod)
+    return Route(
+        (lead_gen, qualifiers, closers),
+        managers,
+        handoff,
+        (expertise, expertise, expertise),
+        (1.0, 1.0, 1.0),
+        pod_index,
+    )
+
+
+BUILDERS: dict[str, Callable[[simpy.Environment, Scenario, LeadStream], Org]] = {
+    "allin": build_allin,
+    "two_party": build_two_party,
+    "conveyor": build_conveyor,
+    "pods": build_pods,
+}
+"""Structure name -> builder; the names match ``scenario.STRUCTURES``."""
+
+assert set(BUILDERS) == set(STAGE_ROLES), "every structure needs a builder and its roles"
+
+
+def monitor(env: simpy.Environment, teams: list[Team], interval: float, samples: dict[str, list]):
+    """Sample queue length and work in progress of every team at a fixed interval."""
+    while True:
+        for team in teams:
+            samples["day"].append(env.now)
+            samples["team"].append(team.name)
+            samples["role"].append(team.role)
+            samples["pod"].append(team.pod)
+            samples["headcount"].append(len(team.reps))
+            samples["waiting"].append(team.waiting)
+            samples["in_service"].append(team.in_service)
+            samples["open_deals"].append(team.open_deals)
+            samples["accounts"].append(sum(rep.record.accounts for rep in team.reps))
+        yield env.timeout(interval)
+
+
+def run_structure(
+    name: str, leads: LeadStream, scenario: Scenario, streams: Streams
+) -> RunTables:
+    """Push one replication's leads through one structure until the horizon.
+
+    Args:
+        name: a key of ``BUILDERS``.
+        leads: the replication's lead stream (shared by every structure).
+        scenario: the validated scenario.
+        streams: the replication's seed sequences (accounts draw from theirs).
+
+    Returns:
+        Lead, rep and work-in-progress tables of this run.
+
+    Raises:
+        KeyError: for an unknown structure name.
+    """
+    if name not in BUILDERS:
+        raise KeyError(f"unknown structure {name!r}; known: {', '.join(BUILDERS)}")
+    env = simpy.Environment()
+    log = LeadLog(len(leads))
+    model = Model(env, scenario, leads, streams.accounts, log)
+    org = BUILDERS[name](env, scenario, leads)
+    samples: dict[str, list] = {
+        key: []
+        for key in ("day", "team", "role", "pod", "headcount", "waiting", "in_service", "open_deals", "accounts")
+    }
+    env.process(lead_arrivals(env, model, org.routes))
+    env.process(monitor(env, org.teams, scenario.sample_interval_days, samples))
+    env.run(until=scenario.horizon_days)
+    finish_accounts(model)
+    finish_busy_time(model, org.teams)
+    reps = [rep.record for team in org.teams for rep in team.reps]
+    return RunTables(
+        leads=leads_frame(log, leads, name, streams.replication, scenario.seed, scenario.warmup_days),
+        reps=reps_frame(reps, name, streams.replication),
+        samples=samples_frame(samples, name, streams.replication),
+    )
