@@ -1,0 +1,235 @@
+"""From raw lead and rep tables to the numbers a sales leader watches.
+
+Pure pandas: every function takes the tables written by a run and returns a
+table, so a KPI can be added or corrected without simulating again.
+
+Conventions:
+  * The *cohort* is the leads that arrived after the warm-up; funnel KPIs
+    (conversion, losses, cycle time, waits) are computed on it.
+  * Flows (wins per 30 days, utilisation) are measured in the window
+    [warm-up, horizon]; money covers the whole horizon, as a budget would.
+  * A KPI is computed per structure and replication first; means and 95 %
+    confidence intervals are then taken across replications (t interval).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.records import stage_column
+from sim.scenario import STAGE_ROLES, STAGES, Scenario
+
+CLOSING_ROLES = ("closer", "generalist")
+"""Roles that carry a bookings quota."""
+
+
+def mean_ci(values: pd.Series | np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean and two-sided t confidence interval of independent replications.
+
+    Returns:
+        ``(mean, low, high)``; the bounds are NaN with fewer than two values.
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    if len(x) == 0:
+        return (math.nan, math.nan, math.nan)
+    mean = float(x.mean())
+    if len(x) < 2:
+        return (mean, math.nan, math.nan)
+    half = stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+    return (mean, mean - float(half), mean + float(half))
+
+
+def cohort(leads: pd.DataFrame) -> pd.DataFrame:
+    """Leads counted in funnel KPIs: those that arrived after the warm-up."""
+    return leads[~leads["in_warmup"]]
+
+
+def stage_passed(df: pd.DataFrame, stage: str) -> pd.Series:
+    """Leads that passed a stage (their customer answered and they went on)."""
+    return df[stage_column(stage, "done_day")].notna() & (df["lost_at"] != stage)
+
+
+def stage_resolved(df: pd.DataFrame, stage: str) -> pd.Series:
+    """Leads whose fate at a stage is known: passed, failed or went cold there."""
+    return stage_passed(df, stage) | (df["lost_at"] == stage)
+
+
+def run_kpis(leads: pd.DataFrame, reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """One row per (structure, replication) with every KPI as a column."""
+    rows = []
+    rep_groups = dict(tuple(reps.groupby(["structure", "replication"], observed=True)))
+    for (structure, replication), df in leads.groupby(["structure", "replication"], observed=True):
+        row = {"structure": structure, "replication": replication}
+        row.update(_funnel_kpis(cohort(df), structure))
+        row.update(_flow_kpis(df, rep_groups[(structure, replication)], scenario))
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table["structure"] = pd.Categorical(table["structure"], categories=leads["structure"].cat.categories)
+    return table.sort_values(["structure", "replication"], ignore_index=True)
+
+
+def _funnel_kpis(df: pd.DataFrame, structure: str) -> dict[str, float]:
+    won = df["outcome"] == "won"
+    lost = df["outcome"] == "lost"
+    n = len(df)
+    kpis: dict[str, float] = {
+        "leads_in": n,
+        "won": int(won.sum()),
+        "lost": int(lost.sum()),
+        "open": int((df["outcome"] == "open").sum()),
+        "conversion": won.sum() / n if n else math.nan,
+        "win_rate_decided": won.sum() / (won.sum() + lost.sum()) if (won | lost).any() else math.nan,
+    }
+    for reason in ("failed", "dropped_in_handoff", "went_cold"):
+        kpis[f"lost_{reason}"] = int((df["lost_reason"] == reason).sum())
+    for point in ("handoff_to_qualification", "handoff_to_closing"):
+        kpis[f"dropped_{point}"] = int((df["lost_at"] == point).sum())
+    for stage in STAGES:
+        resolved = stage_resolved(df, stage).sum()
+        kpis[f"conversion_{stage}"] = stage_passed(df, stage).sum() / resolved if resolved else math.nan
+    days_to_close = (df["end_day"] - df["arrival_day"])[won]
+    kpis["mean_days_to_close"] = days_to_close.mean() if len(days_to_close) else math.nan
+    kpis["p50_days_to_close"] = days_to_close.quantile(0.5) if len(days_to_close) else math.nan
+    kpis["p90_days_to_close"] = days_to_close.quantile(0.9) if len(days_to_close) else math.nan
+    waits: dict[str, list[pd.Series]] = {}
+    for stage, role in zip(STAGES, STAGE_ROLES[structure][:3], strict=True):
+        wait = df[stage_column(stage, "start_day")] - df[stage_column(stage, "queue_day")]
+        waits.setdefault(role, []).append(wait.dropna())
+    for role, parts in waits.items():
+        joined = pd.concat(parts)
+        kpis[f"mean_wait_days_{role}"] = joined.mean() if len(joined) else math.nan
+    return kpis
+
+
+def _flow_kpis(df: pd.DataFrame, reps: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
+    money = scenario.money
+    window_days = scenario.horizon_days - scenario.warmup_days
+    year_share = scenario.horizon_days / 365.0
+    won = df["outcome"] == "won"
+    won_in_window = won & (df["end_day"] >= scenario.warmup_days)
+    kpis: dict[str, float] = {"wins_per_30_days": won_in_window.sum() / window_days * 30.0}
+    for role, group in reps.groupby("role"):
+        kpis[f"utilisation_{role}"] = group["busy_days"].sum() / (len(group) * window_days)
+        kpis[f"headcount_{role}"] = len(group)
+    headcount = len(reps)
+    bookings = float(df.loc[won, "deal_value"].sum())
+    revenue = float(df["revenue"].sum())
+    salary_cost = sum(money.salary(role) for role in reps["role"]) * year_share
+    managers = math.ceil(headcount / money.manager_span)
+    manager_cost = managers * money.salary_manager * year_share
+    commission_cost = money.commission_rate * bookings
+    cost = salary_cost + manager_cost + commission_cost
+    wins = int(won.sum())
+    closing_reps = reps[reps["role"].isin(CLOSING_ROLES)]
+    quota = money.quota_bookings_per_year * year_share
+    at_quota = (closing_reps["bookings"] >= quota).mean() if quota > 0 and len(closing_reps) else math.nan
+    active = df["account_outcome"] == "active"
+    kpis.update(
+        {
+            "headcount": headcount,
+            "managers": managers,
+            "wins_in_horizon": wins,
+            "bookings": bookings,
+            "revenue": revenue,
+            "arr_at_end": float(df.loc[active, "account_value"].sum()),
+            "accounts_churned": int((df["account_outcome"] == "churned").sum()),
+            "accounts_dropped_in_handoff": int((df["account_outcome"] == "dropped_in_handoff").sum()),
+            "neglected_reviews": int(df["neglected_reviews"].sum()),
+            "salary_cost": salary_cost,
+            "manager_cost": manager_cost,
+            "commission_cost": commission_cost,
+            "cost": cost,
+            "gross_profit": money.gross_margin * revenue,
+            "profit": money.gross_margin * revenue - cost,
+            "cost_per_won_deal": cost / wins if wins else math.nan,
+            "revenue_per_rep": revenue / headcount,
+            "share_reps_at_quota": at_quota,
+        }
+    )
+    return kpis
+
+
+def summarise(kpis: pd.DataFrame) -> pd.DataFrame:
+    """Mean and 95 % CI across replications: one row per (structure, KPI)."""
+    rows = []
+    columns = [c for c in kpis.columns if c not in ("structure", "replication")]
+    for structure, group in kpis.groupby("structure", observed=True, sort=True):
+        for kpi in columns:
+            mean, low, high = mean_ci(group[kpi])
+            rows.append(
+                {"structure": structure, "kpi": kpi, "mean": mean, "ci_low": low, "ci_high": high,
+                 "replications": int(group[kpi].notna().sum())}
+            )
+    return pd.DataFrame(rows)
+
+
+def stage_table(leads: pd.DataFrame) -> pd.DataFrame:
+    """Per structure and stage: how many entered, passed, failed, went cold, waited.
+
+    Counts and rates are means over replications with 95 % CIs for the rates.
+    """
+    per_run = []
+    for (structure, replication), df in cohort(leads).groupby(["structure", "replication"], observed=True):
+        for index, stage in enumerate(STAGES):
+            entered = df[stage_column(stage, "queue_day")].notna()
+            passed = stage_passed(df, stage)
+            wait = (df[stage_column(stage, "start_day")] - df[stage_column(stage, "queue_day")]).dropna()
+            effort = (df[stage_column(stage, "end_day")] - df[stage_column(stage, "start_day")]).dropna()
+            resolved = stage_resolved(df, stage).sum()
+            dropped_before = (
+                (df["lost_at"] == f"handoff_to_{stage}").sum() if index > 0 else 0
+            )
+            per_run.append(
+                {
+                    "structure": structure,
+                    "replication": replication,
+                    "stage": stage,
+                    "role": STAGE_ROLES[structure][index],
+                    "dropped_in_handoff_before": dropped_before,
+                    "entered": entered.sum(),
+                    "passed": passed.sum(),
+                    "failed": ((df["lost_at"] == stage) & (df["lost_reason"] == "failed")).sum(),
+                    "went_cold": ((df["lost_at"] == stage) & (df["lost_reason"] == "went_cold")).sum(),
+                    "conversion": passed.sum() / resolved if resolved else math.nan,
+                    "mean_wait_days": wait.mean() if len(wait) else math.nan,
+                    "mean_effort_days": effort.mean() if len(effort) else math.nan,
+                }
+            )
+    runs = pd.DataFrame(per_run)
+    rows = []
+    for (structure, stage), group in runs.groupby(["structure", "stage"], sort=False, observed=True):
+        row = {"structure": structure, "stage": stage, "role": group["role"].iloc[0]}
+        for column in ("dropped_in_handoff_before", "entered", "passed", "failed", "went_cold"):
+            row[column] = group[column].mean()
+        for column in ("conversion", "mean_wait_days", "mean_effort_days"):
+            mean, low, high = mean_ci(group[column])
+            row.update({column: mean, f"{column}_ci_low": low, f"{column}_ci_high": high})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def headline(summary: pd.DataFrame, kpis: tuple[str, ...] = (
+    "leads_in", "won", "conversion", "wins_per_30_days", "mean_days_to_close",
+    "p90_days_to_close", "lost_dropped_in_handoff", "lost_went_cold", "revenue", "cost", "profit",
+)) -> pd.DataFrame:
+    """A KPI x structure table of 'mean [low, high]' strings for the terminal."""
+    picked = summary[summary["kpi"].isin(kpis)].copy()
+    picked["text"] = [
+        _format(m, lo, hi) for m, lo, hi in zip(picked["mean"], picked["ci_low"], picked["ci_high"], strict=True)
+    ]
+    table = picked.pivot(index="kpi", columns="structure", values="text")
+    return table.reindex([k for k in kpis if k in table.index])
+
+
+def _format(mean: float, low: float, high: float) -> str:
+    if math.isnan(mean):
+        return "-"
+    digits = 3 if abs(mean) < 10 else 1 if abs(mean) < 1000 else 0
+    if math.isnan(low):
+        return f"{mean:,.{digits}f}"
+    return f"{mean:,.{digits}f} ± {(high - low) / 2:,.{digits}f}"
