@@ -233,3 +233,93 @@ def _format(mean: float, low: float, high: float) -> str:
     if math.isnan(low):
         return f"{mean:,.{digits}f}"
     return f"{mean:,.{digits}f} ± {(high - low) / 2:,.{digits}f}"
+
+
+def funnel_table(leads: pd.DataFrame) -> pd.DataFrame:
+    """Where the cohort's leads end up, per structure: mean count per replication.
+
+    One row per (structure, point): ``point`` is a stage or a handoff in funnel
+    order, with the leads that ``reached`` it and how many were lost there as
+    ``failed``, ``dropped_in_handoff`` or ``went_cold``; the last point ``won``
+    counts wins, and ``open`` those still in the funnel at the horizon.
+    """
+    points = ("prospecting", "handoff_to_qualification", "qualification", "handoff_to_closing", "closing")
+    rows = []
+    for (structure, replication), df in cohort(leads).groupby(["structure", "replication"], observed=True):
+        remaining = len(df)
+        for point in points:
+            here = df["lost_at"] == point
+            row = {"structure": structure, "replication": replication, "point": point, "reached": remaining}
+            for reason in ("failed", "dropped_in_handoff", "went_cold"):
+                row[reason] = int((here & (df["lost_reason"] == reason)).sum())
+            remaining -= int(here.sum())
+            rows.append(row)
+        rows.append(
+            {"structure": structure, "replication": replication, "point": "won",
+             "reached": int((df["outcome"] == "won").sum()), "failed": 0, "dropped_in_handoff": 0,
+             "went_cold": 0, "open": int((df["outcome"] == "open").sum())}
+        )
+    runs = pd.DataFrame(rows).fillna({"open": 0})
+    table = runs.groupby(["structure", "point"], observed=True, sort=False).mean(numeric_only=True)
+    return table.drop(columns="replication").reset_index()
+
+
+def wins_over_time(leads: pd.DataFrame, scenario: Scenario, bin_days: float = 30.0) -> pd.DataFrame:
+    """Wins per period per structure: mean and 95 % CI across replications.
+
+    Returns:
+        Columns structure, period_start_day, wins (mean), ci_low, ci_high; every
+        win in the horizon counts, warm-up included, so the ramp from an empty
+        pipeline is visible.
+    """
+    edges = np.arange(0.0, scenario.horizon_days + bin_days, bin_days)
+    won = leads[leads["outcome"] == "won"]
+    replications = sorted(leads["replication"].unique())
+    rows = []
+    for structure in leads["structure"].cat.categories:
+        per_rep = []
+        for replication in replications:
+            days = won.loc[(won["structure"] == structure) & (won["replication"] == replication), "end_day"]
+            per_rep.append(np.histogram(days, bins=edges)[0])
+        counts = np.array(per_rep)
+        for index, start in enumerate(edges[:-1]):
+            mean, low, high = mean_ci(counts[:, index])
+            rows.append({"structure": structure, "period_start_day": start, "wins": mean, "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows)
+
+
+def cycle_times(leads: pd.DataFrame) -> pd.DataFrame:
+    """Days from arrival to win of every won lead in the cohort (all replications)."""
+    won = cohort(leads)
+    won = won[won["outcome"] == "won"]
+    return pd.DataFrame(
+        {
+            "structure": won["structure"],
+            "replication": won["replication"],
+            "days_to_close": won["end_day"] - won["arrival_day"],
+        }
+    ).reset_index(drop=True)
+
+
+def utilisation_table(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Utilisation per structure and role: mean and 95 % CI across replications."""
+    window_days = scenario.horizon_days - scenario.warmup_days
+    per_run = (
+        reps.groupby(["structure", "replication", "role"], observed=True)["busy_days"]
+        .agg(["sum", "size"])
+        .reset_index()
+    )
+    per_run["utilisation"] = per_run["sum"] / (per_run["size"] * window_days)
+    rows = []
+    for (structure, role), group in per_run.groupby(["structure", "role"], observed=True):
+        mean, low, high = mean_ci(group["utilisation"])
+        rows.append({"structure": structure, "role": role, "utilisation": mean, "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows)
+
+
+def wip_over_time(samples: pd.DataFrame) -> pd.DataFrame:
+    """Leads waiting and in service per structure and role over time (mean over replications)."""
+    per_role = samples.groupby(["structure", "replication", "role", "day"], observed=True)[
+        ["waiting", "in_service", "open_deals", "accounts"]
+    ].sum()
+    return per_role.groupby(["structure", "role", "day"], observed=True).mean().reset_index()

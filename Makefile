@@ -1,0 +1,49 @@
+# salesim: the commands a user runs. The virtual environment is created on first use.
+#   make simulate SCENARIO=pods     one scenario -> results/pods/
+#   make test                       the test suite (unit, property, theory checks)
+#   make validate                   every shipped scenario checked + the long theory checks
+#   make clean                      remove results and caches (keeps .venv)
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SCENARIO ?= pods
+ARGS ?=
+STAMP := $(VENV)/.installed
+
+.PHONY: simulate test validate lint clean distclean help
+
+help:
+	@sed -n '1,6p' Makefile
+
+# Prefer uv (seconds) and fall back to venv + pip (tens of seconds).
+$(STAMP): pyproject.toml
+	@if command -v uv >/dev/null 2>&1; then \
+		uv venv -q --allow-existing --python $(PYTHON) $(VENV) && \
+		uv pip install -q --python $(PY) -e ".[dev]"; \
+	else \
+		$(PYTHON) -m venv $(VENV) && \
+		$(PY) -m pip install -q --upgrade pip && \
+		$(PY) -m pip install -q -e ".[dev]"; \
+	fi
+	@touch $(STAMP)
+
+simulate: $(STAMP)
+	$(PY) -m sim simulate scenarios/$(SCENARIO).toml $(ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+validate: $(STAMP)
+	@for f in scenarios/*.toml; do $(PY) -m sim validate $$f >/dev/null || exit 2; done
+	$(PY) -m pytest -q tests/validation
+
+lint: $(STAMP)
+	$(PY) -m ruff check sim tests
+
+clean:
+	rm -rf results/* .pytest_cache .ruff_cache .hypothesis build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

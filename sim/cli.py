@@ -1,0 +1,190 @@
+"""Command line: ``python -m sim simulate|validate`` (also the ``salesim`` script).
+
+Argument parsing and printing only; the work is done by the modules it calls.
+Exit codes: 0 success, 2 bad input (one line per problem on stderr, nothing
+written), 130 interrupted (nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from sim.scenario import STRUCTURES, Scenario, ScenarioError, without_sales_effects
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="scenario TOML file")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="dotted.key=value",
+        help="override a scenario field, e.g. --set structures.conveyor.closers=5 (repeatable)",
+    )
+    parser.add_argument("--seed", type=int, help="root seed (overrides the file)")
+    parser.add_argument("--replications", type=int, help="replications (overrides the file)")
+    parser.add_argument(
+        "--no-sales-effects",
+        action="store_true",
+        help="switch every sales effect off: a plain queueing network",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``salesim`` command."""
+    parser = argparse.ArgumentParser(
+        prog="salesim",
+        description="Simulate B2B sales org structures on the same lead stream.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    simulate = commands.add_parser("simulate", help="run a scenario and write results")
+    _scenario_arguments(simulate)
+    simulate.add_argument("--out", type=Path, help="results directory (default results/<name>/)")
+    simulate.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    simulate.add_argument(
+        "--structures",
+        help=f"comma-separated subset to run ({', '.join(STRUCTURES)}); default: all in the file",
+    )
+    validate = commands.add_parser("validate", help="check a scenario, print it resolved")
+    _scenario_arguments(validate)
+    return parser
+
+
+def load_scenario(args: argparse.Namespace) -> Scenario:
+    """The scenario named on the command line, with every override applied."""
+    overrides = list(args.overrides)
+    if args.seed is not None:
+        overrides.append(f"seed={args.seed}")
+    if args.replications is not None:
+        overrides.append(f"replications={args.replications}")
+    scenario = Scenario.from_file(args.file, overrides)
+    if args.no_sales_effects:
+        scenario = without_sales_effects(scenario)
+    return scenario
+
+
+def _selected_structures(scenario: Scenario, text: str | None, label: str) -> tuple[str, ...]:
+    if not text:
+        return scenario.structures.names
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    problems = [
+        f"{label}: --structures: {name!r} is not configured in the scenario "
+        f"(configured: {', '.join(scenario.structures.names)})"
+        for name in names
+        if name not in scenario.structures.names
+    ]
+    if problems or not names:
+        raise ScenarioError(problems or [f"{label}: --structures: name at least one structure"])
+    return names
+
+
+class Progress:
+    """Runs done out of total: a bar on a terminal, a quiet line every few seconds otherwise."""
+
+    def __init__(self, total: int, stream=sys.stderr, every_seconds: float = 5.0):
+        self.total = total
+        self.done = 0
+        self.stream = stream
+        self.every_seconds = every_seconds
+        self.started = self.last = time.monotonic()
+        self.bar = None
+        if stream.isatty():
+            try:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total, unit="run", file=stream, leave=False)
+            except ImportError:  # tqdm is a dependency, but never fail on a progress bar
+                self.bar = None
+
+    def step(self, replication: int, structure: str) -> None:
+        """One structure run finished."""
+        self.done += 1
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"rep {replication} {structure}")
+            self.bar.update()
+            return
+        now = time.monotonic()
+        if now - self.last >= self.every_seconds or self.done == self.total:
+            self.last = now
+            print(
+                f"  {self.done}/{self.total} runs ({now - self.started:.1f} s)",
+                file=self.stream,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        """Remove the bar."""
+        if self.bar is not None:
+            self.bar.close()
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Run the scenario, write results, print the headline table."""
+    from sim import metrics
+    from sim.output import write_results
+    from sim.runner import simulate
+
+    scenario = load_scenario(args)
+    names = _selected_structures(scenario, args.structures, args.file.name)
+    out_dir = args.out or Path("results") / scenario.name
+    total = scenario.replications * len(names)
+    print(
+        f"salesim: {scenario.name}: {', '.join(names)} x {scenario.replications} replications, "
+        f"{scenario.horizon_days:g} days, seed {scenario.seed}",
+        file=sys.stderr,
+    )
+    progress = Progress(total)
+    started = time.perf_counter()
+    try:
+        result = simulate(scenario, names, on_run_done=progress.step)
+    finally:
+        progress.close()
+    elapsed = time.perf_counter() - started
+    leads = len(result.leads)
+    print(
+        f"simulated {leads:,} lead-runs in {elapsed:.1f} s ({leads / elapsed:,.0f} leads/s)",
+        file=sys.stderr,
+    )
+    summary = write_results(
+        result,
+        out_dir,
+        scenario_file=str(args.file),
+        plots=not args.no_plots,
+        on_step=lambda what: print(f"  {what}", file=sys.stderr),
+    )
+    table = metrics.headline(summary)
+    print(f"\n{scenario.name}: mean ± 95% CI half-width over {scenario.replications} replications")
+    print(table.to_string())
+    print(f"\nresults in {out_dir}/")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check the scenario and print it with every default filled in."""
+    scenario = load_scenario(args)
+    print(json.dumps(scenario.model_dump(mode="json"), indent=2))
+    print(f"{args.file}: ok ({', '.join(scenario.structures.names)})", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    handler = {"simulate": cmd_simulate, "validate": cmd_validate}[args.command]
+    try:
+        return handler(args)
+    except ScenarioError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -1,0 +1,476 @@
+"""Figures that compare sales structures, drawn from the tables in ``sim.metrics``.
+
+This is the only module that imports matplotlib. Each ``plot_*`` function takes
+one metric table (a pandas DataFrame returned by ``sim.metrics``) and returns a
+``matplotlib.figure.Figure``; none of them shows a window, writes a file or
+recomputes a KPI. Think of a quarterly review deck: the metrics module counts
+the deals, this module only draws the slides, so a wrong number is fixed once
+in ``metrics.py`` and every figure follows.
+
+Every figure colours a structure the same way (``STRUCTURE_COLOURS``, from the
+Okabe-Ito colour-blind-safe palette) and names it the same way
+(``STRUCTURE_LABELS``). Time is in days throughout. Figures are built with
+``Figure()`` rather than ``pyplot``, so making many of them keeps no global
+state; ``save_figures`` writes them as PNGs and closes them.
+
+The Agg backend is selected when this module is imported (and nowhere else), so
+figures render without a display, in CI or over SSH.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+STRUCTURE_COLOURS: dict[str, str] = {
+    "allin": "#0072B2",  # blue
+    "two_party": "#E69F00",  # orange
+    "conveyor": "#009E73",  # bluish green
+    "pods": "#CC79A7",  # reddish purple
+}
+"""One colour per structure (Okabe-Ito palette), in report order."""
+
+STRUCTURE_LABELS: dict[str, str] = {
+    "allin": "All-In",
+    "two_party": "Two-Party",
+    "conveyor": "Conveyor",
+    "pods": "Pods",
+}
+"""Human names of the structures, as printed on figures."""
+
+ROLE_COLOURS: dict[str, str] = {
+    "generalist": "#0072B2",
+    "lead_gen": "#56B4E9",
+    "qualifier": "#E69F00",
+    "closer": "#D55E00",
+    "account_manager": "#009E73",
+}
+"""One colour per role, in pipeline order, for plots whose lines are roles."""
+
+ROLE_LABELS: dict[str, str] = {
+    "generalist": "generalist",
+    "lead_gen": "lead gen",
+    "qualifier": "qualifier",
+    "closer": "closer",
+    "account_manager": "account manager",
+}
+"""Human names of the roles."""
+
+LOSS_COLOURS: dict[str, str] = {
+    "failed": "#999999",
+    "dropped_in_handoff": "#D55E00",
+    "went_cold": "#56B4E9",
+}
+"""Colours of the ways a lead is lost, in the funnel figure."""
+
+LOSS_LABELS: dict[str, str] = {
+    "failed": "failed (customer said no)",
+    "dropped_in_handoff": "dropped in handoff",
+    "went_cold": "went cold (waited too long)",
+}
+
+POINT_LABELS: dict[str, str] = {
+    "prospecting": "prospecting",
+    "handoff_to_qualification": "handoff → qualification",
+    "qualification": "qualification",
+    "handoff_to_closing": "handoff → closing",
+    "closing": "closing",
+    "won": "outcome at horizon",
+}
+"""Funnel points as printed on the funnel figure's axis."""
+
+BOTTLENECK_UTILISATION = 0.90
+"""Above this utilisation queues grow quickly (M/M/c waits explode as load nears 1)."""
+
+DPI = 110
+"""Resolution of saved PNGs: readable on screen, small enough for a repository."""
+
+# Colours for structures outside the four known ones: the rest of Okabe-Ito.
+_SPARE_COLOURS = ("#D55E00", "#56B4E9", "#F0E442", "#000000")
+_MISSING_COLOUR = "#7F7F7F"
+
+
+def structure_colour(structure: str) -> str:
+    """Colour of a structure in every figure.
+
+    Args:
+        structure: the structure's name, e.g. ``"two_party"``.
+
+    Returns:
+        A hex colour; structures outside the four known ones get a spare
+        Okabe-Ito colour chosen from their name, so it is stable between runs.
+    """
+    if structure in STRUCTURE_COLOURS:
+        return STRUCTURE_COLOURS[structure]
+    return _SPARE_COLOURS[sum(structure.encode()) % len(_SPARE_COLOURS)]
+
+
+def structure_label(structure: str) -> str:
+    """Human name of a structure (``"two_party"`` -> ``"Two-Party"``)."""
+    return STRUCTURE_LABELS.get(structure, structure.replace("_", " ").title())
+
+
+def role_colour(role: str) -> str:
+    """Colour of a role in plots whose lines or bars are roles."""
+    return ROLE_COLOURS.get(role, _MISSING_COLOUR)
+
+
+def role_label(role: str) -> str:
+    """Human name of a role (``"account_manager"`` -> ``"account manager"``)."""
+    return ROLE_LABELS.get(role, role.replace("_", " "))
+
+
+def plot_funnel(funnel: pd.DataFrame) -> Figure:
+    """Where each structure loses its leads, one panel per structure.
+
+    Each funnel point (stage or handoff) gets a horizontal bar: an outline as
+    long as the leads that reached it and, filled from the left, the leads lost
+    there, stacked by reason. The last row splits the leads left at the end
+    into won and still open at the horizon.
+
+    Args:
+        funnel: the table of ``metrics.funnel_table``: columns structure, point,
+            reached, failed, dropped_in_handoff, went_cold, open (mean leads
+            per replication), with ``point == "won"`` last.
+
+    Returns:
+        The figure; panels share both axes so structures compare at a glance.
+    """
+    structures = _structures(funnel["structure"])
+    points = list(dict.fromkeys(funnel["point"].astype(str)))
+    fig, axes = _panel_grid(len(structures), sharex=True, sharey=True, panel_size=(5.4, 3.0))
+    y = np.arange(len(points))
+    x_max = float(funnel["reached"].max()) if len(funnel) else 1.0
+    for ax, structure in zip(axes, structures, strict=False):
+        table = funnel[funnel["structure"].astype(str) == structure].set_index("point")
+        table = table.reindex(points).fillna(0.0)
+        colour = structure_colour(structure)
+        final = np.array([p == "won" for p in points])
+        reached = table["reached"].to_numpy(dtype=float)
+        # Outline of the leads that reached each point; the final row is drawn below.
+        ax.barh(y[~final], reached[~final], height=0.7, fill=False, edgecolor="#444444",
+                linewidth=0.8)
+        left = np.zeros(len(points))
+        for reason in LOSS_COLOURS:
+            values = table[reason].to_numpy(dtype=float)
+            ax.barh(y, values, left=left, height=0.7, color=LOSS_COLOURS[reason], linewidth=0)
+            left += values
+        if final.any():
+            row = int(np.flatnonzero(final)[0])
+            won = float(table["reached"].iloc[row])
+            still_open = float(table["open"].iloc[row]) if "open" in table else 0.0
+            ax.barh(row, won, height=0.7, color=colour)
+            ax.barh(row, still_open, left=won, height=0.7, color="white", edgecolor=colour,
+                    hatch="///", linewidth=0.8)
+        for index in range(len(points)):
+            if final[index]:
+                text = f"won {table['reached'].iloc[index]:,.0f}"
+                end = table["reached"].iloc[index] + table["open"].iloc[index]
+            else:
+                text = f"lost {left[index]:,.0f} of {reached[index]:,.0f}"
+                end = reached[index]
+            ax.text(end + 0.01 * x_max, index, text, va="center", fontsize=7.5, color="#333333")
+        ax.set_title(structure_label(structure), color=colour, fontweight="bold")
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_axisbelow(True)
+    # The panels share their axes: setting ticks and limits once sets them for all.
+    axes[0].set_yticks(y, [POINT_LABELS.get(p, p.replace("_", " ")) for p in points])
+    axes[0].invert_yaxis()
+    axes[0].set_xlim(0, x_max * 1.28)
+    for ax in _bottom_row(axes, len(structures)):
+        ax.set_xlabel("leads per replication (mean)")
+    handles = [Patch(facecolor="white", edgecolor="#444444", label="reached this point")]
+    handles += [Patch(color=LOSS_COLOURS[r], label=LOSS_LABELS[r]) for r in LOSS_COLOURS]
+    handles += [
+        Patch(facecolor="#555555", label="won (structure colour)"),
+        Patch(facecolor="white", edgecolor="#555555", hatch="///", label="still open at horizon"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=8, frameon=False)
+    fig.suptitle("Where leads are lost: funnel of post-warm-up leads, by structure")
+    return fig
+
+
+def plot_wins_over_time(wins: pd.DataFrame) -> Figure:
+    """Wins per period for each structure, with a 95 % confidence band.
+
+    Args:
+        wins: the table of ``metrics.wins_over_time``: columns structure,
+            period_start_day, wins (mean over replications), ci_low, ci_high.
+            With one replication the bounds are NaN and no band is drawn.
+
+    Returns:
+        The figure: one line per structure, each point at the middle of its
+        period; bands are clipped at zero wins.
+    """
+    period_days = _period_days(wins["period_start_day"])
+    fig = Figure(figsize=(8.5, 4.6), layout="constrained")
+    ax = fig.add_subplot()
+    for structure in _structures(wins["structure"]):
+        table = wins[wins["structure"].astype(str) == structure].sort_values("period_start_day")
+        middle = table["period_start_day"].to_numpy(dtype=float) + period_days / 2
+        colour = structure_colour(structure)
+        ax.plot(middle, table["wins"], marker="o", markersize=3.5, color=colour,
+                label=structure_label(structure))
+        low = table["ci_low"].to_numpy(dtype=float)
+        high = table["ci_high"].to_numpy(dtype=float)
+        if np.isfinite(low).any() and np.isfinite(high).any():
+            ax.fill_between(middle, np.clip(low, 0, None), np.clip(high, 0, None), color=colour,
+                            alpha=0.15, linewidth=0)
+    ax.set_xlabel("day of horizon (days; points at the middle of each period)")
+    ax.set_ylabel(f"wins per {period_days:g}-day period")
+    ax.set_ylim(bottom=0)
+    ax.set_xlim(left=0)
+    ax.grid(alpha=0.3)
+    ax.legend(title="structure (band: 95 % CI)", fontsize=8, title_fontsize=8)
+    ax.set_title(f"Wins per {period_days:g} days by structure, mean across replications")
+    return fig
+
+
+def plot_cycle_times(cycle: pd.DataFrame, bin_days: float | None = None) -> Figure:
+    """How long won deals take from arrival to win, per structure.
+
+    Two panels share the time axis: step histograms (each structure's wins as
+    shares, so structures with more wins are not taller) and box plots
+    (median, quartiles, 5th-95th percentile whiskers, mean as a diamond).
+
+    Args:
+        cycle: the table of ``metrics.cycle_times``: columns structure,
+            replication, days_to_close, one row per won lead, all replications.
+        bin_days: histogram bin width in days; by default about 40 bins over
+            the range, rounded to a whole number of days.
+
+    Returns:
+        The figure.
+    """
+    structures = [s for s in _structures(cycle["structure"])
+                  if (cycle["structure"].astype(str) == s).any()]
+    fig = Figure(figsize=(8.5, 6.0), layout="constrained")
+    hist_ax, box_ax = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    days = cycle["days_to_close"].to_numpy(dtype=float)
+    days = days[np.isfinite(days)]
+    if len(days) == 0:
+        _no_data(hist_ax)
+        bins = np.array([0.0, 1.0])
+    else:
+        width = bin_days or max(1.0, round(float(days.max()) / 40))
+        bins = np.arange(0.0, float(days.max()) + width, width)
+        if len(bins) < 2:
+            bins = np.array([0.0, width])
+    width = float(bins[1] - bins[0])
+    samples = []
+    for structure in structures:
+        values = cycle.loc[cycle["structure"].astype(str) == structure, "days_to_close"]
+        values = values.dropna().to_numpy(dtype=float)
+        samples.append(values)
+        weights = np.full(len(values), 100.0 / len(values))
+        hist_ax.hist(values, bins=bins, weights=weights, histtype="step", linewidth=1.6,
+                     color=structure_colour(structure),
+                     label=f"{structure_label(structure)} ({len(values):,} wins)")
+    hist_ax.set_ylabel(f"share of wins (% per {width:g}-day bin)")
+    hist_ax.grid(alpha=0.3)
+    if structures:
+        hist_ax.legend(fontsize=8, title="structure (wins, all replications)", title_fontsize=8)
+        boxes = box_ax.boxplot(
+            samples, orientation="horizontal", whis=(5, 95), showmeans=True, showfliers=False,
+            patch_artist=True, widths=0.6,
+            meanprops={"marker": "D", "markerfacecolor": "white", "markeredgecolor": "black",
+                       "markersize": 5},
+            medianprops={"color": "black"},
+        )
+        for patch, structure in zip(boxes["boxes"], structures, strict=True):
+            patch.set_facecolor(structure_colour(structure))
+            patch.set_alpha(0.8)
+        box_ax.set_yticks(np.arange(1, len(structures) + 1),
+                          [structure_label(s) for s in structures])
+        box_ax.invert_yaxis()
+    box_ax.set_xlabel("days from arrival to win")
+    box_ax.set_xlim(left=0)
+    box_ax.grid(axis="x", alpha=0.3)
+    box_ax.set_title("box: quartiles and median; whiskers: 5th-95th percentile; ◇ mean",
+                     fontsize=8, loc="left")
+    fig.suptitle("Time to win a deal, by structure (won post-warm-up leads)")
+    return fig
+
+
+def plot_utilisation(util: pd.DataFrame) -> Figure:
+    """Share of time each role is busy, per structure, with 95 % CIs.
+
+    Bars are grouped by role in pipeline order; within a group each structure
+    that has the role gets a bar in its colour, so the busiest role of each
+    structure (its bottleneck) stands out against the 90 % line.
+
+    Args:
+        util: the table of ``metrics.utilisation_table``: columns structure,
+            role, utilisation (a fraction), ci_low, ci_high. NaN bounds (one
+            replication) draw no error bar.
+
+    Returns:
+        The figure, with utilisation on the y axis in %.
+    """
+    structures = _structures(util["structure"])
+    roles = _ordered(util["role"].astype(str), ROLE_COLOURS)
+    fig = Figure(figsize=(9.0, 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    bar_width = 0.8 / max(1, len(structures))
+    drawn: set[str] = set()
+    for group, role in enumerate(roles):
+        present = [s for s in structures
+                   if ((util["structure"].astype(str) == s) & (util["role"].astype(str) == role)).any()]
+        offsets = (np.arange(len(present)) - (len(present) - 1) / 2) * bar_width
+        for offset, structure in zip(offsets, present, strict=True):
+            row = util[(util["structure"].astype(str) == structure)
+                       & (util["role"].astype(str) == role)].iloc[0]
+            value = 100 * float(row["utilisation"])
+            err = _error(value, 100 * float(row["ci_low"]), 100 * float(row["ci_high"]))
+            ax.bar(group + offset, value, width=bar_width * 0.95, color=structure_colour(structure),
+                   yerr=err, capsize=3, error_kw={"elinewidth": 1, "ecolor": "#333333"},
+                   label=structure_label(structure) if structure not in drawn else None)
+            drawn.add(structure)
+    ax.axhline(100 * BOTTLENECK_UTILISATION, color="#333333", linestyle="--", linewidth=1)
+    ax.text(len(roles) - 0.5, 100 * BOTTLENECK_UTILISATION + 1.5,
+            f"bottleneck threshold ({100 * BOTTLENECK_UTILISATION:.0f} %)", ha="right",
+            va="bottom", fontsize=8, color="#333333")
+    ax.set_xticks(np.arange(len(roles)), [role_label(r) for r in roles])
+    ax.set_xlim(-0.5, len(roles) - 0.5)
+    ax.set_ylim(0, 105)
+    ax.set_xlabel("role")
+    ax.set_ylabel("utilisation (% of working time busy)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    handles, labels = ax.get_legend_handles_labels()
+    order = [labels.index(structure_label(s)) for s in structures if structure_label(s) in labels]
+    ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="upper left",
+              fontsize=8, title="structure (error bar: 95 % CI)", title_fontsize=8)
+    ax.set_title("Rep utilisation by role and structure, after warm-up")
+    return fig
+
+
+def plot_wip(wip: pd.DataFrame, value: str = "waiting") -> Figure:
+    """Leads waiting in each role's queue over time, one panel per structure.
+
+    Args:
+        wip: the table of ``metrics.wip_over_time``: columns structure, role,
+            day, waiting, in_service, open_deals, accounts (means over
+            replications).
+        value: which count to draw; ``"waiting"`` (the queue) by default.
+
+    Returns:
+        The figure; panels share both axes so queue lengths compare directly.
+    """
+    structures = _structures(wip["structure"])
+    roles = _ordered(wip["role"].astype(str), ROLE_COLOURS)
+    fig, axes = _panel_grid(len(structures), sharex=True, sharey=True, panel_size=(4.6, 2.8))
+    for ax, structure in zip(axes, structures, strict=False):
+        table = wip[wip["structure"].astype(str) == structure]
+        for role in roles:
+            series = table[table["role"].astype(str) == role].sort_values("day")
+            if len(series):
+                ax.plot(series["day"], series[value], color=role_colour(role), linewidth=1.1,
+                        label=role_label(role))
+        ax.set_title(structure_label(structure), color=structure_colour(structure),
+                     fontweight="bold")
+        ax.grid(alpha=0.3)
+        ax.set_xlim(left=0)
+        ax.set_ylim(bottom=0)
+    for ax in _bottom_row(axes, len(structures)):
+        ax.set_xlabel("day of horizon (days)")
+    for ax in axes[: len(structures)]:
+        if ax.get_subplotspec().is_first_col():
+            ax.set_ylabel(f"leads {value.replace('_', ' ')} (mean)")
+    handles = [Line2D([], [], color=role_colour(r), label=role_label(r)) for r in roles]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(roles), fontsize=8,
+               frameon=False, title="role", title_fontsize=8)
+    what = "waiting in queue" if value == "waiting" else value.replace("_", " ")
+    fig.suptitle(f"Leads {what} per role over time, by structure (mean across replications)")
+    return fig
+
+
+def save_figures(figures: Mapping[str, Figure], directory: Path) -> list[Path]:
+    """Write each figure as ``<name>.png`` and close it.
+
+    PNGs carry no software or date metadata, so identical figures give
+    identical files.
+
+    Args:
+        figures: name -> figure; the name becomes the file stem.
+        directory: where to write; created if missing.
+
+    Returns:
+        The written paths, in the order of ``figures``.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, fig in figures.items():
+        path = directory / f"{name}.png"
+        fig.savefig(path, dpi=DPI, format="png", metadata={"Software": None})
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def _structures(column: pd.Series) -> list[str]:
+    """Structures in report order: the column's categories if it has them, else known order."""
+    present = list(dict.fromkeys(column.astype(str)))
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return [str(c) for c in column.cat.categories if str(c) in present]
+    return _ordered(present, STRUCTURE_COLOURS)
+
+
+def _ordered(names: Iterable[str], known: Mapping[str, str]) -> list[str]:
+    """Known names in the mapping's order, then unknown ones in order of appearance."""
+    present = list(dict.fromkeys(names))
+    return [n for n in known if n in present] + [n for n in present if n not in known]
+
+
+def _panel_grid(count: int, sharex: bool, sharey: bool,
+                panel_size: tuple[float, float]) -> tuple[Figure, list[Axes]]:
+    """A figure with ``count`` panels, two per row, spare panels hidden."""
+    ncols = 1 if count <= 1 else 2
+    nrows = max(1, math.ceil(count / ncols))
+    fig = Figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 1.0),
+                 layout="constrained")
+    axes = list(np.atleast_1d(fig.subplots(nrows, ncols, sharex=sharex, sharey=sharey,
+                                           squeeze=False)).ravel())
+    for ax in axes[count:]:
+        ax.set_visible(False)
+    if count == 0:
+        _no_data(axes[0])
+        axes[0].set_visible(True)
+    return fig, axes
+
+
+def _bottom_row(axes: list[Axes], count: int) -> list[Axes]:
+    """Visible panels with no visible panel below them: they carry the x label."""
+    ncols = axes[0].get_subplotspec().get_gridspec().ncols
+    return [ax for index, ax in enumerate(axes[:count]) if index + ncols >= count]
+
+
+def _period_days(starts: pd.Series) -> float:
+    """Length of the periods in a wins table, read off the spacing of their starts."""
+    gaps = np.diff(np.unique(starts.to_numpy(dtype=float)))
+    return float(gaps.min()) if len(gaps) else 30.0
+
+
+def _error(value: float, low: float, high: float) -> list[list[float]] | None:
+    """Asymmetric error bar for ``bar``, or None when the bounds are unknown."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return None
+    return [[max(0.0, value - low)], [max(0.0, high - value)]]
+
+
+def _no_data(ax: Axes) -> None:
+    ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)

@@ -1,0 +1,71 @@
+"""Accounts: churn, expansion, revenue recognition, review work."""
+
+import pytest
+
+from tests.builders import hand_leads, run, scenario
+
+
+def test_revenue_accrues_daily_until_the_horizon():
+    df = run("conveyor", hand_leads([0.0]), scenario()).leads
+    assert df["account_start_day"].tolist() == [6.0]
+    assert df["account_outcome"].tolist() == ["active"]
+    assert df["revenue"].iloc[0] == pytest.approx(1000.0 * (100.0 - 6.0) / 365.0)
+
+
+def test_certain_churn_at_first_review():
+    df = run("conveyor", hand_leads([0.0]), scenario("accounts.churn_prob_per_review=1.0")).leads
+    assert df["account_outcome"].tolist() == ["churned"]
+    assert df["account_end_day"].tolist() == [36.0]
+    assert df["revenue"].iloc[0] == pytest.approx(1000.0 * 30.0 / 365.0)
+
+
+def test_expansion_raises_the_annual_value_at_each_review():
+    sc = scenario("accounts.expansion_prob_per_review=1.0", "accounts.expansion_fraction=0.5")
+    df = run("conveyor", hand_leads([0.0]), sc).leads
+    # Reviews at days 36, 66, 96 each add 500 to the annual value of 1000.
+    expected = (1000 * 30 + 1500 * 30 + 2000 * 30 + 2500 * 4) / 365.0
+    assert df["revenue"].iloc[0] == pytest.approx(expected)
+    assert df["account_value"].iloc[0] == 2500.0
+
+
+def test_account_dropped_in_the_handover_earns_nothing():
+    sc = scenario("structures.conveyor.handoff.drop_prob=0.5")
+    leads = hand_leads([0.0], handoff_u=[[0.9, 0.9, 0.1]])
+    df = run("conveyor", leads, sc).leads
+    assert df["outcome"].tolist() == ["won"]
+    assert df["account_outcome"].tolist() == ["dropped_in_handoff"]
+    assert df["revenue"].tolist() == [0.0]
+
+
+@pytest.mark.parametrize("priority", ["accounts_first", "fifo"])
+def test_all_in_review_work_competes_with_sales_work(priority):
+    # One generalist, prospecting takes 2 days: lead 0 is won at day 7, its first
+    # review is due at 37 while lead 1 (arrived 36) is being prospected until 38
+    # and lead 2 (arrived 36.5) waits. At 38 the rep serves the review first only
+    # when accounts come first.
+    sc = scenario(
+        "accounts.mean_review_effort_days=1.0",
+        "stages.prospecting.mean_effort_days=2.0",
+        f"accounts.review_priority='{priority}'",
+    )
+    tables = run("allin", hand_leads([0.0, 36.0, 36.5]), sc)
+    start = tables.leads["prospecting_start_day"].tolist()[2]
+    if priority == "accounts_first":
+        assert start > 38.0
+    else:
+        assert start == 38.0
+    assert tables.reps["reviews"].iloc[0] >= 3
+
+
+def test_neglect_counts_reviews_that_waited_too_long():
+    sc = scenario(
+        "accounts.mean_review_effort_days=0.001",
+        "accounts.neglect_after_days=0.5",
+        "accounts.review_priority='fifo'",
+        "stages.closing.mean_effort_days=30.0",
+    )
+    # Lead 0 is won at day 33 (1 + 2 + 30); lead 1 (arrived at 40) is in closing
+    # from 43 to 73, so lead 0's review due at 63 waits 10 days: neglected. The
+    # review at 93 finds the rep free.
+    df = run("allin", hand_leads([0.0, 40.0]), sc).leads
+    assert df["neglected_reviews"].tolist()[0] == 1
