@@ -8,8 +8,8 @@ Public names:
 
 from importlib.metadata import PackageNotFoundError, version
 
-from sim.metrics import run_kpis, summarise
-from sim.runner import SimulationResult, simulate
+from typing import Any
+
 from sim.scenario import Scenario, ScenarioError
 
 try:
@@ -18,3 +18,17 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0+unknown"
 
 __all__ = ["Scenario", "ScenarioError", "SimulationResult", "simulate", "run_kpis", "summarise", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: importing pandas, SimPy and scipy costs a second or more, and
+    # ``python -m sim validate`` needs none of them.
+    if name in ("run_kpis", "summarise"):
+        from sim import metrics
+
+        return getattr(metrics, name)
+    if name in ("SimulationResult", "simulate"):
+        from sim import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

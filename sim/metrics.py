@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit  # Student t quantile; scipy.stats costs seconds to import
 
 from sim.records import stage_column
 from sim.scenario import STAGE_ROLES, STAGES, Scenario
@@ -40,7 +40,7 @@ def mean_ci(values: pd.Series | np.ndarray, confidence: float = 0.95) -> tuple[f
     mean = float(x.mean())
     if len(x) < 2:
         return (mean, math.nan, math.nan)
-    half = stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+    half = stdtrit(len(x) - 1, 0.5 + confidence / 2) * x.std(ddof=1) / math.sqrt(len(x))
     return (mean, mean - float(half), mean + float(half))
 
 

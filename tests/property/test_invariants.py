@@ -1,0 +1,91 @@
+"""Invariants that hold for any valid scenario, checked on random ones."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sim import metrics
+from sim.runner import simulate
+from sim.scenario import STAGES, Scenario, ScenarioError, apply_overrides
+from tests.strategies import BAD_VALUES, scenarios
+
+
+@given(scenarios())
+def test_every_lead_ends_exactly_one_way_and_counts_add_up(sc):
+    result = simulate(sc)
+    df = result.leads
+    for _, one in df.groupby("structure", observed=True):
+        counts = one["outcome"].value_counts()
+        assert counts.sum() == len(one) == one["lead_id"].nunique()
+    won = df["outcome"] == "won"
+    lost = df["outcome"] == "lost"
+    open_ = df["outcome"] == "open"
+    assert (df.loc[won, "lost_reason"] == "").all() and df.loc[won, "closing_done_day"].notna().all()
+    assert (df.loc[lost, "lost_reason"] != "").all() and (df.loc[lost, "lost_at"] != "").all()
+    assert df.loc[open_, "end_day"].isna().all() and (df.loc[~open_, "end_day"] <= sc.horizon_days).all()
+    kpis = metrics.run_kpis(df, result.reps, sc)
+    for row in kpis.itertuples():
+        assert row.leads_in == row.won + row.lost + row.open
+        assert row.lost == row.lost_failed + row.lost_dropped_in_handoff + row.lost_went_cold
+
+
+@given(scenarios())
+def test_stage_timestamps_never_decrease(sc):
+    df = simulate(sc).leads
+    columns = ["arrival_day"] + [f"{s}_{w}" for s in STAGES for w in ("queue_day", "start_day", "end_day", "done_day")]
+    times = df[columns].to_numpy()
+    for row in times:
+        seen = row[~np.isnan(row)]
+        assert (np.diff(seen) >= -1e-9).all(), row
+    ended = df["end_day"].notna()
+    last = np.nanmax(times, axis=1)
+    assert (df.loc[ended, "end_day"].to_numpy() >= last[ended.to_numpy()] - 1e-9).all()
+    accounts = df["account_start_day"].notna()
+    assert (df.loc[accounts, "account_start_day"] >= df.loc[accounts, "end_day"]).all()
+
+
+@given(scenarios())
+def test_reps_are_never_busier_than_the_window(sc):
+    reps = simulate(sc).reps
+    window = sc.horizon_days - sc.warmup_days
+    assert (reps["busy_days"] >= 0).all() and (reps["busy_days"] <= window + 1e-9).all()
+
+
+@given(scenarios(), st.integers(0, 3))
+def test_same_seed_same_tables(sc, replication):
+    sc = sc.replace([f"replications={replication + 1}"])
+    first, second = simulate(sc), simulate(sc)
+    pd.testing.assert_frame_equal(first.leads, second.leads)
+    pd.testing.assert_frame_equal(first.reps, second.reps)
+    pd.testing.assert_frame_equal(first.samples, second.samples)
+
+
+@given(scenarios())
+def test_every_structure_sees_the_identical_lead_stream(sc):
+    sc = sc.replace(["replications=2"])
+    df = simulate(sc).leads
+    lead_columns = ["replication", "lead_id", "arrival_day", "segment", "tier", "deal_value", "quality"]
+    views = [one[lead_columns].reset_index(drop=True) for _, one in df.groupby("structure", observed=True)]
+    assert len(views) == 4
+    for view in views[1:]:
+        pd.testing.assert_frame_equal(views[0], view)
+    # ... and replications are different draws.
+    by_rep = [one for _, one in df[df["structure"] == "conveyor"].groupby("replication")]
+    assert not by_rep[0]["arrival_day"].reset_index(drop=True).equals(by_rep[1]["arrival_day"].reset_index(drop=True))
+
+
+@given(scenarios(), st.sampled_from(BAD_VALUES))
+def test_invalid_values_are_rejected_naming_the_field(sc, bad):
+    path, value = bad
+    raw = apply_overrides(sc.model_dump(mode="json"), [], "x")
+    node = raw
+    *parents, leaf = path.split(".")
+    for part in parents:
+        node = node[part]
+    node[leaf] = value
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_dict(raw, "prop.toml")
+    assert any(line.startswith(f"prop.toml: {path}") for line in info.value.problems), info.value.problems
+    assert isinstance(info.value, ValueError)

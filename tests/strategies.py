@@ -1,0 +1,108 @@
+"""Hypothesis strategies: small random scenarios with every effect in play."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from sim.scenario import Scenario
+
+probability = st.floats(0.05, 1.0)
+effort = st.floats(0.05, 2.0)
+lag = st.floats(0.0, 5.0)
+count = st.integers(1, 3)
+distribution = st.sampled_from(["exponential", "deterministic", "gamma"])
+
+
+@st.composite
+def stage(draw) -> dict:
+    return {
+        "pass_prob": draw(probability),
+        "mean_effort_days": draw(effort),
+        "effort_distribution": draw(distribution),
+        "effort_cv": draw(st.floats(0.2, 2.0)),
+        "mean_lag_days": draw(lag),
+    }
+
+
+@st.composite
+def handoff(draw) -> dict:
+    return {
+        "drop_prob": draw(st.floats(0.0, 0.5)),
+        "mean_delay_days": draw(st.floats(0.0, 3.0)),
+        "context_loss": draw(st.floats(0.0, 0.5)),
+        "delay_distribution": draw(st.sampled_from(["exponential", "deterministic"])),
+    }
+
+
+@st.composite
+def scenarios(draw) -> Scenario:
+    """A small valid scenario running all four structures, effects on at random."""
+    assignment = draw(st.sampled_from(["pooled", "round_robin", "least_loaded"]))
+    owner = draw(st.sampled_from(["round_robin", "least_loaded"]))
+    raw = {
+        "name": "prop",
+        "seed": draw(st.integers(0, 2**32 - 1)),
+        "replications": 1,
+        "horizon_days": draw(st.floats(10.0, 60.0)),
+        "warmup_days": 2.0,
+        "leads": {
+            "arrivals_per_day": draw(st.floats(0.5, 6.0)),
+            "mean_deal_value": 10_000.0,
+            "quality_weight": draw(st.floats(0.0, 2.0)),
+            "segments": [{"name": "a", "share": draw(st.floats(0.1, 1.0))},
+                         {"name": "b", "share": draw(st.floats(0.1, 1.0))}],
+            "tiers": [{"name": "small", "share": 0.7}, {"name": "key", "share": 0.3, "complexity": 2.0,
+                                                      "effort_multiplier": 1.5, "value_multiplier": 4.0}],
+        },
+        "stages": {"prospecting": draw(stage()), "qualification": draw(stage()), "closing": draw(stage())},
+        "decay": {
+            "half_life_days": draw(st.one_of(st.none(), st.floats(1.0, 50.0))),
+            "mean_patience_days": draw(st.one_of(st.none(), st.floats(0.5, 20.0))),
+        },
+        "generalist": {"pass_prob_factor": draw(st.floats(0.5, 1.0)), "effort_factor": draw(st.floats(1.0, 2.0)),
+                       "context_switch_cost": draw(st.floats(0.0, 0.2))},
+        "accounts": {"review_interval_days": draw(st.floats(5.0, 30.0)),
+                     "mean_review_effort_days": draw(st.floats(0.0, 1.0)),
+                     "churn_prob_per_review": draw(st.floats(0.0, 0.3)),
+                     "neglect_churn_multiplier": 2.0,
+                     "expansion_prob_per_review": draw(st.floats(0.0, 0.3)), "expansion_fraction": 0.2},
+        "structures": {
+            "allin": {"generalists": draw(count), "owner_assignment": owner},
+            "two_party": {"lead_gen": draw(count), "closers": draw(count), "account_managers": draw(count),
+                          "handoff": draw(handoff()), "assignment": assignment, "owner_assignment": owner},
+            "conveyor": {"lead_gen": draw(count), "qualifiers": draw(count), "closers": draw(count),
+                         "account_managers": draw(count), "handoff": draw(handoff()),
+                         "assignment": assignment, "owner_assignment": owner},
+            "pods": {
+                "pods": [
+                    {"name": "p1", "segments": ["a"], "lead_gen": draw(count), "qualifiers": draw(count),
+                     "closers": draw(count), "account_managers": 1},
+                    {"name": "p2", "segments": ["b"], "lead_gen": draw(count), "qualifiers": draw(count),
+                     "closers": draw(count), "account_managers": 1},
+                ],
+                "handoff": draw(handoff()),
+                "assignment": assignment,
+                "segment_expertise_factor": draw(st.floats(1.0, 1.3)),
+            },
+        },
+    }
+    return Scenario.from_dict(raw)
+
+
+# (dotted path, bad value): each breaks one bound or type of the schema.
+BAD_VALUES = [
+    ("stages.closing.pass_prob", 1.5),
+    ("stages.closing.pass_prob", -0.1),
+    ("stages.prospecting.mean_effort_days", 0.0),
+    ("structures.conveyor.closers", 0),
+    ("structures.conveyor.closers", 2.5),
+    ("structures.conveyor.handoff.drop_prob", 2.0),
+    ("leads.arrivals_per_day", -3.0),
+    ("leads.arrivals_per_day", "many"),
+    ("horizon_days", True),
+    ("replications", 0),
+    ("decay.half_life_days", -1.0),
+    ("money.gross_margin", 1.2),
+    ("structures.conveyor.assignment", "random"),
+    ("structures.conveyor.colour", "red"),
+]

@@ -1,0 +1,150 @@
+"""Scenario validation: every bad input is one clear line naming file and field."""
+
+import pytest
+
+from sim.scenario import Scenario, ScenarioError, field_reference, without_sales_effects
+from tests.builders import BASE, scenario
+
+GOOD = """
+name = "ok"
+horizon_days = 100
+[leads]
+arrivals_per_day = 2
+mean_deal_value = 1000
+[stages.prospecting]
+pass_prob = 0.5
+mean_effort_days = 0.1
+[stages.qualification]
+pass_prob = 0.5
+mean_effort_days = 0.1
+[stages.closing]
+pass_prob = 0.5
+mean_effort_days = 0.1
+[structures.conveyor]
+lead_gen = 1
+qualifiers = 1
+closers = 1
+account_managers = 1
+"""
+
+
+def problems(tmp_path, text, name="s.toml", overrides=()):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_file(path, overrides)
+    return info.value.problems
+
+
+def test_good_file_loads_and_is_frozen(tmp_path):
+    path = tmp_path / "ok.toml"
+    path.write_text(GOOD)
+    sc = Scenario.from_file(path)
+    assert sc.structures.names == ("conveyor",)
+    with pytest.raises(Exception):
+        sc.seed = 3
+
+
+def test_probability_above_one(tmp_path):
+    text = GOOD.replace("pass_prob = 0.5\nmean_effort_days = 0.1\n[stages.closing]",
+                        "pass_prob = 1.5\nmean_effort_days = 0.1\n[stages.closing]")
+    assert problems(tmp_path, text) == [
+        "s.toml: stages.qualification.pass_prob: Input should be less than or equal to 1 (got 1.5)"
+    ]
+
+
+def test_negative_headcount(tmp_path):
+    assert problems(tmp_path, GOOD.replace("closers = 1", "closers = -2")) == [
+        "s.toml: structures.conveyor.closers: Input should be greater than or equal to 1 (got -2)"
+    ]
+
+
+def test_misspelled_key_gives_extra_and_missing(tmp_path):
+    lines = problems(tmp_path, GOOD.replace("qualifiers = 1", "qualifier = 1"))
+    assert "s.toml: structures.conveyor.qualifiers: Field required" in lines
+    assert "s.toml: structures.conveyor.qualifier: Extra inputs are not permitted (got 1)" in lines
+
+
+def test_wrong_type_is_not_coerced(tmp_path):
+    lines = problems(tmp_path, GOOD.replace("arrivals_per_day = 2", 'arrivals_per_day = "2"'))
+    assert lines == ["s.toml: leads.arrivals_per_day: Input should be a valid number (got '2')"]
+
+
+def test_unknown_structure(tmp_path):
+    lines = problems(tmp_path, GOOD + "\n[structures.matrix]\nreps = 3\n")
+    assert lines == ["s.toml: structures.matrix: Extra inputs are not permitted"]
+
+
+def test_missing_required_block(tmp_path):
+    lines = problems(tmp_path, GOOD.replace("[leads]\narrivals_per_day = 2\n", "[leads]\n"))
+    assert lines == ["s.toml: leads.arrivals_per_day: Field required"]
+
+
+def test_toml_syntax_error_keeps_the_position(tmp_path):
+    (line,) = problems(tmp_path, GOOD.replace("horizon_days = 100", "horizon_days = = 100"))
+    assert line.startswith("s.toml: TOML syntax error:") and "line 3" in line
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_file(tmp_path / "nope.toml")
+    assert info.value.problems == [f"{tmp_path / 'nope.toml'}: no such scenario file"]
+
+
+def test_several_problems_one_line_each(tmp_path):
+    text = GOOD.replace("closers = 1", "closers = 0").replace("horizon_days = 100", "horizon_days = -1")
+    assert len(problems(tmp_path, text)) == 2
+
+
+def test_pods_segments_must_exist_and_be_owned():
+    with pytest.raises(ScenarioError) as info:
+        scenario("structures.pods.pods=[{name='p', segments=['nowhere'], lead_gen=1, qualifiers=1, "
+                 "closers=1, account_managers=1}]")
+    (line,) = info.value.problems
+    assert "['nowhere'] are not in leads.segments" in line and "no pod owns segments ['all']" in line
+
+
+def test_overrides_are_validated_like_the_file(tmp_path):
+    path = tmp_path / "ok.toml"
+    path.write_text(GOOD)
+    assert Scenario.from_file(path, ["structures.conveyor.closers=4"]).structures.conveyor.closers == 4
+    assert problems(tmp_path, GOOD, "t.toml", ["stages.closing.pass_prob=1.5"]) == [
+        "t.toml: stages.closing.pass_prob: Input should be less than or equal to 1 (got 1.5)"
+    ]
+    assert problems(tmp_path, GOOD, "t.toml", ["seed"]) == ["t.toml: 'seed': expected dotted.key=value"]
+    assert problems(tmp_path, GOOD, "t.toml", ["horizon_days.x=1"]) == [
+        "t.toml: horizon_days.x: horizon_days is a value, not a table"
+    ]
+
+
+def test_bare_words_in_overrides_are_text(tmp_path):
+    path = tmp_path / "ok.toml"
+    path.write_text(GOOD)
+    sc = Scenario.from_file(path, ["structures.conveyor.assignment=least_loaded"])
+    assert sc.structures.conveyor.assignment == "least_loaded"
+
+
+def test_without_sales_effects_switches_every_effect_off():
+    sc = scenario(
+        "decay.half_life_days=10.0", "decay.mean_patience_days=5.0", "generalist.effort_factor=1.5",
+        "structures.conveyor.handoff.drop_prob=0.2", "structures.pods.segment_expertise_factor=1.2",
+        "leads.quality_weight=1.0", "accounts.churn_prob_per_review=0.1",
+    )
+    plain = without_sales_effects(sc)
+    assert plain.decay.half_life_days is None and plain.decay.mean_patience_days is None
+    assert plain.generalist.effort_factor == 1.0
+    assert plain.structures.conveyor.handoff.drop_prob == 0.0
+    assert plain.structures.pods.segment_expertise_factor == 1.0
+    assert plain.leads.quality_weight == 0.0
+    assert plain.accounts.churn_prob_per_review == 0.0
+    assert plain.stages == sc.stages and plain.structures.conveyor.closers == sc.structures.conveyor.closers
+
+
+def test_every_field_has_a_description():
+    rows = field_reference()
+    assert len(rows) > 60
+    assert [path for path, _, _, text in rows if not text] == []
+
+
+def test_base_builder_scenario_is_valid():
+    assert Scenario.from_dict(BASE).name == "tiny"
