@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate = commands.add_parser("validate", help="check a scenario, print it resolved")
     _scenario_arguments(validate)
+    commands.add_parser("fields", help="print the scenario field reference (Markdown)")
     return parser
 
 
@@ -175,10 +176,29 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def fields_markdown() -> str:
+    """The scenario field reference as a Markdown table (as shown in the README)."""
+    from sim.scenario import field_reference
+
+    lines = ["| field | type | default | meaning |", "|---|---|---|---|"]
+    for path, kind, default, text in field_reference():
+        cells = (f"`{path}`", kind, f"`{default}`" if default else "", text)
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def cmd_fields(args: argparse.Namespace) -> int:
+    """Print the field reference."""
+    print(fields_markdown())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = build_parser().parse_args(argv)
-    handler = {"simulate": cmd_simulate, "validate": cmd_validate}[args.command]
+    handler = {"simulate": cmd_simulate, "validate": cmd_validate, "fields": cmd_fields}[
+        args.command
+    ]
     try:
         return handler(args)
     except ScenarioError as exc:

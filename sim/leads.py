@@ -163,7 +163,9 @@ def generate_leads(scenario: Scenario, rng: np.random.Generator) -> LeadStream:
         effort_units[:, column] = unit_mean_draws(
             stage_cfg.effort_distribution, stage_cfg.effort_cv, n, rng
         )
-        lag_units[:, column] = unit_mean_draws(stage_cfg.lag_distribution, 1.0, n, rng)
+        lag_units[:, column] = unit_mean_draws(
+            stage_cfg.lag_distribution, stage_cfg.lag_cv, n, rng
+        )
     return LeadStream(
         segment_names=cfg.segment_names,
         tier_names=tuple(t.name for t in cfg.tiers),

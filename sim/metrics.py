@@ -247,7 +247,10 @@ def funnel_table(leads: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (structure, replication), df in cohort(leads).groupby(["structure", "replication"], observed=True):
         remaining = len(df)
+        roles = STAGE_ROLES[structure]
         for point in points:
+            if point.startswith("handoff_to_") and _same_hands(roles, point):
+                continue  # this structure has no relay there
             here = df["lost_at"] == point
             row = {"structure": structure, "replication": replication, "point": point, "reached": remaining}
             for reason in ("failed", "dropped_in_handoff", "went_cold"):
@@ -264,15 +267,22 @@ def funnel_table(leads: pd.DataFrame) -> pd.DataFrame:
     return table.drop(columns="replication").reset_index()
 
 
+def _same_hands(roles: tuple[str, ...], point: str) -> bool:
+    """True when the stages on both sides of a handoff point are worked by one role."""
+    after = STAGES.index(point.removeprefix("handoff_to_"))
+    return roles[after - 1] == roles[after]
+
+
 def wins_over_time(leads: pd.DataFrame, scenario: Scenario, bin_days: float = 30.0) -> pd.DataFrame:
     """Wins per period per structure: mean and 95 % CI across replications.
 
     Returns:
         Columns structure, period_start_day, wins (mean), ci_low, ci_high; every
         win in the horizon counts, warm-up included, so the ramp from an empty
-        pipeline is visible.
+        pipeline is visible. A last partial period is left out.
     """
-    edges = np.arange(0.0, scenario.horizon_days + bin_days, bin_days)
+    # Whole periods only: a last stub of a few days would look like a collapse.
+    edges = np.arange(0.0, scenario.horizon_days + 1e-9, bin_days)
     won = leads[leads["outcome"] == "won"]
     replications = sorted(leads["replication"].unique())
     rows = []

@@ -52,11 +52,13 @@ STRUCTURE_LABELS: dict[str, str] = {
 """Human names of the structures, as printed on figures."""
 
 ROLE_COLOURS: dict[str, str] = {
-    "generalist": "#0072B2",
-    "lead_gen": "#56B4E9",
-    "qualifier": "#E69F00",
-    "closer": "#D55E00",
-    "account_manager": "#009E73",
+    # Paul Tol's muted palette plus grey: colour-blind safe and unlike the structure colours,
+    # so a role line is never mistaken for a structure.
+    "generalist": "#332288",  # indigo
+    "lead_gen": "#88CCEE",  # cyan
+    "qualifier": "#999933",  # olive
+    "closer": "#882255",  # wine
+    "account_manager": "#777777",  # grey
 }
 """One colour per role, in pipeline order, for plots whose lines are roles."""
 
@@ -149,6 +151,8 @@ def plot_funnel(funnel: pd.DataFrame) -> Figure:
     Returns:
         The figure; panels share both axes so structures compare at a glance.
     """
+    if "open" not in funnel:
+        funnel = funnel.assign(open=0.0)
     structures = _structures(funnel["structure"])
     points = list(dict.fromkeys(funnel["point"].astype(str)))
     fig, axes = _panel_grid(len(structures), sharex=True, sharey=True, panel_size=(5.4, 3.0))
@@ -161,8 +165,9 @@ def plot_funnel(funnel: pd.DataFrame) -> Figure:
         final = np.array([p == "won" for p in points])
         reached = table["reached"].to_numpy(dtype=float)
         # Outline of the leads that reached each point; the final row is drawn below.
-        ax.barh(y[~final], reached[~final], height=0.7, fill=False, edgecolor="#444444",
-                linewidth=0.8)
+        ax.barh(
+            y[~final], reached[~final], height=0.7, fill=False, edgecolor="#444444", linewidth=0.8
+        )
         left = np.zeros(len(points))
         for reason in LOSS_COLOURS:
             values = table[reason].to_numpy(dtype=float)
@@ -171,13 +176,24 @@ def plot_funnel(funnel: pd.DataFrame) -> Figure:
         if final.any():
             row = int(np.flatnonzero(final)[0])
             won = float(table["reached"].iloc[row])
-            still_open = float(table["open"].iloc[row]) if "open" in table else 0.0
+            still_open = float(table["open"].iloc[row])
             ax.barh(row, won, height=0.7, color=colour)
-            ax.barh(row, still_open, left=won, height=0.7, color="white", edgecolor=colour,
-                    hatch="///", linewidth=0.8)
+            ax.barh(
+                row,
+                still_open,
+                left=won,
+                height=0.7,
+                color="white",
+                edgecolor=colour,
+                hatch="///",
+                linewidth=0.8,
+            )
         for index in range(len(points)):
             if final[index]:
-                text = f"won {table['reached'].iloc[index]:,.0f}"
+                text = (
+                    f"won {table['reached'].iloc[index]:,.0f}, "
+                    f"open {table['open'].iloc[index]:,.0f}"
+                )
                 end = table["reached"].iloc[index] + table["open"].iloc[index]
             else:
                 text = f"lost {left[index]:,.0f} of {reached[index]:,.0f}"
@@ -189,7 +205,7 @@ def plot_funnel(funnel: pd.DataFrame) -> Figure:
     # The panels share their axes: setting ticks and limits once sets them for all.
     axes[0].set_yticks(y, [POINT_LABELS.get(p, p.replace("_", " ")) for p in points])
     axes[0].invert_yaxis()
-    axes[0].set_xlim(0, x_max * 1.28)
+    axes[0].set_xlim(0, x_max * 1.45)
     for ax in _bottom_row(axes, len(structures)):
         ax.set_xlabel("leads per replication (mean)")
     handles = [Patch(facecolor="white", edgecolor="#444444", label="reached this point")]
@@ -218,23 +234,38 @@ def plot_wins_over_time(wins: pd.DataFrame) -> Figure:
     period_days = _period_days(wins["period_start_day"])
     fig = Figure(figsize=(8.5, 4.6), layout="constrained")
     ax = fig.add_subplot()
+    banded = False
     for structure in _structures(wins["structure"]):
         table = wins[wins["structure"].astype(str) == structure].sort_values("period_start_day")
         middle = table["period_start_day"].to_numpy(dtype=float) + period_days / 2
         colour = structure_colour(structure)
-        ax.plot(middle, table["wins"], marker="o", markersize=3.5, color=colour,
-                label=structure_label(structure))
+        ax.plot(
+            middle,
+            table["wins"],
+            marker="o",
+            markersize=3.5,
+            color=colour,
+            label=structure_label(structure),
+        )
         low = table["ci_low"].to_numpy(dtype=float)
         high = table["ci_high"].to_numpy(dtype=float)
         if np.isfinite(low).any() and np.isfinite(high).any():
-            ax.fill_between(middle, np.clip(low, 0, None), np.clip(high, 0, None), color=colour,
-                            alpha=0.15, linewidth=0)
+            ax.fill_between(
+                middle,
+                np.clip(low, 0, None),
+                np.clip(high, 0, None),
+                color=colour,
+                alpha=0.15,
+                linewidth=0,
+            )
+            banded = True
     ax.set_xlabel("day of horizon (days; points at the middle of each period)")
     ax.set_ylabel(f"wins per {period_days:g}-day period")
     ax.set_ylim(bottom=0)
     ax.set_xlim(left=0)
     ax.grid(alpha=0.3)
-    ax.legend(title="structure (band: 95 % CI)", fontsize=8, title_fontsize=8)
+    title = "structure (band: 95 % CI)" if banded else "structure (one replication: no CI)"
+    ax.legend(title=title, fontsize=8, title_fontsize=8)
     ax.set_title(f"Wins per {period_days:g} days by structure, mean across replications")
     return fig
 
@@ -249,14 +280,15 @@ def plot_cycle_times(cycle: pd.DataFrame, bin_days: float | None = None) -> Figu
     Args:
         cycle: the table of ``metrics.cycle_times``: columns structure,
             replication, days_to_close, one row per won lead, all replications.
-        bin_days: histogram bin width in days; by default about 40 bins over
-            the range, rounded to a whole number of days.
+        bin_days: histogram bin width in days; by default a round width
+            (1, 2, 5, 10, 20, ... days) giving 20 to 50 bins over the range.
 
     Returns:
         The figure.
     """
-    structures = [s for s in _structures(cycle["structure"])
-                  if (cycle["structure"].astype(str) == s).any()]
+    structures = [
+        s for s in _structures(cycle["structure"]) if (cycle["structure"].astype(str) == s).any()
+    ]
     fig = Figure(figsize=(8.5, 6.0), layout="constrained")
     hist_ax, box_ax = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     days = cycle["days_to_close"].to_numpy(dtype=float)
@@ -265,7 +297,7 @@ def plot_cycle_times(cycle: pd.DataFrame, bin_days: float | None = None) -> Figu
         _no_data(hist_ax)
         bins = np.array([0.0, 1.0])
     else:
-        width = bin_days or max(1.0, round(float(days.max()) / 40))
+        width = bin_days or _round_width(float(days.max()) / 30)
         bins = np.arange(0.0, float(days.max()) + width, width)
         if len(bins) < 2:
             bins = np.array([0.0, width])
@@ -276,31 +308,48 @@ def plot_cycle_times(cycle: pd.DataFrame, bin_days: float | None = None) -> Figu
         values = values.dropna().to_numpy(dtype=float)
         samples.append(values)
         weights = np.full(len(values), 100.0 / len(values))
-        hist_ax.hist(values, bins=bins, weights=weights, histtype="step", linewidth=1.6,
-                     color=structure_colour(structure),
-                     label=f"{structure_label(structure)} ({len(values):,} wins)")
+        hist_ax.hist(
+            values,
+            bins=bins,
+            weights=weights,
+            histtype="step",
+            linewidth=1.6,
+            color=structure_colour(structure),
+            label=f"{structure_label(structure)} ({len(values):,} wins)",
+        )
     hist_ax.set_ylabel(f"share of wins (% per {width:g}-day bin)")
     hist_ax.grid(alpha=0.3)
     if structures:
         hist_ax.legend(fontsize=8, title="structure (wins, all replications)", title_fontsize=8)
         boxes = box_ax.boxplot(
-            samples, orientation="horizontal", whis=(5, 95), showmeans=True, showfliers=False,
-            patch_artist=True, widths=0.6,
-            meanprops={"marker": "D", "markerfacecolor": "white", "markeredgecolor": "black",
-                       "markersize": 5},
+            samples,
+            orientation="horizontal",
+            whis=(5, 95),
+            showmeans=True,
+            showfliers=False,
+            patch_artist=True,
+            widths=0.6,
+            meanprops={
+                "marker": "D",
+                "markerfacecolor": "white",
+                "markeredgecolor": "black",
+                "markersize": 5,
+            },
             medianprops={"color": "black"},
         )
         for patch, structure in zip(boxes["boxes"], structures, strict=True):
             patch.set_facecolor(structure_colour(structure))
             patch.set_alpha(0.8)
-        box_ax.set_yticks(np.arange(1, len(structures) + 1),
-                          [structure_label(s) for s in structures])
+        box_ax.set_yticks(
+            np.arange(1, len(structures) + 1), [structure_label(s) for s in structures]
+        )
         box_ax.invert_yaxis()
     box_ax.set_xlabel("days from arrival to win")
     box_ax.set_xlim(left=0)
     box_ax.grid(axis="x", alpha=0.3)
-    box_ax.set_title("box: quartiles and median; whiskers: 5th-95th percentile; ◇ mean",
-                     fontsize=8, loc="left")
+    box_ax.set_title(
+        "box: quartiles and median; whiskers: 5th-95th percentile; ◇ mean", fontsize=8, loc="left"
+    )
     fig.suptitle("Time to win a deal, by structure (won post-warm-up leads)")
     return fig
 
@@ -325,35 +374,57 @@ def plot_utilisation(util: pd.DataFrame) -> Figure:
     fig = Figure(figsize=(9.0, 4.8), layout="constrained")
     ax = fig.add_subplot()
     bar_width = 0.8 / max(1, len(structures))
-    drawn: set[str] = set()
+    has_ci = False
     for group, role in enumerate(roles):
-        present = [s for s in structures
-                   if ((util["structure"].astype(str) == s) & (util["role"].astype(str) == role)).any()]
+        in_role = util[util["role"].astype(str) == role]
+        present = [s for s in structures if (in_role["structure"].astype(str) == s).any()]
+        # Only the structures that have this role share the group, so no empty slots.
         offsets = (np.arange(len(present)) - (len(present) - 1) / 2) * bar_width
         for offset, structure in zip(offsets, present, strict=True):
-            row = util[(util["structure"].astype(str) == structure)
-                       & (util["role"].astype(str) == role)].iloc[0]
+            row = in_role[in_role["structure"].astype(str) == structure].iloc[0]
             value = 100 * float(row["utilisation"])
             err = _error(value, 100 * float(row["ci_low"]), 100 * float(row["ci_high"]))
-            ax.bar(group + offset, value, width=bar_width * 0.95, color=structure_colour(structure),
-                   yerr=err, capsize=3, error_kw={"elinewidth": 1, "ecolor": "#333333"},
-                   label=structure_label(structure) if structure not in drawn else None)
-            drawn.add(structure)
-    ax.axhline(100 * BOTTLENECK_UTILISATION, color="#333333", linestyle="--", linewidth=1)
-    ax.text(len(roles) - 0.5, 100 * BOTTLENECK_UTILISATION + 1.5,
-            f"bottleneck threshold ({100 * BOTTLENECK_UTILISATION:.0f} %)", ha="right",
-            va="bottom", fontsize=8, color="#333333")
+            has_ci = has_ci or err is not None
+            ax.bar(
+                group + offset,
+                value,
+                width=bar_width * 0.95,
+                color=structure_colour(structure),
+                yerr=err,
+                capsize=3,
+                error_kw={"elinewidth": 1, "ecolor": "#333333"},
+            )
+    threshold = 100 * BOTTLENECK_UTILISATION
+    ax.axhline(threshold, color="#333333", linestyle="--", linewidth=1)
     ax.set_xticks(np.arange(len(roles)), [role_label(r) for r in roles])
     ax.set_xlim(-0.5, len(roles) - 0.5)
-    ax.set_ylim(0, 105)
+    highest = np.nanmax(100 * util[["utilisation", "ci_high"]].to_numpy(dtype=float), initial=0.0)
+    ax.set_ylim(0, max(105.0, highest + 5))
     ax.set_xlabel("role")
     ax.set_ylabel("utilisation (% of working time busy)")
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
-    handles, labels = ax.get_legend_handles_labels()
-    order = [labels.index(structure_label(s)) for s in structures if structure_label(s) in labels]
-    ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="upper left",
-              fontsize=8, title="structure (error bar: 95 % CI)", title_fontsize=8)
+    handles = [Patch(color=structure_colour(s), label=structure_label(s)) for s in structures]
+    handles.append(
+        Line2D(
+            [],
+            [],
+            color="#333333",
+            linestyle="--",
+            linewidth=1,
+            label=f"bottleneck threshold ({threshold:.0f} %)",
+        )
+    )
+    title = "structure (error bar: 95 % CI)" if has_ci else "structure (one replication: no CI)"
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=len(handles),
+        fontsize=8,
+        frameon=False,
+        title=title,
+        title_fontsize=8,
+    )
     ax.set_title("Rep utilisation by role and structure, after warm-up")
     return fig
 
@@ -378,10 +449,16 @@ def plot_wip(wip: pd.DataFrame, value: str = "waiting") -> Figure:
         for role in roles:
             series = table[table["role"].astype(str) == role].sort_values("day")
             if len(series):
-                ax.plot(series["day"], series[value], color=role_colour(role), linewidth=1.1,
-                        label=role_label(role))
-        ax.set_title(structure_label(structure), color=structure_colour(structure),
-                     fontweight="bold")
+                ax.plot(
+                    series["day"],
+                    series[value],
+                    color=role_colour(role),
+                    linewidth=1.1,
+                    label=role_label(role),
+                )
+        ax.set_title(
+            structure_label(structure), color=structure_colour(structure), fontweight="bold"
+        )
         ax.grid(alpha=0.3)
         ax.set_xlim(left=0)
         ax.set_ylim(bottom=0)
@@ -391,8 +468,15 @@ def plot_wip(wip: pd.DataFrame, value: str = "waiting") -> Figure:
         if ax.get_subplotspec().is_first_col():
             ax.set_ylabel(f"leads {value.replace('_', ' ')} (mean)")
     handles = [Line2D([], [], color=role_colour(r), label=role_label(r)) for r in roles]
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(roles), fontsize=8,
-               frameon=False, title="role", title_fontsize=8)
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=len(roles),
+        fontsize=8,
+        frameon=False,
+        title="role",
+        title_fontsize=8,
+    )
     what = "waiting in queue" if value == "waiting" else value.replace("_", " ")
     fig.suptitle(f"Leads {what} per role over time, by structure (mean across replications)")
     return fig
@@ -436,15 +520,18 @@ def _ordered(names: Iterable[str], known: Mapping[str, str]) -> list[str]:
     return [n for n in known if n in present] + [n for n in present if n not in known]
 
 
-def _panel_grid(count: int, sharex: bool, sharey: bool,
-                panel_size: tuple[float, float]) -> tuple[Figure, list[Axes]]:
+def _panel_grid(
+    count: int, sharex: bool, sharey: bool, panel_size: tuple[float, float]
+) -> tuple[Figure, list[Axes]]:
     """A figure with ``count`` panels, two per row, spare panels hidden."""
     ncols = 1 if count <= 1 else 2
     nrows = max(1, math.ceil(count / ncols))
-    fig = Figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 1.0),
-                 layout="constrained")
-    axes = list(np.atleast_1d(fig.subplots(nrows, ncols, sharex=sharex, sharey=sharey,
-                                           squeeze=False)).ravel())
+    fig = Figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 1.0), layout="constrained")
+    axes = list(
+        np.atleast_1d(
+            fig.subplots(nrows, ncols, sharex=sharex, sharey=sharey, squeeze=False)
+        ).ravel()
+    )
     for ax in axes[count:]:
         ax.set_visible(False)
     if count == 0:
@@ -463,6 +550,18 @@ def _period_days(starts: pd.Series) -> float:
     """Length of the periods in a wins table, read off the spacing of their starts."""
     gaps = np.diff(np.unique(starts.to_numpy(dtype=float)))
     return float(gaps.min()) if len(gaps) else 30.0
+
+
+def _round_width(rough: float) -> float:
+    """The smallest of 1, 2, 5, 10, 20, 50, ... days not below ``rough``."""
+    if not math.isfinite(rough) or rough <= 1:
+        return 1.0
+    decade = 1.0
+    while True:
+        for step in (1.0, 2.0, 5.0):
+            if step * decade >= rough:
+                return step * decade
+        decade *= 10
 
 
 def _error(value: float, low: float, high: float) -> list[list[float]] | None:

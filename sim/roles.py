@@ -392,6 +392,7 @@ def account_care(
     expand_u = rng.uniform(size=reviews_left).tolist()
     effort_units = rng.standard_exponential(reviews_left).tolist()
     priority = ACCOUNT_PRIORITY if cfg.review_priority == "accounts_first" else SALES_PRIORITY
+    tier_effort = model.tier_effort[model.leads.tier[lead]]  # key accounts need more care
     log.revenue_until_day[lead] = started
     annual_value = value
     for review in range(reviews_left):
@@ -399,7 +400,7 @@ def account_care(
         neglected = False
         if cfg.mean_review_effort_days > 0:
             queued = env.now
-            effort = cfg.mean_review_effort_days * effort_units[review]
+            effort = cfg.mean_review_effort_days * effort_units[review] * tier_effort
             rep, start = yield from stage_work(env, model, team, manager, effort, None, priority)
             rep.record.reviews += 1
             rep.record.review_wait_days += start - queued

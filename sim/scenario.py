@@ -161,6 +161,12 @@ class StageConfig(Frozen):
     lag_distribution: Distribution = Field(
         default="exponential", description="shape of the customer lag around its mean"
     )
+    lag_cv: float = Field(
+        default=1.0,
+        gt=0,
+        le=5,
+        description="coefficient of variation of customer lag; used by the gamma shape",
+    )
 
 
 class StagesConfig(Frozen):
@@ -580,8 +586,10 @@ def without_sales_effects(scenario: Scenario) -> Scenario:
     return Scenario.from_dict(data, scenario.name)
 
 
-def field_reference(model: type[BaseModel] = Scenario, prefix: str = "") -> list[tuple[str, str, str, str]]:
-    """Rows (path, type, default, description) for every field, for the README."""
+def field_reference(
+    model: type[BaseModel] = Scenario, prefix: str = ""
+) -> list[tuple[str, str, str, str]]:
+    """Rows (path, type with bounds, default, description) for every field, for the README."""
     rows = []
     for name, field in model.model_fields.items():
         path = f"{prefix}{name}"
@@ -595,8 +603,20 @@ def field_reference(model: type[BaseModel] = Scenario, prefix: str = "") -> list
             rows.append((path + "[]", f"list of {nested.__name__}", "", field.description or ""))
             rows.extend(field_reference(nested, f"{path}[]."))
         else:
-            rows.append((path, _show_type(annotation), default, field.description or ""))
+            kind = _show_type(annotation) + _show_bounds(field.metadata)
+            rows.append((path, kind, default, field.description or ""))
     return rows
+
+
+def _show_bounds(metadata: list[Any]) -> str:
+    symbols = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+    bounds = [
+        f"{symbol} {getattr(item, name):g}"
+        for item in metadata
+        for name, symbol in symbols.items()
+        if getattr(item, name, None) is not None
+    ]
+    return f" ({', '.join(bounds)})" if bounds else ""
 
 
 def _nested_model(annotation: Any) -> type[BaseModel] | None:
