@@ -219,11 +219,12 @@ def headline(summary: pd.DataFrame, kpis: tuple[str, ...] = (
 )) -> pd.DataFrame:
     """A KPI x structure table of 'mean [low, high]' strings for the terminal."""
     picked = summary[summary["kpi"].isin(kpis)].copy()
+    order = list(dict.fromkeys(picked["structure"]))
     picked["text"] = [
         _format(m, lo, hi) for m, lo, hi in zip(picked["mean"], picked["ci_low"], picked["ci_high"], strict=True)
     ]
     table = picked.pivot(index="kpi", columns="structure", values="text")
-    return table.reindex([k for k in kpis if k in table.index])
+    return table.reindex(index=[k for k in kpis if k in table.index], columns=order)
 
 
 def _format(mean: float, low: float, high: float) -> str:

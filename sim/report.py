@@ -94,6 +94,16 @@ POINT_LABELS: dict[str, str] = {
 }
 """Funnel points as printed on the funnel figure's axis."""
 
+FUNNEL_ORDER = (
+    "prospecting",
+    "handoff_to_qualification",
+    "qualification",
+    "handoff_to_closing",
+    "closing",
+    "won",
+)
+"""The order in which a lead meets the funnel points."""
+
 BOTTLENECK_UTILISATION = 0.90
 """Above this utilisation queues grow quickly (M/M/c waits explode as load nears 1)."""
 
@@ -154,12 +164,15 @@ def plot_funnel(funnel: pd.DataFrame) -> Figure:
     if "open" not in funnel:
         funnel = funnel.assign(open=0.0)
     structures = _structures(funnel["structure"])
-    points = list(dict.fromkeys(funnel["point"].astype(str)))
+    present = set(funnel["point"].astype(str))
+    # Funnel order, whatever order the rows come in; unknown points go last.
+    points = [p for p in FUNNEL_ORDER if p in present] + sorted(present - set(FUNNEL_ORDER))
     fig, axes = _panel_grid(len(structures), sharex=True, sharey=True, panel_size=(5.4, 3.0))
     y = np.arange(len(points))
     x_max = float(funnel["reached"].max()) if len(funnel) else 1.0
     for ax, structure in zip(axes, structures, strict=False):
         table = funnel[funnel["structure"].astype(str) == structure].set_index("point")
+        absent = ~pd.Index(points).isin(table.index.astype(str))
         table = table.reindex(points).fillna(0.0)
         colour = structure_colour(structure)
         final = np.array([p == "won" for p in points])
@@ -195,6 +208,8 @@ def plot_funnel(funnel: pd.DataFrame) -> Figure:
                     f"open {table['open'].iloc[index]:,.0f}"
                 )
                 end = table["reached"].iloc[index] + table["open"].iloc[index]
+            elif absent[index]:
+                text, end = "no relay in this structure", 0.0
             else:
                 text = f"lost {left[index]:,.0f} of {reached[index]:,.0f}"
                 end = reached[index]
