@@ -7,7 +7,6 @@ Public names:
 """
 
 from importlib.metadata import PackageNotFoundError, version
-
 from typing import Any
 
 from sim.scenario import Scenario, ScenarioError
@@ -17,7 +16,15 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0+unknown"
 
-__all__ = ["Scenario", "ScenarioError", "SimulationResult", "simulate", "run_kpis", "summarise", "__version__"]
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "SimulationResult",
+    "simulate",
+    "run_kpis",
+    "summarise",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:

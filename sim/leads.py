@@ -145,9 +145,10 @@ def generate_leads(scenario: Scenario, rng: np.random.Generator) -> LeadStream:
     n = len(arrival_day)
     segment = _choose([s.share for s in cfg.segments], n, rng)
     tier = _choose([t.share for t in cfg.tiers], n, rng)
-    multiplier = np.array([s.value_multiplier for s in cfg.segments])[segment] * np.array(
-        [t.value_multiplier for t in cfg.tiers]
-    )[tier]
+    multiplier = (
+        np.array([s.value_multiplier for s in cfg.segments])[segment]
+        * np.array([t.value_multiplier for t in cfg.tiers])[tier]
+    )
     sigma = cfg.deal_value_sigma
     # log-normal with the configured mean: E[exp(N(mu, sigma))] = exp(mu + sigma^2 / 2)
     deal_value = cfg.mean_deal_value * multiplier * rng.lognormal(-0.5 * sigma**2, sigma, n)
@@ -163,9 +164,7 @@ def generate_leads(scenario: Scenario, rng: np.random.Generator) -> LeadStream:
         effort_units[:, column] = unit_mean_draws(
             stage_cfg.effort_distribution, stage_cfg.effort_cv, n, rng
         )
-        lag_units[:, column] = unit_mean_draws(
-            stage_cfg.lag_distribution, stage_cfg.lag_cv, n, rng
-        )
+        lag_units[:, column] = unit_mean_draws(stage_cfg.lag_distribution, stage_cfg.lag_cv, n, rng)
     return LeadStream(
         segment_names=cfg.segment_names,
         tier_names=tuple(t.name for t in cfg.tiers),

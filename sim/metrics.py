@@ -69,7 +69,9 @@ def run_kpis(leads: pd.DataFrame, reps: pd.DataFrame, scenario: Scenario) -> pd.
         row.update(_flow_kpis(df, rep_groups[(structure, replication)], scenario))
         rows.append(row)
     table = pd.DataFrame(rows)
-    table["structure"] = pd.Categorical(table["structure"], categories=leads["structure"].cat.categories)
+    table["structure"] = pd.Categorical(
+        table["structure"], categories=leads["structure"].cat.categories
+    )
     return table.sort_values(["structure", "replication"], ignore_index=True)
 
 
@@ -83,7 +85,9 @@ def _funnel_kpis(df: pd.DataFrame, structure: str) -> dict[str, float]:
         "lost": int(lost.sum()),
         "open": int((df["outcome"] == "open").sum()),
         "conversion": won.sum() / n if n else math.nan,
-        "win_rate_decided": won.sum() / (won.sum() + lost.sum()) if (won | lost).any() else math.nan,
+        "win_rate_decided": won.sum() / (won.sum() + lost.sum())
+        if (won | lost).any()
+        else math.nan,
     }
     for reason in ("failed", "dropped_in_handoff", "went_cold"):
         kpis[f"lost_{reason}"] = int((df["lost_reason"] == reason).sum())
@@ -91,7 +95,9 @@ def _funnel_kpis(df: pd.DataFrame, structure: str) -> dict[str, float]:
         kpis[f"dropped_{point}"] = int((df["lost_at"] == point).sum())
     for stage in STAGES:
         resolved = stage_resolved(df, stage).sum()
-        kpis[f"conversion_{stage}"] = stage_passed(df, stage).sum() / resolved if resolved else math.nan
+        kpis[f"conversion_{stage}"] = (
+            stage_passed(df, stage).sum() / resolved if resolved else math.nan
+        )
     days_to_close = (df["end_day"] - df["arrival_day"])[won]
     kpis["mean_days_to_close"] = days_to_close.mean() if len(days_to_close) else math.nan
     kpis["p50_days_to_close"] = days_to_close.quantile(0.5) if len(days_to_close) else math.nan
@@ -127,7 +133,9 @@ def _flow_kpis(df: pd.DataFrame, reps: pd.DataFrame, scenario: Scenario) -> dict
     wins = int(won.sum())
     closing_reps = reps[reps["role"].isin(CLOSING_ROLES)]
     quota = money.quota_bookings_per_year * year_share
-    at_quota = (closing_reps["bookings"] >= quota).mean() if quota > 0 and len(closing_reps) else math.nan
+    at_quota = (
+        (closing_reps["bookings"] >= quota).mean() if quota > 0 and len(closing_reps) else math.nan
+    )
     active = df["account_outcome"] == "active"
     kpis.update(
         {
@@ -138,7 +146,9 @@ def _flow_kpis(df: pd.DataFrame, reps: pd.DataFrame, scenario: Scenario) -> dict
             "revenue": revenue,
             "arr_at_end": float(df.loc[active, "account_value"].sum()),
             "accounts_churned": int((df["account_outcome"] == "churned").sum()),
-            "accounts_dropped_in_handoff": int((df["account_outcome"] == "dropped_in_handoff").sum()),
+            "accounts_dropped_in_handoff": int(
+                (df["account_outcome"] == "dropped_in_handoff").sum()
+            ),
             "neglected_reviews": int(df["neglected_reviews"].sum()),
             "salary_cost": salary_cost,
             "manager_cost": manager_cost,
@@ -162,8 +172,14 @@ def summarise(kpis: pd.DataFrame) -> pd.DataFrame:
         for kpi in columns:
             mean, low, high = mean_ci(group[kpi])
             rows.append(
-                {"structure": structure, "kpi": kpi, "mean": mean, "ci_low": low, "ci_high": high,
-                 "replications": int(group[kpi].notna().sum())}
+                {
+                    "structure": structure,
+                    "kpi": kpi,
+                    "mean": mean,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "replications": int(group[kpi].notna().sum()),
+                }
             )
     return pd.DataFrame(rows)
 
@@ -174,16 +190,20 @@ def stage_table(leads: pd.DataFrame) -> pd.DataFrame:
     Counts and rates are means over replications with 95 % CIs for the rates.
     """
     per_run = []
-    for (structure, replication), df in cohort(leads).groupby(["structure", "replication"], observed=True):
+    for (structure, replication), df in cohort(leads).groupby(
+        ["structure", "replication"], observed=True
+    ):
         for index, stage in enumerate(STAGES):
             entered = df[stage_column(stage, "queue_day")].notna()
             passed = stage_passed(df, stage)
-            wait = (df[stage_column(stage, "start_day")] - df[stage_column(stage, "queue_day")]).dropna()
-            effort = (df[stage_column(stage, "end_day")] - df[stage_column(stage, "start_day")]).dropna()
+            wait = (
+                df[stage_column(stage, "start_day")] - df[stage_column(stage, "queue_day")]
+            ).dropna()
+            effort = (
+                df[stage_column(stage, "end_day")] - df[stage_column(stage, "start_day")]
+            ).dropna()
             resolved = stage_resolved(df, stage).sum()
-            dropped_before = (
-                (df["lost_at"] == f"handoff_to_{stage}").sum() if index > 0 else 0
-            )
+            dropped_before = (df["lost_at"] == f"handoff_to_{stage}").sum() if index > 0 else 0
             per_run.append(
                 {
                     "structure": structure,
@@ -194,7 +214,9 @@ def stage_table(leads: pd.DataFrame) -> pd.DataFrame:
                     "entered": entered.sum(),
                     "passed": passed.sum(),
                     "failed": ((df["lost_at"] == stage) & (df["lost_reason"] == "failed")).sum(),
-                    "went_cold": ((df["lost_at"] == stage) & (df["lost_reason"] == "went_cold")).sum(),
+                    "went_cold": (
+                        (df["lost_at"] == stage) & (df["lost_reason"] == "went_cold")
+                    ).sum(),
                     "conversion": passed.sum() / resolved if resolved else math.nan,
                     "mean_wait_days": wait.mean() if len(wait) else math.nan,
                     "mean_effort_days": effort.mean() if len(effort) else math.nan,
@@ -202,7 +224,9 @@ def stage_table(leads: pd.DataFrame) -> pd.DataFrame:
             )
     runs = pd.DataFrame(per_run)
     rows = []
-    for (structure, stage), group in runs.groupby(["structure", "stage"], sort=False, observed=True):
+    for (structure, stage), group in runs.groupby(
+        ["structure", "stage"], sort=False, observed=True
+    ):
         row = {"structure": structure, "stage": stage, "role": group["role"].iloc[0]}
         for column in ("dropped_in_handoff_before", "entered", "passed", "failed", "went_cold"):
             row[column] = group[column].mean()
@@ -213,15 +237,28 @@ def stage_table(leads: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def headline(summary: pd.DataFrame, kpis: tuple[str, ...] = (
-    "leads_in", "won", "conversion", "wins_per_30_days", "mean_days_to_close",
-    "p90_days_to_close", "lost_dropped_in_handoff", "lost_went_cold", "revenue", "cost", "profit",
-)) -> pd.DataFrame:
+def headline(
+    summary: pd.DataFrame,
+    kpis: tuple[str, ...] = (
+        "leads_in",
+        "won",
+        "conversion",
+        "wins_per_30_days",
+        "mean_days_to_close",
+        "p90_days_to_close",
+        "lost_dropped_in_handoff",
+        "lost_went_cold",
+        "revenue",
+        "cost",
+        "profit",
+    ),
+) -> pd.DataFrame:
     """A KPI x structure table of 'mean [low, high]' strings for the terminal."""
     picked = summary[summary["kpi"].isin(kpis)].copy()
     order = list(dict.fromkeys(picked["structure"]))
     picked["text"] = [
-        _format(m, lo, hi) for m, lo, hi in zip(picked["mean"], picked["ci_low"], picked["ci_high"], strict=True)
+        _format(m, lo, hi)
+        for m, lo, hi in zip(picked["mean"], picked["ci_low"], picked["ci_high"], strict=True)
     ]
     table = picked.pivot(index="kpi", columns="structure", values="text")
     return table.reindex(index=[k for k in kpis if k in table.index], columns=order)
@@ -244,24 +281,44 @@ def funnel_table(leads: pd.DataFrame) -> pd.DataFrame:
     ``failed``, ``dropped_in_handoff`` or ``went_cold``; the last point ``won``
     counts wins, and ``open`` those still in the funnel at the horizon.
     """
-    points = ("prospecting", "handoff_to_qualification", "qualification", "handoff_to_closing", "closing")
+    points = (
+        "prospecting",
+        "handoff_to_qualification",
+        "qualification",
+        "handoff_to_closing",
+        "closing",
+    )
     rows = []
-    for (structure, replication), df in cohort(leads).groupby(["structure", "replication"], observed=True):
+    for (structure, replication), df in cohort(leads).groupby(
+        ["structure", "replication"], observed=True
+    ):
         remaining = len(df)
         roles = STAGE_ROLES[structure]
         for point in points:
             if point.startswith("handoff_to_") and _same_hands(roles, point):
                 continue  # this structure has no relay there
             here = df["lost_at"] == point
-            row = {"structure": structure, "replication": replication, "point": point, "reached": remaining}
+            row = {
+                "structure": structure,
+                "replication": replication,
+                "point": point,
+                "reached": remaining,
+            }
             for reason in ("failed", "dropped_in_handoff", "went_cold"):
                 row[reason] = int((here & (df["lost_reason"] == reason)).sum())
             remaining -= int(here.sum())
             rows.append(row)
         rows.append(
-            {"structure": structure, "replication": replication, "point": "won",
-             "reached": int((df["outcome"] == "won").sum()), "failed": 0, "dropped_in_handoff": 0,
-             "went_cold": 0, "open": int((df["outcome"] == "open").sum())}
+            {
+                "structure": structure,
+                "replication": replication,
+                "point": "won",
+                "reached": int((df["outcome"] == "won").sum()),
+                "failed": 0,
+                "dropped_in_handoff": 0,
+                "went_cold": 0,
+                "open": int((df["outcome"] == "open").sum()),
+            }
         )
     runs = pd.DataFrame(rows).fillna({"open": 0})
     table = runs.groupby(["structure", "point"], observed=True, sort=False).mean(numeric_only=True)
@@ -290,12 +347,22 @@ def wins_over_time(leads: pd.DataFrame, scenario: Scenario, bin_days: float = 30
     for structure in leads["structure"].cat.categories:
         per_rep = []
         for replication in replications:
-            days = won.loc[(won["structure"] == structure) & (won["replication"] == replication), "end_day"]
+            days = won.loc[
+                (won["structure"] == structure) & (won["replication"] == replication), "end_day"
+            ]
             per_rep.append(np.histogram(days, bins=edges)[0])
         counts = np.array(per_rep)
         for index, start in enumerate(edges[:-1]):
             mean, low, high = mean_ci(counts[:, index])
-            rows.append({"structure": structure, "period_start_day": start, "wins": mean, "ci_low": low, "ci_high": high})
+            rows.append(
+                {
+                    "structure": structure,
+                    "period_start_day": start,
+                    "wins": mean,
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -324,7 +391,15 @@ def utilisation_table(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     rows = []
     for (structure, role), group in per_run.groupby(["structure", "role"], observed=True):
         mean, low, high = mean_ci(group["utilisation"])
-        rows.append({"structure": structure, "role": role, "utilisation": mean, "ci_low": low, "ci_high": high})
+        rows.append(
+            {
+                "structure": structure,
+                "role": role,
+                "utilisation": mean,
+                "ci_low": low,
+                "ci_high": high,
+            }
+        )
     return pd.DataFrame(rows)
 
 

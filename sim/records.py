@@ -143,7 +143,9 @@ def leads_frame(
         {
             "outcome": pd.Categorical.from_codes(log.outcome, categories=list(OUTCOMES)),
             "lost_at": pd.Categorical.from_codes(log.lost_at, categories=list(LOST_AT)),
-            "lost_reason": pd.Categorical.from_codes(log.lost_reason, categories=list(LOST_REASONS)),
+            "lost_reason": pd.Categorical.from_codes(
+                log.lost_reason, categories=list(LOST_REASONS)
+            ),
             "end_day": np.asarray(log.end_day),
             "account_handler": np.asarray(log.account_handler, dtype=np.int32),
             "account_start_day": np.asarray(log.account_start_day),

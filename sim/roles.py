@@ -256,9 +256,9 @@ def lead_journey(
     env: simpy.Environment, model: Model, lead: int, route: Route
 ) -> Generator[simpy.Event, Any, None]:
     """One lead from arrival to a win (then an account) or a loss."""
-    _, pass_u, handoff_u, delay_units, patience_units, effort_units, lag_units = (
-        model.leads.rows[lead]
-    )
+    _, pass_u, handoff_u, delay_units, patience_units, effort_units, lag_units = model.leads.rows[
+        lead
+    ]
     log = model.log
     log.pod[lead] = route.pod
     pass_prob = model.pass_prob[lead]
@@ -438,5 +438,7 @@ def finish_busy_time(model: Model, teams: list[Team]) -> None:
     for team in teams:
         for rep in team.reps:
             if rep.record.busy_since is not None:
-                rep.record.busy_days += model.busy_overlap(rep.record.busy_since, model.horizon_days)
+                rep.record.busy_days += model.busy_overlap(
+                    rep.record.busy_since, model.horizon_days
+                )
                 rep.record.busy_since = None

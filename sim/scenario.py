@@ -172,7 +172,9 @@ class StageConfig(Frozen):
 class StagesConfig(Frozen):
     """The three funnel stages."""
 
-    prospecting: StageConfig = Field(description="lead generation: research, outreach, first meeting")
+    prospecting: StageConfig = Field(
+        description="lead generation: research, outreach, first meeting"
+    )
     qualification: StageConfig = Field(description="discovery: budget, authority, need, timing")
     closing: StageConfig = Field(description="demo, proposal, negotiation, signature")
 
@@ -212,7 +214,7 @@ class DecayConfig(Frozen):
     mean_patience_days: float | None = Field(
         default=None,
         gt=0,
-        description="mean time a lead waits in a queue before it leaves unworked (days); none = off",
+        description="mean time a lead waits in a queue before leaving unworked (days); none = off",
     )
 
 
@@ -286,7 +288,9 @@ class MoneyConfig(Frozen):
     salary_account_manager: float = Field(
         default=75_000, ge=0, description="annual base (currency/year)"
     )
-    salary_generalist: float = Field(default=85_000, ge=0, description="annual base (currency/year)")
+    salary_generalist: float = Field(
+        default=85_000, ge=0, description="annual base (currency/year)"
+    )
     manager_span: int = Field(default=8, ge=1, le=100, description="reps per first-line manager")
     salary_manager: float = Field(
         default=150_000, ge=0, description="manager annual base (currency/year)"
@@ -406,12 +410,19 @@ class Scenario(Frozen):
     description: str = Field(default="", description="what this scenario is for")
     seed: int = Field(default=0, ge=0, description="root seed of all randomness")
     replications: int = Field(default=5, ge=1, le=10_000, description="independent replications")
-    horizon_days: float = Field(gt=0, le=3650, description="simulated time; leads arrive until then (days)")
+    horizon_days: float = Field(
+        gt=0, le=3650, description="simulated time; leads arrive until then (days)"
+    )
     warmup_days: float = Field(
-        default=0.0, ge=0, description="leads arriving before this are simulated but not counted (days)"
+        default=0.0,
+        ge=0,
+        description="leads arriving before this are simulated but not counted (days)",
     )
     sample_interval_days: float = Field(
-        default=1.0, gt=0, le=365, description="how often queues and work in progress are sampled (days)"
+        default=1.0,
+        gt=0,
+        le=365,
+        description="how often queues and work in progress are sampled (days)",
     )
     leads: LeadsConfig = Field(description="the lead stream")
     stages: StagesConfig = Field(description="the funnel stages")
@@ -470,7 +481,9 @@ class Scenario(Frozen):
         except FileNotFoundError:
             raise ScenarioError([f"{path}: no such scenario file"]) from None
         except IsADirectoryError:
-            raise ScenarioError([f"{path}: is a directory, expected a .toml scenario file"]) from None
+            raise ScenarioError(
+                [f"{path}: is a directory, expected a .toml scenario file"]
+            ) from None
         except UnicodeDecodeError as exc:
             raise ScenarioError([f"{label}: not a UTF-8 text file ({exc.reason})"]) from None
         except tomllib.TOMLDecodeError as exc:
@@ -597,7 +610,14 @@ def field_reference(
         nested = _nested_model(annotation)
         default = "required" if field.is_required() else _show_default(field.default)
         if nested is not None and not _is_sequence(annotation):
-            rows.append((path, nested.__name__, default if default == "required" else "", field.description or ""))
+            rows.append(
+                (
+                    path,
+                    nested.__name__,
+                    default if default == "required" else "",
+                    field.description or "",
+                )
+            )
             rows.extend(field_reference(nested, f"{path}."))
         elif nested is not None:
             rows.append((path + "[]", f"list of {nested.__name__}", "", field.description or ""))

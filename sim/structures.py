@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 import simpy
 
@@ -69,7 +68,9 @@ class _TeamFactory:
         self.teams: list[Team] = []
         self.next_rep_id = 0
 
-    def team(self, role: str, headcount: int, pooled: bool, owner_assignment: str, pod: str = "") -> Team:
+    def team(
+        self, role: str, headcount: int, pooled: bool, owner_assignment: str, pod: str = ""
+    ) -> Team:
         records = []
         for _ in range(headcount):
             name = f"{pod}/{role}" if pod else role
@@ -106,7 +107,9 @@ def build_allin(env: simpy.Environment, scenario: Scenario, leads: LeadStream) -
     """All-In: one generalist owns each lead from first touch to account."""
     cfg = scenario.structures.allin
     make = _TeamFactory(env, scenario)
-    generalists = make.team("generalist", cfg.generalists, pooled=False, owner_assignment=cfg.owner_assignment)
+    generalists = make.team(
+        "generalist", cfg.generalists, pooled=False, owner_assignment=cfg.owner_assignment
+    )
     stage_teams = (generalists, generalists, generalists)
     pass_factor, effort_factor = make.generalist_factors(stage_teams)
     route = Route(stage_teams, generalists, HandoffConfig(), pass_factor, effort_factor)
@@ -168,7 +171,9 @@ def _conveyor_route(
     lead_gen = make.team("lead_gen", counts.lead_gen, pooled, _owner(policy), pod)
     qualifiers = make.team("qualifier", counts.qualifiers, pooled, _owner(policy), pod)
     closers = make.team("closer", counts.closers, pooled, _owner(policy), pod)
-    managers = make.team("account_manager", counts.account_managers, False, policy.owner_assignment, pod)
+    managers = make.team(
+        "account_manager", counts.account_managers, False, policy.owner_assignment, pod
+    )
     return Route(
         (lead_gen, qualifiers, closers),
         managers,
@@ -206,9 +211,7 @@ def monitor(env: simpy.Environment, teams: list[Team], interval: float, samples:
         yield env.timeout(interval)
 
 
-def run_structure(
-    name: str, leads: LeadStream, scenario: Scenario, streams: Streams
-) -> RunTables:
+def run_structure(name: str, leads: LeadStream, scenario: Scenario, streams: Streams) -> RunTables:
     """Push one replication's leads through one structure until the horizon.
 
     Args:
@@ -231,7 +234,17 @@ def run_structure(
     org = BUILDERS[name](env, scenario, leads)
     samples: dict[str, list] = {
         key: []
-        for key in ("day", "team", "role", "pod", "headcount", "waiting", "in_service", "open_deals", "accounts")
+        for key in (
+            "day",
+            "team",
+            "role",
+            "pod",
+            "headcount",
+            "waiting",
+            "in_service",
+            "open_deals",
+            "accounts",
+        )
     }
     env.process(lead_arrivals(env, model, org.routes))
     env.process(monitor(env, org.teams, scenario.sample_interval_days, samples))
@@ -240,7 +253,9 @@ def run_structure(
     finish_busy_time(model, org.teams)
     reps = [rep.record for team in org.teams for rep in team.reps]
     return RunTables(
-        leads=leads_frame(log, leads, name, streams.replication, scenario.seed, scenario.warmup_days),
+        leads=leads_frame(
+            log, leads, name, streams.replication, scenario.seed, scenario.warmup_days
+        ),
         reps=reps_frame(reps, name, streams.replication),
         samples=samples_frame(samples, name, streams.replication),
     )

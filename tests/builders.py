@@ -18,19 +18,41 @@ BASE = {
     "horizon_days": 100.0,
     "leads": {"arrivals_per_day": 1.0, "mean_deal_value": 1000.0},
     "stages": {
-        "prospecting": {"pass_prob": 1.0, "mean_effort_days": 1.0, "effort_distribution": "deterministic",
-                        "mean_lag_days": 0.0},
-        "qualification": {"pass_prob": 1.0, "mean_effort_days": 2.0, "effort_distribution": "deterministic",
-                          "mean_lag_days": 0.0},
-        "closing": {"pass_prob": 1.0, "mean_effort_days": 3.0, "effort_distribution": "deterministic",
-                    "mean_lag_days": 0.0},
+        "prospecting": {
+            "pass_prob": 1.0,
+            "mean_effort_days": 1.0,
+            "effort_distribution": "deterministic",
+            "mean_lag_days": 0.0,
+        },
+        "qualification": {
+            "pass_prob": 1.0,
+            "mean_effort_days": 2.0,
+            "effort_distribution": "deterministic",
+            "mean_lag_days": 0.0,
+        },
+        "closing": {
+            "pass_prob": 1.0,
+            "mean_effort_days": 3.0,
+            "effort_distribution": "deterministic",
+            "mean_lag_days": 0.0,
+        },
     },
     "structures": {
         "allin": {"generalists": 1},
         "two_party": {"lead_gen": 1, "closers": 1, "account_managers": 1},
         "conveyor": {"lead_gen": 1, "qualifiers": 1, "closers": 1, "account_managers": 1},
-        "pods": {"pods": [{"name": "p", "segments": ["all"], "lead_gen": 1, "qualifiers": 1,
-                           "closers": 1, "account_managers": 1}]},
+        "pods": {
+            "pods": [
+                {
+                    "name": "p",
+                    "segments": ["all"],
+                    "lead_gen": 1,
+                    "qualifiers": 1,
+                    "closers": 1,
+                    "account_managers": 1,
+                }
+            ]
+        },
     },
 }
 
@@ -83,8 +105,18 @@ def event_log(df, stages=("prospecting", "qualification", "closing")) -> list[tu
         for stage in stages:
             queue = getattr(row, f"{stage}_queue_day")
             if queue == queue:  # not NaN
-                out.append((row.lead_id, stage, queue, getattr(row, f"{stage}_start_day"),
-                            getattr(row, f"{stage}_end_day"), getattr(row, f"{stage}_done_day"),
-                            getattr(row, f"{stage}_handler")))
-        out.append((row.lead_id, str(row.outcome), str(row.lost_at), str(row.lost_reason), row.end_day))
+                out.append(
+                    (
+                        row.lead_id,
+                        stage,
+                        queue,
+                        getattr(row, f"{stage}_start_day"),
+                        getattr(row, f"{stage}_end_day"),
+                        getattr(row, f"{stage}_done_day"),
+                        getattr(row, f"{stage}_handler"),
+                    )
+                )
+        out.append(
+            (row.lead_id, str(row.outcome), str(row.lost_at), str(row.lost_reason), row.end_day)
+        )
     return out

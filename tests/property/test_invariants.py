@@ -22,9 +22,14 @@ def test_every_lead_ends_exactly_one_way_and_counts_add_up(sc):
     won = df["outcome"] == "won"
     lost = df["outcome"] == "lost"
     open_ = df["outcome"] == "open"
-    assert (df.loc[won, "lost_reason"] == "").all() and df.loc[won, "closing_done_day"].notna().all()
+    assert (df.loc[won, "lost_reason"] == "").all() and df.loc[
+        won, "closing_done_day"
+    ].notna().all()
     assert (df.loc[lost, "lost_reason"] != "").all() and (df.loc[lost, "lost_at"] != "").all()
-    assert df.loc[open_, "end_day"].isna().all() and (df.loc[~open_, "end_day"] <= sc.horizon_days).all()
+    assert (
+        df.loc[open_, "end_day"].isna().all()
+        and (df.loc[~open_, "end_day"] <= sc.horizon_days).all()
+    )
     kpis = metrics.run_kpis(df, result.reps, sc)
     for row in kpis.itertuples():
         assert row.leads_in == row.won + row.lost + row.open
@@ -34,7 +39,9 @@ def test_every_lead_ends_exactly_one_way_and_counts_add_up(sc):
 @given(scenarios())
 def test_stage_timestamps_never_decrease(sc):
     df = simulate(sc).leads
-    columns = ["arrival_day"] + [f"{s}_{w}" for s in STAGES for w in ("queue_day", "start_day", "end_day", "done_day")]
+    columns = ["arrival_day"] + [
+        f"{s}_{w}" for s in STAGES for w in ("queue_day", "start_day", "end_day", "done_day")
+    ]
     times = df[columns].to_numpy()
     for row in times:
         seen = row[~np.isnan(row)]
@@ -66,14 +73,29 @@ def test_same_seed_same_tables(sc, replication):
 def test_every_structure_sees_the_identical_lead_stream(sc):
     sc = sc.replace(["replications=2"])
     df = simulate(sc).leads
-    lead_columns = ["replication", "lead_id", "arrival_day", "segment", "tier", "deal_value", "quality"]
-    views = [one[lead_columns].reset_index(drop=True) for _, one in df.groupby("structure", observed=True)]
+    lead_columns = [
+        "replication",
+        "lead_id",
+        "arrival_day",
+        "segment",
+        "tier",
+        "deal_value",
+        "quality",
+    ]
+    views = [
+        one[lead_columns].reset_index(drop=True)
+        for _, one in df.groupby("structure", observed=True)
+    ]
     assert len(views) == 4
     for view in views[1:]:
         pd.testing.assert_frame_equal(views[0], view)
     # ... and replications are different draws.
     by_rep = [one for _, one in df[df["structure"] == "conveyor"].groupby("replication")]
-    assert not by_rep[0]["arrival_day"].reset_index(drop=True).equals(by_rep[1]["arrival_day"].reset_index(drop=True))
+    assert (
+        not by_rep[0]["arrival_day"]
+        .reset_index(drop=True)
+        .equals(by_rep[1]["arrival_day"].reset_index(drop=True))
+    )
 
 
 @given(scenarios(), st.sampled_from(BAD_VALUES))
@@ -87,5 +109,7 @@ def test_invalid_values_are_rejected_naming_the_field(sc, bad):
     node[leaf] = value
     with pytest.raises(ScenarioError) as info:
         Scenario.from_dict(raw, "prop.toml")
-    assert any(line.startswith(f"prop.toml: {path}") for line in info.value.problems), info.value.problems
+    assert any(line.startswith(f"prop.toml: {path}") for line in info.value.problems), (
+        info.value.problems
+    )
     assert isinstance(info.value, ValueError)

@@ -29,8 +29,14 @@ def test_simulate_writes_every_output(tmp_path, scenario_file, capsys):
     out = tmp_path / "out"
     assert main(["simulate", str(scenario_file), "--out", str(out), "--no-plots"]) == 0
     names = {p.name for p in out.iterdir()}
-    assert {"leads.parquet", "reps.parquet", "samples.parquet", "kpis.csv", "stage_summary.csv",
-            "summary.json"} <= names
+    assert {
+        "leads.parquet",
+        "reps.parquet",
+        "samples.parquet",
+        "kpis.csv",
+        "stage_summary.csv",
+        "summary.json",
+    } <= names
     summary = json.loads((out / "summary.json").read_text())
     assert summary["salesim_version"] == __version__
     assert summary["seed"] == 11 and summary["replications"] == 2
@@ -39,8 +45,18 @@ def test_simulate_writes_every_output(tmp_path, scenario_file, capsys):
     kpi = summary["kpis"]["conveyor"]["conversion"]
     assert kpi["ci_low"] <= kpi["mean"] <= kpi["ci_high"]
     leads = pd.read_parquet(out / "leads.parquet")
-    assert {"structure", "replication", "lead_id", "segment", "arrival_day", "outcome", "lost_at",
-            "lost_reason", "deal_value", "prospecting_handler"} <= set(leads.columns)
+    assert {
+        "structure",
+        "replication",
+        "lead_id",
+        "segment",
+        "arrival_day",
+        "outcome",
+        "lost_at",
+        "lost_reason",
+        "deal_value",
+        "prospecting_handler",
+    } <= set(leads.columns)
     assert set(leads["outcome"].astype(str)) <= {"won", "lost", "open"}
     printed = capsys.readouterr().out
     assert "conversion" in printed and "conveyor" in printed
@@ -48,16 +64,40 @@ def test_simulate_writes_every_output(tmp_path, scenario_file, capsys):
 
 def test_same_seed_gives_byte_identical_tables(tmp_path, scenario_file):
     for name in ("a", "b"):
-        assert main(["simulate", str(scenario_file), "--out", str(tmp_path / name), "--no-plots"]) == 0
-    for table in ("leads.parquet", "reps.parquet", "samples.parquet", "kpis.csv", "stage_summary.csv",
-                  "summary.json"):
+        assert (
+            main(["simulate", str(scenario_file), "--out", str(tmp_path / name), "--no-plots"]) == 0
+        )
+    for table in (
+        "leads.parquet",
+        "reps.parquet",
+        "samples.parquet",
+        "kpis.csv",
+        "stage_summary.csv",
+        "summary.json",
+    ):
         assert (tmp_path / "a" / table).read_bytes() == (tmp_path / "b" / table).read_bytes(), table
 
 
 def test_seed_and_replications_flags_override_the_file(tmp_path, scenario_file):
     out = tmp_path / "o"
-    assert main(["simulate", str(scenario_file), "--out", str(out), "--no-plots", "--seed", "5",
-                 "--replications", "1", "--set", "structures.conveyor.closers=3"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                str(scenario_file),
+                "--out",
+                str(out),
+                "--no-plots",
+                "--seed",
+                "5",
+                "--replications",
+                "1",
+                "--set",
+                "structures.conveyor.closers=3",
+            ]
+        )
+        == 0
+    )
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 5 and summary["replications"] == 1
     assert summary["scenario"]["structures"]["conveyor"]["closers"] == 3
@@ -66,11 +106,28 @@ def test_seed_and_replications_flags_override_the_file(tmp_path, scenario_file):
 @pytest.mark.parametrize(
     "edit, expected",
     [
-        (("pass_prob = 0.5", "pass_prob = 1.5"), "bad.toml: stages.prospecting.pass_prob: Input should be less than or equal to 1 (got 1.5)"),
-        (("lead_gen = 1", "lead_gen = -1"), "bad.toml: structures.conveyor.lead_gen: Input should be greater than or equal to 1 (got -1)"),
-        (("closers = 1", "closers = 1\ncolsers = 2"), "bad.toml: structures.conveyor.colsers: Extra inputs are not permitted (got 2)"),
-        (("horizon_days = 60", "horizon_days = 'long'"), "bad.toml: horizon_days: Input should be a valid number (got 'long')"),
-        (("[leads]\narrivals_per_day = 2", "[leads]"), "bad.toml: leads.arrivals_per_day: Field required"),
+        (
+            ("pass_prob = 0.5", "pass_prob = 1.5"),
+            "bad.toml: stages.prospecting.pass_prob: "
+            "Input should be less than or equal to 1 (got 1.5)",
+        ),
+        (
+            ("lead_gen = 1", "lead_gen = -1"),
+            "bad.toml: structures.conveyor.lead_gen: "
+            "Input should be greater than or equal to 1 (got -1)",
+        ),
+        (
+            ("closers = 1", "closers = 1\ncolsers = 2"),
+            "bad.toml: structures.conveyor.colsers: Extra inputs are not permitted (got 2)",
+        ),
+        (
+            ("horizon_days = 60", "horizon_days = 'long'"),
+            "bad.toml: horizon_days: Input should be a valid number (got 'long')",
+        ),
+        (
+            ("[leads]\narrivals_per_day = 2", "[leads]"),
+            "bad.toml: leads.arrivals_per_day: Field required",
+        ),
         (("[leads]", "[leads"), "bad.toml: TOML syntax error:"),
     ],
 )
@@ -88,7 +145,12 @@ def test_bad_scenario_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys,
 def test_missing_file_and_unknown_structure(tmp_path, scenario_file, capsys):
     assert main(["validate", str(tmp_path / "none.toml")]) == 2
     assert capsys.readouterr().err.strip() == f"{tmp_path / 'none.toml'}: no such scenario file"
-    assert main(["simulate", str(scenario_file), "--structures", "matrix", "--out", str(tmp_path / "x")]) == 2
+    assert (
+        main(
+            ["simulate", str(scenario_file), "--structures", "matrix", "--out", str(tmp_path / "x")]
+        )
+        == 2
+    )
     assert "'matrix' is not configured" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 
@@ -116,9 +178,17 @@ def test_atomic_directory_leaves_target_untouched_on_failure(tmp_path):
 
 
 def test_module_entry_point_runs_as_a_process(scenario_file):
-    done = subprocess.run([sys.executable, "-m", "sim", "validate", str(scenario_file)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "validate", str(scenario_file)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
-    bad = subprocess.run([sys.executable, "-m", "sim", "validate", "nope.toml"],
-                         capture_output=True, text=True, check=False)
+    bad = subprocess.run(
+        [sys.executable, "-m", "sim", "validate", "nope.toml"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr

@@ -12,8 +12,18 @@ from sim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
-MARKET_KEYS = ("seed", "replications", "horizon_days", "warmup_days", "leads", "stages", "decay",
-               "generalist", "accounts", "money")
+MARKET_KEYS = (
+    "seed",
+    "replications",
+    "horizon_days",
+    "warmup_days",
+    "leads",
+    "stages",
+    "decay",
+    "generalist",
+    "accounts",
+    "money",
+)
 
 
 def test_readme_field_reference_matches_the_schema():
@@ -35,15 +45,24 @@ def test_readme_commands_run(tmp_path):
     """Every `python -m sim validate|simulate scenarios/...` line in the README runs."""
     readme = (ROOT / "README.md").read_text()
     commands = re.findall(r"^(python -m sim (?:validate|simulate) scenarios/\S+.*)$", readme, re.M)
-    commands += [f"python -m sim simulate scenarios/{name}.toml"
-                 for name in re.findall(r"make simulate SCENARIO=(\w+)", readme)]
+    commands += [
+        f"python -m sim simulate scenarios/{name}.toml"
+        for name in re.findall(r"make simulate SCENARIO=(\w+)", readme)
+    ]
     assert commands
     for command in dict.fromkeys(commands):
         args = shlex.split(command)[3:]
         args = [str(ROOT / a) if a.startswith("scenarios/") else a for a in args]
         if args[0] == "simulate":
-            args += ["--out", str(tmp_path / "out"), "--replications", "1", "--no-plots",
-                     "--set", "horizon_days=60"]
+            args += [
+                "--out",
+                str(tmp_path / "out"),
+                "--replications",
+                "1",
+                "--no-plots",
+                "--set",
+                "horizon_days=60",
+            ]
         assert main(args) == 0, command
 
 
@@ -56,7 +75,9 @@ def test_shipped_scenario_is_valid(path):
 def test_five_scenarios_share_one_market():
     names = {p.stem for p in SCENARIOS}
     assert {"allin", "two_party", "conveyor", "pods", "baseline"} <= names
-    markets = {p.stem: {k: tomllib.loads(p.read_text()).get(k) for k in MARKET_KEYS} for p in SCENARIOS}
+    markets = {
+        p.stem: {k: tomllib.loads(p.read_text()).get(k) for k in MARKET_KEYS} for p in SCENARIOS
+    }
     baseline = markets["baseline"]
     for name, market in markets.items():
         assert market == baseline, f"{name}.toml's market differs from baseline.toml"
@@ -69,8 +90,12 @@ def test_baseline_runs_every_structure_with_equal_headcount():
     totals = {
         "allin": s.allin.generalists,
         "two_party": s.two_party.lead_gen + s.two_party.closers + s.two_party.account_managers,
-        "conveyor": s.conveyor.lead_gen + s.conveyor.qualifiers + s.conveyor.closers
+        "conveyor": s.conveyor.lead_gen
+        + s.conveyor.qualifiers
+        + s.conveyor.closers
         + s.conveyor.account_managers,
-        "pods": sum(p.lead_gen + p.qualifiers + p.closers + p.account_managers for p in s.pods.pods),
+        "pods": sum(
+            p.lead_gen + p.qualifiers + p.closers + p.account_managers for p in s.pods.pods
+        ),
     }
     assert len(set(totals.values())) == 1, totals

@@ -41,7 +41,10 @@ def test_allin_one_rep_does_every_stage_and_work_competes():
 
 
 def test_customer_lag_frees_the_rep():
-    sc = scenario("stages.prospecting.mean_lag_days=10.0", "stages.prospecting.lag_distribution='deterministic'")
+    sc = scenario(
+        "stages.prospecting.mean_lag_days=10.0",
+        "stages.prospecting.lag_distribution='deterministic'",
+    )
     df = run("conveyor", hand_leads([0.0, 0.0]), sc).leads
     log = event_log(df)
     # The lead-gen rep works lead 1 while lead 0's customer takes 10 days to answer.
@@ -109,7 +112,11 @@ def test_patience_lead_goes_cold_while_queued():
     df = run("conveyor", leads, sc).leads
     row = df.iloc[1]
     assert (str(row.outcome), str(row.lost_at), str(row.lost_reason), row.end_day) == (
-        "lost", "prospecting", "went_cold", 0.5)
+        "lost",
+        "prospecting",
+        "went_cold",
+        0.5,
+    )
     assert math.isnan(row.prospecting_start_day)
 
 
@@ -144,8 +151,22 @@ def test_pods_route_leads_by_segment():
     base = scenario().model_dump(mode="json")
     base["leads"]["segments"] = [{"name": "a", "share": 1.0}, {"name": "b", "share": 1.0}]
     base["structures"]["pods"]["pods"] = [
-        {"name": "pa", "segments": ["a"], "lead_gen": 1, "qualifiers": 1, "closers": 1, "account_managers": 1},
-        {"name": "pb", "segments": ["b"], "lead_gen": 1, "qualifiers": 1, "closers": 1, "account_managers": 1},
+        {
+            "name": "pa",
+            "segments": ["a"],
+            "lead_gen": 1,
+            "qualifiers": 1,
+            "closers": 1,
+            "account_managers": 1,
+        },
+        {
+            "name": "pb",
+            "segments": ["b"],
+            "lead_gen": 1,
+            "qualifiers": 1,
+            "closers": 1,
+            "account_managers": 1,
+        },
     ]
     from sim.scenario import Scenario
 
@@ -158,7 +179,9 @@ def test_pods_route_leads_by_segment():
     assert df["pod"].tolist() == [0, 1]
 
 
-@pytest.mark.parametrize("policy, expected", [("round_robin", [0, 1, 0]), ("least_loaded", [0, 1, 1])])
+@pytest.mark.parametrize(
+    "policy, expected", [("round_robin", [0, 1, 0]), ("least_loaded", [0, 1, 1])]
+)
 def test_owner_assignment_policies(policy, expected):
     sc = scenario(
         "structures.allin.generalists=2",

@@ -1,6 +1,7 @@
 """Scenario validation: every bad input is one clear line naming file and field."""
 
 import pytest
+from pydantic import ValidationError
 
 from sim.scenario import Scenario, ScenarioError, field_reference, without_sales_effects
 from tests.builders import BASE, scenario
@@ -41,13 +42,15 @@ def test_good_file_loads_and_is_frozen(tmp_path):
     path.write_text(GOOD)
     sc = Scenario.from_file(path)
     assert sc.structures.names == ("conveyor",)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         sc.seed = 3
 
 
 def test_probability_above_one(tmp_path):
-    text = GOOD.replace("pass_prob = 0.5\nmean_effort_days = 0.1\n[stages.closing]",
-                        "pass_prob = 1.5\nmean_effort_days = 0.1\n[stages.closing]")
+    text = GOOD.replace(
+        "pass_prob = 0.5\nmean_effort_days = 0.1\n[stages.closing]",
+        "pass_prob = 1.5\nmean_effort_days = 0.1\n[stages.closing]",
+    )
     assert problems(tmp_path, text) == [
         "s.toml: stages.qualification.pass_prob: Input should be less than or equal to 1 (got 1.5)"
     ]
@@ -92,26 +95,36 @@ def test_missing_file(tmp_path):
 
 
 def test_several_problems_one_line_each(tmp_path):
-    text = GOOD.replace("closers = 1", "closers = 0").replace("horizon_days = 100", "horizon_days = -1")
+    text = GOOD.replace("closers = 1", "closers = 0").replace(
+        "horizon_days = 100", "horizon_days = -1"
+    )
     assert len(problems(tmp_path, text)) == 2
 
 
 def test_pods_segments_must_exist_and_be_owned():
     with pytest.raises(ScenarioError) as info:
-        scenario("structures.pods.pods=[{name='p', segments=['nowhere'], lead_gen=1, qualifiers=1, "
-                 "closers=1, account_managers=1}]")
+        scenario(
+            "structures.pods.pods=[{name='p', segments=['nowhere'], lead_gen=1, qualifiers=1, "
+            "closers=1, account_managers=1}]"
+        )
     (line,) = info.value.problems
-    assert "['nowhere'] are not in leads.segments" in line and "no pod owns segments ['all']" in line
+    assert (
+        "['nowhere'] are not in leads.segments" in line and "no pod owns segments ['all']" in line
+    )
 
 
 def test_overrides_are_validated_like_the_file(tmp_path):
     path = tmp_path / "ok.toml"
     path.write_text(GOOD)
-    assert Scenario.from_file(path, ["structures.conveyor.closers=4"]).structures.conveyor.closers == 4
+    assert (
+        Scenario.from_file(path, ["structures.conveyor.closers=4"]).structures.conveyor.closers == 4
+    )
     assert problems(tmp_path, GOOD, "t.toml", ["stages.closing.pass_prob=1.5"]) == [
         "t.toml: stages.closing.pass_prob: Input should be less than or equal to 1 (got 1.5)"
     ]
-    assert problems(tmp_path, GOOD, "t.toml", ["seed"]) == ["t.toml: 'seed': expected dotted.key=value"]
+    assert problems(tmp_path, GOOD, "t.toml", ["seed"]) == [
+        "t.toml: 'seed': expected dotted.key=value"
+    ]
     assert problems(tmp_path, GOOD, "t.toml", ["horizon_days.x=1"]) == [
         "t.toml: horizon_days.x: horizon_days is a value, not a table"
     ]
@@ -126,9 +139,13 @@ def test_bare_words_in_overrides_are_text(tmp_path):
 
 def test_without_sales_effects_switches_every_effect_off():
     sc = scenario(
-        "decay.half_life_days=10.0", "decay.mean_patience_days=5.0", "generalist.effort_factor=1.5",
-        "structures.conveyor.handoff.drop_prob=0.2", "structures.pods.segment_expertise_factor=1.2",
-        "leads.quality_weight=1.0", "accounts.churn_prob_per_review=0.1",
+        "decay.half_life_days=10.0",
+        "decay.mean_patience_days=5.0",
+        "generalist.effort_factor=1.5",
+        "structures.conveyor.handoff.drop_prob=0.2",
+        "structures.pods.segment_expertise_factor=1.2",
+        "leads.quality_weight=1.0",
+        "accounts.churn_prob_per_review=0.1",
     )
     plain = without_sales_effects(sc)
     assert plain.decay.half_life_days is None and plain.decay.mean_patience_days is None
@@ -137,7 +154,10 @@ def test_without_sales_effects_switches_every_effect_off():
     assert plain.structures.pods.segment_expertise_factor == 1.0
     assert plain.leads.quality_weight == 0.0
     assert plain.accounts.churn_prob_per_review == 0.0
-    assert plain.stages == sc.stages and plain.structures.conveyor.closers == sc.structures.conveyor.closers
+    assert (
+        plain.stages == sc.stages
+        and plain.structures.conveyor.closers == sc.structures.conveyor.closers
+    )
 
 
 def test_every_field_has_a_description():
