@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sim import __version__, metrics
 from sim.runner import SimulationResult
@@ -60,6 +62,14 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
+
+
+def write_parquet(df: pd.DataFrame, path: Path, provenance: dict[str, Any]) -> None:
+    """Write a table with the run's provenance in the parquet file's metadata."""
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    metadata = dict(table.schema.metadata or {})
+    metadata[b"salesim"] = json.dumps(provenance, sort_keys=True).encode()
+    pq.write_table(table.replace_schema_metadata(metadata), path)
 
 
 def summary_document(
@@ -107,9 +117,13 @@ def write_results(
     summary = metrics.summarise(kpis)
     with atomic_directory(out_dir) as tmp:
         step("writing tables")
-        result.leads.to_parquet(tmp / "leads.parquet", index=False)
-        result.reps.to_parquet(tmp / "reps.parquet", index=False)
-        result.samples.to_parquet(tmp / "samples.parquet", index=False)
+        provenance = {
+            "salesim_version": __version__,
+            "seed": scenario.seed,
+            "scenario": scenario.model_dump(mode="json"),
+        }
+        for name in ("leads", "reps", "samples"):
+            write_parquet(getattr(result, name), tmp / f"{name}.parquet", provenance)
         kpis.to_csv(tmp / "kpis.csv", index=False)
         metrics.stage_table(result.leads).to_csv(tmp / "stage_summary.csv", index=False)
         document = summary_document(result, summary, scenario_file)

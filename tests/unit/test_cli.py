@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from sim import __version__
@@ -44,6 +45,9 @@ def test_simulate_writes_every_output(tmp_path, scenario_file, capsys):
     assert set(summary["kpis"]) == {"conveyor"}
     kpi = summary["kpis"]["conveyor"]["conversion"]
     assert kpi["ci_low"] <= kpi["mean"] <= kpi["ci_high"]
+    provenance = json.loads(pq.read_schema(out / "leads.parquet").metadata[b"salesim"])
+    assert provenance["seed"] == 11 and provenance["salesim_version"] == __version__
+    assert provenance["scenario"] == summary["scenario"]
     leads = pd.read_parquet(out / "leads.parquet")
     assert {
         "structure",
@@ -192,3 +196,21 @@ def test_module_entry_point_runs_as_a_process(scenario_file):
         check=False,
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_ctrl_c_during_the_run_exits_130_and_writes_nothing(
+    tmp_path, scenario_file, monkeypatch, capsys
+):
+    import sim.runner
+
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        calls.append(args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim.runner, "run_structure", interrupted)
+    out = tmp_path / "out"
+    assert main(["simulate", str(scenario_file), "--out", str(out)]) == 130
+    assert calls and not out.exists()
+    assert capsys.readouterr().err.strip().endswith("interrupted: nothing was written")
