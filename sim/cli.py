@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     simulate = commands.add_parser("simulate", help="run a scenario and write results")
+    simulate.set_defaults(handler=cmd_simulate)
     _scenario_arguments(simulate)
     simulate.add_argument("--out", type=Path, help="results directory (default results/<name>/)")
     simulate.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -54,8 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated subset to run ({', '.join(STRUCTURES)}); default: all in the file",
     )
     validate = commands.add_parser("validate", help="check a scenario, print it resolved")
+    validate.set_defaults(handler=cmd_validate)
     _scenario_arguments(validate)
-    commands.add_parser("fields", help="print the scenario field reference (Markdown)")
+    fields = commands.add_parser("fields", help="print the scenario field reference (Markdown)")
+    fields.set_defaults(handler=cmd_fields)
+    # --- compare and report commands (issue 4) go here ---
+    # --- sweep command (issue 5) goes here ---
     return parser
 
 
@@ -196,11 +201,8 @@ def cmd_fields(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = build_parser().parse_args(argv)
-    handler = {"simulate": cmd_simulate, "validate": cmd_validate, "fields": cmd_fields}[
-        args.command
-    ]
     try:
-        return handler(args)
+        return args.handler(args)
     except ScenarioError as exc:
         for line in exc.problems:
             print(line, file=sys.stderr)
