@@ -4,8 +4,10 @@ Pure pandas: every function takes the tables written by a run and returns a
 table, so a KPI can be added or corrected without simulating again.
 
 Conventions:
-  * The *cohort* is the leads that arrived after the warm-up; funnel KPIs
-    (conversion, losses, cycle time, waits) are computed on it.
+  * The *cohort* is the leads that arrived after the warm-up and at least
+    ``maturity_days`` before the horizon (so they had time to finish); funnel
+    KPIs (conversion, losses, cycle time, waits) are computed on it. Leads
+    still open at the horizon are counted as ``open``, never as lost.
   * Flows (wins per 30 days, utilisation) are measured in the window
     [warm-up, horizon]; money covers the whole horizon, as a budget would.
   * A KPI is computed per structure and replication first; means and 95 %
@@ -45,8 +47,8 @@ def mean_ci(values: pd.Series | np.ndarray, confidence: float = 0.95) -> tuple[f
 
 
 def cohort(leads: pd.DataFrame) -> pd.DataFrame:
-    """Leads counted in funnel KPIs: those that arrived after the warm-up."""
-    return leads[~leads["in_warmup"]]
+    """Leads counted in funnel KPIs: arrived after the warm-up and mature by the horizon."""
+    return leads[leads["in_cohort"]]
 
 
 def stage_passed(df: pd.DataFrame, stage: str) -> pd.Series:

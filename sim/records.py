@@ -106,7 +106,7 @@ def leads_frame(
     structure: str,
     replication: int,
     seed: int,
-    warmup_days: float,
+    cohort_days: tuple[float, float],
 ) -> pd.DataFrame:
     """One row per lead of one structure run.
 
@@ -116,7 +116,8 @@ def leads_frame(
         structure: structure name.
         replication: replication index.
         seed: root seed of the scenario.
-        warmup_days: leads arriving earlier are flagged ``in_warmup``.
+        cohort_days: [first, last) arrival days of the leads that funnel KPIs
+            count (after the warm-up, mature by the horizon): flagged ``in_cohort``.
 
     Returns:
         A DataFrame with categorical text columns and float days.
@@ -130,7 +131,7 @@ def leads_frame(
         "segment": pd.Categorical.from_codes(leads.segment, categories=list(leads.segment_names)),
         "tier": pd.Categorical.from_codes(leads.tier, categories=list(leads.tier_names)),
         "arrival_day": leads.arrival_day,
-        "in_warmup": leads.arrival_day < warmup_days,
+        "in_cohort": (leads.arrival_day >= cohort_days[0]) & (leads.arrival_day < cohort_days[1]),
         "deal_value": leads.deal_value,
         "quality": leads.quality,
         "pod": np.asarray(log.pod, dtype=np.int16),

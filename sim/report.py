@@ -230,7 +230,7 @@ def plot_funnel(funnel: pd.DataFrame) -> Figure:
         Patch(facecolor="white", edgecolor="#555555", hatch="///", label="still open at horizon"),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=8, frameon=False)
-    fig.suptitle("Where leads are lost: funnel of post-warm-up leads, by structure")
+    fig.suptitle("Where leads are lost: funnel of the measured lead cohort, by structure")
     return fig
 
 
@@ -365,7 +365,7 @@ def plot_cycle_times(cycle: pd.DataFrame, bin_days: float | None = None) -> Figu
     box_ax.set_title(
         "box: quartiles and median; whiskers: 5th-95th percentile; ◇ mean", fontsize=8, loc="left"
     )
-    fig.suptitle("Time to win a deal, by structure (won post-warm-up leads)")
+    fig.suptitle("Time to win a deal, by structure (won leads of the measured cohort)")
     return fig
 
 

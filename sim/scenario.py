@@ -418,6 +418,12 @@ class Scenario(Frozen):
         ge=0,
         description="leads arriving before this are simulated but not counted (days)",
     )
+    maturity_days: float = Field(
+        default=0.0,
+        ge=0,
+        description="funnel KPIs count only leads that arrived at least this long before the "
+        "horizon, so that they had time to finish (days)",
+    )
     sample_interval_days: float = Field(
         default=1.0,
         gt=0,
@@ -437,10 +443,10 @@ class Scenario(Frozen):
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
         problems = []
-        if self.warmup_days >= self.horizon_days:
+        if self.warmup_days + self.maturity_days >= self.horizon_days:
             problems.append(
-                f"warmup_days ({self.warmup_days}) must be shorter than horizon_days "
-                f"({self.horizon_days})"
+                f"warmup_days + maturity_days ({self.warmup_days} + {self.maturity_days}) must be "
+                f"shorter than horizon_days ({self.horizon_days}): no lead would be measured"
             )
         if not self.structures.names:
             problems.append("structures: configure at least one of " + ", ".join(STRUCTURES))
@@ -596,6 +602,24 @@ def without_sales_effects(scenario: Scenario) -> Scenario:
             block["handoff"] = {}
         if name == "pods":
             block["segment_expertise_factor"] = 1.0
+    return Scenario.from_dict(data, scenario.name)
+
+
+def as_markovian_network(scenario: Scenario) -> Scenario:
+    """Sales effects off, and the market made Markovian: the queueing-theory limit.
+
+    On top of ``without_sales_effects``: a flat (homogeneous Poisson) arrival
+    rate, exponential effort at every stage and the same effort for every size
+    tier, so a pooled stage is exactly an M/M/c queue and a Conveyor a Jackson
+    network. Customer lag keeps its shape: it is an infinite-server delay that
+    does not change the queues.
+    """
+    data = without_sales_effects(scenario).model_dump(mode="json")
+    data["leads"]["seasonality_amplitude"] = 0.0
+    for tier in data["leads"]["tiers"]:
+        tier["effort_multiplier"] = 1.0
+    for stage in data["stages"].values():
+        stage["effort_distribution"] = "exponential"
     return Scenario.from_dict(data, scenario.name)
 
 

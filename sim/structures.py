@@ -254,7 +254,12 @@ def run_structure(name: str, leads: LeadStream, scenario: Scenario, streams: Str
     reps = [rep.record for team in org.teams for rep in team.reps]
     return RunTables(
         leads=leads_frame(
-            log, leads, name, streams.replication, scenario.seed, scenario.warmup_days
+            log,
+            leads,
+            name,
+            streams.replication,
+            scenario.seed,
+            (scenario.warmup_days, scenario.horizon_days - scenario.maturity_days),
         ),
         reps=reps_frame(reps, name, streams.replication),
         samples=samples_frame(samples, name, streams.replication),

@@ -62,6 +62,8 @@ def test_readme_commands_run(tmp_path):
                 "--no-plots",
                 "--set",
                 "horizon_days=60",
+                "--set",
+                "maturity_days=10",
             ]
         assert main(args) == 0, command
 

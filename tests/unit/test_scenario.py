@@ -3,7 +3,14 @@
 import pytest
 from pydantic import ValidationError
 
-from sim.scenario import Scenario, ScenarioError, field_reference, without_sales_effects
+from sim.scenario import (
+    STAGES,
+    Scenario,
+    ScenarioError,
+    as_markovian_network,
+    field_reference,
+    without_sales_effects,
+)
 from tests.builders import BASE, scenario
 
 GOOD = """
@@ -168,3 +175,25 @@ def test_every_field_has_a_description():
 
 def test_base_builder_scenario_is_valid():
     assert Scenario.from_dict(BASE).name == "tiny"
+
+
+def test_markovian_network_is_poisson_and_exponential():
+    sc = scenario(
+        "leads.seasonality_amplitude=0.3",
+        "stages.closing.effort_distribution='gamma'",
+        "leads.tiers=[{name='s', share=1.0, effort_multiplier=2.0}]",
+        "structures.conveyor.handoff.context_loss=0.3",
+    )
+    plain = as_markovian_network(sc)
+    assert plain.leads.seasonality_amplitude == 0.0
+    assert {plain.stages.get(s).effort_distribution for s in STAGES} == {"exponential"}
+    assert plain.leads.tiers[0].effort_multiplier == 1.0
+    assert plain.structures.conveyor.handoff.context_loss == 0.0
+    # Lag shape and pass probabilities are the market's and stay.
+    assert plain.stages.closing.pass_prob == sc.stages.closing.pass_prob
+
+
+def test_cohort_must_leave_something_to_measure():
+    with pytest.raises(ScenarioError) as info:
+        scenario("warmup_days=50.0", "maturity_days=50.0")
+    assert "no lead would be measured" in info.value.problems[0]
