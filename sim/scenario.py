@@ -306,6 +306,37 @@ class MoneyConfig(Frozen):
         return getattr(self, f"salary_{role}")
 
 
+class BenchmarksConfig(Frozen):
+    """Thresholds from the sales literature; the comparison report raises a red flag past them."""
+
+    win_rate: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="expected opportunity win rate: share of decided closing-stage deals won "
+        "(0-1); none = no check",
+    )
+    max_utilisation: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="a role busier than this is a bottleneck: queues grow fast near 1 (0-1)",
+    )
+    min_share_at_quota: float = Field(
+        default=2 / 3,
+        ge=0,
+        le=1,
+        description="fewer closing reps at quota than this share is a red flag (0-1)",
+    )
+    max_pod_load_ratio: float = Field(
+        default=1.25,
+        ge=1,
+        le=10,
+        description="a pod whose utilisation exceeds the other pods' mean by this factor "
+        "is overloaded (x)",
+    )
+
+
 class Structure(Frozen):
     """Fields shared by every structure block."""
 
@@ -438,6 +469,9 @@ class Scenario(Frozen):
     )
     accounts: AccountsConfig = Field(default=AccountsConfig(), description="post-sale accounts")
     money: MoneyConfig = Field(default=MoneyConfig(), description="salaries, commission, margin")
+    benchmarks: BenchmarksConfig = Field(
+        default=BenchmarksConfig(), description="red-flag thresholds for the comparison report"
+    )
     structures: StructuresConfig = Field(description="the organisation structures to compare")
 
     @model_validator(mode="after")
