@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from sim import __version__, metrics
 from sim.runner import SimulationResult
+from sim.scenario import Scenario, ScenarioError
 
 
 @contextmanager
@@ -49,6 +50,32 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+@contextmanager
+def rewrite_directory(target: Path, regenerated: Callable[[Path], bool]) -> Iterator[Path]:
+    """Atomically rewrite some files of an existing results directory.
+
+    Yields a temporary copy of ``target`` without the files for which
+    ``regenerated(relative_path)`` is true; the caller writes those anew, and
+    the copy replaces ``target`` only on success (``atomic_directory``). Kept
+    files are hard links where the file system allows, so large tables are
+    not copied, and never written through: regenerated files are left out of
+    the copy rather than overwritten.
+    """
+    target = Path(target)
+    with atomic_directory(target) as tmp:
+        for path in sorted(target.rglob("*")):
+            relative = path.relative_to(target)
+            if path.is_dir():
+                (tmp / relative).mkdir(parents=True, exist_ok=True)
+            elif not regenerated(relative):
+                (tmp / relative).parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(path, tmp / relative)
+                except OSError:
+                    shutil.copy2(path, tmp / relative)
+        yield tmp
 
 
 def _clean(value: Any) -> Any:
@@ -105,8 +132,19 @@ def write_results(
     scenario_file: str | None = None,
     plots: bool = True,
     on_step: Callable[[str], None] | None = None,
+    extra: Callable[[Path], None] | None = None,
 ) -> pd.DataFrame:
     """Write every table, the summary and the plots of a run into ``out_dir``.
+
+    Args:
+        result: the run's tables.
+        out_dir: the results directory; replaced as a whole, only on success.
+        scenario_file: the scenario file's path, recorded in ``summary.json``.
+        plots: draw the standard PNG plots.
+        on_step: called with a short description of each step, for progress.
+        extra: called with the temporary directory after everything else is
+            written, to add more files (the comparison report) that then
+            appear together with the rest, or not at all.
 
     Returns:
         The KPI summary (one row per structure and KPI), for printing.
@@ -144,4 +182,75 @@ def write_results(
                 "work_in_progress": report.plot_wip(metrics.wip_over_time(result.samples)),
             }
             report.save_figures(figures, tmp)
+        if extra is not None:
+            extra(tmp)
     return summary
+
+
+class ResultsError(ScenarioError):
+    """A results directory that cannot be read; ``problems`` holds one line per problem."""
+
+
+RESULT_TABLES: tuple[str, ...] = ("leads", "reps", "samples")
+"""The parquet tables of a results directory, as ``write_results`` writes them."""
+
+
+def read_results(
+    directory: Path, tables: tuple[str, ...] = RESULT_TABLES, document: str = "summary.json"
+) -> SimulationResult:
+    """Load a results directory written by ``write_results``, without simulating.
+
+    The scenario comes from the resolved copy in ``summary.json``, so the
+    tables are read with exactly the settings that made them.
+
+    Args:
+        directory: the results directory.
+        tables: which parquet tables to read; a table left out is empty.
+        document: the JSON file holding ``scenario`` and ``structures``.
+
+    Returns:
+        The run's tables, with structures in their original order.
+
+    Raises:
+        ResultsError: one line naming the directory and what is missing or unreadable.
+    """
+    directory = Path(directory)
+    if not directory.exists():
+        raise ResultsError([f"{directory}: no such results directory"])
+    if not directory.is_dir():
+        raise ResultsError([f"{directory}: not a directory, expected a results directory"])
+    missing = [
+        name
+        for name in (document, *(f"{t}.parquet" for t in tables))
+        if not (directory / name).is_file()
+    ]
+    if missing:
+        raise ResultsError(
+            [
+                f"{directory}: not a salesim results directory (missing {', '.join(missing)}); "
+                "make one with: python -m sim compare FILE --out DIR"
+            ]
+        )
+    try:
+        meta = json.loads((directory / document).read_text(encoding="utf-8"))
+        structures = tuple(str(name) for name in meta["structures"])
+        raw_scenario = meta["scenario"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        reason = f"no {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
+        raise ResultsError([f"{directory / document}: not a salesim summary ({reason})"]) from None
+    scenario = Scenario.from_dict(raw_scenario, str(directory / document))
+    frames = {}
+    for name in RESULT_TABLES:
+        if name not in tables:
+            frames[name] = pd.DataFrame({"structure": pd.Categorical([], categories=structures)})
+            continue
+        try:
+            df = pd.read_parquet(directory / f"{name}.parquet")
+        except Exception as exc:  # pyarrow raises several types for a damaged file
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ResultsError([f"{directory / name}.parquet: unreadable ({first})"]) from None
+        if "structure" not in df or not set(df["structure"].astype(str)) <= set(structures):
+            raise ResultsError([f"{directory / name}.parquet: structures do not match {document}"])
+        df["structure"] = pd.Categorical(df["structure"].astype(str), categories=list(structures))
+        frames[name] = df
+    return SimulationResult(scenario=scenario, structures=structures, **frames)
