@@ -369,7 +369,7 @@ def plot_cycle_times(cycle: pd.DataFrame, bin_days: float | None = None) -> Figu
     return fig
 
 
-def plot_utilisation(util: pd.DataFrame) -> Figure:
+def plot_utilisation(util: pd.DataFrame, threshold: float = BOTTLENECK_UTILISATION) -> Figure:
     """Share of time each role is busy, per structure, with 95 % CIs.
 
     Bars are grouped by role in pipeline order; within a group each structure
@@ -380,6 +380,8 @@ def plot_utilisation(util: pd.DataFrame) -> Figure:
         util: the table of ``metrics.utilisation_table``: columns structure,
             role, utilisation (a fraction), ci_low, ci_high. NaN bounds (one
             replication) draw no error bar.
+        threshold: the bottleneck line, a fraction (the scenario's
+            ``benchmarks.max_utilisation``; 0.9 by default).
 
     Returns:
         The figure, with utilisation on the y axis in %.
@@ -409,7 +411,7 @@ def plot_utilisation(util: pd.DataFrame) -> Figure:
                 capsize=3,
                 error_kw={"elinewidth": 1, "ecolor": "#333333"},
             )
-    threshold = 100 * BOTTLENECK_UTILISATION
+    threshold = 100 * threshold
     ax.axhline(threshold, color="#333333", linestyle="--", linewidth=1)
     ax.set_xticks(np.arange(len(roles)), [role_label(r) for r in roles])
     ax.set_xlim(-0.5, len(roles) - 0.5)
@@ -494,6 +496,401 @@ def plot_wip(wip: pd.DataFrame, value: str = "waiting") -> Figure:
     )
     what = "waiting in queue" if value == "waiting" else value.replace("_", " ")
     fig.suptitle(f"Leads {what} per role over time, by structure (mean across replications)")
+    return fig
+
+
+def plot_quota_attainment(
+    attainment: pd.DataFrame, share: pd.DataFrame, min_share: float = 2 / 3
+) -> Figure:
+    """How close each closing rep gets to quota, and how many make it, per structure.
+
+    Left: every closing rep of every replication as a dot (bookings as % of
+    the prorated quota) over a box of quartiles, with the quota at 100 %.
+    Right: the share of closing reps at quota with its 95 % CI, against the
+    red-flag line (two thirds by default): a sales team where fewer reps make
+    quota has a quota, territory or hiring problem.
+
+    Args:
+        attainment: ``compare.quota_attainment``: columns structure,
+            replication, rep_id, attainment (1.0 = at quota).
+        share: rows of ``metrics.summarise`` for ``share_reps_at_quota``:
+            columns structure, mean, ci_low, ci_high (fractions).
+        min_share: where the red-flag line is drawn (a fraction).
+
+    Returns:
+        The figure.
+    """
+    structures = _structures(attainment["structure"])
+    structures += [s for s in _structures(share["structure"]) if s not in structures]
+    fig = Figure(figsize=(10.0, 1.2 + 0.75 * max(2, len(structures))), layout="constrained")
+    dots_ax, share_ax = fig.subplots(1, 2, width_ratios=(3, 2), sharey=True)
+    y = np.arange(len(structures))
+    samples = []
+    for index, structure in enumerate(structures):
+        values = 100 * attainment.loc[
+            attainment["structure"].astype(str) == structure, "attainment"
+        ].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        samples.append(values)
+        # Deterministic vertical jitter (golden-ratio sequence): same figure every run.
+        jitter = ((np.arange(len(values)) * 0.618034) % 1.0 - 0.5) * 0.5
+        dots_ax.scatter(
+            values,
+            index + jitter,
+            s=12,
+            color=structure_colour(structure),
+            alpha=0.7,
+            linewidths=0,
+            zorder=3,
+        )
+    if any(len(v) for v in samples):
+        dots_ax.boxplot(
+            [v if len(v) else [np.nan] for v in samples],
+            positions=y,
+            orientation="horizontal",
+            widths=0.7,
+            showfliers=False,
+            whis=(0, 100),
+            medianprops={"color": "black"},
+            boxprops={"color": "#555555"},
+            whiskerprops={"color": "#555555"},
+            capprops={"color": "#555555"},
+        )
+    else:
+        _no_data(dots_ax)
+    dots_ax.axvline(100, color="#333333", linestyle="--", linewidth=1)
+    dots_ax.set_xlim(left=0)
+    dots_ax.set_xlabel("bookings as % of the rep's quota (prorated to the horizon)")
+    dots_ax.set_ylabel("structure")
+    dots_ax.grid(axis="x", alpha=0.3)
+    dots_ax.set_title("each dot: one closing rep in one replication", fontsize=9, loc="left")
+    has_ci = False
+    for index, structure in enumerate(structures):
+        row = share[share["structure"].astype(str) == structure]
+        if row.empty:
+            continue
+        value = 100 * float(row["mean"].iloc[0])
+        err = _error(value, 100 * float(row["ci_low"].iloc[0]), 100 * float(row["ci_high"].iloc[0]))
+        has_ci = has_ci or err is not None
+        xerr = None if err is None else [[err[0][0]], [min(err[1][0], 100 - value)]]
+        share_ax.barh(
+            index,
+            value,
+            height=0.6,
+            color=structure_colour(structure),
+            xerr=xerr,
+            capsize=3,
+            error_kw={"elinewidth": 1, "ecolor": "#333333"},
+        )
+        share_ax.text(value + 1.5, index + 0.32, f"{value:.0f} %", fontsize=8, va="center")
+    share_ax.axvline(100 * min_share, color="#D55E00", linestyle="--", linewidth=1.2)
+    share_ax.text(
+        100 * min_share,
+        -0.6,
+        f" red flag below {100 * min_share:.0f} %",
+        color="#D55E00",
+        fontsize=8,
+        va="bottom",
+    )
+    share_ax.set_xlim(0, 105)
+    share_ax.set_xlabel("closing reps at quota (%)" + (", bar: 95 % CI" if has_ci else ""))
+    share_ax.grid(axis="x", alpha=0.3)
+    share_ax.set_yticks(y, [structure_label(s) for s in structures])
+    share_ax.set_ylim(len(structures) - 0.5, -0.9)
+    fig.suptitle("Quota attainment of closing reps, by structure")
+    return fig
+
+
+MONEY_COMPONENTS = (
+    "revenue",
+    "cost of goods",
+    "rep salaries",
+    "manager salaries",
+    "commission",
+    "profit",
+)
+"""The money components in the order the breakdown figure shows them."""
+
+
+def plot_money_breakdown(money: pd.DataFrame, horizon_days: float) -> Figure:
+    """Revenue, what it costs, and the profit left, per structure, with 95 % CIs.
+
+    Bars are grouped by component (revenue, cost of goods, rep salaries,
+    manager salaries, commission, profit); each structure gets a bar in its
+    colour, so a reader sees at once where one structure earns or spends more.
+    Costs are drawn as positive amounts; profit = revenue - every cost.
+
+    Args:
+        money: ``compare.money_breakdown``: columns structure, component,
+            mean, ci_low, ci_high (currency over the horizon).
+        horizon_days: the simulated period, for the axis label (days).
+
+    Returns:
+        The figure, amounts in thousands.
+    """
+    structures = _structures(money["structure"])
+    components = [c for c in MONEY_COMPONENTS if c in set(money["component"])]
+    fig = Figure(figsize=(10.0, 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    bar_width = 0.8 / max(1, len(structures))
+    has_ci = False
+    for group, component in enumerate(components):
+        rows = money[money["component"] == component]
+        offsets = (np.arange(len(structures)) - (len(structures) - 1) / 2) * bar_width
+        for offset, structure in zip(offsets, structures, strict=True):
+            row = rows[rows["structure"].astype(str) == structure]
+            if row.empty:
+                continue
+            value = float(row["mean"].iloc[0]) / 1e3
+            low = float(row["ci_low"].iloc[0]) / 1e3
+            high = float(row["ci_high"].iloc[0]) / 1e3
+            err = None
+            if math.isfinite(low) and math.isfinite(high):
+                err = [[max(0.0, value - low)], [max(0.0, high - value)]]
+                has_ci = True
+            ax.bar(
+                group + offset,
+                value,
+                width=bar_width * 0.95,
+                color=structure_colour(structure),
+                yerr=err,
+                capsize=3,
+                error_kw={"elinewidth": 1, "ecolor": "#333333"},
+            )
+    ax.axhline(0, color="#333333", linewidth=0.8)
+    ax.axvline(len(components) - 1.5, color="#999999", linewidth=0.8, linestyle=":")
+    ax.set_xticks(np.arange(len(components)), components)
+    ax.set_xlim(-0.5, len(components) - 0.5)
+    ax.set_xlabel("money component (costs shown as positive amounts; profit = revenue - costs)")
+    ax.set_ylabel(f"thousands (currency) over {horizon_days:g} days")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    handles = [Patch(color=structure_colour(s), label=structure_label(s)) for s in structures]
+    title = "structure (error bar: 95 % CI)" if has_ci else "structure (one replication: no CI)"
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=len(handles),
+        fontsize=8,
+        frameon=False,
+        title=title,
+        title_fontsize=8,
+    )
+    ax.set_title("Revenue, costs and profit by structure (mean across replications)")
+    return fig
+
+
+def plot_paired_differences(forest: pd.DataFrame, reference: str) -> Figure:
+    """Forest plot: each structure's difference from the reference, per KPI, with CIs.
+
+    One panel per unit (wins per 30 days, percentage points, leads, days,
+    thousands of currency), one row per KPI, one marker per structure in its
+    colour; the thick line is the 95 % CI of the paired (common random
+    numbers) difference. A filled marker means the CI excludes 0 (significant),
+    a hollow one that it does not. When the comparison was also run with
+    independent lead streams, that wider CI is drawn as a thin grey line
+    behind, to show what common random numbers bought.
+
+    Args:
+        forest: ``compare.forest_table``: columns structure, kpi, label, panel,
+            better (+1/-1/0), difference, ci_low, ci_high, significant, and
+            optionally independent_ci_low, independent_ci_high.
+        reference: the reference structure's name.
+
+    Returns:
+        The figure.
+    """
+    panels = list(dict.fromkeys(forest["panel"]))
+    structures = _structures(forest["structure"])
+    independent = "independent_ci_low" in forest
+    counts = [max(1, forest.loc[forest["panel"] == p, "kpi"].nunique()) for p in panels]
+    height = 1.6 + 0.42 * sum(counts) + 0.55 * len(panels)
+    fig = Figure(figsize=(9.5, height), layout="constrained")
+    axes = fig.subplots(max(1, len(panels)), 1, height_ratios=[c + 1.2 for c in counts] or None)
+    axes = list(np.atleast_1d(axes))
+    if not panels:
+        _no_data(axes[0])
+    offsets = (np.arange(len(structures)) - (len(structures) - 1) / 2) * (
+        0.6 / max(1, len(structures))
+    )
+    for ax, panel in zip(axes, panels, strict=False):
+        table = forest[forest["panel"] == panel]
+        kpis = list(dict.fromkeys(table["kpi"]))
+        for row_index, kpi in enumerate(kpis):
+            rows = table[table["kpi"] == kpi]
+            for offset, structure in zip(offsets, structures, strict=True):
+                found = rows[rows["structure"].astype(str) == structure]
+                if found.empty:
+                    continue
+                item = found.iloc[0]
+                y = row_index + offset
+                colour = structure_colour(structure)
+                if independent and np.isfinite(item["independent_ci_low"]):
+                    ax.plot(
+                        [item["independent_ci_low"], item["independent_ci_high"]],
+                        [y, y],
+                        color="#AAAAAA",
+                        linewidth=1.0,
+                        zorder=1,
+                    )
+                if np.isfinite(item["ci_low"]):
+                    ax.plot(
+                        [item["ci_low"], item["ci_high"]],
+                        [y, y],
+                        color=colour,
+                        linewidth=2.6,
+                        solid_capstyle="butt",
+                        zorder=2,
+                    )
+                ax.plot(
+                    item["difference"],
+                    y,
+                    marker="o",
+                    markersize=6,
+                    color=colour,
+                    markerfacecolor=colour if item["significant"] else "white",
+                    markeredgewidth=1.4,
+                    zorder=3,
+                )
+        arrows = {1: "  (↑ better)", -1: "  (↓ better)", 0: ""}
+        better = table.drop_duplicates("kpi").set_index("kpi")["better"]
+        labels = [
+            f"{table.loc[table['kpi'] == k, 'label'].iloc[0]}{arrows[better[k]]}" for k in kpis
+        ]
+        ax.set_yticks(np.arange(len(kpis)), labels, fontsize=8)
+        ax.set_ylim(len(kpis) - 0.5, -0.5)
+        ax.axvline(0, color="#333333", linewidth=1)
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_xlabel(f"difference vs {structure_label(reference)} ({panel})", fontsize=9)
+    handles = [
+        Line2D(
+            [], [], color=structure_colour(s), marker="o", linewidth=2.6, label=structure_label(s)
+        )
+        for s in structures
+    ]
+    handles.append(
+        Line2D(
+            [],
+            [],
+            color="#555555",
+            marker="o",
+            markerfacecolor="white",
+            linestyle="none",
+            label="hollow: CI includes 0",
+        )
+    )
+    if independent:
+        handles.append(
+            Line2D([], [], color="#AAAAAA", linewidth=1.0, label="CI with independent streams")
+        )
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=min(len(handles), 4),
+        fontsize=8,
+        frameon=False,
+        title="structure - reference, paired by replication (line: 95 % CI)",
+        title_fontsize=8,
+    )
+    fig.suptitle(
+        f"Paired differences from {structure_label(reference)} "
+        "(same leads in every replication), by KPI"
+    )
+    return fig
+
+
+def plot_pod_utilisation(pods: pd.DataFrame, threshold: float = BOTTLENECK_UTILISATION) -> Figure:
+    """How busy each pod is, per role and for its sales reps together, with 95 % CIs.
+
+    Pods own uneven territories; a pod far busier than the others queues its
+    leads while its neighbours idle. Bars are grouped by role ("sales" first:
+    the pod's lead gen, qualifiers and closers together), one bar per pod,
+    in the Pods colour told apart by hatching.
+
+    Args:
+        pods: ``compare.pod_utilisation``: columns structure, pod, role,
+            headcount, utilisation, ci_low, ci_high (fractions).
+        threshold: the bottleneck line (a fraction).
+
+    Returns:
+        The figure.
+    """
+    fig = Figure(figsize=(9.0, 4.6), layout="constrained")
+    ax = fig.add_subplot()
+    if pods.empty:
+        _no_data(ax)
+        ax.set_title("Utilisation by pod: no structure with pods")
+        return fig
+    roles = ["sales"] + _ordered(
+        [r for r in pods["role"].astype(str) if r != "sales"], ROLE_COLOURS
+    )
+    keys = list(
+        dict.fromkeys(zip(pods["structure"].astype(str), pods["pod"].astype(str), strict=True))
+    )
+    hatches = ("", "///", "...", "xxx", "\\\\", "++")
+    bar_width = 0.8 / max(1, len(keys))
+    offsets = (np.arange(len(keys)) - (len(keys) - 1) / 2) * bar_width
+    for group, role in enumerate(roles):
+        for index, (structure, pod) in enumerate(keys):
+            row = pods[
+                (pods["structure"].astype(str) == structure)
+                & (pods["pod"].astype(str) == pod)
+                & (pods["role"].astype(str) == role)
+            ]
+            if row.empty:
+                continue
+            value = 100 * float(row["utilisation"].iloc[0])
+            err = _error(
+                value, 100 * float(row["ci_low"].iloc[0]), 100 * float(row["ci_high"].iloc[0])
+            )
+            ax.bar(
+                group + offsets[index],
+                value,
+                width=bar_width * 0.95,
+                color=structure_colour(structure),
+                alpha=0.9 if index % 2 == 0 else 0.6,
+                hatch=hatches[index % len(hatches)],
+                edgecolor="white",
+                yerr=err,
+                capsize=3,
+                error_kw={"elinewidth": 1, "ecolor": "#333333"},
+            )
+    ax.axhline(100 * threshold, color="#333333", linestyle="--", linewidth=1)
+    names = ["sales reps (pod load)"] + [role_label(r) for r in roles[1:]]
+    ax.set_xticks(np.arange(len(roles)), names)
+    ax.set_xlim(-0.5, len(roles) - 0.5)
+    ax.set_ylim(
+        0, max(105.0, 100 * float(np.nanmax(pods["ci_high"].to_numpy(dtype=float), initial=0)) + 5)
+    )
+    ax.set_xlabel("role within the pod")
+    ax.set_ylabel("utilisation (% of working time busy)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    handles = [
+        Patch(
+            facecolor=structure_colour(structure),
+            alpha=0.9 if index % 2 == 0 else 0.6,
+            hatch=hatches[index % len(hatches)],
+            edgecolor="white",
+            label=f"{structure_label(structure)}: {pod}",
+        )
+        for index, (structure, pod) in enumerate(keys)
+    ]
+    handles.append(
+        Line2D(
+            [], [], color="#333333", linestyle="--", label=f"bottleneck ({100 * threshold:.0f} %)"
+        )
+    )
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=len(handles),
+        fontsize=8,
+        frameon=False,
+        title="pod (error bar: 95 % CI)",
+        title_fontsize=8,
+    )
+    ax.set_title("Utilisation by pod and role: is one territory overloaded?")
     return fig
 
 
