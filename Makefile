@@ -1,5 +1,6 @@
 # salesim: the commands a user runs. The virtual environment is created on first use.
 #   make simulate SCENARIO=pods     one scenario -> results/pods/
+#   make sweep SWEEP=handoff_loss   a parameter sweep -> results/sweeps/handoff_loss/
 #   make test                       the test suite (unit, property, theory checks)
 #   make validate                   every shipped scenario checked + the long theory checks
 #   make clean                      remove results and caches (keeps .venv)
@@ -8,13 +9,14 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SCENARIO ?= pods
+SWEEP ?= handoff_loss
 ARGS ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: simulate test validate lint clean distclean help
+.PHONY: simulate sweep test validate lint clean distclean help
 
 help:
-	@sed -n '1,6p' Makefile
+	@sed -n '1,7p' Makefile
 
 # Prefer uv (seconds) and fall back to venv + pip (tens of seconds).
 $(STAMP): pyproject.toml
@@ -30,6 +32,10 @@ $(STAMP): pyproject.toml
 
 simulate: $(STAMP)
 	$(PY) -m sim simulate scenarios/$(SCENARIO).toml $(ARGS)
+
+# A sweep resumes where it stopped; ARGS="--fresh" starts over, ARGS="--workers 1" runs serially.
+sweep: $(STAMP)
+	$(PY) -m sim sweep scenarios/sweeps/$(SWEEP).toml $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"

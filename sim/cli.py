@@ -61,6 +61,32 @@ def build_parser() -> argparse.ArgumentParser:
     fields.set_defaults(handler=cmd_fields)
     # --- compare and report commands (issue 4) go here ---
     # --- sweep command (issue 5) goes here ---
+    sweep = commands.add_parser(
+        "sweep", help="run a parameter sweep: grid points x structures x replications"
+    )
+    sweep.set_defaults(handler=cmd_sweep)
+    sweep.add_argument("file", type=Path, help="sweep TOML file (see scenarios/sweeps/)")
+    sweep.add_argument("--out", type=Path, help="sweep directory (default results/sweeps/<name>/)")
+    sweep.add_argument(
+        "--workers", type=_positive_int, help="local worker processes (default: all cores)"
+    )
+    sweep.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT|local",
+        help="run on Dask: a scheduler address, or 'local' for a LocalCluster (salesim[dask])",
+    )
+    again = sweep.add_mutually_exclusive_group()
+    again.add_argument(
+        "--resume",
+        dest="fresh",
+        action="store_false",
+        help="keep the runs already stored in the directory (default)",
+    )
+    again.add_argument(
+        "--fresh", dest="fresh", action="store_true", help="delete stored runs and start over"
+    )
+    sweep.add_argument("--no-plots", action="store_true", help="skip the plots and report.html")
+    sweep.set_defaults(fresh=False)
     return parser
 
 
@@ -196,6 +222,20 @@ def cmd_fields(args: argparse.Namespace) -> int:
     """Print the field reference."""
     print(fields_markdown())
     return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run a parameter sweep (``sim.sweep``: imported here, it needs pandas and SimPy)."""
+    from sim.sweep import cmd_sweep as run
+
+    return run(args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,714 @@
+"""Parameter sweeps: grid expansion, validation, resume, backends, outputs."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import metrics
+from sim.cli import main
+from sim.runner import simulate
+from sim.scenario import ScenarioError
+from sim.sweep import (
+    KPI_DIRECTIONS,
+    SweepRange,
+    _reserved_name,
+    crossovers,
+    load_sweep,
+    run_one,
+    run_sweep,
+    summarise_sweep,
+    sweep_table,
+    winners,
+    write_outputs,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# A tiny market: about 60 leads per run, a few milliseconds of simulation.
+TINY = """
+name = "tiny"
+seed = 3
+replications = 2
+horizon_days = 40
+warmup_days = 5
+[leads]
+arrivals_per_day = 1.5
+mean_deal_value = 1000
+[[leads.segments]]
+name = "a"
+share = 0.6
+[[leads.segments]]
+name = "b"
+share = 0.4
+[stages.prospecting]
+pass_prob = 0.6
+mean_effort_days = 0.2
+[stages.qualification]
+pass_prob = 0.6
+mean_effort_days = 0.3
+mean_lag_days = 2
+[stages.closing]
+pass_prob = 0.5
+mean_effort_days = 0.5
+mean_lag_days = 3
+[structures.allin]
+generalists = 2
+[structures.conveyor]
+lead_gen = 1
+qualifiers = 1
+closers = 1
+account_managers = 1
+handoff = { drop_prob = 0.05 }
+"""
+
+SWEEP = """
+name = "small"
+scenario = "tiny.toml"
+kpis = ["wins_per_30_days", "profit"]
+[[grid]]
+name = "drop"
+path = "structures.conveyor.handoff.drop_prob"
+values = [0.0, 0.2]
+"""
+
+
+def write(tmp_path: Path, sweep: str = SWEEP, scenario: str = TINY, name: str = "s.toml") -> Path:
+    (tmp_path / "tiny.toml").write_text(scenario)
+    path = tmp_path / name
+    path.write_text(sweep)
+    return path
+
+
+def sweep_problems(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(write(tmp_path, text))
+    return info.value.problems
+
+
+# --- grid expansion --------------------------------------------------------
+
+
+def test_range_values():
+    assert SweepRange(start=0, stop=0.3, num=7).values() == (0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+    assert SweepRange(start=1, stop=100, num=3, scale="log").values() == (1, 10, 100)
+    assert SweepRange(start=1, stop=4, num=3, integer=True).values() == (1, 3, 4)  # 2.5 -> 3
+    assert SweepRange(start=5, stop=9, num=1).values() == (5,)
+
+
+def test_two_axes_make_a_full_factorial_grid_first_axis_slowest(tmp_path):
+    sweep = load_sweep(
+        write(
+            tmp_path,
+            SWEEP
+            + """
+[[grid]]
+name = "closers"
+path = "structures.conveyor.closers"
+values = [1, 2, 3]
+""",
+        )
+    )
+    assert [p.labels for p in sweep.points] == [
+        (0.0, 1),
+        (0.0, 2),
+        (0.0, 3),
+        (0.2, 1),
+        (0.2, 2),
+        (0.2, 3),
+    ]
+    for point in sweep.points:
+        conveyor = point.scenario.structures.conveyor
+        assert (conveyor.handoff.drop_prob, conveyor.closers) == point.labels
+        assert point.scenario.structures.allin.generalists == 2  # untouched
+    assert sweep.point_table().to_dict("list") == {
+        "point": [0, 1, 2, 3, 4, 5],
+        "drop": [0.0, 0.0, 0.0, 0.2, 0.2, 0.2],
+        "closers": [1, 2, 3, 1, 2, 3],
+    }
+    tasks = sweep.tasks()
+    assert len(tasks) == 6 * 2 * 2
+    assert [t.key for t in tasks[:5]] == [
+        (0, "allin", 0),
+        (0, "allin", 1),
+        (0, "conveyor", 0),
+        (0, "conveyor", 1),
+        (1, "allin", 0),
+    ]
+
+
+def test_one_value_on_several_paths_relative_values_and_rounding(tmp_path):
+    text = """
+name = "rel"
+scenario = "tiny.toml"
+replications = 3
+seed = 99
+set = { horizon_days = 50 }
+[[grid]]
+name = "volume"
+path = "leads.arrivals_per_day"
+relative = true
+values = [0.5, 2]
+scale = "log"
+[[grid]]
+name = "team"
+paths = ["structures.conveyor.closers", "structures.allin.generalists"]
+relative = true
+values = [1.25]
+"""
+    sweep = load_sweep(write(tmp_path, text))
+    assert (sweep.seed, sweep.replications) == (99, 3)
+    assert sweep.axes[0].log and not sweep.axes[1].log
+    first, second = (p.scenario for p in sweep.points)
+    assert (first.leads.arrivals_per_day, second.leads.arrivals_per_day) == (0.75, 3.0)
+    assert first.horizon_days == 50 and first.seed == 99 and first.replications == 3
+    # 1 x 1.25 -> 1 and 2 x 1.25 = 2.5 -> 3: whole numbers, halves rounded up
+    assert first.structures.conveyor.closers == 1
+    assert first.structures.allin.generalists == 3
+
+
+def test_cases_merge_tables_and_index_lists(tmp_path):
+    text = """
+name = "cases"
+scenario = "tiny.toml"
+[[grid]]
+name = "layout"
+[[grid.cases]]
+label = "lean"
+set = { "structures.conveyor" = { closers = 2 }, "leads.segments.1.share" = 0.1 }
+[[grid.cases]]
+label = "two pods"
+[grid.cases.set]
+"structures.pods" = { pods = [
+    { name = "x", segments = ["a"], lead_gen=1, qualifiers=1, closers=1, account_managers=1 },
+    { name = "y", segments = ["b"], lead_gen=1, qualifiers=1, closers=1, account_managers=1 },
+] }
+"""
+    sweep = load_sweep(write(tmp_path, text))
+    lean, pods = (p.scenario for p in sweep.points)
+    assert lean.structures.conveyor.closers == 2
+    assert lean.structures.conveyor.handoff.drop_prob == 0.05  # merged, not replaced
+    assert [s.share for s in lean.leads.segments] == [0.6, 0.1]
+    assert [p.name for p in pods.structures.pods.pods] == ["x", "y"]
+    assert not sweep.axes[0].numeric
+    assert sweep.point_table()["layout"].tolist() == ["lean", "two pods"]
+    # only the sweep's structures run: the pods block added by a case is not one of them
+    assert sweep.structures == ("allin", "conveyor")
+
+
+# --- validation ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (
+            ("structures.conveyor.handoff.drop_prob", "structures.conveyor.handof.drop_prob"),
+            [
+                "s.toml: grid.0.path: not a scenario field: structures.conveyor has no field "
+                "'handof'; did you mean 'handoff'?"
+            ],
+        ),
+        (
+            ("values = [0.0, 0.2]", "values = [0.0, 1.5, 2]"),
+            [
+                "s.toml: grid.0.values.1: structures.conveyor.handoff.drop_prob: "
+                "Input should be less than or equal to 1 (got 1.5)",
+                "s.toml: grid.0.values.2: structures.conveyor.handoff.drop_prob: "
+                "Input should be less than or equal to 1 (got 2)",
+            ],
+        ),
+        (
+            ("values = [0.0, 0.2]", "values = []"),
+            ["s.toml: grid.0.values: Tuple should have at least 1 item after validation, not 0"],
+        ),
+        (
+            ("values = [0.0, 0.2]", "range = { start = 0, stop = 1, num = 0 }"),
+            ["s.toml: grid.0.range.num: Input should be greater than or equal to 1 (got 0)"],
+        ),
+        (
+            ("values = [0.0, 0.2]", "values = ['0.1']"),
+            [
+                "s.toml: grid.0.values.0: structures.conveyor.handoff.drop_prob: "
+                "Input should be a valid number (got '0.1')"
+            ],
+        ),
+        (
+            ("values = [0.0, 0.2]", "values = [0.1, 0.1]"),
+            ["s.toml: grid.0: each value once; repeated: 0.1"],
+        ),
+        (
+            ("path = ", "step = 0.1\npath = "),
+            ["s.toml: grid.0.step: Extra inputs are not permitted (got 0.1)"],
+        ),
+        (
+            ("path = ", "values = [1]\npath = "),
+            ["s.toml: TOML syntax error: Cannot overwrite a value (at line 9, column 20)"],
+        ),
+        (
+            ('"structures.conveyor.handoff.drop_prob"', '"structures.pods.handoff.drop_prob"'),
+            ["s.toml: grid.0.path: structures.pods is not configured in the base scenario"],
+        ),
+        (
+            ('"structures.conveyor.handoff.drop_prob"', '"leads.segments.4.share"'),
+            ["s.toml: grid.0.path: leads.segments has 2 items, no item 4"],
+        ),
+        (
+            ('"structures.conveyor.handoff.drop_prob"', '"leads.segments.first.share"'),
+            [
+                "s.toml: grid.0.path: leads.segments is a list: "
+                "expected an index (0, 1, ...), got 'first'"
+            ],
+        ),
+        (
+            ('kpis = ["wins_per_30_days", "profit"]', 'structures = ["pods"]'),
+            [
+                "s.toml: structures.0: 'pods' is not configured in the base scenario "
+                "(configured: allin, conveyor)"
+            ],
+        ),
+        (
+            ('scenario = "tiny.toml"', 'scenario = "nope.toml"'),
+            ["s.toml: scenario: no such scenario file"],
+        ),
+    ],
+)
+def test_bad_sweep_file_one_line_per_problem(tmp_path, edit, expected):
+    problems = sweep_problems(tmp_path, SWEEP.replace(*edit, 1))
+    assert len(problems) == len(expected), problems
+    for line, start in zip(problems, expected, strict=True):
+        assert line.startswith(start), line
+
+
+def test_empty_or_missing_grid(tmp_path):
+    head = SWEEP.split("[[grid]]")[0]
+    assert sweep_problems(tmp_path, head) == ["s.toml: grid: Field required"]
+    assert sweep_problems(tmp_path, head + "grid = []\n") == [
+        "s.toml: grid: Tuple should have at least 1 item after validation, not 0 (got [])"
+    ]
+
+
+def test_points_are_validated_together(tmp_path):
+    text = """
+name = "combo"
+scenario = "tiny.toml"
+[[grid]]
+name = "horizon"
+path = "horizon_days"
+values = [10, 40]
+[[grid]]
+name = "warmup"
+path = "warmup_days"
+values = [1, 20]
+"""
+    (line,) = sweep_problems(tmp_path, text)
+    assert line.startswith("s.toml: grid point 1 (horizon=10, warmup=20): (top level): warmup_days")
+
+
+def test_two_axes_may_not_set_one_field(tmp_path):
+    text = (
+        SWEEP
+        + """
+[[grid]]
+name = "conveyor"
+[[grid.cases]]
+label = 1
+set = { "structures.conveyor" = { handoff = { drop_prob = 0.3 } } }
+"""
+    )
+    assert sweep_problems(tmp_path, text) == [
+        "s.toml: grid: axes 'drop' and 'conveyor' both set structures.conveyor.handoff.drop_prob"
+    ]
+
+
+def test_axis_names_may_not_hide_table_columns(tmp_path):
+    problems = sweep_problems(tmp_path, SWEEP.replace('name = "drop"', 'name = "profit"'))
+    assert problems == [
+        "s.toml: grid.0.name: 'profit' is a column of the sweep table already; choose another "
+        "(got 'profit')"
+    ]
+    twice = SWEEP + SWEEP[SWEEP.index("[[grid]]") :]
+    assert sweep_problems(tmp_path, twice) == [
+        "s.toml: grid: axis names must be unique, got ['drop'] more than once (got [{'name': "
+        "'drop', 'path': 'structures.conveyor.handoff.drop_prob', 'values': [0.0, 0.2]}, "
+        "{'name': 'drop', 'path': 'structures.conveyor.handoff.drop_prob', 'values': [0.0, 0.2]}])"
+    ]
+
+
+def test_reserved_names_cover_every_kpi_column(tmp_path):
+    sweep = load_sweep(write(tmp_path))
+    row = run_one(sweep.tasks()[2])  # conveyor: every role but the generalist
+    row_allin = run_one(sweep.tasks()[0])
+    for column in set(row.columns) | set(row_allin.columns):
+        assert _reserved_name(column), column
+    assert set(KPI_DIRECTIONS) <= set(row.columns)
+
+
+def test_bad_sweep_exits_2_writes_nothing(tmp_path, capsys):
+    path = write(tmp_path, SWEEP.replace("0.2]", "1.2]"))
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "s.toml: grid.0.values.1: structures.conveyor.handoff.drop_prob: "
+        "Input should be less than or equal to 1 (got 1.2)"
+    ]
+    assert not out.exists()
+
+
+def test_shipped_sweeps_are_valid():
+    files = sorted((ROOT / "scenarios" / "sweeps").glob("*.toml"))
+    names = {p.stem for p in files}
+    assert {"handoff_loss", "lead_volume", "team_size", "pod_count_and_imbalance"} <= names
+    for path in files:
+        sweep = load_sweep(path)
+        assert sweep.name == path.stem
+        runs = len(sweep.points) * len(sweep.structures) * sweep.replications
+        assert runs <= 160, f"{path.name}: {runs} runs; keep shipped sweeps to minutes"
+    team = load_sweep(ROOT / "scenarios" / "sweeps" / "team_size.toml")
+    for point in team.points:  # every structure gets the same headcount at each size
+        s = point.scenario.structures
+        totals = {
+            s.allin.generalists,
+            s.two_party.lead_gen + s.two_party.closers + s.two_party.account_managers,
+            s.conveyor.lead_gen
+            + s.conveyor.qualifiers
+            + s.conveyor.closers
+            + s.conveyor.account_managers,
+            sum(p.lead_gen + p.qualifiers + p.closers + p.account_managers for p in s.pods.pods),
+        }
+        assert totals == {point.labels[0]}
+
+
+# --- runs ------------------------------------------------------------------
+
+
+def test_a_sweep_run_equals_the_same_scenario_simulated(tmp_path):
+    sweep = load_sweep(write(tmp_path))
+    point = sweep.points[1]
+    result = simulate(point.scenario, ("allin", "conveyor"))
+    expected = metrics.run_kpis(result.leads, result.reps, point.scenario)
+    expected = expected[expected["structure"] == "conveyor"].reset_index(drop=True)
+    for replication in (0, 1):
+        row = run_one(next(t for t in sweep.tasks() if t.key == (1, "conveyor", replication)))
+        want = expected[expected["replication"] == replication].drop(
+            columns=["structure", "replication"]
+        )
+        absent = [c for c in want.columns if c not in row.columns]  # All-In's roles
+        assert absent and want[absent].isna().all().all()
+        want = want.drop(columns=absent).reset_index(drop=True)
+        pd.testing.assert_frame_equal(row[want.columns], want, check_dtype=False)
+
+
+def test_common_random_numbers_across_points_and_structures(tmp_path):
+    sweep = load_sweep(write(tmp_path))
+    rows = pd.concat([run_one(t) for t in sweep.tasks()], ignore_index=True)
+    leads = rows.pivot_table(index="replication", columns=["point", "structure"], values="leads_in")
+    for replication, counts in leads.iterrows():
+        assert counts.nunique() == 1, f"replication {replication} saw different lead streams"
+    assert leads.iloc[:, 0].nunique() == 2  # replications are different draws
+    allin = rows[rows["structure"] == "allin"].drop(columns=["point", "wall_seconds"])
+    by_point = [g.reset_index(drop=True) for _, g in allin.groupby(rows["point"])]
+    pd.testing.assert_frame_equal(*by_point)  # All-In has no handoff: the drop is irrelevant
+
+
+# --- resume and storage ----------------------------------------------------
+
+
+class Interrupt(Exception):
+    pass
+
+
+def stop_after(count: int):
+    done = []
+
+    def hook(task):
+        done.append(task.key)
+        if len(done) == count:
+            raise Interrupt
+
+    return hook
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    return {
+        name: (out / name).read_bytes()
+        for name in ("sweep.parquet", "sweep_summary.csv", "crossovers.csv")
+    }
+
+
+def test_interrupted_sweep_resumes_to_identical_bytes(tmp_path):
+    sweep = load_sweep(write(tmp_path))
+    whole = tmp_path / "whole"
+    assert run_sweep(sweep, whole).done == 8
+    write_outputs(sweep, whole, plots=False)
+
+    cut = tmp_path / "cut"
+    with pytest.raises(Interrupt):
+        run_sweep(sweep, cut, on_run_stored=stop_after(3))
+    assert len(list((cut / "runs").glob("*.parquet"))) == 3
+    (cut / "runs" / ".p00001-allin-r00000.parquet.tmp-1").write_bytes(b"half")  # killed writer
+    again = run_sweep(sweep, cut)
+    assert (again.reused, again.done, again.complete) == (3, 5, True)
+    assert not list((cut / "runs").glob(".*"))
+    write_outputs(sweep, cut, plots=False)
+    assert outputs(cut) == outputs(whole)
+    table = pd.read_parquet(whole / "sweep.parquet")
+    assert list(table.columns[:5]) == ["point", "drop", "structure", "replication", "seed"]
+    assert "wall_seconds" not in table.columns
+    assert len(table) == 8 and (table["seed"] == 3).all()
+
+
+def test_resume_refuses_a_changed_sweep_and_fresh_starts_over(tmp_path, capsys):
+    path = write(tmp_path)
+    out = tmp_path / "out"
+    args = ["sweep", str(path), "--out", str(out), "--workers", "1", "--no-plots"]
+    assert main(args) == 0
+    capsys.readouterr()
+    path.write_text(SWEEP.replace("[0.0, 0.2]", "[0.0, 0.3]"))
+    assert main(args) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"{out}: holds runs of a different sweep definition (grid, scenarios changed); "
+        "use --fresh to start over or --out for another directory"
+    )
+    (tmp_path / "tiny.toml").write_text(TINY.replace("generalists = 2", "generalists = 3"))
+    path.write_text(SWEEP)
+    assert main(args) == 2
+    assert "(scenarios changed)" in capsys.readouterr().err
+    assert main([*args, "--fresh"]) == 0
+    assert "resuming" not in capsys.readouterr().err
+    assert main(args) == 0  # everything stored: nothing to run
+    assert "resuming: 8/8 runs already stored" in capsys.readouterr().err
+
+
+def test_a_directory_that_holds_no_sweep_is_refused(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert main(["sweep", str(write(tmp_path)), "--out", str(out), "--fresh"]) == 2
+    assert "holds no sweep" in capsys.readouterr().err
+    assert (out / "notes.txt").exists()
+
+
+def test_cli_writes_tables_plots_and_a_self_contained_report(tmp_path, capsys):
+    path = write(tmp_path, SWEEP.replace("[0.0, 0.2]", "[0.0, 0.1, 0.2]"))
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 0
+    assert {p.name for p in out.iterdir()} == {
+        "sweep.json",
+        "runs",
+        "sweep.parquet",
+        "sweep_summary.csv",
+        "crossovers.csv",
+        "plots",
+        "report.html",
+    }
+    assert {p.name for p in (out / "plots").iterdir()} == {
+        "wins_per_30_days_vs_drop.png",
+        "profit_vs_drop.png",
+    }
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 2 and 'src="http' not in page
+    summary = pd.read_csv(out / "sweep_summary.csv")
+    assert list(summary.columns) == [
+        "point",
+        "drop",
+        "structure",
+        "kpi",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "replications",
+    ]
+    manifest = json.loads((out / "sweep.json").read_text())
+    assert manifest["runs"] == 12 and len(manifest["digest"]) == 64
+    printed = capsys.readouterr().out
+    assert "wins_per_30_days" in printed and f"results in {out}/" in printed
+
+
+# --- summary, crossovers, winners -------------------------------------------
+
+
+def test_summary_matches_mean_ci_and_crossovers_interpolate(tmp_path):
+    text = SWEEP.replace('kpis = ["wins_per_30_days", "profit"]', 'kpis = ["conversion"]')
+    sweep = load_sweep(write(tmp_path, text))
+    rows = []
+    # Hand-made KPI rows: allin flat at 0.3; conveyor falls 0.5 -> 0.1 as drop goes 0 -> 0.2.
+    for point, conveyor in ((0, (0.5, 0.5)), (1, (0.1, 0.1))):
+        for replication in (0, 1):
+            rows.append((point, "allin", replication, 3, 0.3 + 0.02 * replication))
+            rows.append((point, "conveyor", replication, 3, conveyor[replication]))
+    raw = pd.DataFrame(rows, columns=["point", "structure", "replication", "seed", "conversion"])
+    table = sweep_table(sweep, raw)
+    summary = summarise_sweep(table, sweep)
+    for (point, structure), group in table.groupby(["point", "structure"], observed=True):
+        mean, low, high = metrics.mean_ci(group["conversion"])
+        row = summary[(summary["point"] == point) & (summary["structure"] == structure)].iloc[0]
+        assert row["mean"] == pytest.approx(mean)
+        if np.isfinite(low):
+            assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high))
+        else:
+            assert np.isnan(row["ci_low"]) and np.isnan(row["ci_high"])
+    (crossing,) = crossovers(summary, sweep).itertuples(index=False)
+    # difference conveyor - allin: +0.19 at 0, -0.21 at 0.2 -> zero at 0.2 * 0.19 / 0.4
+    assert crossing.value == pytest.approx(0.2 * 0.19 / 0.40)
+    assert crossing.kpi_mean == pytest.approx(0.31)
+    assert (crossing.leader_before, crossing.leader_after) == ("conveyor", "allin")
+    board = winners(summary, sweep, "conversion")
+    assert board["winner"].tolist() == ["conveyor", "allin"]
+    assert board["clear"].tolist() == [True, True]
+
+
+# --- backends --------------------------------------------------------------
+
+
+def start_dask(tmp_path: Path) -> tuple[str, list[subprocess.Popen]]:
+    """A real scheduler and one worker on 127.0.0.1, logs quiet."""
+    pytest.importorskip("distributed")
+    scheduler_file = tmp_path / "scheduler.json"
+    env = {**os.environ, "DASK_LOGGING__DISTRIBUTED": "error"}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(scheduler_file),
+            ],
+            **quiet,
+        )
+    ]
+    procs.append(
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_worker",
+                "--scheduler-file",
+                str(scheduler_file),
+                "--nthreads",
+                "1",
+                "--no-nanny",
+                "--no-dashboard",
+                "--preload",  # imports the model while the local runs go
+                "sim.sweep",
+                "--host",
+                "127.0.0.1",
+            ],
+            cwd=ROOT,
+            **quiet,
+        )
+    )
+    return str(scheduler_file), procs
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    for proc in reversed(procs):
+        proc.terminate()
+    for proc in reversed(procs):
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_backends_give_identical_tables(tmp_path, monkeypatch):
+    path = write(tmp_path)
+    sweep = load_sweep(path)
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        scheduler_file, procs = None, []
+    else:
+        scheduler_file, procs = start_dask(tmp_path)  # starts while the local runs go
+    try:
+        one = tmp_path / "one"
+        assert run_sweep(sweep, one, workers=1).done == 8
+        write_outputs(sweep, one, plots=False)
+        with monkeypatch.context() as blocked:
+            # The local default must not need Dask: importing it now raises ImportError.
+            for name in ("dask", "distributed"):
+                blocked.setitem(sys.modules, name, None)
+            two = tmp_path / "two"
+            assert run_sweep(sweep, two, workers=2).done == 8
+        write_outputs(sweep, two, plots=False)
+        assert outputs(two) == outputs(one)
+        if scheduler_file is None:
+            pytest.skip("dask is not installed: the Dask backend was not compared")
+        deadline = time.monotonic() + 60
+        while not Path(scheduler_file).exists():
+            assert time.monotonic() < deadline, "the Dask scheduler did not start"
+            time.sleep(0.05)
+        address = json.loads(Path(scheduler_file).read_text())["address"]
+        from distributed import Client
+
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(1, timeout=60)
+        dask = tmp_path / "dask"
+        result = run_sweep(sweep, dask, scheduler=address)
+        assert result.done == 8 and not result.failures
+        write_outputs(sweep, dask, plots=False)
+        assert outputs(dask) == outputs(one)
+    finally:
+        stop(procs)
+
+
+def test_unreachable_scheduler_is_one_line(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr("sim.sweep.CONNECT_SECONDS", 1)
+    path = write(tmp_path)
+    args = ["sweep", str(path), "--out", str(tmp_path / "o"), "--scheduler", "tcp://127.0.0.1:9"]
+    assert main(args) == 2
+    (line,) = [ln for ln in capsys.readouterr().err.splitlines() if "scheduler" in ln][-1:]
+    assert line.startswith("--scheduler tcp://127.0.0.1:9: cannot connect")
+    assert main([*args[:-1], "nonsense"]) == 2
+
+
+def test_ctrl_c_stops_cleanly_and_the_sweep_resumes(tmp_path):
+    # Enough runs that Ctrl-C, sent when the first is stored, lands mid-sweep.
+    path = write(
+        tmp_path,
+        SWEEP.replace("[0.0, 0.2]", "[0.0, 0.1, 0.2, 0.3]").replace(
+            'scenario = "tiny.toml"', 'scenario = "tiny.toml"\nset = { horizon_days = 300 }'
+        ),
+    )
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out), "--workers", "2"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal would make it
+        cwd=ROOT,
+    )
+    runs = out / "runs"
+    deadline = time.monotonic() + 60
+    while not (runs.exists() and list(runs.glob("*.parquet"))):
+        assert time.monotonic() < deadline and proc.poll() is None, "no run was stored"
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole group, workers included
+    err = proc.communicate(timeout=30)[1]
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    stored = len(list(runs.glob("*.parquet")))
+    assert err.strip().splitlines()[-1] == (
+        f"interrupted: {stored} runs stored in {out}/runs/; run the same command again to resume"
+    )
+    assert 0 < stored < 16
+    assert not (out / "sweep.parquet").exists()
+    again = run_sweep(load_sweep(path), out)
+    assert (again.reused, again.done) == (stored, 16 - stored)
