@@ -1,8 +1,11 @@
 # salesim: the commands a user runs. The virtual environment is created on first use.
 #   make simulate SCENARIO=pods     one scenario -> results/pods/
+#   make compare SCENARIO=baseline  structures side by side -> results/baseline/report.html
+#   make report SCENARIO=baseline   rebuild that report from the saved results (no simulation)
 #   make sweep SWEEP=handoff_loss   a parameter sweep -> results/sweeps/handoff_loss/
 #   make test                       the test suite (unit, property, theory checks)
 #   make validate                   every shipped scenario checked + the long theory checks
+#   make report-check SCENARIO=...  open results/<scenario>/report.html in headless Chromium
 #   make clean                      remove results and caches (keeps .venv)
 
 PYTHON ?= python3
@@ -13,10 +16,10 @@ SWEEP ?= handoff_loss
 ARGS ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: simulate sweep test validate lint clean distclean help
+.PHONY: simulate compare report report-check sweep test validate lint clean distclean help
 
 help:
-	@sed -n '1,7p' Makefile
+	@sed -n '1,9p' Makefile
 
 # Prefer uv (seconds) and fall back to venv + pip (tens of seconds).
 $(STAMP): pyproject.toml
@@ -32,6 +35,16 @@ $(STAMP): pyproject.toml
 
 simulate: $(STAMP)
 	$(PY) -m sim simulate scenarios/$(SCENARIO).toml $(ARGS)
+
+compare: $(STAMP)
+	$(PY) -m sim compare scenarios/$(SCENARIO).toml $(ARGS)
+
+report: $(STAMP)
+	$(PY) -m sim report results/$(SCENARIO) $(ARGS)
+
+# Renders the report in headless Chromium (apt-get install chromium): every image loads, no console error.
+report-check: $(STAMP)
+	$(PY) -m tests.browser results/$(SCENARIO)/report.html
 
 # A sweep resumes where it stopped; ARGS="--fresh" starts over, ARGS="--workers 1" runs serially.
 sweep: $(STAMP)

@@ -60,6 +60,33 @@ def build_parser() -> argparse.ArgumentParser:
     fields = commands.add_parser("fields", help="print the scenario field reference (Markdown)")
     fields.set_defaults(handler=cmd_fields)
     # --- compare and report commands (issue 4) go here ---
+    compare = commands.add_parser(
+        "compare", help="run structures on the same leads; paired statistics and report.html"
+    )
+    compare.set_defaults(handler=cmd_compare)
+    _scenario_arguments(compare)
+    compare.add_argument("--out", type=Path, help="results directory (default results/<name>/)")
+    compare.add_argument(
+        "--structures",
+        help=f"comma-separated structures to compare ({', '.join(STRUCTURES)}); "
+        "default: all in the file",
+    )
+    compare.add_argument(
+        "--reference", help="structure the others are compared with (default: the first)"
+    )
+    compare.add_argument(
+        "--no-independent",
+        action="store_true",
+        help="skip the second run on independent lead streams (no variance-reduction table)",
+    )
+    report = commands.add_parser(
+        "report", help="rebuild report.html and compare.csv from saved results, no simulation"
+    )
+    report.set_defaults(handler=cmd_report)
+    report.add_argument("directory", type=Path, help="a results directory (simulate or compare)")
+    report.add_argument(
+        "--reference", help="structure the others are compared with (default: as saved)"
+    )
     # --- sweep command (issue 5) goes here ---
     sweep = commands.add_parser(
         "sweep", help="run a parameter sweep: grid points x structures x replications"
@@ -236,6 +263,97 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.sweep import cmd_sweep as run
 
     return run(args)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run the structures on the same leads (and once on independent ones), write the report."""
+    from sim.compare_report import (
+        build_comparison,
+        terminal_text,
+        write_independent,
+        write_report,
+        write_settings,
+    )
+    from sim.output import write_results
+    from sim.runner import simulate, simulate_independent
+
+    scenario = load_scenario(args)
+    label = args.file.name
+    names = _selected_structures(scenario, args.structures, label)
+    problems = []
+    if len(set(names)) != len(names):
+        problems.append(f"{label}: --structures: name each structure once, got {','.join(names)}")
+    reference = args.reference or names[0]
+    if reference not in names:
+        problems.append(
+            f"{label}: --reference: {reference!r} is not among the compared structures "
+            f"({', '.join(names)})"
+        )
+    if problems:
+        raise ScenarioError(problems)
+    out_dir = args.out or Path("results") / scenario.name
+    passes = 1 if args.no_independent else 2
+    print(
+        f"salesim: {scenario.name}: {', '.join(names)} x {scenario.replications} replications, "
+        f"{scenario.horizon_days:g} days, seed {scenario.seed}"
+        + ("" if args.no_independent else "; then once more on independent lead streams"),
+        file=sys.stderr,
+    )
+    progress = Progress(scenario.replications * len(names) * passes)
+    try:
+        result = simulate(scenario, names, on_run_done=progress.step)
+        independent = (
+            None
+            if args.no_independent
+            else simulate_independent(scenario, names, on_run_done=progress.step)
+        )
+    finally:
+        progress.close()
+    comparison = build_comparison(result, reference, independent)
+
+    def add_report(directory: Path) -> None:
+        if independent is not None:
+            write_independent(directory, independent, reference)
+        else:
+            write_settings(directory, names, reference)
+        print("  drawing the report", file=sys.stderr)
+        write_report(directory, comparison, str(args.file))
+
+    write_results(
+        result,
+        out_dir,
+        scenario_file=str(args.file),
+        plots=False,
+        on_step=lambda what: print(f"  {what}", file=sys.stderr),
+        extra=add_report,
+    )
+    print(terminal_text(comparison, out_dir))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Rebuild compare.csv, the figures and report.html from a saved results directory."""
+    from sim.compare_report import (
+        REPORT_FILES,
+        build_comparison,
+        read_comparison,
+        terminal_text,
+        write_report,
+    )
+    from sim.output import rewrite_directory
+
+    directory = args.directory
+    result, independent, reference, scenario_file = read_comparison(directory, args.reference)
+    comparison = build_comparison(result, reference, independent)
+
+    def regenerated(relative: Path) -> bool:
+        top = len(relative.parts) == 1
+        return top and (relative.name in REPORT_FILES or relative.suffix == ".png")
+
+    with rewrite_directory(directory.resolve(), regenerated) as tmp:
+        write_report(tmp, comparison, scenario_file)
+    print(terminal_text(comparison, directory))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

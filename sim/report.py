@@ -173,7 +173,8 @@ def plot_funnel(funnel: pd.DataFrame) -> Figure:
     for ax, structure in zip(axes, structures, strict=False):
         table = funnel[funnel["structure"].astype(str) == structure].set_index("point")
         absent = ~pd.Index(points).isin(table.index.astype(str))
-        table = table.reindex(points).fillna(0.0)
+        # Counts only: the text column (structure) must not be filled with a number.
+        table = table.reindex(points).select_dtypes("number").fillna(0.0)
         colour = structure_colour(structure)
         final = np.array([p == "won" for p in points])
         reached = table["reached"].to_numpy(dtype=float)
