@@ -1,0 +1,290 @@
+"""``compare`` and ``report`` on the command line: outputs, reproducibility, bad input, browser."""
+
+import contextlib
+import io
+import os
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from tests.browser import check_html, find_chromium
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TINY = """
+name = "tiny_compare"
+seed = 5
+replications = 3
+horizon_days = 60
+warmup_days = 5
+maturity_days = 10
+sample_interval_days = 2
+[leads]
+arrivals_per_day = 3
+mean_deal_value = 20000
+segments = [{ name = "east", share = 0.7 }, { name = "west", share = 0.3 }]
+[stages.prospecting]
+pass_prob = 0.5
+mean_effort_days = 0.3
+[stages.qualification]
+pass_prob = 0.6
+mean_effort_days = 0.5
+mean_lag_days = 2
+[stages.closing]
+pass_prob = 0.5
+mean_effort_days = 0.8
+mean_lag_days = 4
+[decay]
+mean_patience_days = 10
+[money]
+quota_bookings_per_year = 500000
+[benchmarks]
+win_rate = 0.9
+[structures.allin]
+generalists = 4
+[structures.conveyor]
+lead_gen = 1
+qualifiers = 1
+closers = 1
+account_managers = 1
+handoff = { drop_prob = 0.1 }
+[[structures.pods.pods]]
+name = "big"
+segments = ["east"]
+lead_gen = 1
+qualifiers = 1
+closers = 1
+account_managers = 1
+[[structures.pods.pods]]
+name = "small"
+segments = ["west"]
+lead_gen = 1
+qualifiers = 1
+closers = 1
+account_managers = 1
+"""
+
+GENERATED_PNGS = {
+    "paired_differences.png",
+    "funnel.png",
+    "wins_over_time.png",
+    "cycle_time.png",
+    "work_in_progress.png",
+    "utilisation.png",
+    "pod_utilisation.png",
+    "quota_attainment.png",
+    "money.png",
+}
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    """One compare run shared by the tests of this module (drawing takes seconds).
+
+    Returns:
+        (scenario file, results directory, what the terminal showed).
+    """
+    root = tmp_path_factory.mktemp("compare")
+    scenario = root / "tiny.toml"
+    scenario.write_text(TINY)
+    out = root / "out"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["compare", str(scenario), "--out", str(out), "--reference", "conveyor"])
+    assert code == 0
+    return scenario, out, printed.getvalue()
+
+
+def test_compare_writes_report_csv_figures_and_data(compared, capsys):
+    _, out, _ = compared
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "report.html",
+        "compare.csv",
+        "leads.parquet",
+        "reps.parquet",
+        "samples.parquet",
+        "summary.json",
+        "kpis.csv",
+        "comparison.json",
+        "independent",
+    } <= names
+    assert GENERATED_PNGS <= names
+    assert {p.name for p in (out / "independent").iterdir()} == {
+        "leads.parquet",
+        "reps.parquet",
+        "summary.json",
+    }
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_compare_csv_differences_match_the_per_replication_kpis(compared):
+    _, out, _ = compared
+    table = pd.read_csv(out / "compare.csv")
+    kpis = pd.read_csv(out / "kpis.csv")
+    assert set(table["reference"]) == {"conveyor"}
+    assert list(dict.fromkeys(table["structure"])) == ["allin", "conveyor", "pods"]
+    for kpi in ("wins_per_30_days", "conversion", "profit", "lost_went_cold"):
+        ref = kpis[kpis["structure"] == "conveyor"].set_index("replication")[kpi]
+        for structure in ("allin", "pods"):
+            other = kpis[kpis["structure"] == structure].set_index("replication")[kpi]
+            row = table[(table["kpi"] == kpi) & (table["structure"] == structure)].iloc[0]
+            assert row["difference"] == pytest.approx((other - ref).mean(), abs=1e-12)
+            assert row["mean"] == pytest.approx(other.mean())
+            assert row["difference_ci_low"] <= row["difference"] <= row["difference_ci_high"]
+            assert row["ci_width_ratio"] > 0
+    assert table.loc[table["structure"] == "conveyor", "difference"].isna().all()
+
+
+def test_terminal_shows_headline_flags_and_significant_differences(compared):
+    printed = compared[2]
+    assert "throughput (wins per 30 days)" in printed and "All-In" in printed
+    assert "Red flags:" in printed and "below the benchmark of 90 %" in printed
+    assert (
+        "Significant differences from Conveyor (95 % CI excludes 0):" in printed
+        or "No headline difference from Conveyor is significant" in printed
+    )
+    assert "Common random numbers: paired 95 % CIs are a median" in printed
+
+
+def test_report_rebuilds_the_same_bytes_without_simulating(compared, tmp_path, monkeypatch):
+    _, out, _ = compared
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    for name in ("compare.csv", "report.html", *GENERATED_PNGS):
+        (copy / name).unlink()
+    data_before = {p.name: p.read_bytes() for p in copy.glob("*.parquet")}
+    import sim.runner
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("report must not simulate")
+
+    monkeypatch.setattr(sim.runner, "run_structure", no_simulation)
+    assert main(["report", str(copy)]) == 0
+    for name in ("compare.csv", "report.html", *sorted(GENERATED_PNGS)):
+        assert (copy / name).read_bytes() == (out / name).read_bytes(), name
+    assert {p.name: p.read_bytes() for p in copy.glob("*.parquet")} == data_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy"]
+
+
+def test_report_html_is_self_contained(compared):
+    _, out, _ = compared
+    text = (out / "report.html").read_text()
+    sources = re.findall(r"""(?:src|href)\s*=\s*['"]([^'"]*)""", text)
+    assert sources and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert len(sources) == len(GENERATED_PNGS)
+    assert not re.search(r"https?://|<script|<link|@import|url\(", text)
+    assert "Paired differences" in text and "Red flags" in text
+
+
+def test_report_renders_in_a_real_browser(compared):
+    chromium = find_chromium()
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing in CI: .ci/run must install it")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    _, out, _ = compared
+    check = check_html(out / "report.html", chromium)
+    assert check.problems == []
+    assert check.images == len(GENERATED_PNGS) and check.loaded == check.images
+    assert check.title.startswith("tiny_compare") and check.text_chars > 2000
+
+
+def test_the_browser_check_catches_a_broken_page(tmp_path):
+    chromium = find_chromium()
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing in CI: .ci/run must install it")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    page = tmp_path / "broken.html"
+    page.write_text(
+        "<!DOCTYPE html><html><head><title>x</title></head><body>"
+        "<img src='data:image/png;base64,AAAA' alt='bad'>"
+        "<img src='http://example.invalid/a.png' alt='remote'>"
+        "<script>console.error('boom')</script></body></html>"
+    )
+    check = check_html(page, chromium)
+    assert check.rendered and check.images == 2 and check.loaded == 0
+    assert any("boom" in e for e in check.errors)
+    assert len(check.problems) >= 3
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert "Traceback" not in err[0]
+    return err[0]
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        (["--structures", "allin,matrix"], "tiny.toml: --structures: 'matrix' is not configured"),
+        (["--structures", "allin,allin"], "tiny.toml: --structures: name each structure once"),
+        (["--reference", "two_party"], "tiny.toml: --reference: 'two_party' is not among"),
+        (["--set", "stages.closing.pass_prob=2"], "tiny.toml: stages.closing.pass_prob: "),
+    ],
+)
+def test_compare_bad_input_exits_2_with_one_line(tmp_path, capsys, extra, expected):
+    scenario = tmp_path / "tiny.toml"
+    scenario.write_text(TINY)
+    out = tmp_path / "out"
+    assert main(["compare", str(scenario), "--out", str(out), *extra]) == 2
+    assert one_error_line(capsys).startswith(expected)
+    assert not out.exists()
+
+
+def test_report_on_something_that_is_not_a_results_directory(tmp_path, compared, capsys):
+    out = compared[1]
+    assert main(["report", str(tmp_path / "nowhere")]) == 2
+    assert one_error_line(capsys) == f"{tmp_path / 'nowhere'}: no such results directory"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("hello")
+    assert main(["report", str(empty)]) == 2
+    assert "not a salesim results directory (missing summary.json" in one_error_line(capsys)
+    assert [p.name for p in empty.iterdir()] == ["notes.txt"]
+    afile = tmp_path / "file.txt"
+    afile.write_text("x")
+    assert main(["report", str(afile)]) == 2
+    assert one_error_line(capsys).endswith("not a directory, expected a results directory")
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    (broken / "summary.json").write_text("{not json")
+    assert main(["report", str(broken)]) == 2
+    assert one_error_line(capsys).startswith(f"{broken / 'summary.json'}: not a salesim summary")
+    assert main(["report", str(out), "--reference", "matrix"]) == 2
+    assert "reference 'matrix' is not among the saved structures" in one_error_line(capsys)
+
+
+def test_readme_compare_commands_run(tmp_path, capsys):
+    """The README's compare lines run (shortened), and report re-draws with another reference."""
+    readme = (ROOT / "README.md").read_text()
+    commands = re.findall(r"^(python -m sim compare scenarios/\S+.*)$", readme, re.M)
+    assert commands
+    # `make compare SCENARIO=x` runs `python -m sim compare scenarios/x.toml`: the file exists.
+    for name in re.findall(r"make compare SCENARIO=(\w+)", readme):
+        assert (ROOT / "scenarios" / f"{name}.toml").is_file(), name
+    for index, command in enumerate(dict.fromkeys(commands)):
+        args = shlex.split(command)[3:]
+        args = [str(ROOT / a) if a.startswith("scenarios/") else a for a in args]
+        out = tmp_path / f"out{index}"
+        args += ["--out", str(out), "--replications", "2", "--set", "horizon_days=45"]
+        args += ["--set", "maturity_days=5", "--no-independent"]
+        assert main(args) == 0, command
+    assert "Not measured" in (out / "report.html").read_text()
+    assert "ci_width_ratio" not in pd.read_csv(out / "compare.csv").columns
+    structures = list(dict.fromkeys(pd.read_csv(out / "compare.csv")["structure"]))
+    data_before = {p.name: p.read_bytes() for p in out.glob("*.parquet")}
+    capsys.readouterr()
+    # report with another reference rewrites the comparison, atomically, data untouched.
+    assert main(["report", str(out), "--reference", structures[-1]]) == 0
+    assert set(pd.read_csv(out / "compare.csv")["reference"]) == {structures[-1]}
+    assert {p.name: p.read_bytes() for p in out.glob("*.parquet")} == data_before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert "throughput (wins per 30 days)" in capsys.readouterr().out
