@@ -861,6 +861,25 @@ def _ignore_sigint() -> None:
         pass
 
 
+def _pool_worker_init(parent_pid: int) -> None:
+    """Set up a pool worker: leave Ctrl-C to the parent, and die with it.
+
+    A parent killed outright (SIGKILL, OOM killer) cannot stop its workers;
+    they would wait for work forever. A watchdog thread ends the worker once
+    it has been handed to another parent.
+    """
+    import threading
+
+    _ignore_sigint()
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="salesim-parent-watch", daemon=True).start()
+
+
 class PoolRuns(Runs):
     """Runs in a local process pool, one run per task."""
 
@@ -874,7 +893,10 @@ class PoolRuns(Runs):
         # seconds on a busy 2-core machine). This process has no threads yet.
         method = "fork" if sys.platform.startswith("linux") else "spawn"
         self.executor = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context(method), initializer=_ignore_sigint
+            workers,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_pool_worker_init,
+            initargs=(os.getpid(),),
         )
         self.finished = False
         self.futures: dict[Any, RunTask] = {}
@@ -1062,7 +1084,16 @@ class RunStore:
             raise
 
     def read_all(self) -> pd.DataFrame:
-        """Every run's row, in table order, without ``wall_seconds``."""
+        """Every run's row, in table order.
+
+        Raises:
+            ScenarioError: when the directory holds another sweep's runs.
+        """
+        stored = (
+            _read_manifest(self.manifest_path, fresh=False) if self.manifest_path.exists() else {}
+        )
+        if stored.get("digest") != self.sweep.digest:
+            raise ScenarioError([f"{self.out_dir}: holds no runs of this sweep definition"])
         frames = [pd.read_parquet(self.part_path(task.key)) for task in self.sweep.tasks()]
         return pd.concat(frames, ignore_index=True)
 

@@ -129,8 +129,17 @@ def plot_kpi_against(
             ax.set_title(at, fontsize=9)
         ax.set_xlabel(axis.name)
         ax.set_ylabel(kpi_label(kpi))
-    title = "structure (band: 95 % CI)" if banded else "structure (one replication: no CI)"
-    axes[0].legend(title=title, fontsize=8, title_fontsize=8)
+    title = "band: 95 % CI" if banded else "one replication: no CI"
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        title=title,
+        loc="outside lower center",
+        ncols=len(labels),
+        fontsize=8,
+        title_fontsize=8,
+    )
     heading = f"{kpi_label(kpi)} against {axis.name}\nmean over {sweep.replications} replications"
     if len(marks):
         heading += "; X: the leader changes (value printed)"
@@ -176,7 +185,7 @@ def plot_winner_map(summary: pd.DataFrame, sweep: Sweep, kpis: tuple[str, ...]) 
                 )
             )
             if row.winner:
-                margin = "" if math.isnan(row.margin) else f"\n+{row.margin:.3g}"
+                margin = "" if math.isnan(row.margin) else f"\n+{_compact(row.margin)}"
                 ax.text(
                     x,
                     y,
@@ -330,6 +339,14 @@ def _positions(axis: Axis) -> np.ndarray:
 def _index(axis: Axis, value: object) -> int:
     labels = list(axis.labels) if axis.numeric else [str(v) for v in axis.labels]
     return labels.index(value)
+
+
+def _compact(value: float) -> str:
+    """3 significant digits, thousands as k and millions as M: 312k, 1.11M, 0.0117."""
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.3g}"
 
 
 def _short(value: object) -> str:

@@ -712,3 +712,45 @@ def test_ctrl_c_stops_cleanly_and_the_sweep_resumes(tmp_path):
     assert not (out / "sweep.parquet").exists()
     again = run_sweep(load_sweep(path), out)
     assert (again.reused, again.done) == (stored, 16 - stored)
+
+
+def test_a_failed_run_is_reported_and_retried_alone(tmp_path, capsys, monkeypatch):
+    path = write(tmp_path)
+    out = tmp_path / "out"
+    args = ["sweep", str(path), "--out", str(out), "--workers", "1", "--no-plots"]
+    real = run_one
+
+    def flaky(task):
+        if task.key == (1, "conveyor", 0):
+            raise ValueError("boom")
+        return real(task)
+
+    monkeypatch.setattr("sim.sweep.run_one", flaky)
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "run failed: point 1 conveyor replication 0: ValueError: boom" in err
+    assert "1 of 8 runs failed" in err
+    assert len(list((out / "runs").glob("*.parquet"))) == 7
+    assert not (out / "sweep.parquet").exists()
+    monkeypatch.setattr("sim.sweep.run_one", real)
+    assert main(args) == 0
+    assert "resuming: 7/8 runs already stored" in capsys.readouterr().err
+    assert (out / "sweep.parquet").exists()
+
+
+def test_readme_sweep_example_and_commands(tmp_path):
+    import re
+    import shutil
+
+    readme = (ROOT / "README.md").read_text()
+    (example,) = re.findall(r"```toml sweep\n(.*?)```", readme, re.S)
+    shutil.copy(ROOT / "scenarios" / "baseline.toml", tmp_path / "baseline.toml")
+    (tmp_path / "sweeps").mkdir()
+    path = tmp_path / "sweeps" / "closers_and_loss.toml"
+    path.write_text(example)
+    sweep = load_sweep(path)
+    assert len(sweep.points) == 12 and sweep.structures == ("allin", "conveyor")
+    named = re.findall(r"make sweep SWEEP=(\w+)", readme)
+    assert named
+    for name in named:
+        assert load_sweep(ROOT / "scenarios" / "sweeps" / f"{name}.toml").name == name
