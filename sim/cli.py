@@ -340,11 +340,19 @@ def cmd_report(args: argparse.Namespace) -> int:
         terminal_text,
         write_report,
     )
-    from sim.output import rewrite_directory
+    from sim.output import ResultsError, rewrite_directory
 
     directory = args.directory
     result, independent, reference, scenario_file = read_comparison(directory, args.reference)
-    comparison = build_comparison(result, reference, independent)
+    try:
+        comparison = build_comparison(result, reference, independent)
+    except KeyError as exc:
+        raise ResultsError(
+            [
+                f"{directory}: the saved tables lack column {exc}: written by another salesim "
+                "version; run compare again"
+            ]
+        ) from None
 
     def regenerated(relative: Path) -> bool:
         top = len(relative.parts) == 1

@@ -345,7 +345,9 @@ def terminal_text(comparison: Comparison, directory: Path | None = None) -> str:
         lines += [f"  ! {message}" for message in comparison.flags["message"]]
     lines.append("")
     reference = labels[comparison.reference]
-    if scenario.replications < 2:
+    if len(result.structures) < 2:
+        lines.append("Only one structure: nothing to compare it with.")
+    elif scenario.replications < 2:
         lines.append("Paired differences: one replication, no confidence intervals.")
     elif not comparison.sentences.empty:
         lines.append(f"Significant differences from {reference} (95 % CI excludes 0):")
@@ -440,11 +442,19 @@ def _headline_html(comparison: Comparison, labels: dict[str, str]) -> str:
     )
 
 
+def _compared_kpis(comparison: Comparison) -> list[str]:
+    """Headline KPIs with a difference for at least one structure (a role both have)."""
+    defined = comparison.differences.loc[
+        comparison.differences["difference"].notna(), "kpi"
+    ].unique()
+    return [kpi for kpi in comparison.headline if kpi in set(defined)]
+
+
 def _differences_html(comparison: Comparison, labels: dict[str, str]) -> str:
     others = [s for s in comparison.result.structures if s != comparison.reference]
     diffs = comparison.differences.set_index(["structure", "kpi"])
     rows = []
-    for kpi in comparison.headline:
+    for kpi in _compared_kpis(comparison):
         spec = compare.kpi_spec(kpi)
         cells = []
         for structure in others:
@@ -454,10 +464,9 @@ def _differences_html(comparison: Comparison, labels: dict[str, str]) -> str:
             row = diffs.loc[(structure, kpi)]
             text = compare.format_value(kpi, row["difference"], difference=True)
             if math.isfinite(row["ci_low"]):
-                text += (
-                    f" [{compare.format_value(kpi, row['ci_low'], True)}, "
-                    f"{compare.format_value(kpi, row['ci_high'], True)}]"
-                )
+                low = compare.format_value(kpi, row["ci_low"], True).replace(" pp", "")
+                high = compare.format_value(kpi, row["ci_high"], True).replace(" pp", "")
+                text += f" [{low}, {high}]"
             css = ""
             if row["significant"]:
                 verdict = int(math.copysign(1, row["difference"])) * spec.better
@@ -491,7 +500,7 @@ def _variance_html(comparison: Comparison, labels: dict[str, str]) -> str:
     others = [s for s in comparison.result.structures if s != comparison.reference]
     diffs = comparison.differences.set_index(["structure", "kpi"])
     rows = []
-    for kpi in comparison.headline:
+    for kpi in _compared_kpis(comparison):
         cells = []
         for structure in others:
             ratio = (
@@ -568,7 +577,9 @@ def render_html(
         "dropped leads are counts per replication, money in the scenario's currency.</p>",
         f"<h2>What is significantly different from {_e(reference)}</h2>",
     ]
-    if scenario.replications < 2:
+    if len(result.structures) < 2:
+        parts.append("<p>Only one structure: nothing to compare it with.</p>")
+    elif scenario.replications < 2:
         parts.append(
             "<p>One replication: no confidence interval, nothing can be called "
             "significant. Run more replications.</p>"

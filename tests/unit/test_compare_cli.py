@@ -258,6 +258,12 @@ def test_report_on_something_that_is_not_a_results_directory(tmp_path, compared,
     (broken / "summary.json").write_text("{not json")
     assert main(["report", str(broken)]) == 2
     assert one_error_line(capsys).startswith(f"{broken / 'summary.json'}: not a salesim summary")
+    stale = tmp_path / "stale"
+    shutil.copytree(out, stale)
+    leads = pd.read_parquet(stale / "leads.parquet").drop(columns="in_cohort")
+    leads.to_parquet(stale / "leads.parquet")
+    assert main(["report", str(stale)]) == 2
+    assert "lack column 'in_cohort'" in one_error_line(capsys)
     assert main(["report", str(out), "--reference", "matrix"]) == 2
     assert "reference 'matrix' is not among the saved structures" in one_error_line(capsys)
 
