@@ -62,7 +62,11 @@ import pandas as pd
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from scipy.special import stdtrit
 
+from sim import metrics
+from sim.leads import generate_leads
 from sim.scenario import STRUCTURES, Frozen, Scenario, ScenarioError, format_validation_error
+from sim.seeding import replication_streams
+from sim.structures import run_structure
 
 CONNECT_SECONDS = 10
 """How long to try to reach a Dask scheduler before giving up."""
@@ -757,11 +761,6 @@ def run_one(task: RunTask) -> pd.DataFrame:
         One row: point, structure, replication, seed, every KPI of
         ``metrics.run_kpis`` and ``wall_seconds`` (kept out of ``sweep.parquet``).
     """
-    from sim import metrics
-    from sim.leads import generate_leads
-    from sim.seeding import replication_streams
-    from sim.structures import run_structure
-
     started = time.perf_counter()
     scenario = task.scenario
     streams = replication_streams(scenario.seed, task.replication)
@@ -890,8 +889,15 @@ class PoolRuns(Runs):
         super().__init__(tasks)
         # fork on Linux: a worker starts at once with the model already imported
         # (forkserver and spawn re-import pandas, SciPy and SimPy in every worker,
-        # seconds on a busy 2-core machine). This process has no threads yet.
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        # seconds on a busy 2-core machine). Forking is safe only without other
+        # threads (the command line starts its progress bar after this).
+        import threading
+
+        methods = multiprocessing.get_all_start_methods()
+        if sys.platform.startswith("linux") and threading.active_count() == 1:
+            method = "fork"
+        else:
+            method = "forkserver" if "forkserver" in methods else "spawn"
         self.executor = ProcessPoolExecutor(
             workers,
             mp_context=multiprocessing.get_context(method),

@@ -497,10 +497,23 @@ def test_a_directory_that_holds_no_sweep_is_refused(tmp_path, capsys):
     assert (out / "notes.txt").exists()
 
 
-def test_cli_writes_tables_plots_and_a_self_contained_report(tmp_path, capsys):
+@pytest.fixture(scope="module")
+def cli_sweep(tmp_path_factory):
+    """A three-value sweep run through the command line, with plots: (out, stdout)."""
+    import contextlib
+    import io
+
+    tmp_path = tmp_path_factory.mktemp("cli")
     path = write(tmp_path, SWEEP.replace("[0.0, 0.2]", "[0.0, 0.1, 0.2]"))
     out = tmp_path / "out"
-    assert main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 0
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 0
+    return out, printed.getvalue()
+
+
+def test_cli_writes_tables_plots_and_a_self_contained_report(cli_sweep):
+    out, printed = cli_sweep
     assert {p.name for p in out.iterdir()} == {
         "sweep.json",
         "runs",
@@ -529,8 +542,21 @@ def test_cli_writes_tables_plots_and_a_self_contained_report(tmp_path, capsys):
     ]
     manifest = json.loads((out / "sweep.json").read_text())
     assert manifest["runs"] == 12 and len(manifest["digest"]) == 64
-    printed = capsys.readouterr().out
     assert "wins_per_30_days" in printed and f"results in {out}/" in printed
+
+
+def test_sweep_report_renders_in_a_real_browser(cli_sweep):
+    from tests.browser import check_html, find_chromium
+
+    chromium = find_chromium()
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing in CI: .ci/run must install it")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    check = check_html(cli_sweep[0] / "report.html", chromium)
+    assert check.problems == []
+    assert check.images == 2 and check.loaded == 2
+    assert check.title == "Sweep small" and check.text_chars > 500
 
 
 # --- summary, crossovers, winners -------------------------------------------
@@ -588,7 +614,10 @@ def start_dask(tmp_path: Path) -> tuple[str, list[subprocess.Popen]]:
                 "--no-dashboard",
                 "--scheduler-file",
                 str(scheduler_file),
+                "--preload",  # the scheduler unpickles the tasks: import the model now
+                "sim.sweep",
             ],
+            cwd=ROOT,
             **quiet,
         )
     ]
@@ -617,13 +646,11 @@ def start_dask(tmp_path: Path) -> tuple[str, list[subprocess.Popen]]:
 
 
 def stop(procs: list[subprocess.Popen]) -> None:
-    for proc in reversed(procs):
-        proc.terminate()
-    for proc in reversed(procs):
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    # Killed, not terminated: a graceful Dask shutdown takes seconds and keeps nothing we need.
+    for proc in procs:
+        proc.kill()
+    for proc in procs:
+        proc.wait(timeout=30)
 
 
 def test_backends_give_identical_tables(tmp_path, monkeypatch):
