@@ -145,6 +145,19 @@ def role_label(role: str) -> str:
     return ROLE_LABELS.get(role, role.replace("_", " "))
 
 
+def bottom_legend(fig: Figure, handles: list, title: str | None, ncols: int | None = None) -> None:
+    """One legend for the whole figure, below the panels, in the house style."""
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=ncols or len(handles),
+        fontsize=8,
+        frameon=False,
+        title=title,
+        title_fontsize=8,
+    )
+
+
 def plot_funnel(funnel: pd.DataFrame) -> Figure:
     """Where each structure loses its leads, one panel per structure.
 
@@ -434,15 +447,7 @@ def plot_utilisation(util: pd.DataFrame, threshold: float = BOTTLENECK_UTILISATI
         )
     )
     title = "structure (error bar: 95 % CI)" if has_ci else "structure (one replication: no CI)"
-    fig.legend(
-        handles=handles,
-        loc="outside lower center",
-        ncols=len(handles),
-        fontsize=8,
-        frameon=False,
-        title=title,
-        title_fontsize=8,
-    )
+    bottom_legend(fig, handles, title)
     ax.set_title("Rep utilisation by role and structure, after warm-up")
     return fig
 
@@ -486,15 +491,7 @@ def plot_wip(wip: pd.DataFrame, value: str = "waiting") -> Figure:
         if ax.get_subplotspec().is_first_col():
             ax.set_ylabel(f"leads {value.replace('_', ' ')} (mean)")
     handles = [Line2D([], [], color=role_colour(r), label=role_label(r)) for r in roles]
-    fig.legend(
-        handles=handles,
-        loc="outside lower center",
-        ncols=len(roles),
-        fontsize=8,
-        frameon=False,
-        title="role",
-        title_fontsize=8,
-    )
+    bottom_legend(fig, handles, "role", ncols=len(roles))
     what = "waiting in queue" if value == "waiting" else value.replace("_", " ")
     fig.suptitle(f"Leads {what} per role over time, by structure (mean across replications)")
     return fig
@@ -668,15 +665,7 @@ def plot_money_breakdown(money: pd.DataFrame, horizon_days: float) -> Figure:
     ax.set_axisbelow(True)
     handles = [Patch(color=structure_colour(s), label=structure_label(s)) for s in structures]
     title = "structure (error bar: 95 % CI)" if has_ci else "structure (one replication: no CI)"
-    fig.legend(
-        handles=handles,
-        loc="outside lower center",
-        ncols=len(handles),
-        fontsize=8,
-        frameon=False,
-        title=title,
-        title_fontsize=8,
-    )
+    bottom_legend(fig, handles, title)
     ax.set_title("Revenue, costs and profit by structure (mean across replications)")
     return fig
 
@@ -784,14 +773,11 @@ def plot_paired_differences(forest: pd.DataFrame, reference: str) -> Figure:
         handles.append(
             Line2D([], [], color="#AAAAAA", linewidth=1.0, label="CI with independent streams")
         )
-    fig.legend(
-        handles=handles,
-        loc="outside lower center",
+    bottom_legend(
+        fig,
+        handles,
+        "structure - reference, paired by replication (line: 95 % CI)",
         ncols=min(len(handles), 4),
-        fontsize=8,
-        frameon=False,
-        title="structure - reference, paired by replication (line: 95 % CI)",
-        title_fontsize=8,
     )
     fig.suptitle(
         f"Paired differences from {structure_label(reference)} "
@@ -882,15 +868,7 @@ def plot_pod_utilisation(pods: pd.DataFrame, threshold: float = BOTTLENECK_UTILI
             [], [], color="#333333", linestyle="--", label=f"bottleneck ({100 * threshold:.0f} %)"
         )
     )
-    fig.legend(
-        handles=handles,
-        loc="outside lower center",
-        ncols=len(handles),
-        fontsize=8,
-        frameon=False,
-        title="pod (error bar: 95 % CI)",
-        title_fontsize=8,
-    )
+    bottom_legend(fig, handles, "pod (error bar: 95 % CI)")
     ax.set_title("Utilisation by pod and role: is one territory overloaded?")
     return fig
 
