@@ -14,7 +14,7 @@ slower takes exactly 1.2 times the same lead's specialist effort.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -59,7 +59,6 @@ class LeadStream:
     patience_units: np.ndarray
     effort_units: np.ndarray
     lag_units: np.ndarray
-    _lists: dict = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.lead_id)

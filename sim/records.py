@@ -15,7 +15,7 @@ Times are in days since the start of the horizon; NaN means "never happened".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -97,7 +97,6 @@ class RepLog:
     bookings: float = 0.0
     accounts: int = 0
     open_deals: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 def leads_frame(

@@ -71,14 +71,16 @@ class _TeamFactory:
     def team(
         self, role: str, headcount: int, pooled: bool, owner_assignment: str, pod: str = ""
     ) -> Team:
-        records = []
-        for _ in range(headcount):
-            name = f"{pod}/{role}" if pod else role
-            records.append(RepLog(rep_id=self.next_rep_id, role=role, team=name, pod=pod))
-            self.next_rep_id += 1
+        name = f"{pod}/{role}" if pod else role
+        first = self.next_rep_id
+        self.next_rep_id += headcount
+        records = [
+            RepLog(rep_id=rep_id, role=role, team=name, pod=pod)
+            for rep_id in range(first, self.next_rep_id)
+        ]
         team = Team(
             self.env,
-            name=f"{pod}/{role}" if pod else role,
+            name=name,
             role=role,
             pod=pod,
             records=records,
