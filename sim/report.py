@@ -416,15 +416,7 @@ def plot_utilisation(util: pd.DataFrame, threshold: float = BOTTLENECK_UTILISATI
             value = 100 * float(row["utilisation"])
             err = _error(value, 100 * float(row["ci_low"]), 100 * float(row["ci_high"]))
             has_ci = has_ci or err is not None
-            ax.bar(
-                group + offset,
-                value,
-                width=bar_width * 0.95,
-                color=structure_colour(structure),
-                yerr=err,
-                capsize=3,
-                error_kw={"elinewidth": 1, "ecolor": "#333333"},
-            )
+            _ci_bar(ax, group + offset, value, err, structure, bar_width)
     threshold = 100 * threshold
     ax.axhline(threshold, color="#333333", linestyle="--", linewidth=1)
     ax.set_xticks(np.arange(len(roles)), [role_label(r) for r in roles])
@@ -642,19 +634,9 @@ def plot_money_breakdown(money: pd.DataFrame, horizon_days: float) -> Figure:
             value = float(row["mean"].iloc[0]) / 1e3
             low = float(row["ci_low"].iloc[0]) / 1e3
             high = float(row["ci_high"].iloc[0]) / 1e3
-            err = None
-            if math.isfinite(low) and math.isfinite(high):
-                err = [[max(0.0, value - low)], [max(0.0, high - value)]]
-                has_ci = True
-            ax.bar(
-                group + offset,
-                value,
-                width=bar_width * 0.95,
-                color=structure_colour(structure),
-                yerr=err,
-                capsize=3,
-                error_kw={"elinewidth": 1, "ecolor": "#333333"},
-            )
+            err = _error(value, low, high)
+            has_ci = has_ci or err is not None
+            _ci_bar(ax, group + offset, value, err, structure, bar_width)
     ax.axhline(0, color="#333333", linewidth=0.8)
     ax.axvline(len(components) - 1.5, color="#999999", linewidth=0.8, linestyle=":")
     ax.set_xticks(np.arange(len(components)), components)
@@ -960,6 +942,21 @@ def _error(value: float, low: float, high: float) -> list[list[float]] | None:
     if not (math.isfinite(low) and math.isfinite(high)):
         return None
     return [[max(0.0, value - low)], [max(0.0, high - value)]]
+
+
+def _ci_bar(
+    ax: Axes, x: float, value: float, err: list[list[float]] | None, structure: str, width: float
+) -> None:
+    """One structure's bar with its 95 % CI error bar (if known), in its colour."""
+    ax.bar(
+        x,
+        value,
+        width=width * 0.95,
+        color=structure_colour(structure),
+        yerr=err,
+        capsize=3,
+        error_kw={"elinewidth": 1, "ecolor": "#333333"},
+    )
 
 
 def _no_data(ax: Axes) -> None:
