@@ -92,7 +92,6 @@ class Team:
         self.next_owner = 0
         self.waiting = 0
         self.in_service = 0
-        self.multi_stage = False
         self.context_switch_cost = 0.0
         self.max_context_switch_factor = 1.0
 

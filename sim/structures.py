@@ -97,7 +97,6 @@ class _TeamFactory:
         for team in stage_teams:
             multi = stage_teams.count(team) > 1
             if multi:
-                team.multi_stage = True
                 team.context_switch_cost = g.context_switch_cost
                 team.max_context_switch_factor = g.max_context_switch_factor
             pass_factor.append(g.pass_prob_factor if multi else 1.0)
