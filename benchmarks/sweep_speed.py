@@ -19,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.sweep import load_sweep, run_one, run_sweep
+from sim.sweep import load_sweep, run_sweep
+from sim.sweep_backends import run_one
 
 HERE = Path(__file__).resolve().parent
 

@@ -4,7 +4,7 @@ A sweep's question is "where does the leader change?". The figures answer it
 the way a whiteboard sketch would: a key KPI on the y axis, the swept
 parameter on the x axis, one line per structure (in the colours and names of
 ``sim.report``) with its 95 % confidence band, and a cross where two lines
-meet (the crossover points of ``sweep.crossovers``). With other swept
+meet (the crossover points of ``sweep_summary.crossovers``). With other swept
 parameters, each of their values gets its own panel. With exactly two
 parameters, a map shows which structure wins each KPI at each grid point,
 pale where the runner-up's confidence interval overlaps the winner's.
@@ -31,7 +31,8 @@ from matplotlib.patches import Patch, Rectangle
 
 from sim import report  # chooses the Agg backend
 from sim.report import structure_colour, structure_label
-from sim.sweep import KPI_DIRECTIONS, Axis, Sweep, winners
+from sim.sweep_spec import KPI_DIRECTIONS, Axis, Sweep
+from sim.sweep_summary import winners
 
 KPI_LABELS: dict[str, str] = {
     "wins_per_30_days": "wins per 30 days",
@@ -67,8 +68,8 @@ def plot_kpi_against(
     """One KPI against one swept parameter: a line and 95 % band per structure.
 
     Args:
-        summary: ``sweep.summarise_sweep``'s table.
-        crossings: ``sweep.crossovers``' table; crossings of this KPI and
+        summary: ``sweep_summary.summarise_sweep``'s table.
+        crossings: ``sweep_summary.crossovers``' table; crossings of this KPI and
             parameter are marked with a cross and their value.
         sweep: the sweep (axes, structures).
         kpi: the KPI on the y axis.
@@ -153,7 +154,7 @@ def plot_winner_map(summary: pd.DataFrame, sweep: Sweep, kpis: tuple[str, ...]) 
     """Which structure wins each KPI at each point of a two-parameter grid.
 
     Args:
-        summary: ``sweep.summarise_sweep``'s table.
+        summary: ``sweep_summary.summarise_sweep``'s table.
         sweep: a sweep with exactly two axes (x: the first, y: the second).
         kpis: one panel per KPI.
 

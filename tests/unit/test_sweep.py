@@ -16,19 +16,10 @@ from sim import metrics
 from sim.cli import main
 from sim.runner import simulate
 from sim.scenario import ScenarioError
-from sim.sweep import (
-    KPI_DIRECTIONS,
-    SweepRange,
-    _reserved_name,
-    crossovers,
-    load_sweep,
-    run_one,
-    run_sweep,
-    summarise_sweep,
-    sweep_table,
-    winners,
-    write_outputs,
-)
+from sim.sweep import run_sweep, write_outputs
+from sim.sweep_backends import run_one
+from sim.sweep_spec import KPI_DIRECTIONS, SweepRange, _reserved_name, load_sweep
+from sim.sweep_summary import crossovers, summarise_sweep, sweep_table, winners
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -696,7 +687,7 @@ def test_backends_give_identical_tables(tmp_path, monkeypatch):
 
 def test_unreachable_scheduler_is_one_line(tmp_path, capsys, monkeypatch):
     pytest.importorskip("distributed")
-    monkeypatch.setattr("sim.sweep.CONNECT_SECONDS", 1)
+    monkeypatch.setattr("sim.sweep_backends.CONNECT_SECONDS", 1)
     path = write(tmp_path)
     args = ["sweep", str(path), "--out", str(tmp_path / "o"), "--scheduler", "tcp://127.0.0.1:9"]
     assert main(args) == 2
@@ -752,14 +743,14 @@ def test_a_failed_run_is_reported_and_retried_alone(tmp_path, capsys, monkeypatc
             raise ValueError("boom")
         return real(task)
 
-    monkeypatch.setattr("sim.sweep.run_one", flaky)
+    monkeypatch.setattr("sim.sweep_backends.run_one", flaky)
     assert main(args) == 1
     err = capsys.readouterr().err
     assert "run failed: point 1 conveyor replication 0: ValueError: boom" in err
     assert "1 of 8 runs failed" in err
     assert len(list((out / "runs").glob("*.parquet"))) == 7
     assert not (out / "sweep.parquet").exists()
-    monkeypatch.setattr("sim.sweep.run_one", real)
+    monkeypatch.setattr("sim.sweep_backends.run_one", real)
     assert main(args) == 0
     assert "resuming: 7/8 runs already stored" in capsys.readouterr().err
     assert (out / "sweep.parquet").exists()

@@ -1,0 +1,157 @@
+"""The resumable run store: a sweep directory's manifest and one parquet part per run.
+
+Whatever executes the runs, the sweep stores each finished run at once as a
+one-row parquet part under ``DIR/runs/`` (temporary file, then
+``os.replace``), next to ``DIR/sweep.json`` holding a hash of the resolved
+sweep. Started again, a sweep skips the runs it finds, so a killed sweep
+resumes where it stopped; the runs are always read back in a fixed order, so
+a resumed sweep's tables are byte-identical to an uninterrupted one's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.scenario import ScenarioError
+from sim.sweep_spec import RunTask, Sweep
+
+OUTPUT_NAMES: tuple[str, ...] = (
+    "sweep.parquet",
+    "sweep_summary.csv",
+    "crossovers.csv",
+    "report.html",
+    "plots",
+)
+"""What a finished sweep writes into its directory besides ``sweep.json`` and ``runs/``."""
+
+
+class RunStore:
+    """The runs stored in a sweep directory: ``sweep.json`` and one part per run.
+
+    ``DIR/sweep.json`` records the sweep's digest; ``DIR/runs/`` holds one
+    parquet part per finished run, named after its key.
+    """
+
+    def __init__(self, out_dir: Path, sweep: Sweep):
+        self.out_dir = Path(out_dir)
+        self.sweep = sweep
+        self.runs_dir = self.out_dir / "runs"
+        self.manifest_path = self.out_dir / "sweep.json"
+
+    def prepare(self, fresh: bool = False) -> None:
+        """Make the directory ready to store this sweep's runs.
+
+        A directory holding another sweep (another digest) is refused unless
+        ``fresh`` is set, which first deletes its runs and outputs; a non-empty
+        directory that holds no sweep is always refused.
+
+        Raises:
+            ScenarioError: one line saying why the directory cannot be used.
+        """
+        out_dir, sweep = self.out_dir, self.sweep
+        if out_dir.exists() and not out_dir.is_dir():
+            raise ScenarioError([f"{out_dir}: exists and is not a directory"])
+        if out_dir.is_dir() and any(out_dir.iterdir()) and not self.manifest_path.exists():
+            raise ScenarioError(
+                [f"{out_dir}: exists and holds no sweep (no sweep.json); choose another --out"]
+            )
+        if self.manifest_path.exists():
+            stored = _read_manifest(self.manifest_path, fresh)
+            if fresh:
+                for name in ("runs", "sweep.json", *OUTPUT_NAMES):
+                    target = out_dir / name
+                    if target.is_dir():
+                        shutil.rmtree(target)
+                    elif target.exists():
+                        target.unlink()
+            elif stored.get("digest") != sweep.digest:
+                before = stored.get("definition", {})
+                now = sweep.definition()
+                changed = [k for k in now if before.get(k) != now[k]] or ["the sweep"]
+                raise ScenarioError(
+                    [
+                        f"{out_dir}: holds runs of a different sweep definition "
+                        f"({', '.join(changed)} changed); use --fresh to start over "
+                        "or --out for another directory"
+                    ]
+                )
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.runs_dir.glob(".*.tmp-*"):  # left by a killed writer
+            stale.unlink(missing_ok=True)
+        write_atomic(self.manifest_path, (json.dumps(self.manifest(), indent=2) + "\n").encode())
+
+    def manifest(self) -> dict[str, Any]:
+        """What ``sweep.json`` holds."""
+        sweep = self.sweep
+        return {
+            "name": sweep.name,
+            "description": sweep.description,
+            "sweep_file": str(sweep.file),
+            "digest": sweep.digest,
+            "definition": sweep.definition(),
+            "runs": len(sweep.points) * len(sweep.structures) * sweep.replications,
+            "base_scenario": sweep.base.model_dump(mode="json"),
+        }
+
+    def part_path(self, key: tuple[int, str, int]) -> Path:
+        """Where the part of run ``key`` lives."""
+        point, structure, replication = key
+        return self.runs_dir / f"p{point:05d}-{structure}-r{replication:05d}.parquet"
+
+    def stored(self) -> set[tuple[int, str, int]]:
+        """Keys of the runs whose parts are on disk."""
+        return {task.key for task in self.sweep.tasks() if self.part_path(task.key).exists()}
+
+    def write(self, task: RunTask, row: pd.DataFrame) -> None:
+        """Store one finished run (temporary file, then rename)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = self.part_path(task.key)
+        tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
+        try:
+            pq.write_table(pa.Table.from_pandas(row, preserve_index=False), tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def read_all(self) -> pd.DataFrame:
+        """Every run's row, in table order.
+
+        Raises:
+            ScenarioError: when the directory holds another sweep's runs.
+        """
+        stored = (
+            _read_manifest(self.manifest_path, fresh=False) if self.manifest_path.exists() else {}
+        )
+        if stored.get("digest") != self.sweep.digest:
+            raise ScenarioError([f"{self.out_dir}: holds no runs of this sweep definition"])
+        frames = [pd.read_parquet(self.part_path(task.key)) for task in self.sweep.tasks()]
+        return pd.concat(frames, ignore_index=True)
+
+
+def _read_manifest(path: Path, fresh: bool) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        if fresh:
+            return {}
+        raise ScenarioError([f"{path}: unreadable sweep manifest ({exc}); use --fresh"]) from None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: to a temporary name beside it, then rename."""
+    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
