@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -97,7 +96,7 @@ def run_sweep(
     store.prepare(fresh)
     stored = store.stored()
     tasks = [task for task in sweep.tasks() if task.key not in stored]
-    total = len(sweep.points) * len(sweep.structures) * sweep.replications
+    total = sweep.run_count
     failures = []
     done = 0
     run_seconds = 0.0
@@ -155,12 +154,7 @@ def write_outputs(
         "grid": [{"name": a.name, "labels": list(a.labels)} for a in sweep.axes],
         "base_scenario": sweep.base.model_dump(mode="json"),
     }
-    tmp = out_dir / f".sweep.parquet.tmp-{os.getpid()}"
-    try:
-        write_parquet(table, tmp, provenance)
-        os.replace(tmp, out_dir / "sweep.parquet")
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(out_dir / "sweep.parquet", lambda tmp: write_parquet(table, tmp, provenance))
     summary = summarise_sweep(table, sweep)
     crossing = crossovers(summary, sweep)
     write_atomic(out_dir / "sweep_summary.csv", summary.to_csv(index=False).encode())

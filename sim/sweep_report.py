@@ -21,7 +21,6 @@ import html
 import io
 import itertools
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +31,7 @@ from matplotlib.patches import Patch, Rectangle
 from sim import report  # chooses the Agg backend
 from sim.report import structure_colour, structure_label
 from sim.sweep_spec import KPI_DIRECTIONS, Axis, Sweep
+from sim.sweep_store import write_atomic
 from sim.sweep_summary import winners
 
 KPI_LABELS: dict[str, str] = {
@@ -243,7 +243,7 @@ def report_html(
 ) -> str:
     """A self-contained HTML page: what was swept, crossovers, winners, figures."""
     esc = html.escape
-    runs = len(sweep.points) * len(sweep.structures) * sweep.replications
+    runs = sweep.run_count
     grid_rows = "".join(
         f"<tr><td><code>{esc(a.name)}</code></td>"
         f"<td>{esc(', '.join(str(v) for v in a.labels))}</td>"
@@ -311,20 +311,10 @@ def write_report(
     }
     written = []
     for name, data in images.items():
-        written.append(_write_atomic(plots / f"{name}.png", data))
+        written.append(write_atomic(plots / f"{name}.png", data))
     page = report_html(sweep, summary, crossings, images)
-    written.append(_write_atomic(out_dir / "report.html", page.encode()))
+    written.append(write_atomic(out_dir / "report.html", page.encode()))
     return written
-
-
-def _write_atomic(path: Path, data: bytes) -> Path:
-    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
 
 
 def _table(df: pd.DataFrame) -> str:

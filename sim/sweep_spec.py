@@ -360,6 +360,11 @@ class Sweep:
         """Replications per grid point and structure."""
         return self.base.replications
 
+    @property
+    def run_count(self) -> int:
+        """Runs in the whole sweep: grid points x structures x replications."""
+        return len(self.points) * len(self.structures) * self.replications
+
     def tasks(self) -> list[RunTask]:
         """Every run in table order: point, then structure, then replication."""
         return [

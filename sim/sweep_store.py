@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,7 @@ class RunStore:
             "sweep_file": str(sweep.file),
             "digest": sweep.digest,
             "definition": sweep.definition(),
-            "runs": len(sweep.points) * len(sweep.structures) * sweep.replications,
+            "runs": sweep.run_count,
             "base_scenario": sweep.base.model_dump(mode="json"),
         }
 
@@ -113,14 +114,8 @@ class RunStore:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        path = self.part_path(task.key)
-        tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
-        try:
-            pq.write_table(pa.Table.from_pandas(row, preserve_index=False), tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        table = pa.Table.from_pandas(row, preserve_index=False)
+        write_atomic(self.part_path(task.key), lambda tmp: pq.write_table(table, tmp))
 
     def read_all(self) -> pd.DataFrame:
         """Every run's row, in table order.
@@ -146,12 +141,23 @@ def _read_manifest(path: Path, fresh: bool) -> dict[str, Any]:
         raise ScenarioError([f"{path}: unreadable sweep manifest ({exc}); use --fresh"]) from None
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file whole or not at all: to a temporary name beside it, then rename."""
+def write_atomic(path: Path, data: bytes | Callable[[Path], object]) -> Path:
+    """Write a file whole or not at all: to a temporary name beside it, then rename.
+
+    Args:
+        path: the file to write.
+        data: its bytes, or a function that writes the file at the path it is given.
+
+    Returns:
+        ``path``.
+    """
     tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
     try:
-        tmp.write_bytes(data)
+        if callable(data):
+            data(tmp)
+        else:
+            tmp.write_bytes(data)
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    finally:
+        tmp.unlink(missing_ok=True)  # left only when writing failed
+    return path
