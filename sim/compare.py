@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.metrics import CLOSING_ROLES, mean_ci
+from sim.metrics import counted_quota_rows, mean_ci, utilisation
 from sim.scenario import ROLES, STAGES, Scenario
 
 
@@ -70,11 +70,16 @@ _UTILISATION = {
     for role in ROLES
 }
 _MONEY_HEADLINE: dict[str, KpiSpec] = {
-    "share_reps_at_quota": KpiSpec("share of closing reps at quota", "rate", +1),
+    "share_reps_at_quota": KpiSpec("share of rep-periods at quota", "rate", +1),
+    "annual_turnover": KpiSpec("rep turnover (leavers per seat per year)", "rate", -1),
+    "vacancy_share": KpiSpec("seat time left vacant", "rate", -1),
+    "lost_rep_left": KpiSpec("leads lost when their rep left", "count", -1),
     "revenue": KpiSpec("revenue recognised in the horizon", "money", +1),
-    "cost": KpiSpec("cost (salaries, managers, commission)", "money", -1),
+    "cost": KpiSpec("cost (pay, managers, overhead, hiring)", "money", -1),
     "profit": KpiSpec("profit (gross margin - cost)", "money", +1),
+    "roi": KpiSpec("return on the team's cost (profit / cost)", "rate", +1),
     "cost_per_won_deal": KpiSpec("cost per won deal", "money", -1),
+    "new_hire_payback_days": KpiSpec("payback of a new closing hire", "days", -1),
 }
 HEADLINE_SPECS: dict[str, KpiSpec] = {**_FIXED_HEADLINE, **_UTILISATION, **_MONEY_HEADLINE}
 """The headline KPIs in table order (utilisation rows only for roles present)."""
@@ -96,7 +101,7 @@ def kpi_spec(kpi: str) -> KpiSpec:
     """The spec of any KPI; KPIs outside the headline get a plain one."""
     if kpi in HEADLINE_SPECS:
         return HEADLINE_SPECS[kpi]
-    kind = "money" if kpi in ("bookings", "arr_at_end", "salary_cost") else "count"
+    kind = "money" if kpi in ("bookings", "arr_at_end") or kpi.endswith("_cost") else "count"
     return KpiSpec(kpi.replace("_", " "), kind, 0)
 
 
@@ -401,23 +406,19 @@ def describe_differences(differences: pd.DataFrame, kpis: list[str]) -> pd.DataF
 
 
 def quota_attainment(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Each closing rep's bookings as a share of their prorated quota.
+    """Attainment of every rep-period that counts towards the share at quota.
 
     Args:
-        reps: the rep table of a run (``reps.parquet``).
-        scenario: the scenario (quota and horizon).
+        reps: the rep table of a run (``reps.parquet``, one row per person per period).
+        scenario: the scenario (warm-up, quotas).
 
     Returns:
-        Columns structure, replication, rep_id, role, pod, attainment (1.0 =
-        exactly at quota); empty when the quota is 0.
+        Columns structure, replication, rep_id, person_id, role, pod, period,
+        attainment (1.0 = exactly at quota); see ``metrics.counted_quota_rows``.
     """
-    quota = scenario.money.quota_bookings_per_year * scenario.horizon_days / 365.0
-    closing = reps[reps["role"].isin(CLOSING_ROLES)]
-    columns = ["structure", "replication", "rep_id", "role", "pod"]
-    table = closing[columns].reset_index(drop=True)
-    if quota <= 0:
-        return table.iloc[0:0].assign(attainment=pd.Series(dtype=float))
-    return table.assign(attainment=closing["bookings"].to_numpy(dtype=float) / quota)
+    columns = ["structure", "replication", "rep_id", "person_id", "role", "pod", "period"]
+    counted = counted_quota_rows(reps, scenario)
+    return counted[columns + ["attainment"]].reset_index(drop=True)
 
 
 SALES_ROLES: tuple[str, ...] = ("generalist", "lead_gen", "qualifier", "closer")
@@ -440,7 +441,6 @@ def pod_utilisation(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         Columns structure, pod, role (``"sales"`` for the pod's load),
         headcount, utilisation, ci_low, ci_high; empty when no structure has pods.
     """
-    window_days = scenario.horizon_days - scenario.warmup_days
     in_pods = reps[reps["pod"].astype(str) != ""]
     columns = ["structure", "pod", "role", "headcount", "utilisation", "ci_low", "ci_high"]
     if in_pods.empty:
@@ -448,24 +448,22 @@ def pod_utilisation(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     whole = in_pods[in_pods["role"].isin(SALES_ROLES)].assign(role="sales")
     rows = []
     for frame in (whole, in_pods):
-        per_run = (
-            frame.groupby(["structure", "replication", "pod", "role"], observed=True, sort=False)[
-                "busy_days"
-            ]
-            .agg(["sum", "size"])
-            .reset_index()
-        )
-        per_run["utilisation"] = per_run["sum"] / (per_run["size"] * window_days)
-        for (structure, pod, role), group in per_run.groupby(
-            ["structure", "pod", "role"], observed=True, sort=False
-        ):
+        keys = ["structure", "pod", "role"]
+        runs = frame.groupby(keys + ["replication"], observed=True, sort=False)
+        per_run = pd.DataFrame(
+            {
+                "utilisation": runs.apply(utilisation, include_groups=False),
+                "seats": runs["rep_id"].nunique(),
+            }
+        ).reset_index()
+        for (structure, pod, role), group in per_run.groupby(keys, observed=True, sort=False):
             mean, low, high = mean_ci(group["utilisation"])
             rows.append(
                 {
                     "structure": structure,
                     "pod": pod,
                     "role": role,
-                    "headcount": int(group["size"].iloc[0]),
+                    "headcount": int(group["seats"].iloc[0]),
                     "utilisation": mean,
                     "ci_low": low,
                     "ci_high": high,
@@ -485,7 +483,7 @@ def red_flags(
     Four checks, each against ``scenario.benchmarks`` and on the mean across
     replications (the CI is quoted in the message):
 
-    * fewer closing reps at quota than ``min_share_at_quota`` (two thirds);
+    * fewer rep-periods at quota than ``min_share_at_quota`` (two thirds);
     * an opportunity win rate (conversion at closing) below ``win_rate``;
     * a role busier than ``max_utilisation``: the bottleneck;
     * a pod whose utilisation is more than ``max_pod_load_ratio`` times the
@@ -498,7 +496,7 @@ def red_flags(
         labels: structure name -> display name.
 
     Returns:
-        One row per tripped flag: structure, flag (``quota``, ``win_rate``,
+        One row per tripped flag: structure, flag (``quota``, ``turnover``, ``win_rate``,
         ``bottleneck``, ``pod_load``), subject (a role or pod, else empty),
         value, threshold, message. Empty when nothing trips.
     """
@@ -530,8 +528,22 @@ def red_flags(
                     "value": share,
                     "threshold": bench.min_share_at_quota,
                     "message": f"{name}: only {format_value('share_reps_at_quota', share)} of "
-                    f"closing reps reach quota ({ci_text('share_reps_at_quota', low, high)}); "
+                    f"rep-periods reach quota ({ci_text('share_reps_at_quota', low, high)}); "
                     f"the red line is {100 * bench.min_share_at_quota:.0f} %",
+                }
+            )
+        turnover, low, high = stat(structure, "annual_turnover")
+        if math.isfinite(turnover) and turnover > bench.max_annual_turnover:
+            rows.append(
+                {
+                    "structure": structure,
+                    "flag": "turnover",
+                    "subject": "",
+                    "value": turnover,
+                    "threshold": bench.max_annual_turnover,
+                    "message": f"{name}: {format_value('annual_turnover', turnover)} of seats "
+                    f"turn over per year ({ci_text('annual_turnover', low, high)}); the red line "
+                    f"is {100 * bench.max_annual_turnover:.0f} %",
                 }
             )
         if bench.win_rate is not None:
@@ -598,6 +610,20 @@ def red_flags(
     )
 
 
+MONEY_COMPONENTS: tuple[tuple[str, str | None], ...] = (
+    ("revenue", "revenue"),
+    ("cost of goods", None),
+    ("rep salaries", "salary_cost"),
+    ("commission", "commission_cost"),
+    ("rep bonuses", "bonus_cost"),
+    ("managers", "manager_cost"),
+    ("overhead", "overhead_cost"),
+    ("hiring", "hiring_cost"),
+    ("profit", "profit"),
+)
+"""Money components (label, KPI) in the order the breakdown shows them."""
+
+
 def money_breakdown(summary: pd.DataFrame) -> pd.DataFrame:
     """Where the money goes, per structure: revenue, its costs, and the profit left.
 
@@ -606,21 +632,13 @@ def money_breakdown(summary: pd.DataFrame) -> pd.DataFrame:
 
     Returns:
         Columns structure, component, mean, ci_low, ci_high, one row per
-        component in the order revenue, cost of goods, salaries, managers,
-        commission, profit. Cost of goods is revenue minus gross profit.
+        component of ``MONEY_COMPONENTS`` in its order. Cost of goods is
+        revenue minus gross profit.
     """
-    components = [
-        ("revenue", "revenue"),
-        ("cost of goods", None),
-        ("rep salaries", "salary_cost"),
-        ("manager salaries", "manager_cost"),
-        ("commission", "commission_cost"),
-        ("profit", "profit"),
-    ]
     means = summary.set_index(["structure", "kpi"])
     rows = []
     for structure in _structure_order(summary):
-        for component, kpi in components:
+        for component, kpi in MONEY_COMPONENTS:
             if kpi is None:
                 revenue = means.loc[(structure, "revenue")]
                 gross = means.loc[(structure, "gross_profit")]

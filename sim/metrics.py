@@ -22,11 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit  # Student t quantile; scipy.stats costs seconds to import
 
-from sim.records import stage_column
-from sim.scenario import STAGE_ROLES, STAGES, Scenario
-
-CLOSING_ROLES = ("closer", "generalist")
-"""Roles that carry a bookings quota."""
+from sim.records import BOOKINGS_ROLES, stage_column
+from sim.scenario import ROLES, STAGE_ROLES, STAGES, Scenario
 
 
 def mean_ci(values: pd.Series | np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -91,7 +88,7 @@ def _funnel_kpis(df: pd.DataFrame, structure: str) -> dict[str, float]:
         if (won | lost).any()
         else math.nan,
     }
-    for reason in ("failed", "dropped_in_handoff", "went_cold"):
+    for reason in ("failed", "dropped_in_handoff", "went_cold", "rep_left"):
         kpis[f"lost_{reason}"] = int((df["lost_reason"] == reason).sum())
     for point in ("handoff_to_qualification", "handoff_to_closing"):
         kpis[f"dropped_{point}"] = int((df["lost_at"] == point).sum())
@@ -115,34 +112,30 @@ def _funnel_kpis(df: pd.DataFrame, structure: str) -> dict[str, float]:
 
 
 def _flow_kpis(df: pd.DataFrame, reps: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
-    money = scenario.money
     window_days = scenario.horizon_days - scenario.warmup_days
-    year_share = scenario.horizon_days / 365.0
     won = df["outcome"] == "won"
     won_in_window = won & (df["end_day"] >= scenario.warmup_days)
     kpis: dict[str, float] = {"wins_per_30_days": won_in_window.sum() / window_days * 30.0}
+    seats = reps.drop_duplicates("rep_id")
     for role, group in reps.groupby("role"):
-        kpis[f"utilisation_{role}"] = group["busy_days"].sum() / (len(group) * window_days)
-        kpis[f"headcount_{role}"] = len(group)
-    headcount = len(reps)
-    bookings = float(df.loc[won, "deal_value"].sum())
+        kpis[f"utilisation_{role}"] = utilisation(group)
+        kpis[f"headcount_{role}"] = int(seats["role"].eq(role).sum())
+    kpis.update(people_kpis(reps, scenario))
+    kpis["share_reps_at_quota"] = _share_at_quota(counted_quota_rows(reps, scenario))
+    for role in ROLES:
+        if role in set(reps["role"]):
+            rows = counted_quota_rows(reps[reps["role"] == role], scenario)
+            kpis[f"share_at_quota_{role}"] = _share_at_quota(rows)
+            kpis[f"mean_attainment_{role}"] = rows["attainment"].mean() if len(rows) else math.nan
     revenue = float(df["revenue"].sum())
-    salary_cost = sum(money.salary(role) for role in reps["role"]) * year_share
-    managers = math.ceil(headcount / money.manager_span)
-    manager_cost = managers * money.salary_manager * year_share
-    commission_cost = money.commission_rate * bookings
-    cost = salary_cost + manager_cost + commission_cost
+    bookings = float(df.loc[won, "deal_value"].sum())
+    pay = team_cost(reps, scenario)
+    cost = sum(pay.values())
     wins = int(won.sum())
-    closing_reps = reps[reps["role"].isin(CLOSING_ROLES)]
-    quota = money.quota_bookings_per_year * year_share
-    at_quota = (
-        (closing_reps["bookings"] >= quota).mean() if quota > 0 and len(closing_reps) else math.nan
-    )
+    gross_profit = scenario.money.gross_margin * revenue
     active = df["account_outcome"] == "active"
     kpis.update(
         {
-            "headcount": headcount,
-            "managers": managers,
             "wins_in_horizon": wins,
             "bookings": bookings,
             "revenue": revenue,
@@ -152,18 +145,159 @@ def _flow_kpis(df: pd.DataFrame, reps: pd.DataFrame, scenario: Scenario) -> dict
                 (df["account_outcome"] == "dropped_in_handoff").sum()
             ),
             "neglected_reviews": int(df["neglected_reviews"].sum()),
-            "salary_cost": salary_cost,
-            "manager_cost": manager_cost,
-            "commission_cost": commission_cost,
+            **pay,
             "cost": cost,
-            "gross_profit": money.gross_margin * revenue,
-            "profit": money.gross_margin * revenue - cost,
+            "gross_profit": gross_profit,
+            "profit": gross_profit - cost,
+            "roi": (gross_profit - cost) / cost if cost > 0 else math.nan,
             "cost_per_won_deal": cost / wins if wins else math.nan,
-            "revenue_per_rep": revenue / headcount,
-            "share_reps_at_quota": at_quota,
+            "revenue_per_rep": revenue / len(seats),
+            "new_hire_payback_days": new_hire_payback_days(reps, scenario),
         }
     )
     return kpis
+
+
+def utilisation(reps: pd.DataFrame) -> float:
+    """Busy time over time present, both inside the measured window."""
+    present = reps["window_days_present"].sum()
+    return reps["busy_days"].sum() / present if present > 0 else math.nan
+
+
+def people_kpis(reps: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
+    """Headcount, managers, hires, leavers, turnover and vacancies of one run."""
+    seats = reps["rep_id"].nunique()
+    year_share = scenario.horizon_days / 365.0
+    people = reps.drop_duplicates("person_id")
+    present_days = reps["days_present"].sum()
+    weights = reps["days_present"]
+    return {
+        "headcount": seats,
+        "managers": math.ceil(seats / scenario.money.manager_span),
+        "hires": int(reps["hired"].sum()),
+        "leavers": int(people["left_day"].notna().sum()),
+        "annual_turnover": people["left_day"].notna().sum() / seats / year_share,
+        "vacancy_share": 1.0 - present_days / (seats * scenario.horizon_days),
+        "mean_ramp_factor": float((reps["ramp_factor"] * weights).sum() / weights.sum())
+        if weights.sum() > 0
+        else math.nan,
+    }
+
+
+def counted_quota_rows(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Rep-periods whose attainment counts: a quota, after the warm-up, present half the period.
+
+    A period that starts before the warm-up ends measures the empty pipeline
+    at the start, not the reps; a person present for a few days of a period
+    has a quota too small to mean anything.
+    """
+    length = reps["period_end_day"] - reps["period_start_day"]
+    keep = (
+        reps["attainment"].notna()
+        & (reps["period_start_day"] >= scenario.warmup_days)
+        & (reps["days_present"] >= 0.5 * length)
+    )
+    return reps[keep]
+
+
+def _share_at_quota(rows: pd.DataFrame) -> float:
+    return float((rows["attainment"] >= 1.0).mean()) if len(rows) else math.nan
+
+
+def rep_pay(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Base and variable pay of every rep-period row.
+
+    Base: the role's salary times the level's salary factor, for the days
+    present. Variable: closers and generalists earn ``commission_rate`` on
+    their bookings (or on the gross margin of them), at ``accelerator`` times
+    the rate above quota; other roles earn their on-target bonus pro rata to
+    attainment, accelerated the same way above 100 %.
+
+    Returns:
+        Columns base_pay and variable_pay, aligned with ``reps``.
+    """
+    money = scenario.money
+    levels = scenario.people.levels
+    year_fraction = reps["days_present"] / 365.0
+    salary = reps["role"].map(money.salary) * reps["level"].map(
+        lambda level: levels.get(level).salary_factor
+    )
+    credit = reps["credit"].fillna(0.0)
+    quota = reps["quota"]
+    closing = reps["role"].isin(BOOKINGS_ROLES)
+    basis = 1.0 if money.commission_basis == "bookings" else money.gross_margin
+    below = np.where(quota.notna(), np.minimum(credit, quota.fillna(0.0)), credit)
+    above = credit - below
+    commission = money.commission_rate * basis * (below + money.accelerator * above)
+    attainment = reps["attainment"].fillna(0.0)
+    earned = np.minimum(attainment, 1.0) + money.accelerator * np.maximum(attainment - 1.0, 0.0)
+    bonus = reps["role"].map(money.bonus) * year_fraction * earned
+    return pd.DataFrame(
+        {
+            "base_pay": salary * year_fraction,
+            "variable_pay": np.where(closing, commission, bonus),
+        },
+        index=reps.index,
+    )
+
+
+def team_cost(reps: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
+    """What one run's team cost over the horizon, by kind (currency).
+
+    Managers: one per ``manager_span`` seats, paid base plus a bonus pro rata
+    to the mean attainment of the rep-periods that count. Overhead per person
+    present (reps and managers). Every hire costs recruiting and onboarding.
+    """
+    money = scenario.money
+    year_share = scenario.horizon_days / 365.0
+    pay = rep_pay(reps, scenario)
+    managers = math.ceil(reps["rep_id"].nunique() / money.manager_span)
+    counted = counted_quota_rows(reps, scenario)
+    team_attainment = counted["attainment"].mean() if len(counted) else 0.0
+    closing = reps["role"].isin(BOOKINGS_ROLES)
+    people_years = reps["days_present"].sum() / 365.0 + managers * year_share
+    return {
+        "salary_cost": float(pay["base_pay"].sum()),
+        "commission_cost": float(pay.loc[closing, "variable_pay"].sum()),
+        "bonus_cost": float(pay.loc[~closing, "variable_pay"].sum()),
+        "manager_cost": managers
+        * year_share
+        * (money.salary_manager + money.bonus_manager * team_attainment),
+        "overhead_cost": money.overhead_per_head * people_years,
+        "hiring_cost": (money.hiring_cost + money.onboarding_cost) * int(reps["hired"].sum()),
+    }
+
+
+def new_hire_payback_days(reps: pd.DataFrame, scenario: Scenario) -> float:
+    """Days until a new closing rep's gross margin covers what they cost (NaN if beyond 5 years).
+
+    A new hire books at the ramped bookings rate measured in this run (over
+    fully ramped closers' or generalists' days present) times the ramp factor
+    of their tenure; each day the gross margin on those bookings, less
+    commission, must pay back the hiring and onboarding cost plus a mid-level
+    salary and overhead.
+    """
+    closing = reps[reps["role"].isin(BOOKINGS_ROLES) & (reps["ramp_factor"] >= 1.0)]
+    days = closing["days_present"].sum()
+    if days <= 0 or closing.empty:
+        return math.nan
+    money = scenario.money
+    role = closing["role"].iloc[0]
+    bookings_per_day = closing["bookings"].sum() / days
+    basis = 1.0 if money.commission_basis == "bookings" else money.gross_margin
+    margin_share = money.gross_margin - money.commission_rate * basis
+    cost_per_day = (money.salary(role) + money.overhead_per_head) / 365.0
+    ramp = scenario.people.ramp
+    ramp_days = ramp.days.get(role) if ramp.enabled else 0.0
+    tenure = np.arange(0.5, 5 * 365.0)
+    factor = np.minimum(
+        1.0,
+        ramp.start_productivity + (1.0 - ramp.start_productivity) * tenure / max(ramp_days, 1e-9),
+    )
+    balance = np.cumsum(bookings_per_day * factor * margin_share - cost_per_day)
+    balance -= money.hiring_cost + money.onboarding_cost
+    paid = np.flatnonzero(balance >= 0)
+    return float(paid[0] + 1) if len(paid) else math.nan
 
 
 def summarise(kpis: pd.DataFrame) -> pd.DataFrame:
@@ -382,17 +516,17 @@ def cycle_times(leads: pd.DataFrame) -> pd.DataFrame:
 
 
 def utilisation_table(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Utilisation per structure and role: mean and 95 % CI across replications."""
-    window_days = scenario.horizon_days - scenario.warmup_days
-    per_run = (
-        reps.groupby(["structure", "replication", "role"], observed=True)["busy_days"]
-        .agg(["sum", "size"])
-        .reset_index()
-    )
-    per_run["utilisation"] = per_run["sum"] / (per_run["size"] * window_days)
+    """Utilisation per structure and role: mean and 95 % CI across replications.
+
+    Utilisation is busy time over time present (a vacant seat is neither),
+    both inside the measured window.
+    """
     rows = []
-    for (structure, role), group in per_run.groupby(["structure", "role"], observed=True):
-        mean, low, high = mean_ci(group["utilisation"])
+    per_run = reps.groupby(["structure", "replication", "role"], observed=True).apply(
+        utilisation, include_groups=False
+    )
+    for (structure, role), group in per_run.groupby(level=["structure", "role"]):
+        mean, low, high = mean_ci(group)
         rows.append(
             {
                 "structure": structure,

@@ -15,12 +15,13 @@ Times are in days since the start of the horizon; NaN means "never happened".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 
 import numpy as np
 import pandas as pd
 
-from sim.scenario import STAGES
+from sim.people import mean_ramp_factor, period_edges, period_quota
+from sim.scenario import STAGES, Scenario
 
 NAN = float("nan")
 
@@ -33,11 +34,11 @@ LOST_AT: tuple[str, ...] = (
     "handoff_to_qualification",
     "handoff_to_closing",
 )
-LOST_REASONS: tuple[str, ...] = ("", "failed", "dropped_in_handoff", "went_cold")
+LOST_REASONS: tuple[str, ...] = ("", "failed", "dropped_in_handoff", "went_cold", "rep_left")
 ACCOUNT_OUTCOMES: tuple[str, ...] = ("", "active", "churned", "dropped_in_handoff")
 
 OPEN, WON, LOST = range(3)
-FAILED, DROPPED, WENT_COLD = 1, 2, 3
+FAILED, DROPPED, WENT_COLD, REP_LEFT = 1, 2, 3, 4
 ACTIVE, CHURNED, ACCOUNT_DROPPED = 1, 2, 3
 
 STAGE_TIME_FIELDS: tuple[str, ...] = ("queue_day", "start_day", "end_day", "done_day")
@@ -80,23 +81,55 @@ class LeadLog:
         self.end_day[lead] = day
 
 
-@dataclass
 class RepLog:
-    """One rep's record of a structure run (mutable while the run goes on)."""
+    """One person's record in one seat of a structure run (mutable while the run goes on).
 
-    rep_id: int
-    role: str
-    team: str
-    pod: str
-    busy_days: float = 0.0
-    busy_since: float | None = None
-    stage_tasks: int = 0
-    reviews: int = 0
-    review_wait_days: float = 0.0
-    wins: int = 0
-    bookings: float = 0.0
-    accounts: int = 0
-    open_deals: int = 0
+    A seat (``rep_id``) is held by a sequence of people when reps leave and are
+    replaced; each person has a log of their own. Counters are kept per quota
+    period (index ``int(day // period_days)``); ``busy_days`` counts only work
+    inside the measured window [warm-up, horizon].
+    """
+
+    __slots__ = (
+        "rep_id", "person_id", "role", "team", "pod", "level", "initial", "hired_day", "left_day",
+        "busy_since", "busy_days", "stage_tasks", "passes", "reviews", "review_wait_days",
+        "wins", "bookings", "expansion_value", "churned_value", "book_start_value",
+        "accounts_at_end",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        rep_id: int,
+        person_id: int,
+        role: str,
+        team: str,
+        pod: str,
+        level: str,
+        hired_day: float,
+        periods: int,
+        initial: bool,
+    ):
+        self.rep_id = rep_id
+        self.person_id = person_id
+        self.role = role
+        self.team = team
+        self.pod = pod
+        self.level = level
+        self.initial = initial  # in post at day 0 (not a hire)
+        self.hired_day = hired_day  # day 0 minus tenure for a rep in post at day 0
+        self.left_day = NAN
+        self.busy_since: float | None = None
+        self.busy_days = [0.0] * periods
+        self.stage_tasks = [0] * periods
+        self.passes = [0] * periods  # leads this person worked that passed their stage
+        self.reviews = [0] * periods
+        self.review_wait_days = [0.0] * periods
+        self.wins = [0] * periods
+        self.bookings = [0.0] * periods
+        self.expansion_value = [0.0] * periods  # annual value added to accounts held
+        self.churned_value = [0.0] * periods  # annual value of accounts held that churned
+        self.book_start_value = [0.0] * periods  # annual value of accounts held at period start
+        self.accounts_at_end = 0
 
 
 def leads_frame(
@@ -161,25 +194,106 @@ def leads_frame(
     return pd.DataFrame(columns)
 
 
-def reps_frame(reps: list[RepLog], structure: str, replication: int) -> pd.DataFrame:
-    """One row per rep of one structure run."""
-    return pd.DataFrame(
-        {
-            "structure": [structure] * len(reps),
-            "replication": [replication] * len(reps),
-            "rep_id": [r.rep_id for r in reps],
-            "role": [r.role for r in reps],
-            "team": [r.team for r in reps],
-            "pod": [r.pod for r in reps],
-            "busy_days": [r.busy_days for r in reps],
-            "stage_tasks": [r.stage_tasks for r in reps],
-            "reviews": [r.reviews for r in reps],
-            "review_wait_days": [r.review_wait_days for r in reps],
-            "wins": [r.wins for r in reps],
-            "bookings": [r.bookings for r in reps],
-            "accounts_at_end": [r.accounts for r in reps],
-        }
-    )
+def reps_frame(
+    reps: list[RepLog],
+    structure: str,
+    replication: int,
+    scenario: Scenario,
+) -> pd.DataFrame:
+    """One row per person per quota period in which they held a seat.
+
+    Besides the raw counters, each row carries the person's level, tenure, mean
+    ramp factor, quota and attainment in that period (``people.py`` defines
+    them): credit is bookings for closers and generalists, passed leads for lead
+    gen and qualifiers, and net revenue retention of the book held at the period
+    start for account managers (NaN when they held none).
+    """
+    edges = period_edges(scenario.horizon_days, scenario.quotas.period_days)
+    ramp = scenario.people.ramp
+    window = (scenario.warmup_days, scenario.horizon_days)
+    rows: dict[str, list] = {name: [] for name in REP_COLUMNS}
+    for rep in reps:
+        ramp_days = ramp.days.get(rep.role) if ramp.enabled else 0.0
+        annual_quota = scenario.quota(structure, rep.role)
+        left = scenario.horizon_days if math.isnan(rep.left_day) else rep.left_day
+        for period, (start, end) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+            first, last = max(start, rep.hired_day), min(end, left)
+            if last <= first:
+                continue
+            mean_ramp = mean_ramp_factor(
+                first - rep.hired_day, last - rep.hired_day, ramp_days, ramp.start_productivity
+            )
+            quota_ramp = mean_ramp if scenario.quotas.ramped else 1.0
+            credit, quota = credit_and_quota(rep, period, annual_quota, last - first, quota_ramp)
+            quota_ok = quota is not None and quota > 0
+            values = {
+                "structure": structure,
+                "replication": replication,
+                "rep_id": rep.rep_id,
+                "person_id": rep.person_id,
+                "role": rep.role,
+                "team": rep.team,
+                "pod": rep.pod,
+                "level": rep.level,
+                "period": period,
+                "period_start_day": start,
+                "period_end_day": end,
+                "hired_day": rep.hired_day,
+                "left_day": rep.left_day,
+                "hired": not rep.initial and start <= rep.hired_day < end,
+                "left": start < rep.left_day <= end,
+                "days_present": last - first,
+                "window_days_present": max(0.0, min(last, window[1]) - max(first, window[0])),
+                "tenure_days": last - rep.hired_day,
+                "ramp_factor": mean_ramp,
+                "busy_days": rep.busy_days[period],
+                "stage_tasks": rep.stage_tasks[period],
+                "passes": rep.passes[period],
+                "reviews": rep.reviews[period],
+                "review_wait_days": rep.review_wait_days[period],
+                "wins": rep.wins[period],
+                "bookings": rep.bookings[period],
+                "expansion_value": rep.expansion_value[period],
+                "churned_value": rep.churned_value[period],
+                "book_start_value": rep.book_start_value[period],
+                "credit": credit,
+                "quota": quota if quota is not None else NAN,
+                "attainment": credit / quota if quota_ok else NAN,
+                "accounts_at_end": rep.accounts_at_end if end >= left and end == edges[-1] else 0,
+            }
+            for name, value in values.items():
+                rows[name].append(value)
+    return pd.DataFrame(rows)
+
+
+REP_COLUMNS: tuple[str, ...] = (
+    "structure", "replication", "rep_id", "person_id", "role", "team", "pod", "level",
+    "period", "period_start_day", "period_end_day", "hired_day", "left_day", "hired", "left",
+    "days_present", "window_days_present", "tenure_days", "ramp_factor", "busy_days",
+    "stage_tasks", "passes", "reviews", "review_wait_days", "wins", "bookings",
+    "expansion_value", "churned_value", "book_start_value", "credit", "quota", "attainment",
+    "accounts_at_end",
+)  # fmt: skip
+"""Columns of ``reps.parquet``, in order."""
+
+BOOKINGS_ROLES = ("closer", "generalist")
+"""Roles credited with the bookings of the deals they close."""
+
+
+def credit_and_quota(
+    rep: RepLog, period: int, annual_quota: float | None, days_present: float, mean_ramp: float
+) -> tuple[float, float | None]:
+    """What counts towards a rep's quota in a period, and that quota."""
+    if rep.role == "account_manager":
+        book = rep.book_start_value[period]
+        if book <= 0:
+            return NAN, None
+        retained = book + rep.expansion_value[period] - rep.churned_value[period]
+        return retained / book, annual_quota
+    credit = rep.bookings[period] if rep.role in BOOKINGS_ROLES else float(rep.passes[period])
+    if annual_quota is None:
+        return credit, None
+    return credit, period_quota(annual_quota, days_present, mean_ramp)
 
 
 def samples_frame(samples: dict[str, list], structure: str, replication: int) -> pd.DataFrame:

@@ -492,17 +492,18 @@ def plot_wip(wip: pd.DataFrame, value: str = "waiting") -> Figure:
 def plot_quota_attainment(
     attainment: pd.DataFrame, share: pd.DataFrame, min_share: float = 2 / 3
 ) -> Figure:
-    """How close each closing rep gets to quota, and how many make it, per structure.
+    """How close reps get to quota, and how many make it, per structure.
 
-    Left: every closing rep of every replication as a dot (bookings as % of
-    the prorated quota) over a box of quartiles, with the quota at 100 %.
-    Right: the share of closing reps at quota with its 95 % CI, against the
+    Left: every rep-period that counts (``metrics.counted_quota_rows``: every
+    role with a quota, periods after the warm-up) as a dot, credit as % of the
+    period's quota, over a box of quartiles, with the quota at 100 %.
+    Right: the share of those rep-periods at quota with its 95 % CI, against the
     red-flag line (two thirds by default): a sales team where fewer reps make
     quota has a quota, territory or hiring problem.
 
     Args:
         attainment: ``compare.quota_attainment``: columns structure,
-            replication, rep_id, attainment (1.0 = at quota).
+            replication, rep_id, role, period, attainment (1.0 = at quota).
         share: rows of ``metrics.summarise`` for ``share_reps_at_quota``:
             columns structure, mean, ci_low, ci_high (fractions).
         min_share: where the red-flag line is drawn (a fraction).
@@ -550,10 +551,10 @@ def plot_quota_attainment(
         _no_data(dots_ax)
     dots_ax.axvline(100, color="#333333", linestyle="--", linewidth=1)
     dots_ax.set_xlim(left=0)
-    dots_ax.set_xlabel("bookings as % of the rep's quota (prorated to the horizon)")
+    dots_ax.set_xlabel("credit as % of the period's quota (bookings, passed leads or NRR)")
     dots_ax.set_ylabel("structure")
     dots_ax.grid(axis="x", alpha=0.3)
-    dots_ax.set_title("each dot: one closing rep in one replication", fontsize=9, loc="left")
+    dots_ax.set_title("each dot: one rep in one quota period", fontsize=9, loc="left")
     has_ci = False
     for index, structure in enumerate(structures):
         row = share[share["structure"].astype(str) == structure]
@@ -583,11 +584,11 @@ def plot_quota_attainment(
         va="bottom",
     )
     share_ax.set_xlim(0, 105)
-    share_ax.set_xlabel("closing reps at quota (%)" + (", bar: 95 % CI" if has_ci else ""))
+    share_ax.set_xlabel("rep-periods at quota (%)" + (", bar: 95 % CI" if has_ci else ""))
     share_ax.grid(axis="x", alpha=0.3)
     share_ax.set_yticks(y, [structure_label(s) for s in structures])
     share_ax.set_ylim(len(structures) - 0.5, -0.9)
-    fig.suptitle("Quota attainment of closing reps, by structure")
+    fig.suptitle("Quota attainment per rep and period, by structure")
     return fig
 
 
@@ -595,18 +596,21 @@ MONEY_COMPONENTS = (
     "revenue",
     "cost of goods",
     "rep salaries",
-    "manager salaries",
     "commission",
+    "rep bonuses",
+    "managers",
+    "overhead",
+    "hiring",
     "profit",
 )
-"""The money components in the order the breakdown figure shows them."""
+"""Money components in breakdown order (labels of ``compare.MONEY_COMPONENTS``)."""
 
 
 def plot_money_breakdown(money: pd.DataFrame, horizon_days: float) -> Figure:
     """Revenue, what it costs, and the profit left, per structure, with 95 % CIs.
 
-    Bars are grouped by component (revenue, cost of goods, rep salaries,
-    manager salaries, commission, profit); each structure gets a bar in its
+    Bars are grouped by component (revenue, cost of goods, rep pay, managers,
+    overhead, hiring, profit); each structure gets a bar in its
     colour, so a reader sees at once where one structure earns or spends more.
     Costs are drawn as positive amounts; profit = revenue - every cost.
 

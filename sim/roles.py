@@ -15,6 +15,12 @@ same ``stage_work`` process with its own parameters: roles differ in numbers,
 not in mechanics, which is what lets the plain-queueing limit be checked
 against theory.
 
+People: a ``Rep`` is a seat. The person in it has a level (pace, skill, pay)
+and a tenure (a new hire ramps up). With turnover on, ``seat_turnover`` makes
+the person resign now and then: the seat stops taking work once the task in
+hand is done, the leads and accounts the leaver owned go to colleagues (or the
+leads are lost), and after a hiring lag a new hire starts at tenure 0.
+
 Time unit: days.
 """
 
@@ -30,35 +36,63 @@ import numpy as np
 import simpy
 
 from sim.leads import LeadStream
+from sim.people import assign_levels, initial_tenures, period_edges, ramp_factor
 from sim.records import (
     ACCOUNT_DROPPED,
     ACTIVE,
     CHURNED,
     DROPPED,
     FAILED,
+    REP_LEFT,
     WENT_COLD,
     WON,
     LeadLog,
     RepLog,
+    credit_and_quota,
 )
 from sim.scenario import STAGES, AccountsConfig, HandoffConfig, Scenario
-from sim.seeding import account_rng
+from sim.seeding import keyed_rng
 
 ACCOUNT_PRIORITY = 0  # lower is served first by a PriorityResource
 SALES_PRIORITY = 1
+SEAT_BLOCK_PRIORITY = -1  # a leaver's empty seat takes the next free slot before any work
+OWNER_LEFT = "owner_left"
+"""What ``stage_work`` returns when the owner a task waited for resigned meanwhile."""
 HANDOFF_POINT_NAMES = ("handoff_to_qualification", "handoff_to_closing")
 
 
 class Rep:
-    """One rep: a capacity of one rep-day per day, a queue, a record."""
+    """One seat: a capacity of one rep-day per day, a queue, and the person in it.
 
-    __slots__ = ("rep_id", "record", "resource")
+    Attributes:
+        record: the current person's log (a leaver's until the new hire starts).
+        present: False from the person's resignation until the new hire starts.
+        departure: fires when the current person resigns; the work they own
+            waits on it so it can move to a colleague.
+        open_deals, accounts, book_value: what the seat carries now (load for
+            least-loaded assignment; annual value of the accounts held).
+    """
+
+    __slots__ = (
+        "rep_id", "record", "resource", "level_pass", "level_effort", "ramp_days", "present",
+        "departure", "leaving", "left_work", "open_deals", "accounts", "book_value",
+    )  # fmt: skip
 
     def __init__(self, env: simpy.Environment, record: RepLog, own_queue: bool):
         self.rep_id = record.rep_id
         self.record = record
         # Reps of a pooled team share the team's queue and need no queue of their own.
         self.resource = simpy.PriorityResource(env, capacity=1) if own_queue else None
+        self.level_pass = 1.0
+        self.level_effort = 1.0
+        self.ramp_days = 0.0
+        self.present = True
+        self.departure = env.event()
+        self.leaving = False
+        self.left_work: simpy.Event | None = None
+        self.open_deals = 0
+        self.accounts = 0
+        self.book_value = 0.0
 
 
 class Team:
@@ -72,46 +106,94 @@ class Team:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        model: Model,
         name: str,
         role: str,
         pod: str,
-        records: list[RepLog],
+        first_rep_id: int,
+        headcount: int,
         pooled: bool,
         owner_assignment: str,
     ):
+        env = model.env
+        people = model.scenario.people
         self.name = name
         self.role = role
         self.pod = pod
         self.pooled = pooled
         self.owner_assignment = owner_assignment
-        self.reps = [Rep(env, record, own_queue=not pooled) for record in records]
-        self.resource = simpy.Resource(env, capacity=len(self.reps)) if pooled else None
+        ramp = people.ramp
+        ramp_days = ramp.days.get(role) if ramp.enabled else 0.0
+        self.ramp_start = ramp.start_productivity
+        self.ramp_pass_start = ramp.start_pass_prob_factor
+        self.people_effects = people.levels.enabled or (ramp.enabled and ramp_days > 0)
+        levels = assign_levels(headcount, people.levels.mix.get(role))
+        # Tenure is a fact about the team whether or not ramp-up slows anyone down.
+        tenures = initial_tenures(headcount, ramp.days.get(role), ramp.initial_ramped_share)
+        self.reps = []
+        for k in range(headcount):
+            record = model.new_person(
+                first_rep_id + k, self, levels[k], hired_day=0.0 - tenures[k], initial=True
+            )
+            rep = Rep(env, record, own_queue=not pooled)
+            factors = people.levels.get(levels[k])
+            rep.level_pass = factors.pass_prob_factor
+            rep.level_effort = factors.effort_factor
+            rep.ramp_days = ramp_days
+            self.reps.append(rep)
+        # A leaver's seat is blocked with a top-priority request, which a pooled
+        # team's plain Resource cannot express; without turnover it stays plain (faster).
+        self.priority_pool = pooled and model.turnover is not None
+        if pooled:
+            kind = simpy.PriorityResource if self.priority_pool else simpy.Resource
+            self.resource = kind(env, capacity=headcount)
+        else:
+            self.resource = None
         # Longest-idle rep takes the next lead, which spreads work evenly.
         self.idle = deque(self.reps) if pooled else None
         self.next_owner = 0
+        self.vacancies = 0
         self.waiting = 0
         self.in_service = 0
         self.context_switch_cost = 0.0
         self.max_context_switch_factor = 1.0
 
     def assign_owner(self) -> Rep:
-        """Pick the rep who will own a new lead or account."""
+        """Pick the rep who will own a new lead or account (a present one if any)."""
+        reps = self.reps
+        if self.vacancies:
+            reps = [rep for rep in self.reps if rep.present] or self.reps
         if self.owner_assignment == "round_robin":
-            rep = self.reps[self.next_owner % len(self.reps)]
+            rep = reps[self.next_owner % len(reps)]
             self.next_owner += 1
             return rep
-        return min(self.reps, key=rep_load)
+        return min(reps, key=rep_load)
+
+    def take_owner(self) -> tuple[Rep, simpy.Event]:
+        """Assign an owner and count the deal in their pipeline."""
+        owner = self.assign_owner()
+        owner.open_deals += 1
+        return owner, owner.departure
 
     @property
     def open_deals(self) -> int:
         """Deals currently owned by this team's reps (owner-assigned teams only)."""
-        return sum(rep.record.open_deals for rep in self.reps)
+        return sum(rep.open_deals for rep in self.reps)
 
 
 def rep_load(rep: Rep) -> int:
     """What least-loaded assignment minimises: open deals plus accounts held."""
-    return rep.record.open_deals + rep.record.accounts
+    return rep.open_deals + rep.accounts
+
+
+def rep_skill(rep: Rep, now: float, team: Team) -> tuple[float, float]:
+    """(effort multiplier, pass-probability multiplier) of the seat's person now."""
+    tenure = now - rep.record.hired_day
+    if tenure >= rep.ramp_days:
+        return rep.level_effort, rep.level_pass
+    pace = ramp_factor(tenure, rep.ramp_days, team.ramp_start)
+    skill = ramp_factor(tenure, rep.ramp_days, team.ramp_pass_start)
+    return rep.level_effort / pace, rep.level_pass * skill
 
 
 @dataclass(frozen=True)
@@ -145,11 +227,15 @@ class Model:
         leads: LeadStream,
         accounts_seed: Any,
         log: LeadLog,
+        work_seed: Any = None,
+        structure: str = "",
     ):
         self.env = env
+        self.structure = structure
         self.scenario = scenario
         self.leads = leads
         self.accounts_seed = accounts_seed
+        self.work_seed = work_seed
         self.log = log
         self.horizon_days = scenario.horizon_days
         self.warmup_days = scenario.warmup_days
@@ -160,10 +246,64 @@ class Model:
         self.tier_effort = [t.effort_multiplier for t in scenario.leads.tiers]
         self.tier_complexity = [t.complexity for t in scenario.leads.tiers]
         self.pass_prob = lead_pass_probabilities(leads, scenario)
+        turnover = scenario.people.turnover
+        self.turnover = turnover if turnover.enabled else None
+        self.lose_on_departure = turnover.enabled and turnover.open_deals == "lose"
+        self.period_days = scenario.quotas.period_days
+        self.period_edges = period_edges(scenario.horizon_days, self.period_days)
+        self.last_period = len(self.period_edges) - 2
+        self.people: list[RepLog] = []  # everyone who ever held a seat, in hiring order
 
     def busy_overlap(self, start: float, end: float) -> float:
         """Part of [start, end] inside the measured window [warm-up, horizon]."""
         return max(0.0, min(end, self.horizon_days) - max(start, self.warmup_days))
+
+    def period_of(self, day: float) -> int:
+        """Index of the quota period that contains ``day``."""
+        return min(int(day / self.period_days), self.last_period)
+
+    def add_busy(self, record: RepLog, start: float, end: float) -> None:
+        """Credit a person with work done in [start, end], split by quota period."""
+        low, high = max(start, self.warmup_days), min(end, self.horizon_days)
+        if high <= low:
+            return
+        period = self.period_of(low)
+        while period < self.last_period and high > self.period_edges[period + 1]:
+            edge = self.period_edges[period + 1]
+            record.busy_days[period] += edge - low
+            low, period = edge, period + 1
+        record.busy_days[period] += high - low
+
+    def new_person(
+        self, rep_id: int, team: Team, level: str, hired_day: float, initial: bool
+    ) -> RepLog:
+        """Start a person's log in a seat (at day 0, or as a new hire)."""
+        record = RepLog(
+            rep_id=rep_id,
+            person_id=len(self.people),
+            role=team.role,
+            team=team.name,
+            pod=team.pod,
+            level=level,
+            hired_day=hired_day,
+            periods=self.last_period + 1,
+            initial=initial,
+        )
+        self.people.append(record)
+        return record
+
+    def missed_quota(self, rep: Rep) -> bool:
+        """Whether the seat's ramped person finished the last whole period under quota."""
+        period = self.period_of(self.env.now) - 1
+        if period < 0:
+            return False
+        record = rep.record
+        start, end = self.period_edges[period], self.period_edges[period + 1]
+        if record.hired_day + rep.ramp_days > start:
+            return False  # still ramping (or not yet hired) when the period began
+        annual = self.scenario.quota(self.structure, record.role)
+        credit, quota = credit_and_quota(record, period, annual, end - start, 1.0)
+        return quota is not None and quota > 0 and credit < quota
 
 
 def lead_pass_probabilities(leads: LeadStream, scenario: Scenario) -> list[list[float]]:
@@ -192,7 +332,8 @@ def stage_work(
     effort_days: float,
     patience_days: float | None,
     priority: int,
-) -> Generator[simpy.Event, Any, tuple[Rep, float] | None]:
+    owner_gone: simpy.Event | None = None,
+) -> Generator[simpy.Event, Any, tuple[Rep, float, float] | str | None]:
     """A rep of ``team`` works one task: wait for the rep, then take the rep's time.
 
     Args:
@@ -201,29 +342,46 @@ def stage_work(
         team: the team doing the work.
         owner: the rep who owns the task, or None to take the first free rep
             of a pooled team.
-        effort_days: effort at a specialist's pace (before context switching).
+        effort_days: effort at a mid-level ramped specialist's pace (before the
+            person's level and ramp, and before context switching).
         patience_days: how long the task waits before it is abandoned; None = forever.
-        priority: queue priority on an owner's queue (lower first).
+        priority: queue priority (lower first).
+        owner_gone: the owner's departure event, when turnover is on; the task
+            stops waiting if it fires.
 
     Returns:
-        ``(rep, start_day)`` once the work is done, or None if patience ran out.
+        ``(rep, start_day, pass_factor)`` once the work is done (``pass_factor``
+        is the person's level and ramp multiplier on pass probability), None
+        if patience ran out, ``OWNER_LEFT`` if the owner resigned while it waited.
     """
-    request = team.resource.request() if owner is None else owner.resource.request(priority)
+    if owner is not None:
+        request = owner.resource.request(priority)
+    else:
+        request = team.resource.request(priority) if team.priority_pool else team.resource.request()
     team.waiting += 1
     with request:
-        if patience_days is None:
+        if patience_days is None and owner_gone is None:
             yield request
         else:
-            yield request | env.timeout(patience_days)
+            wait: simpy.Event = request
+            if patience_days is not None:
+                wait = wait | env.timeout(patience_days)
+            if owner_gone is not None:
+                wait = wait | owner_gone
+            yield wait
             if not request.triggered:
                 team.waiting -= 1
-                return None
+                return OWNER_LEFT if owner_gone is not None and owner_gone.triggered else None
         team.waiting -= 1
         rep = team.idle.popleft() if owner is None else owner
         record = rep.record
+        pass_factor = 1.0
+        if team.people_effects:
+            effort_scale, pass_factor = rep_skill(rep, env.now, team)
+            effort_days *= effort_scale
         if team.context_switch_cost > 0:
             # Juggling many deals at different stages costs a generalist time.
-            factor = 1.0 + team.context_switch_cost * max(0, record.open_deals - 1)
+            factor = 1.0 + team.context_switch_cost * max(0, rep.open_deals - 1)
             effort_days *= min(factor, team.max_context_switch_factor)
         start = env.now
         record.busy_since = start
@@ -231,10 +389,15 @@ def stage_work(
         yield env.timeout(effort_days)
         team.in_service -= 1
         record.busy_since = None
-        record.busy_days += model.busy_overlap(start, env.now)
+        model.add_busy(record, start, env.now)
         if owner is None:
-            team.idle.append(rep)
-    return rep, start
+            if rep.leaving:
+                # The leaver finished the task in hand; the seat is now empty.
+                rep.leaving = False
+                rep.left_work.succeed()
+            else:
+                team.idle.append(rep)
+    return rep, start, pass_factor
 
 
 def lead_arrivals(
@@ -264,15 +427,17 @@ def lead_journey(
     tier = model.leads.tier[lead]
     complexity = model.tier_complexity[tier]
     effort_tier = model.tier_effort[tier]
+    turnover = model.turnover is not None
 
     owner: Rep | None = None  # who owns the lead in an owner-assigned team
+    owner_gone: simpy.Event | None = None  # fires if that owner resigns
     previous: Team | None = None
     waited = 0.0  # days spent waiting in queues and relays: what makes a lead go cold
     for s, stage in enumerate(STAGES):
         team = route.teams[s]
         context_loss = 0.0
         if previous is not None and team is not previous:
-            release(owner)
+            release(owner, owner_gone)
             owner = None
             context_loss, delay = yield from relay(
                 env, route.handoff, handoff_u[s - 1], delay_units[s - 1]
@@ -283,21 +448,41 @@ def lead_journey(
             context_loss *= complexity
             waited += delay
         if team is not previous and not team.pooled:
-            owner = team.assign_owner()
-            owner.record.open_deals += 1
+            owner, owner_gone = team.take_owner()
         previous = team
 
         queued = env.now
         log.stage_times[(stage, "queue_day")][lead] = queued
         patience = None if model.patience_days is None else model.patience_days * patience_units[s]
         effort = model.mean_effort_days[s] * effort_units[s] * effort_tier * route.effort_factor[s]
-        done = yield from stage_work(env, model, team, owner, effort, patience, SALES_PRIORITY)
+        while True:
+            if owner is not None and turnover and owner_gone.triggered:
+                # The owner resigned: a colleague takes the lead, or nobody does.
+                if model.lose_on_departure:
+                    log.lose(lead, env.now, stage, REP_LEFT)
+                    return
+                owner, owner_gone = team.take_owner()
+            remaining = None if patience is None else max(0.0, queued + patience - env.now)
+            done = yield from stage_work(
+                env,
+                model,
+                team,
+                owner,
+                effort,
+                remaining,
+                SALES_PRIORITY,
+                owner_gone if turnover and owner is not None else None,
+            )
+            if done is not OWNER_LEFT:
+                break
         if done is None:
-            release(owner)
+            release(owner, owner_gone)
             log.lose(lead, env.now, stage, WENT_COLD)
             return
-        rep, start = done
-        rep.record.stage_tasks += 1
+        rep, start, skill = done
+        worker = rep.record
+        period = model.period_of(env.now)
+        worker.stage_tasks[period] += 1
         waited += start - queued
         log.handler[stage][lead] = rep.rep_id
         log.stage_times[(stage, "start_day")][lead] = start
@@ -307,28 +492,36 @@ def lead_journey(
             yield env.timeout(lag)
         log.stage_times[(stage, "done_day")][lead] = env.now
 
-        probability = min(1.0, pass_prob[s] * route.pass_factor[s]) * (1.0 - context_loss)
+        probability = min(1.0, pass_prob[s] * route.pass_factor[s] * skill) * (1.0 - context_loss)
         if model.half_life_days is not None:
             probability *= 0.5 ** (waited / model.half_life_days)
         if pass_u[s] >= probability:
-            release(owner)
+            release(owner, owner_gone)
             log.lose(lead, env.now, stage, FAILED)
             return
+        worker.passes[model.period_of(env.now)] += 1
 
-    # Won: the rep who closed books the deal and, in All-In, keeps the customer.
-    release(owner)
+    # Won: the deal's owner (or, in a pooled team, the closer who worked it) books it.
+    if owner is not None and turnover and owner_gone.triggered:
+        if model.lose_on_departure:
+            log.lose(lead, env.now, STAGES[-1], REP_LEFT)
+            return
+        owner, owner_gone = team.take_owner()
+    release(owner, owner_gone)
+    closer = owner if owner is not None else rep
     value = float(model.leads.deal_value[lead])
     log.outcome[lead] = WON
     log.end_day[lead] = env.now
-    rep.record.wins += 1
-    rep.record.bookings += value
-    env.process(account_care(env, model, lead, route, rep, value, handoff_u[2], delay_units[2]))
+    period = model.period_of(env.now)
+    closer.record.wins[period] += 1
+    closer.record.bookings[period] += value
+    env.process(account_care(env, model, lead, route, closer, value, handoff_u[2], delay_units[2]))
 
 
-def release(owner: Rep | None) -> None:
-    """The owner no longer carries the lead in their pipeline."""
-    if owner is not None:
-        owner.record.open_deals -= 1
+def release(owner: Rep | None, owner_gone: simpy.Event | None) -> None:
+    """The owner no longer carries the lead in their pipeline (a leaver's was cleared)."""
+    if owner is not None and not owner_gone.triggered:
+        owner.open_deals -= 1
 
 
 def relay(
@@ -347,6 +540,33 @@ def relay(
     if delay > 0:
         yield env.timeout(delay)
     return handoff.context_loss, delay
+
+
+class AccountOwner:
+    """Who looks after one account, and until when a leaver's handover makes it fragile."""
+
+    __slots__ = ("rep", "gone", "fragile_until", "since")
+
+    def __init__(self, rep: Rep, value: float, now: float):
+        self.rep = rep
+        self.gone = rep.departure
+        self.fragile_until = -math.inf
+        self.since = now
+        rep.accounts += 1
+        rep.book_value += value
+
+    def hand_over(self, model: Model, team: Team, value: float) -> None:
+        """The manager resigned: a colleague takes the account, which is at risk for a while."""
+        self.rep = team.assign_owner()
+        self.gone = self.rep.departure
+        self.rep.accounts += 1
+        self.rep.book_value += value
+        self.fragile_until = model.env.now + model.turnover.leaver_churn_days
+        self.since = model.env.now
+
+    def in_book_since(self, model: Model, period: int) -> bool:
+        """Whether the holder had the account at the period's start (it counts in their NRR)."""
+        return self.since <= model.period_edges[period]
 
 
 def account_care(
@@ -368,9 +588,12 @@ def account_care(
     log = model.log
     team = route.account_team
     cfg: AccountsConfig = model.scenario.accounts
+    turnover = model.turnover
     context_loss = 0.0
     if team is route.teams[-1]:
-        manager = closer  # All-In: the rep who closed keeps the customer
+        manager = AccountOwner(
+            closer, value, env.now
+        )  # All-In: the rep who closed keeps the customer
     else:
         context_loss, _ = yield from relay(env, route.handoff, handoff_u, delay_unit)
         if context_loss is None:
@@ -378,15 +601,14 @@ def account_care(
             log.account_end_day[lead] = env.now
             return
         context_loss *= model.tier_complexity[model.leads.tier[lead]]
-        manager = team.assign_owner()
-    manager.record.accounts += 1
+        manager = AccountOwner(team.assign_owner(), value, env.now)
     started = env.now
-    log.account_handler[lead] = manager.rep_id
+    log.account_handler[lead] = manager.rep.rep_id
     log.account_start_day[lead] = started
     log.account_outcome[lead] = ACTIVE
     log.account_value[lead] = value
     reviews_left = math.ceil((model.horizon_days - started) / cfg.review_interval_days) + 1
-    rng = account_rng(model.accounts_seed, lead)
+    rng = keyed_rng(model.accounts_seed, lead)
     churn_u = rng.uniform(size=reviews_left).tolist()
     expand_u = rng.uniform(size=reviews_left).tolist()
     effort_units = rng.standard_exponential(reviews_left).tolist()
@@ -396,30 +618,129 @@ def account_care(
     annual_value = value
     for review in range(reviews_left):
         yield env.timeout(cfg.review_interval_days)
+        if turnover is not None and manager.gone.triggered:
+            manager.hand_over(model, team, annual_value)
         neglected = False
         if cfg.mean_review_effort_days > 0:
             queued = env.now
             effort = cfg.mean_review_effort_days * effort_units[review] * tier_effort
-            rep, start = yield from stage_work(env, model, team, manager, effort, None, priority)
-            rep.record.reviews += 1
-            rep.record.review_wait_days += start - queued
+            while True:
+                gone = manager.gone if turnover is not None else None
+                done = yield from stage_work(
+                    env, model, team, manager.rep, effort, None, priority, gone
+                )
+                if done is not OWNER_LEFT:
+                    break
+                manager.hand_over(model, team, annual_value)
+            rep, start, _ = done
+            period = model.period_of(env.now)
+            rep.record.reviews[period] += 1
+            rep.record.review_wait_days[period] += start - queued
             neglected = start - queued > cfg.neglect_after_days
             if neglected:
                 log.neglected_reviews[lead] += 1
         log.revenue[lead] += annual_value * (env.now - log.revenue_until_day[lead]) / 365.0
         log.revenue_until_day[lead] = env.now
         churn = cfg.churn_prob_per_review * (cfg.neglect_churn_multiplier if neglected else 1.0)
+        if env.now < manager.fragile_until:
+            # The relationship left with the previous manager.
+            churn *= turnover.leaver_churn_multiplier
         if review == 0:
             # Context lost at the handover shows up as a shakier first renewal.
             churn = 1.0 - (1.0 - min(churn, 1.0)) * (1.0 - context_loss)
+        period = model.period_of(env.now)
+        holder = manager.rep
         if churn_u[review] < churn:
-            manager.record.accounts -= 1
+            if not manager.gone.triggered:
+                holder.accounts -= 1
+                holder.book_value -= annual_value
+            if manager.in_book_since(model, period):
+                holder.record.churned_value[period] += annual_value
             log.account_outcome[lead] = CHURNED
             log.account_end_day[lead] = env.now
             return
         if expand_u[review] < cfg.expansion_prob_per_review:
-            annual_value += cfg.expansion_fraction * value
+            added = cfg.expansion_fraction * value
+            annual_value += added
+            if not manager.gone.triggered:
+                holder.book_value += added
+            if manager.in_book_since(model, period):
+                holder.record.expansion_value[period] += added
             log.account_value[lead] = annual_value
+
+
+def seat_turnover(
+    env: simpy.Environment, model: Model, team: Team, rep: Rep
+) -> Generator[simpy.Event, Any, None]:
+    """The people in one seat: each resigns after a random time and is replaced.
+
+    The time to resignation is exponential at the role's attrition rate, times
+    ``under_quota_multiplier`` while the person missed quota last period. The
+    varying rate is drawn exactly by thinning: candidate times at the highest
+    rate, each kept with probability (current rate / highest rate).
+    """
+    cfg = model.turnover
+    rate_per_day = cfg.attrition_per_year.get(team.role) / 365.0
+    if rate_per_day <= 0:
+        return
+    highest = cfg.under_quota_multiplier
+    rng = keyed_rng(model.work_seed, rep.rep_id)
+    while True:
+        yield env.timeout(rng.exponential(1.0 / (rate_per_day * highest)))
+        current = highest if model.missed_quota(rep) else 1.0
+        if rng.uniform() * highest >= current:
+            continue
+        yield from resign_and_replace(env, model, team, rep)
+
+
+def resign_and_replace(
+    env: simpy.Environment, model: Model, team: Team, rep: Rep
+) -> Generator[simpy.Event, Any, None]:
+    """A person resigns: finish the task in hand, leave, and after the hiring lag, a new hire."""
+    leaver = rep.record
+    resigned = env.now
+    rep.present = False
+    team.vacancies += 1
+    # The leaver's deals and accounts no longer count as theirs; each moves on when it next
+    # needs its owner (``owner_gone`` / ``AccountOwner.gone``).
+    rep.open_deals = 0
+    rep.accounts = 0
+    rep.book_value = 0.0
+    gone, rep.departure = rep.departure, env.event()
+    gone.succeed()
+    if team.pooled:
+        blocker = team.resource.request(SEAT_BLOCK_PRIORITY)
+        yield blocker
+        if rep in team.idle:
+            team.idle.remove(rep)
+        else:
+            rep.leaving = True
+            rep.left_work = env.event()
+            yield rep.left_work
+    else:
+        blocker = rep.resource.request(SEAT_BLOCK_PRIORITY)
+        yield blocker  # granted once the task in hand is done
+    leaver.left_day = env.now
+    yield env.timeout(max(0.0, model.turnover.hiring_lag_days - (env.now - resigned)))
+    rep.record = model.new_person(rep.rep_id, team, leaver.level, env.now, initial=False)
+    rep.present = True
+    team.vacancies -= 1
+    if team.pooled:
+        team.idle.append(rep)
+        team.resource.release(blocker)
+    else:
+        rep.resource.release(blocker)
+
+
+def quota_periods(env: simpy.Environment, model: Model, teams: list[Team]):
+    """At each quota period's start, note the book of accounts each person holds."""
+    for period, start in enumerate(model.period_edges[:-1]):
+        if start > env.now:
+            yield env.timeout(start - env.now)
+        for team in teams:
+            for rep in team.reps:
+                if rep.present:
+                    rep.record.book_start_value[period] = rep.book_value
 
 
 def finish_accounts(model: Model) -> None:
@@ -432,12 +753,12 @@ def finish_accounts(model: Model) -> None:
             log.revenue_until_day[lead] = model.horizon_days
 
 
-def finish_busy_time(model: Model, teams: list[Team]) -> None:
-    """At the horizon: count the busy time of work still in progress."""
+def finish_reps(model: Model, teams: list[Team]) -> None:
+    """At the horizon: count the busy time of work in progress, and the accounts held."""
     for team in teams:
         for rep in team.reps:
-            if rep.record.busy_since is not None:
-                rep.record.busy_days += model.busy_overlap(
-                    rep.record.busy_since, model.horizon_days
-                )
-                rep.record.busy_since = None
+            record = rep.record
+            if record.busy_since is not None:
+                model.add_busy(record, record.busy_since, model.horizon_days)
+                record.busy_since = None
+            record.accounts_at_end = rep.accounts

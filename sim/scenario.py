@@ -270,6 +270,279 @@ class AccountsConfig(Frozen):
     )
 
 
+LEVELS: tuple[str, ...] = ("junior", "mid", "senior")
+"""Seniority levels a rep can have, least experienced first."""
+
+
+class LevelConfig(Frozen):
+    """What a seniority level changes, relative to a mid-level rep."""
+
+    pass_prob_factor: float = Field(
+        default=1.0,
+        gt=0,
+        le=2,
+        description="pass probability of the leads they work (x, capped at 1)",
+    )
+    effort_factor: float = Field(
+        default=1.0, gt=0, le=5, description="rep time per task (x); below 1 is faster"
+    )
+    salary_factor: float = Field(default=1.0, gt=0, le=5, description="base salary (x)")
+
+
+class LevelMix(Frozen):
+    """Relative shares of junior, mid and senior reps in a role (normalised)."""
+
+    junior: float = Field(default=0.0, ge=0, description="relative share of juniors")
+    mid: float = Field(default=1.0, ge=0, description="relative share of mid-level reps")
+    senior: float = Field(default=0.0, ge=0, description="relative share of seniors")
+
+    @model_validator(mode="after")
+    def _some_share(self) -> LevelMix:
+        if self.junior + self.mid + self.senior <= 0:
+            raise ValueError("at least one level needs a share above 0")
+        return self
+
+    def shares(self) -> tuple[float, float, float]:
+        """Normalised shares in ``LEVELS`` order."""
+        total = self.junior + self.mid + self.senior
+        return (self.junior / total, self.mid / total, self.senior / total)
+
+
+class ByRole(Frozen):
+    """A block with one field per role."""
+
+    def get(self, role: str) -> Any:
+        """The value for one role."""
+        return getattr(self, role)
+
+
+class RoleLevelMix(ByRole):
+    """The level mix of each role."""
+
+    generalist: LevelMix = Field(
+        default=LevelMix(junior=0.25, mid=0.5, senior=0.25), description="All-In reps"
+    )
+    lead_gen: LevelMix = Field(
+        default=LevelMix(junior=0.5, mid=0.4, senior=0.1), description="lead-generation reps"
+    )
+    qualifier: LevelMix = Field(
+        default=LevelMix(junior=0.4, mid=0.4, senior=0.2), description="qualifiers"
+    )
+    closer: LevelMix = Field(
+        default=LevelMix(junior=0.2, mid=0.5, senior=0.3), description="closers"
+    )
+    account_manager: LevelMix = Field(
+        default=LevelMix(junior=0.25, mid=0.5, senior=0.25), description="account managers"
+    )
+
+
+class LevelsConfig(Frozen):
+    """Seniority: juniors, mid-level and seniors work at different pace, skill and pay."""
+
+    enabled: bool = Field(
+        default=True, description="false = every rep is mid-level (all factors 1)"
+    )
+    junior: LevelConfig = Field(
+        default=LevelConfig(pass_prob_factor=0.9, effort_factor=1.2, salary_factor=0.8),
+        description="a junior rep relative to mid level (defaults: assumptions)",
+    )
+    mid: LevelConfig = Field(default=LevelConfig(), description="the reference level")
+    senior: LevelConfig = Field(
+        default=LevelConfig(pass_prob_factor=1.08, effort_factor=0.9, salary_factor=1.3),
+        description="a senior rep relative to mid level (defaults: assumptions)",
+    )
+    mix: RoleLevelMix = Field(
+        default=RoleLevelMix(), description="level mix per role (defaults: assumptions)"
+    )
+
+    def get(self, level: str) -> LevelConfig:
+        """The factors of one level (neutral when levels are switched off)."""
+        return getattr(self, level) if self.enabled else LevelConfig()
+
+
+class RampDays(ByRole):
+    """Days from hire to full productivity, per role."""
+
+    generalist: float = Field(
+        default=152.0, ge=0, le=3650, description="All-In reps (days); assumed like a closer"
+    )
+    lead_gen: float = Field(
+        default=97.0,
+        ge=0,
+        le=3650,
+        description="lead-generation reps (days); 3.2 months, the SDR ramp reported by The "
+        "Bridge Group (as quoted by Xactly, 2019)",
+    )
+    qualifier: float = Field(
+        default=97.0, ge=0, le=3650, description="qualifiers (days); assumed like lead gen"
+    )
+    closer: float = Field(
+        default=152.0,
+        ge=0,
+        le=3650,
+        description="closers (days); 5.0 months, the median AE ramp in The Bridge Group's 2024 "
+        "SaaS AE report (as quoted by pulserevops.com)",
+    )
+    account_manager: float = Field(
+        default=90.0, ge=0, le=3650, description="account managers (days); an assumption"
+    )
+
+
+class AttritionRates(ByRole):
+    """Leavers per rep-year present, per role."""
+
+    generalist: float = Field(
+        default=0.27, ge=0, le=10, description="All-In reps (per year); as closers"
+    )
+    lead_gen: float = Field(
+        default=0.35,
+        ge=0,
+        le=10,
+        description="lead-generation reps (per year); the top of the published range, as SDR "
+        "tenure is short (about 14 months: The Bridge Group and TOPO)",
+    )
+    qualifier: float = Field(
+        default=0.35, ge=0, le=10, description="qualifiers (per year); as lead gen"
+    )
+    closer: float = Field(
+        default=0.27,
+        ge=0,
+        le=10,
+        description="closers (per year); US salespeople's annual turnover as estimated by the "
+        "Harvard Business Review (published figures range 14-35 %)",
+    )
+    account_manager: float = Field(
+        default=0.2, ge=0, le=10, description="account managers (per year); an assumption"
+    )
+
+
+class RampConfig(Frozen):
+    """New hires ramp up: slower and less effective at first, rising linearly to full."""
+
+    enabled: bool = Field(default=True, description="false = every rep is fully ramped")
+    days: RampDays = Field(
+        default=RampDays(), description="days from hire to full productivity, per role"
+    )
+    start_productivity: float = Field(
+        default=0.3,
+        gt=0,
+        le=1,
+        description="pace on the first day relative to a ramped rep (effort is divided by it); "
+        "default: an assumption",
+    )
+    start_pass_prob_factor: float = Field(
+        default=0.85,
+        gt=0,
+        le=1,
+        description="pass probability of a new hire's leads on the first day (x); default: an "
+        "assumption",
+    )
+    initial_ramped_share: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="share of each team fully ramped at day 0; the others start at tenures "
+        "spread evenly over the ramp (0-1)",
+    )
+
+
+class TurnoverConfig(Frozen):
+    """Reps leave; the seat stays empty for a hiring lag, then a new hire ramps up."""
+
+    enabled: bool = Field(default=True, description="false = nobody leaves")
+    attrition_per_year: AttritionRates = Field(
+        default=AttritionRates(),
+        description="annual rate at which a rep in each role leaves (per rep-year present)",
+    )
+    under_quota_multiplier: float = Field(
+        default=1.5,
+        ge=1,
+        le=10,
+        description="attrition rate multiplier while a ramped rep missed quota last period (x); "
+        "default: an assumption",
+    )
+    hiring_lag_days: float = Field(
+        default=45.0,
+        ge=0,
+        le=365,
+        description="days a seat stays empty after a rep leaves; default: an assumption",
+    )
+    open_deals: Literal["reassign", "lose"] = Field(
+        default="reassign",
+        description="what happens to the leads a leaver owned: another rep of the team takes "
+        "them, or they are lost (lost_reason rep_left)",
+    )
+    leaver_churn_multiplier: float = Field(
+        default=2.0,
+        ge=1,
+        le=20,
+        description="churn chance multiplier of a leaver's accounts for a while (x); default: "
+        "an assumption",
+    )
+    leaver_churn_days: float = Field(
+        default=90.0, ge=0, le=3650, description="how long that higher churn risk lasts (days)"
+    )
+
+
+class PeopleConfig(Frozen):
+    """Who the reps are: seniority, ramp-up of new hires, and turnover."""
+
+    levels: LevelsConfig = Field(default=LevelsConfig(), description="seniority levels")
+    ramp: RampConfig = Field(default=RampConfig(), description="ramp-up of new hires")
+    turnover: TurnoverConfig = Field(default=TurnoverConfig(), description="reps leaving")
+
+
+class RoleQuotas(ByRole):
+    """Annual quota per role, each in its role's own unit; none = no quota for that role."""
+
+    generalist: float | None = Field(
+        default=450_000, ge=0, description="bookings of an All-In rep (currency/year)"
+    )
+    lead_gen: float | None = Field(
+        default=300, ge=0, description="meetings booked: leads that pass prospecting (per year)"
+    )
+    qualifier: float | None = Field(
+        default=150,
+        ge=0,
+        description="qualified opportunities: leads that pass qualification (per year)",
+    )
+    closer: float | None = Field(
+        default=700_000, ge=0, description="bookings of a closer (currency/year)"
+    )
+    account_manager: float | None = Field(
+        default=1.0,
+        ge=0,
+        le=3,
+        description="net revenue retention of the accounts held at the start of each period "
+        "(1.0 = keep every currency unit; expansion counts, churn subtracts)",
+    )
+
+
+class QuotaOverrides(ByRole):
+    """Per-structure quota changes; unset roles keep the scenario's ``[quotas]`` value."""
+
+    generalist: float | None = Field(default=None, ge=0, description="(currency/year)")
+    lead_gen: float | None = Field(default=None, ge=0, description="(meetings/year)")
+    qualifier: float | None = Field(default=None, ge=0, description="(opportunities/year)")
+    closer: float | None = Field(default=None, ge=0, description="(currency/year)")
+    account_manager: float | None = Field(
+        default=None, ge=0, le=3, description="(net revenue retention)"
+    )
+
+
+class QuotasConfig(Frozen):
+    """Quota per role and per period; attainment is measured per rep per period."""
+
+    period_days: float = Field(
+        default=91.25, gt=0, le=3650, description="quota period (days); 91.25 = a quarter"
+    )
+    ramped: bool = Field(
+        default=True,
+        description="prorate a new hire's quota by their mean ramp productivity in the period",
+    )
+    roles: RoleQuotas = Field(default=RoleQuotas(), description="annual quota per role")
+
+
 class MoneyConfig(Frozen):
     """Salaries, commission and margin (annual figures, one currency)."""
 
@@ -280,7 +553,7 @@ class MoneyConfig(Frozen):
         default=0.10,
         ge=0,
         le=1,
-        description="commission on bookings paid to the closing rep (fraction)",
+        description="commission paid to the rep who closes, on the commission basis (fraction)",
     )
     salary_lead_gen: float = Field(default=55_000, ge=0, description="annual base (currency/year)")
     salary_qualifier: float = Field(default=60_000, ge=0, description="annual base (currency/year)")
@@ -295,15 +568,57 @@ class MoneyConfig(Frozen):
     salary_manager: float = Field(
         default=150_000, ge=0, description="manager annual base (currency/year)"
     )
-    quota_bookings_per_year: float = Field(
-        default=700_000,
+    commission_basis: Literal["bookings", "gross_margin"] = Field(
+        default="bookings",
+        description="what closers' commission is a share of: bookings, or bookings after "
+        "cost of goods (gross margin)",
+    )
+    accelerator: float = Field(
+        default=1.5,
+        ge=1,
+        le=5,
+        description="commission and bonus rate multiplier on attainment above 100 % (x)",
+    )
+    bonus_lead_gen: float = Field(
+        default=20_000,
         ge=0,
-        description="bookings quota of a closing rep (currency/year), prorated to the horizon",
+        description="on-target bonus, paid pro rata to attainment (currency/year)",
+    )
+    bonus_qualifier: float = Field(
+        default=20_000,
+        ge=0,
+        description="on-target bonus, paid pro rata to attainment (currency/year)",
+    )
+    bonus_account_manager: float = Field(
+        default=15_000,
+        ge=0,
+        description="on-target bonus, paid pro rata to attainment (currency/year)",
+    )
+    bonus_manager: float = Field(
+        default=30_000,
+        ge=0,
+        description="manager on-target bonus, paid pro rata to the team's mean attainment "
+        "(currency/year)",
+    )
+    overhead_per_head: float = Field(
+        default=15_000,
+        ge=0,
+        description="tools, space and benefits per rep or manager present (currency/year)",
+    )
+    hiring_cost: float = Field(
+        default=20_000, ge=0, description="recruiting cost per hire (currency per hire)"
+    )
+    onboarding_cost: float = Field(
+        default=10_000, ge=0, description="training and onboarding per hire (currency per hire)"
     )
 
     def salary(self, role: str) -> float:
-        """Annual base salary of a rep in this role."""
+        """Annual base salary of a mid-level rep in this role."""
         return getattr(self, f"salary_{role}")
+
+    def bonus(self, role: str) -> float:
+        """On-target annual bonus of a role paid by attainment (closing roles earn commission)."""
+        return getattr(self, f"bonus_{role}", 0.0)
 
 
 class BenchmarksConfig(Frozen):
@@ -326,7 +641,14 @@ class BenchmarksConfig(Frozen):
         default=2 / 3,
         ge=0,
         le=1,
-        description="fewer closing reps at quota than this share is a red flag (0-1)",
+        description="fewer reps at quota (rep-periods with a quota) than this share is a red "
+        "flag (0-1)",
+    )
+    max_annual_turnover: float = Field(
+        default=0.35,
+        ge=0,
+        le=10,
+        description="more leavers per seat and year than this is a red flag (per year)",
     )
     max_pod_load_ratio: float = Field(
         default=1.25,
@@ -347,6 +669,10 @@ class Structure(Frozen):
     owner_assignment: OwnerAssignment = Field(
         default="least_loaded",
         description="how a lead or account gets an owner where one rep keeps it for several steps",
+    )
+    quotas: QuotaOverrides = Field(
+        default=QuotaOverrides(),
+        description="this structure's quota plan where it differs from [quotas]",
     )
 
 
@@ -468,6 +794,10 @@ class Scenario(Frozen):
         default=GeneralistConfig(), description="penalties for reps who do several stages"
     )
     accounts: AccountsConfig = Field(default=AccountsConfig(), description="post-sale accounts")
+    people: PeopleConfig = Field(
+        default=PeopleConfig(), description="seniority, ramp-up and turnover of reps"
+    )
+    quotas: QuotasConfig = Field(default=QuotasConfig(), description="quota per role and period")
     money: MoneyConfig = Field(default=MoneyConfig(), description="salaries, commission, margin")
     benchmarks: BenchmarksConfig = Field(
         default=BenchmarksConfig(), description="red-flag thresholds for the comparison report"
@@ -544,6 +874,11 @@ class Scenario(Frozen):
             return cls.model_validate_json(json.dumps(raw, default=str))
         except ValidationError as exc:
             raise ScenarioError(format_validation_error(exc, label)) from None
+
+    def quota(self, structure: str, role: str) -> float | None:
+        """Annual quota of a role in a structure (its override, else ``[quotas]``)."""
+        override = getattr(self.structures, structure).quotas.get(role)
+        return override if override is not None else self.quotas.roles.get(role)
 
     def replace(self, overrides: Iterable[str], label: str = "--set") -> Scenario:
         """A copy with ``dotted.key=value`` overrides applied and re-validated."""
@@ -622,9 +957,11 @@ def without_sales_effects(scenario: Scenario) -> Scenario:
     What remains is a plain open queueing network: Poisson arrivals, pass
     probabilities, effort and lag as configured, no handoff loss, delay or
     context loss, no decay or patience, no generalist penalty, no lead-quality
-    effect, no segment expertise, and accounts that neither need effort nor churn.
+    effect, no segment expertise, accounts that neither need effort nor churn,
+    and reps who are all mid-level, fully ramped and never leave.
     """
     data = scenario.model_dump(mode="json")
+    data["people"] = without_people_effects(scenario).model_dump(mode="json")["people"]
     data["leads"]["quality_weight"] = 0.0
     data["decay"] = {}
     data["generalist"] = {}
@@ -636,6 +973,19 @@ def without_sales_effects(scenario: Scenario) -> Scenario:
             block["handoff"] = {}
         if name == "pods":
             block["segment_expertise_factor"] = 1.0
+    return Scenario.from_dict(data, scenario.name)
+
+
+def without_people_effects(scenario: Scenario) -> Scenario:
+    """The same scenario with levels, ramp-up and turnover switched off.
+
+    Every rep is then a fully ramped mid-level rep who never leaves: the core
+    model of the structures without the people effects.
+    """
+    data = scenario.model_dump(mode="json")
+    for effect in ("levels", "ramp", "turnover"):
+        data["people"][effect]["enabled"] = False
+    data["people"]["ramp"]["initial_ramped_share"] = 1.0  # tenure facts: everyone ramped
     return Scenario.from_dict(data, scenario.name)
 
 
@@ -658,15 +1008,23 @@ def as_markovian_network(scenario: Scenario) -> Scenario:
 
 
 def field_reference(
-    model: type[BaseModel] = Scenario, prefix: str = ""
+    model: type[BaseModel] = Scenario, prefix: str = "", defaults: BaseModel | None = None
 ) -> list[tuple[str, str, str, str]]:
-    """Rows (path, type with bounds, default, description) for every field, for the README."""
+    """Rows (path, type with bounds, default, description) for every field, for the README.
+
+    ``defaults`` is the parent field's default instance, whose values (for
+    example a junior's 0.9) override the nested class's own defaults.
+    """
     rows = []
     for name, field in model.model_fields.items():
         path = f"{prefix}{name}"
         annotation = field.annotation
         nested = _nested_model(annotation)
-        default = "required" if field.is_required() else _show_default(field.default)
+        value = getattr(defaults, name) if defaults is not None else field.default
+        if defaults is None and field.is_required():
+            default = "required"
+        else:
+            default = _show_default(value)
         if nested is not None and not _is_sequence(annotation):
             rows.append(
                 (
@@ -676,7 +1034,8 @@ def field_reference(
                     field.description or "",
                 )
             )
-            rows.extend(field_reference(nested, f"{path}."))
+            inner = value if isinstance(value, BaseModel) else None
+            rows.extend(field_reference(nested, f"{path}.", inner))
         elif nested is not None:
             rows.append((path + "[]", f"list of {nested.__name__}", "", field.description or ""))
             rows.extend(field_reference(nested, f"{path}[]."))

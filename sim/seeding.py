@@ -28,7 +28,8 @@ class Streams:
         leads: the lead stream (arrivals, segments, values, every pre-drawn chance).
         accounts: the parent of one child per account (churn, expansion, reviews),
             keyed by lead id so it does not depend on which structure won the deal.
-        work: randomness that belongs to a structure's people, not to the leads.
+        work: randomness that belongs to a structure's people, not to the leads
+            (one child per seat: when its reps leave).
     """
 
     replication: int
@@ -44,15 +45,15 @@ def replication_streams(seed: int, replication: int) -> Streams:
     return Streams(replication, leads, accounts, work)
 
 
-def account_rng(accounts: np.random.SeedSequence, lead_id: int) -> np.random.Generator:
-    """A generator private to the account that lead ``lead_id`` became.
+def keyed_rng(parent: np.random.SeedSequence, key: int) -> np.random.Generator:
+    """A generator private to one thing, derived from its id alone (not event order).
 
-    Derived from the lead id alone (not from event order), so the same account
-    meets the same luck in every structure that wins it.
+    With ``Streams.accounts`` and a lead id, the account that lead became meets
+    the same luck in every structure that wins it. With ``Streams.work`` and a
+    seat id, seat ``k`` sees the same turnover draws in every structure, and
+    drawing them never shifts any other stream.
     """
-    child = np.random.SeedSequence(
-        accounts.entropy, spawn_key=tuple(accounts.spawn_key) + (int(lead_id),)
-    )
+    child = np.random.SeedSequence(parent.entropy, spawn_key=tuple(parent.spawn_key) + (int(key),))
     return np.random.default_rng(child)
 
 

@@ -21,14 +21,16 @@ import pandas as pd
 import simpy
 
 from sim.leads import LeadStream
-from sim.records import LeadLog, RepLog, leads_frame, reps_frame, samples_frame
+from sim.records import LeadLog, leads_frame, reps_frame, samples_frame
 from sim.roles import (
     Model,
     Route,
     Team,
     finish_accounts,
-    finish_busy_time,
+    finish_reps,
     lead_arrivals,
+    quota_periods,
+    seat_turnover,
 )
 from sim.scenario import (
     STAGE_ROLES,
@@ -62,9 +64,9 @@ class RunTables:
 class _TeamFactory:
     """Numbers reps across teams and applies the scenario's generalist rules."""
 
-    def __init__(self, env: simpy.Environment, scenario: Scenario):
-        self.env = env
-        self.scenario = scenario
+    def __init__(self, model: Model):
+        self.model = model
+        self.scenario = model.scenario
         self.teams: list[Team] = []
         self.next_rep_id = 0
 
@@ -72,21 +74,17 @@ class _TeamFactory:
         self, role: str, headcount: int, pooled: bool, owner_assignment: str, pod: str = ""
     ) -> Team:
         name = f"{pod}/{role}" if pod else role
-        first = self.next_rep_id
-        self.next_rep_id += headcount
-        records = [
-            RepLog(rep_id=rep_id, role=role, team=name, pod=pod)
-            for rep_id in range(first, self.next_rep_id)
-        ]
         team = Team(
-            self.env,
+            self.model,
             name=name,
             role=role,
             pod=pod,
-            records=records,
+            first_rep_id=self.next_rep_id,
+            headcount=headcount,
             pooled=pooled,
             owner_assignment=owner_assignment,
         )
+        self.next_rep_id += headcount
         self.teams.append(team)
         return team
 
@@ -104,10 +102,11 @@ class _TeamFactory:
         return tuple(pass_factor), tuple(effort_factor)
 
 
-def build_allin(env: simpy.Environment, scenario: Scenario, leads: LeadStream) -> Org:
+def build_allin(model: Model) -> Org:
     """All-In: one generalist owns each lead from first touch to account."""
+    scenario, leads = model.scenario, model.leads
     cfg = scenario.structures.allin
-    make = _TeamFactory(env, scenario)
+    make = _TeamFactory(model)
     generalists = make.team(
         "generalist", cfg.generalists, pooled=False, owner_assignment=cfg.owner_assignment
     )
@@ -117,10 +116,11 @@ def build_allin(env: simpy.Environment, scenario: Scenario, leads: LeadStream) -
     return Org(make.teams, [route] * len(leads))
 
 
-def build_two_party(env: simpy.Environment, scenario: Scenario, leads: LeadStream) -> Org:
+def build_two_party(model: Model) -> Org:
     """Two-Party: lead gen -> full-cycle closers (qualify and close) -> account support."""
+    scenario, leads = model.scenario, model.leads
     cfg = scenario.structures.two_party
-    make = _TeamFactory(env, scenario)
+    make = _TeamFactory(model)
     lead_gen = make.team("lead_gen", cfg.lead_gen, cfg.assignment == "pooled", _owner(cfg))
     closers = make.team("closer", cfg.closers, pooled=False, owner_assignment=cfg.owner_assignment)
     support = make.team("account_manager", cfg.account_managers, False, cfg.owner_assignment)
@@ -130,18 +130,20 @@ def build_two_party(env: simpy.Environment, scenario: Scenario, leads: LeadStrea
     return Org(make.teams, [route] * len(leads))
 
 
-def build_conveyor(env: simpy.Environment, scenario: Scenario, leads: LeadStream) -> Org:
+def build_conveyor(model: Model) -> Org:
     """Conveyor: lead gen -> qualifiers -> closers -> account managers, one team per role."""
+    scenario, leads = model.scenario, model.leads
     cfg = scenario.structures.conveyor
-    make = _TeamFactory(env, scenario)
+    make = _TeamFactory(model)
     route = _conveyor_route(make, cfg, cfg, cfg.handoff, pod="", pod_index=-1, expertise=1.0)
     return Org(make.teams, [route] * len(leads))
 
 
-def build_pods(env: simpy.Environment, scenario: Scenario, leads: LeadStream) -> Org:
+def build_pods(model: Model) -> Org:
     """Pods: one small conveyor per pod; a lead goes to the pod that owns its segment."""
+    scenario, leads = model.scenario, model.leads
     cfg = scenario.structures.pods
-    make = _TeamFactory(env, scenario)
+    make = _TeamFactory(model)
     routes_by_segment = {}
     for index, pod in enumerate(cfg.pods):
         route = _conveyor_route(
@@ -185,7 +187,7 @@ def _conveyor_route(
     )
 
 
-BUILDERS: dict[str, Callable[[simpy.Environment, Scenario, LeadStream], Org]] = {
+BUILDERS: dict[str, Callable[[Model], Org]] = {
     "allin": build_allin,
     "two_party": build_two_party,
     "conveyor": build_conveyor,
@@ -196,19 +198,39 @@ BUILDERS: dict[str, Callable[[simpy.Environment, Scenario, LeadStream], Org]] = 
 assert set(BUILDERS) == set(STAGE_ROLES), "every structure needs a builder and its roles"
 
 
+SAMPLE_COLUMNS: tuple[str, ...] = (
+    "day", "team", "role", "pod", "headcount", "filled", "vacant", "ramping", "waiting",
+    "in_service", "open_deals", "accounts",
+)  # fmt: skip
+"""Columns of ``samples.parquet`` after structure and replication."""
+
+
 def monitor(env: simpy.Environment, teams: list[Team], interval: float, samples: dict[str, list]):
-    """Sample queue length and work in progress of every team at a fixed interval."""
+    """Sample seats, queue length and work in progress of every team at a fixed interval.
+
+    ``headcount`` counts seats, ``filled`` seats with someone in them (a leaver
+    working out the task in hand counts as vacant), ``ramping`` filled seats
+    whose person is still ramping up.
+    """
     while True:
+        now = env.now
         for team in teams:
-            samples["day"].append(env.now)
+            filled = len(team.reps) - team.vacancies
+            ramping = sum(
+                1 for rep in team.reps if rep.present and now - rep.record.hired_day < rep.ramp_days
+            )
+            samples["day"].append(now)
             samples["team"].append(team.name)
             samples["role"].append(team.role)
             samples["pod"].append(team.pod)
             samples["headcount"].append(len(team.reps))
+            samples["filled"].append(filled)
+            samples["vacant"].append(team.vacancies)
+            samples["ramping"].append(ramping)
             samples["waiting"].append(team.waiting)
             samples["in_service"].append(team.in_service)
             samples["open_deals"].append(team.open_deals)
-            samples["accounts"].append(sum(rep.record.accounts for rep in team.reps))
+            samples["accounts"].append(sum(rep.accounts for rep in team.reps))
         yield env.timeout(interval)
 
 
@@ -231,28 +253,19 @@ def run_structure(name: str, leads: LeadStream, scenario: Scenario, streams: Str
         raise KeyError(f"unknown structure {name!r}; known: {', '.join(BUILDERS)}")
     env = simpy.Environment()
     log = LeadLog(len(leads))
-    model = Model(env, scenario, leads, streams.accounts, log)
-    org = BUILDERS[name](env, scenario, leads)
-    samples: dict[str, list] = {
-        key: []
-        for key in (
-            "day",
-            "team",
-            "role",
-            "pod",
-            "headcount",
-            "waiting",
-            "in_service",
-            "open_deals",
-            "accounts",
-        )
-    }
+    model = Model(env, scenario, leads, streams.accounts, log, streams.work, name)
+    org = BUILDERS[name](model)
+    samples: dict[str, list] = {key: [] for key in SAMPLE_COLUMNS}
     env.process(lead_arrivals(env, model, org.routes))
     env.process(monitor(env, org.teams, scenario.sample_interval_days, samples))
+    env.process(quota_periods(env, model, org.teams))
+    if model.turnover is not None:
+        for team in org.teams:
+            for rep in team.reps:
+                env.process(seat_turnover(env, model, team, rep))
     env.run(until=scenario.horizon_days)
     finish_accounts(model)
-    finish_busy_time(model, org.teams)
-    reps = [rep.record for team in org.teams for rep in team.reps]
+    finish_reps(model, org.teams)
     return RunTables(
         leads=leads_frame(
             log,
@@ -262,6 +275,6 @@ def run_structure(name: str, leads: LeadStream, scenario: Scenario, streams: Str
             scenario.seed,
             (scenario.warmup_days, scenario.horizon_days - scenario.maturity_days),
         ),
-        reps=reps_frame(reps, name, streams.replication),
+        reps=reps_frame(model.people, name, streams.replication, scenario),
         samples=samples_frame(samples, name, streams.replication),
     )

@@ -49,7 +49,7 @@ KPI_LABELS: dict[str, str] = {
     "profit": "profit in the horizon (currency)",
     "cost_per_won_deal": "cost per won deal (currency)",
     "revenue_per_rep": "revenue per rep (currency)",
-    "share_reps_at_quota": "share of closing reps at quota",
+    "share_reps_at_quota": "share of rep-periods at quota",
 }
 """Axis labels of the key KPIs, with units."""
 

@@ -80,7 +80,16 @@ DEFAULT_KPIS: tuple[str, ...] = (
 
 # KPI columns of metrics.run_kpis; an axis may not take one of these names.
 # A test checks this against the columns of a real run.
-_KPI_PREFIXES = ("conversion", "lost_", "dropped_", "mean_wait_days_", "utilisation_", "headcount")
+_KPI_PREFIXES = (
+    "conversion",
+    "lost_",
+    "dropped_",
+    "mean_wait_days_",
+    "utilisation_",
+    "headcount",
+    "share_at_quota_",
+    "mean_attainment_",
+)
 _KPI_NAMES = frozenset(
     {
         "leads_in",
@@ -109,6 +118,16 @@ _KPI_NAMES = frozenset(
         "cost_per_won_deal",
         "revenue_per_rep",
         "share_reps_at_quota",
+        "hires",
+        "leavers",
+        "annual_turnover",
+        "vacancy_share",
+        "mean_ramp_factor",
+        "bonus_cost",
+        "overhead_cost",
+        "hiring_cost",
+        "roi",
+        "new_hire_payback_days",
         "wall_seconds",
     }
 )

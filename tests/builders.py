@@ -11,12 +11,21 @@ from sim.scenario import Scenario, apply_overrides
 from sim.seeding import replication_streams
 from sim.structures import run_structure
 
+PEOPLE_OFF = {
+    "levels": {"enabled": False},
+    "ramp": {"enabled": False, "initial_ramped_share": 1.0},
+    "turnover": {"enabled": False},
+}
+"""Levels, ramp-up and turnover switched off: every rep a ramped mid-level who stays."""
+
 BASE = {
     "name": "tiny",
     "seed": 7,
     "replications": 1,
     "horizon_days": 100.0,
     "leads": {"arrivals_per_day": 1.0, "mean_deal_value": 1000.0},
+    # The core model: every rep mid-level, ramped and staying (people tests switch them on).
+    "people": PEOPLE_OFF,
     "stages": {
         "prospecting": {
             "pass_prob": 1.0,

@@ -36,7 +36,7 @@ def handoff(draw) -> dict:
 
 @st.composite
 def scenarios(draw) -> Scenario:
-    """A small valid scenario running all four structures, effects on at random."""
+    """A small valid scenario running all four structures, effects (people too) on at random."""
     assignment = draw(st.sampled_from(["pooled", "round_robin", "least_loaded"]))
     owner = draw(st.sampled_from(["round_robin", "least_loaded"]))
     raw = {
@@ -130,7 +130,29 @@ def scenarios(draw) -> Scenario:
             },
         },
     }
+    raw["people"] = draw(people())
     return Scenario.from_dict(raw)
+
+
+@st.composite
+def people(draw) -> dict:
+    """Levels, ramp-up and turnover, each on or off; turnover fast enough to happen."""
+    roles = ("generalist", "lead_gen", "qualifier", "closer", "account_manager")
+    return {
+        "levels": {"enabled": draw(st.booleans())},
+        "ramp": {
+            "enabled": draw(st.booleans()),
+            "days": {role: draw(st.floats(0.0, 60.0)) for role in roles},
+            "initial_ramped_share": draw(st.floats(0.0, 1.0)),
+        },
+        "turnover": {
+            "enabled": draw(st.booleans()),
+            "attrition_per_year": {role: draw(st.floats(0.0, 8.0)) for role in roles},
+            "hiring_lag_days": draw(st.floats(0.0, 20.0)),
+            "open_deals": draw(st.sampled_from(["reassign", "lose"])),
+            "under_quota_multiplier": draw(st.floats(1.0, 3.0)),
+        },
+    }
 
 
 # (dotted path, bad value): each breaks one bound or type of the schema.

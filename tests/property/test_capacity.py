@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 from sim import metrics
 from sim.runner import simulate
 from sim.scenario import STAGES, Scenario
+from tests.builders import PEOPLE_OFF
 
 TEAM_OF_STAGE = {"prospecting": "lead_gen", "qualification": "qualifiers", "closing": "closers"}
 AMPLE = 600  # more reps than leads can arrive in a scenario below: nobody ever waits
@@ -81,6 +82,8 @@ def capacity_pair(draw) -> tuple[Scenario, Scenario, str]:
             ],
         },
         "stages": {name: draw(stage()) for name in STAGES},
+        # Reps who differ in level, ramp or presence make "more reps" not simply more capacity.
+        "people": PEOPLE_OFF,
         "structures": {
             "conveyor": {
                 **team,

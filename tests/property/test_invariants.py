@@ -33,7 +33,9 @@ def test_every_lead_ends_exactly_one_way_and_counts_add_up(sc):
     kpis = metrics.run_kpis(df, result.reps, sc)
     for row in kpis.itertuples():
         assert row.leads_in == row.won + row.lost + row.open
-        assert row.lost == row.lost_failed + row.lost_dropped_in_handoff + row.lost_went_cold
+        assert row.lost == (
+            row.lost_failed + row.lost_dropped_in_handoff + row.lost_went_cold + row.lost_rep_left
+        )
 
 
 @given(scenarios())
@@ -56,8 +58,11 @@ def test_stage_timestamps_never_decrease(sc):
 @given(scenarios())
 def test_reps_are_never_busier_than_the_window(sc):
     reps = simulate(sc).reps
-    window = sc.horizon_days - sc.warmup_days
-    assert (reps["busy_days"] >= 0).all() and (reps["busy_days"] <= window + 1e-9).all()
+    # Per person and quota period: busy only while present, and only inside the window.
+    assert (reps["busy_days"] >= 0).all()
+    assert (reps["busy_days"] <= reps["window_days_present"] + 1e-9).all()
+    assert (reps["window_days_present"] <= reps["days_present"] + 1e-9).all()
+    assert (reps["days_present"] <= sc.quotas.period_days + 1e-9).all()
 
 
 @given(scenarios(), st.integers(0, 3))

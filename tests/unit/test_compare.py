@@ -37,7 +37,8 @@ TWINS_OVERRIDES = (
     "decay.mean_patience_days=10.0",
     "accounts.mean_review_effort_days=0.2",
     "accounts.churn_prob_per_review=0.1",
-    "money.quota_bookings_per_year=5000.0",
+    "quotas.roles.closer=5000.0",
+    "quotas.roles.generalist=5000.0",
 )
 HANDOFF = {"drop_prob": 0.1, "mean_delay_days": 1.0, "context_loss": 0.2}
 
@@ -245,25 +246,34 @@ def test_red_flags_trip_exactly_past_their_benchmarks():
 
 
 def test_pod_utilisation_and_quota_attainment_from_a_rep_table():
-    sc = scenario("horizon_days=100", "warmup_days=20", "money.quota_bookings_per_year=3650")
+    sc = scenario("horizon_days=100", "warmup_days=20", "quotas.period_days=50")
     reps = pd.DataFrame(
         {
-            "structure": ["pods"] * 4,
-            "replication": [0, 0, 0, 0],
-            "rep_id": [0, 1, 2, 3],
-            "role": ["lead_gen", "closer", "closer", "account_manager"],
-            "pod": ["a", "a", "b", "a"],
-            "busy_days": [40.0, 60.0, 80.0, 8.0],
-            "bookings": [0.0, 500.0, 1500.0, 0.0],
+            "structure": ["pods"] * 5,
+            "replication": [0] * 5,
+            "rep_id": [0, 1, 2, 3, 1],
+            "person_id": [0, 1, 2, 3, 4],
+            "role": ["lead_gen", "closer", "closer", "account_manager", "closer"],
+            "pod": ["a", "a", "b", "a", "a"],
+            "period": [1, 1, 1, 1, 0],
+            "period_start_day": [50.0, 50.0, 50.0, 50.0, 0.0],
+            "period_end_day": [100.0] * 4 + [50.0],
+            "days_present": [50.0, 50.0, 20.0, 50.0, 50.0],
+            "window_days_present": [80.0, 80.0, 80.0, 80.0, 0.0],
+            "busy_days": [40.0, 60.0, 80.0, 8.0, 0.0],
+            "attainment": [0.5, 1.5, 2.0, float("nan"), 3.0],
         }
     )
     pods = compare.pod_utilisation(reps, sc).set_index(["pod", "role"])
-    # Window 80 days: pod a's sales reps are busy (40 + 60) / (2 * 80); account care is not load.
+    # Pod a's sales reps are busy (40 + 60) / (80 + 80) of their time present; account care
+    # is not load.
     assert pods.loc[("a", "sales"), "utilisation"] == pytest.approx(100 / 160)
+    assert pods.loc[("a", "sales"), "headcount"] == 2
     assert pods.loc[("b", "sales"), "utilisation"] == pytest.approx(1.0)
     assert pods.loc[("a", "account_manager"), "utilisation"] == pytest.approx(0.1)
     quota = compare.quota_attainment(reps, sc)
-    # Quota prorated to 100 days: 1000.
+    # Counted: a quota (attainment), a period after the warm-up, present half of it or more.
+    assert list(quota["person_id"]) == [0, 1]
     assert list(quota["attainment"]) == pytest.approx([0.5, 1.5])
 
 

@@ -41,8 +41,9 @@ mean_effort_days = 0.8
 mean_lag_days = 4
 [decay]
 mean_patience_days = 10
-[money]
-quota_bookings_per_year = 500000
+[quotas.roles]
+closer = 500000
+generalist = 500000
 [benchmarks]
 win_rate = 0.9
 [structures.allin]

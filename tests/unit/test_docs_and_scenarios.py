@@ -22,6 +22,8 @@ MARKET_KEYS = (
     "decay",
     "generalist",
     "accounts",
+    "people",
+    "quotas",
     "money",
 )
 
