@@ -43,6 +43,8 @@ class LeadStream:
         patience_units: (n, 3) unit-mean exponential patience per stage queue.
         effort_units: (n, 3) unit-mean rep effort per stage (stage's shape).
         lag_units: (n, 3) unit-mean customer lag per stage (stage's shape).
+        overflow_u: (n,) uniforms deciding a drop if Pods pass the lead to another pod.
+        overflow_delay_units: (n,) unit-mean exponential delays of that relay.
     """
 
     segment_names: tuple[str, ...]
@@ -59,6 +61,8 @@ class LeadStream:
     patience_units: np.ndarray
     effort_units: np.ndarray
     lag_units: np.ndarray
+    overflow_u: np.ndarray | None = None
+    overflow_delay_units: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.lead_id)
@@ -126,6 +130,29 @@ def _choose(shares: list[float], size: int, rng: np.random.Generator) -> np.ndar
     return rng.choice(len(weights), size=size, p=weights / weights.sum()).astype(np.int16)
 
 
+def _segments(
+    cfg: LeadsConfig, arrival_day: np.ndarray, horizon_days: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Each lead's segment; with drift, from the shares interpolated at its arrival day.
+
+    Both branches use one uniform per lead (``Generator.choice`` with ``p``
+    inverts the cumulative shares of a uniform draw), so switching drift on
+    changes segments only, never a later draw.
+    """
+    start = np.array([s.share for s in cfg.segments], dtype=float)
+    if all(s.share_at_end is None for s in cfg.segments):
+        return _choose(list(start), len(arrival_day), rng)
+    end = np.array(
+        [s.share if s.share_at_end is None else s.share_at_end for s in cfg.segments], dtype=float
+    )
+    progress = (arrival_day / horizon_days)[:, None]
+    weights = start[None, :] * (1.0 - progress) + end[None, :] * progress
+    cumulative = np.cumsum(weights, axis=1)
+    cumulative /= cumulative[:, -1:]
+    u = rng.random(len(arrival_day))
+    return (cumulative < u[:, None]).sum(axis=1).astype(np.int16)
+
+
 def generate_leads(scenario: Scenario, rng: np.random.Generator) -> LeadStream:
     """Draw the whole lead stream of one replication.
 
@@ -142,7 +169,7 @@ def generate_leads(scenario: Scenario, rng: np.random.Generator) -> LeadStream:
     cfg = scenario.leads
     arrival_day = arrival_times(cfg, scenario.horizon_days, rng)
     n = len(arrival_day)
-    segment = _choose([s.share for s in cfg.segments], n, rng)
+    segment = _segments(cfg, arrival_day, scenario.horizon_days, rng)
     tier = _choose([t.share for t in cfg.tiers], n, rng)
     multiplier = (
         np.array([s.value_multiplier for s in cfg.segments])[segment]
@@ -164,6 +191,9 @@ def generate_leads(scenario: Scenario, rng: np.random.Generator) -> LeadStream:
             stage_cfg.effort_distribution, stage_cfg.effort_cv, n, rng
         )
         lag_units[:, column] = unit_mean_draws(stage_cfg.lag_distribution, stage_cfg.lag_cv, n, rng)
+    # Drawn last, so that adding them left every earlier draw (and result) unchanged.
+    overflow_u = rng.uniform(size=n)
+    overflow_delay_units = rng.standard_exponential(n)
     return LeadStream(
         segment_names=cfg.segment_names,
         tier_names=tuple(t.name for t in cfg.tiers),
@@ -179,4 +209,6 @@ def generate_leads(scenario: Scenario, rng: np.random.Generator) -> LeadStream:
         patience_units=patience_units,
         effort_units=effort_units,
         lag_units=lag_units,
+        overflow_u=overflow_u,
+        overflow_delay_units=overflow_delay_units,
     )

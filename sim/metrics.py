@@ -23,7 +23,7 @@ import pandas as pd
 from scipy.special import stdtrit  # Student t quantile; scipy.stats costs seconds to import
 
 from sim.records import BOOKINGS_ROLES, stage_column
-from sim.scenario import ROLES, STAGE_ROLES, STAGES, Scenario
+from sim.scenario import LEVELS, ROLES, STAGE_ROLES, STAGES, Scenario
 
 
 def mean_ci(values: pd.Series | np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -90,8 +90,9 @@ def _funnel_kpis(df: pd.DataFrame, structure: str) -> dict[str, float]:
     }
     for reason in ("failed", "dropped_in_handoff", "went_cold", "rep_left"):
         kpis[f"lost_{reason}"] = int((df["lost_reason"] == reason).sum())
-    for point in ("handoff_to_qualification", "handoff_to_closing"):
+    for point in ("handoff_to_qualification", "handoff_to_closing", "handoff_to_pod"):
         kpis[f"dropped_{point}"] = int((df["lost_at"] == point).sum())
+    kpis["leads_overflowed"] = int(df["overflowed"].sum())
     for stage in STAGES:
         resolved = stage_resolved(df, stage).sum()
         kpis[f"conversion_{stage}"] = (
@@ -414,16 +415,20 @@ def funnel_table(leads: pd.DataFrame) -> pd.DataFrame:
 
     One row per (structure, point): ``point`` is a stage or a handoff in funnel
     order, with the leads that ``reached`` it and how many were lost there as
-    ``failed``, ``dropped_in_handoff`` or ``went_cold``; the last point ``won``
+    ``failed``, ``dropped_in_handoff``, ``went_cold`` or ``rep_left``; the
+    first point ``handoff_to_pod`` (Pods passing leads to another pod) appears
+    only where that happened; the last point ``won``
     counts wins, and ``open`` those still in the funnel at the horizon.
     """
     points = (
+        "handoff_to_pod",
         "prospecting",
         "handoff_to_qualification",
         "qualification",
         "handoff_to_closing",
         "closing",
     )
+    passing = set(leads.loc[leads["overflowed"], "structure"].astype(str))
     rows = []
     for (structure, replication), df in cohort(leads).groupby(
         ["structure", "replication"], observed=True
@@ -431,7 +436,10 @@ def funnel_table(leads: pd.DataFrame) -> pd.DataFrame:
         remaining = len(df)
         roles = STAGE_ROLES[structure]
         for point in points:
-            if point.startswith("handoff_to_") and _same_hands(roles, point):
+            if point == "handoff_to_pod":
+                if structure not in passing:
+                    continue  # no lead was passed to another pod
+            elif point.startswith("handoff_to_") and _same_hands(roles, point):
                 continue  # this structure has no relay there
             here = df["lost_at"] == point
             row = {
@@ -440,7 +448,7 @@ def funnel_table(leads: pd.DataFrame) -> pd.DataFrame:
                 "point": point,
                 "reached": remaining,
             }
-            for reason in ("failed", "dropped_in_handoff", "went_cold"):
+            for reason in ("failed", "dropped_in_handoff", "went_cold", "rep_left"):
                 row[reason] = int((here & (df["lost_reason"] == reason)).sum())
             remaining -= int(here.sum())
             rows.append(row)
@@ -453,6 +461,7 @@ def funnel_table(leads: pd.DataFrame) -> pd.DataFrame:
                 "failed": 0,
                 "dropped_in_handoff": 0,
                 "went_cold": 0,
+                "rep_left": 0,
                 "open": int((df["outcome"] == "open").sum()),
             }
         )
@@ -465,6 +474,44 @@ def _same_hands(roles: tuple[str, ...], point: str) -> bool:
     """True when the stages on both sides of a handoff point are worked by one role."""
     after = STAGES.index(point.removeprefix("handoff_to_"))
     return roles[after - 1] == roles[after]
+
+
+def territory_table(leads: pd.DataFrame) -> pd.DataFrame:
+    """Load and results per territory (segment) and structure, mean across replications.
+
+    For the cohort: leads arriving, share passed to another pod, wins,
+    conversion, mean wait for the first rep, and mean days to close.
+    """
+    per_run = []
+    for (structure, replication, segment), df in cohort(leads).groupby(
+        ["structure", "replication", "segment"], observed=True
+    ):
+        won = df["outcome"] == "won"
+        wait = (df["prospecting_start_day"] - df["prospecting_queue_day"]).dropna()
+        per_run.append(
+            {
+                "structure": structure,
+                "replication": replication,
+                "segment": segment,
+                "leads": len(df),
+                "share_overflowed": float(df["overflowed"].mean()) if len(df) else math.nan,
+                "won": int(won.sum()),
+                "conversion": won.sum() / len(df) if len(df) else math.nan,
+                "mean_first_wait_days": wait.mean() if len(wait) else math.nan,
+                "mean_days_to_close": (df["end_day"] - df["arrival_day"])[won].mean(),
+            }
+        )
+    runs = pd.DataFrame(per_run)
+    rows = []
+    for (structure, segment), group in runs.groupby(["structure", "segment"], observed=True):
+        row = {"structure": structure, "segment": segment}
+        for column in ("leads", "share_overflowed", "won"):
+            row[column] = group[column].mean()
+        for column in ("conversion", "mean_first_wait_days", "mean_days_to_close"):
+            mean, low, high = mean_ci(group[column])
+            row.update({column: mean, f"{column}_ci_low": low, f"{column}_ci_high": high})
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def wins_over_time(leads: pd.DataFrame, scenario: Scenario, bin_days: float = 30.0) -> pd.DataFrame:
@@ -545,3 +592,113 @@ def wip_over_time(samples: pd.DataFrame) -> pd.DataFrame:
         ["waiting", "in_service", "open_deals", "accounts"]
     ].sum()
     return per_role.groupby(["structure", "role", "day"], observed=True).mean().reset_index()
+
+
+HEADCOUNT_MEASURES: tuple[str, ...] = ("headcount", "filled", "vacant", "ramping")
+"""Columns of ``samples`` summed by ``headcount_over_time``: seats, and what fills them."""
+
+
+def headcount_over_time(samples: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Seats, filled seats, vacancies and ramping reps per structure over time.
+
+    Each sample day's counts are summed over a structure's teams within one
+    replication, then averaged across replications with a two-sided t interval
+    (as ``mean_ci``). ``headcount`` is the number of seats, ``filled`` the seats
+    with someone in them, ``vacant`` the empty ones (waiting for a hire) and
+    ``ramping`` the filled seats whose person is still ramping up.
+
+    Args:
+        samples: the work-in-progress samples of a run (``samples.parquet``):
+            columns structure, replication, day and ``HEADCOUNT_MEASURES``.
+        confidence: the interval's coverage.
+
+    Returns:
+        One row per (structure, day) in structure then day order: columns
+        structure, day, replications, and for each measure its mean (reps)
+        with ``<measure>_ci_low`` and ``<measure>_ci_high`` (NaN with fewer
+        than two replications).
+    """
+    measures = list(HEADCOUNT_MEASURES)
+    per_run = samples.groupby(["structure", "replication", "day"], observed=True)[measures].sum()
+    grouped = per_run.astype(float).groupby(level=["structure", "day"], observed=True)
+    mean = grouped.mean()
+    count = grouped.size().to_numpy()
+    std = grouped.std(ddof=1).to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        quantile = np.where(
+            count >= 2, stdtrit(np.maximum(count - 1, 1), 0.5 + confidence / 2), np.nan
+        )
+        half = quantile[:, None] * std / np.sqrt(count)[:, None]
+    table = mean.reset_index()[["structure", "day"]]
+    table["replications"] = count
+    for index, measure in enumerate(measures):
+        values = mean[measure].to_numpy()
+        table[measure] = values
+        table[f"{measure}_ci_low"] = values - half[:, index]
+        table[f"{measure}_ci_high"] = values + half[:, index]
+    return table
+
+
+def attainment_by_level(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Quota attainment per structure, role and level, mean and 95 % CI across replications.
+
+    Only the rep-periods that count (``counted_quota_rows``). Per replication,
+    the mean attainment and the share at quota of each (structure, role,
+    level); then their mean and t interval across the replications that have
+    such rep-periods.
+
+    Args:
+        reps: the rep table of a run (one row per person per quota period).
+        scenario: the scenario (warm-up).
+
+    Returns:
+        Columns structure, role, level, rep_periods (mean per replication),
+        mean_attainment, share_at_quota (fractions; 1.0 = at quota), each with
+        ``_ci_low`` and ``_ci_high``; roles in pipeline order, levels junior,
+        mid, senior. Empty (with these columns) when nothing counts.
+    """
+    columns = ["structure", "role", "level", "rep_periods"]
+    for value in ("mean_attainment", "share_at_quota"):
+        columns += [value, f"{value}_ci_low", f"{value}_ci_high"]
+    counted = counted_quota_rows(reps, scenario)
+    if counted.empty:
+        return pd.DataFrame(columns=columns)
+    keys = ["structure", "role", "level"]
+    per_run = (
+        counted.assign(at_quota=counted["attainment"] >= 1.0)
+        .groupby([*keys, "replication"], observed=True)
+        .agg(
+            rep_periods=("attainment", "size"),
+            mean_attainment=("attainment", "mean"),
+            share_at_quota=("at_quota", "mean"),
+        )
+        .reset_index()
+    )
+    rows = []
+    for (structure, role, level), group in per_run.groupby(keys, observed=True):
+        row = {
+            "structure": structure,
+            "role": role,
+            "level": level,
+            "rep_periods": float(group["rep_periods"].mean()),
+        }
+        for value in ("mean_attainment", "share_at_quota"):
+            mean, low, high = mean_ci(group[value])
+            row.update({value: mean, f"{value}_ci_low": low, f"{value}_ci_high": high})
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=columns)
+    if isinstance(reps["structure"].dtype, pd.CategoricalDtype):
+        table["structure"] = pd.Categorical(
+            table["structure"], categories=reps["structure"].cat.categories
+        )
+    ranks = {
+        "role": {role: index for index, role in enumerate(ROLES)},
+        "level": {level: index for index, level in enumerate(LEVELS)},
+    }
+    # Structures keep their categorical (report) order; roles and levels their model order.
+    return table.sort_values(
+        ["structure", "role", "level"],
+        key=lambda column: column.map(ranks[column.name]) if column.name in ranks else column,
+        kind="stable",
+        ignore_index=True,
+    )

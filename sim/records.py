@@ -33,6 +33,7 @@ LOST_AT: tuple[str, ...] = (
     "closing",
     "handoff_to_qualification",
     "handoff_to_closing",
+    "handoff_to_pod",
 )
 LOST_REASONS: tuple[str, ...] = ("", "failed", "dropped_in_handoff", "went_cold", "rep_left")
 ACCOUNT_OUTCOMES: tuple[str, ...] = ("", "active", "churned", "dropped_in_handoff")
@@ -64,6 +65,7 @@ class LeadLog:
         self.lost_reason = [0] * n
         self.end_day = [NAN] * n
         self.pod = [-1] * n
+        self.overflowed = [False] * n
         self.account_handler = [-1] * n
         self.account_start_day = [NAN] * n
         self.account_end_day = [NAN] * n
@@ -167,6 +169,7 @@ def leads_frame(
         "deal_value": leads.deal_value,
         "quality": leads.quality,
         "pod": np.asarray(log.pod, dtype=np.int16),
+        "overflowed": np.asarray(log.overflowed, dtype=bool),
     }
     for stage in STAGES:
         for what in STAGE_TIME_FIELDS:

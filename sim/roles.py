@@ -207,6 +207,8 @@ class Route:
         pass_factor: per-stage multiplier on pass probability (generalist, expertise).
         effort_factor: per-stage multiplier on effort (generalist).
         pod: pod index, or -1 outside Pods.
+        overflow: other pods' routes for this segment (without its expertise), which
+            may take a new lead when this pod is overloaded; empty = never.
     """
 
     teams: tuple[Team, Team, Team]
@@ -215,6 +217,7 @@ class Route:
     pass_factor: tuple[float, float, float]
     effort_factor: tuple[float, float, float]
     pod: int = -1
+    overflow: tuple[Route, ...] = ()
 
 
 class Model:
@@ -253,6 +256,8 @@ class Model:
         self.period_edges = period_edges(scenario.horizon_days, self.period_days)
         self.last_period = len(self.period_edges) - 2
         self.people: list[RepLog] = []  # everyone who ever held a seat, in hiring order
+        pods = scenario.structures.pods
+        self.overflow = pods.overflow if pods is not None else None
 
     def busy_overlap(self, start: float, end: float) -> float:
         """Part of [start, end] inside the measured window [warm-up, horizon]."""
@@ -422,20 +427,36 @@ def lead_journey(
         lead
     ]
     log = model.log
-    log.pod[lead] = route.pod
     pass_prob = model.pass_prob[lead]
     tier = model.leads.tier[lead]
     complexity = model.tier_complexity[tier]
     effort_tier = model.tier_effort[tier]
     turnover = model.turnover is not None
 
+    waited = 0.0  # days spent waiting in queues and relays: what makes a lead go cold
+    first_loss = 0.0  # context lost before the first stage (passed to another pod)
+    if route.overflow:
+        chosen = choose_pod(model, route)
+        if chosen is not route:
+            log.overflowed[lead] = True
+            leads = model.leads
+            drop_u = 1.0 if leads.overflow_u is None else leads.overflow_u[lead]
+            unit = 1.0 if leads.overflow_delay_units is None else leads.overflow_delay_units[lead]
+            first_loss, delay = yield from relay(env, model.overflow.handoff, drop_u, unit)
+            if first_loss is None:
+                log.lose(lead, env.now, "handoff_to_pod", DROPPED)
+                return
+            first_loss *= complexity
+            waited += delay
+            route = chosen
+    log.pod[lead] = route.pod
+
     owner: Rep | None = None  # who owns the lead in an owner-assigned team
     owner_gone: simpy.Event | None = None  # fires if that owner resigns
     previous: Team | None = None
-    waited = 0.0  # days spent waiting in queues and relays: what makes a lead go cold
     for s, stage in enumerate(STAGES):
         team = route.teams[s]
-        context_loss = 0.0
+        context_loss = first_loss if s == 0 else 0.0
         if previous is not None and team is not previous:
             release(owner, owner_gone)
             owner = None
@@ -516,6 +537,26 @@ def lead_journey(
     closer.record.wins[period] += 1
     closer.record.bookings[period] += value
     env.process(account_care(env, model, lead, route, closer, value, handoff_u[2], delay_units[2]))
+
+
+def choose_pod(model: Model, route: Route) -> Route:
+    """The route a new lead takes: its own pod's, unless that pod is overloaded.
+
+    Load is the leads waiting for or in work with the pod's lead-gen team per
+    rep present. An overloaded pod passes the lead to the least loaded other
+    pod, if that one is less loaded.
+    """
+    own = pod_load(route.teams[0])
+    if own <= model.overflow.threshold_leads_per_rep:
+        return route
+    other = min(route.overflow, key=lambda r: pod_load(r.teams[0]))
+    return other if pod_load(other.teams[0]) < own else route
+
+
+def pod_load(team: Team) -> float:
+    """Leads waiting for or in work with a team, per rep present."""
+    present = len(team.reps) - team.vacancies
+    return (team.waiting + team.in_service) / max(present, 1)
 
 
 def release(owner: Rep | None, owner_gone: simpy.Event | None) -> None:

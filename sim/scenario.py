@@ -65,6 +65,12 @@ class SegmentConfig(Frozen):
     value_multiplier: float = Field(
         default=1.0, gt=0, description="deal value relative to the market mean (x)"
     )
+    share_at_end: float | None = Field(
+        default=None,
+        ge=0,
+        description="relative share at the horizon; the share moves linearly from share to "
+        "this over the horizon (a drifting territory); none = constant",
+    )
 
 
 class TierConfig(Frozen):
@@ -128,6 +134,9 @@ class LeadsConfig(Frozen):
             names = [item.name for item in items]
             if len(set(names)) != len(names):
                 raise ValueError(f"{label} names must be unique, got {names}")
+        ends = [s.share if s.share_at_end is None else s.share_at_end for s in self.segments]
+        if sum(ends) <= 0:
+            raise ValueError("segments: share_at_end leaves no segment at the horizon")
         return self
 
     @property
@@ -716,6 +725,28 @@ class PodConfig(Frozen):
     account_managers: int = Field(ge=1, le=10_000, description="account managers in the pod")
 
 
+class OverflowConfig(Frozen):
+    """Whether an overloaded pod may pass a new lead to a less loaded pod, and at what cost."""
+
+    policy: Literal["none", "least_loaded"] = Field(
+        default="none",
+        description="none: every lead stays in its segment's pod; least_loaded: a new lead goes "
+        "to the least loaded other pod when its own pod is overloaded",
+    )
+    threshold_leads_per_rep: float = Field(
+        default=2.0,
+        gt=0,
+        le=1000,
+        description="a pod is overloaded when its lead-gen team has more leads waiting or in "
+        "work than this per rep present",
+    )
+    handoff: HandoffConfig = Field(
+        default=HandoffConfig(),
+        description="what passing a lead to another pod costs (drop, delay, context); the "
+        "receiving pod also lacks the segment expertise",
+    )
+
+
 class PodsConfig(Structure):
     """Pods: several small conveyors, each owning segments of the market."""
 
@@ -728,6 +759,9 @@ class PodsConfig(Structure):
         ge=1,
         le=2,
         description="pass probability multiplier from knowing the segment (x, capped at 1)",
+    )
+    overflow: OverflowConfig = Field(
+        default=OverflowConfig(), description="passing leads from an overloaded pod to another"
     )
 
     @model_validator(mode="after")
@@ -973,6 +1007,7 @@ def without_sales_effects(scenario: Scenario) -> Scenario:
             block["handoff"] = {}
         if name == "pods":
             block["segment_expertise_factor"] = 1.0
+            block["overflow"]["handoff"] = {}
     return Scenario.from_dict(data, scenario.name)
 
 

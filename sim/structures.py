@@ -15,7 +15,7 @@ Time unit: days.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import simpy
@@ -144,11 +144,19 @@ def build_pods(model: Model) -> Org:
     scenario, leads = model.scenario, model.leads
     cfg = scenario.structures.pods
     make = _TeamFactory(model)
+    home = [
+        _conveyor_route(make, pod, cfg, cfg.handoff, pod.name, index, cfg.segment_expertise_factor)
+        for index, pod in enumerate(cfg.pods)
+    ]
+    if cfg.overflow.policy == "least_loaded" and len(home) > 1:
+        # A pod working another pod's segment has no expertise in it.
+        foreign = [replace(route, pass_factor=(1.0, 1.0, 1.0)) for route in home]
+        home = [
+            replace(route, overflow=tuple(foreign[:index] + foreign[index + 1 :]))
+            for index, route in enumerate(home)
+        ]
     routes_by_segment = {}
-    for index, pod in enumerate(cfg.pods):
-        route = _conveyor_route(
-            make, pod, cfg, cfg.handoff, pod.name, index, cfg.segment_expertise_factor
-        )
+    for pod, route in zip(cfg.pods, home, strict=True):
         for segment in pod.segments:
             routes_by_segment[segment] = route
     segment_routes = [routes_by_segment[name] for name in leads.segment_names]

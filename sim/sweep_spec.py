@@ -119,6 +119,7 @@ _KPI_NAMES = frozenset(
         "revenue_per_rep",
         "share_reps_at_quota",
         "hires",
+        "leads_overflowed",
         "leavers",
         "annual_turnover",
         "vacancy_share",

@@ -127,6 +127,11 @@ def scenarios(draw) -> Scenario:
                 "handoff": draw(handoff()),
                 "assignment": assignment,
                 "segment_expertise_factor": draw(st.floats(1.0, 1.3)),
+                "overflow": {
+                    "policy": draw(st.sampled_from(["none", "least_loaded"])),
+                    "threshold_leads_per_rep": draw(st.floats(0.5, 3.0)),
+                    "handoff": draw(handoff()),
+                },
             },
         },
     }
