@@ -230,3 +230,20 @@ def test_quota_attainment_in_the_rep_table():
     assert closer["attainment"].tolist() == pytest.approx([4.0, 2.0])
     lead_gen = reps[reps["role"] == "lead_gen"].set_index("period")
     assert lead_gen["credit"].tolist() == [2.0, 1.0]  # passed leads
+
+
+def test_ramp_and_attrition_give_the_renewal_theory_mean_ramp_factor():
+    # Every person starts at tenure 0 (day-0 reps too), ramps linearly from 0.3 to 1 over
+    # T = 100 days and stays an exponential time X (mean 365 days). Per person present,
+    # the time-average ramp factor is 1 - E[integral of (1 - p(t)) over [0, X]] / E[X],
+    # with E[integral] = integral over [0, T] of 0.7 (1 - t / T) P(X > t) dt.
+    sc = _turnover_scenario(
+        "people.ramp.enabled=true",
+        "people.ramp.initial_ramped_share=0.0",
+        *[o.replace("=0.0", "=100.0") for o in NO_RAMP_DAYS],
+    )
+    result = simulate(sc, ["conveyor"])
+    kpis = metrics.run_kpis(result.leads, result.reps, sc).iloc[0]
+    t = np.linspace(0.0, 100.0, 100_001)
+    deficit = np.trapezoid(0.7 * (1.0 - t / 100.0) * np.exp(-t / 365.0), t)
+    assert kpis["mean_ramp_factor"] == pytest.approx(1.0 - deficit / 365.0, abs=0.01)
