@@ -43,6 +43,15 @@ def mean_ci(values: pd.Series | np.ndarray, confidence: float = 0.95) -> tuple[f
     return (mean, mean - float(half), mean + float(half))
 
 
+def with_ci(runs: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, float]:
+    """``column``, ``column_ci_low``, ``column_ci_high`` for each column of per-run values."""
+    out = {}
+    for column in columns:
+        mean, low, high = mean_ci(runs[column])
+        out.update({column: mean, f"{column}_ci_low": low, f"{column}_ci_high": high})
+    return out
+
+
 def cohort(leads: pd.DataFrame) -> pd.DataFrame:
     """Leads counted in funnel KPIs: arrived after the warm-up and mature by the horizon."""
     return leads[leads["in_cohort"]]
@@ -367,9 +376,7 @@ def stage_table(leads: pd.DataFrame) -> pd.DataFrame:
         row = {"structure": structure, "stage": stage, "role": group["role"].iloc[0]}
         for column in ("dropped_in_handoff_before", "entered", "passed", "failed", "went_cold"):
             row[column] = group[column].mean()
-        for column in ("conversion", "mean_wait_days", "mean_effort_days"):
-            mean, low, high = mean_ci(group[column])
-            row.update({column: mean, f"{column}_ci_low": low, f"{column}_ci_high": high})
+        row.update(with_ci(group, ("conversion", "mean_wait_days", "mean_effort_days")))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -507,9 +514,7 @@ def territory_table(leads: pd.DataFrame) -> pd.DataFrame:
         row = {"structure": structure, "segment": segment}
         for column in ("leads", "share_overflowed", "won"):
             row[column] = group[column].mean()
-        for column in ("conversion", "mean_first_wait_days", "mean_days_to_close"):
-            mean, low, high = mean_ci(group[column])
-            row.update({column: mean, f"{column}_ci_low": low, f"{column}_ci_high": high})
+        row.update(with_ci(group, ("conversion", "mean_first_wait_days", "mean_days_to_close")))
         rows.append(row)
     return pd.DataFrame(rows)
 
