@@ -5,6 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from sim import metrics
 from sim.leads import generate_leads
 from sim.scenario import Scenario
 from tests.builders import event_log, hand_leads, run, scenario
@@ -62,6 +63,11 @@ def test_an_overloaded_pod_passes_a_new_lead_to_the_idle_pod():
     df = run("pods", leads, sc).leads
     assert df["pod"].tolist() == [0, 0, 1]
     assert df["overflowed"].tolist() == [False, False, True]
+    territory = metrics.territory_table(df).set_index("segment")
+    assert territory.loc["a", "leads"] == 3
+    assert territory.loc["a", "share_overflowed"] == pytest.approx(1 / 3)
+    # First waits: 0, 1 and 0 days (the relay's day is not a queue wait).
+    assert territory.loc["a", "mean_first_wait_days"] == pytest.approx(1 / 3)
     log = [entry for entry in event_log(df) if entry[1] == "prospecting"]
     # p1 rep 0 works leads 0 and 1 in turn; p2's lead-gen rep (id 4) takes lead 2 at day 1.
     assert log == [
