@@ -41,8 +41,8 @@ class KpiSpec:
 
     Attributes:
         label: what a sales leader calls it.
-        kind: ``rate`` (a fraction shown in %), ``count``, ``days``, ``money``
-            or ``throughput``; decides the units and the forest-plot panel.
+        kind: ``rate`` (a fraction shown in %), ``count``, ``days``, ``money``,
+            ``people`` or ``throughput``; decides the units and the forest-plot panel.
         better: +1 if more is better, -1 if less is better, 0 if neither.
     """
 
@@ -84,12 +84,58 @@ _MONEY_HEADLINE: dict[str, KpiSpec] = {
 HEADLINE_SPECS: dict[str, KpiSpec] = {**_FIXED_HEADLINE, **_UTILISATION, **_MONEY_HEADLINE}
 """The headline KPIs in table order (utilisation rows only for roles present)."""
 
+PEOPLE_SPECS: dict[str, KpiSpec] = {
+    "headcount": KpiSpec("seats (nominal headcount)", "people", 0),
+    **{
+        f"headcount_{role}": KpiSpec(f"seats: {role.replace('_', ' ')}", "people", 0)
+        for role in ROLES
+    },
+    "managers": KpiSpec("first-line managers", "people", 0),
+    "hires": KpiSpec("hires into vacated seats", "people", 0),
+    "leavers": KpiSpec("reps who left", "people", -1),
+    "annual_turnover": _MONEY_HEADLINE["annual_turnover"],
+    "vacancy_share": _MONEY_HEADLINE["vacancy_share"],
+    "mean_ramp_factor": KpiSpec("mean pace vs a ramped rep (ramp-up)", "rate", +1),
+    "lost_rep_left": _MONEY_HEADLINE["lost_rep_left"],
+    "share_reps_at_quota": _MONEY_HEADLINE["share_reps_at_quota"],
+    **{
+        f"share_at_quota_{role}": KpiSpec(
+            f"{role.replace('_', ' ')} rep-periods at quota", "rate", +1
+        )
+        for role in ROLES
+    },
+    **{
+        f"mean_attainment_{role}": KpiSpec(f"mean attainment: {role.replace('_', ' ')}", "rate", +1)
+        for role in ROLES
+    },
+}
+"""People KPIs in the order of the report's people table (rows only for KPIs present)."""
+
+COST_SPECS: dict[str, KpiSpec] = {
+    "salary_cost": KpiSpec("rep base salaries", "money", -1),
+    "commission_cost": KpiSpec("commission (closers, generalists)", "money", -1),
+    "bonus_cost": KpiSpec("bonuses (other roles)", "money", -1),
+    "manager_cost": KpiSpec("managers (base + bonus)", "money", -1),
+    "overhead_cost": KpiSpec("overhead per head", "money", -1),
+    "hiring_cost": KpiSpec("hiring and onboarding", "money", -1),
+    "cost": _MONEY_HEADLINE["cost"],
+    "revenue": _MONEY_HEADLINE["revenue"],
+    "gross_profit": KpiSpec("gross profit (revenue x margin)", "money", +1),
+    "profit": _MONEY_HEADLINE["profit"],
+    "roi": _MONEY_HEADLINE["roi"],
+    "cost_per_won_deal": _MONEY_HEADLINE["cost_per_won_deal"],
+    "revenue_per_rep": KpiSpec("revenue per seat", "money", +1),
+    "new_hire_payback_days": _MONEY_HEADLINE["new_hire_payback_days"],
+}
+"""Money KPIs in the order of the report's cost table: each cost, then what it bought."""
+
 KIND_UNITS: dict[str, str] = {
     "throughput": "wins / 30 days",
     "rate": "%",
     "count": "leads per replication",
     "days": "days",
     "money": "currency",
+    "people": "people",
 }
 """The unit each kind of KPI is shown in."""
 
@@ -99,8 +145,9 @@ DIFFERENCE_UNITS: dict[str, str] = {**KIND_UNITS, "rate": "percentage points"}
 
 def kpi_spec(kpi: str) -> KpiSpec:
     """The spec of any KPI; KPIs outside the headline get a plain one."""
-    if kpi in HEADLINE_SPECS:
-        return HEADLINE_SPECS[kpi]
+    for specs in (HEADLINE_SPECS, PEOPLE_SPECS, COST_SPECS):
+        if kpi in specs:
+            return specs[kpi]
     kind = "money" if kpi in ("bookings", "arr_at_end") or kpi.endswith("_cost") else "count"
     return KpiSpec(kpi.replace("_", " "), kind, 0)
 
@@ -688,6 +735,7 @@ def forest_table(differences: pd.DataFrame, kpis: list[str]) -> pd.DataFrame:
         "count": "leads per replication",
         "days": "days",
         "money": "thousands of currency",
+        "people": "people",
     }
     scale = {"rate": 100.0, "money": 1e-3}
     chosen = differences[differences["kpi"].isin(kpis)].copy()

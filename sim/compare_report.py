@@ -12,7 +12,9 @@ The page answers, in order: what was compared; which red flags trip (too few
 reps at quota, a win rate below benchmark, a bottleneck role, an overloaded
 pod); the headline table (mean and 95 % CI per structure); which differences
 are significant, in words; the paired differences as a forest plot; how much
-common random numbers tightened the intervals; and the figures behind it all.
+common random numbers tightened the intervals; people and money (headcount over
+time, turnover, vacancies, quota attainment per role and level, the cost
+breakdown); and the figures behind it all.
 
 The computations live in ``sim.compare`` and ``sim.metrics``, the drawing in
 ``sim.report``; this module only wires them and writes files.
@@ -62,6 +64,8 @@ class Comparison:
         sentences: the significant headline differences, in words
             (``compare.describe_differences``).
         pods: per-pod utilisation (``compare.pod_utilisation``).
+        levels: quota attainment per structure, role and level
+            (``metrics.attainment_by_level``).
         independent_measured: whether the independent-streams run exists.
     """
 
@@ -75,6 +79,7 @@ class Comparison:
     flags: pd.DataFrame
     sentences: pd.DataFrame
     pods: pd.DataFrame
+    levels: pd.DataFrame
     independent_measured: bool
 
 
@@ -125,6 +130,7 @@ def build_comparison(
         flags=compare.red_flags(summary, pods, scenario, labels),
         sentences=compare.describe_differences(differences, headline),
         pods=pods,
+        levels=metrics.attainment_by_level(result.reps, scenario),
         independent_measured=independent is not None,
     )
 
@@ -150,6 +156,7 @@ def comparison_figures(comparison: Comparison) -> dict[str, Any]:
         "utilisation": report.plot_utilisation(
             metrics.utilisation_table(result.reps, scenario), scenario.benchmarks.max_utilisation
         ),
+        "headcount": report.plot_headcount(metrics.headcount_over_time(result.samples)),
     }
     if not comparison.pods.empty:
         figures["pod_utilisation"] = report.plot_pod_utilisation(
@@ -205,16 +212,29 @@ FIGURE_CAPTIONS: dict[str, tuple[str, str]] = {
     ),
     "quota_attainment": (
         "Quota attainment",
-        "Every closing rep's bookings as a share of quota, and the share of reps at quota "
-        "against the two-thirds red line. All-In and Two-Party reps also prospect or qualify, "
-        "so their quota share is not a like-for-like comparison with specialist closers.",
+        "Every rep's credit in each quota period after the warm-up as a share of quota "
+        "(bookings for closers and generalists, meetings booked for lead gen, qualified "
+        "opportunities for qualifiers, net revenue retention for account managers), and the "
+        "share of rep-periods at quota against the red line. All-In and Two-Party reps also "
+        "prospect or qualify, so their quota share is not a like-for-like comparison with "
+        "specialist closers.",
+    ),
+    "headcount": (
+        "Headcount over time",
+        "Per structure, the seats filled, vacant (a rep left and the hire has not arrived) and "
+        "ramping (filled by someone not yet at full pace) on each day, mean across replications "
+        "with a 95 % band; the dotted grey line is the nominal headcount.",
     ),
     "money": (
         "Revenue, costs and profit",
-        "Revenue recognised in the horizon, what it cost (cost of goods, rep and manager "
-        "salaries, commission) and the profit left, with 95 % CIs.",
+        "Revenue recognised in the horizon, what it cost (cost of goods, rep salaries, "
+        "commission, bonuses, managers, overhead per head, hiring and onboarding) and the "
+        "profit left, with 95 % CIs.",
     ),
 }
+
+PEOPLE_FIGURES: tuple[str, ...] = ("headcount", "quota_attainment", "money")
+"""Figures shown in the "People and money" section rather than with the other figures."""
 
 
 def write_independent(directory: Path, independent: SimulationResult, reference: str) -> None:
@@ -521,6 +541,113 @@ def _variance_html(comparison: Comparison, labels: dict[str, str]) -> str:
     )
 
 
+def _kpi_table_html(
+    comparison: Comparison, specs: dict[str, compare.KpiSpec], heading: str, labels: dict[str, str]
+) -> str:
+    """KPIs (rows, in ``specs`` order, those measured for some structure) by structure, ± CI."""
+    structures = list(comparison.result.structures)
+    kpis = [
+        kpi
+        for kpi in specs
+        if kpi in comparison.kpis.columns and comparison.kpis[kpi].notna().any()
+    ]
+    table = compare.headline_table(comparison.summary, kpis)
+    rows = []
+    for kpi, (label, values) in zip(kpis, table.iterrows(), strict=True):
+        unit = compare.KIND_UNITS[compare.kpi_spec(kpi).kind]
+        cells = "".join(f"<td>{_e(values[s])}</td>" for s in structures)
+        rows.append(f"<tr><td>{_e(label)} <span class='note'>({_e(unit)})</span></td>{cells}</tr>")
+    return (
+        f"<table><thead><tr><th>{_e(heading)}</th>"
+        f"{_structure_header(structures, labels)}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _levels_html(comparison: Comparison, labels: dict[str, str]) -> str:
+    """Attainment and share at quota per structure, role and level, ± 95 % CI half-width."""
+    from sim.report import role_label
+
+    levels = comparison.levels
+    if levels.empty:
+        return "<p class='note'>No rep-period with a quota counts (none after the warm-up).</p>"
+
+    def cell(row: Any, value: str) -> str:
+        return _e(
+            compare.format_mean_ci(
+                "share_reps_at_quota",
+                row[value],
+                row[f"{value}_ci_low"],
+                row[f"{value}_ci_high"],
+            )
+        )
+
+    rows = []
+    for row in levels.to_dict("records"):
+        structure = str(row["structure"])
+        rows.append(
+            f"<tr><td>{_swatch(structure)}{_e(labels.get(structure, structure))}</td>"
+            f"<td>{_e(role_label(str(row['role'])))}</td><td>{_e(row['level'])}</td>"
+            f"<td>{row['rep_periods']:.1f}</td><td>{cell(row, 'mean_attainment')}</td>"
+            f"<td>{cell(row, 'share_at_quota')}</td></tr>"
+        )
+    return (
+        "<table><thead><tr><th>structure</th><th>role</th><th>level</th>"
+        "<th>rep-periods per replication</th><th>mean attainment (± 95 % CI)</th>"
+        "<th>share at quota (± 95 % CI)</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _figure_html(name: str, data: bytes) -> str:
+    title, caption = FIGURE_CAPTIONS.get(name, (name.replace("_", " "), ""))
+    encoded = base64.b64encode(data).decode("ascii")
+    return (
+        f"<figure id='{_e(name)}'><img src='data:image/png;base64,{encoded}' "
+        f"alt='{_e(title)}'><figcaption><b>{_e(title)}.</b> {_e(caption)}</figcaption></figure>"
+    )
+
+
+def _people_html(comparison: Comparison, images: dict[str, bytes], labels: dict[str, str]) -> str:
+    """The "People and money" section: headcount, turnover, quota, pay and what it bought."""
+    scenario = comparison.result.scenario
+    parts = [
+        "<h2 id='people-and-money'>People and money</h2>",
+        "<p>Reps leave (turnover), their seats stay empty for the hiring lag (vacancy), and "
+        "new hires take time to reach full pace (ramp-up): the headcount at work is less than "
+        "the headcount paid for. Quota attainment per role and level, then what the team cost "
+        "and what it brought in.</p>",
+    ]
+    if "headcount" in images:
+        parts.append(_figure_html("headcount", images["headcount"]))
+    parts += [
+        "<h3>Turnover, vacancies and quota per role</h3>",
+        _kpi_table_html(
+            comparison, compare.PEOPLE_SPECS, "KPI (mean ± 95 % CI half-width)", labels
+        ),
+        "<p class='note'>Turnover: leavers per seat per year. Vacancy: share of seat-days with "
+        "nobody in the seat. Attainment: credit over the period's quota (bookings for closers "
+        "and generalists, meetings booked for lead gen, qualified opportunities for "
+        "qualifiers, net revenue retention for account managers), counting rep-periods after "
+        "the warm-up in which the rep was present at least half the period; the red line for "
+        f"the share at quota is "
+        f"{100 * scenario.benchmarks.min_share_at_quota:.0f} %.</p>",
+        "<h3>Quota attainment by role and level</h3>",
+        _levels_html(comparison, labels),
+    ]
+    if "quota_attainment" in images:
+        parts.append(_figure_html("quota_attainment", images["quota_attainment"]))
+    parts += [
+        "<h3>What the team cost and what it brought in</h3>",
+        _kpi_table_html(
+            comparison, compare.COST_SPECS, "money (mean ± 95 % CI half-width)", labels
+        ),
+    ]
+    if "money" in images:
+        parts.append(_figure_html("money", images["money"]))
+    return "\n".join(parts)
+
+
 def render_html(
     comparison: Comparison, images: dict[str, bytes], scenario_file: str | None = None
 ) -> str:
@@ -606,15 +733,10 @@ def render_html(
         _differences_html(comparison, labels),
         "<h2>Variance reduction from common random numbers</h2>",
         _variance_html(comparison, labels),
+        _people_html(comparison, images, labels),
         "<h2>Figures</h2>",
     ]
-    for name, data in images.items():
-        title, caption = FIGURE_CAPTIONS.get(name, (name.replace("_", " "), ""))
-        encoded = base64.b64encode(data).decode("ascii")
-        parts.append(
-            f"<figure id='{_e(name)}'><img src='data:image/png;base64,{encoded}' "
-            f"alt='{_e(title)}'><figcaption><b>{_e(title)}.</b> {_e(caption)}</figcaption></figure>"
-        )
+    parts += [_figure_html(n, data) for n, data in images.items() if n not in PEOPLE_FIGURES]
     source = f" from <code>{_e(scenario_file)}</code>" if scenario_file else ""
     parts += [
         "<h2>About this report</h2>",

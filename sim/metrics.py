@@ -657,8 +657,9 @@ def attainment_by_level(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         scenario: the scenario (warm-up).
 
     Returns:
-        Columns structure, role, level, rep_periods (mean per replication),
-        mean_attainment, share_at_quota (fractions; 1.0 = at quota), each with
+        Columns structure, role, level, rep_periods (counted rep-periods per
+        replication of the structure), mean_attainment, share_at_quota
+        (fractions; 1.0 = at quota), the last two each with
         ``_ci_low`` and ``_ci_high``; roles in pipeline order, levels junior,
         mid, senior. Empty (with these columns) when nothing counts.
     """
@@ -679,17 +680,16 @@ def attainment_by_level(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         )
         .reset_index()
     )
+    replications = reps.groupby("structure", observed=True)["replication"].nunique()
     rows = []
     for (structure, role, level), group in per_run.groupby(keys, observed=True):
         row = {
             "structure": structure,
             "role": role,
             "level": level,
-            "rep_periods": float(group["rep_periods"].mean()),
+            "rep_periods": group["rep_periods"].sum() / replications[structure],
         }
-        for value in ("mean_attainment", "share_at_quota"):
-            mean, low, high = mean_ci(group[value])
-            row.update({value: mean, f"{value}_ci_low": low, f"{value}_ci_high": high})
+        row.update(with_ci(group, ("mean_attainment", "share_at_quota")))
         rows.append(row)
     table = pd.DataFrame(rows, columns=columns)
     if isinstance(reps["structure"].dtype, pd.CategoricalDtype):

@@ -180,6 +180,7 @@ def write_results(
                     metrics.utilisation_table(result.reps, scenario)
                 ),
                 "work_in_progress": report.plot_wip(metrics.wip_over_time(result.samples)),
+                "headcount": report.plot_headcount(metrics.headcount_over_time(result.samples)),
             }
             report.save_figures(figures, tmp)
         if extra is not None:

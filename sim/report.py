@@ -489,6 +489,85 @@ def plot_wip(wip: pd.DataFrame, value: str = "waiting") -> Figure:
     return fig
 
 
+HEADCOUNT_STYLES: dict[str, tuple[str, str, str]] = {
+    # (colour, line style, label); Paul Tol's colours, unlike the structure colours,
+    # so a measure line is never mistaken for a structure.
+    "filled": ("#222222", "-", "filled seats"),
+    "ramping": ("#44AA99", "--", "ramping up (filled, not yet at full pace)"),
+    "vacant": ("#CC3311", "-", "vacant seats (waiting for a hire)"),
+}
+"""How each measure of the headcount figure is drawn, in legend order."""
+
+
+def plot_headcount(headcount: pd.DataFrame) -> Figure:
+    """Filled seats, vacancies and ramping reps over time, one panel per structure.
+
+    Turnover empties seats, a hiring lag keeps them empty, and every new hire
+    spends weeks or months ramping up: this figure shows how much of each
+    structure's nominal headcount is really at work on each day. A thin grey
+    line marks the seats (the nominal headcount).
+
+    Args:
+        headcount: the table of ``metrics.headcount_over_time``: columns
+            structure, day, headcount, and filled, vacant, ramping with their
+            ``_ci_low`` / ``_ci_high`` bounds (means across replications; NaN
+            bounds draw no band).
+
+    Returns:
+        The figure; panels share both axes so structures compare directly.
+    """
+    structures = _structures(headcount["structure"])
+    fig, axes = _panel_grid(len(structures), sharex=True, sharey=True, panel_size=(4.6, 2.8))
+    banded = False
+    for ax, structure in zip(axes, structures, strict=False):
+        table = headcount[headcount["structure"].astype(str) == structure].sort_values("day")
+        days = table["day"].to_numpy(dtype=float)
+        ax.plot(days, table["headcount"], color="#999999", linewidth=0.8, linestyle=":")
+        for measure, (colour, style, _) in HEADCOUNT_STYLES.items():
+            ax.plot(days, table[measure], color=colour, linestyle=style, linewidth=1.2)
+            low = table[f"{measure}_ci_low"].to_numpy(dtype=float)
+            high = table[f"{measure}_ci_high"].to_numpy(dtype=float)
+            if np.isfinite(low).any() and np.isfinite(high).any():
+                # No count is below zero or above the seats: clip the t band there.
+                seats = table["headcount"].to_numpy(dtype=float)
+                ax.fill_between(
+                    days,
+                    np.clip(low, 0, seats),
+                    np.clip(high, 0, seats),
+                    color=colour,
+                    alpha=0.18,
+                    linewidth=0,
+                )
+                banded = True
+        ax.set_title(
+            structure_label(structure), color=structure_colour(structure), fontweight="bold"
+        )
+        ax.grid(alpha=0.3)
+        ax.set_xlim(left=0)
+        ax.set_ylim(bottom=0)
+    if structures:
+        top = float(np.nanmax(headcount["headcount"].to_numpy(dtype=float), initial=1.0))
+        axes[0].set_ylim(0, top * 1.08)
+    for ax in _bottom_row(axes, len(structures)):
+        ax.set_xlabel("day of horizon (days)")
+    for ax in axes[: len(structures)]:
+        if ax.get_subplotspec().is_first_col():
+            ax.set_ylabel("reps (seats, mean)")
+    handles = [
+        Line2D([], [], color=colour, linestyle=style, label=label)
+        for colour, style, label in HEADCOUNT_STYLES.values()
+    ]
+    handles.append(
+        Line2D([], [], color="#999999", linestyle=":", linewidth=0.8, label="seats (headcount)")
+    )
+    title = "band: 95 % CI across replications" if banded else "one replication: no CI"
+    bottom_legend(fig, handles, title, ncols=2)
+    fig.suptitle(
+        "Seats filled, vacant and ramping over time, by structure (mean across replications)"
+    )
+    return fig
+
+
 def plot_quota_attainment(
     attainment: pd.DataFrame, share: pd.DataFrame, min_share: float = 2 / 3
 ) -> Figure:

@@ -50,6 +50,12 @@ KPI_LABELS: dict[str, str] = {
     "cost_per_won_deal": "cost per won deal (currency)",
     "revenue_per_rep": "revenue per rep (currency)",
     "share_reps_at_quota": "share of rep-periods at quota",
+    "annual_turnover": "rep turnover (leavers per seat per year)",
+    "vacancy_share": "share of seat time vacant",
+    "mean_ramp_factor": "mean pace vs a ramped rep (ramp-up)",
+    "lost_rep_left": "leads lost when their rep left",
+    "roi": "return on cost (profit / cost)",
+    "new_hire_payback_days": "payback of a new closing hire (days)",
 }
 """Axis labels of the key KPIs, with units."""
 

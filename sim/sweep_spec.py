@@ -66,6 +66,12 @@ KPI_DIRECTIONS: dict[str, Literal["higher", "lower"]] = {
     "cost_per_won_deal": "lower",
     "revenue_per_rep": "higher",
     "share_reps_at_quota": "higher",
+    "annual_turnover": "lower",
+    "vacancy_share": "lower",
+    "mean_ramp_factor": "higher",
+    "lost_rep_left": "lower",
+    "roi": "higher",
+    "new_hire_payback_days": "lower",
 }
 """KPIs a sweep can rank structures by, and which direction is better."""
 

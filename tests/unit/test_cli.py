@@ -66,6 +66,42 @@ def test_simulate_writes_every_output(tmp_path, scenario_file, capsys):
     assert "conversion" in printed and "conveyor" in printed
 
 
+def test_simulate_draws_the_headcount_plot_and_reports_the_people_kpis(tmp_path, scenario_file):
+    out = tmp_path / "out"
+    assert main(["simulate", str(scenario_file), "--out", str(out)]) == 0
+    assert {
+        "funnel.png",
+        "wins_over_time.png",
+        "cycle_time.png",
+        "utilisation.png",
+        "work_in_progress.png",
+        "headcount.png",
+    } <= {p.name for p in out.iterdir()}
+    kpis = pd.read_csv(out / "kpis.csv")
+    summary = json.loads((out / "summary.json").read_text())["kpis"]["conveyor"]
+    for kpi in (
+        "hires",
+        "leavers",
+        "annual_turnover",
+        "vacancy_share",
+        "mean_ramp_factor",
+        "share_reps_at_quota",
+        "share_at_quota_closer",
+        "mean_attainment_closer",
+        "salary_cost",
+        "commission_cost",
+        "bonus_cost",
+        "manager_cost",
+        "overhead_cost",
+        "hiring_cost",
+        "roi",
+        "new_hire_payback_days",
+        "lost_rep_left",
+    ):
+        assert kpi in kpis.columns and kpi in summary, kpi
+        assert summary[kpi]["replications"] == kpis[kpi].notna().sum(), kpi
+
+
 def test_same_seed_gives_byte_identical_tables(tmp_path, scenario_file):
     for name in ("a", "b"):
         assert (

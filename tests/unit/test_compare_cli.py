@@ -1,6 +1,7 @@
 """``compare`` and ``report`` on the command line: outputs, reproducibility, bad input, browser."""
 
 import contextlib
+import html
 import io
 import os
 import re
@@ -11,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim import compare
 from sim.cli import main
 from tests.browser import check_html, find_chromium
 
@@ -41,6 +43,8 @@ mean_effort_days = 0.8
 mean_lag_days = 4
 [decay]
 mean_patience_days = 10
+[quotas]
+period_days = 20  # so that quota periods after the warm-up count
 [quotas.roles]
 closer = 500000
 generalist = 500000
@@ -80,6 +84,7 @@ GENERATED_PNGS = {
     "pod_utilisation.png",
     "quota_attainment.png",
     "money.png",
+    "headcount.png",
 }
 
 
@@ -181,6 +186,37 @@ def test_report_html_is_self_contained(compared):
     assert len(sources) == len(GENERATED_PNGS)
     assert not re.search(r"https?://|<script|<link|@import|url\(", text)
     assert "Paired differences" in text and "Red flags" in text
+
+
+def test_report_has_a_people_and_money_section(compared):
+    _, out, _ = compared
+    text = (out / "report.html").read_text()
+    start = text.index("<h2 id='people-and-money'>People and money</h2>")
+    section = text[start : text.index("<h2>Figures</h2>")]
+    # Headcount, quota and money figures sit in the section, not with the other figures.
+    for name in ("headcount", "quota_attainment", "money"):
+        assert f"<figure id='{name}'>" in section
+        assert text.count(f"<figure id='{name}'>") == 1
+    kpis = pd.read_csv(out / "kpis.csv")
+    # Every people and money KPI measured for some structure has its row, unmeasured ones none.
+    for kpi, spec in {**compare.PEOPLE_SPECS, **compare.COST_SPECS}.items():
+        measured = kpi in kpis and kpis[kpi].notna().any()
+        assert (f"<td>{html.escape(spec.label)} <span" in section) == measured, kpi
+    for kpi in (
+        "annual_turnover",
+        "vacancy_share",
+        "hires",
+        "share_at_quota_closer",
+        "mean_attainment_generalist",
+        "hiring_cost",
+        "bonus_cost",
+    ):
+        assert kpis[kpi].notna().any(), kpi
+    assert "Quota attainment by role and level" in section
+    # One senior generalist, two quota periods after the warm-up in each replication.
+    assert "<td>generalist</td><td>senior</td><td>2.0</td>" in section
+    turnover = kpis[kpis["structure"] == "conveyor"]["annual_turnover"]
+    assert f"{100 * turnover.mean():.1f} %" in section
 
 
 def test_report_renders_in_a_real_browser(compared):
