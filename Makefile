@@ -5,6 +5,7 @@
 #   make sweep SWEEP=handoff_loss   a parameter sweep -> results/sweeps/handoff_loss/
 #   make test                       the test suite (unit, property, theory checks)
 #   make validate                   every shipped scenario checked + the long theory checks
+#   make bench                      speed vs SimPy and Ciw, scaling, memory -> results/bench/bench.json
 #   make report-check SCENARIO=...  open results/<scenario>/report.html in headless Chromium
 #   make clean                      remove results and caches (keeps .venv)
 
@@ -16,10 +17,10 @@ SWEEP ?= handoff_loss
 ARGS ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: simulate compare report report-check sweep test validate lint clean distclean help
+.PHONY: simulate compare report report-check sweep test validate bench lint clean distclean help
 
 help:
-	@sed -n '1,9p' Makefile
+	@sed -n '1,10p' Makefile
 
 # Prefer uv (seconds) and fall back to venv + pip (tens of seconds).
 $(STAMP): pyproject.toml
@@ -57,8 +58,15 @@ validate: $(STAMP)
 	@for f in scenarios/*.toml; do $(PY) -m sim validate $$f >/dev/null || exit 2; done
 	$(PY) -m pytest -q tests/validation
 
+# Several minutes; ARGS="--quick" for tiny sizes. Ciw (the `bench` extra) is installed on first use.
+bench: $(STAMP)
+	@$(PY) -c "import ciw" 2>/dev/null || { \
+		if command -v uv >/dev/null 2>&1; then uv pip install -q --python $(PY) -e ".[dev,bench]"; \
+		else $(PY) -m pip install -q -e ".[dev,bench]"; fi; }
+	$(PY) -m benchmarks.bench $(ARGS)
+
 lint: $(STAMP)
-	$(PY) -m ruff check sim tests
+	$(PY) -m ruff check sim tests benchmarks
 
 clean:
 	rm -rf results/* .pytest_cache .ruff_cache .hypothesis build *.egg-info

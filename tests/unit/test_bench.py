@@ -1,0 +1,52 @@
+"""``make bench`` keeps working: a tiny run writes every figure, and the engines agree.
+
+Only the shape of the output and the agreement between engines are checked,
+never a speed: a slow or busy machine must not fail the suite.
+"""
+
+import json
+import math
+
+import pytest
+
+from benchmarks import bench
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "bench"
+    bench.main(["--quick", "--repeats", "1", "--out", str(out)])
+    return json.loads((out / "bench.json").read_text())
+
+
+def test_bench_json_has_every_figure(quick):
+    assert quick["machine"]["cores"] >= 1
+    assert quick["packages"]["simpy"]
+    engine = quick["engine"]
+    for name in engine["engines"]:
+        rate = engine["leads_per_second"][name]
+        assert 0 < rate["min"] <= rate["median"] <= rate["max"]
+    assert "salesim_vs_simpy_minimal" in engine["ratios"]
+    assert "salesim_vs_floor" in engine["ratios"]
+    rows = {(row["scenario"], row["structure"]) for row in quick["full_model"]}
+    assert ("baseline", "pods") in rows and ("conveyor", "conveyor") in rows
+    assert all(row["leads_per_second"]["median"] > 0 for row in quick["full_model"])
+    points = quick["scaling"]["points"]
+    assert [p["factor"] for p in points] == [1, 4, 16]
+    assert points[0]["leads"] < points[1]["leads"] < points[2]["leads"]
+    assert all(p["peak_rss_bytes"]["median"] > 0 and p["parquet_bytes"] > 0 for p in points)
+    assert quick["parallel"]["speedup_2_workers"]["median"] > 0
+    assert quick["profile"]["engine"]["top"] and quick["profile"]["full"]["sim_cumulative"]
+    assert "2 workers >= 1.8x" in quick["targets"]
+
+
+def test_engines_agree(quick):
+    engine = quick["engine"]
+    # salesim, minimal SimPy and the floor run the same leads FCFS: identical waits.
+    assert engine["max_lead_by_lead_wait_difference_days"] < 1e-9
+    # Every engine (Ciw with random numbers of its own) near Erlang C, loosely:
+    # a few thousand leads give a stage-1 mean wait within some 10-20 %.
+    theory = engine["erlang_c_stage1_wait_days"]
+    for name in engine["engines"]:
+        mean = engine["stage1_wait"][name]["mean_days"]
+        assert math.isfinite(mean) and abs(mean / theory - 1.0) < 0.5, (name, mean, theory)
