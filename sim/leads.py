@@ -14,6 +14,7 @@ slower takes exactly 1.2 times the same lead's specialist effort.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -45,6 +46,8 @@ class LeadStream:
         lag_units: (n, 3) unit-mean customer lag per stage (stage's shape).
         overflow_u: (n,) uniforms deciding a drop if Pods pass the lead to another pod.
         overflow_delay_units: (n,) unit-mean exponential delays of that relay.
+        contest_u: (n,) uniforms deciding whether a competitor pursues the lead.
+        competitor_units: (n,) unit-mean exponential competitor decision times.
     """
 
     segment_names: tuple[str, ...]
@@ -63,9 +66,18 @@ class LeadStream:
     lag_units: np.ndarray
     overflow_u: np.ndarray | None = None
     overflow_delay_units: np.ndarray | None = None
+    contest_u: np.ndarray | None = None
+    competitor_units: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.lead_id)
+
+    def competitor_deadlines(self, contested_share: float, mean_days: float) -> list[float]:
+        """Day each lead's competitor decides (infinity where no competitor pursues it)."""
+        if self.contest_u is None:
+            return [math.inf] * len(self)
+        days = self.arrival_day + mean_days * self.competitor_units
+        return np.where(self.contest_u < contested_share, days, np.inf).tolist()
 
     @cached_property
     def rows(self) -> list[tuple]:
@@ -194,6 +206,8 @@ def generate_leads(scenario: Scenario, rng: np.random.Generator) -> LeadStream:
     # Drawn last, so that adding them left every earlier draw (and result) unchanged.
     overflow_u = rng.uniform(size=n)
     overflow_delay_units = rng.standard_exponential(n)
+    contest_u = rng.uniform(size=n)
+    competitor_units = rng.standard_exponential(n)
     return LeadStream(
         segment_names=cfg.segment_names,
         tier_names=tuple(t.name for t in cfg.tiers),
@@ -211,4 +225,6 @@ def generate_leads(scenario: Scenario, rng: np.random.Generator) -> LeadStream:
         lag_units=lag_units,
         overflow_u=overflow_u,
         overflow_delay_units=overflow_delay_units,
+        contest_u=contest_u,
+        competitor_units=competitor_units,
     )

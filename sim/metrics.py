@@ -99,6 +99,12 @@ def _funnel_kpis(df: pd.DataFrame, structure: str) -> dict[str, float]:
     }
     for reason in ("failed", "dropped_in_handoff", "went_cold", "rep_left"):
         kpis[f"lost_{reason}"] = int((df["lost_reason"] == reason).sum())
+    competitor = int((df["lost_reason"] == "lost_to_competitor").sum())
+    kpis["lost_to_competitor"] = competitor
+    # Market share: our wins among the deals the market decided (ours or a competitor's).
+    kpis["market_share"] = (
+        won.sum() / (won.sum() + competitor) if won.any() or competitor else math.nan
+    )
     for point in ("handoff_to_qualification", "handoff_to_closing", "handoff_to_pod"):
         kpis[f"dropped_{point}"] = int((df["lost_at"] == point).sum())
     kpis["leads_overflowed"] = int(df["overflowed"].sum())
@@ -125,7 +131,10 @@ def _flow_kpis(df: pd.DataFrame, reps: pd.DataFrame, scenario: Scenario) -> dict
     window_days = scenario.horizon_days - scenario.warmup_days
     won = df["outcome"] == "won"
     won_in_window = won & (df["end_day"] >= scenario.warmup_days)
-    kpis: dict[str, float] = {"wins_per_30_days": won_in_window.sum() / window_days * 30.0}
+    kpis: dict[str, float] = {
+        "wins_per_30_days": won_in_window.sum() / window_days * 30.0,
+        "market_share_trend_per_year": market_share_trend(df, scenario),
+    }
     seats = reps.drop_duplicates("rep_id")
     for role, group in reps.groupby("role"):
         kpis[f"utilisation_{role}"] = utilisation(group)
@@ -481,6 +490,61 @@ def _same_hands(roles: tuple[str, ...], point: str) -> bool:
     """True when the stages on both sides of a handoff point are worked by one role."""
     after = STAGES.index(point.removeprefix("handoff_to_"))
     return roles[after - 1] == roles[after]
+
+
+def market_share_over_time(
+    leads: pd.DataFrame, scenario: Scenario, bin_days: float = 30.0
+) -> pd.DataFrame:
+    """Our share of decided deals per period, per structure: mean and 95 % CI.
+
+    A deal is decided when we win it or learn that the competitor did; it
+    counts in the period of that day (whole periods only, warm-up included).
+
+    Returns:
+        Columns structure, period_start_day, market_share, ci_low, ci_high.
+    """
+    edges = np.arange(0.0, scenario.horizon_days + 1e-9, bin_days)
+    won = leads["outcome"] == "won"
+    decided = leads[won | (leads["lost_reason"] == "lost_to_competitor")]
+    rows = []
+    for structure, by_structure in decided.groupby("structure", observed=True):
+        per_run = []
+        for _, run in by_structure.groupby("replication"):
+            ours = np.histogram(run.loc[run["outcome"] == "won", "end_day"], edges)[0]
+            total = np.histogram(run["end_day"], edges)[0]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                per_run.append(np.where(total > 0, ours / total, np.nan))
+        shares = np.array(per_run)
+        for k, start in enumerate(edges[:-1]):
+            mean, low, high = mean_ci(shares[:, k])
+            rows.append(
+                {
+                    "structure": structure,
+                    "period_start_day": start,
+                    "market_share": mean,
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def market_share_trend(leads: pd.DataFrame, scenario: Scenario, bin_days: float = 30.0) -> float:
+    """Least-squares slope of one run's monthly market share, per year (NaN without data).
+
+    Periods before the warm-up ends are left out: an empty pipeline fills first.
+    """
+    edges = np.arange(0.0, scenario.horizon_days + 1e-9, bin_days)
+    won = leads["outcome"] == "won"
+    competitor = leads["lost_reason"] == "lost_to_competitor"
+    ours = np.histogram(leads.loc[won, "end_day"], edges)[0]
+    total = ours + np.histogram(leads.loc[competitor, "end_day"], edges)[0]
+    middle = 0.5 * (edges[:-1] + edges[1:])
+    keep = (total > 0) & (edges[:-1] >= scenario.warmup_days)
+    if keep.sum() < 3 or not competitor.any():
+        return math.nan
+    slope = np.polyfit(middle[keep], ours[keep] / total[keep], 1)[0]
+    return float(slope * 365.0)
 
 
 def territory_table(leads: pd.DataFrame) -> pd.DataFrame:

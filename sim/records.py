@@ -35,11 +35,18 @@ LOST_AT: tuple[str, ...] = (
     "handoff_to_closing",
     "handoff_to_pod",
 )
-LOST_REASONS: tuple[str, ...] = ("", "failed", "dropped_in_handoff", "went_cold", "rep_left")
+LOST_REASONS: tuple[str, ...] = (
+    "",
+    "failed",
+    "dropped_in_handoff",
+    "went_cold",
+    "rep_left",
+    "lost_to_competitor",
+)
 ACCOUNT_OUTCOMES: tuple[str, ...] = ("", "active", "churned", "dropped_in_handoff")
 
 OPEN, WON, LOST = range(3)
-FAILED, DROPPED, WENT_COLD, REP_LEFT = 1, 2, 3, 4
+FAILED, DROPPED, WENT_COLD, REP_LEFT, COMPETITOR = 1, 2, 3, 4, 5
 ACTIVE, CHURNED, ACCOUNT_DROPPED = 1, 2, 3
 
 STAGE_TIME_FIELDS: tuple[str, ...] = ("queue_day", "start_day", "end_day", "done_day")

@@ -41,6 +41,7 @@ from sim.records import (
     ACCOUNT_DROPPED,
     ACTIVE,
     CHURNED,
+    COMPETITOR,
     DROPPED,
     FAILED,
     REP_LEFT,
@@ -249,6 +250,12 @@ class Model:
         self.tier_effort = [t.effort_multiplier for t in scenario.leads.tiers]
         self.tier_complexity = [t.complexity for t in scenario.leads.tiers]
         self.pass_prob = lead_pass_probabilities(leads, scenario)
+        competition = scenario.competition
+        self.competitor_day = (
+            leads.competitor_deadlines(competition.contested_share, competition.mean_decision_days)
+            if competition.enabled
+            else None
+        )
         turnover = scenario.people.turnover
         self.turnover = turnover if turnover.enabled else None
         self.lose_on_departure = turnover.enabled and turnover.open_deals == "lose"
@@ -512,6 +519,11 @@ def lead_journey(
         if lag > 0:
             yield env.timeout(lag)
         log.stage_times[(stage, "done_day")][lead] = env.now
+        if model.competitor_day is not None and env.now >= model.competitor_day[lead]:
+            # The customer answers that they went with the competitor meanwhile.
+            release(owner, owner_gone)
+            log.lose(lead, env.now, stage, COMPETITOR)
+            return
 
         probability = min(1.0, pass_prob[s] * route.pass_factor[s] * skill) * (1.0 - context_loss)
         if model.half_life_days is not None:

@@ -227,6 +227,23 @@ class DecayConfig(Frozen):
     )
 
 
+class CompetitionConfig(Frozen):
+    """A competitor pursues each contested lead and wins it if we have not closed first."""
+
+    enabled: bool = Field(default=False, description="false = no competitor ever decides")
+    contested_share: float = Field(
+        default=1.0, ge=0, le=1, description="share of leads a competitor also pursues (0-1)"
+    )
+    mean_decision_days: float = Field(
+        default=90.0,
+        gt=0,
+        le=3650,
+        description="mean days from arrival until the customer decides for the competitor, if "
+        "we have not won by then (exponential, pre-drawn per lead); we learn it at the next "
+        "customer answer",
+    )
+
+
 class GeneralistConfig(Frozen):
     """Penalties for reps who work several funnel stages (All-In, Two-Party closers)."""
 
@@ -824,6 +841,9 @@ class Scenario(Frozen):
     leads: LeadsConfig = Field(description="the lead stream")
     stages: StagesConfig = Field(description="the funnel stages")
     decay: DecayConfig = Field(default=DecayConfig(), description="leads going cold")
+    competition: CompetitionConfig = Field(
+        default=CompetitionConfig(), description="competitors deciding contested leads"
+    )
     generalist: GeneralistConfig = Field(
         default=GeneralistConfig(), description="penalties for reps who do several stages"
     )
@@ -990,7 +1010,7 @@ def without_sales_effects(scenario: Scenario) -> Scenario:
 
     What remains is a plain open queueing network: Poisson arrivals, pass
     probabilities, effort and lag as configured, no handoff loss, delay or
-    context loss, no decay or patience, no generalist penalty, no lead-quality
+    context loss, no decay, patience or competitor, no generalist penalty, no lead-quality
     effect, no segment expertise, accounts that neither need effort nor churn,
     and reps who are all mid-level, fully ramped and never leave.
     """
@@ -998,6 +1018,7 @@ def without_sales_effects(scenario: Scenario) -> Scenario:
     data["people"] = without_people_effects(scenario).model_dump(mode="json")["people"]
     data["leads"]["quality_weight"] = 0.0
     data["decay"] = {}
+    data["competition"] = {}
     data["generalist"] = {}
     data["accounts"] = {}
     for name, block in data["structures"].items():

@@ -95,6 +95,7 @@ _KPI_PREFIXES = (
     "headcount",
     "share_at_quota_",
     "mean_attainment_",
+    "market_share",
 )
 _KPI_NAMES = frozenset(
     {

@@ -138,3 +138,41 @@ def test_more_reps_at_the_one_congested_pooled_stage_never_delay_a_lead(pair):
     assert np.all(
         big_kpis["wins_per_30_days"].to_numpy() >= small_kpis["wins_per_30_days"].to_numpy()
     )
+
+
+@st.composite
+def capacity_pair_with_competitor(draw) -> tuple[Scenario, Scenario, str]:
+    """A capacity pair whose leads a competitor also pursues."""
+    small, big, congested = draw(capacity_pair())
+    competition = [
+        "competition.enabled=true",
+        f"competition.contested_share={draw(st.floats(0.3, 1.0))}",
+        f"competition.mean_decision_days={draw(st.floats(2.0, 20.0))}",
+    ]
+    return small.replace(competition), big.replace(competition), congested
+
+
+@given(capacity_pair_with_competitor())
+def test_market_share_never_falls_with_more_reps_at_the_congested_stage(pair):
+    # Under the same condition every lead reaches each customer answer no later with more
+    # reps, and competitors decide at pre-drawn days: a deal we won stays won, and a deal
+    # the competitor took with more reps was taken with fewer too, or was still open at
+    # the horizon (it reached no answer yet). So on the deals decided with fewer reps, our
+    # share can only grow with more. (Counting every decided deal it can fall: a deal
+    # still open with fewer reps may reach its answer, and the competitor, with more.)
+    small_sc, big_sc, _ = pair
+    small, big = simulate(small_sc), simulate(big_sc)
+    a = small.leads.set_index(["replication", "lead_id"])
+    b = big.leads.set_index(["replication", "lead_id"])
+    won = a["outcome"] == "won"
+    assert (b.loc[won, "outcome"] == "won").all()
+    taken = b["lost_reason"] == "lost_to_competitor"
+    before = a.loc[taken]
+    assert ((before["lost_reason"] == "lost_to_competitor") | (before["outcome"] == "open")).all()
+    decided = won | (a["lost_reason"] == "lost_to_competitor")
+    for replication in a.index.unique("replication"):
+        mask = decided & (a.index.get_level_values("replication") == replication)
+        if mask.any():
+            small_share = (a.loc[mask, "outcome"] == "won").mean()
+            big_share = (b.loc[mask, "outcome"] == "won").mean()
+            assert big_share >= small_share

@@ -20,6 +20,7 @@ MARKET_KEYS = (
     "leads",
     "stages",
     "decay",
+    "competition",
     "generalist",
     "accounts",
     "people",
