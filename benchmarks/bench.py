@@ -533,28 +533,33 @@ def measure_conveyor(leads: int) -> dict[str, Any]:
     }
 
 
-def measure_in_subprocess(leads: int) -> dict[str, Any]:
-    """``measure_conveyor`` in a fresh interpreter, so peak RSS is this run's alone."""
+def reset_peak_rss() -> None:
+    """Start ``VmHWM`` afresh from the current RSS (Linux; elsewhere nothing happens)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def measure_in_subprocess(sizes: Sequence[int]) -> list[dict[str, Any]]:
+    """``measure_conveyor`` for each size, one after the other, in a fresh interpreter.
+
+    One size per interpreter keeps each peak RSS that run's alone; several
+    sizes (``--quick``) save interpreter start-ups, the peak being reset
+    between runs.
+    """
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench", "--measure-conveyor", str(leads)],
+        [sys.executable, "-m", "benchmarks.bench", "--measure-conveyor", *map(str, sizes)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return [json.loads(line) for line in out.stdout.strip().splitlines()[-len(sizes) :]]
 
 
-def scaling_point(factor: float, leads: int, repeats: int, log: Callable[[str], None]) -> dict:
-    """One size of the scaling figure: ``repeats`` fresh subprocesses."""
-    runs = []
-    for repeat in range(repeats):
-        runs.append(measure_in_subprocess(leads))
-        log(
-            f"  scaling {factor:g}x repeat {repeat + 1}/{repeats}: {runs[-1]['leads']:,} leads "
-            f"in {runs[-1]['seconds']:.1f} s, peak RSS "
-            f"{runs[-1]['peak_rss_after_parquet_bytes'] / 2**20:,.0f} MiB"
-        )
+def scaling_point(factor: float, runs: list[dict[str, Any]]) -> dict:
+    """One size of the scaling figure from its repeated measurements."""
     leads = runs[0]["leads"]
     peak = [r["peak_rss_after_parquet_bytes"] for r in runs]
     growth = [r["peak_rss_after_parquet_bytes"] - r["rss_before_bytes"] for r in runs]
@@ -580,15 +585,31 @@ def bench_scaling(
     repeats: int,
     million: bool,
     log: Callable[[str], None],
+    one_process: bool = False,
 ) -> dict[str, Any]:
     """Figure 3: time and memory against leads, and log-log slopes (1 = linear).
 
     With ``million``, one more run of 1,000,000 leads (once: it takes minutes)
-    checks the memory target directly instead of extrapolating.
+    checks the memory target directly instead of extrapolating. With
+    ``one_process`` each repeat measures every size in one interpreter.
     """
-    points = [scaling_point(f, base_leads * f, repeats, log) for f in factors]
+    sizes = [base_leads * f for f in factors]
+    runs: dict[int, list[dict[str, Any]]] = {size: [] for size in sizes}
+    for repeat in range(repeats):
+        batches = [sizes] if one_process else [[size] for size in sizes]
+        for batch in batches:
+            for size, run in zip(batch, measure_in_subprocess(batch), strict=True):
+                runs[size].append(run)
+                log(
+                    f"  scaling {size // base_leads}x repeat {repeat + 1}/{repeats}: "
+                    f"{run['leads']:,} leads in {run['seconds']:.1f} s, peak RSS "
+                    f"{run['peak_rss_after_parquet_bytes'] / 2**20:,.0f} MiB"
+                )
+    points = [scaling_point(f, runs[size]) for f, size in zip(factors, sizes, strict=True)]
     if million:
-        points.append(scaling_point(1_000_000 / base_leads, 1_000_000, 1, log))
+        run = measure_in_subprocess([1_000_000])
+        log(f"  1,000,000 leads: {run[0]['seconds']:.1f} s")
+        points.append(scaling_point(1_000_000 / base_leads, run))
     return {
         "scenario": "scenarios/conveyor.toml, arrivals and headcounts scaled together",
         "points": points,
@@ -948,7 +969,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="LEADS",
         help="only print what a scaled Conveyor run of LEADS leads keeps alive, by source line",
     )
-    parser.add_argument("--measure-conveyor", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--measure-conveyor", type=int, nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     quick = args.quick
     args.repeats = args.repeats or (2 if quick else 3)
@@ -961,7 +982,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run the bench, print the table, write ``bench.json``; returns the document."""
     args = parse_args(argv)
     if args.measure_conveyor is not None:
-        print(json.dumps(measure_conveyor(args.measure_conveyor)))
+        for leads in args.measure_conveyor:
+            reset_peak_rss()
+            print(json.dumps(measure_conveyor(leads)), flush=True)
         return {}
     if args.trace_memory is not None:
         trace_memory(args.trace_memory)
@@ -993,7 +1016,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     if "scaling" in parts:
         log(f"3. scaling from {args.scaling_leads:,} leads")
         million = not args.quick and not args.no_million
-        doc["scaling"] = bench_scaling(args.scaling_leads, (1, 4, 16), args.repeats, million, log)
+        doc["scaling"] = bench_scaling(
+            args.scaling_leads, (1, 4, 16), args.repeats, million, log, one_process=args.quick
+        )
     if "parallel" in parts:
         sweep_file = (
             ROOT / "benchmarks" / ("sweep_quick.toml" if args.quick else "sweep_speed.toml")
