@@ -18,35 +18,42 @@ import math
 from sim.scenario import LEVELS, LevelMix
 
 
-def assign_levels(headcount: int, mix: LevelMix) -> list[str]:
-    """The level of each seat of a team, deterministically (largest remainder).
+def role_levels(mix: LevelMix, first: int, count: int) -> list[str]:
+    """The levels of a role's seats ``first`` to ``first + count - 1`` in a structure.
 
-    No randomness, so every structure and replication gets the same mix for
-    the same headcount, and a one-rep team gets its role's most common level.
-
-    Returns:
-        ``headcount`` level names, juniors first.
+    Seats of a role are numbered across the whole structure (all pods), and
+    seat ``j`` gets the level furthest behind its share after ``j + 1`` seats
+    (ties to the more senior level). Every prefix is within one rep of the
+    exact mix and there is no randomness, so a role's level mix is the same
+    in a structure of one team as in one of several small teams (pods), and
+    a one-rep team gets the role's most common level.
     """
     shares = mix.shares()
-    exact = [share * headcount for share in shares]
-    counts = [math.floor(x) for x in exact]
-    # Hand the remaining seats to the largest remainders; ties go to the more senior level.
-    by_remainder = sorted(range(len(LEVELS)), key=lambda i: (exact[i] - counts[i], i), reverse=True)
-    for i in by_remainder[: headcount - sum(counts)]:
-        counts[i] += 1
-    return [level for level, count in zip(LEVELS, counts, strict=True) for _ in range(count)]
+    counts = [0] * len(LEVELS)
+    levels = []
+    for seat in range(first + count):
+        behind = [(seat + 1) * share - done for share, done in zip(shares, counts, strict=True)]
+        pick = max(range(len(LEVELS)), key=lambda i: (behind[i], i))
+        counts[pick] += 1
+        levels.append(LEVELS[pick])
+    return levels[first:]
 
 
-def initial_tenures(headcount: int, ramp_days: float, ramped_share: float) -> list[float]:
-    """Tenure (days) of each seat's rep at day 0.
+def initial_tenure(seat: int, ramp_days: float, ramped_share: float) -> float:
+    """Tenure (days) at day 0 of the rep in seat ``seat`` (numbered across the structure).
 
-    ``round(headcount * ramped_share)`` reps are fully ramped; the others are
-    spread evenly over the ramp (the newest at tenure 0), as a team that has
-    been hiring steadily would be.
+    Ramping seats are spread evenly over *all* seats of a structure (seat ``j``
+    ramps when ``floor((j + 1) q)`` exceeds ``floor(j q)``, ``q`` the ramping
+    share), not chosen per team: rounding per team would leave every one- or
+    two-rep team fully ramped and favour structures of small teams (Pods). The
+    ``r``-th ramping seat gets tenure ``ramp_days * frac(r * golden ratio)``:
+    the first at 0, the others spread over the ramp without randomness.
     """
-    ramped = round(headcount * ramped_share)
-    ramping = headcount - ramped
-    return [ramp_days] * ramped + [ramp_days * k / ramping for k in range(ramping)]
+    ramping = 1.0 - ramped_share
+    if math.floor((seat + 1) * ramping) == math.floor(seat * ramping):
+        return ramp_days
+    rank = math.floor(seat * ramping)
+    return ramp_days * ((rank * 0.6180339887498949) % 1.0)
 
 
 def ramp_factor(tenure_days: float, ramp_days: float, start: float) -> float:

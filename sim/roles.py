@@ -36,7 +36,7 @@ import numpy as np
 import simpy
 
 from sim.leads import LeadStream
-from sim.people import assign_levels, initial_tenures, period_edges, ramp_factor
+from sim.people import initial_tenure, period_edges, ramp_factor, role_levels
 from sim.records import (
     ACCOUNT_DROPPED,
     ACTIVE,
@@ -128,9 +128,14 @@ class Team:
         self.ramp_start = ramp.start_productivity
         self.ramp_pass_start = ramp.start_pass_prob_factor
         self.people_effects = people.levels.enabled or (ramp.enabled and ramp_days > 0)
-        levels = assign_levels(headcount, people.levels.mix.get(role))
+        first_in_role = model.role_seats.get(role, 0)
+        model.role_seats[role] = first_in_role + headcount
+        levels = role_levels(people.levels.mix.get(role), first_in_role, headcount)
         # Tenure is a fact about the team whether or not ramp-up slows anyone down.
-        tenures = initial_tenures(headcount, ramp.days.get(role), ramp.initial_ramped_share)
+        tenures = [
+            initial_tenure(first_rep_id + k, ramp.days.get(role), ramp.initial_ramped_share)
+            for k in range(headcount)
+        ]
         self.reps = []
         for k in range(headcount):
             record = model.new_person(
@@ -263,6 +268,7 @@ class Model:
         self.period_edges = period_edges(scenario.horizon_days, self.period_days)
         self.last_period = len(self.period_edges) - 2
         self.people: list[RepLog] = []  # everyone who ever held a seat, in hiring order
+        self.role_seats: dict[str, int] = {}  # seats of each role created so far
         pods = scenario.structures.pods
         self.overflow = pods.overflow if pods is not None else None
 

@@ -467,8 +467,8 @@ class RampConfig(Frozen):
         default=1.0,
         ge=0,
         le=1,
-        description="share of each team fully ramped at day 0; the others start at tenures "
-        "spread evenly over the ramp (0-1)",
+        description="share of seats fully ramped at day 0, spread evenly over each structure's "
+        "seats; the others start at tenures spread over the ramp (0-1)",
     )
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from sim import metrics
-from sim.people import assign_levels, mean_ramp_factor, period_edges
+from sim.people import initial_tenure, mean_ramp_factor, period_edges, role_levels
 from sim.runner import simulate
 from sim.scenario import LevelMix, Scenario, without_people_effects
 from tests.builders import hand_leads, run, scenario
@@ -51,14 +51,17 @@ def test_people_effects_switched_on_but_neutral_reproduce_the_core_model_exactly
     _same_tables(simulate(core), simulate(neutral))
 
 
-def test_levels_are_assigned_by_largest_remainder_without_randomness():
+def test_levels_follow_the_role_mix_across_the_structure_without_randomness():
     closer_mix = LevelMix(junior=0.2, mid=0.5, senior=0.3)
-    assert assign_levels(3, closer_mix) == ["junior", "mid", "senior"]
-    assert assign_levels(1, closer_mix) == ["mid"]
-    assert assign_levels(10, LevelMix(junior=0.5, mid=0.4, senior=0.1)) == (
-        ["junior"] * 5 + ["mid"] * 4 + ["senior"]
+    assert sorted(role_levels(closer_mix, 0, 3)) == ["junior", "mid", "senior"]
+    assert role_levels(closer_mix, 0, 1) == ["mid"]
+    # Split over pods of 2 and 1 closers, the role has the same mix as one team of 3.
+    assert role_levels(closer_mix, 0, 2) + role_levels(closer_mix, 2, 1) == role_levels(
+        closer_mix, 0, 3
     )
-    assert assign_levels(0, closer_mix) == []
+    ten = role_levels(LevelMix(junior=0.5, mid=0.4, senior=0.1), 0, 10)
+    assert [ten.count(level) for level in ("junior", "mid", "senior")] == [5, 4, 1]
+    assert role_levels(closer_mix, 0, 0) == []
 
 
 def test_a_senior_closer_works_faster_and_a_junior_slower():
@@ -77,8 +80,8 @@ def test_a_senior_closer_works_faster_and_a_junior_slower():
 
 
 def test_a_new_hire_works_at_the_ramp_pace_of_their_tenure_exactly():
-    # The only closer is hired at day 0 (nobody ramped), ramp 100 days from 30 % pace:
-    # a task started at day t takes 3 / (0.3 + 0.7 t / 100) days.
+    # Nobody is ramped at day 0; the only closer ramps over 100 days from 30 % pace: a
+    # task started at tenure t takes 3 / (0.3 + 0.7 t / 100) days.
     sc = scenario(
         "horizon_days=200.0",
         "people.ramp.enabled=true",
@@ -86,9 +89,12 @@ def test_a_new_hire_works_at_the_ramp_pace_of_their_tenure_exactly():
         *[o for o in NO_RAMP_DAYS if ".closer=" not in o],
         "people.ramp.days.closer=100.0",
     )
-    df = run("conveyor", hand_leads([0.0, 20.0, 40.0, 150.0]), sc).leads
+    tables = run("conveyor", hand_leads([0.0, 20.0, 40.0, 150.0]), sc)
+    df, reps = tables.leads, tables.reps
+    (hired,) = set(reps.loc[reps["role"] == "closer", "hired_day"])
+    assert -100.0 < hired <= 0.0  # ramping at day 0 (tenures spread over the ramp)
     start = df["closing_start_day"].to_numpy()
-    pace = np.minimum(1.0, 0.3 + 0.7 * start / 100.0)
+    pace = np.minimum(1.0, 0.3 + 0.7 * (start - hired) / 100.0)
     assert df["closing_end_day"].to_numpy() - start == pytest.approx(3.0 / pace)
     assert pace[-1] == 1.0
 
@@ -233,10 +239,11 @@ def test_quota_attainment_in_the_rep_table():
 
 
 def test_ramp_and_attrition_give_the_renewal_theory_mean_ramp_factor():
-    # Every person starts at tenure 0 (day-0 reps too), ramps linearly from 0.3 to 1 over
+    # Every person ramps linearly from 0.3 to 1 over
     # T = 100 days and stays an exponential time X (mean 365 days). Per person present,
     # the time-average ramp factor is 1 - E[integral of (1 - p(t)) over [0, X]] / E[X],
-    # with E[integral] = integral over [0, T] of 0.7 (1 - t / T) P(X > t) dt.
+    # with E[integral] = integral over [0, T] of 0.7 (1 - t / T) P(X > t) dt. (Day-0 reps
+    # start part-way through the ramp: about 1 person in 9 per seat, a bias below 0.005.)
     sc = _turnover_scenario(
         "people.ramp.enabled=true",
         "people.ramp.initial_ramped_share=0.0",
@@ -247,3 +254,12 @@ def test_ramp_and_attrition_give_the_renewal_theory_mean_ramp_factor():
     t = np.linspace(0.0, 100.0, 100_001)
     deficit = np.trapezoid(0.7 * (1.0 - t / 100.0) * np.exp(-t / 365.0), t)
     assert kpis["mean_ramp_factor"] == pytest.approx(1.0 - deficit / 365.0, abs=0.01)
+
+
+def test_ramping_seats_are_spread_over_the_structure_not_rounded_per_team():
+    # A quarter of 12 seats ramp, whatever the team sizes: seats 3, 7 and 11.
+    tenures = [initial_tenure(seat, 100.0, 0.75) for seat in range(12)]
+    assert [seat for seat, t in enumerate(tenures) if t < 100.0] == [3, 7, 11]
+    assert tenures[3] == 0.0 and 0.0 < tenures[7] < 100.0
+    assert all(initial_tenure(seat, 100.0, 1.0) == 100.0 for seat in range(12))
+    assert all(initial_tenure(seat, 100.0, 0.0) < 100.0 for seat in range(12))
