@@ -96,6 +96,7 @@ _KPI_PREFIXES = (
     "share_at_quota_",
     "mean_attainment_",
     "market_share",
+    "forecast_",
 )
 _KPI_NAMES = frozenset(
     {
