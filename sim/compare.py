@@ -143,12 +143,21 @@ DIFFERENCE_UNITS: dict[str, str] = {**KIND_UNITS, "rate": "percentage points"}
 """The unit of a difference of each kind (a difference of two rates is in points)."""
 
 
+RATE_PREFIXES = ("market_share", "forecast_", "share_", "mean_attainment_", "conversion")
+"""KPIs outside the headline that are fractions (shown in %)."""
+
+
 def kpi_spec(kpi: str) -> KpiSpec:
     """The spec of any KPI; KPIs outside the headline get a plain one."""
     for specs in (HEADLINE_SPECS, PEOPLE_SPECS, COST_SPECS):
         if kpi in specs:
             return specs[kpi]
-    kind = "money" if kpi in ("bookings", "arr_at_end") or kpi.endswith("_cost") else "count"
+    if kpi in ("bookings", "arr_at_end") or kpi.endswith("_cost"):
+        kind = "money"
+    elif kpi.startswith(RATE_PREFIXES) and not kpi.endswith("_per_year"):
+        kind = "rate"
+    else:
+        kind = "count"
     return KpiSpec(kpi.replace("_", " "), kind, 0)
 
 

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from sim import __version__, compare, metrics
+from sim.claims import score_claims
 from sim.output import ResultsError, read_results, write_parquet
 from sim.runner import SimulationResult
 
@@ -43,7 +44,7 @@ COMPARISON_DOCUMENT = "comparison.json"
 INDEPENDENT_DIR = "independent"
 """Sub-directory holding the run with independent lead streams."""
 
-REPORT_FILES = ("compare.csv", "report.html")
+REPORT_FILES = ("compare.csv", "claims.csv", "report.html")
 """Files the report step writes besides the PNGs (``report`` rewrites them all)."""
 
 
@@ -66,6 +67,7 @@ class Comparison:
         pods: per-pod utilisation (``compare.pod_utilisation``).
         levels: quota attainment per structure, role and level
             (``metrics.attainment_by_level``).
+        claims: the literature's claims scored on this run (``claims.score_claims``).
         independent_measured: whether the independent-streams run exists.
     """
 
@@ -80,6 +82,7 @@ class Comparison:
     sentences: pd.DataFrame
     pods: pd.DataFrame
     levels: pd.DataFrame
+    claims: pd.DataFrame
     independent_measured: bool
 
 
@@ -131,6 +134,7 @@ def build_comparison(
         sentences=compare.describe_differences(differences, headline),
         pods=pods,
         levels=metrics.attainment_by_level(result.reps, scenario),
+        claims=score_claims(kpis),
         independent_measured=independent is not None,
     )
 
@@ -336,6 +340,7 @@ def write_report(directory: Path, comparison: Comparison, scenario_file: str | N
     from sim import report
 
     comparison.table.to_csv(directory / "compare.csv", index=False)
+    comparison.claims.to_csv(directory / "claims.csv", index=False)
     paths = report.save_figures(comparison_figures(comparison), directory)
     images = {path.stem: path.read_bytes() for path in paths}
     (directory / "report.html").write_text(
@@ -423,6 +428,9 @@ thead th { border-bottom: 2px solid #999; }
           margin-right: 0.3em; vertical-align: -0.05em; }
 .flags { background: #fff4e5; border-left: 4px solid #D55E00; padding: 0.5rem 1rem; }
 .ok { background: #eef7f1; border-left: 4px solid #009E73; padding: 0.5rem 1rem; }
+td.holds { color: #00704f; font-weight: 600; }
+td.does-not-hold { color: #b34700; font-weight: 600; }
+td.not-significant, td.not-tested { color: #666666; }
 .sig { font-weight: 600; }
 .better { color: #00734f; }
 .worse { color: #b34700; }
@@ -648,6 +656,42 @@ def _people_html(comparison: Comparison, images: dict[str, bytes], labels: dict[
     return "\n".join(parts)
 
 
+def _claims_html(comparison: Comparison, labels: dict[str, str]) -> str:
+    """The scoreboard: each claim of the literature, its KPI test and verdict on this run."""
+    claims = comparison.claims
+    head = (
+        "<h2>The literature's claims, checked on this scenario</h2>"
+        "<p>Each claim is tested by one KPI (the list is in <code>sim/claims.toml</code>): "
+        "the paired difference between the two structures under common random numbers, "
+        "or the structure's mean against a threshold, with a 95 % CI. A claim <em>holds</em> "
+        "when the whole interval is on the claimed side, <em>does not hold</em> when it is "
+        "on the other side; <em>not tested</em> means the run lacks a structure or the "
+        "KPI.</p>"
+    )
+    rows = []
+    for claim in claims.itertuples(index=False):
+        who = labels.get(claim.structure, claim.structure)
+        versus = labels.get(claim.versus, claim.versus)
+        test = f"{claim.kpi}: {who} {claim.expect} than {versus}"
+        if claim.verdict == "not tested":
+            value = "-"
+        else:
+            value = (
+                f"{compare.format_value(claim.kpi, claim.difference, difference=True)} "
+                f"[{compare.format_value(claim.kpi, claim.ci_low, difference=True)}, "
+                f"{compare.format_value(claim.kpi, claim.ci_high, difference=True)}]"
+            )
+        rows.append(
+            f"<tr><td>{_e(claim.claim)}</td><td>{_e(test)}</td><td>{_e(value)}</td>"
+            f"<td class='{_e(claim.verdict.replace(' ', '-'))}'>{_e(claim.verdict)}</td></tr>"
+        )
+    table = (
+        "<table><thead><tr><th>claim</th><th>test</th><th>difference [95 % CI]</th>"
+        f"<th>verdict</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+    return head + table
+
+
 def render_html(
     comparison: Comparison, images: dict[str, bytes], scenario_file: str | None = None
 ) -> str:
@@ -734,6 +778,7 @@ def render_html(
         "<h2>Variance reduction from common random numbers</h2>",
         _variance_html(comparison, labels),
         _people_html(comparison, images, labels),
+        _claims_html(comparison, labels),
         "<h2>Figures</h2>",
     ]
     parts += [_figure_html(n, data) for n, data in images.items() if n not in PEOPLE_FIGURES]
@@ -742,7 +787,8 @@ def render_html(
         "<h2>About this report</h2>",
         f"<p class='note'>salesim {_e(__version__)}{source}. The numbers are in "
         "<code>compare.csv</code> (every KPI, its mean and CI per structure, the paired "
-        "difference and, when measured, the CI width ratio), the raw tables in "
+        "difference and, when measured, the CI width ratio), the claims in "
+        "<code>claims.csv</code>, the raw tables in "
         "<code>leads.parquet</code>, <code>reps.parquet</code> and <code>samples.parquet</code>, "
         "the resolved scenario in <code>summary.json</code>. Rebuild this page without "
         "simulating: <code>python -m sim report DIR</code>.</p>",
