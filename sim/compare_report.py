@@ -656,6 +656,30 @@ def _people_html(comparison: Comparison, images: dict[str, bytes], labels: dict[
     return "\n".join(parts)
 
 
+def _territories_html(comparison: Comparison, labels: dict[str, str]) -> str:
+    """Load and results per territory (segment): where leads come from and how they fare."""
+    table = metrics.territory_table(comparison.result.leads)
+    rows = []
+    for row in table.itertuples(index=False):
+        conversion = compare.format_mean_ci(
+            "conversion", row.conversion, row.conversion_ci_low, row.conversion_ci_high
+        )
+        rows.append(
+            f"<tr><td>{_swatch(str(row.structure))}{_e(labels.get(str(row.structure)))}</td>"
+            f"<td>{_e(row.segment)}</td><td>{row.leads:,.0f}</td>"
+            f"<td>{100 * row.share_overflowed:.1f} %</td><td>{row.won:,.1f}</td>"
+            f"<td>{_e(conversion)}</td><td>{row.mean_first_wait_days:.2f}</td></tr>"
+        )
+    return (
+        "<h2>Territories</h2><p>Per segment (the measured cohort, mean per replication): "
+        "leads, the share a pod passed to another pod, wins, conversion with its 95 % CI, and "
+        "the mean wait for the first rep (days). Load per pod is in the pod utilisation "
+        "figure.</p><table><thead><tr><th>structure</th><th>segment</th><th>leads</th>"
+        "<th>passed to another pod</th><th>won</th><th>conversion</th>"
+        f"<th>first wait (days)</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
 def _claims_html(comparison: Comparison, labels: dict[str, str]) -> str:
     """The scoreboard: each claim of the literature, its KPI test and verdict on this run."""
     claims = comparison.claims
@@ -778,6 +802,7 @@ def render_html(
         "<h2>Variance reduction from common random numbers</h2>",
         _variance_html(comparison, labels),
         _people_html(comparison, images, labels),
+        _territories_html(comparison, labels),
         _claims_html(comparison, labels),
         "<h2>Figures</h2>",
     ]

@@ -164,6 +164,7 @@ def write_results(
             write_parquet(getattr(result, name), tmp / f"{name}.parquet", provenance)
         kpis.to_csv(tmp / "kpis.csv", index=False)
         metrics.stage_table(result.leads).to_csv(tmp / "stage_summary.csv", index=False)
+        metrics.territory_table(result.leads).to_csv(tmp / "territories.csv", index=False)
         document = summary_document(result, summary, scenario_file)
         (tmp / "summary.json").write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
         if plots:

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from sim import compare
+from sim.claims import load_claims
 from sim.cli import main
 from tests.browser import check_html, find_chromium
 
@@ -112,6 +113,7 @@ def test_compare_writes_report_csv_figures_and_data(compared, capsys):
     assert {
         "report.html",
         "compare.csv",
+        "claims.csv",
         "leads.parquet",
         "reps.parquet",
         "samples.parquet",
@@ -217,6 +219,28 @@ def test_report_has_a_people_and_money_section(compared):
     assert "<td>generalist</td><td>senior</td><td>2.0</td>" in section
     turnover = kpis[kpis["structure"] == "conveyor"]["annual_turnover"]
     assert f"{100 * turnover.mean():.1f} %" in section
+
+
+def test_report_scores_the_claims_and_shows_territories(compared):
+    _, out, _ = compared
+    text = (out / "report.html").read_text()
+    claims = pd.read_csv(out / "claims.csv")
+    assert list(claims["id"]) == [claim.id for claim in load_claims()]
+    assert set(claims["verdict"]) <= {"holds", "does not hold", "not significant", "not tested"}
+    start = text.index("<h2>The literature's claims, checked on this scenario</h2>")
+    scoreboard = text[start : text.index("<h2>Figures</h2>")]
+    assert scoreboard.count("<tr><td>") == len(claims)
+    for verdict in claims["verdict"]:
+        assert f">{verdict}</td></tr>" in scoreboard
+    assert "<h2>Territories</h2>" in text
+    territories = pd.read_csv(out / "territories.csv")
+    # One row per structure and segment, and the leads of a structure add up to its cohort.
+    assert len(territories) == 3 * 2
+    assert set(territories["segment"]) == {"east", "west"}
+    kpis = pd.read_csv(out / "kpis.csv")
+    per_structure = territories.groupby("structure")["leads"].sum()
+    cohort = kpis.groupby("structure")["leads_in"].mean()
+    assert per_structure.sort_index().to_numpy() == pytest.approx(cohort.sort_index().to_numpy())
 
 
 def test_report_renders_in_a_real_browser(compared):
