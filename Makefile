@@ -3,6 +3,7 @@
 #   make compare SCENARIO=baseline  structures side by side -> results/baseline/report.html
 #   make report SCENARIO=baseline   rebuild that report from the saved results (no simulation)
 #   make sweep SWEEP=handoff_loss   a parameter sweep -> results/sweeps/handoff_loss/
+#   make plan SCENARIO=baseline TARGET=30  reps per role for 30 wins a quarter -> results/baseline/plan/
 #   make test                       the test suite (unit, property, theory checks)
 #   make validate                   every shipped scenario checked + the long theory checks
 #   make bench                      speed vs SimPy and Ciw, scaling, memory -> results/bench/bench.json
@@ -14,13 +15,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SCENARIO ?= pods
 SWEEP ?= handoff_loss
+TARGET ?= 30
 ARGS ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: simulate compare report report-check sweep test validate bench lint clean distclean help
+.PHONY: simulate compare report report-check sweep plan test validate bench lint clean distclean help
 
 help:
-	@sed -n '1,10p' Makefile
+	@sed -n '1,11p' Makefile
 
 # Prefer uv (seconds) and fall back to venv + pip (tens of seconds).
 $(STAMP): pyproject.toml
@@ -50,6 +52,10 @@ report-check: $(STAMP)
 # A sweep resumes where it stopped; ARGS="--fresh" starts over, ARGS="--workers 1" runs serially.
 sweep: $(STAMP)
 	$(PY) -m sim sweep scenarios/sweeps/$(SWEEP).toml $(ARGS)
+
+# Capacity plan: a search by simulation, minutes for the baseline (one line per team tried).
+plan: $(STAMP)
+	$(PY) -m sim plan scenarios/$(SCENARIO).toml --wins-per-quarter $(TARGET) $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"

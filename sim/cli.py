@@ -114,6 +114,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--no-plots", action="store_true", help="skip the plots and report.html")
     sweep.set_defaults(fresh=False)
+    plan = commands.add_parser(
+        "plan", help="capacity plan: reps per role each structure needs for a target of wins"
+    )
+    plan.set_defaults(handler=cmd_plan)
+    _scenario_arguments(plan)
+    # Numbers are checked by the command, not argparse, so a bad one is one line, exit 2.
+    plan.add_argument(
+        "--wins-per-quarter",
+        required=True,
+        metavar="N",
+        help="target wins per quarter (91.25 days of the measured window)",
+    )
+    plan.add_argument(
+        "--structures",
+        help=f"comma-separated structures to plan ({', '.join(STRUCTURES)}); "
+        "default: all in the file",
+    )
+    plan.add_argument(
+        "--max-steps", default="40", metavar="K", help="most teams tried per structure (40)"
+    )
+    plan.add_argument(
+        "--criterion",
+        default="ci_low",
+        help="what must reach the target: ci_low (lower 95%% CI bound, default) or mean",
+    )
+    plan.add_argument(
+        "--min-gain",
+        metavar="WINS",
+        help="least rise in wins per quarter for an added rep to count (default 1%% of target)",
+    )
+    plan.add_argument("--out", type=Path, help="plan directory (default results/<name>/plan/)")
+    plan.add_argument("--no-plots", action="store_true", help="skip plan.png")
     return parser
 
 
@@ -263,6 +295,76 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.sweep import cmd_sweep as run
 
     return run(args)
+
+
+def _number(text: str | None, option: str, label: str, kind: type = float) -> float | None:
+    if text is None:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        noun = "a whole number" if kind is int else "a number"
+        raise ScenarioError([f"{label}: {option}: expected {noun}, got {text!r}"]) from None
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Search each structure's team for the target wins per quarter; write the plan."""
+    from sim.plan import check_settings, plan_structure, terminal_text, write_plan
+
+    label = args.file.name
+    target = _number(args.wins_per_quarter, "--wins-per-quarter", label)
+    max_steps = _number(args.max_steps, "--max-steps", label, int)
+    min_gain = _number(args.min_gain, "--min-gain", label)
+    if args.replications is not None and args.replications < 1:
+        raise ScenarioError(
+            [f"{label}: --replications: must be at least 1, got {args.replications}"]
+        )
+    scenario = load_scenario(args)
+    names = _selected_structures(scenario, args.structures, label)
+    problems = check_settings(scenario, target, args.criterion, max_steps, label)
+    if min_gain is not None and not min_gain >= 0:
+        problems.append(f"{label}: --min-gain: must be 0 or more, got {min_gain:g}")
+    if problems:
+        raise ScenarioError(problems)
+    out_dir = args.out or Path("results") / scenario.name / "plan"
+    print(
+        f"salesim: plan {scenario.name}: {', '.join(names)} for {target:g} wins per quarter "
+        f"({args.criterion}), {scenario.replications} replications per team, seed {scenario.seed}",
+        file=sys.stderr,
+    )
+    started = time.monotonic()
+    plans = []
+    for name in names:
+
+        def show(step, name=name) -> None:
+            mean, low, high = step.evaluation.wins
+            ci = "" if low != low else f" ({low:.1f}-{high:.1f})"
+            change = step.change or "start"
+            kept = "" if step.phase == "start" else (" kept" if step.accepted else " undone")
+            print(
+                f"  {name} step {step.number}: {change}{kept}: {step.evaluation.headcount} reps, "
+                f"{mean:.1f}{ci} wins/quarter ({time.monotonic() - started:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        plans.append(
+            plan_structure(
+                scenario, name, target, args.criterion, max_steps, min_gain, on_step=show
+            )
+        )
+    write_plan(
+        plans,
+        out_dir,
+        scenario,
+        scenario_file=str(args.file),
+        min_gain=min_gain,
+        max_steps=max_steps,
+        plots=not args.no_plots,
+    )
+    print(terminal_text(plans, scenario))
+    print(f"\nplan in {out_dir}/")
+    return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
