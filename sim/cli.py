@@ -146,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--out", type=Path, help="plan directory (default results/<name>/plan/)")
     plan.add_argument("--no-plots", action="store_true", help="skip plan.png")
+    from sim.crm_cli import add_commands  # export-crm, calibrate, backtest (issue 8)
+
+    add_commands(commands)
     return parser
 
 

@@ -1,0 +1,560 @@
+"""Calibration: estimate a scenario's parameters from a CRM export, and write it.
+
+Every estimate comes with its sample size and a 95 % confidence interval, and
+the scenario file written by ``scenario_toml`` says both in a comment beside
+the value, so a sales leader sees which numbers rest on 40 leads and which on
+4,000. What an export cannot tell apart (context lost at a handoff versus a
+lower pass probability, decay versus patience, seniority) is written as the
+neutral value with a comment saying so.
+
+Estimators (times in days, all on the table ``sim.crm.read_export`` returns):
+
+- arrival rate: leads / observed days (Poisson, normal-approximation CI);
+  seasonality from the first yearly harmonic when a whole year is observed;
+- segment mix: shares with Wilson intervals;
+- deal value: the mean per segment, and the log-normal spread from the
+  within-segment standard deviation of log amounts;
+- pass probability per stage: passed / (passed + failed) among leads whose
+  stage ended (Wilson interval); leads still in the stage are left out, leads
+  that left unworked count as went cold, not failed;
+- times per stage: waiting (entered -> taken by an owner), working (taken ->
+  worked) and customer lag (worked -> passed or failed); the mean counts time
+  already spent by leads still in the step (censored) over completed steps only,
+  the maximum-likelihood mean for exponential times;
+- handoff: delay (passed -> entered the next stage) and drop share;
+- went cold: leads that left a queue unworked, and open leads inactive for
+  longer than ``cold_after_days``; patience = queue time / leads that went cold;
+- headcount per role: distinct owners per quarter (the median quarter).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sim.crm import CrmHistory
+from sim.scenario import STAGES, STRUCTURES, Scenario, ScenarioError
+
+Z95 = 1.959963984540054
+QUARTER_DAYS = 91.25
+EFFORT_SHARE_ASSUMED = 0.2
+"""Share of a stage's in-work time assumed to be rep effort when the export has no
+``worked`` timestamps (an assumption, flagged in the scenario file)."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A value with its 95 % confidence interval and sample size."""
+
+    value: float
+    low: float
+    high: float
+    n: int
+    note: str = ""
+
+    def covers(self, true_value: float) -> bool:
+        """Whether the interval contains a value."""
+        return self.low <= true_value <= self.high
+
+    def comment(self, unit: str = "", digits: int = 3) -> str:
+        """``95 % CI 0.28-0.32, n = 1,234`` (plus the note)."""
+        if self.n == 0:
+            text = "not measured"
+        elif math.isnan(self.low):
+            text = f"n = {self.n:,}"
+        else:
+            text = f"95 % CI {self.low:.{digits}g}-{self.high:.{digits}g}{unit}, n = {self.n:,}"
+        return f"{text}; {self.note}" if self.note else text
+
+
+def wilson(successes: int, trials: int) -> Estimate:
+    """A proportion with its Wilson score interval."""
+    if trials == 0:
+        return Estimate(math.nan, math.nan, math.nan, 0)
+    p = successes / trials
+    denominator = 1 + Z95**2 / trials
+    centre = (p + Z95**2 / (2 * trials)) / denominator
+    half = Z95 * math.sqrt(p * (1 - p) / trials + Z95**2 / (4 * trials**2)) / denominator
+    return Estimate(p, max(0.0, centre - half), min(1.0, centre + half), trials)
+
+
+def mean_time(completed: np.ndarray, censored: np.ndarray | None = None) -> Estimate:
+    """Mean duration from completed spells plus the time already spent in censored ones.
+
+    The mean is (sum of all time spent) / (completed spells), the exponential
+    maximum-likelihood estimate; its CI uses the completed spells' spread.
+    """
+    completed = completed[~np.isnan(completed)]
+    censored = np.zeros(0) if censored is None else censored[~np.isnan(censored)]
+    k = len(completed)
+    if k == 0:
+        return Estimate(math.nan, math.nan, math.nan, 0)
+    value = (completed.sum() + censored.sum()) / k
+    spread = completed.std(ddof=1) if k > 1 else value
+    half = Z95 * spread / math.sqrt(k)
+    return Estimate(value, max(0.0, value - half), value + half, k)
+
+
+def cv(values: np.ndarray) -> float:
+    """Coefficient of variation (1.0 when it cannot be measured)."""
+    values = values[~np.isnan(values)]
+    if len(values) < 3 or values.mean() <= 0:
+        return 1.0
+    return float(values.std(ddof=1) / values.mean())
+
+
+@dataclass
+class Calibration:
+    """Everything estimated from one export, for one structure."""
+
+    structure: str
+    history: CrmHistory
+    horizon_days: float
+    arrivals_per_day: Estimate
+    seasonality: tuple[Estimate, float] | None
+    segments: dict[str, Estimate]
+    segment_values: dict[str, Estimate]
+    mean_deal_value: Estimate
+    deal_value_sigma: Estimate
+    pass_prob: dict[str, Estimate]
+    waiting_days: dict[str, Estimate]
+    effort_days: dict[str, Estimate]
+    effort_cv: dict[str, float]
+    lag_days: dict[str, Estimate]
+    lag_cv: dict[str, float]
+    effort_measured: bool
+    handoff_delay_days: Estimate
+    handoff_drop_prob: Estimate
+    went_cold: int
+    open_inactive: int
+    patience_days: Estimate
+    headcount: dict[str, Estimate]
+    pods: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def calibrate(
+    history: CrmHistory, structure: str = "conveyor", cold_after_days: float = 60.0
+) -> Calibration:
+    """Estimate every parameter the export supports.
+
+    Args:
+        history: the export as ``read_export`` returns it.
+        structure: the org structure the team works in (decides which owners
+            make up which role).
+        cold_after_days: an open lead without activity for longer than this
+            before the export's last date counts as went cold.
+
+    Returns:
+        The estimates, ready for ``scenario_toml``.
+
+    Raises:
+        ScenarioError: an unknown structure, or an export without what it needs.
+    """
+    if structure not in STRUCTURES:
+        raise ScenarioError([f"--structure: {structure!r} is not one of {', '.join(STRUCTURES)}"])
+    df = history.leads
+    horizon = history.as_of_day
+    n = len(df)
+    rate_half = Z95 * math.sqrt(n) / horizon
+    arrivals = Estimate(n / horizon, (n / horizon) - rate_half, (n / horizon) + rate_half, n)
+    seasonality = _seasonality(df["arrival_day"].to_numpy(), horizon)
+    segment = df["segment"].where(df["segment"] != "", "all")
+    counts = segment.value_counts()
+    segments = {name: wilson(int(counts[name]), n) for name in sorted(counts.index)}
+    values = df["deal_value"].where(df["deal_value"] > 0)
+    has_value = values.notna()
+    mean_value = mean_time(values[has_value].to_numpy())
+    segment_values = {
+        name: mean_time(values[has_value & (segment == name)].to_numpy()) for name in segments
+    }
+    logs = np.log(values[has_value])
+    within = logs - logs.groupby(segment[has_value]).transform("mean")
+    k = int(has_value.sum())
+    if k > len(segments) + 1:
+        sigma = float(math.sqrt((within**2).sum() / (k - len(segments))))
+        half = Z95 / math.sqrt(2 * (k - len(segments)))
+        sigma_est = Estimate(sigma, sigma * (1 - half), sigma * (1 + half), k)
+    else:
+        sigma_est = Estimate(0.6, math.nan, math.nan, 0, "not measured: the default")
+    measured = history.measured
+    pass_prob, waiting, effort, effort_shape, lag, lag_shape = {}, {}, {}, {}, {}, {}
+    queue_exposure, cold = [], 0
+    lost_reason = df["lost_reason"].astype(str)
+    lost_at = df["lost_at"].astype(str)
+    as_of = history.as_of_day
+    open_inactive = 0
+    for stage in STAGES:
+        entered = df[f"{stage}_queue_day"]
+        start = df[f"{stage}_start_day"]
+        end = df[f"{stage}_end_day"]
+        done = df[f"{stage}_done_day"]
+        in_stage = entered.notna()
+        failed_here = (lost_at == stage) & (lost_reason != "went_cold")
+        cold_here = (lost_at == stage) & (lost_reason == "went_cold")
+        finished = in_stage & done.notna() & ~cold_here
+        passed = in_stage & done.notna() & (lost_at != stage)
+        pass_prob[stage] = wilson(int(passed.sum()), int((passed | failed_here).sum()))
+        if "assigned" in measured:
+            wait_done = (start - entered)[in_stage & start.notna()].to_numpy()
+            open_queue = in_stage & start.isna() & ~cold_here & (df["outcome"] == "open")
+            wait_open = (as_of - entered)[open_queue].to_numpy()
+            cold_wait = (df["end_day"] - entered)[cold_here].to_numpy()
+            waiting[stage] = mean_time(wait_done, np.concatenate([wait_open, cold_wait]))
+            inactive = wait_open > cold_after_days
+            open_inactive += int(inactive.sum())
+            cold += int(cold_here.sum()) + int(inactive.sum())
+            queue_exposure += [wait_done, wait_open, cold_wait]
+        else:
+            waiting[stage] = Estimate(math.nan, math.nan, math.nan, 0)
+        working = in_stage & start.notna()
+        if "worked" in measured and "assigned" in measured:
+            effort_done = (end - start)[working & end.notna()].to_numpy()
+            effort_open = (as_of - start)[working & end.isna() & done.isna()].to_numpy()
+            effort[stage] = mean_time(effort_done, effort_open)
+            effort_shape[stage] = cv(effort_done)
+            lag_done = (done - end)[end.notna() & done.notna()].to_numpy()
+            lag_open = (as_of - end)[end.notna() & done.isna() & (df["outcome"] == "open")]
+            lag[stage] = mean_time(lag_done, lag_open.to_numpy())
+            lag_shape[stage] = cv(lag_done)
+        else:
+            # Without 'worked' timestamps effort and customer lag are one span.
+            base = start.where(start.notna(), entered)
+            in_work = (done - base)[finished].to_numpy()
+            total = mean_time(in_work, (as_of - base)[in_stage & done.isna()].to_numpy())
+            note = (
+                f"not measured (no worked timestamps): assumed {EFFORT_SHARE_ASSUMED:.0%} of "
+                f"the {total.value:.3g} days in work"
+            )
+            share = EFFORT_SHARE_ASSUMED
+            effort[stage] = Estimate(total.value * share, math.nan, math.nan, total.n, note)
+            lag[stage] = Estimate(
+                total.value * (1 - share),
+                math.nan,
+                math.nan,
+                total.n,
+                "the rest of the time in work",
+            )
+            effort_shape[stage] = lag_shape[stage] = 1.0
+    delays, drops, handed = [], 0, 0
+    if "exited" in measured:
+        for stage, following in zip(STAGES, STAGES[1:], strict=False):
+            exited = df[f"{stage}_done_day"]
+            arrived = df[f"{following}_queue_day"]
+            delays.append((arrived - exited)[arrived.notna() & exited.notna()].to_numpy())
+            dropped = lost_at == f"handoff_to_{following}"
+            drops += int(dropped.sum())
+            handed += int((arrived.notna() | dropped).sum())
+        delay = mean_time(np.concatenate(delays))
+        drop = wilson(drops, handed)
+    else:
+        delay = Estimate(0.0, math.nan, math.nan, 0, "not measured (no exited timestamps)")
+        drop = Estimate(0.0, math.nan, math.nan, 0, "not measured (no exited timestamps)")
+    exposure = float(np.concatenate(queue_exposure).sum()) if queue_exposure else 0.0
+    if cold > 0:
+        patience = exposure / cold
+        half = Z95 / math.sqrt(cold)
+        patience_est = Estimate(patience, patience / (1 + half), patience / max(1e-9, 1 - half),
+                                cold)  # fmt: skip
+    else:
+        patience_est = Estimate(math.nan, math.nan, math.nan, 0, "no lead went cold")
+    headcount, pods = _headcount(df, structure)
+    return Calibration(
+        structure=structure,
+        history=history,
+        horizon_days=math.ceil(horizon),
+        arrivals_per_day=arrivals,
+        seasonality=seasonality,
+        segments=segments,
+        segment_values=segment_values,
+        mean_deal_value=mean_value,
+        deal_value_sigma=sigma_est,
+        pass_prob=pass_prob,
+        waiting_days=waiting,
+        effort_days=effort,
+        effort_cv=effort_shape,
+        lag_days=lag,
+        lag_cv=lag_shape,
+        effort_measured="worked" in measured and "assigned" in measured,
+        handoff_delay_days=delay,
+        handoff_drop_prob=drop,
+        went_cold=cold,
+        open_inactive=open_inactive,
+        patience_days=patience_est,
+        headcount=headcount,
+        pods=pods,
+    )
+
+
+def _seasonality(arrival_day: np.ndarray, horizon: float) -> tuple[Estimate, float] | None:
+    """Amplitude and peak day of the first yearly harmonic, over whole observed years."""
+    years = int((horizon + 1.0) // 365)  # a year observed to the last day counts whole
+    if years < 1:
+        return None
+    times = arrival_day[arrival_day < years * 365]
+    n = len(times)
+    if n < 10:
+        return None
+    phase = np.exp(2j * np.pi * times / 365.0).sum()
+    amplitude = 2 * abs(phase) / n
+    half = Z95 * math.sqrt(2 / n)
+    peak = (np.angle(phase) / (2 * np.pi) * 365.0) % 365.0
+    return Estimate(amplitude, max(0.0, amplitude - half), amplitude + half, n), float(peak)
+
+
+def _quarterly_owners(df: pd.DataFrame, owner: pd.Series, day: pd.Series) -> Estimate:
+    """Distinct owners per quarter: the median quarter, with the range over quarters."""
+    known = (owner != "") & day.notna()
+    if not known.any():
+        return Estimate(math.nan, math.nan, math.nan, 0, "no owners recorded")
+    quarter = (day[known] // QUARTER_DAYS).astype(int)
+    per_quarter = owner[known].groupby(quarter).nunique()
+    last_full = int(day[known].max() // QUARTER_DAYS)
+    full = per_quarter[per_quarter.index < last_full]
+    counts = full if len(full) else per_quarter
+    total = int(owner[known].nunique())
+    return Estimate(
+        float(np.median(counts)), float(counts.min()), float(counts.max()), int(known.sum()),
+        f"{total} distinct owners over the export; {len(counts)} quarters",
+    )  # fmt: skip
+
+
+ROLE_STAGES: dict[str, dict[str, tuple[str, ...]]] = {
+    "allin": {"generalists": ("prospecting", "qualification", "closing")},
+    "two_party": {"lead_gen": ("prospecting",), "closers": ("qualification", "closing")},
+    "conveyor": {
+        "lead_gen": ("prospecting",),
+        "qualifiers": ("qualification",),
+        "closers": ("closing",),
+    },
+    "pods": {
+        "lead_gen": ("prospecting",),
+        "qualifiers": ("qualification",),
+        "closers": ("closing",),
+    },
+}
+"""Which stages' owners make up each headcount field of a structure block."""
+
+
+def _role_owners(df: pd.DataFrame, stages: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
+    owners = pd.concat([df[f"{s}_handler"].astype(str) for s in stages], ignore_index=True)
+    days = pd.concat(
+        [df[f"{s}_start_day"].fillna(df[f"{s}_queue_day"]) for s in stages], ignore_index=True
+    )
+    return owners, days
+
+
+def _headcount(df: pd.DataFrame, structure: str) -> tuple[dict[str, Estimate], list[dict]]:
+    roles = dict(ROLE_STAGES[structure])
+    estimates = {}
+    for name, stages in roles.items():
+        estimates[name] = _quarterly_owners(df, *_role_owners(df, stages))
+    if structure != "allin":
+        owner = df["account_handler"].astype(str)
+        estimates["account_managers"] = _quarterly_owners(df, owner, df["account_start_day"])
+    pods = []
+    if structure == "pods":
+        pods = _find_pods(df)
+    return estimates, pods
+
+
+def _find_pods(df: pd.DataFrame) -> list[dict]:
+    """Pods as groups of segments sharing owners (an owner's segments: 10 % of their leads+)."""
+    segment = df["segment"].where(df["segment"] != "", "all").astype(str)
+    links: dict[str, set[str]] = {}
+    for stage in STAGES:
+        owner = df[f"{stage}_handler"].astype(str)
+        known = owner != ""
+        shares = pd.crosstab(owner[known], segment[known], normalize="index")
+        for name, row in shares.iterrows():
+            links.setdefault(f"{stage}:{name}", set()).update(row.index[row >= 0.1])
+    groups: list[set[str]] = []
+    for owned in links.values():
+        touching = [g for g in groups if g & owned]
+        merged = set(owned).union(*touching)
+        groups = [g for g in groups if not g & owned] + [merged]
+    groups.sort(key=lambda g: sorted(g))
+    pods = []
+    for index, segments in enumerate(groups, start=1):
+        in_pod = segment.isin(segments)
+        part = df[in_pod]
+        counts = {
+            role: _quarterly_owners(part, *_role_owners(part, stages))
+            for role, stages in ROLE_STAGES["pods"].items()
+        }
+        counts["account_managers"] = _quarterly_owners(
+            part, part["account_handler"].astype(str), part["account_start_day"]
+        )
+        pods.append({"name": f"pod{index}", "segments": sorted(segments), "headcount": counts})
+    return pods
+
+
+def _count(estimate: Estimate) -> int:
+    return (
+        max(1, int(round(estimate.value))) if estimate.n and not math.isnan(estimate.value) else 1
+    )
+
+
+def _num(value: float, digits: int = 4) -> str:
+    return f"{value:.{digits}g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
+
+
+def scenario_toml(cal: Calibration, name: str, source: str, replications: int = 5) -> str:
+    """A commented scenario file that ``simulate`` accepts unchanged.
+
+    Args:
+        cal: the estimates.
+        name: the scenario name.
+        source: the export file name, for the header comment.
+        replications: replications the scenario asks for.
+
+    Returns:
+        TOML text.
+    """
+    history = cal.history
+    first = history.origin.strftime("%Y-%m-%d")
+    lines = [
+        f"# Calibrated from {source} by `python -m sim calibrate` ({cal.structure}).",
+        f"# {len(history.leads):,} leads used of {history.rows_read:,} rows read "
+        f"({history.shape} shape); day 0 = {first}, observed for {history.as_of_day:.1f} days.",
+    ]
+    if history.problems:
+        lines.append(
+            f"# {len({p.row for p in history.problems})} rows could not be used and "
+            f"{history.leads_left_out} leads were left out (see the calibrate output)."
+        )
+    lines += [
+        "# Each estimate has its 95 % confidence interval and sample size (n) beside it.",
+        "# What an export cannot measure is set to its neutral value and says so.",
+        "",
+        f'name = "{name}"',
+        f'description = "calibrated from {source}"',
+        "seed = 0",
+        f"replications = {replications}",
+        f"horizon_days = {cal.horizon_days:g}   # the export's period",
+        "",
+        "[leads]",
+        f"arrivals_per_day = {_num(cal.arrivals_per_day.value)}   "
+        f"# {cal.arrivals_per_day.comment(' per day')}",
+    ]
+    if cal.seasonality is not None:
+        amplitude, peak = cal.seasonality
+        significant = amplitude.low > 0
+        value = min(1.0, amplitude.value) if significant else 0.0
+        why = "" if significant else " (not distinguishable from 0: flat)"
+        lines += [
+            f"seasonality_amplitude = {_num(value)}   # {amplitude.comment()}{why}",
+            f"seasonality_peak_day = {peak:.1f}   # day of the year, counted from day 0",
+        ]
+    else:
+        lines.append("# seasonality: not estimated, the export covers less than a year")
+    mean_value = cal.mean_deal_value
+    if mean_value.n:
+        lines.append(f"mean_deal_value = {mean_value.value:.2f}   # {mean_value.comment()}")
+        lines.append(
+            f"deal_value_sigma = {_num(min(3.0, cal.deal_value_sigma.value))}   "
+            f"# log-normal spread within segments; {cal.deal_value_sigma.comment()}"
+        )
+    else:
+        lines.append("mean_deal_value = 25000.0   # not measured: no amounts in the export")
+    lines.append("quality_weight = 0.0   # not identifiable from an export")
+    for segment, share in cal.segments.items():
+        value = cal.segment_values[segment]
+        multiplier = value.value / mean_value.value if value.n and mean_value.n else 1.0
+        lines += [
+            "",
+            "[[leads.segments]]",
+            f'name = "{segment}"',
+            f"share = {_num(share.value)}   # {share.comment()}",
+            f"value_multiplier = {_num(multiplier)}   # mean amount "
+            f"{value.value:,.0f}; {value.comment()}" if value.n else
+            "value_multiplier = 1.0   # no amounts in this segment",
+        ]  # fmt: skip
+    for stage in STAGES:
+        p = cal.pass_prob[stage]
+        effort, lag = cal.effort_days[stage], cal.lag_days[stage]
+        wait = cal.waiting_days[stage]
+        lines += ["", f"[stages.{stage}]"]
+        if wait.n:
+            lines.append(
+                f"# waiting for an owner: mean {wait.value:.3g} days ({wait.comment()}); "
+                "the simulation makes its own queues from the headcount"
+            )
+        lines += [
+            f"pass_prob = {_num(p.value if p.n else 0.5)}   # {p.comment()}",
+            f"mean_effort_days = {_num(max(effort.value, 1e-3))}   # {effort.comment(' days')}",
+            'effort_distribution = "gamma"',
+            f"effort_cv = {_num(min(5.0, max(0.05, cal.effort_cv[stage])), 3)}   # measured",
+            f"mean_lag_days = {_num(max(lag.value, 0.0))}   # customer lag; {lag.comment(' days')}",
+            'lag_distribution = "gamma"',
+            f"lag_cv = {_num(min(5.0, max(0.05, cal.lag_cv[stage])), 3)}   # measured",
+        ]
+    patience = cal.patience_days
+    lines += [
+        "",
+        "[decay]",
+        "# half_life_days: not identifiable from an export (it looks like a lower pass_prob)",
+        f"# went cold: {cal.went_cold} leads left a queue unworked or had no activity "
+        f"for more than the threshold ({cal.open_inactive} of them still open)",
+    ]
+    if patience.n:
+        lines.append(f"mean_patience_days = {_num(patience.value)}   # {patience.comment(' days')}")
+    else:
+        lines.append("# mean_patience_days: none, no lead went cold")
+    lines += [
+        "",
+        "# Not in an export: switched off. The measured pass probabilities and times",
+        "# already include your team's seniority mix, ramp-up and turnover.",
+        "[people.levels]",
+        "enabled = false",
+        "[people.ramp]",
+        "enabled = false",
+        "[people.turnover]",
+        "enabled = false",
+        "",
+        f"[structures.{cal.structure}]",
+        '# assignment: not visible in an export; "pooled" = one shared queue per team',
+        'assignment = "pooled"',
+    ]
+    if cal.structure == "pods":
+        lines.append("segment_expertise_factor = 1.0   # already inside the measured pass_prob")
+    else:
+        for role, estimate in cal.headcount.items():
+            lines.append(f"{role} = {_count(estimate)}   # {_headcount_comment(estimate)}")
+    delay, drop = cal.handoff_delay_days, cal.handoff_drop_prob
+    if cal.structure != "allin":
+        lines += [
+            "",
+            f"[structures.{cal.structure}.handoff]",
+            f"drop_prob = {_num(drop.value if drop.n else 0.0)}   # {drop.comment()}",
+            f"mean_delay_days = {_num(delay.value if delay.n else 0.0)}   "
+            f"# {delay.comment(' days')}",
+            "context_loss = 0.0   # not identifiable from an export: inside the pass_prob",
+        ]
+    for pod in cal.pods:
+        lines += ["", f"[[structures.{cal.structure}.pods]]", f'name = "{pod["name"]}"']
+        lines.append("segments = [" + ", ".join(f'"{s}"' for s in pod["segments"]) + "]")
+        for role, estimate in pod["headcount"].items():
+            lines.append(f"{role} = {_count(estimate)}   # {_headcount_comment(estimate)}")
+    return "\n".join(lines) + "\n"
+
+
+def _headcount_comment(estimate: Estimate) -> str:
+    if not estimate.n:
+        return "no owners recorded: assumed 1"
+    return (
+        f"distinct owners per quarter: median {estimate.value:g}, range "
+        f"{estimate.low:g}-{estimate.high:g}; {estimate.note}"
+    )
+
+
+def calibrated_scenario(
+    cal: Calibration, name: str = "calibrated", source: str = "export"
+) -> Scenario:
+    """The scenario ``scenario_toml`` writes, validated."""
+    import tomllib
+
+    return Scenario.from_dict(tomllib.loads(scenario_toml(cal, name, source)), f"{name}.toml")

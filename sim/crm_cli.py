@@ -1,0 +1,166 @@
+"""The ``export-crm``, ``calibrate`` and ``backtest`` commands (parsing and printing only).
+
+Exit codes as in ``sim.cli``: 2 with one line per problem for bad input (a
+missing column, unusable rows, a bad mapping), nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sim.scenario import STRUCTURES, ScenarioError
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Register the three commands on the ``salesim`` parser."""
+    export = commands.add_parser(
+        "export-crm", help="write a simulated run's leads as a CRM export (CSV)"
+    )
+    export.set_defaults(handler=cmd_export_crm)
+    export.add_argument("directory", type=Path, help="a results directory (simulate --out)")
+    export.add_argument("--out", type=Path, help="CSV file (default DIR/crm_<shape>.csv)")
+    export.add_argument(
+        "--shape",
+        choices=("leads", "history"),
+        default="leads",
+        help="one row per lead (default) or one row per stage or owner change",
+    )
+    export.add_argument("--structure", help="which structure's leads (default: the first)")
+    export.add_argument("--replication", type=int, default=0, help="which replication (0)")
+    export.add_argument("--origin", default="2024-01-01", help="calendar date of day 0")
+
+    calibrate = commands.add_parser(
+        "calibrate", help="estimate a scenario from a CRM export and write it (commented TOML)"
+    )
+    calibrate.set_defaults(handler=cmd_calibrate)
+    calibrate.add_argument("export", type=Path, help="the CRM export (CSV)")
+    calibrate.add_argument(
+        "--structure", required=True, choices=STRUCTURES, help="how the team is organised"
+    )
+    calibrate.add_argument("--mapping", type=Path, help="TOML file renaming columns and stages")
+    calibrate.add_argument("--out", type=Path, help="scenario file (default scenarios/<name>.toml)")
+    calibrate.add_argument("--name", help="scenario name (default: the output file's stem)")
+    calibrate.add_argument(
+        "--cold-after-days",
+        type=float,
+        default=60.0,
+        help="an open lead without activity this long counts as went cold (60)",
+    )
+    calibrate.add_argument(
+        "--skip-bad-rows",
+        action="store_true",
+        help="calibrate from the usable rows; unusable ones are still listed",
+    )
+
+    backtest = commands.add_parser(
+        "backtest", help="simulate a calibrated scenario and compare it with the export's history"
+    )
+    backtest.set_defaults(handler=cmd_backtest)
+    backtest.add_argument("scenario", type=Path, help="the calibrated scenario (TOML)")
+    backtest.add_argument("export", type=Path, help="the CRM export (CSV)")
+    backtest.add_argument("--mapping", type=Path, help="TOML file renaming columns and stages")
+    backtest.add_argument("--out", type=Path, help="directory (default results/<name>/backtest/)")
+    backtest.add_argument("--replications", type=int, default=20, help="replications (20)")
+    backtest.add_argument("--structure", help="structure to simulate (default: the first)")
+    backtest.add_argument("--no-plots", action="store_true", help="skip backtest.png")
+    backtest.add_argument(
+        "--skip-bad-rows", action="store_true", help="use the usable rows; others are listed"
+    )
+
+
+def _read(export: Path, mapping_file: Path | None, skip_bad_rows: bool):
+    from sim.crm import read_export, read_mapping
+
+    history = read_export(export, read_mapping(mapping_file))
+    if history.problems:
+        lines = history.problem_lines()
+        if not skip_bad_rows:
+            raise ScenarioError(
+                [*lines, f"{export.name}: fix these rows, or use --skip-bad-rows to go on without"]
+            )
+        for line in lines:
+            print(line, file=sys.stderr)
+    return history
+
+
+def cmd_export_crm(args: argparse.Namespace) -> int:
+    """Write one structure and replication of a results directory as a CRM export."""
+    from sim.crm import export_crm
+    from sim.output import read_results
+
+    result = read_results(args.directory, tables=("leads",))
+    structure = args.structure or result.structures[0]
+    if structure not in result.structures:
+        raise ScenarioError(
+            [f"{args.directory}: --structure: {structure!r} not in {', '.join(result.structures)}"]
+        )
+    leads = result.leads
+    part = leads[(leads["structure"] == structure) & (leads["replication"] == args.replication)]
+    if part.empty:
+        raise ScenarioError([f"{args.directory}: --replication: no replication {args.replication}"])
+    table = export_crm(part, args.shape, args.origin)
+    out = args.out or args.directory / f"crm_{args.shape}.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    table.to_csv(tmp, index=False)
+    tmp.replace(out)
+    print(f"{len(table):,} rows ({len(part):,} leads, {structure}, replication "
+          f"{args.replication}) -> {out}")  # fmt: skip
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Estimate and write the scenario; print the main estimates."""
+    from sim.calibrate import calibrate, scenario_toml
+    from sim.scenario import Scenario
+
+    history = _read(args.export, args.mapping, args.skip_bad_rows)
+    out = args.out or Path("scenarios") / f"{args.export.stem}.toml"
+    name = args.name or out.stem
+    cal = calibrate(history, args.structure, args.cold_after_days)
+    text = scenario_toml(cal, name, args.export.name)
+    import tomllib
+
+    Scenario.from_dict(tomllib.loads(text), out.name)  # what simulate will accept
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
+    print(f"{args.export.name}: {len(history.leads):,} leads over {history.as_of_day:.0f} days")
+    print(f"  arrivals per day {cal.arrivals_per_day.value:.3g} ({cal.arrivals_per_day.comment()})")
+    for stage, p in cal.pass_prob.items():
+        print(f"  {stage} pass_prob {p.value:.3f} ({p.comment()})")
+    for role, count in cal.headcount.items():
+        print(f"  {role} {count.value:g}")
+    print(f"scenario -> {out}")
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Simulate the scenario over the export's period; bands, plots, where history is outside."""
+    from sim.backtest import run_backtest, write_backtest
+    from sim.scenario import Scenario
+
+    if args.replications < 2:
+        raise ScenarioError([f"--replications: at least 2 for a band, got {args.replications}"])
+    scenario = Scenario.from_file(args.scenario)
+    history = _read(args.export, args.mapping, args.skip_bad_rows)
+    structure = args.structure or scenario.structures.names[0]
+    if structure not in scenario.structures.names:
+        raise ScenarioError(
+            [f"{args.scenario.name}: --structure: {structure!r} is not configured in the scenario"]
+        )
+    out = args.out or Path("results") / scenario.name / "backtest"
+    print(
+        f"salesim: backtest {scenario.name} ({structure}) against {args.export.name}: "
+        f"{args.replications} replications over {history.as_of_day:.0f} days",
+        file=sys.stderr,
+    )
+    result = run_backtest(scenario, history, structure, args.replications)
+    write_backtest(result, out, plots=not args.no_plots)
+    for line in result.report_lines():
+        print(line)
+    print(f"\nback-test in {out}/")
+    return 0

@@ -1,0 +1,126 @@
+"""Calibration round trip: simulate known parameters, export, calibrate, recover them."""
+
+import pytest
+
+from sim.calibrate import calibrate, calibrated_scenario
+from sim.crm import export_crm, read_export
+from sim.runner import simulate
+from sim.scenario import STAGES, Scenario, without_sales_effects
+
+SEGMENTS = [
+    {"name": "software", "share": 0.45, "value_multiplier": 0.9},
+    {"name": "financial_services", "share": 0.15, "value_multiplier": 1.3},
+    {"name": "manufacturing", "share": 0.40, "value_multiplier": 1.0},
+]
+STAGE_TRUTH = {
+    "prospecting": {"pass_prob": 0.3, "mean_effort_days": 0.2, "mean_lag_days": 4.0},
+    "qualification": {"pass_prob": 0.5, "mean_effort_days": 0.6, "mean_lag_days": 8.0},
+    "closing": {"pass_prob": 0.3, "mean_effort_days": 1.5, "mean_lag_days": 20.0},
+}
+TEAMS = {
+    "conveyor": {"lead_gen": 3, "qualifiers": 2, "closers": 3, "account_managers": 2},
+    "pods": {
+        "pods": [
+            {"name": "digital", "segments": ["software", "financial_services"], "lead_gen": 2,
+             "qualifiers": 2, "closers": 2, "account_managers": 2},
+            {"name": "industrial", "segments": ["manufacturing"], "lead_gen": 1,
+             "qualifiers": 1, "closers": 2, "account_managers": 1},
+        ]
+    },
+}  # fmt: skip
+
+
+def truth(structure: str) -> Scenario:
+    stages = {
+        name: {**values, "effort_distribution": "gamma", "effort_cv": 0.75}
+        for name, values in STAGE_TRUTH.items()
+    }
+    raw = {
+        "name": f"truth_{structure}",
+        "seed": 3,
+        "replications": 1,
+        "horizon_days": 365,
+        "leads": {
+            "arrivals_per_day": 6.0,
+            "mean_deal_value": 20000.0,
+            "deal_value_sigma": 0.5,
+            "segments": SEGMENTS,
+        },
+        "stages": stages,
+        "structures": {structure: TEAMS[structure]},
+    }
+    return without_sales_effects(Scenario.from_dict(raw))
+
+
+@pytest.fixture(scope="module", params=["conveyor", "pods"])
+def round_trip(request, tmp_path_factory):
+    structure = request.param
+    scenario = truth(structure)
+    leads = simulate(scenario).leads
+    path = tmp_path_factory.mktemp("crm") / "export.csv"
+    export_crm(leads, "leads").to_csv(path, index=False)
+    return structure, scenario, calibrate(read_export(path), structure)
+
+
+def test_recovers_the_market(round_trip):
+    _, scenario, cal = round_trip
+    assert cal.arrivals_per_day.covers(scenario.leads.arrivals_per_day)
+    total = sum(s["share"] for s in SEGMENTS)
+    for segment in SEGMENTS:
+        name = segment["name"]
+        assert cal.segments[name].covers(segment["share"] / total), name
+        true_mean = scenario.leads.mean_deal_value * segment["value_multiplier"]
+        assert cal.segment_values[name].covers(true_mean), name
+    assert cal.deal_value_sigma.covers(scenario.leads.deal_value_sigma)
+
+
+def test_recovers_the_funnel(round_trip):
+    _, scenario, cal = round_trip
+    for stage in STAGES:
+        true = scenario.stages.get(stage)
+        assert cal.pass_prob[stage].covers(true.pass_prob), stage
+        assert cal.effort_days[stage].covers(true.mean_effort_days), stage
+        assert cal.lag_days[stage].covers(true.mean_lag_days), stage
+        assert cal.effort_cv[stage] == pytest.approx(0.75, abs=0.1), stage
+    assert cal.handoff_drop_prob.covers(0.0)
+    assert cal.handoff_delay_days.value == pytest.approx(0.0, abs=1e-3)
+    assert cal.went_cold == 0
+
+
+def test_recovers_the_team(round_trip):
+    structure, scenario, cal = round_trip
+    if structure == "conveyor":
+        got = {role: round(estimate.value) for role, estimate in cal.headcount.items()}
+        assert got == TEAMS["conveyor"]
+    else:
+        pods = {tuple(p["segments"]): p for p in cal.pods}
+        for pod in TEAMS["pods"]["pods"]:
+            found = pods[tuple(sorted(pod["segments"]))]
+            for role in ("lead_gen", "qualifiers", "closers", "account_managers"):
+                assert round(found["headcount"][role].value) == pod[role], (pod["name"], role)
+
+
+def test_calibrated_scenario_is_valid_and_simulates(round_trip):
+    structure, _, cal = round_trip
+    scenario = calibrated_scenario(cal, "ours", "export.csv")
+    assert scenario.structures.names == (structure,)
+    short = scenario.replace(["horizon_days=60", "replications=1"])
+    assert len(simulate(short).leads) > 0
+
+
+def test_both_shapes_read_alike(tmp_path):
+    leads = simulate(truth("conveyor").replace(["horizon_days=60"])).leads
+    frames = []
+    for shape in ("leads", "history"):
+        path = tmp_path / f"{shape}.csv"
+        export_crm(leads, shape).to_csv(path, index=False)
+        history = read_export(path)
+        assert history.shape == shape and not history.problems
+        frames.append(
+            history.leads.drop(columns="row").sort_values("lead_id").reset_index(drop=True)
+        )
+    left, right = frames
+    assert list(left["outcome"]) == list(right["outcome"])
+    for column in left.columns:
+        if column.endswith("_day"):
+            assert ((left[column] - right[column]).abs().fillna(0) < 1e-9).all(), column
