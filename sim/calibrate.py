@@ -483,14 +483,18 @@ def scenario_toml(cal: Calibration, name: str, source: str, replications: int = 
                 f"# waiting for an owner: mean {wait.value:.3g} days ({wait.comment()}); "
                 "the simulation makes its own queues from the headcount"
             )
+        effort_days = effort.value if effort.n and effort.value > 0 else 0.5
+        lag_days = lag.value if lag.n and lag.value >= 0 else 0.0
         lines += [
             f"pass_prob = {_num(p.value if p.n else 0.5)}   # {p.comment()}",
-            f"mean_effort_days = {_num(max(effort.value, 1e-3))}   # {effort.comment(' days')}",
+            f"mean_effort_days = {_num(min(365.0, max(effort_days, 1e-3)))}   "
+            f"# {effort.comment(' days') if effort.n else 'not measured: an assumption'}",
             'effort_distribution = "gamma"',
-            f"effort_cv = {_num(min(5.0, max(0.05, cal.effort_cv[stage])), 3)}   # measured",
-            f"mean_lag_days = {_num(max(lag.value, 0.0))}   # customer lag; {lag.comment(' days')}",
+            f"effort_cv = {_num(min(5.0, max(0.05, cal.effort_cv.get(stage, 1.0))), 3)}",
+            f"mean_lag_days = {_num(min(365.0, lag_days))}   # customer lag; "
+            f"{lag.comment(' days') if lag.n else 'not measured: an assumption'}",
             'lag_distribution = "gamma"',
-            f"lag_cv = {_num(min(5.0, max(0.05, cal.lag_cv[stage])), 3)}   # measured",
+            f"lag_cv = {_num(min(5.0, max(0.05, cal.lag_cv.get(stage, 1.0))), 3)}",
         ]
     patience = cal.patience_days
     lines += [

@@ -124,3 +124,19 @@ def test_both_shapes_read_alike(tmp_path):
     for column in left.columns:
         if column.endswith("_day"):
             assert ((left[column] - right[column]).abs().fillna(0) < 1e-9).all(), column
+
+
+def test_backtest_cli_writes_bands_and_report(tmp_path, capsys):
+    from sim.cli import main
+
+    leads = simulate(truth("conveyor").replace(["horizon_days=120"])).leads
+    export = tmp_path / "export.csv"
+    export_crm(leads, "history").to_csv(export, index=False)
+    ours = tmp_path / "ours.toml"
+    assert main(["calibrate", str(export), "--structure", "conveyor", "--out", str(ours)]) == 0
+    out = tmp_path / "bt"
+    args = ["backtest", str(ours), str(export), "--out", str(out), "--replications", "5"]
+    assert main([*args, "--no-plots"]) == 0
+    assert {p.name for p in out.iterdir()} == {"backtest.csv", "outside.csv", "report.txt"}
+    text = capsys.readouterr().out
+    assert "points of history fall outside the middle 95 % of 5 replications" in text

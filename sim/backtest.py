@@ -1,0 +1,161 @@
+"""Back-test: simulate a calibrated scenario over the export's period and compare.
+
+The history (``sim.crm.read_export``) and each simulated replication are
+reduced by the same function, ``history_series``, to one tidy table: leads
+entering each stage per month, wins per month, the conversion of each stage,
+and quantiles of the cycle time of won deals. The replications give a band
+per point (the middle 95 % of replications); a history point outside its band
+is reported. With a well-calibrated model about 5 % of the points fall outside
+by chance alone, so the report gives that share beside the list.
+
+Times are days since the export's origin; a month is 365.25 / 12 days.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.crm import CrmHistory
+from sim.scenario import STAGES, Scenario
+
+MONTH_DAYS = 365.25 / 12
+BAND = (0.025, 0.975)
+CYCLE_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+
+def history_series(leads: pd.DataFrame, as_of_day: float) -> pd.DataFrame:
+    """The back-test's measures of one lead table (history or one replication).
+
+    Args:
+        leads: a table with ``arrival_day``, ``<stage>_queue_day``,
+            ``<stage>_done_day``, ``lost_at``, ``outcome`` and ``end_day``.
+        as_of_day: end of the observed period; only whole months count.
+
+    Returns:
+        Columns ``metric``, ``month`` (-1 for whole-period measures), ``value``.
+    """
+    months = int(as_of_day // MONTH_DAYS)
+    rows = []
+
+    def per_month(metric: str, days: pd.Series) -> None:
+        index = (days.dropna() // MONTH_DAYS).astype(int)
+        counts = index[index < months].value_counts().reindex(range(months), fill_value=0)
+        rows.extend((metric, int(m), float(c)) for m, c in counts.items())
+
+    outcome = leads["outcome"].astype(str)
+    lost_at = leads["lost_at"].astype(str)
+    for stage in STAGES:
+        per_month(f"entered_{stage}", leads[f"{stage}_queue_day"])
+        ended = leads[f"{stage}_done_day"].notna()
+        failed = lost_at == stage
+        passed = ended & ~failed & leads[f"{stage}_queue_day"].notna()
+        decided = int((passed | failed).sum())
+        rows.append((f"conversion_{stage}", -1, passed.sum() / decided if decided else math.nan))
+    won = outcome == "won"
+    per_month("wins", leads["end_day"].where(won))
+    cycle = (leads["end_day"] - leads["arrival_day"])[won]
+    for q in CYCLE_QUANTILES:
+        value = float(cycle.quantile(q)) if len(cycle) else math.nan
+        rows.append((f"cycle_days_p{round(q * 100)}", -1, value))
+    return pd.DataFrame(rows, columns=["metric", "month", "value"])
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """History against simulation: one row per measure and month."""
+
+    scenario: Scenario
+    structure: str
+    history: CrmHistory
+    table: pd.DataFrame  # metric, month, history, sim_low, sim_median, sim_high, outside
+    replications: int
+
+    @property
+    def outside(self) -> pd.DataFrame:
+        """The points where history falls outside the replication band."""
+        return self.table[self.table["outside"]]
+
+    def report_lines(self) -> list[str]:
+        """What the terminal shows: the share outside, then each point outside."""
+        table = self.table.dropna(subset=["history", "sim_low"])
+        outside = table[table["outside"]]
+        lines = [
+            f"{self.scenario.name}: {len(outside)} of {len(table)} points of history fall "
+            f"outside the middle 95 % of {self.replications} replications "
+            f"({len(outside) / max(1, len(table)):.0%}; about 5 % is chance)"
+        ]
+        for row in outside.itertuples(index=False):
+            when = "whole period" if row.month < 0 else f"month {row.month + 1}"
+            side = "above" if row.history > row.sim_high else "below"
+            lines.append(
+                f"  {row.metric} ({when}): history {row.history:.3g} {side} the band "
+                f"{row.sim_low:.3g}-{row.sim_high:.3g} (median {row.sim_median:.3g})"
+            )
+        return lines
+
+
+def run_backtest(
+    scenario: Scenario, history: CrmHistory, structure: str, replications: int = 20
+) -> BacktestResult:
+    """Simulate ``structure`` over the export's period and band each measure.
+
+    Args:
+        scenario: the calibrated scenario.
+        history: the export it is tested against.
+        structure: the structure to simulate.
+        replications: independent replications making the bands.
+
+    Returns:
+        The comparison table.
+    """
+    from sim.runner import simulate
+
+    horizon = max(1.0, math.ceil(history.as_of_day))
+    run = scenario.replace([f"horizon_days={horizon}", f"replications={replications}"])
+    result = simulate(run, (structure,))
+    sims = [
+        history_series(part, history.as_of_day).assign(replication=int(rep))
+        for rep, part in result.leads.groupby("replication", observed=True)
+    ]
+    sim = pd.concat(sims, ignore_index=True)
+    band = (
+        sim.groupby(["metric", "month"], sort=False)["value"]
+        .agg(
+            sim_low=lambda v: v.quantile(BAND[0]),
+            sim_median="median",
+            sim_high=lambda v: v.quantile(BAND[1]),
+        )
+        .reset_index()
+    )
+    past = history_series(history.leads, history.as_of_day).rename(columns={"value": "history"})
+    table = past.merge(band, on=["metric", "month"], how="left")
+    table["outside"] = (table["history"] < table["sim_low"]) | (
+        table["history"] > table["sim_high"]
+    )
+    return BacktestResult(run, structure, history, table, replications)
+
+
+def write_backtest(result: BacktestResult, out_dir: Path, plots: bool = True) -> None:
+    """Write backtest.csv, outside.csv, report.txt and backtest.png, all or nothing."""
+    from sim.output import atomic_directory
+
+    with atomic_directory(Path(out_dir)) as tmp:
+        result.table.to_csv(tmp / "backtest.csv", index=False)
+        result.outside.to_csv(tmp / "outside.csv", index=False)
+        (tmp / "report.txt").write_text("\n".join(result.report_lines()) + "\n")
+        if plots:
+            from sim.backtest_report import plot_backtest
+
+            figure = plot_backtest(result.table, result.history.origin)
+            figure.savefig(tmp / "backtest.png", dpi=110)
+
+
+def band_share_outside(table: pd.DataFrame) -> float:
+    """Share of comparable points outside their band."""
+    usable = table.dropna(subset=["history", "sim_low"])
+    return float(np.mean(usable["outside"])) if len(usable) else math.nan
