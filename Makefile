@@ -4,6 +4,7 @@
 #   make report SCENARIO=baseline   rebuild that report from the saved results (no simulation)
 #   make sweep SWEEP=handoff_loss   a parameter sweep -> results/sweeps/handoff_loss/
 #   make plan SCENARIO=baseline TARGET=30  reps per role for 30 wins a quarter -> results/baseline/plan/
+#   make calibrate-demo             calibrate a scenario from scenarios/examples/crm_export.csv, back-test it
 #   make test                       the test suite (unit, property, theory checks)
 #   make validate                   every shipped scenario checked + the long theory checks
 #   make bench                      speed vs SimPy and Ciw, scaling, memory -> results/bench/bench.json
@@ -19,10 +20,10 @@ TARGET ?= 30
 ARGS ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: simulate compare report report-check sweep plan test validate bench lint clean distclean help
+.PHONY: simulate compare report report-check sweep plan calibrate-demo test validate bench lint clean distclean help
 
 help:
-	@sed -n '1,11p' Makefile
+	@sed -n '1,12p' Makefile
 
 # Prefer uv (seconds) and fall back to venv + pip (tens of seconds).
 $(STAMP): pyproject.toml
@@ -56,6 +57,11 @@ sweep: $(STAMP)
 # Capacity plan: a search by simulation, minutes for the baseline (one line per team tried).
 plan: $(STAMP)
 	$(PY) -m sim plan scenarios/$(SCENARIO).toml --wins-per-quarter $(TARGET) $(ARGS)
+
+# The calibration loop on the shipped (generated) example export -> results/calibrate-demo/
+calibrate-demo: $(STAMP)
+	$(PY) -m sim calibrate scenarios/examples/crm_export.csv --structure conveyor --out results/calibrate-demo/ours.toml
+	$(PY) -m sim backtest results/calibrate-demo/ours.toml scenarios/examples/crm_export.csv --out results/calibrate-demo/backtest
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
