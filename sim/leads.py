@@ -14,9 +14,7 @@ slower takes exactly 1.2 times the same lead's specialist effort.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
@@ -72,33 +70,12 @@ class LeadStream:
     def __len__(self) -> int:
         return len(self.lead_id)
 
-    def competitor_deadlines(self, contested_share: float, mean_days: float) -> list[float]:
+    def competitor_deadlines(self, contested_share: float, mean_days: float) -> np.ndarray:
         """Day each lead's competitor decides (infinity where no competitor pursues it)."""
         if self.contest_u is None:
-            return [math.inf] * len(self)
+            return np.full(len(self), np.inf)
         days = self.arrival_day + mean_days * self.competitor_units
-        return np.where(self.contest_u < contested_share, days, np.inf).tolist()
-
-    @cached_property
-    def rows(self) -> list[tuple]:
-        """Per-lead Python tuples of the pre-drawn values, for the event loop.
-
-        Indexing numpy arrays element by element inside SimPy processes costs
-        more than the simulation itself; one conversion per replication is shared
-        by every structure.
-        """
-        return list(
-            zip(
-                self.arrival_day.tolist(),
-                self.pass_u.tolist(),
-                self.handoff_u.tolist(),
-                self.handoff_delay_units.tolist(),
-                self.patience_units.tolist(),
-                self.effort_units.tolist(),
-                self.lag_units.tolist(),
-                strict=True,
-            )
-        )
+        return np.where(self.contest_u < contested_share, days, np.inf)
 
 
 def arrival_times(cfg: LeadsConfig, horizon_days: float, rng: np.random.Generator) -> np.ndarray:

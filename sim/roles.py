@@ -254,13 +254,8 @@ class Model:
         self.mean_lag_days = [scenario.stages.get(s).mean_lag_days for s in STAGES]
         self.tier_effort = [t.effort_multiplier for t in scenario.leads.tiers]
         self.tier_complexity = [t.complexity for t in scenario.leads.tiers]
-        self.pass_prob = lead_pass_probabilities(leads, scenario)
-        competition = scenario.competition
-        self.competitor_day = (
-            leads.competitor_deadlines(competition.contested_share, competition.mean_decision_days)
-            if competition.enabled
-            else None
-        )
+        self.competition = scenario.competition.enabled
+        self.lead_table = lead_table(leads, scenario)
         turnover = scenario.people.turnover
         self.turnover = turnover if turnover.enabled else None
         self.lose_on_departure = turnover.enabled and turnover.open_deals == "lose"
@@ -324,8 +319,8 @@ class Model:
         return quota is not None and quota > 0 and credit < quota
 
 
-def lead_pass_probabilities(leads: LeadStream, scenario: Scenario) -> list[list[float]]:
-    """Each lead's pass probability per stage before structure effects.
+def lead_pass_probabilities(leads: LeadStream, scenario: Scenario) -> np.ndarray:
+    """Each lead's pass probability per stage before structure effects, (n, 3).
 
     Latent quality shifts the stage probability on the logit scale
     (``quality_weight`` per standard deviation); with weight 0 every lead has
@@ -334,12 +329,45 @@ def lead_pass_probabilities(leads: LeadStream, scenario: Scenario) -> list[list[
     base = np.array([scenario.stages.get(s).pass_prob for s in STAGES])
     weight = scenario.leads.quality_weight
     if weight == 0 or len(leads) == 0:
-        return np.broadcast_to(base, (len(leads), len(STAGES))).tolist()
+        return np.broadcast_to(base, (len(leads), len(STAGES)))
     with np.errstate(divide="ignore"):
         logit = np.log(base) - np.log1p(-base)
     shifted = 1.0 / (1.0 + np.exp(-(logit[None, :] + weight * leads.quality[:, None])))
     # 0 and 1 are certainties that quality cannot change.
-    return np.where((base > 0) & (base < 1), shifted, base).tolist()
+    return np.where((base > 0) & (base < 1), shifted, base)
+
+
+def lead_table(leads: LeadStream, scenario: Scenario) -> np.ndarray:
+    """Everything a lead's journey reads, one float row per lead.
+
+    Columns: pass probability, pass uniform, relay drop uniform, relay delay
+    unit, patience unit, effort unit and lag unit (three columns each, one
+    per stage or relay point), then the deal value and the day a competitor
+    decides (infinity when none pursues the lead).
+
+    The journey converts its own row to Python floats when the lead arrives
+    (one ``tolist``): only leads in flight hold Python objects, which keeps
+    memory per lead small and the garbage collector's work flat.
+    """
+    competition = scenario.competition
+    competitor_day = (
+        leads.competitor_deadlines(competition.contested_share, competition.mean_decision_days)
+        if competition.enabled
+        else np.full(len(leads), np.inf)
+    )
+    return np.column_stack(
+        [
+            lead_pass_probabilities(leads, scenario),
+            leads.pass_u,
+            leads.handoff_u,
+            leads.handoff_delay_units,
+            leads.patience_units,
+            leads.effort_units,
+            leads.lag_units,
+            leads.deal_value,
+            competitor_day,
+        ]
+    ).astype(float, copy=False)
 
 
 def stage_work(
@@ -436,11 +464,11 @@ def lead_journey(
     env: simpy.Environment, model: Model, lead: int, route: Route
 ) -> Generator[simpy.Event, Any, None]:
     """One lead from arrival to a win (then an account) or a loss."""
-    _, pass_u, handoff_u, delay_units, patience_units, effort_units, lag_units = model.leads.rows[
-        lead
-    ]
+    row = model.lead_table[lead].tolist()  # this lead's columns of ``lead_table``
+    pass_prob, pass_u, handoff_u, delay_units = row[0:3], row[3:6], row[6:9], row[9:12]
+    patience_units, effort_units, lag_units = row[12:15], row[15:18], row[18:21]
+    deal_value, competitor_day = row[21], row[22]
     log = model.log
-    pass_prob = model.pass_prob[lead]
     tier = model.leads.tier[lead]
     complexity = model.tier_complexity[tier]
     effort_tier = model.tier_effort[tier]
@@ -525,7 +553,7 @@ def lead_journey(
         if lag > 0:
             yield env.timeout(lag)
         log.stage_times[(stage, "done_day")][lead] = env.now
-        if model.competitor_day is not None and env.now >= model.competitor_day[lead]:
+        if model.competition and env.now >= competitor_day:
             # The customer answers that they went with the competitor meanwhile.
             release(owner, owner_gone)
             log.lose(lead, env.now, stage, COMPETITOR)
@@ -548,13 +576,14 @@ def lead_journey(
         owner, owner_gone = team.take_owner()
     release(owner, owner_gone)
     closer = owner if owner is not None else rep
-    value = float(model.leads.deal_value[lead])
     log.outcome[lead] = WON
     log.end_day[lead] = env.now
     period = model.period_of(env.now)
     closer.record.wins[period] += 1
-    closer.record.bookings[period] += value
-    env.process(account_care(env, model, lead, route, closer, value, handoff_u[2], delay_units[2]))
+    closer.record.bookings[period] += deal_value
+    env.process(
+        account_care(env, model, lead, route, closer, deal_value, handoff_u[2], delay_units[2])
+    )
 
 
 def choose_pod(model: Model, route: Route) -> Route:
