@@ -107,3 +107,13 @@ def test_calibrate_cli_reports_bad_rows_and_exits_2(tmp_path, capsys):
     assert code == 0 and out.exists()
     assert "row 4" in capsys.readouterr().err
     assert "1 rows could not be used" in out.read_text()
+
+
+def test_readme_mapping_example_is_valid(tmp_path):
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    (example,) = re.findall(r"```toml mapping\n(.*?)```", readme, re.S)
+    mapping = read_mapping(write(tmp_path, example, "mapping.toml"))
+    assert mapping.columns["Opportunity ID"] == "lead_id"
+    assert mapping.stages["Closed Won"] == "won"
