@@ -35,7 +35,7 @@ from sim.scenario import ScenarioError
 from sim.sweep_backends import SweepSetupError, default_workers, execute
 from sim.sweep_spec import RunTask, Sweep, load_sweep
 from sim.sweep_store import RunStore, write_atomic
-from sim.sweep_summary import crossovers, summarise_sweep, sweep_table
+from sim.sweep_summary import claims_along, crossovers, summarise_sweep, sweep_table
 
 __all__ = ["Sweep", "SweepRun", "cmd_sweep", "load_sweep", "run_sweep", "write_outputs"]
 
@@ -159,11 +159,13 @@ def write_outputs(
     crossing = crossovers(summary, sweep)
     write_atomic(out_dir / "sweep_summary.csv", summary.to_csv(index=False).encode())
     write_atomic(out_dir / "crossovers.csv", crossing.to_csv(index=False).encode())
+    claims = claims_along(table, sweep)
+    write_atomic(out_dir / "claims.csv", claims.to_csv(index=False).encode())
     if plots:
         step("drawing plots and report.html")
         from sim import sweep_report
 
-        sweep_report.write_report(sweep, summary, crossing, out_dir)
+        sweep_report.write_report(sweep, summary, crossing, out_dir, claims)
     return table, summary, crossing
 
 

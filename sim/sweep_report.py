@@ -245,7 +245,11 @@ def png_bytes(fig: Figure) -> bytes:
 
 
 def report_html(
-    sweep: Sweep, summary: pd.DataFrame, crossings: pd.DataFrame, images: dict[str, bytes]
+    sweep: Sweep,
+    summary: pd.DataFrame,
+    crossings: pd.DataFrame,
+    images: dict[str, bytes],
+    claims: pd.DataFrame | None = None,
 ) -> str:
     """A self-contained HTML page: what was swept, crossovers, winners, figures."""
     esc = html.escape
@@ -295,14 +299,47 @@ grid points whose confidence bands overlap is a hint, not a finding.</p>
 <h2>Leader per grid point: {esc(kpi_label(first))}</h2>
 <p><code>clear</code>: the winner's and the runner-up's 95 % CIs do not overlap.</p>
 {_table(board)}
+{_claims_section(claims, sweep)}
 <h2>Figures</h2>
 {figures}
 </body></html>
 """
 
 
+def _claims_section(claims: pd.DataFrame | None, sweep: Sweep) -> str:
+    """The literature's claims at every grid point, and where a verdict changes."""
+    if claims is None or claims.empty:
+        return ""
+    axes = [a.name for a in sweep.axes]
+    label = claims[axes].astype(str).agg(", ".join, axis=1)
+    grid = claims.assign(at=label).pivot(index="id", columns="at", values="verdict")
+    grid = grid.reindex(index=list(dict.fromkeys(claims["id"])), columns=list(dict.fromkeys(label)))
+    changes = claims[claims["changed"]].assign(at=label[claims["changed"]])
+    if changes.empty:
+        change_html = "<p>No claim changes its verdict along the grid.</p>"
+    else:
+        items = "".join(
+            f"<li><code>{html.escape(row.id)}</code> becomes <em>{html.escape(row.verdict)}</em> "
+            f"at {html.escape(row.at)}</li>"
+            for row in changes.itertuples(index=False)
+        )
+        change_html = f"<ul>{items}</ul>"
+    return (
+        "<h2>The literature's claims along the grid</h2>"
+        "<p>Each claim of <code>sim/claims.toml</code> scored at every grid point as in the "
+        "comparison report (holds / does not hold / not significant / not tested, from the "
+        "95 % CI of the paired difference). Where a verdict changes between neighbouring "
+        f"grid points (also in <code>claims.csv</code>):</p>{change_html}"
+        f"{grid.reset_index().to_html(index=False, border=0, na_rep='-')}"
+    )
+
+
 def write_report(
-    sweep: Sweep, summary: pd.DataFrame, crossings: pd.DataFrame, out_dir: Path
+    sweep: Sweep,
+    summary: pd.DataFrame,
+    crossings: pd.DataFrame,
+    out_dir: Path,
+    claims: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write ``plots/<name>.png`` and ``report.html`` into ``out_dir`` (each atomically).
 
@@ -318,7 +355,7 @@ def write_report(
     written = []
     for name, data in images.items():
         written.append(write_atomic(plots / f"{name}.png", data))
-    page = report_html(sweep, summary, crossings, images)
+    page = report_html(sweep, summary, crossings, images, claims)
     written.append(write_atomic(out_dir / "report.html", page.encode()))
     return written
 

@@ -26,6 +26,7 @@ OUTPUT_NAMES: tuple[str, ...] = (
     "sweep.parquet",
     "sweep_summary.csv",
     "crossovers.csv",
+    "claims.csv",
     "report.html",
     "plots",
 )

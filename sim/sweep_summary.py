@@ -195,3 +195,28 @@ def winners(summary: pd.DataFrame, sweep: Sweep, kpi: str) -> pd.DataFrame:
             )
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def claims_along(table: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
+    """Each literature claim scored at every grid point (``claims.score_claims``).
+
+    Returns:
+        One row per grid point and claim: point, one column per axis, id,
+        claim, verdict, difference, ci_low, ci_high, and ``changed`` (True
+        where the verdict differs from the previous grid point's).
+    """
+    from sim.claims import load_claims, score_claims
+
+    claims = load_claims()
+    frames = []
+    for point, runs in table.groupby("point", sort=True):
+        scored = score_claims(runs, claims)
+        scored.insert(0, "point", point)
+        frames.append(scored)
+    scored = pd.concat(frames, ignore_index=True)
+    scored = sweep.point_table().merge(scored, on="point", how="right")
+    columns = ["point", *(a.name for a in sweep.axes), "id", "claim", "verdict"]
+    scored = scored[columns + ["difference", "ci_low", "ci_high"]]
+    previous = scored.groupby("id", sort=False)["verdict"].shift()
+    scored["changed"] = previous.notna() & (previous != scored["verdict"])
+    return scored

@@ -511,6 +511,7 @@ def test_cli_writes_tables_plots_and_a_self_contained_report(cli_sweep):
         "sweep.parquet",
         "sweep_summary.csv",
         "crossovers.csv",
+        "claims.csv",
         "plots",
         "report.html",
     }
@@ -533,6 +534,13 @@ def test_cli_writes_tables_plots_and_a_self_contained_report(cli_sweep):
     ]
     manifest = json.loads((out / "sweep.json").read_text())
     assert manifest["runs"] == 12 and len(manifest["digest"]) == 64
+    # Every claim scored at every grid point; the report shows the verdict grid.
+    claims = pd.read_csv(out / "claims.csv")
+    assert len(claims) == claims["id"].nunique() * summary["point"].nunique()
+    assert set(claims["verdict"]) <= {"holds", "does not hold", "not significant", "not tested"}
+    first = claims.groupby("id")["changed"].first()
+    assert not first.any()  # nothing to change from at the first grid point
+    assert "The literature's claims along the grid" in page
     assert "wins_per_30_days" in printed and f"results in {out}/" in printed
 
 
