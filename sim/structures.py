@@ -14,7 +14,9 @@ Time unit: days.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -242,6 +244,32 @@ def monitor(env: simpy.Environment, teams: list[Team], interval: float, samples:
         yield env.timeout(interval)
 
 
+GC_YOUNG_THRESHOLD = 50_000
+"""Allocations between two passes of the garbage collector during a run (Python's default: 700)."""
+
+
+@contextmanager
+def rare_garbage_collection() -> Iterator[None]:
+    """Run the cyclic garbage collector rarely, and never over what existed before.
+
+    A run creates millions of short-lived events, which reference counting
+    frees; the cyclic collector found little to free, yet with the default
+    thresholds it took 8 % (15,000 leads) to 27 % (1,000,000 leads) of a run,
+    walking the whole program's objects (modules, scenario, lead log) at every
+    full pass. ``gc.freeze`` takes what exists now out of its sight, and a high
+    first threshold lets it run every 50,000 allocations instead of every 700.
+    Both are restored afterwards.
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 def run_structure(name: str, leads: LeadStream, scenario: Scenario, streams: Streams) -> RunTables:
     """Push one replication's leads through one structure until the horizon.
 
@@ -271,7 +299,8 @@ def run_structure(name: str, leads: LeadStream, scenario: Scenario, streams: Str
         for team in org.teams:
             for rep in team.reps:
                 env.process(seat_turnover(env, model, team, rep))
-    env.run(until=scenario.horizon_days)
+    with rare_garbage_collection():
+        env.run(until=scenario.horizon_days)
     finish_accounts(model)
     finish_reps(model, org.teams)
     return RunTables(
