@@ -493,6 +493,25 @@ def _same_hands(roles: tuple[str, ...], point: str) -> bool:
     return roles[after - 1] == roles[after]
 
 
+def _per_period_ci(
+    per_run: np.ndarray, edges: np.ndarray, structure: str, name: str
+) -> list[dict[str, object]]:
+    """Rows of mean and 95 % CI across replications (rows of ``per_run``) per period."""
+    rows = []
+    for k, start in enumerate(edges[:-1]):
+        mean, low, high = mean_ci(per_run[:, k])
+        rows.append(
+            {
+                "structure": structure,
+                "period_start_day": start,
+                name: mean,
+                "ci_low": low,
+                "ci_high": high,
+            }
+        )
+    return rows
+
+
 def market_share_over_time(
     leads: pd.DataFrame, scenario: Scenario, bin_days: float = 30.0
 ) -> pd.DataFrame:
@@ -515,18 +534,7 @@ def market_share_over_time(
             total = np.histogram(run["end_day"], edges)[0]
             with np.errstate(invalid="ignore", divide="ignore"):
                 per_run.append(np.where(total > 0, ours / total, np.nan))
-        shares = np.array(per_run)
-        for k, start in enumerate(edges[:-1]):
-            mean, low, high = mean_ci(shares[:, k])
-            rows.append(
-                {
-                    "structure": structure,
-                    "period_start_day": start,
-                    "market_share": mean,
-                    "ci_low": low,
-                    "ci_high": high,
-                }
-            )
+        rows += _per_period_ci(np.array(per_run), edges, structure, "market_share")
     return pd.DataFrame(rows)
 
 
@@ -669,18 +677,7 @@ def wins_over_time(leads: pd.DataFrame, scenario: Scenario, bin_days: float = 30
                 (won["structure"] == structure) & (won["replication"] == replication), "end_day"
             ]
             per_rep.append(np.histogram(days, bins=edges)[0])
-        counts = np.array(per_rep)
-        for index, start in enumerate(edges[:-1]):
-            mean, low, high = mean_ci(counts[:, index])
-            rows.append(
-                {
-                    "structure": structure,
-                    "period_start_day": start,
-                    "wins": mean,
-                    "ci_low": low,
-                    "ci_high": high,
-                }
-            )
+        rows += _per_period_ci(np.array(per_rep), edges, structure, "wins")
     return pd.DataFrame(rows)
 
 
