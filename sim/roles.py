@@ -259,6 +259,15 @@ class Model:
         turnover = scenario.people.turnover
         self.turnover = turnover if turnover.enabled else None
         self.lose_on_departure = turnover.enabled and turnover.open_deals == "lose"
+        accounts = scenario.accounts
+        # Reviews without effort, churn, expansion or turnover only recognise revenue.
+        self.quiet_reviews = (
+            accounts.mean_review_effort_days == 0
+            and accounts.churn_prob_per_review == 0
+            and accounts.expansion_prob_per_review == 0
+            and self.turnover is None
+        )
+        self.quiet_accounts: list[int] = []  # accounts whose reviews finish_accounts replays
         self.period_days = scenario.quotas.period_days
         self.period_edges = period_edges(scenario.horizon_days, self.period_days)
         self.last_period = len(self.period_edges) - 2
@@ -696,16 +705,20 @@ def account_care(
     log.account_outcome[lead] = ACTIVE
     log.account_value[lead] = value
     reviews_left = math.ceil((model.horizon_days - started) / cfg.review_interval_days) + 1
-    rng = keyed_rng(model.accounts_seed, lead)
-    churn_u = rng.uniform(size=reviews_left).tolist()
-    expand_u = rng.uniform(size=reviews_left).tolist()
-    effort_units = rng.standard_exponential(reviews_left).tolist()
     priority = ACCOUNT_PRIORITY if cfg.review_priority == "accounts_first" else SALES_PRIORITY
     tier_effort = model.tier_effort[model.leads.tier[lead]]  # key accounts need more care
     log.revenue_until_day[lead] = started
+    if model.quiet_reviews and context_loss == 0:
+        # Nothing can happen at its reviews but revenue: no process needed.
+        model.quiet_accounts.append(lead)
+        return
     annual_value = value
     for review in range(reviews_left):
         yield env.timeout(cfg.review_interval_days)
+        if review == 0:
+            # Drawn when first needed: an account won less than one review interval
+            # before the horizon never has a review and never pays for a generator.
+            churn_u, expand_u, effort_units = account_draws(model, lead, reviews_left)
         if turnover is not None and manager.gone.triggered:
             manager.hand_over(model, team, annual_value)
         neglected = False
@@ -755,6 +768,21 @@ def account_care(
             if manager.in_book_since(model, period):
                 holder.record.expansion_value[period] += added
             log.account_value[lead] = annual_value
+
+
+def account_draws(
+    model: Model, lead: int, reviews: int
+) -> tuple[list[float], list[float], list[float]]:
+    """An account's own luck for its reviews: churn and expansion uniforms, effort units.
+
+    The generator is keyed by the lead id, so the account meets the same luck
+    in every structure that wins the deal.
+    """
+    rng = keyed_rng(model.accounts_seed, lead)
+    churn_u = rng.uniform(size=reviews).tolist()
+    expand_u = rng.uniform(size=reviews).tolist()
+    effort_units = rng.standard_exponential(reviews).tolist()
+    return churn_u, expand_u, effort_units
 
 
 def seat_turnover(
@@ -834,6 +862,15 @@ def quota_periods(env: simpy.Environment, model: Model, teams: list[Team]):
 def finish_accounts(model: Model) -> None:
     """At the horizon: recognise revenue of live accounts up to the last day."""
     log = model.log
+    interval = model.scenario.accounts.review_interval_days
+    for lead in model.quiet_accounts:
+        # The reviews account_care skipped, with its arithmetic in its order (same bits).
+        value, until = log.account_value[lead], log.revenue_until_day[lead]
+        day = until + interval
+        while day < model.horizon_days:
+            log.revenue[lead] += value * (day - until) / 365.0
+            until, day = day, day + interval
+        log.revenue_until_day[lead] = until
     for lead, outcome in enumerate(log.account_outcome):
         if outcome == ACTIVE:
             elapsed = model.horizon_days - log.revenue_until_day[lead]
