@@ -66,7 +66,13 @@ class LeadLog:
         self.stage_times = {
             (stage, what): [NAN] * n for stage in STAGES for what in STAGE_TIME_FIELDS
         }
+        # The same lists by stage index, for the processes: stage_queue_day[s][lead].
+        self.stage_queue_day = [self.stage_times[(stage, "queue_day")] for stage in STAGES]
+        self.stage_start_day = [self.stage_times[(stage, "start_day")] for stage in STAGES]
+        self.stage_end_day = [self.stage_times[(stage, "end_day")] for stage in STAGES]
+        self.stage_done_day = [self.stage_times[(stage, "done_day")] for stage in STAGES]
         self.handler = {stage: [-1] * n for stage in STAGES}
+        self.stage_handler = [self.handler[stage] for stage in STAGES]
         self.outcome = [OPEN] * n
         self.lost_at = [0] * n
         self.lost_reason = [0] * n

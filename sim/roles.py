@@ -510,9 +510,13 @@ def lead_journey(
         if previous is not None and team is not previous:
             release(owner, owner_gone)
             owner = None
-            context_loss, delay = yield from relay(
-                env, route.handoff, handoff_u[s - 1], delay_units[s - 1]
-            )
+            handoff = route.handoff
+            if handoff.drop_prob == 0 and handoff.mean_delay_days == 0:
+                context_loss, delay = handoff.context_loss, 0.0  # a relay that costs no time
+            else:
+                context_loss, delay = yield from relay(
+                    env, handoff, handoff_u[s - 1], delay_units[s - 1]
+                )
             if context_loss is None:
                 log.lose(lead, env.now, HANDOFF_POINT_NAMES[s - 1], DROPPED)
                 return
@@ -523,7 +527,7 @@ def lead_journey(
         previous = team
 
         queued = env.now
-        log.stage_times[(stage, "queue_day")][lead] = queued
+        log.stage_queue_day[s][lead] = queued
         patience = None if model.patience_days is None else model.patience_days * patience_units[s]
         effort = model.mean_effort_days[s] * effort_units[s] * effort_tier * route.effort_factor[s]
         while True:
@@ -555,13 +559,13 @@ def lead_journey(
         period = model.period_of(env.now)
         worker.stage_tasks[period] += 1
         waited += start - queued
-        log.handler[stage][lead] = rep.rep_id
-        log.stage_times[(stage, "start_day")][lead] = start
-        log.stage_times[(stage, "end_day")][lead] = env.now
+        log.stage_handler[s][lead] = rep.rep_id
+        log.stage_start_day[s][lead] = start
+        log.stage_end_day[s][lead] = env.now
         lag = model.mean_lag_days[s] * lag_units[s]
         if lag > 0:
             yield env.timeout(lag)
-        log.stage_times[(stage, "done_day")][lead] = env.now
+        log.stage_done_day[s][lead] = env.now
         if model.competition and env.now >= competitor_day:
             # The customer answers that they went with the competitor meanwhile.
             release(owner, owner_gone)
