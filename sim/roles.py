@@ -51,7 +51,7 @@ from sim.records import (
     RepLog,
     credit_and_quota,
 )
-from sim.scenario import STAGES, AccountsConfig, HandoffConfig, Scenario
+from sim.scenario import ROLES, STAGES, AccountsConfig, HandoffConfig, Scenario
 from sim.seeding import keyed_rng
 
 ACCOUNT_PRIORITY = 0  # lower is served first by a PriorityResource
@@ -76,7 +76,7 @@ class Rep:
 
     __slots__ = (
         "rep_id", "record", "resource", "level_pass", "level_effort", "ramp_days", "present",
-        "departure", "leaving", "left_work", "open_deals", "accounts", "book_value",
+        "departure", "leaving", "left_work", "open_deals", "accounts", "book_value", "role_seat",
     )  # fmt: skip
 
     def __init__(self, env: simpy.Environment, record: RepLog, own_queue: bool):
@@ -87,6 +87,7 @@ class Rep:
         self.level_pass = 1.0
         self.level_effort = 1.0
         self.ramp_days = 0.0
+        self.role_seat = 0  # this seat's number among the structure's seats of its role
         self.present = True
         self.departure = env.event()
         self.leaving = False
@@ -146,6 +147,7 @@ class Team:
             rep.level_pass = factors.pass_prob_factor
             rep.level_effort = factors.effort_factor
             rep.ramp_days = ramp_days
+            rep.role_seat = first_in_role + k
             self.reps.append(rep)
         # A leaver's seat is blocked with a top-priority request, which a pooled
         # team's plain Resource cannot express; without turnover it stays plain (faster).
@@ -804,7 +806,9 @@ def seat_turnover(
     if rate_per_day <= 0:
         return
     highest = cfg.under_quota_multiplier
-    rng = keyed_rng(model.work_seed, rep.rep_id)
+    # Keyed by role and seat within the role: closer k meets the same turnover luck in
+    # every structure, and adding a rep of another role shifts nobody's draws.
+    rng = keyed_rng(model.work_seed, ROLES.index(team.role), rep.role_seat)
     while True:
         yield env.timeout(rng.exponential(1.0 / (rate_per_day * highest)))
         current = highest if model.missed_quota(rep) else 1.0

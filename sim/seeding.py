@@ -29,7 +29,7 @@ class Streams:
         accounts: the parent of one child per account (churn, expansion, reviews),
             keyed by lead id so it does not depend on which structure won the deal.
         work: randomness that belongs to a structure's people, not to the leads
-            (one child per seat: when its reps leave).
+            (one child per role and seat: when its reps leave).
     """
 
     replication: int
@@ -45,16 +45,16 @@ def replication_streams(seed: int, replication: int) -> Streams:
     return Streams(replication, leads, accounts, work)
 
 
-def keyed_rng(parent: np.random.SeedSequence, key: int) -> np.random.Generator:
-    """A generator private to one thing, derived from its id alone (not event order).
+def keyed_rng(parent: np.random.SeedSequence, *keys: int) -> np.random.Generator:
+    """A generator private to one thing, derived from its ids alone (not event order).
 
     With ``Streams.accounts`` and a lead id, the account that lead became meets
-    the same luck in every structure that wins it. With ``Streams.work`` and a
-    seat id, seat ``k`` sees the same turnover draws in every structure, and
-    drawing them never shifts any other stream.
+    the same luck in every structure that wins it. With ``Streams.work``, a
+    role and a seat number within the role, that seat sees the same turnover
+    draws in every structure, and drawing them never shifts any other stream.
     """
-    child = np.random.SeedSequence(parent.entropy, spawn_key=tuple(parent.spawn_key) + (int(key),))
-    return np.random.default_rng(child)
+    key = tuple(parent.spawn_key) + tuple(int(k) for k in keys)
+    return np.random.default_rng(np.random.SeedSequence(parent.entropy, spawn_key=key))
 
 
 def independent_seed(seed: int, structure: str) -> int:

@@ -263,3 +263,14 @@ def test_ramping_seats_are_spread_over_the_structure_not_rounded_per_team():
     assert tenures[3] == 0.0 and 0.0 < tenures[7] < 100.0
     assert all(initial_tenure(seat, 100.0, 1.0) == 100.0 for seat in range(12))
     assert all(initial_tenure(seat, 100.0, 0.0) < 100.0 for seat in range(12))
+
+
+def test_a_seats_turnover_luck_depends_on_its_role_and_number_not_on_other_roles():
+    # One more lead-gen rep renumbers every later seat, but each closer keeps its draws.
+    def closers_left(lead_gen: int) -> list:
+        sc = _turnover_scenario(f"structures.conveyor.lead_gen={lead_gen}")
+        reps = simulate(sc, ["conveyor"]).reps
+        closers = reps[reps["role"] == "closer"].drop_duplicates("person_id")
+        return sorted(closers["left_day"].dropna().round(9).tolist())
+
+    assert closers_left(20) == closers_left(21)
