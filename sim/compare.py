@@ -552,8 +552,9 @@ def red_flags(
         labels: structure name -> display name.
 
     Returns:
-        One row per tripped flag: structure, flag (``quota``, ``turnover``, ``win_rate``,
-        ``bottleneck``, ``pod_load``), subject (a role or pod, else empty),
+        One row per tripped flag: structure, flag (``quota``, ``market_share``,
+        ``turnover``, ``win_rate``, ``bottleneck``, ``pod_load``), subject (a role or
+        pod, else empty),
         value, threshold, message. Empty when nothing trips.
     """
     labels = labels or {}
@@ -586,6 +587,20 @@ def red_flags(
                     "message": f"{name}: only {format_value('share_reps_at_quota', share)} of "
                     f"rep-periods reach quota ({ci_text('share_reps_at_quota', low, high)}); "
                     f"the red line is {100 * bench.min_share_at_quota:.0f} %",
+                }
+            )
+        trend, low, high = stat(structure, "market_share_trend_per_year")
+        if math.isfinite(high) and high < 0:
+            rows.append(
+                {
+                    "structure": structure,
+                    "flag": "market_share",
+                    "subject": "",
+                    "value": trend,
+                    "threshold": 0.0,
+                    "message": f"{name}: market share is falling, by "
+                    f"{100 * -trend:.1f} points a year (95 % CI {100 * -high:.1f} to "
+                    f"{100 * -low:.1f}): competitors decide before the team closes",
                 }
             )
         turnover, low, high = stat(structure, "annual_turnover")

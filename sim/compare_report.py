@@ -751,7 +751,7 @@ def render_html(
     parts.append("<h2>Red flags</h2>")
     if comparison.flags.empty:
         parts.append(
-            "<div class='ok'>None tripped: every closing team has at least "
+            "<div class='ok'>None tripped: every structure has at least "
             f"{100 * scenario.benchmarks.min_share_at_quota:.0f} % of reps at quota, no role is "
             f"above {100 * scenario.benchmarks.max_utilisation:.0f} % utilisation"
             + (
@@ -759,7 +759,8 @@ def render_html(
                 if scenario.benchmarks.win_rate is not None
                 else ""
             )
-            + ", and no pod is overloaded.</div>"
+            + f", rep turnover is at most {100 * scenario.benchmarks.max_annual_turnover:.0f} % "
+            "a year, no market share is falling, and no pod is overloaded.</div>"
         )
     else:
         items = "".join(f"<li>{_e(m)}</li>" for m in comparison.flags["message"])

@@ -222,6 +222,10 @@ def test_red_flags_trip_exactly_past_their_benchmarks():
             ("pods", "share_reps_at_quota", 0.7, 0.6, 0.8),
             ("pods", "conversion_closing", 0.2, 0.18, 0.22),
             ("pods", "utilisation_closer", 0.5, 0.4, 0.6),
+            ("pods", "market_share_trend_per_year", -0.1, -0.15, -0.05),  # falling: flag
+            ("conveyor", "market_share_trend_per_year", -0.1, -0.2, 0.01),  # CI spans 0
+            ("pods", "annual_turnover", 0.36, 0.3, 0.42),  # above 0.35: flag
+            ("conveyor", "annual_turnover", 0.35, 0.3, 0.4),  # at the line: no flag
         ]
     )
     pods = pd.DataFrame(
@@ -237,7 +241,9 @@ def test_red_flags_trip_exactly_past_their_benchmarks():
         ("conveyor", "bottleneck", "closer"),
         ("conveyor", "quota", ""),
         ("conveyor", "win_rate", "closing"),
+        ("pods", "market_share", ""),
         ("pods", "pod_load", "east"),  # 0.85 / 0.70 = 1.21 > 1.2; the others 0.76x
+        ("pods", "turnover", ""),
     ]
     assert all(len(m.splitlines()) == 1 for m in flags["message"])
     calm = scenario("benchmarks.max_pod_load_ratio=1.25")
