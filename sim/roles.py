@@ -256,6 +256,13 @@ class Model:
         self.mean_lag_days = [scenario.stages.get(s).mean_lag_days for s in STAGES]
         self.tier_effort = [t.effort_multiplier for t in scenario.leads.tiers]
         self.tier_complexity = [t.complexity for t in scenario.leads.tiers]
+        # Key-account tiers: (pass factor, churn multiplier) without a senior; None = no rule.
+        self.tier_senior_rule = [
+            (t.without_senior_pass_factor, t.without_senior_churn_multiplier)
+            if t.senior_required and scenario.people.levels.enabled
+            else None
+            for t in scenario.leads.tiers
+        ]
         self.competition = scenario.competition.enabled
         self.lead_table = lead_table(leads, scenario)
         turnover = scenario.people.turnover
@@ -575,6 +582,9 @@ def lead_journey(
             return
 
         probability = min(1.0, pass_prob[s] * route.pass_factor[s] * skill) * (1.0 - context_loss)
+        senior_rule = model.tier_senior_rule[tier]
+        if senior_rule is not None and s == len(STAGES) - 1 and worker.level != "senior":
+            probability *= senior_rule[0]  # a key account closed without a senior
         if model.half_life_days is not None:
             probability *= 0.5 ** (waited / model.half_life_days)
         if pass_u[s] >= probability:
@@ -752,6 +762,9 @@ def account_care(
         if env.now < manager.fragile_until:
             # The relationship left with the previous manager.
             churn *= turnover.leaver_churn_multiplier
+        senior_rule = model.tier_senior_rule[model.leads.tier[lead]]
+        if senior_rule is not None and manager.rep.record.level != "senior":
+            churn *= senior_rule[1]  # a key account looked after without a senior
         if review == 0:
             # Context lost at the handover shows up as a shakier first renewal.
             churn = 1.0 - (1.0 - min(churn, 1.0)) * (1.0 - context_loss)

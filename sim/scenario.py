@@ -90,6 +90,23 @@ class TierConfig(Frozen):
         le=5,
         description="scales the context lost at a handoff (x); key accounts lose more",
     )
+    senior_required: bool = Field(
+        default=False,
+        description="a key-account tier: closing and account care need a senior rep (with "
+        "people levels on), else the penalties below apply",
+    )
+    without_senior_pass_factor: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="closing pass probability when a non-senior closes such a deal (x)",
+    )
+    without_senior_churn_multiplier: float = Field(
+        default=1.0,
+        ge=1,
+        le=20,
+        description="churn chance multiplier while a non-senior looks after such an account (x)",
+    )
 
 
 class LeadsConfig(Frozen):
