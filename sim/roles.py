@@ -285,10 +285,6 @@ class Model:
         pods = scenario.structures.pods
         self.overflow = pods.overflow if pods is not None else None
 
-    def busy_overlap(self, start: float, end: float) -> float:
-        """Part of [start, end] inside the measured window [warm-up, horizon]."""
-        return max(0.0, min(end, self.horizon_days) - max(start, self.warmup_days))
-
     def period_of(self, day: float) -> int:
         """Index of the quota period that contains ``day``."""
         return min(int(day / self.period_days), self.last_period)
