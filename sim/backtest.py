@@ -141,13 +141,21 @@ def run_backtest(
 
 
 def write_backtest(result: BacktestResult, out_dir: Path, plots: bool = True) -> None:
-    """Write backtest.csv, outside.csv, report.txt and backtest.png, all or nothing."""
+    """Write the back-test's files, all or nothing.
+
+    backtest.csv, outside.csv, report.txt, backtest.png (unless ``plots`` is
+    false) and, when the export has unusable rows, unusable_rows.csv.
+    """
     from sim.output import atomic_directory
 
     with atomic_directory(Path(out_dir)) as tmp:
         result.table.to_csv(tmp / "backtest.csv", index=False)
         result.outside.to_csv(tmp / "outside.csv", index=False)
         (tmp / "report.txt").write_text("\n".join(result.report_lines()) + "\n")
+        if result.history.problems:
+            from sim.crm import write_unusable_rows
+
+            write_unusable_rows(result.history.problems, tmp / "unusable_rows.csv")
         if plots:
             from sim.backtest_report import plot_backtest
 

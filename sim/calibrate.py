@@ -402,7 +402,13 @@ def _num(value: float, digits: int = 4) -> str:
     return f"{value:.{digits}g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
 
 
-def scenario_toml(cal: Calibration, name: str, source: str, replications: int = 5) -> str:
+def scenario_toml(
+    cal: Calibration,
+    name: str,
+    source: str,
+    replications: int = 5,
+    unusable_file: str | None = None,
+) -> str:
     """A commented scenario file that ``simulate`` accepts unchanged.
 
     Args:
@@ -410,6 +416,7 @@ def scenario_toml(cal: Calibration, name: str, source: str, replications: int = 
         name: the scenario name.
         source: the export file name, for the header comment.
         replications: replications the scenario asks for.
+        unusable_file: where the unusable rows are listed, for the header comment.
 
     Returns:
         TOML text.
@@ -422,9 +429,14 @@ def scenario_toml(cal: Calibration, name: str, source: str, replications: int = 
         f"({history.shape} shape); day 0 = {first}, observed for {history.as_of_day:.1f} days.",
     ]
     if history.problems:
+        where = unusable_file or "the calibrate output"
         lines.append(
-            f"# {len({p.row for p in history.problems})} rows could not be used and "
-            f"{history.leads_left_out} leads were left out (see the calibrate output)."
+            f"# {history.rows_unusable} rows could not be used and "
+            f"{history.leads_left_out} leads were left out; each row is listed in {where}:"
+        )
+        lines.append(
+            "#   "
+            + ", ".join(f"{count} {kind}" for kind, count in history.problem_counts().items())
         )
     lines += [
         "# Each estimate has its 95 % confidence interval and sample size (n) beside it.",

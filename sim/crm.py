@@ -135,6 +135,22 @@ def read_mapping(path: str | Path | None) -> CrmMapping:
     return mapping
 
 
+PROBLEM_KINDS: dict[str, str] = {
+    "unreadable_date": "a date that cannot be read (or does not match [dates] format)",
+    "not_in_mapping": "a stage, status or event value that is not ours after the mapping",
+    "backwards": "a lead that moves backwards in the funnel (a later step dated earlier)",
+    "skips_stage": "a lead that reaches a stage (or a win) without entering the ones before",
+    "duplicate": "a lead_id on two rows (leads shape), or the same history row twice",
+    "bad_amount": "an amount that is not a non-negative number",
+    "missing_value": "an empty lead_id or created_at",
+    "conflicting_values": "two different segments or lost reasons for one lead",
+    "lead_left_out": "a row without a problem of its own, of a lead left out for another row",
+}
+"""The kinds of unusable row (the ``kind`` column of ``unusable_rows.csv``)."""
+
+UNUSABLE_COLUMNS: tuple[str, ...] = ("row", "lead_id", "kind", "reason")
+
+
 @dataclass(frozen=True)
 class ExportProblem:
     """One unusable row: where (1-based file line, header = line 1), which lead, and why."""
@@ -142,11 +158,31 @@ class ExportProblem:
     row: int
     lead_id: str
     reason: str
+    kind: str = "other"
 
     def line(self, label: str) -> str:
         """The problem as one line of the report."""
         who = f" (lead {self.lead_id})" if self.lead_id else ""
         return f"{label}: row {self.row}{who}: {self.reason}"
+
+
+def unusable_rows(problems: tuple[ExportProblem, ...] | list[ExportProblem]) -> pd.DataFrame:
+    """The unusable rows as a table: ``row``, ``lead_id``, ``kind``, ``reason``, by row."""
+    table = pd.DataFrame(
+        [(p.row, p.lead_id, p.kind, p.reason) for p in problems], columns=list(UNUSABLE_COLUMNS)
+    )
+    return table.sort_values("row", kind="stable").reset_index(drop=True)
+
+
+def write_unusable_rows(
+    problems: tuple[ExportProblem, ...] | list[ExportProblem], path: Path
+) -> None:
+    """Write ``unusable_rows`` to a CSV file (atomically: a temporary file, then renamed)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    unusable_rows(problems).to_csv(tmp, index=False)
+    tmp.replace(path)
 
 
 @dataclass(frozen=True)
@@ -177,14 +213,24 @@ class CrmHistory:
     leads_left_out: int = 0
     label: str = "export"
 
+    @property
+    def rows_unusable(self) -> int:
+        """Rows not used: rows with a problem, and the other rows of the leads left out."""
+        return len({p.row for p in self.problems})
+
+    def problem_counts(self) -> dict[str, int]:
+        """Unusable rows per kind (``PROBLEM_KINDS``), most frequent first."""
+        kinds = pd.Series([p.kind for p in self.problems], dtype=object)
+        return {str(k): int(v) for k, v in kinds.value_counts().items()}
+
     def problem_lines(self, limit: int | None = None) -> list[str]:
         """The report of unusable rows: a count, then one line per row."""
         if not self.problems:
             return []
-        rows = len({p.row for p in self.problems})
+        kinds = ", ".join(f"{count} {kind}" for kind, count in self.problem_counts().items())
         lines = [
-            f"{self.label}: {rows} of {self.rows_read} rows cannot be used; "
-            f"{self.leads_left_out} leads left out because of them:"
+            f"{self.label}: {self.rows_unusable} of {self.rows_read} rows cannot be used; "
+            f"{self.leads_left_out} leads left out because of them ({kinds}):"
         ]
         shown = self.problems if limit is None else self.problems[:limit]
         lines += [p.line(self.label) for p in shown]
@@ -194,7 +240,14 @@ class CrmHistory:
 
 
 class ExportError(ScenarioError):
-    """An export that cannot be used at all; ``problems`` holds one line per problem."""
+    """An export that cannot be used at all; ``problems`` holds one line per problem.
+
+    ``unusable`` holds the unusable rows when the file was read but no row was usable.
+    """
+
+    def __init__(self, problems: list[str], unusable: tuple[ExportProblem, ...] = ()):
+        super().__init__(problems)
+        self.unusable = unusable
 
 
 def _read_csv(path: Path, mapping: CrmMapping) -> pd.DataFrame:
@@ -255,9 +308,14 @@ def read_export(path: str | Path, mapping: CrmMapping | None = None) -> CrmHisto
         leads, problems, measured, bad_leads = _leads_shape(df, mapping)
     else:
         leads, problems, measured, bad_leads = _history_shape(df, mapping)
+    problems = _with_left_out_rows(df, problems)
     if leads.empty:
         lines = [p.line(path.name) for p in problems[:20]]
-        raise ExportError([f"{path.name}: no usable rows ({len(df)} rows read)", *lines])
+        more = [f"{path.name}: ... and {len(problems) - 20} more"] if len(problems) > 20 else []
+        raise ExportError(
+            [f"{path.name}: no usable rows ({len(df)} rows read)", *lines, *more],
+            tuple(problems),
+        )
     origin = leads.pop("_created").min().normalize()
     day_columns = [c for c in leads.columns if c.endswith("_day")]
     for column in day_columns:
@@ -276,6 +334,25 @@ def read_export(path: str | Path, mapping: CrmMapping | None = None) -> CrmHisto
     )
 
 
+def _with_left_out_rows(df: pd.DataFrame, problems: list[ExportProblem]) -> list[ExportProblem]:
+    """The problems, plus each other row of a lead left out (so no row goes unlisted)."""
+    listed = {p.row for p in problems}
+    first: dict[str, int] = {}
+    for p in sorted(problems, key=lambda p: p.row):
+        if p.lead_id:
+            first.setdefault(p.lead_id, p.row)
+    ids = df["lead_id"].str.strip()
+    extra = [
+        ExportProblem(
+            int(i) + 2, ids[i], f"not used: lead {ids[i]} is left out because of row "
+            f"{first[ids[i]]}", "lead_left_out",
+        )
+        for i in df.index[ids.isin(list(first))]
+        if int(i) + 2 not in listed
+    ]  # fmt: skip
+    return problems + extra
+
+
 def _parse_dates(values: pd.Series, fmt: str | None) -> pd.Series:
     text = values.str.strip()
     parsed = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce")
@@ -286,7 +363,10 @@ def _bad_dates(df: pd.DataFrame, column: str, parsed: pd.Series) -> list[ExportP
     bad = parsed.isna() & (df[column].str.strip() != "")
     return [
         ExportProblem(
-            int(i) + 2, df.at[i, "lead_id"], f"{column}: cannot read {df.at[i, column]!r} as a date"
+            int(i) + 2,
+            df.at[i, "lead_id"],
+            f"{column}: cannot read {df.at[i, column]!r} as a date",
+            "unreadable_date",
         )
         for i in df.index[bad]
     ]
@@ -303,6 +383,7 @@ def _amounts(df: pd.DataFrame) -> tuple[pd.Series, list[ExportProblem]]:
             int(i) + 2,
             df.at[i, "lead_id"],
             f"amount: {df.at[i, 'amount']!r} is not a non-negative number",
+            "bad_amount",
         )
         for i in df.index[bad]
     ]
@@ -327,15 +408,16 @@ def _empty_lead(lead_id: str, row: int) -> dict:
     return lead
 
 
-def _check_order(lead: dict) -> str | None:
-    """Why a lead's timestamps go backwards in the funnel, or None if they do not."""
+def _check_order(lead: dict) -> tuple[str, str] | None:
+    """Why a lead's timestamps go backwards in the funnel (reason, kind), or None."""
     previous_name, previous = "created_at", lead["_created"]
     reached = [s for s in STAGES if not pd.isna(lead[f"{s}_queue_day"])]
     if reached:
         last = STAGES.index(reached[-1])
         skipped = [s for s in STAGES[:last] if s not in reached]
         if skipped:
-            return f"reaches {reached[-1]} without entering {', '.join(skipped)}"
+            return f"reaches {reached[-1]} without entering {', '.join(skipped)}", "skips_stage"
+    backwards = "the lead moves backwards in the funnel"
     for stage in STAGES:
         for step, what in STEP_TO_DAY.items():
             value = lead[f"{stage}_{what}"]
@@ -344,17 +426,19 @@ def _check_order(lead: dict) -> str | None:
             if value < previous:
                 return (
                     f"{stage}_{step}_at ({value:%Y-%m-%d %H:%M}) is before {previous_name} "
-                    f"({previous:%Y-%m-%d %H:%M}): the lead moves backwards in the funnel"
+                    f"({previous:%Y-%m-%d %H:%M}): {backwards}",
+                    "backwards",
                 )
             previous_name, previous = f"{stage}_{step}_at", value
     end = lead["end_day"]
     if not pd.isna(end) and end < previous:
         return (
             f"closed ({end:%Y-%m-%d %H:%M}) before {previous_name} "
-            f"({previous:%Y-%m-%d %H:%M}): the lead moves backwards in the funnel"
+            f"({previous:%Y-%m-%d %H:%M}): {backwards}",
+            "backwards",
         )
     if lead["outcome"] == "won" and pd.isna(lead["closing_queue_day"]):
-        return "won without entering closing"
+        return "won without entering closing", "skips_stage"
     return None
 
 
@@ -432,14 +516,18 @@ def _leads_shape(df: pd.DataFrame, mapping: CrmMapping):
         row = position + 2
         lead_id = record["lead_id"]
         if not lead_id:
-            problems.append(ExportProblem(row, "", "lead_id is empty"))
+            problems.append(ExportProblem(row, "", "lead_id is empty", "missing_value"))
             continue
         if lead_id in seen:
             problems.append(
-                ExportProblem(row, lead_id, f"duplicate lead_id: also on row {seen[lead_id]}")
+                ExportProblem(
+                    row, lead_id, f"duplicate lead_id: also on row {seen[lead_id]}", "duplicate"
+                )
             )
             problems.append(
-                ExportProblem(seen[lead_id], lead_id, f"duplicate lead_id: also on row {row}")
+                ExportProblem(
+                    seen[lead_id], lead_id, f"duplicate lead_id: also on row {row}", "duplicate"
+                )
             )
             continue
         seen[lead_id] = row
@@ -451,13 +539,14 @@ def _leads_shape(df: pd.DataFrame, mapping: CrmMapping):
                     lead_id,
                     f"status: {record['status']!r} is not in the mapping "
                     f"(known after mapping: {', '.join(STATUSES)})",
+                    "not_in_mapping",
                 )
             )
             continue
         created = date_lists["created_at"][position]
         if pd.isna(created):
             if row not in bad_rows:
-                problems.append(ExportProblem(row, lead_id, "created_at is empty"))
+                problems.append(ExportProblem(row, lead_id, "created_at is empty", "missing_value"))
             continue
         lead = _empty_lead(lead_id, row)
         lead["_created"] = created
@@ -478,7 +567,7 @@ def _leads_shape(df: pd.DataFrame, mapping: CrmMapping):
             lead["end_day"] = _last_time(lead)
         why = _check_order(lead)
         if why is not None:
-            problems.append(ExportProblem(row, lead_id, why))
+            problems.append(ExportProblem(row, lead_id, *why))
             continue
         rows.append(lead)
     bad_ids = {p.lead_id for p in problems}
@@ -539,7 +628,7 @@ def _history_shape(df: pd.DataFrame, mapping: CrmMapping):  # noqa: C901
             ExportProblem(
                 int(index) + 2, df.at[index, "lead_id"],
                 f"stage: {df.at[index, 'stage']!r} is not in the mapping (known after mapping: "
-                f"{', '.join(HISTORY_STAGES)})",
+                f"{', '.join(HISTORY_STAGES)})", "not_in_mapping",
             )
         )  # fmt: skip
     if has_event:
@@ -549,12 +638,13 @@ def _history_shape(df: pd.DataFrame, mapping: CrmMapping):  # noqa: C901
                 ExportProblem(
                     int(index) + 2, df.at[index, "lead_id"],
                     f"event: {df.at[index, 'event']!r} is not one of {', '.join(STEPS)}",
+                    "not_in_mapping",
                 )
             )  # fmt: skip
     else:
         event = pd.Series("", index=df.index)
     for index in df.index[df["lead_id"] == ""]:
-        problems.append(ExportProblem(int(index) + 2, "", "lead_id is empty"))
+        problems.append(ExportProblem(int(index) + 2, "", "lead_id is empty", "missing_value"))
     key = df["lead_id"] + "\x00" + df["changed_at"] + "\x00" + stage + "\x00" + event
     duplicated = key.duplicated(keep=False) & (df["lead_id"] != "")
     first_row: dict[str, int] = {}
@@ -563,7 +653,9 @@ def _history_shape(df: pd.DataFrame, mapping: CrmMapping):  # noqa: C901
         first = first_row.setdefault(key[index], row)
         if first != row:
             problems.append(
-                ExportProblem(row, df.at[index, "lead_id"], f"duplicate row: same as row {first}")
+                ExportProblem(
+                    row, df.at[index, "lead_id"], f"duplicate row: same as row {first}", "duplicate"
+                )
             )
     bad_rows = {p.row for p in problems}
     blank = pd.Series("", index=df.index)
@@ -612,7 +704,10 @@ def _history_lead(changes: list) -> tuple[dict | None, ExportProblem | None]:
         if len(values) > 1:
             rows = [int(change.row) for change in changes]
             return None, ExportProblem(
-                first, lead_id, f"{column}: conflicting values {sorted(values)} on rows {rows}"
+                first,
+                lead_id,
+                f"{column}: conflicting values {sorted(values)} on rows {rows}",
+                "conflicting_values",
             )
         if values:
             lead[column] = values.pop()
@@ -636,16 +731,17 @@ def _history_lead(changes: list) -> tuple[dict | None, ExportProblem | None]:
                 continue
             return None, ExportProblem(
                 row, lead_id, f"moves to {stage} after it was closed "
-                f"({HISTORY_STAGES[current]}): the lead moves backwards in the funnel"
+                f"({HISTORY_STAGES[current]}): the lead moves backwards in the funnel", "backwards"
             )  # fmt: skip
         if position < current:
             return None, ExportProblem(
                 row, lead_id, f"moves back from {HISTORY_STAGES[current]} to {stage}: "
-                "the lead moves backwards in the funnel"
+                "the lead moves backwards in the funnel", "backwards"
             )  # fmt: skip
         if position >= len(STAGES):  # won or lost
             if stage == "won" and current != STAGES.index("closing"):
-                return None, ExportProblem(row, lead_id, "won without entering closing")
+                why = "won without entering closing"
+                return None, ExportProblem(row, lead_id, why, "skips_stage")
             lead["outcome"] = stage
             lead["end_day"] = at
             current = position
@@ -658,7 +754,7 @@ def _history_lead(changes: list) -> tuple[dict | None, ExportProblem | None]:
             if position != current + 1:
                 skipped = ", ".join(STAGES[current + 1 : position])
                 return None, ExportProblem(
-                    row, lead_id, f"reaches {name} without entering {skipped}"
+                    row, lead_id, f"reaches {name} without entering {skipped}", "skips_stage"
                 )
             current = position
             lead[f"{name}_queue_day"] = at

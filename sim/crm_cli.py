@@ -1,7 +1,10 @@
 """The ``export-crm``, ``calibrate`` and ``backtest`` commands (parsing and printing only).
 
 Exit codes as in ``sim.cli``: 2 with one line per problem for bad input (a
-missing column, unusable rows, a bad mapping), nothing written.
+missing column, unusable rows, a bad mapping). Nothing else is written then,
+except the list of unusable rows (``<scenario>_unusable_rows.csv`` beside the
+scenario for ``calibrate``, ``unusable_rows.csv`` in the back-test directory),
+which is also written when ``--skip-bad-rows`` goes on without them.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import sys
 from pathlib import Path
 
 from sim.scenario import STRUCTURES, ScenarioError
+
+UNUSABLE_FILE = "unusable_rows.csv"
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -70,18 +75,44 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
 
 
-def _read(export: Path, mapping_file: Path | None, skip_bad_rows: bool):
-    from sim.crm import read_export, read_mapping
+SHOWN_PROBLEMS = 20
+"""Unusable rows printed on the terminal; all of them go to the unusable-rows file."""
 
-    history = read_export(export, read_mapping(mapping_file))
-    if history.problems:
-        lines = history.problem_lines()
-        if not skip_bad_rows:
-            raise ScenarioError(
-                [*lines, f"{export.name}: fix these rows, or use --skip-bad-rows to go on without"]
-            )
-        for line in lines:
-            print(line, file=sys.stderr)
+
+def _read(export: Path, mapping_file: Path | None, skip_bad_rows: bool, unusable_file: Path):
+    """Read the export; list its unusable rows on stderr and in ``unusable_file``.
+
+    Without ``skip_bad_rows`` any unusable row stops the command (exit code 2);
+    the unusable-rows file is written either way (and a stale one removed when
+    every row is usable).
+    """
+    from sim.crm import ExportError, read_export, read_mapping, write_unusable_rows
+
+    try:
+        history = read_export(export, read_mapping(mapping_file))
+    except ExportError as exc:
+        if exc.unusable:
+            write_unusable_rows(exc.unusable, unusable_file)
+            raise ExportError(
+                [*exc.problems, f"{export.name}: all {len(exc.unusable)} listed in {unusable_file}"]
+            ) from None
+        raise
+    if not history.problems:
+        unusable_file.unlink(missing_ok=True)
+        return history
+    write_unusable_rows(history.problems, unusable_file)
+    lines = history.problem_lines(SHOWN_PROBLEMS)
+    where = f"{export.name}: all {len(history.problems)} listed in {unusable_file}"
+    if not skip_bad_rows:
+        raise ScenarioError(
+            [
+                *lines,
+                where,
+                f"{export.name}: fix these rows, or use --skip-bad-rows to go on without them",
+            ]
+        )
+    for line in (*lines, where):
+        print(line, file=sys.stderr)
     return history
 
 
@@ -116,11 +147,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.calibrate import calibrate, scenario_toml
     from sim.scenario import Scenario
 
-    history = _read(args.export, args.mapping, args.skip_bad_rows)
     out = args.out or Path("scenarios") / f"{args.export.stem}.toml"
+    unusable = out.with_name(f"{out.stem}_unusable_rows.csv")
+    history = _read(args.export, args.mapping, args.skip_bad_rows, unusable)
     name = args.name or out.stem
     cal = calibrate(history, args.structure, args.cold_after_days)
-    text = scenario_toml(cal, name, args.export.name)
+    text = scenario_toml(cal, name, args.export.name, unusable_file=unusable.name)
     import tomllib
 
     Scenario.from_dict(tomllib.loads(text), out.name)  # what simulate will accept
@@ -146,13 +178,13 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if args.replications < 2:
         raise ScenarioError([f"--replications: at least 2 for a band, got {args.replications}"])
     scenario = Scenario.from_file(args.scenario)
-    history = _read(args.export, args.mapping, args.skip_bad_rows)
     structure = args.structure or scenario.structures.names[0]
     if structure not in scenario.structures.names:
         raise ScenarioError(
             [f"{args.scenario.name}: --structure: {structure!r} is not configured in the scenario"]
         )
     out = args.out or Path("results") / scenario.name / "backtest"
+    history = _read(args.export, args.mapping, args.skip_bad_rows, out / UNUSABLE_FILE)
     print(
         f"salesim: backtest {scenario.name} ({structure}) against {args.export.name}: "
         f"{args.replications} replications over {history.as_of_day:.0f} days",

@@ -1,5 +1,6 @@
 """Calibration round trip: simulate known parameters, export, calibrate, recover them."""
 
+import pandas as pd
 import pytest
 
 from sim.calibrate import calibrate, calibrated_scenario
@@ -131,12 +132,25 @@ def test_backtest_cli_writes_bands_and_report(tmp_path, capsys):
 
     leads = simulate(truth("conveyor").replace(["horizon_days=120"])).leads
     export = tmp_path / "export.csv"
-    export_crm(leads, "history").to_csv(export, index=False)
+    table = export_crm(leads, "history")
+    bad = {"lead_id": "X1", "changed_at": "2024-01-02 10:00", "stage": "SQL"}
+    table = pd.concat([table, pd.DataFrame([bad])], ignore_index=True)
+    table.to_csv(export, index=False)
     ours = tmp_path / "ours.toml"
-    assert main(["calibrate", str(export), "--structure", "conveyor", "--out", str(ours)]) == 0
+    calibrate_args = ["calibrate", str(export), "--structure", "conveyor", "--out", str(ours)]
+    assert main([*calibrate_args, "--skip-bad-rows"]) == 0
     out = tmp_path / "bt"
     args = ["backtest", str(ours), str(export), "--out", str(out), "--replications", "5"]
-    assert main([*args, "--no-plots"]) == 0
-    assert {p.name for p in out.iterdir()} == {"backtest.csv", "outside.csv", "report.txt"}
+    assert main([*args, "--no-plots"]) == 2  # the unusable row stops it...
+    assert "listed in" in capsys.readouterr().err
+    assert (out / "unusable_rows.csv").exists()
+    assert main([*args, "--no-plots", "--skip-bad-rows"]) == 0  # ... unless told to go on
+    assert {p.name for p in out.iterdir()} == {
+        "backtest.csv", "outside.csv", "report.txt", "unusable_rows.csv"
+    }  # fmt: skip
+    listed = pd.read_csv(out / "unusable_rows.csv")
+    assert listed[["row", "lead_id", "kind"]].values.tolist() == [[len(table) + 1, "X1",
+                                                                  "not_in_mapping"]]  # fmt: skip
+    assert listed.loc[0, "reason"].startswith("stage: 'SQL' is not in the mapping")
     text = capsys.readouterr().out
     assert "points of history fall outside the middle 95 % of 5 replications" in text
