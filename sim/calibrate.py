@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.special import chdtri  # chi-square quantile; scipy.stats costs seconds to import
 
 from sim.crm import CrmHistory
 from sim.scenario import STAGES, STRUCTURES, Scenario, ScenarioError
@@ -96,6 +97,21 @@ def mean_time(completed: np.ndarray, censored: np.ndarray | None = None) -> Esti
     spread = completed.std(ddof=1) if k > 1 else value
     half = Z95 * spread / math.sqrt(k)
     return Estimate(value, max(0.0, value - half), value + half, k)
+
+
+def exponential_mean(exposure: float, events: int) -> Estimate:
+    """The mean of an exponential time from total time at risk and the events seen.
+
+    ``exposure / events`` is the maximum-likelihood mean under censoring (each
+    spell at risk counts, whether it ended in the event or not); the interval is
+    the chi-square one, ``2 T / chi2(2 k)`` at 97.5 % and 2.5 %.
+    """
+    if events == 0:
+        return Estimate(math.nan, math.nan, math.nan, 0)
+    value = exposure / events
+    low = 2 * exposure / chdtri(2 * events, 0.025)
+    high = 2 * exposure / chdtri(2 * events, 0.975)
+    return Estimate(value, float(low), float(high), events)
 
 
 def cv(values: np.ndarray) -> float:
@@ -255,10 +271,7 @@ def calibrate(
         drop = Estimate(0.0, math.nan, math.nan, 0, "not measured (no exited timestamps)")
     exposure = float(np.concatenate(queue_exposure).sum()) if queue_exposure else 0.0
     if cold > 0:
-        patience = exposure / cold
-        half = Z95 / math.sqrt(cold)
-        patience_est = Estimate(patience, patience / (1 + half), patience / max(1e-9, 1 - half),
-                                cold)  # fmt: skip
+        patience_est = exponential_mean(exposure, cold)
     else:
         patience_est = Estimate(math.nan, math.nan, math.nan, 0, "no lead went cold")
     headcount, pods = _headcount(df, structure)

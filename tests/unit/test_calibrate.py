@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from sim.calibrate import calibrate, calibrated_scenario
+from sim.calibrate import calibrate, calibrated_scenario, scenario_toml
 from sim.crm import export_crm, read_export
 from sim.runner import simulate
 from sim.scenario import STAGES, Scenario, without_sales_effects
@@ -99,6 +99,52 @@ def test_recovers_the_team(round_trip):
             found = pods[tuple(sorted(pod["segments"]))]
             for role in ("lead_gen", "qualifiers", "closers", "account_managers"):
                 assert round(found["headcount"][role].value) == pod[role], (pod["name"], role)
+
+
+PATIENCE_DAYS = 3.0
+
+
+@pytest.fixture(scope="module", params=["conveyor", "pods"])
+def patience_round_trip(request, tmp_path_factory):
+    """Leads with a patience that leave an overloaded prospecting queue unworked."""
+    structure = request.param
+    data = truth(structure).model_dump(mode="json")
+    data["decay"]["mean_patience_days"] = PATIENCE_DAYS
+    data["stages"]["prospecting"]["mean_effort_days"] = 0.6  # load above 1 rep-day per rep
+    scenario = Scenario.from_dict(data)
+    leads = simulate(scenario).leads
+    path = tmp_path_factory.mktemp("crm") / "export.csv"
+    export_crm(leads, "history" if structure == "pods" else "leads").to_csv(path, index=False)
+    return scenario, leads, calibrate(read_export(path), structure)
+
+
+def test_recovers_the_patience(patience_round_trip):
+    scenario, leads, cal = patience_round_trip
+    went_cold = int((leads["lost_reason"].astype(str) == "went_cold").sum())
+    assert went_cold > 300  # enough leads went cold for a narrow interval
+    assert cal.went_cold == went_cold and cal.open_inactive == 0
+    assert cal.patience_days.covers(PATIENCE_DAYS), cal.patience_days
+    assert cal.patience_days.high / cal.patience_days.low < 1.25
+    for stage in STAGES:  # went cold is not failed: the pass probabilities stay unbiased
+        assert cal.pass_prob[stage].covers(scenario.stages.get(stage).pass_prob), stage
+    text = scenario_toml(cal, "ours", "export.csv")
+    assert f"mean_patience_days = {cal.patience_days.value:.4g}   # 95 % CI" in text
+
+
+def test_open_lead_waiting_past_the_threshold_counts_as_went_cold(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "lead_id,created_at,status,prospecting_entered_at,prospecting_assigned_at,"
+        "prospecting_owner\n"
+        "A,2024-01-01,open,2024-01-01,,\n"  # unworked for 100 days at the end
+        "B,2024-01-11,open,2024-01-11,,\n"  # unworked for 90 days
+        "C,2024-04-10,open,2024-04-10,2024-04-10,ann\n"  # the export ends on 2024-04-10
+    )
+    cal = calibrate(read_export(path), "conveyor", cold_after_days=95)
+    assert (cal.went_cold, cal.open_inactive) == (1, 1)
+    assert cal.patience_days.value == pytest.approx(100 + 90)  # time at risk / leads gone cold
+    cal = calibrate(read_export(path), "conveyor", cold_after_days=60)
+    assert (cal.went_cold, cal.open_inactive) == (2, 2)
 
 
 def test_calibrated_scenario_is_valid_and_simulates(round_trip):
