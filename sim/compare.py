@@ -96,6 +96,7 @@ PEOPLE_SPECS: dict[str, KpiSpec] = {
     "annual_turnover": _MONEY_HEADLINE["annual_turnover"],
     "vacancy_share": _MONEY_HEADLINE["vacancy_share"],
     "mean_ramp_factor": KpiSpec("mean pace vs a ramped rep (ramp-up)", "rate", +1),
+    "weak_performer_share": KpiSpec("rep-days worked by weak performers", "rate", -1),
     "lost_rep_left": _MONEY_HEADLINE["lost_rep_left"],
     "share_reps_at_quota": _MONEY_HEADLINE["share_reps_at_quota"],
     **{

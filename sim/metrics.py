@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit  # Student t quantile; scipy.stats costs seconds to import
 
+from sim.people import weak_skill_threshold
 from sim.records import BOOKINGS_ROLES, stage_column
 from sim.scenario import LEVELS, ROLES, STAGE_ROLES, STAGES, Scenario
 
@@ -191,7 +192,7 @@ def people_kpis(reps: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
     people = reps.drop_duplicates("person_id")
     present_days = reps["days_present"].sum()
     weights = reps["days_present"]
-    return {
+    kpis = {
         "headcount": seats,
         "managers": math.ceil(seats / scenario.money.manager_span),
         "hires": int(reps["hired"].sum()),
@@ -202,6 +203,25 @@ def people_kpis(reps: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
         if weights.sum() > 0
         else math.nan,
     }
+    if scenario.people.performance.enabled:
+        kpis["weak_performer_share"] = weak_performer_share(reps, scenario)
+    return kpis
+
+
+def weak_performer_share(reps: pd.DataFrame, scenario: Scenario) -> float:
+    """Share of the rep-days in the measured window worked by weak performers.
+
+    A weak performer's skill score is in the bottom ``weak_share`` of the
+    hiring distribution: at hire, that share of people. Where missing quota
+    pushes people out faster, weak performers leave sooner and hold fewer
+    rep-days; where they hide (team pay, nobody watching), they stay.
+    """
+    performance = scenario.people.performance
+    days = reps["window_days_present"]
+    if days.sum() <= 0:
+        return math.nan
+    weak = reps["skill_z"] < weak_skill_threshold(performance.weak_share)
+    return float(days[weak].sum() / days.sum())
 
 
 def counted_quota_rows(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
@@ -231,7 +251,10 @@ def rep_pay(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     present. Variable: closers and generalists earn ``commission_rate`` on
     their bookings (or on the gross margin of them), at ``accelerator`` times
     the rate above quota; other roles earn their on-target bonus pro rata to
-    attainment, accelerated the same way above 100 %.
+    attainment, accelerated the same way above 100 %. Where the structure pays
+    on team results (``commission = "team"``), everyone is paid as if they had
+    attained their team's attainment in the period (the team's credit over its
+    quota): the team's commission is shared pro rata to quota.
 
     Returns:
         Columns base_pay and variable_pay, aligned with ``reps``.
@@ -244,12 +267,16 @@ def rep_pay(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     )
     credit = reps["credit"].fillna(0.0)
     quota = reps["quota"]
+    attainment = reps["attainment"]
+    if _paid_on_team_results(reps, scenario):
+        attainment = _team_attainment(reps)
+        credit = (attainment * quota).fillna(credit)
     closing = reps["role"].isin(BOOKINGS_ROLES)
     basis = 1.0 if money.commission_basis == "bookings" else money.gross_margin
     below = np.where(quota.notna(), np.minimum(credit, quota.fillna(0.0)), credit)
     above = credit - below
     commission = money.commission_rate * basis * (below + money.accelerator * above)
-    attainment = reps["attainment"].fillna(0.0)
+    attainment = attainment.fillna(0.0)
     earned = np.minimum(attainment, 1.0) + money.accelerator * np.maximum(attainment - 1.0, 0.0)
     bonus = reps["role"].map(money.bonus) * year_fraction * earned
     return pd.DataFrame(
@@ -259,6 +286,29 @@ def rep_pay(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         },
         index=reps.index,
     )
+
+
+def _paid_on_team_results(reps: pd.DataFrame, scenario: Scenario) -> bool:
+    structures = reps["structure"].unique()
+    if len(structures) == 0:
+        return False
+    if len(structures) != 1:
+        raise ValueError("rep_pay needs the rows of one structure")
+    return getattr(scenario.structures, str(structures[0])).commission == "team"
+
+
+def _team_attainment(reps: pd.DataFrame) -> pd.Series:
+    """Each row's team attainment in its period (its team's credit over its quota)."""
+    has_quota = reps["quota"].notna() & reps["credit"].notna()
+    parts = pd.DataFrame(
+        {
+            "credit": reps["credit"].where(has_quota, 0.0),
+            "quota": reps["quota"].where(has_quota, 0.0),
+        }
+    )
+    keys = [reps["replication"], reps["team"], reps["period"]]
+    sums = parts.groupby(keys).transform("sum")
+    return (sums["credit"] / sums["quota"]).where(has_quota & (sums["quota"] > 0))
 
 
 def team_cost(reps: pd.DataFrame, scenario: Scenario) -> dict[str, float]:

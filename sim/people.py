@@ -14,8 +14,9 @@ line to 1 at ``ramp_days``. Time unit: days.
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
-from sim.scenario import LEVELS, LevelMix
+from sim.scenario import LEVELS, LevelMix, PerformanceConfig
 
 
 def role_levels(mix: LevelMix, first: int, count: int) -> list[str]:
@@ -88,3 +89,72 @@ def period_edges(horizon_days: float, period_days: float) -> list[float]:
     """Start of every quota period and the horizon: [0, p, 2p, ..., horizon]."""
     count = math.ceil(horizon_days / period_days - 1e-9)
     return [min(k * period_days, horizon_days) for k in range(count)] + [horizon_days]
+
+
+def person_factors(
+    level_pass: float,
+    level_effort: float,
+    skill_z: float,
+    performance: PerformanceConfig | None,
+    weak_can_hide: bool,
+) -> tuple[float, float]:
+    """A ramped person's multipliers on pass probability and effort.
+
+    The level's factors times the person's skill: a mean-1 log-normal factor
+    ``exp(sd * z - sd^2 / 2)`` on pass probability, and the same on pace (effort
+    is divided by it). A below-median person (z < 0) whose pay depends on the
+    team's results and whose own numbers nobody watches also takes
+    ``free_ride_effort_factor`` times longer per task.
+    """
+    if performance is None:
+        return level_pass, level_effort
+    skill_sd, pace_sd = performance.skill_sd, performance.pace_sd
+    skill = math.exp(skill_sd * skill_z - 0.5 * skill_sd * skill_sd)
+    pace = math.exp(pace_sd * skill_z - 0.5 * pace_sd * pace_sd)
+    effort = level_effort / pace
+    if weak_can_hide and skill_z < 0:
+        effort *= performance.free_ride_effort_factor
+    return level_pass * skill, effort
+
+
+def coaching_gain(relative_time: float, gain: float) -> float:
+    """Pass-probability multiplier from coaching time, relative to an even share.
+
+    Returns diminish: ``1 + gain * (1 - exp(-r)) / (1 - exp(-1))``, so an even
+    share (r = 1) gives ``1 + gain``, no time gives 1, and nine times an even
+    share gives less than twice the gain of one.
+    """
+    return 1.0 + gain * (1.0 - math.exp(-relative_time)) / (1.0 - math.exp(-1.0))
+
+
+def coaching_factors(
+    skill_z: list[float], performance: PerformanceConfig
+) -> tuple[list[float], float]:
+    """How a manager's coaching time lifts each person of a team for one period.
+
+    With ``coaching_focus = "poor_performers"`` the weakest
+    ``poor_performer_share`` of the people present (at least one, by skill,
+    ties to the earlier seat) take ``poor_performer_time_share`` of the time
+    and the rest share what is left; with "even", everyone gets the same.
+    A team of one gets all the time, which is an even share.
+
+    Returns:
+        The multiplier of each person, and the one of a person who is not a
+        poor performer (what a new hire gets until the next period).
+    """
+    gain = performance.coaching_gain
+    n = len(skill_z)
+    even = coaching_gain(1.0, gain)
+    if performance.coaching_focus == "even" or n < 2:
+        return [even] * n, even
+    poor = max(1, round(performance.poor_performer_share * n))
+    time_share = performance.poor_performer_time_share
+    poor_factor = coaching_gain(time_share * n / poor, gain)
+    rest_factor = coaching_gain((1.0 - time_share) * n / (n - poor), gain)
+    weakest = set(sorted(range(n), key=lambda k: skill_z[k])[:poor])
+    return [poor_factor if k in weakest else rest_factor for k in range(n)], rest_factor
+
+
+def weak_skill_threshold(weak_share: float) -> float:
+    """Skill score below which a person is in the bottom ``weak_share`` of hires."""
+    return NormalDist().inv_cdf(weak_share)

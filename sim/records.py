@@ -109,7 +109,7 @@ class RepLog:
         "rep_id", "person_id", "role", "team", "pod", "level", "initial", "hired_day", "left_day",
         "busy_since", "busy_days", "stage_tasks", "passes", "reviews", "review_wait_days",
         "wins", "bookings", "expansion_value", "churned_value", "book_start_value",
-        "accounts_at_end",
+        "accounts_at_end", "skill_z",
     )  # fmt: skip
 
     def __init__(
@@ -123,6 +123,7 @@ class RepLog:
         hired_day: float,
         periods: int,
         initial: bool,
+        skill_z: float = 0.0,
     ):
         self.rep_id = rep_id
         self.person_id = person_id
@@ -131,6 +132,7 @@ class RepLog:
         self.pod = pod
         self.level = level
         self.initial = initial  # in post at day 0 (not a hire)
+        self.skill_z = skill_z  # individual skill score, standard normal (0 = average)
         self.hired_day = hired_day  # day 0 minus tenure for a rep in post at day 0
         self.left_day = NAN
         self.busy_since: float | None = None
@@ -251,6 +253,7 @@ def reps_frame(
                 "team": rep.team,
                 "pod": rep.pod,
                 "level": rep.level,
+                "skill_z": rep.skill_z,
                 "period": period,
                 "period_start_day": start,
                 "period_end_day": end,
@@ -284,8 +287,8 @@ def reps_frame(
 
 REP_COLUMNS: tuple[str, ...] = (
     "structure", "replication", "rep_id", "person_id", "role", "team", "pod", "level",
-    "period", "period_start_day", "period_end_day", "hired_day", "left_day", "hired", "left",
-    "days_present", "window_days_present", "tenure_days", "ramp_factor", "busy_days",
+    "skill_z", "period", "period_start_day", "period_end_day", "hired_day", "left_day", "hired",
+    "left", "days_present", "window_days_present", "tenure_days", "ramp_factor", "busy_days",
     "stage_tasks", "passes", "reviews", "review_wait_days", "wins", "bookings",
     "expansion_value", "churned_value", "book_start_value", "credit", "quota", "attainment",
     "accounts_at_end",

@@ -15,8 +15,9 @@ same ``stage_work`` process with its own parameters: roles differ in numbers,
 not in mechanics, which is what lets the plain-queueing limit be checked
 against theory.
 
-People: a ``Rep`` is a seat. The person in it has a level (pace, skill, pay)
-and a tenure (a new hire ramps up). With turnover on, ``seat_turnover`` makes
+People: a ``Rep`` is a seat. The person in it has a level (pace, skill, pay),
+an individual skill score with performance spread on, and a tenure (a new
+hire ramps up). With turnover on, ``seat_turnover`` makes
 the person resign now and then: the seat stops taking work once the task in
 hand is done, the leads and accounts the leaver owned go to colleagues (or the
 leads are lost), and after a hiring lag a new hire starts at tenure 0.
@@ -36,7 +37,14 @@ import numpy as np
 import simpy
 
 from sim.leads import LeadStream
-from sim.people import initial_tenure, period_edges, ramp_factor, role_levels
+from sim.people import (
+    coaching_factors,
+    initial_tenure,
+    period_edges,
+    person_factors,
+    ramp_factor,
+    role_levels,
+)
 from sim.records import (
     ACCOUNT_DROPPED,
     ACTIVE,
@@ -67,6 +75,10 @@ class Rep:
 
     Attributes:
         record: the current person's log (a leaver's until the new hire starts).
+        level_pass, level_effort: the current person's pass-probability and effort
+            multipliers once ramped (level, individual skill, free-riding, coaching).
+        coaching: the coaching multiplier on pass probability in the current period.
+        hires: how many people have held the seat before the current one.
         present: False from the person's resignation until the new hire starts.
         departure: fires when the current person resigns; the work they own
             waits on it so it can move to a colleague.
@@ -77,17 +89,20 @@ class Rep:
     __slots__ = (
         "rep_id", "record", "resource", "level_pass", "level_effort", "ramp_days", "present",
         "departure", "leaving", "left_work", "open_deals", "accounts", "book_value", "role_seat",
+        "coaching", "hires",
     )  # fmt: skip
 
-    def __init__(self, env: simpy.Environment, record: RepLog, own_queue: bool):
-        self.rep_id = record.rep_id
-        self.record = record
+    def __init__(self, env: simpy.Environment, rep_id: int, own_queue: bool):
+        self.rep_id = rep_id
+        self.record: RepLog | None = None  # set by ``Model.seat_person``
         # Reps of a pooled team share the team's queue and need no queue of their own.
         self.resource = simpy.PriorityResource(env, capacity=1) if own_queue else None
         self.level_pass = 1.0
         self.level_effort = 1.0
         self.ramp_days = 0.0
         self.role_seat = 0  # this seat's number among the structure's seats of its role
+        self.coaching = 1.0
+        self.hires = 0
         self.present = True
         self.departure = env.event()
         self.leaving = False
@@ -128,7 +143,11 @@ class Team:
         ramp_days = ramp.days.get(role) if ramp.enabled else 0.0
         self.ramp_start = ramp.start_productivity
         self.ramp_pass_start = ramp.start_pass_prob_factor
-        self.people_effects = people.levels.enabled or (ramp.enabled and ramp_days > 0)
+        self.people_effects = (
+            people.levels.enabled
+            or (ramp.enabled and ramp_days > 0)
+            or model.performance is not None
+        )
         first_in_role = model.role_seats.get(role, 0)
         model.role_seats[role] = first_in_role + headcount
         levels = role_levels(people.levels.mix.get(role), first_in_role, headcount)
@@ -137,17 +156,13 @@ class Team:
             initial_tenure(first_rep_id + k, ramp.days.get(role), ramp.initial_ramped_share)
             for k in range(headcount)
         ]
+        self.coaching_rest = 1.0  # coaching of a rep who is not a poor performer, this period
         self.reps = []
         for k in range(headcount):
-            record = model.new_person(
-                first_rep_id + k, self, levels[k], hired_day=0.0 - tenures[k], initial=True
-            )
-            rep = Rep(env, record, own_queue=not pooled)
-            factors = people.levels.get(levels[k])
-            rep.level_pass = factors.pass_prob_factor
-            rep.level_effort = factors.effort_factor
+            rep = Rep(env, first_rep_id + k, own_queue=not pooled)
             rep.ramp_days = ramp_days
             rep.role_seat = first_in_role + k
+            model.seat_person(rep, self, levels[k], hired_day=0.0 - tenures[k], initial=True)
             self.reps.append(rep)
         # A leaver's seat is blocked with a top-priority request, which a pooled
         # team's plain Resource cannot express; without turnover it stays plain (faster).
@@ -284,6 +299,10 @@ class Model:
         self.role_seats: dict[str, int] = {}  # seats of each role created so far
         pods = scenario.structures.pods
         self.overflow = pods.overflow if pods is not None else None
+        performance = scenario.people.performance
+        self.performance = performance if performance.enabled else None
+        config = getattr(scenario.structures, structure, None)
+        self.weak_can_hide = config is not None and config.weak_can_hide
 
     def period_of(self, day: float) -> int:
         """Index of the quota period that contains ``day``."""
@@ -301,12 +320,16 @@ class Model:
             low, period = edge, period + 1
         record.busy_days[period] += high - low
 
-    def new_person(
-        self, rep_id: int, team: Team, level: str, hired_day: float, initial: bool
-    ) -> RepLog:
-        """Start a person's log in a seat (at day 0, or as a new hire)."""
+    def seat_person(self, rep: Rep, team: Team, level: str, hired_day: float, initial: bool):
+        """A person takes a seat (at day 0, or as a new hire): their log and their factors."""
+        skill_z = 0.0
+        if self.performance is not None:
+            # Keyed by role, seat within the role and hire number: the same person in
+            # every structure, whoever else is hired meanwhile.
+            rng = keyed_rng(self.work_seed, ROLES.index(team.role), rep.role_seat, rep.hires)
+            skill_z = float(rng.standard_normal())
         record = RepLog(
-            rep_id=rep_id,
+            rep_id=rep.rep_id,
             person_id=len(self.people),
             role=team.role,
             team=team.name,
@@ -315,9 +338,25 @@ class Model:
             hired_day=hired_day,
             periods=self.last_period + 1,
             initial=initial,
+            skill_z=skill_z,
         )
         self.people.append(record)
-        return record
+        rep.record = record
+        rep.hires += 1
+        rep.coaching = team.coaching_rest
+        self.set_person_factors(rep, team)
+
+    def set_person_factors(self, rep: Rep, team: Team) -> None:
+        """The seat's person's ramped multipliers on pass probability and effort."""
+        level = self.scenario.people.levels.get(rep.record.level)
+        rep.level_pass, rep.level_effort = person_factors(
+            level.pass_prob_factor,
+            level.effort_factor,
+            rep.record.skill_z,
+            self.performance,
+            self.weak_can_hide,
+        )
+        rep.level_pass *= rep.coaching
 
     def missed_quota(self, rep: Rep) -> bool:
         """Whether the seat's ramped person finished the last whole period under quota."""
@@ -328,6 +367,8 @@ class Model:
         start, end = self.period_edges[period], self.period_edges[period + 1]
         if record.hired_day + rep.ramp_days > start:
             return False  # still ramping (or not yet hired) when the period began
+        if self.weak_can_hide:
+            return False  # paid on team results, and nobody looks at their own numbers
         annual = self.scenario.quota(self.structure, record.role)
         credit, quota = credit_and_quota(record, period, annual, end - start, 1.0)
         return quota is not None and quota > 0 and credit < quota
@@ -855,7 +896,7 @@ def resign_and_replace(
         yield blocker  # granted once the task in hand is done
     leaver.left_day = env.now
     yield env.timeout(max(0.0, model.turnover.hiring_lag_days - (env.now - resigned)))
-    rep.record = model.new_person(rep.rep_id, team, leaver.level, env.now, initial=False)
+    model.seat_person(rep, team, leaver.level, env.now, initial=False)
     rep.present = True
     team.vacancies -= 1
     if team.pooled:
@@ -866,7 +907,13 @@ def resign_and_replace(
 
 
 def quota_periods(env: simpy.Environment, model: Model, teams: list[Team]):
-    """At each quota period's start, note the book of accounts each person holds."""
+    """At each quota period's start, note the book of accounts each person holds.
+
+    With coaching on, the team's manager also shares out coaching time for the
+    period among the people present (``people.coaching_factors``).
+    """
+    performance = model.performance
+    coaching = performance is not None and performance.coaching_gain > 0
     for period, start in enumerate(model.period_edges[:-1]):
         if start > env.now:
             yield env.timeout(start - env.now)
@@ -874,6 +921,14 @@ def quota_periods(env: simpy.Environment, model: Model, teams: list[Team]):
             for rep in team.reps:
                 if rep.present:
                     rep.record.book_start_value[period] = rep.book_value
+            if coaching:
+                present = [rep for rep in team.reps if rep.present]
+                factors, team.coaching_rest = coaching_factors(
+                    [rep.record.skill_z for rep in present], performance
+                )
+                for rep, factor in zip(present, factors, strict=True):
+                    rep.coaching = factor
+                    model.set_person_factors(rep, team)
 
 
 def finish_accounts(model: Model) -> None:

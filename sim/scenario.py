@@ -527,12 +527,82 @@ class TurnoverConfig(Frozen):
     )
 
 
+class PerformanceConfig(Frozen):
+    """Reps differ in individual skill; pay, monitoring and coaching change what they deliver.
+
+    Each person draws a skill score z (standard normal) when they take a seat,
+    from a stream keyed by role, seat and hire number (the same person in every
+    structure). Skill multiplies the pass probability of the leads they work by
+    a mean-1 log-normal factor, and divides their pace the same way.
+    """
+
+    enabled: bool = Field(
+        default=False, description="false = every rep of a level is equally good"
+    )
+    skill_sd: float = Field(
+        default=0.15,
+        ge=0,
+        le=1,
+        description="standard deviation of the log of a person's pass-probability factor; "
+        "default: an assumption",
+    )
+    pace_sd: float = Field(
+        default=0.15,
+        ge=0,
+        le=1,
+        description="standard deviation of the log of a person's pace, driven by the same "
+        "skill score (better reps are also faster); default: an assumption",
+    )
+    weak_share: float = Field(
+        default=0.2,
+        gt=0,
+        lt=1,
+        description="people whose skill is in this bottom share of hires count as weak "
+        "performers (the weak_performer_share KPI) (0-1)",
+    )
+    free_ride_effort_factor: float = Field(
+        default=1.25,
+        ge=1,
+        le=5,
+        description="effort multiplier of a below-median person paid on team results whose "
+        "individual numbers nobody watches (x); default: an assumption",
+    )
+    coaching_gain: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="pass-probability gain of a rep who gets an even share of a manager's "
+        "coaching time (fraction; 0 = coaching changes nothing); default: off",
+    )
+    coaching_focus: Literal["even", "poor_performers"] = Field(
+        default="poor_performers",
+        description="even: every rep gets the same coaching time; poor_performers: the weakest "
+        "reps of each team take most of it",
+    )
+    poor_performer_share: float = Field(
+        default=0.1,
+        gt=0,
+        lt=1,
+        description="share of a team's reps, by skill, who are its poor performers (0-1)",
+    )
+    poor_performer_time_share: float = Field(
+        default=0.9,
+        ge=0,
+        le=1,
+        description="share of the manager's coaching time the poor performers take (0-1); the "
+        "literature's 10 % of reps taking 90 % of a manager's time",
+    )
+
+
 class PeopleConfig(Frozen):
-    """Who the reps are: seniority, ramp-up of new hires, and turnover."""
+    """Who the reps are: seniority, ramp-up of new hires, turnover and individual skill."""
 
     levels: LevelsConfig = Field(default=LevelsConfig(), description="seniority levels")
     ramp: RampConfig = Field(default=RampConfig(), description="ramp-up of new hires")
     turnover: TurnoverConfig = Field(default=TurnoverConfig(), description="reps leaving")
+    performance: PerformanceConfig = Field(
+        default=PerformanceConfig(), description="individual skill, incentives and coaching"
+    )
 
 
 class RoleQuotas(ByRole):
@@ -717,6 +787,21 @@ class Structure(Frozen):
         default=QuotaOverrides(),
         description="this structure's quota plan where it differs from [quotas]",
     )
+    commission: Literal["individual", "team"] = Field(
+        default="individual",
+        description="individual: each rep is paid on their own numbers; team: on their team's "
+        "(the role's team, in each pod for Pods), shared pro rata to quota",
+    )
+    monitor_individuals: bool = Field(
+        default=True,
+        description="whether managers watch each rep's own numbers under team commission; if "
+        "not, weak performers free-ride and a missed quota does not push anyone out",
+    )
+
+    @property
+    def weak_can_hide(self) -> bool:
+        """Paid on team results and never looked at alone: where weak performers hide."""
+        return self.commission == "team" and not self.monitor_individuals
 
 
 class AllInConfig(Structure):
@@ -1056,7 +1141,7 @@ def without_people_effects(scenario: Scenario) -> Scenario:
     model of the structures without the people effects.
     """
     data = scenario.model_dump(mode="json")
-    for effect in ("levels", "ramp", "turnover"):
+    for effect in ("levels", "ramp", "turnover", "performance"):
         data["people"][effect]["enabled"] = False
     data["people"]["ramp"]["initial_ramped_share"] = 1.0  # tenure facts: everyone ramped
     return Scenario.from_dict(data, scenario.name)

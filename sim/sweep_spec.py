@@ -132,6 +132,7 @@ _KPI_NAMES = frozenset(
         "annual_turnover",
         "vacancy_share",
         "mean_ramp_factor",
+        "weak_performer_share",
         "bonus_cost",
         "overhead_cost",
         "hiring_cost",

@@ -191,6 +191,10 @@ def test_pay_and_cost_by_hand():
     )
     reps = pd.DataFrame(
         {
+            "structure": ["conveyor"] * 3,
+            "replication": [0] * 3,
+            "team": ["closer", "lead_gen", "lead_gen"],
+            "period": [0] * 3,
             "rep_id": [0, 1, 1],
             "person_id": [0, 1, 2],
             "role": ["closer", "lead_gen", "lead_gen"],
@@ -223,6 +227,13 @@ def test_pay_and_cost_by_hand():
     assert cost["hiring_cost"] == pytest.approx(6_000.0)
     gross = metrics.rep_pay(reps, sc.replace(['money.commission_basis="gross_margin"']))
     assert gross["variable_pay"][0] == pytest.approx(40_000.0 * sc.money.gross_margin)
+    # Paid on team results: both lead-gen people count at the team's 95 / 90 of quota,
+    # each on their own quota and time; the lone closer's team is the closer.
+    team = metrics.rep_pay(reps, sc.replace(['structures.conveyor.commission="team"']))
+    earned = 1.0 + 2.0 * (95.0 / 90.0 - 1.0)
+    assert team["variable_pay"].tolist() == pytest.approx(
+        [40_000.0, 10_000.0 * 0.5 * earned, 10_000.0 * 0.4 * earned]
+    )
 
 
 def test_quota_attainment_in_the_rep_table():
