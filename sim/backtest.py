@@ -8,7 +8,8 @@ per point (the middle 95 % of replications); a history point outside its band
 is reported. With a well-calibrated model about 5 % of the points fall outside
 by chance alone, so the report gives that share beside the list.
 
-Times are days since the export's origin; a month is 365.25 / 12 days.
+Times are days since the export's origin; months are calendar months of the
+export's dates (``month_edges``).
 """
 
 from __future__ import annotations
@@ -28,24 +29,63 @@ BAND = (0.025, 0.975)
 CYCLE_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 
 
-def history_series(leads: pd.DataFrame, as_of_day: float) -> pd.DataFrame:
+def month_edges(
+    as_of_day: float, origin: pd.Timestamp | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """The back-test's months: their edges in days since the origin, and their labels.
+
+    With an origin (a real date: every export has one), months are calendar
+    months: the first is the origin's month from day 0 on (partial if the
+    export starts mid-month; history and simulation observe the same part), the
+    last is the last one that ends by ``as_of_day``. Without one, a month is
+    365.25 / 12 days from day 0.
+
+    Returns:
+        ``edges`` (months + 1 values; month k is [edges[k], edges[k + 1])) and
+        one label per month (``2024-03``, or ``month 3`` without an origin).
+    """
+    if origin is None:
+        months = int(as_of_day // MONTH_DAYS)
+        edges = np.arange(months + 1) * MONTH_DAYS
+        return edges, [f"month {k + 1}" for k in range(months)]
+    first = pd.Timestamp(origin).to_period("M")
+    edges, labels = [0.0], []
+    period = first
+    while True:
+        end = ((period + 1).start_time - origin) / pd.Timedelta(days=1)
+        if end > as_of_day + 1e-9:
+            break
+        edges.append(float(end))
+        labels.append(str(period))
+        period += 1
+    return np.array(edges), labels
+
+
+def history_series(
+    leads: pd.DataFrame, as_of_day: float, origin: pd.Timestamp | None = None
+) -> pd.DataFrame:
     """The back-test's measures of one lead table (history or one replication).
 
     Args:
         leads: a table with ``arrival_day``, ``<stage>_queue_day``,
             ``<stage>_done_day``, ``lost_at``, ``outcome`` and ``end_day``.
         as_of_day: end of the observed period; only whole months count.
+        origin: the calendar date of day 0; months are calendar months then
+            (``month_edges``).
 
     Returns:
-        Columns ``metric``, ``month`` (-1 for whole-period measures), ``value``.
+        Columns ``metric``, ``month`` (the month's index, -1 for whole-period
+        measures), ``period`` (``2024-03``, empty for whole-period) and ``value``.
     """
-    months = int(as_of_day // MONTH_DAYS)
+    edges, labels = month_edges(as_of_day, origin)
+    months = len(labels)
     rows = []
 
     def per_month(metric: str, days: pd.Series) -> None:
-        index = (days.dropna() // MONTH_DAYS).astype(int)
-        counts = index[index < months].value_counts().reindex(range(months), fill_value=0)
-        rows.extend((metric, int(m), float(c)) for m, c in counts.items())
+        values = days.dropna().to_numpy(dtype=float)
+        index = np.searchsorted(edges, values, side="right") - 1
+        counts = np.bincount(index[(index >= 0) & (index < months)], minlength=months)
+        rows.extend((metric, m, labels[m], float(counts[m])) for m in range(months))
 
     outcome = leads["outcome"].astype(str)
     lost_at = leads["lost_at"].astype(str)
@@ -55,14 +95,15 @@ def history_series(leads: pd.DataFrame, as_of_day: float) -> pd.DataFrame:
         failed = lost_at == stage
         passed = ended & ~failed & leads[f"{stage}_queue_day"].notna()
         decided = int((passed | failed).sum())
-        rows.append((f"conversion_{stage}", -1, passed.sum() / decided if decided else math.nan))
+        conversion = passed.sum() / decided if decided else math.nan
+        rows.append((f"conversion_{stage}", -1, "", conversion))
     won = outcome == "won"
     per_month("wins", leads["end_day"].where(won))
     cycle = (leads["end_day"] - leads["arrival_day"])[won]
     for q in CYCLE_QUANTILES:
         value = float(cycle.quantile(q)) if len(cycle) else math.nan
-        rows.append((f"cycle_days_p{round(q * 100)}", -1, value))
-    return pd.DataFrame(rows, columns=["metric", "month", "value"])
+        rows.append((f"cycle_days_p{round(q * 100)}", -1, "", value))
+    return pd.DataFrame(rows, columns=["metric", "month", "period", "value"])
 
 
 @dataclass(frozen=True)
@@ -72,7 +113,7 @@ class BacktestResult:
     scenario: Scenario
     structure: str
     history: CrmHistory
-    table: pd.DataFrame  # metric, month, history, sim_low, sim_median, sim_high, outside
+    table: pd.DataFrame  # metric, month, period, history, sim_low, sim_median, sim_high, outside
     replications: int
 
     @property
@@ -90,7 +131,7 @@ class BacktestResult:
             f"({len(outside) / max(1, len(table)):.0%}; about 5 % is chance)"
         ]
         for row in outside.itertuples(index=False):
-            when = "whole period" if row.month < 0 else f"month {row.month + 1}"
+            when = "whole period" if row.month < 0 else row.period
             side = "above" if row.history > row.sim_high else "below"
             lines.append(
                 f"  {row.metric} ({when}): history {row.history:.3g} {side} the band "
@@ -119,12 +160,12 @@ def run_backtest(
     run = scenario.replace([f"horizon_days={horizon}", f"replications={replications}"])
     result = simulate(run, (structure,))
     sims = [
-        history_series(part, history.as_of_day).assign(replication=int(rep))
+        history_series(part, history.as_of_day, history.origin).assign(replication=int(rep))
         for rep, part in result.leads.groupby("replication", observed=True)
     ]
     sim = pd.concat(sims, ignore_index=True)
     band = (
-        sim.groupby(["metric", "month"], sort=False)["value"]
+        sim.groupby(["metric", "month", "period"], sort=False)["value"]
         .agg(
             sim_low=lambda v: v.quantile(BAND[0]),
             sim_median="median",
@@ -132,8 +173,9 @@ def run_backtest(
         )
         .reset_index()
     )
-    past = history_series(history.leads, history.as_of_day).rename(columns={"value": "history"})
-    table = past.merge(band, on=["metric", "month"], how="left")
+    past = history_series(history.leads, history.as_of_day, history.origin)
+    past = past.rename(columns={"value": "history"})
+    table = past.merge(band, on=["metric", "month", "period"], how="left")
     table["outside"] = (table["history"] < table["sim_low"]) | (
         table["history"] > table["sim_high"]
     )

@@ -29,13 +29,15 @@ def plot_backtest(table: pd.DataFrame, origin: pd.Timestamp) -> Figure:
     ax = axes[0, 0]
     for stage in STAGES:
         part = monthly[monthly["metric"] == f"entered_{stage}"]
-        _band(ax, part["month"] + 1, part, colours[stage], stage)
-    ax.set(title="leads entering each stage per month", xlabel="month", ylabel="leads")
+        _band(ax, part["month"], part, colours[stage], stage)
+    ax.set(title="leads entering each stage per month", ylabel="leads")
+    _month_axis(ax, part)
     ax.legend(fontsize=8)
     ax = axes[0, 1]
     part = monthly[monthly["metric"] == "wins"]
-    _band(ax, part["month"] + 1, part, "tab:green", "wins")
-    ax.set(title="wins per month", xlabel="month", ylabel="wins")
+    _band(ax, part["month"], part, "tab:green", "wins")
+    ax.set(title="wins per month", ylabel="wins")
+    _month_axis(ax, part)
     for ax, prefix, title in (
         (axes[1, 0], "conversion_", "stage conversion (passed / decided)"),
         (axes[1, 1], "cycle_days_", "cycle time of won deals (days), quantiles"),
@@ -53,6 +55,14 @@ def plot_backtest(table: pd.DataFrame, origin: pd.Timestamp) -> Figure:
     figure.suptitle(f"back-test: history (dots, red = outside the band) from {origin:%Y-%m-%d}")
     figure.tight_layout()
     return figure
+
+
+def _month_axis(ax, part: pd.DataFrame) -> None:
+    """Calendar months (``2024-03``) under the monthly panels, at most about 12 labels."""
+    step = max(1, -(-len(part) // 12))
+    shown = part.iloc[::step]
+    ax.set_xticks(list(shown["month"]), list(shown["period"]), rotation=45, ha="right")
+    ax.set_xlabel("month")
 
 
 def _band(ax, x, part: pd.DataFrame, colour: str, label: str) -> None:

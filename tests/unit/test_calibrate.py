@@ -200,3 +200,35 @@ def test_backtest_cli_writes_bands_and_report(tmp_path, capsys):
     assert listed.loc[0, "reason"].startswith("stage: 'SQL' is not in the mapping")
     text = capsys.readouterr().out
     assert "points of history fall outside the middle 95 % of 5 replications" in text
+    table = pd.read_csv(out / "backtest.csv", keep_default_na=False)
+    wins = table[table["metric"] == "wins"]
+    # calendar months of the export (day 0 = 2024-01-01), whole months only: April
+    # 2024 ends on day 121, after the export's last timestamp
+    assert list(wins["period"]) == ["2024-01", "2024-02", "2024-03"]
+    from sim.backtest_report import plot_backtest
+
+    table["outside"] = table["outside"].astype(str) == "True"
+    for column in ("history", "sim_low", "sim_median", "sim_high"):
+        table[column] = pd.to_numeric(table[column])
+    figure = plot_backtest(table, pd.Timestamp("2024-01-01"))
+    labels = [t.get_text() for t in figure.axes[1].get_xticklabels()]
+    assert labels == ["2024-01", "2024-02", "2024-03"]
+
+
+def test_backtest_months_are_calendar_months():
+    from sim.backtest import history_series, month_edges
+
+    origin = pd.Timestamp("2024-01-15")  # mid-month: January is a partial month
+    edges, labels = month_edges(80.0, origin)
+    assert labels == ["2024-01", "2024-02", "2024-03"]  # April ends on day 107
+    assert list(edges) == [0.0, 17.0, 46.0, 77.0]  # Feb 1, Mar 1 (2024 is leap), Apr 1
+    days = [0.0, 16.99, 17.0, 45.5, 76.9, 77.0, 79.0]
+    leads = pd.DataFrame({"arrival_day": days, "end_day": days, "outcome": ["won"] * 7,
+                          "lost_at": [""] * 7})  # fmt: skip
+    for stage in STAGES:
+        leads[f"{stage}_queue_day"] = leads[f"{stage}_done_day"] = days
+    series = history_series(leads, 80.0, origin)
+    wins = series[series["metric"] == "wins"]
+    assert list(wins["period"]) == labels and list(wins["value"]) == [2, 2, 1]
+    edges, labels = month_edges(80.0)  # no calendar: 365.25 / 12-day months
+    assert labels == ["month 1", "month 2"] and edges[1] == pytest.approx(30.4375)
