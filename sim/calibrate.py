@@ -4,16 +4,18 @@ Every estimate comes with its sample size and a 95 % confidence interval, and
 the scenario file written by ``scenario_toml`` says both in a comment beside
 the value, so a sales leader sees which numbers rest on 40 leads and which on
 4,000. What an export cannot tell apart (context lost at a handoff versus a
-lower pass probability, decay versus patience, seniority) is written as the
-neutral value with a comment saying so.
+lower pass probability, decay versus patience, seniority, ramp-up, turnover)
+is written as the neutral value with a comment saying so.
 
 Estimators (times in days, all on the table ``sim.crm.read_export`` returns):
 
 - arrival rate: leads / observed days (Poisson, normal-approximation CI);
   seasonality from the first yearly harmonic when a whole year is observed;
 - segment mix: shares with Wilson intervals;
+- size tiers (only from a ``tier`` column): shares, the mean amount per tier
+  and each tier's effort relative to the stage mean;
 - deal value: the mean per segment, and the log-normal spread from the
-  within-segment standard deviation of log amounts;
+  standard deviation of log amounts within segment and tier;
 - pass probability per stage: passed / (passed + failed) among leads whose
   stage ended (Wilson interval); leads still in the stage are left out, leads
   that left unworked count as went cold, not failed;
@@ -133,6 +135,9 @@ class Calibration:
     seasonality: tuple[Estimate, float] | None
     segments: dict[str, Estimate]
     segment_values: dict[str, Estimate]
+    tiers: dict[str, Estimate]
+    tier_values: dict[str, Estimate]
+    tier_effort: dict[str, Estimate]
     mean_deal_value: Estimate
     deal_value_sigma: Estimate
     pass_prob: dict[str, Estimate]
@@ -187,12 +192,21 @@ def calibrate(
     segment_values = {
         name: mean_time(values[has_value & (segment == name)].to_numpy()) for name in segments
     }
+    tier = df["tier"].astype(str) if "tier" in history.measured else pd.Series("", index=df.index)
+    tier_counts = tier[tier != ""].value_counts()
+    tiers = {
+        name: wilson(int(tier_counts[name]), int(tier_counts.sum()))
+        for name in sorted(tier_counts.index)
+    }
+    tier_values = {name: mean_time(values[has_value & (tier == name)].to_numpy()) for name in tiers}
     logs = np.log(values[has_value])
-    within = logs - logs.groupby(segment[has_value]).transform("mean")
+    cell = segment[has_value] + "\x00" + tier[has_value]
+    within = logs - logs.groupby(cell).transform("mean")
     k = int(has_value.sum())
-    if k > len(segments) + 1:
-        sigma = float(math.sqrt((within**2).sum() / (k - len(segments))))
-        half = Z95 / math.sqrt(2 * (k - len(segments)))
+    cells = int(cell.nunique())
+    if k > cells + 1:
+        sigma = float(math.sqrt((within**2).sum() / (k - cells)))
+        half = Z95 / math.sqrt(2 * (k - cells))
         sigma_est = Estimate(sigma, sigma * (1 - half), sigma * (1 + half), k)
     else:
         sigma_est = Estimate(0.6, math.nan, math.nan, 0, "not measured: the default")
@@ -274,6 +288,7 @@ def calibrate(
         patience_est = exponential_mean(exposure, cold)
     else:
         patience_est = Estimate(math.nan, math.nan, math.nan, 0, "no lead went cold")
+    tier_effort = _tier_effort(df, tier, tiers) if effort_measured(measured) else {}
     headcount, pods = _headcount(df, structure)
     return Calibration(
         structure=structure,
@@ -283,6 +298,9 @@ def calibrate(
         seasonality=seasonality,
         segments=segments,
         segment_values=segment_values,
+        tiers=tiers,
+        tier_values=tier_values,
+        tier_effort=tier_effort,
         mean_deal_value=mean_value,
         deal_value_sigma=sigma_est,
         pass_prob=pass_prob,
@@ -300,6 +318,38 @@ def calibrate(
         headcount=headcount,
         pods=pods,
     )
+
+
+def effort_measured(measured: frozenset[str]) -> bool:
+    """Whether the export separates rep effort (assigned -> worked) from customer lag."""
+    return "worked" in measured and "assigned" in measured
+
+
+def _tier_effort(df: pd.DataFrame, tier: pd.Series, tiers: dict) -> dict[str, Estimate]:
+    """Each tier's effort relative to the stage mean, over the completed efforts of all stages.
+
+    Every completed effort is divided by its stage's mean; a tier's multiplier
+    is the mean of its ratios (normal-approximation CI), which matches the
+    simulator's effort, the stage mean times the tier's multiplier.
+    """
+    ratios = []
+    for stage in STAGES:
+        spell = (df[f"{stage}_end_day"] - df[f"{stage}_start_day"]).dropna()
+        if len(spell) and spell.mean() > 0:
+            ratios.append(spell / spell.mean())
+    if not ratios:
+        return {}
+    ratio = pd.concat(ratios)
+    by_tier = tier.loc[ratio.index]
+    out = {}
+    for name in tiers:
+        mine = ratio[by_tier == name].to_numpy()
+        if len(mine) < 2:
+            continue
+        half = Z95 * mine.std(ddof=1) / math.sqrt(len(mine))
+        out[name] = Estimate(float(mine.mean()), max(0.0, mine.mean() - half), mine.mean() + half,
+                             len(mine))  # fmt: skip
+    return out
 
 
 def _seasonality(arrival_day: np.ndarray, horizon: float) -> tuple[Estimate, float] | None:
@@ -481,7 +531,8 @@ def scenario_toml(
         lines.append(f"mean_deal_value = {mean_value.value:.2f}   # {mean_value.comment()}")
         lines.append(
             f"deal_value_sigma = {_num(min(3.0, cal.deal_value_sigma.value))}   "
-            f"# log-normal spread within segments; {cal.deal_value_sigma.comment()}"
+            f"# log-normal spread within segments{' and tiers' if cal.tiers else ''}; "
+            f"{cal.deal_value_sigma.comment()}"
         )
     else:
         lines.append("mean_deal_value = 25000.0   # not measured: no amounts in the export")
@@ -498,6 +549,7 @@ def scenario_toml(
             f"{value.value:,.0f}; {value.comment()}" if value.n else
             "value_multiplier = 1.0   # no amounts in this segment",
         ]  # fmt: skip
+    lines += ["", *_tier_lines(cal)]
     for stage in STAGES:
         p = cal.pass_prob[stage]
         effort, lag = cal.effort_days[stage], cal.lag_days[stage]
@@ -535,13 +587,18 @@ def scenario_toml(
         lines.append("# mean_patience_days: none, no lead went cold")
     lines += [
         "",
-        "# Not in an export: switched off. The measured pass probabilities and times",
-        "# already include your team's seniority mix, ramp-up and turnover.",
+        "# People effects: switched off. The measured pass probabilities and times",
+        "# already average over your team's seniority mix, new hires and leavers.",
         "[people.levels]",
+        "# seniority: the export has no level per owner, so every rep is mid-level",
         "enabled = false",
         "[people.ramp]",
+        "# ramp-up: an owner's first lead is not their hire date, and a new hire's pace",
+        "# is mixed with the leads they happen to get: not measured",
         "enabled = false",
         "[people.turnover]",
+        "# turnover: an owner who stops appearing may have left, changed role or be on",
+        "# leave, and the hiring lag is not recorded: not measured",
         "enabled = false",
         "",
         f"[structures.{cal.structure}]",
@@ -569,6 +626,41 @@ def scenario_toml(
         for role, estimate in pod["headcount"].items():
             lines.append(f"{role} = {_count(estimate)}   # {_headcount_comment(estimate)}")
     return "\n".join(lines) + "\n"
+
+
+def _tier_lines(cal: Calibration) -> list[str]:
+    """The ``[[leads.tiers]]`` blocks: measured from a tier column, else one neutral tier."""
+    if not cal.tiers:
+        return [
+            "# size tiers: the export has no tier column, so one neutral tier (the default):",
+            "# deal sizes vary only by segment and the log-normal spread",
+        ]
+    lines = [
+        "# size tiers from the export's tier column: shares, and mean amount and effort",
+        "# relative to all leads (segment and tier multiply, as in the simulator)",
+    ]
+    mean_value = cal.mean_deal_value
+    for name, share in cal.tiers.items():
+        value = cal.tier_values[name]
+        effort = cal.tier_effort.get(name)
+        lines += ["[[leads.tiers]]", f'name = "{name}"', f"share = {_num(share.value)}   "
+                  f"# {share.comment()}"]  # fmt: skip
+        if value.n and mean_value.n:
+            lines.append(
+                f"value_multiplier = {_num(value.value / mean_value.value)}   # mean amount "
+                f"{value.value:,.0f}; {value.comment()}"
+            )
+        else:
+            lines.append("value_multiplier = 1.0   # no amounts in this tier")
+        if effort is not None:
+            lines.append(
+                f"effort_multiplier = {_num(min(100.0, max(0.01, effort.value)))}   "
+                f"# rep effort relative to the stage mean; {effort.comment()}"
+            )
+        else:
+            lines.append("effort_multiplier = 1.0   # not measured (no worked timestamps)")
+        lines += ["complexity = 1.0   # not identifiable from an export (context loss)", ""]
+    return lines[:-1]
 
 
 def _headcount_comment(estimate: Estimate) -> str:

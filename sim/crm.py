@@ -56,6 +56,7 @@ HISTORY_STAGES: tuple[str, ...] = (*STAGES, "won", "lost")
 LEAD_REQUIRED: tuple[str, ...] = ("lead_id", "created_at", "status")
 LEAD_OPTIONAL: tuple[str, ...] = (
     "segment",
+    "tier",
     "amount",
     "closed_at",
     "lost_reason",
@@ -64,7 +65,14 @@ LEAD_OPTIONAL: tuple[str, ...] = (
     *(f"{stage}_owner" for stage in STAGES),
 )
 HISTORY_REQUIRED: tuple[str, ...] = ("lead_id", "changed_at", "stage")
-HISTORY_OPTIONAL: tuple[str, ...] = ("owner", "event", "segment", "amount", "lost_reason")
+HISTORY_OPTIONAL: tuple[str, ...] = (
+    "owner",
+    "event",
+    "segment",
+    "tier",
+    "amount",
+    "lost_reason",
+)
 KNOWN_COLUMNS: tuple[str, ...] = tuple(
     dict.fromkeys((*LEAD_REQUIRED, *LEAD_OPTIONAL, *HISTORY_REQUIRED, *HISTORY_OPTIONAL))
 )
@@ -396,7 +404,7 @@ def _map_value(value: str, mapping: CrmMapping) -> str:
 
 
 def _empty_lead(lead_id: str, row: int) -> dict:
-    lead: dict = {"lead_id": lead_id, "row": row, "segment": "", "deal_value": math.nan}
+    lead: dict = {"lead_id": lead_id, "row": row, "segment": "", "tier": "", "deal_value": math.nan}
     for stage in STAGES:
         for what in STEP_TO_DAY.values():
             lead[f"{stage}_{what}"] = pd.NaT
@@ -492,6 +500,7 @@ def _leads_shape(df: pd.DataFrame, mapping: CrmMapping):
         name
         for name, present in (
             ("segment", "segment" in df),
+            ("tier", "tier" in df),
             ("amount", "amount" in df),
             ("owner", any(f"{s}_owner" in df for s in STAGES)),
             ("account_owner", "account_owner" in df),
@@ -560,6 +569,7 @@ def _leads_shape(df: pd.DataFrame, mapping: CrmMapping):
         if "closed_at" in date_lists and not pd.isna(date_lists["closed_at"][position]):
             lead["end_day"] = date_lists["closed_at"][position]
         lead["segment"] = str(record.get("segment", "")).strip()
+        lead["tier"] = str(record.get("tier", "")).strip()
         lead["deal_value"] = amount_list[position]
         lead["lost_reason"] = str(record.get("lost_reason", "")).strip()
         lead["account_handler"] = str(record.get("account_owner", "")).strip()
@@ -610,6 +620,7 @@ def _history_shape(df: pd.DataFrame, mapping: CrmMapping):  # noqa: C901
         name
         for name, present in (
             ("segment", "segment" in df),
+            ("tier", "tier" in df),
             ("amount", "amount" in df),
             ("owner", "owner" in df),
             ("assigned", "owner" in df),
@@ -668,6 +679,7 @@ def _history_shape(df: pd.DataFrame, mapping: CrmMapping):  # noqa: C901
             "event": event,
             "owner": df["owner"].str.strip() if "owner" in df else blank,
             "segment": df["segment"].str.strip() if "segment" in df else blank,
+            "tier": df["tier"].str.strip() if "tier" in df else blank,
             "lost_reason": df["lost_reason"].str.strip() if "lost_reason" in df else blank,
             "amount": amounts,
         }
@@ -699,7 +711,7 @@ def _history_lead(changes: list) -> tuple[dict | None, ExportProblem | None]:
     first = int(changes[0].row)
     lead = _empty_lead(lead_id, first)
     lead["_created"] = changes[0].at
-    for column in ("segment", "lost_reason"):
+    for column in ("segment", "tier", "lost_reason"):
         values = {getattr(change, column) for change in changes} - {""}
         if len(values) > 1:
             rows = [int(change.row) for change in changes]
@@ -783,7 +795,8 @@ def export_crm(
 
     Owners are seats (``rep-007``); timestamps are ``origin`` plus the
     simulated days, to the minute. Only facts a CRM records are written: no
-    latent quality, no tier.
+    latent quality; the size tier (an account-size field) only when the
+    scenario has more than one.
 
     Args:
         leads: rows of ``SimulationResult.leads`` for one structure and replication.
@@ -813,6 +826,7 @@ def export_crm(
         else:
             passed[stage] = outcome == "won"
     reason = df["lost_reason"].astype(str)
+    tiers = df["tier"].astype(str) if "tier" in df and df["tier"].nunique() > 1 else None
     if shape == "leads":
         out = pd.DataFrame(
             {
@@ -825,6 +839,8 @@ def export_crm(
                 "lost_reason": reason.where(outcome == "lost", ""),
             }
         )
+        if tiers is not None:
+            out.insert(3, "tier", tiers)
         for stage in STAGES:
             for step, what in STEP_TO_DAY.items():
                 days = df[f"{stage}_{what}"]
@@ -837,6 +853,8 @@ def export_crm(
     events = []
     base = {"lead_id": lead_id, "segment": df["segment"].astype(str),
             "amount": df["deal_value"].round(2)}  # fmt: skip
+    if tiers is not None:
+        base["tier"] = tiers
     for order, stage in enumerate(STAGES):
         for rank, (step, what) in enumerate(STEP_TO_DAY.items()):
             days = df[f"{stage}_{what}"]
@@ -888,6 +906,6 @@ def export_crm(
     out["key"] = out["lead_id"]
     out = out.sort_values(["key", "day", "order"], kind="stable")
     out["changed_at"] = stamp(out["day"])
-    columns = ["lead_id", "changed_at", "stage", "event", "owner", "segment", "amount",
-               "lost_reason"]  # fmt: skip
+    columns = ["lead_id", "changed_at", "stage", "event", "owner", "segment",
+               *(["tier"] if tiers is not None else []), "amount", "lost_reason"]  # fmt: skip
     return out[columns].reset_index(drop=True)

@@ -101,6 +101,49 @@ def test_recovers_the_team(round_trip):
                 assert round(found["headcount"][role].value) == pod[role], (pod["name"], role)
 
 
+TIERS = [
+    {"name": "enterprise", "share": 0.3, "value_multiplier": 3.0, "effort_multiplier": 2.0},
+    {"name": "smb", "share": 0.7, "value_multiplier": 0.5, "effort_multiplier": 0.8},
+]
+
+
+@pytest.mark.parametrize("shape", ["leads", "history"])
+def test_recovers_size_tiers_from_a_tier_column(tmp_path, shape):
+    data = truth("conveyor").model_dump(mode="json")
+    data["leads"]["tiers"] = TIERS
+    scenario = Scenario.from_dict(data)
+    path = tmp_path / "export.csv"
+    export_crm(simulate(scenario).leads, shape).to_csv(path, index=False)
+    cal = calibrate(read_export(path), "conveyor")
+    mean_value = sum(t["share"] * t["value_multiplier"] for t in TIERS)  # 1.25
+    mean_effort = sum(t["share"] * t["effort_multiplier"] for t in TIERS)  # 1.16
+    for tier in TIERS:
+        name = tier["name"]
+        assert cal.tiers[name].covers(tier["share"]), name
+        assert cal.tier_values[name].covers(20000.0 * tier["value_multiplier"]), name
+        assert cal.tier_effort[name].covers(tier["effort_multiplier"] / mean_effort), name
+    for segment in SEGMENTS:  # a segment's mean amount now includes the tier mix
+        true_mean = 20000.0 * segment["value_multiplier"] * mean_value
+        assert cal.segment_values[segment["name"]].covers(true_mean), segment["name"]
+    assert cal.deal_value_sigma.covers(0.5)  # the spread within segment and tier
+    calibrated = calibrated_scenario(cal)
+    got = {t.name: t for t in calibrated.leads.tiers}
+    assert got["enterprise"].value_multiplier / got["smb"].value_multiplier == pytest.approx(
+        6.0, rel=0.15
+    )
+    assert got["enterprise"].effort_multiplier / got["smb"].effort_multiplier == pytest.approx(
+        2.5, rel=0.15
+    )
+
+
+def test_without_a_tier_column_one_neutral_tier(round_trip):
+    _, _, cal = round_trip
+    assert cal.tiers == {} and "tier" not in cal.history.measured
+    text = scenario_toml(cal, "ours", "export.csv")
+    assert "# size tiers: the export has no tier column, so one neutral tier" in text
+    assert [t.name for t in calibrated_scenario(cal).leads.tiers] == ["standard"]
+
+
 PATIENCE_DAYS = 3.0
 
 
