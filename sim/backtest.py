@@ -175,6 +175,11 @@ def run_backtest(
     )
     past = history_series(history.leads, history.as_of_day, history.origin)
     past = past.rename(columns={"value": "history"})
+    if "funnel" not in history.measured:  # no stage dates: nothing to compare per stage
+        unmeasured = past["metric"].isin(
+            [*(f"entered_{s}" for s in STAGES[1:]), *(f"conversion_{s}" for s in STAGES)]
+        )
+        past.loc[unmeasured, "history"] = math.nan
     table = past.merge(band, on=["metric", "month", "period"], how="left")
     table["outside"] = (table["history"] < table["sim_low"]) | (
         table["history"] > table["sim_high"]

@@ -269,6 +269,8 @@ def calibrate(
                 "the rest of the time in work",
             )
             effort_shape[stage] = lag_shape[stage] = 1.0
+    if "funnel" not in measured:
+        _without_funnel(df, pass_prob, effort, lag)
     delays, drops, handed = [], 0, 0
     if "exited" in measured:
         for stage, following in zip(STAGES, STAGES[1:], strict=False):
@@ -318,6 +320,40 @@ def calibrate(
         headcount=headcount,
         pods=pods,
     )
+
+
+def _without_funnel(df: pd.DataFrame, pass_prob: dict, effort: dict, lag: dict) -> None:
+    """Stage estimates from outcomes alone, for an export without stage dates.
+
+    The win rate (won / decided) is spread evenly over the stages (each passes
+    with its cube root) and the won deals' cycle time evenly over their time in
+    work, 20 % of it effort; each estimate says it is an assumption.
+    """
+    outcome = df["outcome"].astype(str)
+    won, decided = int((outcome == "won").sum()), int(outcome.isin(["won", "lost"]).sum())
+    rate = wilson(won, decided)
+    root = 1 / len(STAGES)
+    note = (
+        f"not measured (no stage dates): the win rate {rate.value:.3g} ({rate.comment()}) "
+        f"spread evenly over {len(STAGES)} stages"
+    )
+    cycle = (df["end_day"] - df["arrival_day"])[outcome == "won"].to_numpy()
+    per_stage = float(np.mean(cycle)) / len(STAGES) if len(cycle) else math.nan
+    share = EFFORT_SHARE_ASSUMED
+    timing = (
+        f"not measured (no stage dates): {share:.0%} of a third of the won deals' mean "
+        f"cycle time {per_stage * len(STAGES):.3g} days"
+    )
+    for stage in STAGES:
+        if rate.n:
+            pass_prob[stage] = Estimate(
+                rate.value**root, rate.low**root, rate.high**root, rate.n, note
+            )
+        if len(cycle):
+            effort[stage] = Estimate(per_stage * share, math.nan, math.nan, len(cycle), timing)
+            lag[stage] = Estimate(
+                per_stage * (1 - share), math.nan, math.nan, len(cycle), "the rest"
+            )
 
 
 def effort_measured(measured: frozenset[str]) -> bool:

@@ -204,8 +204,9 @@ class CrmHistory:
         as_of_day: the last timestamp in the export (the observation ends here).
         shape: ``"leads"`` or ``"history"``.
         measured: which optional facts the export holds: ``segment``,
-            ``amount``, ``owner``, ``assigned``, ``worked``, ``exited``,
-            ``account_owner``, ``lost_reason``.
+            ``tier``, ``amount``, ``owner``, ``assigned``, ``worked``,
+            ``exited``, ``account_owner``, ``lost_reason``, and ``funnel``
+            (when leads entered the stages after prospecting).
         rows_read: data rows in the file.
         problems: the unusable rows.
         leads_left_out: leads not used because of a problem.
@@ -416,8 +417,12 @@ def _empty_lead(lead_id: str, row: int) -> dict:
     return lead
 
 
-def _check_order(lead: dict) -> tuple[str, str] | None:
-    """Why a lead's timestamps go backwards in the funnel (reason, kind), or None."""
+def _check_order(lead: dict, funnel: bool = True) -> tuple[str, str] | None:
+    """Why a lead's timestamps go backwards in the funnel (reason, kind), or None.
+
+    ``funnel`` is whether the export records when leads entered the later
+    stages; without, a win cannot skip a stage.
+    """
     previous_name, previous = "created_at", lead["_created"]
     reached = [s for s in STAGES if not pd.isna(lead[f"{s}_queue_day"])]
     if reached:
@@ -445,7 +450,7 @@ def _check_order(lead: dict) -> tuple[str, str] | None:
             f"({previous:%Y-%m-%d %H:%M}): {backwards}",
             "backwards",
         )
-    if lead["outcome"] == "won" and pd.isna(lead["closing_queue_day"]):
+    if funnel and lead["outcome"] == "won" and pd.isna(lead["closing_queue_day"]):
         return "won without entering closing", "skips_stage"
     return None
 
@@ -506,6 +511,7 @@ def _leads_shape(df: pd.DataFrame, mapping: CrmMapping):
             ("account_owner", "account_owner" in df),
             ("lost_reason", "lost_reason" in df),
             *((step, any(f"{s}_{step}_at" in df for s in STAGES)) for step in STEPS[1:]),
+            ("funnel", any(f"{s}_entered_at" in df for s in STAGES[1:])),
         )
         if present
     }
@@ -575,7 +581,7 @@ def _leads_shape(df: pd.DataFrame, mapping: CrmMapping):
         lead["account_handler"] = str(record.get("account_owner", "")).strip()
         if status != "open" and pd.isna(lead["end_day"]):
             lead["end_day"] = _last_time(lead)
-        why = _check_order(lead)
+        why = _check_order(lead, "funnel" in measured)
         if why is not None:
             problems.append(ExportProblem(row, lead_id, *why))
             continue
@@ -626,6 +632,7 @@ def _history_shape(df: pd.DataFrame, mapping: CrmMapping):  # noqa: C901
             ("assigned", "owner" in df),
             ("account_owner", "owner" in df),
             ("lost_reason", "lost_reason" in df),
+            ("funnel", True),
         )
         if present
     }

@@ -275,3 +275,30 @@ def test_backtest_months_are_calendar_months():
     assert list(wins["period"]) == labels and list(wins["value"]) == [2, 2, 1]
     edges, labels = month_edges(80.0)  # no calendar: 365.25 / 12-day months
     assert labels == ["month 1", "month 2"] and edges[1] == pytest.approx(30.4375)
+
+
+def test_an_export_with_only_the_required_columns_calibrates(tmp_path, capsys):
+    """Missing optional columns are fine: no stage dates, owners or amounts."""
+    from sim.backtest import run_backtest
+
+    leads = simulate(truth("conveyor").replace(["horizon_days=120"])).leads
+    path = tmp_path / "export.csv"
+    export_crm(leads, "leads")[["lead_id", "created_at", "status", "closed_at"]].to_csv(
+        path, index=False
+    )
+    history = read_export(path)
+    assert not history.problems and len(history.leads) == len(leads)
+    cal = calibrate(history, "conveyor")
+    decided = leads["outcome"].astype(str).isin(["won", "lost"])
+    win_rate = (leads["outcome"].astype(str) == "won").sum() / decided.sum()
+    for stage in STAGES:  # the win rate spread evenly over the stages, and said so
+        assert cal.pass_prob[stage].value ** 3 == pytest.approx(win_rate)
+        assert "not measured (no stage dates)" in cal.pass_prob[stage].note
+    text = scenario_toml(cal, "ours", "export.csv")
+    assert "mean_deal_value = 25000.0   # not measured: no amounts in the export" in text
+    scenario = calibrated_scenario(cal)
+    result = run_backtest(scenario, history, "conveyor", replications=3)
+    compared = result.table.dropna(subset=["history"])["metric"]
+    assert set(compared) == {"entered_prospecting", "wins"} | {
+        f"cycle_days_p{q}" for q in (10, 25, 50, 75, 90)
+    }
