@@ -112,6 +112,20 @@ PEOPLE_SPECS: dict[str, KpiSpec] = {
 }
 """People KPIs in the order of the report's people table (rows only for KPIs present)."""
 
+CUSTOMER_SPECS: dict[str, KpiSpec] = {
+    "market_share": KpiSpec("market share of decided deals", "rate", +1),
+    "lost_to_competitor": KpiSpec("leads lost to the competitor", "count", -1),
+    "mean_days_to_go_live": KpiSpec("mean time from win to go-live", "days", -1),
+    "p90_days_to_go_live": KpiSpec("90th percentile time from win to go-live", "days", -1),
+    "late_go_live_share": KpiSpec("wins that went live late", "rate", -1),
+    "advocates_at_end": KpiSpec("advocate accounts at the horizon", "count", +1),
+    "advocate_share": KpiSpec("advocates among active accounts at the horizon", "rate", +1),
+    "referral_leads": KpiSpec("referral leads (measured cohort)", "count", +1),
+    "referral_share": KpiSpec("share of the pipeline from referrals", "rate", +1),
+    "referral_wins": KpiSpec("wins from referral leads (measured cohort)", "count", +1),
+}
+"""Customer-side KPIs in the order of the report's customers table (rows only if present)."""
+
 COST_SPECS: dict[str, KpiSpec] = {
     "salary_cost": KpiSpec("rep base salaries", "money", -1),
     "commission_cost": KpiSpec("commission (closers, generalists)", "money", -1),
@@ -150,7 +164,7 @@ RATE_PREFIXES = ("market_share", "forecast_", "share_", "mean_attainment_", "con
 
 def kpi_spec(kpi: str) -> KpiSpec:
     """The spec of any KPI; KPIs outside the headline get a plain one."""
-    for specs in (HEADLINE_SPECS, PEOPLE_SPECS, COST_SPECS):
+    for specs in (HEADLINE_SPECS, PEOPLE_SPECS, CUSTOMER_SPECS, COST_SPECS):
         if kpi in specs:
             return specs[kpi]
     if kpi in ("bookings", "arr_at_end") or kpi.endswith("_cost"):

@@ -680,6 +680,23 @@ def _territories_html(comparison: Comparison, labels: dict[str, str]) -> str:
     )
 
 
+def _customers_html(comparison: Comparison, labels: dict[str, str]) -> str:
+    """Market share, go-live, advocates and referrals: the customer side of each structure."""
+    table = _kpi_table_html(
+        comparison, compare.CUSTOMER_SPECS, "KPI (mean ± 95 % CI half-width)", labels
+    )
+    if "<td>" not in table:
+        return ""
+    return (
+        "<h2>Customers: competition, go-live, advocates and referrals</h2>"
+        "<p>Market share counts our wins among the deals the market decided. Go-live times "
+        "run from the win to the end of implementation by the operations team (the same "
+        "team for every structure). An advocate is an account served well at several "
+        "reviews in a row; advocates churn less and bring referral leads, so a structure "
+        "that serves its customers better also gets more leads.</p>" + table
+    )
+
+
 def _claims_html(comparison: Comparison, labels: dict[str, str]) -> str:
     """The scoreboard: each claim of the literature, its KPI test and verdict on this run."""
     claims = comparison.claims
@@ -804,6 +821,7 @@ def render_html(
         _variance_html(comparison, labels),
         _people_html(comparison, images, labels),
         _territories_html(comparison, labels),
+        _customers_html(comparison, labels),
         _claims_html(comparison, labels),
         "<h2>Figures</h2>",
     ]

@@ -46,6 +46,7 @@ class LeadStream:
         overflow_delay_units: (n,) unit-mean exponential delays of that relay.
         contest_u: (n,) uniforms deciding whether a competitor pursues the lead.
         competitor_units: (n,) unit-mean exponential competitor decision times.
+        go_live_units: (n,) unit-mean exponential implementation effort if won.
     """
 
     segment_names: tuple[str, ...]
@@ -66,6 +67,7 @@ class LeadStream:
     overflow_delay_units: np.ndarray | None = None
     contest_u: np.ndarray | None = None
     competitor_units: np.ndarray | None = None
+    go_live_units: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.lead_id)
@@ -155,8 +157,27 @@ def generate_leads(scenario: Scenario, rng: np.random.Generator) -> LeadStream:
     Returns:
         The lead stream, sorted by arrival.
     """
+    arrival_day = arrival_times(scenario.leads, scenario.horizon_days, rng)
+    return draw_leads(scenario, arrival_day, rng)
+
+
+def referral_chances(
+    scenario: Scenario, rate_per_day: float, rng: np.random.Generator
+) -> LeadStream:
+    """One account's referral chances over the horizon: Poisson times, a whole lead each.
+
+    Drawn from the account's own generator, so the chances (and the prospects
+    they would bring) are the same in every structure; which of them become
+    leads depends on when the account is an advocate.
+    """
+    count = rng.poisson(rate_per_day * scenario.horizon_days)
+    times = np.sort(rng.uniform(0.0, scenario.horizon_days, size=count))
+    return draw_leads(scenario, times, rng)
+
+
+def draw_leads(scenario: Scenario, arrival_day: np.ndarray, rng: np.random.Generator) -> LeadStream:
+    """Everything about leads arriving on ``arrival_day`` but the arrival, in a fixed order."""
     cfg = scenario.leads
-    arrival_day = arrival_times(cfg, scenario.horizon_days, rng)
     n = len(arrival_day)
     segment = _segments(cfg, arrival_day, scenario.horizon_days, rng)
     tier = _choose([t.share for t in cfg.tiers], n, rng)
@@ -185,6 +206,7 @@ def generate_leads(scenario: Scenario, rng: np.random.Generator) -> LeadStream:
     overflow_delay_units = rng.standard_exponential(n)
     contest_u = rng.uniform(size=n)
     competitor_units = rng.standard_exponential(n)
+    go_live_units = rng.standard_exponential(n)
     return LeadStream(
         segment_names=cfg.segment_names,
         tier_names=tuple(t.name for t in cfg.tiers),
@@ -204,4 +226,5 @@ def generate_leads(scenario: Scenario, rng: np.random.Generator) -> LeadStream:
         overflow_delay_units=overflow_delay_units,
         contest_u=contest_u,
         competitor_units=competitor_units,
+        go_live_units=go_live_units,
     )

@@ -142,6 +142,7 @@ def _flow_kpis(df: pd.DataFrame, reps: pd.DataFrame, scenario: Scenario) -> dict
         kpis[f"headcount_{role}"] = int(seats["role"].eq(role).sum())
     kpis.update(people_kpis(reps, scenario))
     kpis.update(forecast_kpis(df, scenario))
+    kpis.update(customer_kpis(df, scenario))
     kpis["share_reps_at_quota"] = _share_at_quota(counted_quota_rows(reps, scenario))
     for role in ROLES:
         if role in set(reps["role"]):
@@ -176,6 +177,35 @@ def _flow_kpis(df: pd.DataFrame, reps: pd.DataFrame, scenario: Scenario) -> dict
             "new_hire_payback_days": new_hire_payback_days(reps, scenario),
         }
     )
+    return kpis
+
+
+def customer_kpis(leads: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
+    """Go-live, advocates and referrals of one run (only for the parts switched on).
+
+    Referral counts and shares are over the measured cohort, like the funnel
+    KPIs; go-live times over the wins in the measured window; advocates at the
+    horizon.
+    """
+    kpis: dict[str, float] = {}
+    if scenario.fulfilment.enabled:
+        won = leads["end_day"].ge(scenario.warmup_days) & leads["go_live_day"].notna()
+        days = (leads["go_live_day"] - leads["end_day"])[won]
+        kpis["mean_days_to_go_live"] = days.mean() if len(days) else math.nan
+        kpis["p90_days_to_go_live"] = days.quantile(0.9) if len(days) else math.nan
+        kpis["late_go_live_share"] = (
+            float((days > scenario.fulfilment.target_days).mean()) if len(days) else math.nan
+        )
+    if scenario.referrals.enabled:
+        counted = cohort(leads)
+        referral = counted["referred_by"] >= 0
+        active = leads["account_outcome"] == "active"
+        advocates = int(leads["advocate_at_end"].sum())
+        kpis["referral_leads"] = int(referral.sum())
+        kpis["referral_share"] = float(referral.mean()) if len(counted) else math.nan
+        kpis["referral_wins"] = int((referral & (counted["outcome"] == "won")).sum())
+        kpis["advocates_at_end"] = advocates
+        kpis["advocate_share"] = advocates / active.sum() if active.any() else math.nan
     return kpis
 
 

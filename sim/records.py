@@ -16,6 +16,7 @@ Times are in days since the start of the horizon; NaN means "never happened".
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -53,9 +54,17 @@ STAGE_TIME_FIELDS: tuple[str, ...] = ("queue_day", "start_day", "end_day", "done
 """Per stage: entered the queue, rep started, rep finished, customer answered."""
 
 
+_LEAD_FACTS = ("arrival_day", "segment", "tier", "deal_value", "quality")
+
+
 def stage_column(stage: str, what: str) -> str:
     """Column name of one stage timestamp or attribute, e.g. ``closing_start_day``."""
     return f"{stage}_{what}"
+
+
+_BY_STAGE_INDEX = frozenset(
+    {"stage_queue_day", "stage_start_day", "stage_end_day", "stage_done_day", "stage_handler"}
+)
 
 
 class LeadLog:
@@ -87,6 +96,25 @@ class LeadLog:
         self.neglected_reviews = [0] * n
         self.revenue = [0.0] * n
         self.revenue_until_day = [NAN] * n
+        self.go_live_day = [NAN] * n
+        self.advocate_day = [NAN] * n  # when the account first became an advocate
+        self.advocate = [False] * n  # an advocate now (at the horizon: at the end)
+        self.referred_by = [-1] * n  # the account whose referral this lead is
+
+    def add_lead(self) -> int:
+        """One more lead (a referral), with every column at its "never happened" value."""
+        fresh = LeadLog(1)
+        for name, column in vars(self).items():
+            if name in _BY_STAGE_INDEX:
+                continue  # the same lists as in stage_times and handler, extended there
+            if isinstance(column, list):
+                column.extend(getattr(fresh, name))
+            elif isinstance(column, dict):
+                for key, values in column.items():
+                    values.extend(getattr(fresh, name)[key])
+        lead = self.n
+        self.n += 1
+        return lead
 
     def lose(self, lead: int, day: float, at: str, reason: int) -> None:
         """Record that a lead left the funnel without a win."""
@@ -149,6 +177,17 @@ class RepLog:
         self.accounts_at_end = 0
 
 
+@dataclass
+class ReferralLeads:
+    """What is known of the referral leads of one run when they arrive, in lead-id order."""
+
+    arrival_day: list[float] = field(default_factory=list)
+    segment: list[int] = field(default_factory=list)
+    tier: list[int] = field(default_factory=list)
+    deal_value: list[float] = field(default_factory=list)
+    quality: list[float] = field(default_factory=list)
+
+
 def leads_frame(
     log: LeadLog,
     leads,
@@ -156,8 +195,9 @@ def leads_frame(
     replication: int,
     seed: int,
     cohort_days: tuple[float, float],
+    referrals: ReferralLeads | None = None,
 ) -> pd.DataFrame:
-    """One row per lead of one structure run.
+    """One row per lead of one structure run: the lead stream's, then referrals.
 
     Args:
         log: the filled log.
@@ -167,22 +207,33 @@ def leads_frame(
         seed: root seed of the scenario.
         cohort_days: [first, last) arrival days of the leads that funnel KPIs
             count (after the warm-up, mature by the horizon): flagged ``in_cohort``.
+        referrals: the referral leads (ids from ``len(leads)`` on), if any.
 
     Returns:
         A DataFrame with categorical text columns and float days.
     """
     n = log.n
+    facts = {name: getattr(leads, name) for name in _LEAD_FACTS}
+    if referrals is not None and referrals.arrival_day:
+        for name in _LEAD_FACTS:
+            facts[name] = np.concatenate([facts[name], np.asarray(getattr(referrals, name))])
+    arrival_day = facts["arrival_day"]
     columns: dict[str, object] = {
         "structure": pd.Categorical([structure] * n),
         "replication": np.full(n, replication, dtype=np.int32),
         "seed": np.full(n, seed, dtype=np.int64),
-        "lead_id": leads.lead_id,
-        "segment": pd.Categorical.from_codes(leads.segment, categories=list(leads.segment_names)),
-        "tier": pd.Categorical.from_codes(leads.tier, categories=list(leads.tier_names)),
-        "arrival_day": leads.arrival_day,
-        "in_cohort": (leads.arrival_day >= cohort_days[0]) & (leads.arrival_day < cohort_days[1]),
-        "deal_value": leads.deal_value,
-        "quality": leads.quality,
+        "lead_id": np.arange(n, dtype=np.int64),
+        "segment": pd.Categorical.from_codes(
+            facts["segment"].astype(np.int16), categories=list(leads.segment_names)
+        ),
+        "tier": pd.Categorical.from_codes(
+            facts["tier"].astype(np.int16), categories=list(leads.tier_names)
+        ),
+        "arrival_day": arrival_day,
+        "in_cohort": (arrival_day >= cohort_days[0]) & (arrival_day < cohort_days[1]),
+        "deal_value": facts["deal_value"],
+        "quality": facts["quality"],
+        "referred_by": np.asarray(log.referred_by, dtype=np.int64),
         "pod": np.asarray(log.pod, dtype=np.int16),
         "overflowed": np.asarray(log.overflowed, dtype=bool),
     }
@@ -207,6 +258,9 @@ def leads_frame(
             "account_value": np.asarray(log.account_value),
             "neglected_reviews": np.asarray(log.neglected_reviews, dtype=np.int32),
             "revenue": np.asarray(log.revenue),
+            "go_live_day": np.asarray(log.go_live_day),
+            "advocate_day": np.asarray(log.advocate_day),
+            "advocate_at_end": np.asarray(log.advocate, dtype=bool),
         }
     )
     return pd.DataFrame(columns)

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.leads import LeadStream
+from sim.leads import LeadStream, referral_chances
 from sim.people import (
     coaching_factors,
     initial_tenure,
@@ -56,6 +56,7 @@ from sim.records import (
     WENT_COLD,
     WON,
     LeadLog,
+    ReferralLeads,
     RepLog,
     credit_and_quota,
 )
@@ -68,6 +69,8 @@ SEAT_BLOCK_PRIORITY = -1  # a leaver's empty seat takes the next free slot befor
 OWNER_LEFT = "owner_left"
 """What ``stage_work`` returns when the owner a task waited for resigned meanwhile."""
 HANDOFF_POINT_NAMES = ("handoff_to_qualification", "handoff_to_closing")
+REFERRAL_BRANCH = 1
+"""Key suffix of an account's referral stream: ``keyed_rng(accounts, *lead_key, 1)``."""
 
 
 class Rep:
@@ -280,6 +283,19 @@ class Model:
         ]
         self.competition = scenario.competition.enabled
         self.lead_table = lead_table(leads, scenario)
+        self.n_organic = len(leads)
+        # Referral leads get ids from n_organic on, in the order they arrive in this run.
+        referrals = scenario.referrals
+        self.referrals = referrals if referrals.enabled else None
+        self.referral_rows: list[list[float]] = []  # their lead_table rows
+        self.referral_keys: list[tuple[int, ...]] = []  # their seed keys (see lead_key)
+        self.referral_leads = ReferralLeads()
+        self.segment_routes: list[Route] = []  # set once the structure is built
+        fulfilment = scenario.fulfilment
+        self.fulfilment = fulfilment if fulfilment.enabled else None
+        self.ops = (
+            simpy.Resource(env, capacity=fulfilment.ops_staff) if fulfilment.enabled else None
+        )
         turnover = scenario.people.turnover
         self.turnover = turnover if turnover.enabled else None
         self.lose_on_departure = turnover.enabled and turnover.open_deals == "lose"
@@ -290,6 +306,7 @@ class Model:
             and accounts.churn_prob_per_review == 0
             and accounts.expansion_prob_per_review == 0
             and self.turnover is None
+            and self.referrals is None
         )
         self.quiet_accounts: list[int] = []  # accounts whose reviews finish_accounts replays
         self.period_days = scenario.quotas.period_days
@@ -303,6 +320,22 @@ class Model:
         self.performance = performance if performance.enabled else None
         config = getattr(scenario.structures, structure, None)
         self.weak_can_hide = config is not None and config.weak_can_hide
+
+    def lead_row(self, lead: int) -> list[float]:
+        """A lead's ``lead_table`` row as Python floats (a referral's is kept as one)."""
+        if lead < self.n_organic:
+            return self.lead_table[lead].tolist()
+        return self.referral_rows[lead - self.n_organic]
+
+    def lead_key(self, lead: int) -> tuple[int, ...]:
+        """The ids that key a lead's own random streams, the same in every structure.
+
+        A lead of the stream is its id; a referral is its referrer's key, the
+        referral branch and its number among the referrer's chances.
+        """
+        if lead < self.n_organic:
+            return (lead,)
+        return self.referral_keys[lead - self.n_organic]
 
     def period_of(self, day: float) -> int:
         """Index of the quota period that contains ``day``."""
@@ -397,8 +430,9 @@ def lead_table(leads: LeadStream, scenario: Scenario) -> np.ndarray:
 
     Columns: pass probability, pass uniform, relay drop uniform, relay delay
     unit, patience unit, effort unit and lag unit (three columns each, one
-    per stage or relay point), then the deal value and the day a competitor
-    decides (infinity when none pursues the lead).
+    per stage or relay point), then the deal value, the day a competitor
+    decides (infinity when none pursues the lead), the size tier, the drop
+    uniform and delay unit of a pass to another pod, and the go-live effort unit.
 
     The journey converts its own row to Python floats when the lead arrives
     (one ``tolist``): only leads in flight hold Python objects, which keeps
@@ -410,6 +444,7 @@ def lead_table(leads: LeadStream, scenario: Scenario) -> np.ndarray:
         if competition.enabled
         else np.full(len(leads), np.inf)
     )
+    ones = np.ones(len(leads))
     return np.column_stack(
         [
             lead_pass_probabilities(leads, scenario),
@@ -421,8 +456,23 @@ def lead_table(leads: LeadStream, scenario: Scenario) -> np.ndarray:
             leads.lag_units,
             leads.deal_value,
             competitor_day,
+            leads.tier,
+            ones if leads.overflow_u is None else leads.overflow_u,
+            ones if leads.overflow_delay_units is None else leads.overflow_delay_units,
+            ones if leads.go_live_units is None else leads.go_live_units,
         ]
     ).astype(float, copy=False)
+
+
+def referral_row(chances: LeadStream, j: int, scenario: Scenario) -> list[float]:
+    """The ``lead_table`` row of referral chance ``j``: it converts better and moves faster."""
+    cfg = scenario.referrals
+    row = lead_table(chances, scenario)[j].tolist()
+    for s in range(3):
+        row[s] = min(1.0, row[s] * cfg.pass_prob_factor)
+        row[15 + s] *= cfg.cycle_factor  # effort
+        row[18 + s] *= cfg.cycle_factor  # customer lag
+    return row
 
 
 def stage_work(
@@ -519,12 +569,12 @@ def lead_journey(
     env: simpy.Environment, model: Model, lead: int, route: Route
 ) -> Generator[simpy.Event, Any, None]:
     """One lead from arrival to a win (then an account) or a loss."""
-    row = model.lead_table[lead].tolist()  # this lead's columns of ``lead_table``
+    row = model.lead_row(lead)  # this lead's columns of ``lead_table``
     pass_prob, pass_u, handoff_u, delay_units = row[0:3], row[3:6], row[6:9], row[9:12]
     patience_units, effort_units, lag_units = row[12:15], row[15:18], row[18:21]
     deal_value, competitor_day = row[21], row[22]
     log = model.log
-    tier = model.leads.tier[lead]
+    tier = int(row[23])
     complexity = model.tier_complexity[tier]
     effort_tier = model.tier_effort[tier]
     turnover = model.turnover is not None
@@ -535,10 +585,7 @@ def lead_journey(
         chosen = choose_pod(model, route)
         if chosen is not route:
             log.overflowed[lead] = True
-            leads = model.leads
-            drop_u = 1.0 if leads.overflow_u is None else leads.overflow_u[lead]
-            unit = 1.0 if leads.overflow_delay_units is None else leads.overflow_delay_units[lead]
-            first_loss, delay = yield from relay(env, model.overflow.handoff, drop_u, unit)
+            first_loss, delay = yield from relay(env, model.overflow.handoff, row[24], row[25])
             if first_loss is None:
                 log.lose(lead, env.now, "handoff_to_pod", DROPPED)
                 return
@@ -644,7 +691,18 @@ def lead_journey(
     closer.record.wins[period] += 1
     closer.record.bookings[period] += deal_value
     env.process(
-        account_care(env, model, lead, route, closer, deal_value, handoff_u[2], delay_units[2])
+        account_care(
+            env,
+            model,
+            lead,
+            route,
+            closer,
+            deal_value,
+            handoff_u[2],
+            delay_units[2],
+            row[26],
+            tier,
+        )
     )
 
 
@@ -728,17 +786,25 @@ def account_care(
     value: float,
     handoff_u: float,
     delay_unit: float,
+    go_live_unit: float,
+    tier: int,
 ) -> Generator[simpy.Event, Any, None]:
-    """A won deal as an account: periodic reviews, churn, expansion, revenue.
+    """A won deal as an account: go-live, periodic reviews, churn, expansion, revenue.
 
-    Revenue is recognised daily at the account's current annual value from the
-    day it is handed over until it churns or the horizon ends (the last stretch
-    is added by ``finish_accounts`` when the run stops).
+    With fulfilment on, the deal first waits for the operations team to
+    implement it; then it is handed to its account manager. Revenue is
+    recognised daily at the account's current annual value from the handover
+    until it churns or the horizon ends (the last stretch is added by
+    ``finish_accounts`` when the run stops). With referrals on, a well-served
+    account becomes an advocate (``Advocacy``).
     """
     log = model.log
     team = route.account_team
     cfg: AccountsConfig = model.scenario.accounts
     turnover = model.turnover
+    late_go_live = False
+    if model.ops is not None:
+        late_go_live = yield from go_live(env, model, lead, go_live_unit, tier)
     context_loss = 0.0
     if team is route.teams[-1]:
         manager = AccountOwner(
@@ -750,7 +816,7 @@ def account_care(
             log.account_outcome[lead] = ACCOUNT_DROPPED
             log.account_end_day[lead] = env.now
             return
-        context_loss *= model.tier_complexity[model.leads.tier[lead]]
+        context_loss *= model.tier_complexity[tier]
         manager = AccountOwner(team.assign_owner(), value, env.now)
     started = env.now
     log.account_handler[lead] = manager.rep.rep_id
@@ -759,12 +825,13 @@ def account_care(
     log.account_value[lead] = value
     reviews_left = math.ceil((model.horizon_days - started) / cfg.review_interval_days) + 1
     priority = ACCOUNT_PRIORITY if cfg.review_priority == "accounts_first" else SALES_PRIORITY
-    tier_effort = model.tier_effort[model.leads.tier[lead]]  # key accounts need more care
+    tier_effort = model.tier_effort[tier]  # key accounts need more care
     log.revenue_until_day[lead] = started
     if model.quiet_reviews and context_loss == 0:
         # Nothing can happen at its reviews but revenue: no process needed.
         model.quiet_accounts.append(lead)
         return
+    advocacy = Advocacy(model, lead) if model.referrals is not None else None
     annual_value = value
     for review in range(reviews_left):
         yield env.timeout(cfg.review_interval_days)
@@ -796,15 +863,22 @@ def account_care(
         log.revenue[lead] += annual_value * (env.now - log.revenue_until_day[lead]) / 365.0
         log.revenue_until_day[lead] = env.now
         churn = cfg.churn_prob_per_review * (cfg.neglect_churn_multiplier if neglected else 1.0)
-        if env.now < manager.fragile_until:
+        fragile = env.now < manager.fragile_until
+        if fragile:
             # The relationship left with the previous manager.
             churn *= turnover.leaver_churn_multiplier
-        senior_rule = model.tier_senior_rule[model.leads.tier[lead]]
+        senior_rule = model.tier_senior_rule[tier]
         if senior_rule is not None and manager.rep.record.level != "senior":
             churn *= senior_rule[1]  # a key account looked after without a senior
         if review == 0:
+            if late_go_live:
+                churn *= model.fulfilment.late_churn_multiplier
             # Context lost at the handover shows up as a shakier first renewal.
             churn = 1.0 - (1.0 - min(churn, 1.0)) * (1.0 - context_loss)
+        if advocacy is not None:
+            if advocacy.advocate:
+                churn *= model.referrals.advocate_churn_multiplier
+            well_served = not (neglected or fragile or (review == 0 and late_go_live))
         period = model.period_of(env.now)
         holder = manager.rep
         if churn_u[review] < churn:
@@ -815,6 +889,8 @@ def account_care(
                 holder.record.churned_value[period] += annual_value
             log.account_outcome[lead] = CHURNED
             log.account_end_day[lead] = env.now
+            if advocacy is not None:
+                advocacy.review(env, False, 0.0)
             return
         if expand_u[review] < cfg.expansion_prob_per_review:
             added = cfg.expansion_fraction * value
@@ -824,6 +900,89 @@ def account_care(
             if manager.in_book_since(model, period):
                 holder.record.expansion_value[period] += added
             log.account_value[lead] = annual_value
+        if advocacy is not None:
+            advocacy.review(env, well_served, cfg.review_interval_days)
+
+
+def go_live(
+    env: simpy.Environment, model: Model, lead: int, unit: float, tier: int
+) -> Generator[simpy.Event, Any, bool]:
+    """The operations team implements a new customer; returns whether go-live was late."""
+    won = env.now
+    effort = model.fulfilment.mean_effort_days * unit * model.tier_effort[tier]
+    with model.ops.request() as request:
+        yield request
+        yield env.timeout(effort)
+    model.log.go_live_day[lead] = env.now
+    return env.now - won > model.fulfilment.target_days
+
+
+class Advocacy:
+    """Whether one account is an advocate, and the referral leads it brings meanwhile.
+
+    The account's referral chances are drawn from its own keyed stream the
+    first time it becomes an advocate (``leads.referral_chances``). After each
+    review, a chance that falls before the next review becomes a lead if the
+    account is an advocate now: advocacy changes only at reviews.
+    """
+
+    __slots__ = ("model", "lead", "streak", "advocate", "chances", "next_chance")
+
+    def __init__(self, model: Model, lead: int):
+        self.model = model
+        self.lead = lead
+        self.streak = 0
+        self.advocate = False
+        self.chances: LeadStream | None = None
+        self.next_chance = 0
+
+    def review(self, env: simpy.Environment, well_served: bool, until_next: float) -> None:
+        """Update advocacy after a review, and start the referrals due before the next one."""
+        model, log = self.model, self.model.log
+        cfg = model.referrals
+        self.streak = self.streak + 1 if well_served else 0
+        self.advocate = self.streak >= cfg.reviews_to_advocate
+        log.advocate[self.lead] = self.advocate
+        if not self.advocate:
+            return
+        if math.isnan(log.advocate_day[self.lead]):
+            log.advocate_day[self.lead] = env.now
+        if self.chances is None:
+            rng = keyed_rng(model.accounts_seed, *model.lead_key(self.lead), REFERRAL_BRANCH)
+            self.chances = referral_chances(model.scenario, cfg.per_advocate_per_year / 365.0, rng)
+        days = self.chances.arrival_day
+        # Chances while the account was not an advocate have passed unused.
+        while self.next_chance < len(days) and days[self.next_chance] <= env.now:
+            self.next_chance += 1
+        due = []
+        end = min(env.now + until_next, model.horizon_days)
+        while self.next_chance < len(days) and days[self.next_chance] <= end:
+            due.append(self.next_chance)
+            self.next_chance += 1
+        if due:
+            env.process(referral_arrivals(env, model, self.lead, self.chances, due))
+
+
+def referral_arrivals(
+    env: simpy.Environment, model: Model, referrer: int, chances: LeadStream, due: list[int]
+) -> Generator[simpy.Event, Any, None]:
+    """Start the journey of each referral chance that came due, at its day."""
+    for j in due:
+        day = float(chances.arrival_day[j])
+        if day > env.now:
+            yield env.timeout(day - env.now)
+        lead = model.log.add_lead()
+        model.log.referred_by[lead] = referrer
+        model.referral_rows.append(referral_row(chances, j, model.scenario))
+        model.referral_keys.append((*model.lead_key(referrer), REFERRAL_BRANCH, j))
+        facts = model.referral_leads
+        segment = int(chances.segment[j])
+        facts.arrival_day.append(day)
+        facts.segment.append(segment)
+        facts.tier.append(int(chances.tier[j]))
+        facts.deal_value.append(float(chances.deal_value[j]))
+        facts.quality.append(float(chances.quality[j]))
+        env.process(lead_journey(env, model, lead, model.segment_routes[segment]))
 
 
 def account_draws(
@@ -831,10 +990,10 @@ def account_draws(
 ) -> tuple[list[float], list[float], list[float]]:
     """An account's own luck for its reviews: churn and expansion uniforms, effort units.
 
-    The generator is keyed by the lead id, so the account meets the same luck
-    in every structure that wins the deal.
+    The generator is keyed by the lead's key (its id, or a referral's origin),
+    so the account meets the same luck in every structure that wins the deal.
     """
-    rng = keyed_rng(model.accounts_seed, lead)
+    rng = keyed_rng(model.accounts_seed, *model.lead_key(lead))
     churn_u = rng.uniform(size=reviews).tolist()
     expand_u = rng.uniform(size=reviews).tolist()
     effort_units = rng.standard_exponential(reviews).tolist()

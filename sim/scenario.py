@@ -313,6 +313,87 @@ class AccountsConfig(Frozen):
     )
 
 
+class FulfilmentConfig(Frozen):
+    """From a win to go-live: an operations team implements each new customer.
+
+    The operations team is the company's, the same for every structure; a win
+    queues for it first come, first served. The account's revenue and its
+    reviews start at go-live, and a late go-live makes the first renewal shakier.
+    """
+
+    enabled: bool = Field(default=False, description="false = a won deal goes live at once")
+    ops_staff: int = Field(
+        default=2, ge=1, le=10_000, description="people implementing new customers"
+    )
+    mean_effort_days: float = Field(
+        default=10.0,
+        ge=0,
+        le=365,
+        description="implementation work per new customer at a standard tier (days of effort; "
+        "exponential, times the tier's effort multiplier)",
+    )
+    target_days: float = Field(
+        default=30.0,
+        ge=0,
+        le=3650,
+        description="a go-live later than this after the win is late (days)",
+    )
+    late_churn_multiplier: float = Field(
+        default=2.0,
+        ge=1,
+        le=20,
+        description="churn chance multiplier at the first review after a late go-live (x); "
+        "default: an assumption",
+    )
+
+
+class ReferralsConfig(Frozen):
+    """Well-served customers become advocates: they churn less and refer new leads.
+
+    An account becomes an advocate after ``reviews_to_advocate`` well-served
+    reviews in a row (not neglected, not in the fragile time after its manager
+    left, and for the first review not after a late go-live); a neglected
+    review ends it. Each account has its own pre-drawn stream of referral
+    chances (a Poisson process at ``per_advocate_per_year`` over the whole
+    horizon, and a complete lead per chance), keyed by the account's lead id:
+    a chance that falls while the account is an advocate becomes a referral
+    lead, so the same customer refers the same prospect in every structure
+    that serves it as well.
+    """
+
+    enabled: bool = Field(default=False, description="false = no advocates, no referral leads")
+    reviews_to_advocate: int = Field(
+        default=3, ge=1, le=100, description="well-served reviews in a row to become an advocate"
+    )
+    advocate_churn_multiplier: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="churn chance of an advocate relative to other accounts (x); default: an "
+        "assumption",
+    )
+    per_advocate_per_year: float = Field(
+        default=1.0,
+        ge=0,
+        le=100,
+        description="referral leads an advocate brings per year; default: an assumption",
+    )
+    pass_prob_factor: float = Field(
+        default=1.3,
+        ge=1,
+        le=5,
+        description="pass probability of a referral lead at every stage (x, capped at 1); "
+        "default: an assumption",
+    )
+    cycle_factor: float = Field(
+        default=0.7,
+        gt=0,
+        le=1,
+        description="effort and customer lag of a referral lead at every stage (x); default: "
+        "an assumption",
+    )
+
+
 LEVELS: tuple[str, ...] = ("junior", "mid", "senior")
 """Seniority levels a rep can have, least experienced first."""
 
@@ -536,9 +617,7 @@ class PerformanceConfig(Frozen):
     a mean-1 log-normal factor, and divides their pace the same way.
     """
 
-    enabled: bool = Field(
-        default=False, description="false = every rep of a level is equally good"
-    )
+    enabled: bool = Field(default=False, description="false = every rep of a level is equally good")
     skill_sd: float = Field(
         default=0.15,
         ge=0,
@@ -950,6 +1029,12 @@ class Scenario(Frozen):
         default=GeneralistConfig(), description="penalties for reps who do several stages"
     )
     accounts: AccountsConfig = Field(default=AccountsConfig(), description="post-sale accounts")
+    fulfilment: FulfilmentConfig = Field(
+        default=FulfilmentConfig(), description="implementation from win to go-live"
+    )
+    referrals: ReferralsConfig = Field(
+        default=ReferralsConfig(), description="advocates and the referral leads they bring"
+    )
     people: PeopleConfig = Field(
         default=PeopleConfig(), description="seniority, ramp-up and turnover of reps"
     )
@@ -1121,6 +1206,8 @@ def without_sales_effects(scenario: Scenario) -> Scenario:
     data["leads"]["quality_weight"] = 0.0
     data["decay"] = {}
     data["competition"] = {}
+    data["fulfilment"] = {}
+    data["referrals"] = {}
     data["generalist"] = {}
     data["accounts"] = {}
     for name, block in data["structures"].items():

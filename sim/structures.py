@@ -48,10 +48,16 @@ from sim.seeding import Streams
 
 @dataclass
 class Org:
-    """The teams of one structure and the route of every lead."""
+    """The teams of one structure and the route of every lead (and of each segment)."""
 
     teams: list[Team]
-    routes: list[Route]
+    segment_routes: list[Route]  # by segment code: where a new lead of the segment goes
+
+    def routes(self, leads: LeadStream) -> list[Route]:
+        """The route of every lead of the stream."""
+        if len(set(map(id, self.segment_routes))) == 1:
+            return [self.segment_routes[0]] * len(leads)
+        return [self.segment_routes[code] for code in leads.segment.tolist()]
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,7 @@ def build_allin(model: Model) -> Org:
     stage_teams = (generalists, generalists, generalists)
     pass_factor, effort_factor = make.generalist_factors(stage_teams)
     route = Route(stage_teams, generalists, HandoffConfig(), pass_factor, effort_factor)
-    return Org(make.teams, [route] * len(leads))
+    return Org(make.teams, [route] * len(leads.segment_names))
 
 
 def build_two_party(model: Model) -> Org:
@@ -129,7 +135,7 @@ def build_two_party(model: Model) -> Org:
     stage_teams = (lead_gen, closers, closers)
     pass_factor, effort_factor = make.generalist_factors(stage_teams)
     route = Route(stage_teams, support, cfg.handoff, pass_factor, effort_factor)
-    return Org(make.teams, [route] * len(leads))
+    return Org(make.teams, [route] * len(leads.segment_names))
 
 
 def build_conveyor(model: Model) -> Org:
@@ -138,7 +144,7 @@ def build_conveyor(model: Model) -> Org:
     cfg = scenario.structures.conveyor
     make = _TeamFactory(model)
     route = _conveyor_route(make, cfg, cfg, cfg.handoff, pod="", pod_index=-1, expertise=1.0)
-    return Org(make.teams, [route] * len(leads))
+    return Org(make.teams, [route] * len(leads.segment_names))
 
 
 def build_pods(model: Model) -> Org:
@@ -161,8 +167,7 @@ def build_pods(model: Model) -> Org:
     for pod, route in zip(cfg.pods, home, strict=True):
         for segment in pod.segments:
             routes_by_segment[segment] = route
-    segment_routes = [routes_by_segment[name] for name in leads.segment_names]
-    return Org(make.teams, [segment_routes[code] for code in leads.segment.tolist()])
+    return Org(make.teams, [routes_by_segment[name] for name in leads.segment_names])
 
 
 def _owner(cfg: Structure) -> str:
@@ -292,7 +297,8 @@ def run_structure(name: str, leads: LeadStream, scenario: Scenario, streams: Str
     model = Model(env, scenario, leads, streams.accounts, log, streams.work, name)
     org = BUILDERS[name](model)
     samples: dict[str, list] = {key: [] for key in SAMPLE_COLUMNS}
-    env.process(lead_arrivals(env, model, org.routes))
+    model.segment_routes = org.segment_routes
+    env.process(lead_arrivals(env, model, org.routes(leads)))
     env.process(monitor(env, org.teams, scenario.sample_interval_days, samples))
     env.process(quota_periods(env, model, org.teams))
     if model.turnover is not None:
@@ -311,6 +317,7 @@ def run_structure(name: str, leads: LeadStream, scenario: Scenario, streams: Str
             streams.replication,
             scenario.seed,
             (scenario.warmup_days, scenario.horizon_days - scenario.maturity_days),
+            model.referral_leads,
         ),
         reps=reps_frame(model.people, name, streams.replication, scenario),
         samples=samples_frame(samples, name, streams.replication),

@@ -1,0 +1,159 @@
+"""Order fulfilment (win to go-live), advocates and referral leads."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.leads import generate_leads, referral_chances
+from sim.roles import lead_table, referral_row
+from sim.runner import simulate
+from sim.scenario import Scenario
+from sim.seeding import replication_streams
+from tests.builders import hand_leads, run, scenario
+
+ROOT_SCENARIO = "scenarios/baseline.toml"
+ROOMY_CONVEYOR = (
+    "structures.conveyor.lead_gen=2",
+    "structures.conveyor.qualifiers=3",
+    "structures.conveyor.closers=4",
+    "structures.conveyor.account_managers=2",
+)
+
+
+def test_go_live_waits_for_the_operations_team_first_come_first_served():
+    sc = scenario(
+        "fulfilment.enabled=true",
+        "fulfilment.ops_staff=1",
+        "fulfilment.mean_effort_days=5.0",
+        "fulfilment.target_days=7.0",
+    )
+    leads = run("conveyor", hand_leads([0.0, 1.0, 2.0, 30.0]), sc).leads
+    won = leads["end_day"].to_numpy()
+    expected, free = [], 0.0
+    for day in won:
+        free = max(free, day) + 5.0  # one implementer, unit effort units in hand_leads
+        expected.append(free)
+    assert leads["go_live_day"].tolist() == pytest.approx(expected)
+    # The account (its revenue and reviews) starts at go-live.
+    assert leads["account_start_day"].tolist() == pytest.approx(expected)
+
+
+def test_a_late_go_live_makes_the_first_renewal_shakier():
+    # Churn 0.5 per review doubled by a late go-live: every late account churns at its
+    # first review; of the others, some survive it.
+    sc = scenario(
+        "horizon_days=450.0",
+        "accounts.churn_prob_per_review=0.5",
+        "fulfilment.enabled=true",
+        "fulfilment.ops_staff=1",
+        "fulfilment.mean_effort_days=3.0",
+        "fulfilment.target_days=10.0",
+        "fulfilment.late_churn_multiplier=2.0",
+        *ROOMY_CONVEYOR,
+    )
+    # Bursts of six leads every 20 days: the first of a burst go live in time, the last late.
+    bursts = [float(d) for d in range(0, 300, 20) for _ in range(6)]
+    leads = run("conveyor", hand_leads(bursts), sc).leads
+    accounts = leads[leads["account_start_day"].notna()]
+    late = (accounts["go_live_day"] - accounts["end_day"]) > 10.0
+    first_review = accounts["account_start_day"] + sc.accounts.review_interval_days
+    churned_first = accounts["account_end_day"].eq(first_review)
+    assert late.sum() >= 10 and (~late).sum() >= 10
+    assert churned_first[late].all()
+    assert not churned_first[~late].all()
+
+
+def test_well_served_accounts_become_advocates_after_enough_reviews():
+    sc = scenario(
+        "horizon_days=300.0",
+        "referrals.enabled=true",
+        "referrals.reviews_to_advocate=3",
+        "referrals.per_advocate_per_year=0.0",
+    )
+    leads = run("conveyor", hand_leads([0.0, 5.0, 250.0]), sc).leads
+    interval = sc.accounts.review_interval_days
+    expected = leads["account_start_day"] + 3 * interval
+    expected = expected.where(expected <= sc.horizon_days)
+    pd.testing.assert_series_equal(leads["advocate_day"], expected, check_names=False)
+    assert leads["advocate_at_end"].tolist() == [True, True, False]
+
+
+def test_neglect_ends_advocacy_and_an_advocate_churns_less():
+    # Advocates never churn (multiplier 0): every churn happens before advocacy.
+    sc = scenario(
+        "horizon_days=500.0",
+        "accounts.churn_prob_per_review=0.1",
+        "referrals.enabled=true",
+        "referrals.reviews_to_advocate=2",
+        "referrals.advocate_churn_multiplier=0.0",
+        "referrals.per_advocate_per_year=0.0",
+        *ROOMY_CONVEYOR,
+    )
+    leads = run("conveyor", hand_leads([float(d) for d in range(0, 300, 2)]), sc).leads
+    churned = leads[leads["account_outcome"] == "churned"]
+    assert len(churned) >= 10
+    assert (
+        churned["advocate_day"].isna() | (churned["account_end_day"] <= churned["advocate_day"])
+    ).all()
+
+
+def test_referral_leads_arrive_at_the_advocates_rate():
+    rate = 0.5
+    sc = scenario(
+        "horizon_days=720.0",
+        "referrals.enabled=true",
+        "referrals.reviews_to_advocate=2",
+        f"referrals.per_advocate_per_year={rate}",
+        *ROOMY_CONVEYOR,
+    )
+    leads = generate_leads(sc, np.random.default_rng(replication_streams(sc.seed, 0).leads))
+    df = run("conveyor", leads, sc).leads
+    # No churn and no neglect: an advocate stays one until the horizon.
+    advocate_years = (sc.horizon_days - df["advocate_day"].dropna()).sum() / 365.0
+    expected = rate * advocate_years
+    referrals = int((df["referred_by"] >= 0).sum())
+    assert expected > 100
+    assert abs(referrals - expected) < 4 * math.sqrt(expected)
+    # Referral leads are appended after the lead stream, each referred by an advocate.
+    referral = df[df["referred_by"] >= 0]
+    assert (referral["lead_id"] >= len(leads)).all()
+    referrer_advocate = df.set_index("lead_id").loc[referral["referred_by"], "advocate_day"]
+    assert (referrer_advocate.to_numpy() <= referral["arrival_day"].to_numpy()).all()
+
+
+def test_referral_leads_convert_better_and_move_faster():
+    sc = scenario("referrals.enabled=true", "stages.qualification.pass_prob=0.5")
+    chances = referral_chances(sc, 10.0, np.random.default_rng(3))
+    assert len(chances) > 0
+    organic = lead_table(chances, sc)[0].tolist()
+    row = referral_row(chances, 0, sc)
+    assert row[1] == pytest.approx(min(1.0, 0.5 * sc.referrals.pass_prob_factor))
+    assert row[15:21] == pytest.approx([u * sc.referrals.cycle_factor for u in organic[15:21]])
+    assert row[21:] == organic[21:]
+
+
+def test_the_same_advocate_refers_the_same_prospects_in_every_structure():
+    sc = Scenario.from_file(
+        ROOT_SCENARIO,
+        [
+            "replications=1",
+            "referrals.enabled=true",
+            "referrals.per_advocate_per_year=3.0",
+            "referrals.reviews_to_advocate=1",
+        ],
+    )
+    leads = simulate(sc).leads
+    n_organic = int((leads["referred_by"] < 0).sum() / leads["structure"].nunique())
+    first_generation = leads[(leads["referred_by"] >= 0) & (leads["referred_by"] < n_organic)]
+    keyed = first_generation.set_index(["referred_by", "arrival_day"])
+    by_structure = {s: g["deal_value"] for s, g in keyed.groupby("structure", observed=True)}
+    pairs = 0
+    structures = list(by_structure)
+    for a in structures:
+        for b in structures:
+            common = by_structure[a].index.intersection(by_structure[b].index)
+            pairs += len(common) if a != b else 0
+            assert (by_structure[a][common] == by_structure[b][common]).all()
+    assert pairs > 0
