@@ -67,7 +67,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
 
 validate: $(STAMP)
-	@for f in scenarios/*.toml; do $(PY) -m sim validate $$f >/dev/null || exit 2; done
+	@for f in scenarios/*.toml scenarios/presets/*.toml; do $(PY) -m sim validate $$f >/dev/null || exit 2; done
 	$(PY) -m pytest -q tests/validation
 
 # Several minutes; ARGS="--quick" for tiny sizes. Ciw (the `bench` extra) is installed on first use.
