@@ -335,7 +335,7 @@ def test_readme_compare_commands_run(tmp_path, capsys):
     commands = re.findall(r"^(python -m sim compare scenarios/\S+.*)$", readme, re.M)
     assert commands
     # `make compare SCENARIO=x` runs `python -m sim compare scenarios/x.toml`: the file exists.
-    for name in re.findall(r"make compare SCENARIO=(\w+)", readme):
+    for name in re.findall(r"make compare SCENARIO=([\w/]+)", readme):
         assert (ROOT / "scenarios" / f"{name}.toml").is_file(), name
     for index, command in enumerate(dict.fromkeys(commands)):
         args = shlex.split(command)[3:]

@@ -21,6 +21,8 @@ MARKET_KEYS = (
     "stages",
     "decay",
     "competition",
+    "fulfilment",
+    "referrals",
     "generalist",
     "accounts",
     "people",
