@@ -157,3 +157,41 @@ def test_the_same_advocate_refers_the_same_prospects_in_every_structure():
             pairs += len(common) if a != b else 0
             assert (by_structure[a][common] == by_structure[b][common]).all()
     assert pairs > 0
+
+
+def _without_columns(tables, columns):
+    return tables.leads.drop(columns=columns), tables.reps, tables.samples
+
+
+@pytest.mark.parametrize(
+    "neutral",
+    [
+        # Advocacy is tracked at every review, but advocates neither refer nor churn less.
+        [
+            "referrals.enabled=true",
+            "referrals.per_advocate_per_year=0.0",
+            "referrals.advocate_churn_multiplier=1.0",
+        ],
+        # Every win goes through the operations team, which takes no time.
+        [
+            "fulfilment.enabled=true",
+            "fulfilment.mean_effort_days=0.0",
+            "fulfilment.ops_staff=10000",
+        ],
+    ],
+    ids=["referrals", "fulfilment"],
+)
+def test_switched_on_but_neutral_customer_effects_reproduce_the_model_exactly(neutral):
+    base = Scenario.from_file(
+        ROOT_SCENARIO,
+        [
+            "replications=1",
+            "horizon_days=200",
+            "referrals.enabled=false",
+            "fulfilment.enabled=false",
+        ],
+    )
+    off, on = simulate(base), simulate(base.replace(neutral))
+    extra = ["go_live_day", "advocate_day", "advocate_at_end"]
+    for a, b in zip(_without_columns(off, extra), _without_columns(on, extra), strict=True):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
