@@ -136,12 +136,27 @@ def scenarios(draw) -> Scenario:
         },
     }
     raw["people"] = draw(people())
+    raw["fulfilment"] = {
+        "enabled": draw(st.booleans()),
+        "ops_staff": draw(st.integers(1, 3)),
+        "mean_effort_days": draw(st.floats(0.0, 5.0)),
+        "target_days": draw(st.floats(0.0, 10.0)),
+    }
+    raw["referrals"] = {
+        "enabled": draw(st.booleans()),
+        "reviews_to_advocate": draw(st.integers(1, 3)),
+        # Fast enough that referral leads happen in a short horizon.
+        "per_advocate_per_year": draw(st.floats(0.0, 20.0)),
+    }
+    pods = raw["structures"]["pods"]
+    pods["commission"] = draw(st.sampled_from(["individual", "team"]))
+    pods["monitor_individuals"] = draw(st.booleans())
     return Scenario.from_dict(raw)
 
 
 @st.composite
 def people(draw) -> dict:
-    """Levels, ramp-up and turnover, each on or off; turnover fast enough to happen."""
+    """Levels, ramp-up, turnover and skill spread, each on or off; turnover fast enough."""
     roles = ("generalist", "lead_gen", "qualifier", "closer", "account_manager")
     return {
         "levels": {"enabled": draw(st.booleans())},
@@ -156,6 +171,13 @@ def people(draw) -> dict:
             "hiring_lag_days": draw(st.floats(0.0, 20.0)),
             "open_deals": draw(st.sampled_from(["reassign", "lose"])),
             "under_quota_multiplier": draw(st.floats(1.0, 3.0)),
+        },
+        "performance": {
+            "enabled": draw(st.booleans()),
+            "skill_sd": draw(st.floats(0.0, 0.5)),
+            "pace_sd": draw(st.floats(0.0, 0.5)),
+            "coaching_gain": draw(st.floats(0.0, 0.3)),
+            "coaching_focus": draw(st.sampled_from(["even", "poor_performers"])),
         },
     }
 
