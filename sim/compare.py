@@ -115,6 +115,7 @@ PEOPLE_SPECS: dict[str, KpiSpec] = {
 CUSTOMER_SPECS: dict[str, KpiSpec] = {
     "market_share": KpiSpec("market share of decided deals", "rate", +1),
     "lost_to_competitor": KpiSpec("leads lost to the competitor", "count", -1),
+    "key_account_conversion": KpiSpec("conversion of key accounts (largest tier)", "rate", +1),
     "mean_days_to_go_live": KpiSpec("mean time from win to go-live", "days", -1),
     "p90_days_to_go_live": KpiSpec("90th percentile time from win to go-live", "days", -1),
     "late_go_live_share": KpiSpec("wins that went live late", "rate", -1),

@@ -181,13 +181,25 @@ def _flow_kpis(df: pd.DataFrame, reps: pd.DataFrame, scenario: Scenario) -> dict
 
 
 def customer_kpis(leads: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
-    """Go-live, advocates and referrals of one run (only for the parts switched on).
+    """Key accounts, go-live, advocates and referrals of one run (the parts that apply).
+
+    ``key_account_conversion`` is the conversion of the measured cohort's
+    leads in the tier of the largest deals (with more than one tier).
 
     Referral counts and shares are over the measured cohort, like the funnel
     KPIs; go-live times over the wins in the measured window; advocates at the
     horizon.
     """
     kpis: dict[str, float] = {}
+    tiers = scenario.leads.tiers
+    if len(tiers) > 1:
+        # Key accounts: the tier of the largest deals.
+        top = max(tiers, key=lambda tier: tier.value_multiplier).name
+        key = cohort(leads)
+        key = key[key["tier"] == top]
+        kpis["key_account_conversion"] = (
+            float((key["outcome"] == "won").mean()) if len(key) else math.nan
+        )
     if scenario.fulfilment.enabled:
         won = leads["end_day"].ge(scenario.warmup_days) & leads["go_live_day"].notna()
         days = (leads["go_live_day"] - leads["end_day"])[won]

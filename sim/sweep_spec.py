@@ -133,6 +133,7 @@ _KPI_NAMES = frozenset(
         "vacancy_share",
         "mean_ramp_factor",
         "weak_performer_share",
+        "key_account_conversion",
         "mean_days_to_go_live",
         "p90_days_to_go_live",
         "late_go_live_share",
