@@ -72,6 +72,22 @@ def scenario(*overrides: str, base: dict | None = None) -> Scenario:
     return Scenario.from_dict(raw, "test")
 
 
+def structure_headcounts(sc: Scenario) -> dict[str, int]:
+    """Seats per structure of a scenario that configures all four."""
+    s = sc.structures
+    return {
+        "allin": s.allin.generalists,
+        "two_party": s.two_party.lead_gen + s.two_party.closers + s.two_party.account_managers,
+        "conveyor": s.conveyor.lead_gen
+        + s.conveyor.qualifiers
+        + s.conveyor.closers
+        + s.conveyor.account_managers,
+        "pods": sum(
+            p.lead_gen + p.qualifiers + p.closers + p.account_managers for p in s.pods.pods
+        ),
+    }
+
+
 def hand_leads(
     arrivals: list[float],
     *,

@@ -9,6 +9,7 @@ import pytest
 
 from sim.cli import fields_markdown, main
 from sim.scenario import Scenario
+from tests.builders import structure_headcounts
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -93,16 +94,5 @@ def test_five_scenarios_share_one_market():
 def test_baseline_runs_every_structure_with_equal_headcount():
     sc = Scenario.from_file(ROOT / "scenarios" / "baseline.toml")
     assert sc.structures.names == ("allin", "two_party", "conveyor", "pods")
-    s = sc.structures
-    totals = {
-        "allin": s.allin.generalists,
-        "two_party": s.two_party.lead_gen + s.two_party.closers + s.two_party.account_managers,
-        "conveyor": s.conveyor.lead_gen
-        + s.conveyor.qualifiers
-        + s.conveyor.closers
-        + s.conveyor.account_managers,
-        "pods": sum(
-            p.lead_gen + p.qualifiers + p.closers + p.account_managers for p in s.pods.pods
-        ),
-    }
+    totals = structure_headcounts(sc)
     assert len(set(totals.values())) == 1, totals

@@ -16,26 +16,12 @@ from sim.claims import load_claims, score_claims
 from sim.cli import main
 from sim.runner import simulate
 from sim.scenario import Scenario
+from tests.builders import structure_headcounts
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESET_DIR = ROOT / "scenarios" / "presets"
 PRESETS = sorted(PRESET_DIR.glob("*.toml"))
 MARKET_CLAIMS = ("conveyor_unfit_for_concentrated_markets", "conveyor_suits_massive_markets")
-
-
-def _headcount(scenario: Scenario) -> dict[str, int]:
-    s = scenario.structures
-    return {
-        "allin": s.allin.generalists,
-        "two_party": s.two_party.lead_gen + s.two_party.closers + s.two_party.account_managers,
-        "conveyor": s.conveyor.lead_gen
-        + s.conveyor.qualifiers
-        + s.conveyor.closers
-        + s.conveyor.account_managers,
-        "pods": sum(
-            p.lead_gen + p.qualifiers + p.closers + p.account_managers for p in s.pods.pods
-        ),
-    }
 
 
 def _verdicts(name: str, *overrides: str) -> dict[str, str]:
@@ -57,7 +43,7 @@ def test_preset_is_valid_and_staffs_every_structure_alike(path):
     scenario = Scenario.from_file(path)
     assert scenario.name == path.stem  # so results go to results/<file name>/
     assert scenario.structures.names == ("allin", "two_party", "conveyor", "pods")
-    assert len(set(_headcount(scenario).values())) == 1, _headcount(scenario)
+    assert len(set(structure_headcounts(scenario).values())) == 1, structure_headcounts(scenario)
 
 
 @pytest.mark.parametrize("path", PRESETS, ids=[p.stem for p in PRESETS])
