@@ -78,12 +78,12 @@ def rewrite_directory(target: Path, regenerated: Callable[[Path], bool]) -> Iter
         yield tmp
 
 
-def _clean(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """JSON-safe: NaN becomes null, numpy scalars become Python numbers."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     if hasattr(value, "item"):
         value = value.item()
     if isinstance(value, float) and math.isnan(value):
@@ -112,7 +112,7 @@ def summary_document(
             "ci_high": row.ci_high,
             "replications": row.replications,
         }
-    return _clean(
+    return json_safe(
         {
             "salesim_version": __version__,
             "scenario_file": scenario_file,

@@ -537,7 +537,7 @@ def plan_document(
 ) -> dict[str, Any]:
     """What ``plan.json`` holds: provenance, the resolved scenario, each plan and its path."""
     from sim import __version__
-    from sim.output import _clean
+    from sim.output import json_safe
 
     structures = {}
     for plan, row, path in zip(
@@ -557,7 +557,7 @@ def plan_document(
             "wins_per_quarter_by_replication": list(plan.final.wins_per_quarter),
             "path": path,
         }
-    return _clean(
+    return json_safe(
         {
             "salesim_version": __version__,
             "scenario_file": scenario_file,
