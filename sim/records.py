@@ -6,9 +6,13 @@ handled it, and how it ended. Everything derived (cycle time, win rate,
 utilisation) is computed later in ``metrics.py`` from these tables, so a
 metric can be corrected without re-running anything.
 
-The log is columnar (one preallocated Python list per field, indexed by lead
+The log is columnar (one preallocated typed array per field, indexed by lead
 id) rather than one object per lead per stage: the processes write a handful
-of floats per event, and the table is built in one go at the end.
+of floats per event, and the table is built in one go at the end. The columns
+are ``array.array``s: a write costs about 50 ns (a Python list: a few ns, a
+numpy array: about 100 ns), a value takes 8 bytes instead of a pointer and a
+float object, and numpy reads the finished column without a copy (converting a
+list of 100,000 floats takes about 7 ms, for each of 37 columns).
 
 Times are in days since the start of the horizon; NaN means "never happened".
 """
@@ -16,6 +20,7 @@ Times are in days since the start of the horizon; NaN means "never happened".
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,47 +72,62 @@ _BY_STAGE_INDEX = frozenset(
 )
 
 
+def float_column(n: int, fill: float = NAN) -> array:
+    """A column of ``n`` float64 values, all ``fill``."""
+    return array("d", [fill]) * n
+
+
+def int_column(n: int, fill: int, typecode: str = "l") -> array:
+    """A column of ``n`` integers of C type ``typecode``, all ``fill``."""
+    return array(typecode, [fill]) * n
+
+
+def as_numpy(column: array, dtype: type) -> np.ndarray:
+    """The column as a numpy array of ``dtype`` (no copy when the C types agree)."""
+    return np.asarray(column).astype(dtype, copy=False)
+
+
 class LeadLog:
     """Preallocated columns for every lead of one structure run."""
 
     def __init__(self, n: int):
         self.n = n
         self.stage_times = {
-            (stage, what): [NAN] * n for stage in STAGES for what in STAGE_TIME_FIELDS
+            (stage, what): float_column(n) for stage in STAGES for what in STAGE_TIME_FIELDS
         }
         # The same lists by stage index, for the processes: stage_queue_day[s][lead].
         self.stage_queue_day = [self.stage_times[(stage, "queue_day")] for stage in STAGES]
         self.stage_start_day = [self.stage_times[(stage, "start_day")] for stage in STAGES]
         self.stage_end_day = [self.stage_times[(stage, "end_day")] for stage in STAGES]
         self.stage_done_day = [self.stage_times[(stage, "done_day")] for stage in STAGES]
-        self.handler = {stage: [-1] * n for stage in STAGES}
+        self.handler = {stage: int_column(n, -1) for stage in STAGES}
         self.stage_handler = [self.handler[stage] for stage in STAGES]
-        self.outcome = [OPEN] * n
-        self.lost_at = [0] * n
-        self.lost_reason = [0] * n
-        self.end_day = [NAN] * n
-        self.pod = [-1] * n
-        self.overflowed = [False] * n
-        self.account_handler = [-1] * n
-        self.account_start_day = [NAN] * n
-        self.account_end_day = [NAN] * n
-        self.account_outcome = [0] * n
-        self.account_value = [NAN] * n
-        self.neglected_reviews = [0] * n
-        self.revenue = [0.0] * n
-        self.revenue_until_day = [NAN] * n
-        self.go_live_day = [NAN] * n
-        self.advocate_day = [NAN] * n  # when the account first became an advocate
-        self.advocate = [False] * n  # an advocate now (at the horizon: at the end)
-        self.referred_by = [-1] * n  # the account whose referral this lead is
+        self.outcome = int_column(n, OPEN, "b")
+        self.lost_at = int_column(n, 0, "b")
+        self.lost_reason = int_column(n, 0, "b")
+        self.end_day = float_column(n)
+        self.pod = int_column(n, -1)
+        self.overflowed = int_column(n, False, "b")
+        self.account_handler = int_column(n, -1)
+        self.account_start_day = float_column(n)
+        self.account_end_day = float_column(n)
+        self.account_outcome = int_column(n, 0, "b")
+        self.account_value = float_column(n)
+        self.neglected_reviews = int_column(n, 0)
+        self.revenue = float_column(n, 0.0)
+        self.revenue_until_day = float_column(n)
+        self.go_live_day = float_column(n)
+        self.advocate_day = float_column(n)  # when the account first became an advocate
+        self.advocate = int_column(n, False, "b")  # an advocate now (at the horizon: at the end)
+        self.referred_by = int_column(n, -1)  # the account whose referral this lead is
 
     def add_lead(self) -> int:
         """One more lead (a referral), with every column at its "never happened" value."""
         fresh = LeadLog(1)
         for name, column in vars(self).items():
             if name in _BY_STAGE_INDEX:
-                continue  # the same lists as in stage_times and handler, extended there
-            if isinstance(column, list):
+                continue  # the same columns as in stage_times and handler, extended there
+            if isinstance(column, array):
                 column.extend(getattr(fresh, name))
             elif isinstance(column, dict):
                 for key, values in column.items():
@@ -219,7 +239,7 @@ def leads_frame(
             facts[name] = np.concatenate([facts[name], np.asarray(getattr(referrals, name))])
     arrival_day = facts["arrival_day"]
     columns: dict[str, object] = {
-        "structure": pd.Categorical([structure] * n),
+        "structure": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[structure]),
         "replication": np.full(n, replication, dtype=np.int32),
         "seed": np.full(n, seed, dtype=np.int64),
         "lead_id": np.arange(n, dtype=np.int64),
@@ -233,34 +253,36 @@ def leads_frame(
         "in_cohort": (arrival_day >= cohort_days[0]) & (arrival_day < cohort_days[1]),
         "deal_value": facts["deal_value"],
         "quality": facts["quality"],
-        "referred_by": np.asarray(log.referred_by, dtype=np.int64),
-        "pod": np.asarray(log.pod, dtype=np.int16),
-        "overflowed": np.asarray(log.overflowed, dtype=bool),
+        "referred_by": as_numpy(log.referred_by, np.int64),
+        "pod": as_numpy(log.pod, np.int16),
+        "overflowed": as_numpy(log.overflowed, bool),
     }
     for stage in STAGES:
         for what in STAGE_TIME_FIELDS:
-            columns[stage_column(stage, what)] = np.asarray(log.stage_times[(stage, what)])
-        columns[stage_column(stage, "handler")] = np.asarray(log.handler[stage], dtype=np.int32)
+            columns[stage_column(stage, what)] = as_numpy(log.stage_times[(stage, what)], float)
+        columns[stage_column(stage, "handler")] = as_numpy(log.handler[stage], np.int32)
     columns.update(
         {
-            "outcome": pd.Categorical.from_codes(log.outcome, categories=list(OUTCOMES)),
-            "lost_at": pd.Categorical.from_codes(log.lost_at, categories=list(LOST_AT)),
+            "outcome": pd.Categorical.from_codes(
+                np.asarray(log.outcome), categories=list(OUTCOMES)
+            ),
+            "lost_at": pd.Categorical.from_codes(np.asarray(log.lost_at), categories=list(LOST_AT)),
             "lost_reason": pd.Categorical.from_codes(
-                log.lost_reason, categories=list(LOST_REASONS)
+                np.asarray(log.lost_reason), categories=list(LOST_REASONS)
             ),
-            "end_day": np.asarray(log.end_day),
-            "account_handler": np.asarray(log.account_handler, dtype=np.int32),
-            "account_start_day": np.asarray(log.account_start_day),
-            "account_end_day": np.asarray(log.account_end_day),
+            "end_day": as_numpy(log.end_day, float),
+            "account_handler": as_numpy(log.account_handler, np.int32),
+            "account_start_day": as_numpy(log.account_start_day, float),
+            "account_end_day": as_numpy(log.account_end_day, float),
             "account_outcome": pd.Categorical.from_codes(
-                log.account_outcome, categories=list(ACCOUNT_OUTCOMES)
+                np.asarray(log.account_outcome), categories=list(ACCOUNT_OUTCOMES)
             ),
-            "account_value": np.asarray(log.account_value),
-            "neglected_reviews": np.asarray(log.neglected_reviews, dtype=np.int32),
-            "revenue": np.asarray(log.revenue),
-            "go_live_day": np.asarray(log.go_live_day),
-            "advocate_day": np.asarray(log.advocate_day),
-            "advocate_at_end": np.asarray(log.advocate, dtype=bool),
+            "account_value": as_numpy(log.account_value, float),
+            "neglected_reviews": as_numpy(log.neglected_reviews, np.int32),
+            "revenue": as_numpy(log.revenue, float),
+            "go_live_day": as_numpy(log.go_live_day, float),
+            "advocate_day": as_numpy(log.advocate_day, float),
+            "advocate_at_end": as_numpy(log.advocate, bool),
         }
     )
     return pd.DataFrame(columns)
