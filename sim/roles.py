@@ -339,18 +339,20 @@ class Model:
 
     def period_of(self, day: float) -> int:
         """Index of the quota period that contains ``day``."""
-        return min(int(day / self.period_days), self.last_period)
+        period = int(day / self.period_days)
+        return period if period < self.last_period else self.last_period
 
     def add_busy(self, record: RepLog, start: float, end: float) -> None:
         """Credit a person with work done in [start, end], split by quota period."""
-        low, high = max(start, self.warmup_days), min(end, self.horizon_days)
+        low = start if start >= self.warmup_days else self.warmup_days
+        high = end if end <= self.horizon_days else self.horizon_days
         if high <= low:
             return
         period = self.period_of(low)
-        while period < self.last_period and high > self.period_edges[period + 1]:
-            edge = self.period_edges[period + 1]
-            record.busy_days[period] += edge - low
-            low, period = edge, period + 1
+        edges = self.period_edges
+        while period < self.last_period and high > edges[period + 1]:
+            record.busy_days[period] += edges[period + 1] - low
+            low, period = edges[period + 1], period + 1
         record.busy_days[period] += high - low
 
     def seat_person(self, rep: Rep, team: Team, level: str, hired_day: float, initial: bool):
@@ -524,31 +526,56 @@ def stage_work(
                 team.waiting -= 1
                 return OWNER_LEFT if owner_gone is not None and owner_gone.triggered else None
         team.waiting -= 1
-        rep = team.idle.popleft() if owner is None else owner
-        record = rep.record
-        pass_factor = 1.0
-        if team.people_effects:
-            effort_scale, pass_factor = rep_skill(rep, env.now, team)
-            effort_days *= effort_scale
-        if team.context_switch_cost > 0:
-            # Juggling many deals at different stages costs a generalist time.
-            factor = 1.0 + team.context_switch_cost * max(0, rep.open_deals - 1)
-            effort_days *= min(factor, team.max_context_switch_factor)
-        start = env.now
-        record.busy_since = start
-        team.in_service += 1
+        rep, start, effort_days, pass_factor = start_work(env, team, owner, effort_days)
         yield env.timeout(effort_days)
-        team.in_service -= 1
-        record.busy_since = None
-        model.add_busy(record, start, env.now)
-        if owner is None:
-            if rep.leaving:
-                # The leaver finished the task in hand; the seat is now empty.
-                rep.leaving = False
-                rep.left_work.succeed()
-            else:
-                team.idle.append(rep)
+        finish_work(env, model, team, rep, start, pooled=owner is None)
     return rep, start, pass_factor
+
+
+def start_work(
+    env: simpy.Environment, team: Team, owner: Rep | None, effort_days: float
+) -> tuple[Rep, float, float, float]:
+    """A task's wait is over: the rep starts the work now.
+
+    Returns:
+        ``(rep, start_day, effort_days, pass_factor)``: the effort after the
+        person's level and ramp and context switching, and their multiplier on
+        pass probability.
+    """
+    rep = team.idle.popleft() if owner is None else owner
+    pass_factor = 1.0
+    if team.people_effects:
+        effort_scale, pass_factor = rep_skill(rep, env.now, team)
+        effort_days *= effort_scale
+    if team.context_switch_cost > 0:
+        # Juggling many deals at different stages costs a generalist time.
+        factor = 1.0 + team.context_switch_cost * max(0, rep.open_deals - 1)
+        effort_days *= min(factor, team.max_context_switch_factor)
+    start = env.now
+    rep.record.busy_since = start
+    team.in_service += 1
+    return rep, start, effort_days, pass_factor
+
+
+def finish_work(
+    env: simpy.Environment, model: Model, team: Team, rep: Rep, start: float, pooled: bool
+) -> None:
+    """The rep finished the work: credit the busy time and free the rep (before the release).
+
+    The person in the seat is the one who started the task: a leaver finishes
+    the task in hand before the seat empties (``resign_and_replace``).
+    """
+    team.in_service -= 1
+    record = rep.record
+    record.busy_since = None
+    model.add_busy(record, start, env.now)
+    if pooled:
+        if rep.leaving:
+            # The leaver finished the task in hand; the seat is now empty.
+            rep.leaving = False
+            rep.left_work.succeed()
+        else:
+            team.idle.append(rep)
 
 
 def lead_arrivals(
@@ -577,7 +604,12 @@ def lead_journey(
     tier = int(row[23])
     complexity = model.tier_complexity[tier]
     effort_tier = model.tier_effort[tier]
+    senior_rule = model.tier_senior_rule[tier]
     turnover = model.turnover is not None
+    # The model's constants the stages read, as locals.
+    mean_effort_days, mean_lag_days = model.mean_effort_days, model.mean_lag_days
+    patience_days, half_life_days = model.patience_days, model.half_life_days
+    competition = model.competition
 
     waited = 0.0  # days spent waiting in queues and relays: what makes a lead go cold
     first_loss = 0.0  # context lost before the first stage (passed to another pod)
@@ -601,8 +633,9 @@ def lead_journey(
         team = route.teams[s]
         context_loss = first_loss if s == 0 else 0.0
         if previous is not None and team is not previous:
-            release(owner, owner_gone)
-            owner = None
+            if owner is not None:
+                release(owner, owner_gone)
+                owner = None
             handoff = route.handoff
             if handoff.drop_prob == 0 and handoff.mean_delay_days == 0:
                 context_loss, delay = handoff.context_loss, 0.0  # a relay that costs no time
@@ -621,61 +654,75 @@ def lead_journey(
 
         queued = env.now
         log.stage_queue_day[s][lead] = queued
-        patience = None if model.patience_days is None else model.patience_days * patience_units[s]
-        effort = model.mean_effort_days[s] * effort_units[s] * effort_tier * route.effort_factor[s]
-        while True:
-            if owner is not None and turnover and owner_gone.triggered:
-                # The owner resigned: a colleague takes the lead, or nobody does.
-                if model.lose_on_departure:
-                    log.lose(lead, env.now, stage, REP_LEFT)
-                    return
-                owner, owner_gone = team.take_owner()
-            remaining = None if patience is None else max(0.0, queued + patience - env.now)
-            done = yield from stage_work(
-                env,
-                model,
-                team,
-                owner,
-                effort,
-                remaining,
-                SALES_PRIORITY,
-                owner_gone if turnover and owner is not None else None,
-            )
-            if done is not OWNER_LEFT:
-                break
-        if done is None:
-            release(owner, owner_gone)
-            log.lose(lead, env.now, stage, WENT_COLD)
-            return
-        rep, start, skill = done
+        effort = mean_effort_days[s] * effort_units[s] * effort_tier * route.effort_factor[s]
+        if owner is None and patience_days is None:
+            # A pooled team and a lead that waits as long as it takes: stage_work's
+            # common case written out, which saves a sub-generator per task.
+            pool = team.resource
+            with pool.request(SALES_PRIORITY) if team.priority_pool else pool.request() as request:
+                team.waiting += 1
+                yield request
+                team.waiting -= 1
+                rep, start, effort, skill = start_work(env, team, None, effort)
+                yield env.timeout(effort)
+                finish_work(env, model, team, rep, start, pooled=True)
+        else:
+            patience = None if patience_days is None else patience_days * patience_units[s]
+            while True:
+                if owner is not None and turnover and owner_gone.triggered:
+                    # The owner resigned: a colleague takes the lead, or nobody does.
+                    if model.lose_on_departure:
+                        log.lose(lead, env.now, stage, REP_LEFT)
+                        return
+                    owner, owner_gone = team.take_owner()
+                remaining = None if patience is None else max(0.0, queued + patience - env.now)
+                done = yield from stage_work(
+                    env,
+                    model,
+                    team,
+                    owner,
+                    effort,
+                    remaining,
+                    SALES_PRIORITY,
+                    owner_gone if turnover and owner is not None else None,
+                )
+                if done is not OWNER_LEFT:
+                    break
+            if done is None:
+                release(owner, owner_gone)
+                log.lose(lead, env.now, stage, WENT_COLD)
+                return
+            rep, start, skill = done
         worker = rep.record
-        period = model.period_of(env.now)
+        now = env.now
+        period = model.period_of(now)
         worker.stage_tasks[period] += 1
         waited += start - queued
         log.stage_handler[s][lead] = rep.rep_id
         log.stage_start_day[s][lead] = start
-        log.stage_end_day[s][lead] = env.now
-        lag = model.mean_lag_days[s] * lag_units[s]
+        log.stage_end_day[s][lead] = now
+        lag = mean_lag_days[s] * lag_units[s]
         if lag > 0:
             yield env.timeout(lag)
-        log.stage_done_day[s][lead] = env.now
-        if model.competition and env.now >= competitor_day:
+            now = env.now
+            period = model.period_of(now)
+        log.stage_done_day[s][lead] = now
+        if competition and now >= competitor_day:
             # The customer answers that they went with the competitor meanwhile.
             release(owner, owner_gone)
-            log.lose(lead, env.now, stage, COMPETITOR)
+            log.lose(lead, now, stage, COMPETITOR)
             return
 
         probability = min(1.0, pass_prob[s] * route.pass_factor[s] * skill) * (1.0 - context_loss)
-        senior_rule = model.tier_senior_rule[tier]
         if senior_rule is not None and s == len(STAGES) - 1 and worker.level != "senior":
             probability *= senior_rule[0]  # a key account closed without a senior
-        if model.half_life_days is not None:
-            probability *= 0.5 ** (waited / model.half_life_days)
+        if half_life_days is not None:
+            probability *= 0.5 ** (waited / half_life_days)
         if pass_u[s] >= probability:
             release(owner, owner_gone)
-            log.lose(lead, env.now, stage, FAILED)
+            log.lose(lead, now, stage, FAILED)
             return
-        worker.passes[model.period_of(env.now)] += 1
+        worker.passes[period] += 1
 
     # Won: the deal's owner (or, in a pooled team, the closer who worked it) books it.
     if owner is not None and turnover and owner_gone.triggered:
