@@ -517,7 +517,13 @@ def stage_work(
             yield request
         else:
             wait: simpy.Event = request
-            if patience_days is not None:
+            if patience_days is not None and request.triggered:
+                # A rep is free at once, so patience cannot run out: no timeout to
+                # arm (it would sit in the event queue until it expired). A
+                # condition of the request alone resumes this process at the same
+                # point in the event order as ``request | timeout`` would.
+                wait = env.any_of([request])
+            elif patience_days is not None:
                 wait = wait | env.timeout(patience_days)
             if owner_gone is not None:
                 wait = wait | owner_gone
