@@ -191,12 +191,12 @@ def customer_kpis(leads: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
     horizon.
     """
     kpis: dict[str, float] = {}
+    counted = cohort(leads)
     tiers = scenario.leads.tiers
     if len(tiers) > 1:
         # Key accounts: the tier of the largest deals.
         top = max(tiers, key=lambda tier: tier.value_multiplier).name
-        key = cohort(leads)
-        key = key[key["tier"] == top]
+        key = counted[counted["tier"] == top]
         kpis["key_account_conversion"] = (
             float((key["outcome"] == "won").mean()) if len(key) else math.nan
         )
@@ -209,7 +209,6 @@ def customer_kpis(leads: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
             float((days > scenario.fulfilment.target_days).mean()) if len(days) else math.nan
         )
     if scenario.referrals.enabled:
-        counted = cohort(leads)
         referral = counted["referred_by"] >= 0
         active = leads["account_outcome"] == "active"
         advocates = int(leads["advocate_at_end"].sum())

@@ -491,15 +491,13 @@ def lead_table(leads: LeadStream, scenario: Scenario) -> np.ndarray:
     ).astype(float, copy=False)
 
 
-def referral_row(chances: LeadStream, j: int, scenario: Scenario) -> list[float]:
-    """The ``lead_table`` row of referral chance ``j``: it converts better and moves faster."""
+def referral_table(chances: LeadStream, scenario: Scenario) -> np.ndarray:
+    """The ``lead_table`` of an account's referral chances: they convert better, move faster."""
     cfg = scenario.referrals
-    row = lead_table(chances, scenario)[j].tolist()
-    for s in range(3):
-        row[s] = min(1.0, row[s] * cfg.pass_prob_factor)
-        row[15 + s] *= cfg.cycle_factor  # effort
-        row[18 + s] *= cfg.cycle_factor  # customer lag
-    return row
+    table = lead_table(chances, scenario).copy()
+    table[:, 0:3] = np.minimum(1.0, table[:, 0:3] * cfg.pass_prob_factor)
+    table[:, 15:21] *= cfg.cycle_factor  # effort units, then customer lag units
+    return table
 
 
 def stage_work(
@@ -1004,7 +1002,7 @@ class Advocacy:
     account is an advocate now: advocacy changes only at reviews.
     """
 
-    __slots__ = ("model", "lead", "streak", "advocate", "chances", "next_chance")
+    __slots__ = ("model", "lead", "streak", "advocate", "chances", "rows", "next_chance")
 
     def __init__(self, model: Model, lead: int):
         self.model = model
@@ -1012,6 +1010,7 @@ class Advocacy:
         self.streak = 0
         self.advocate = False
         self.chances: LeadStream | None = None
+        self.rows: np.ndarray | None = None  # the chances' referral_table, built with them
         self.next_chance = 0
 
     def review(self, env: simpy.Environment, well_served: bool, until_next: float) -> None:
@@ -1028,6 +1027,7 @@ class Advocacy:
         if self.chances is None:
             rng = keyed_rng(model.accounts_seed, *model.lead_key(self.lead), REFERRAL_BRANCH)
             self.chances = referral_chances(model.scenario, cfg.per_advocate_per_year / 365.0, rng)
+            self.rows = referral_table(self.chances, model.scenario)
         days = self.chances.arrival_day
         # Chances while the account was not an advocate have passed unused.
         while self.next_chance < len(days) and days[self.next_chance] <= env.now:
@@ -1038,11 +1038,16 @@ class Advocacy:
             due.append(self.next_chance)
             self.next_chance += 1
         if due:
-            env.process(referral_arrivals(env, model, self.lead, self.chances, due))
+            env.process(referral_arrivals(env, model, self.lead, self.chances, self.rows, due))
 
 
 def referral_arrivals(
-    env: simpy.Environment, model: Model, referrer: int, chances: LeadStream, due: list[int]
+    env: simpy.Environment,
+    model: Model,
+    referrer: int,
+    chances: LeadStream,
+    rows: np.ndarray,
+    due: list[int],
 ) -> Generator[simpy.Event, Any, None]:
     """Start the journey of each referral chance that came due, at its day."""
     for j in due:
@@ -1051,7 +1056,7 @@ def referral_arrivals(
             yield env.timeout(day - env.now)
         lead = model.log.add_lead()
         model.log.referred_by[lead] = referrer
-        model.referral_rows.append(referral_row(chances, j, model.scenario))
+        model.referral_rows.append(rows[j].tolist())
         model.referral_keys.append((*model.lead_key(referrer), REFERRAL_BRANCH, j))
         facts = model.referral_leads
         segment = int(chances.segment[j])

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from sim.leads import generate_leads, referral_chances
-from sim.roles import lead_table, referral_row
+from sim.roles import lead_table, referral_table
 from sim.runner import simulate
 from sim.scenario import Scenario
 from sim.seeding import replication_streams
@@ -128,7 +128,7 @@ def test_referral_leads_convert_better_and_move_faster():
     chances = referral_chances(sc, 10.0, np.random.default_rng(3))
     assert len(chances) > 0
     organic = lead_table(chances, sc)[0].tolist()
-    row = referral_row(chances, 0, sc)
+    row = referral_table(chances, sc)[0].tolist()
     assert row[1] == pytest.approx(min(1.0, 0.5 * sc.referrals.pass_prob_factor))
     assert row[15:21] == pytest.approx([u * sc.referrals.cycle_factor for u in organic[15:21]])
     assert row[21:] == organic[21:]
