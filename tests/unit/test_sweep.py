@@ -705,11 +705,13 @@ def test_unreachable_scheduler_is_one_line(tmp_path, capsys, monkeypatch):
 
 
 def test_ctrl_c_stops_cleanly_and_the_sweep_resumes(tmp_path):
-    # Enough runs that Ctrl-C, sent when the first is stored, lands mid-sweep.
+    # Ctrl-C is sent when the first run is stored; it must land mid-sweep on a busy CI
+    # machine too. At 300 days the 16 runs took 0.9 s and a CI run once finished them
+    # all before the signal came; at 3000 days they take ~5 s (0.7 s per run, 2 workers).
     path = write(
         tmp_path,
         SWEEP.replace("[0.0, 0.2]", "[0.0, 0.1, 0.2, 0.3]").replace(
-            'scenario = "tiny.toml"', 'scenario = "tiny.toml"\nset = { horizon_days = 300 }'
+            'scenario = "tiny.toml"', 'scenario = "tiny.toml"\nset = { horizon_days = 3000 }'
         ),
     )
     out = tmp_path / "out"
@@ -736,7 +738,7 @@ def test_ctrl_c_stops_cleanly_and_the_sweep_resumes(tmp_path):
     )
     assert 0 < stored < 16
     assert not (out / "sweep.parquet").exists()
-    again = run_sweep(load_sweep(path), out)
+    again = run_sweep(load_sweep(path), out, workers=2)
     assert (again.reused, again.done) == (stored, 16 - stored)
 
 
