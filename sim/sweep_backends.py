@@ -144,20 +144,25 @@ def _ignore_sigint() -> None:
         pass
 
 
-def _pool_worker_init(parent_pid: int) -> None:
+def _pool_worker_init() -> None:
     """Set up a pool worker: leave Ctrl-C to the parent, and die with it.
 
     A parent killed outright (SIGKILL, OOM killer) cannot stop its workers;
     they would wait for work forever. A watchdog thread ends the worker once
-    it has been handed to another parent.
+    the parent's end of multiprocessing's sentinel pipe closes, which works
+    for fork, forkserver and spawn alike (a worker's OS parent is the fork
+    server under forkserver, so watching ``os.getppid()`` would not).
     """
+    import multiprocessing
     import threading
 
     _ignore_sigint()
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
 
     def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(1.0)
+        parent.join()  # returns when the parent process has gone
         os._exit(1)
 
     threading.Thread(target=watch, name="salesim-parent-watch", daemon=True).start()
@@ -186,7 +191,6 @@ class PoolRuns(Runs):
             workers,
             mp_context=multiprocessing.get_context(method),
             initializer=_pool_worker_init,
-            initargs=(os.getpid(),),
         )
         self.finished = False
         self.futures: dict[Any, RunTask] = {}

@@ -739,7 +739,75 @@ def test_ctrl_c_stops_cleanly_and_the_sweep_resumes(tmp_path):
     assert 0 < stored < 16
     assert not (out / "sweep.parquet").exists()
     again = run_sweep(load_sweep(path), out, workers=2)
-    assert (again.reused, again.done) == (stored, 16 - stored)
+    assert (again.reused, again.done) == (stored, 16 - stored), again.failures[:1]
+
+
+def test_pool_runs_from_a_process_with_threads(tmp_path):
+    # With another thread running, forking is unsafe and the pool uses forkserver;
+    # its workers' OS parent is then the fork server, not this process. A watchdog
+    # that compared os.getppid() with this pid killed every worker at once.
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        result = run_sweep(load_sweep(write(tmp_path)), tmp_path / "out", workers=2)
+    finally:
+        stop.set()
+        thread.join()
+    assert (result.done, result.failures) == (8, ())
+
+
+WORKERS_OF_A_KILLED_PARENT = """
+import multiprocessing, os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from sim.sweep_backends import _pool_worker_init
+
+if __name__ == "__main__":
+    context = multiprocessing.get_context(sys.argv[1])
+    pool = ProcessPoolExecutor(2, mp_context=context, initializer=_pool_worker_init)
+    pids = set()
+    while len(pids) < 2:
+        pids |= {f.result() for f in [pool.submit(os.getpid) for _ in range(8)]}
+    print(*sorted(pids), flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize(
+    "method", ["fork", "forkserver", pytest.param("spawn", marks=pytest.mark.slow)]
+)
+def test_pool_workers_end_when_their_parent_is_killed(tmp_path, method):
+    if method not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip(f"{method} is not available on this platform")
+    script = tmp_path / "parent.py"
+    script.write_text(WORKERS_OF_A_KILLED_PARENT)
+    parent = subprocess.Popen(
+        [sys.executable, str(script), method], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    workers = [int(pid) for pid in parent.stdout.readline().split()]
+    assert len(workers) == 2
+    parent.kill()  # SIGKILL: no chance to stop its pool
+    parent.wait()
+
+    def alive(pid: int) -> bool:
+        # A zombie has ended; whether anybody reaps it is up to the machine's init.
+        if Path("/proc/self/stat").exists():
+            try:
+                return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+            except FileNotFoundError:
+                return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, f"{method} workers outlived their parent"
+        time.sleep(0.05)
 
 
 def test_a_failed_run_is_reported_and_retried_alone(tmp_path, capsys, monkeypatch):
