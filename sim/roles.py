@@ -32,7 +32,6 @@ import math
 from collections import deque
 from collections.abc import Generator
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -65,7 +64,7 @@ from sim.records import (
 from sim.scenario import ROLES, STAGES, AccountsConfig, HandoffConfig, Scenario
 from sim.seeding import keyed_rng
 
-ACCOUNT_PRIORITY = 0  # lower is served first by a PriorityResource
+ACCOUNT_PRIORITY = 0  # lower is served first by a PriorityPool
 SALES_PRIORITY = 1
 SEAT_BLOCK_PRIORITY = -1  # a leaver's empty seat takes the next free slot before any work
 OWNER_LEFT = "owner_left"
@@ -75,27 +74,97 @@ REFERRAL_BRANCH = 1
 """Key suffix of an account's referral stream: ``keyed_rng(accounts, *lead_key, 1)``."""
 
 
-class RequestQueue(list):
-    """SimPy's priority queue of requests, inserting each in place instead of re-sorting.
+class Pool:
+    """A pool of identical servers, first come first served: ``simpy.Resource`` made lean.
 
-    ``simpy.resources.resource.SortedQueue`` appends a request and sorts the
-    whole queue by ``key`` (priority, then request time) on every request. The
-    queue is always sorted, so inserting after the requests of equal or lower
-    key (``insort_right``) gives the same order as that stable sort, at a
-    fraction of its cost.
+    The model uses a resource one way only: ``with pool.request() as grant:
+    yield grant``, or the grant in a condition such as ``grant | timeout``. A
+    counter and a queue do that job; ``simpy.Resource`` also keeps a list of
+    users, builds a ``Release`` event per release and walks its put and get
+    queues through callbacks, a fifth of a run's time (``docs/performance.md``).
+
+    One difference in order: a freed server goes to the first request in the
+    queue at once, where SimPy hands it over when its ``Release`` event is
+    processed, later at the same instant. Only requests made at exactly the
+    instant of a release can tell: under SimPy a higher-priority one made
+    meanwhile could take the server. Times drawn from continuous distributions
+    never tie, so the tables of every shipped scenario are bit-identical either
+    way; ties come from deterministic times, zero lags and near-zero efforts.
     """
 
-    key = staticmethod(attrgetter("key"))
+    __slots__ = ("env", "free", "queue")
 
-    def append(self, item: Any) -> None:
-        """Insert a request after every queued request of equal or lower key."""
-        bisect.insort_right(self, item, key=self.key)
+    def __init__(self, env: simpy.Environment, capacity: int):
+        self.env = env
+        self.free = capacity  # servers free; while any is, nobody queues
+        self.queue: deque[Grant] = deque()
+
+    def request(self) -> Grant:
+        """Ask for a server: the grant fires now, or when a server is freed for it."""
+        return Grant(self, None)
+
+    def wait(self, grant: Grant) -> None:
+        """Queue a request that found every server busy."""
+        self.queue.append(grant)
+
+    def release(self) -> None:
+        """A server is free: it goes to the first request in the queue, if any."""
+        if self.queue:
+            self.queue.popleft().succeed()
+        else:
+            self.free += 1
 
 
-class PriorityResource(simpy.PriorityResource):
-    """``simpy.PriorityResource`` with the same queue order, kept by ``RequestQueue``."""
+class PriorityPool(Pool):
+    """A ``Pool`` that serves lower priorities first, then first come first served.
 
-    PutQueue = RequestQueue
+    The order of ``simpy.PriorityResource``: by (priority, request day), ties
+    in the order of the requests. The queue stays sorted, so each request is
+    inserted after those of equal or lower key (SimPy re-sorts the whole queue
+    per request instead).
+    """
+
+    __slots__ = ()
+
+    def request(self, priority: int = 0) -> Grant:  # type: ignore[override]
+        """Ask for a server with a priority (lower first)."""
+        return Grant(self, (priority, self.env.now))
+
+    def wait(self, grant: Grant) -> None:
+        """Queue a request after every queued request of equal or lower key."""
+        bisect.insort_right(self.queue, grant, key=Grant.sort_key)
+
+
+class Grant(simpy.Event):
+    """One request for a server of a ``Pool``: an event that fires when it is granted.
+
+    Leaving its ``with`` block frees the server, or withdraws the request if
+    it was never granted (patience ran out, the owner left).
+    """
+
+    def __init__(self, pool: Pool, key: tuple[int, float] | None):
+        super().__init__(pool.env)
+        self.pool = pool
+        self.key = key
+        if pool.free:
+            pool.free -= 1
+            self.succeed()
+        else:
+            pool.wait(self)
+
+    @staticmethod
+    def sort_key(grant: Grant) -> tuple[int, float] | None:
+        """(priority, request day): the queue order of a ``PriorityPool``."""
+        return grant.key
+
+    def __enter__(self) -> Grant:
+        return self
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        if not self.triggered:
+            self.pool.queue.remove(self)
+        elif exc_type is not GeneratorExit:  # a process closed at the end of the run keeps it
+            self.pool.release()
 
 
 class Rep:
@@ -124,7 +193,7 @@ class Rep:
         self.rep_id = rep_id
         self.record: RepLog | None = None  # set by ``Model.seat_person``
         # Reps of a pooled team share the team's queue and need no queue of their own.
-        self.resource = PriorityResource(env, capacity=1) if own_queue else None
+        self.resource = PriorityPool(env, capacity=1) if own_queue else None
         self.level_pass = 1.0
         self.level_effort = 1.0
         self.ramp_days = 0.0
@@ -196,7 +265,7 @@ class Team:
         # team's plain Resource cannot express; without turnover it stays plain (faster).
         self.priority_pool = pooled and model.turnover is not None
         if pooled:
-            kind = PriorityResource if self.priority_pool else simpy.Resource
+            kind = PriorityPool if self.priority_pool else Pool
             self.resource = kind(env, capacity=headcount)
         else:
             self.resource = None
@@ -318,9 +387,7 @@ class Model:
         self.segment_routes: list[Route] = []  # set once the structure is built
         fulfilment = scenario.fulfilment
         self.fulfilment = fulfilment if fulfilment.enabled else None
-        self.ops = (
-            simpy.Resource(env, capacity=fulfilment.ops_staff) if fulfilment.enabled else None
-        )
+        self.ops = Pool(env, capacity=fulfilment.ops_staff) if fulfilment.enabled else None
         turnover = scenario.people.turnover
         self.turnover = turnover if turnover.enabled else None
         self.lose_on_departure = turnover.enabled and turnover.open_deals == "lose"
@@ -1143,9 +1210,9 @@ def resign_and_replace(
     team.vacancies -= 1
     if team.pooled:
         team.idle.append(rep)
-        team.resource.release(blocker)
+        team.resource.release()
     else:
-        rep.resource.release(blocker)
+        rep.resource.release()
 
 
 def quota_periods(env: simpy.Environment, model: Model, teams: list[Team]):
