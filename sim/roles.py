@@ -81,7 +81,8 @@ class Pool:
     yield grant``, or the grant in a condition such as ``grant | timeout``. A
     counter and a queue do that job; ``simpy.Resource`` also keeps a list of
     users, builds a ``Release`` event per release and walks its put and get
-    queues through callbacks, a fifth of a run's time (``docs/performance.md``).
+    queues through callbacks: about a quarter of a run's time on the engine
+    network (``docs/performance.md``, third round).
 
     One difference in order: a freed server goes to the first request in the
     queue at once, where SimPy hands it over when its ``Release`` event is
