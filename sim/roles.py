@@ -77,20 +77,23 @@ REFERRAL_BRANCH = 1
 class Pool:
     """A pool of identical servers, first come first served: ``simpy.Resource`` made lean.
 
-    The model uses a resource one way only: ``with pool.request() as grant:
-    yield grant``, or the grant in a condition such as ``grant | timeout``. A
-    counter and a queue do that job; ``simpy.Resource`` also keeps a list of
+    The model uses a resource two ways: ``with pool.request() as grant: yield
+    grant`` (or the grant in a condition such as ``grant | timeout``), and, in
+    the hot path, ``take()`` a free server with no event at all. A counter and
+    a queue do that job; ``simpy.Resource`` also keeps a list of
     users, builds a ``Release`` event per release and walks its put and get
     queues through callbacks: about a quarter of a run's time on the engine
     network (``docs/performance.md``, third round).
 
-    One difference in order: a freed server goes to the first request in the
+    Differences in order: a freed server goes to the first request in the
     queue at once, where SimPy hands it over when its ``Release`` event is
-    processed, later at the same instant. Only requests made at exactly the
-    instant of a release can tell: under SimPy a higher-priority one made
-    meanwhile could take the server. Times drawn from continuous distributions
-    never tie, so the tables of every shipped scenario are bit-identical either
-    way; ties come from deterministic times, zero lags and near-zero efforts.
+    processed, later at the same instant; and a task that ``take``s a server
+    starts in the same step rather than after the other events of that
+    instant. Only events at exactly the same instant can tell: under SimPy a
+    higher-priority request made meanwhile could take the server. Times drawn
+    from continuous distributions never tie, so the tables of every shipped
+    scenario are bit-identical either way; ties come from deterministic times,
+    zero lags and near-zero efforts (``docs/performance.md``, third round).
     """
 
     __slots__ = ("env", "free", "queue")
@@ -103,6 +106,17 @@ class Pool:
     def request(self) -> Grant:
         """Ask for a server: the grant fires now, or when a server is freed for it."""
         return Grant(self, None)
+
+    def take(self) -> bool:
+        """Take a free server at once, if there is one; the taker calls ``release()``.
+
+        No event: the caller goes on in the same step instead of resuming
+        when a grant is processed, later at the same instant.
+        """
+        if self.free:
+            self.free -= 1
+            return True
+        return False
 
     def wait(self, grant: Grant) -> None:
         """Queue a request that found every server busy."""
@@ -756,13 +770,15 @@ def lead_journey(
             # A pooled team and a lead that waits as long as it takes: stage_work's
             # common case written out, which saves a sub-generator per task.
             pool = team.resource
-            with pool.request(SALES_PRIORITY) if team.priority_pool else pool.request() as request:
+            if not pool.take():  # no rep free: queue for one
+                grant = pool.request(SALES_PRIORITY) if team.priority_pool else pool.request()
                 team.waiting += 1
-                yield request
+                yield grant
                 team.waiting -= 1
-                rep, start, effort, skill = start_work(env, team, None, effort)
-                yield env.timeout(effort)
-                finish_work(env, model, team, rep, start, pooled=True)
+            rep, start, effort, skill = start_work(env, team, None, effort)
+            yield env.timeout(effort)
+            finish_work(env, model, team, rep, start, pooled=True)
+            pool.release()
         else:
             patience = None if patience_days is None else patience_days * patience_units[s]
             while True:
