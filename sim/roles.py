@@ -161,8 +161,7 @@ class Grant(simpy.Event):
         super().__init__(pool.env)
         self.pool = pool
         self.key = key
-        if pool.free:
-            pool.free -= 1
+        if pool.take():
             self.succeed()
         else:
             pool.wait(self)
@@ -277,7 +276,8 @@ class Team:
             model.seat_person(rep, self, levels[k], hired_day=0.0 - tenures[k], initial=True)
             self.reps.append(rep)
         # A leaver's seat is blocked with a top-priority request, which a pooled
-        # team's plain Resource cannot express; without turnover it stays plain (faster).
+        # team's first-come-first-served Pool cannot express; without turnover it stays one
+        # (a queue append per waiting request instead of a sorted insert).
         self.priority_pool = pooled and model.turnover is not None
         if pooled:
             kind = PriorityPool if self.priority_pool else Pool
