@@ -368,17 +368,27 @@ def _parse_dates(values: pd.Series, fmt: str | None) -> pd.Series:
     return parsed.mask(text == "")
 
 
-def _bad_dates(df: pd.DataFrame, column: str, parsed: pd.Series) -> list[ExportProblem]:
-    bad = parsed.isna() & (df[column].str.strip() != "")
+def _cell_problems(
+    df: pd.DataFrame, bad: pd.Series, column: str, message: str, kind: str
+) -> list[ExportProblem]:
+    """One problem per row where ``bad`` holds: ``column: message``, ``{value}`` its cell.
+
+    Rows are numbered as in the file: the header is row 1.
+    """
     return [
         ExportProblem(
             int(i) + 2,
             df.at[i, "lead_id"],
-            f"{column}: cannot read {df.at[i, column]!r} as a date",
-            "unreadable_date",
+            f"{column}: " + message.replace("{value}", repr(df.at[i, column])),
+            kind,
         )
         for i in df.index[bad]
     ]
+
+
+def _bad_dates(df: pd.DataFrame, column: str, parsed: pd.Series) -> list[ExportProblem]:
+    bad = parsed.isna() & (df[column].str.strip() != "")
+    return _cell_problems(df, bad, column, "cannot read {value} as a date", "unreadable_date")
 
 
 def _amounts(df: pd.DataFrame) -> tuple[pd.Series, list[ExportProblem]]:
@@ -387,15 +397,9 @@ def _amounts(df: pd.DataFrame) -> tuple[pd.Series, list[ExportProblem]]:
     text = df["amount"].str.replace(",", "", regex=False).str.strip()
     values = pd.to_numeric(text, errors="coerce")
     bad = values.isna() & (text != "") | (values < 0)
-    problems = [
-        ExportProblem(
-            int(i) + 2,
-            df.at[i, "lead_id"],
-            f"amount: {df.at[i, 'amount']!r} is not a non-negative number",
-            "bad_amount",
-        )
-        for i in df.index[bad]
-    ]
+    problems = _cell_problems(
+        df, bad, "amount", "{value} is not a non-negative number", "bad_amount"
+    )
     return values.where(~bad), problems
 
 
@@ -641,24 +645,22 @@ def _history_shape(df: pd.DataFrame, mapping: CrmMapping):  # noqa: C901
         measured |= {"worked"} if "worked" in events else set()
         measured |= {"exited"} if "exited" in events else set()
     stage = df["stage"].map(lambda v: _map_value(v, mapping))
-    for index in df.index[~stage.isin(HISTORY_STAGES)]:
-        problems.append(
-            ExportProblem(
-                int(index) + 2, df.at[index, "lead_id"],
-                f"stage: {df.at[index, 'stage']!r} is not in the mapping (known after mapping: "
-                f"{', '.join(HISTORY_STAGES)})", "not_in_mapping",
-            )
-        )  # fmt: skip
+    problems += _cell_problems(
+        df,
+        ~stage.isin(HISTORY_STAGES),
+        "stage",
+        f"{{value}} is not in the mapping (known after mapping: {', '.join(HISTORY_STAGES)})",
+        "not_in_mapping",
+    )
     if has_event:
         event = df["event"].str.strip().replace("", "entered")
-        for index in df.index[~event.isin(STEPS)]:
-            problems.append(
-                ExportProblem(
-                    int(index) + 2, df.at[index, "lead_id"],
-                    f"event: {df.at[index, 'event']!r} is not one of {', '.join(STEPS)}",
-                    "not_in_mapping",
-                )
-            )  # fmt: skip
+        problems += _cell_problems(
+            df,
+            ~event.isin(STEPS),
+            "event",
+            f"{{value}} is not one of {', '.join(STEPS)}",
+            "not_in_mapping",
+        )
     else:
         event = pd.Series("", index=df.index)
     for index in df.index[df["lead_id"] == ""]:
