@@ -944,9 +944,9 @@ def print_table(doc: dict[str, Any]) -> None:
 
 def write_document(doc: dict[str, Any], profile_text: str | None, out_dir: Path) -> None:
     """``bench.json`` (and ``profile.txt``) into ``out_dir``, all or nothing."""
-    from sim.output import atomic_directory
+    from sim.outdir import output_folder
 
-    with atomic_directory(out_dir) as tmp:
+    with output_folder(out_dir) as folder, folder.writing() as tmp:
         (tmp / "bench.json").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n")
         if profile_text is not None:
             (tmp / "profile.txt").write_text(profile_text)

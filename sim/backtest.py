@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -187,17 +187,19 @@ def run_backtest(
     return BacktestResult(run, structure, history, table, replications)
 
 
-def write_backtest(result: BacktestResult, out_dir: Path, plots: bool = True) -> None:
+def write_backtest(result: BacktestResult, out_dir: Any, plots: bool = True) -> None:
     """Write the back-test's files, all or nothing.
 
     backtest.csv, outside.csv, report.txt, backtest.png (unless ``plots`` is
-    false) and, when the export has unusable rows, unusable_rows.csv.
+    false) and, when the export has unusable rows, unusable_rows.csv, into
+    ``out_dir`` (a path, or a folder claimed with ``sim.outdir.OutputFolder.claim``).
     """
-    from sim.output import atomic_directory
+    from sim.csvsafe import write_csv
+    from sim.outdir import output_folder
 
-    with atomic_directory(Path(out_dir)) as tmp:
-        result.table.to_csv(tmp / "backtest.csv", index=False)
-        result.outside.to_csv(tmp / "outside.csv", index=False)
+    with output_folder(out_dir) as folder, folder.writing() as tmp:
+        write_csv(result.table, tmp / "backtest.csv")
+        write_csv(result.outside, tmp / "outside.csv")
         (tmp / "report.txt").write_text("\n".join(result.report_lines()) + "\n")
         if result.history.problems:
             from sim.crm import write_unusable_rows
@@ -207,7 +209,7 @@ def write_backtest(result: BacktestResult, out_dir: Path, plots: bool = True) ->
             from sim.backtest_report import plot_backtest
 
             figure = plot_backtest(result.table, result.history.origin)
-            figure.savefig(tmp / "backtest.png", dpi=110)
+            figure.savefig(tmp / "backtest.png", dpi=110)  # a Figure, not pyplot: nothing to close
 
 
 def band_share_outside(table: pd.DataFrame) -> float:

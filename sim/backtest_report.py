@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from sim.scenario import STAGES  # noqa: E402
+from sim import report  # noqa: F401  (chooses the backend and draws labels as plain text)
+from sim.scenario import STAGES
 
 
 def plot_backtest(table: pd.DataFrame, origin: pd.Timestamp) -> Figure:
@@ -23,7 +19,8 @@ def plot_backtest(table: pd.DataFrame, origin: pd.Timestamp) -> Figure:
     Returns:
         The figure (history as dots, bands as shaded areas, medians as lines).
     """
-    figure, axes = plt.subplots(2, 2, figsize=(12, 8))
+    figure = Figure(figsize=(12, 8))
+    axes = figure.subplots(2, 2)
     monthly = table[table["month"] >= 0]
     colours = dict(zip(STAGES, ("tab:blue", "tab:orange", "tab:green"), strict=True))
     ax = axes[0, 0]

@@ -9,14 +9,31 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
+from sim.outdir import OutputFolder
 from sim.scenario import STRUCTURES, Scenario, ScenarioError, without_sales_effects
+
+RESULT_FILES = ("leads.parquet", "reps.parquet", "samples.parquet", "kpis.csv", "summary.json")
+"""Outputs of simulate and compare that a folder must not hold unless salesim wrote them."""
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # as a process the reader's end of the pipe killed (128 + SIGPIPE)
+OVERWRITE_HELP = (
+    "write into a folder salesim does not own, or over results edited since; only salesim's "
+    "own files are replaced, nothing else in the folder is touched"
+)
+
+
+def add_out_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--out`` and ``--overwrite`` for a command that writes ``what``."""
+    parser.add_argument("--out", type=Path, help=what)
+    parser.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
 
 
 def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate = commands.add_parser("simulate", help="run a scenario and write results")
     simulate.set_defaults(handler=cmd_simulate)
     _scenario_arguments(simulate)
-    simulate.add_argument("--out", type=Path, help="results directory (default results/<name>/)")
+    add_out_arguments(simulate, "results folder (default results/<name>/)")
     simulate.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     simulate.add_argument(
         "--structures",
@@ -65,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.set_defaults(handler=cmd_compare)
     _scenario_arguments(compare)
-    compare.add_argument("--out", type=Path, help="results directory (default results/<name>/)")
+    add_out_arguments(compare, "results folder (default results/<name>/)")
     compare.add_argument(
         "--structures",
         help=f"comma-separated structures to compare ({', '.join(STRUCTURES)}); "
@@ -87,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--reference", help="structure the others are compared with (default: as saved)"
     )
+    report.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     # --- sweep command (issue 5) goes here ---
     sweep = commands.add_parser(
         "sweep", help="run a parameter sweep: grid points x structures x replications"
@@ -144,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="WINS",
         help="least rise in wins per quarter for an added rep to count (default 1%% of target)",
     )
-    plan.add_argument("--out", type=Path, help="plan directory (default results/<name>/plan/)")
+    add_out_arguments(plan, "plan folder (default results/<name>/plan/)")
     plan.add_argument("--no-plots", action="store_true", help="skip plan.png")
     from sim.crm_cli import add_commands  # export-crm, calibrate, backtest (issue 8)
 
@@ -222,13 +240,18 @@ class Progress:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Run the scenario, write results, print the headline table."""
+    scenario = load_scenario(args)
+    names = _selected_structures(scenario, args.structures, args.file.name)
+    out_dir = args.out or Path("results") / scenario.name
+    with claim_output(out_dir, args, planned=RESULT_FILES) as folder:
+        return _simulate_into(folder, scenario, names, args)
+
+
+def _simulate_into(folder: OutputFolder, scenario: Scenario, names, args) -> int:
     from sim import metrics
     from sim.output import write_results
     from sim.runner import simulate
 
-    scenario = load_scenario(args)
-    names = _selected_structures(scenario, args.structures, args.file.name)
-    out_dir = args.out or Path("results") / scenario.name
     total = scenario.replications * len(names)
     print(
         f"salesim: {scenario.name}: {', '.join(names)} x {scenario.replications} replications, "
@@ -249,7 +272,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     )
     summary = write_results(
         result,
-        out_dir,
+        folder,
         scenario_file=str(args.file),
         plots=not args.no_plots,
         on_step=lambda what: print(f"  {what}", file=sys.stderr),
@@ -257,7 +280,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     table = metrics.headline(summary)
     print(f"\n{scenario.name}: mean ± 95% CI half-width over {scenario.replications} replications")
     print(table.to_string())
-    print(f"\nresults in {out_dir}/")
+    print(f"\nresults in {folder.path}/")
     return 0
 
 
@@ -312,7 +335,7 @@ def _number(text: str | None, option: str, label: str, kind: type = float) -> fl
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """Search each structure's team for the target wins per quarter; write the plan."""
-    from sim.plan import check_settings, plan_structure, terminal_text, write_plan
+    from sim.plan import PLAN_FILES, check_settings
 
     label = args.file.name
     target = _number(args.wins_per_quarter, "--wins-per-quarter", label)
@@ -330,6 +353,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if problems:
         raise ScenarioError(problems)
     out_dir = args.out or Path("results") / scenario.name / "plan"
+    with claim_output(out_dir, args, planned=PLAN_FILES) as folder:
+        return _plan_into(folder, scenario, names, target, max_steps, min_gain, args)
+
+
+def _plan_into(folder, scenario, names, target, max_steps, min_gain, args) -> int:
+    from sim.plan import plan_structure, terminal_text, write_plan
+
     print(
         f"salesim: plan {scenario.name}: {', '.join(names)} for {target:g} wins per quarter "
         f"({args.criterion}), {scenario.replications} replications per team, seed {scenario.seed}",
@@ -358,7 +388,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         )
     write_plan(
         plans,
-        out_dir,
+        folder,
         scenario,
         scenario_file=str(args.file),
         min_gain=min_gain,
@@ -366,22 +396,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
         plots=not args.no_plots,
     )
     print(terminal_text(plans, scenario))
-    print(f"\nplan in {out_dir}/")
+    print(f"\nplan in {folder.path}/")
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run the structures on the same leads (and once on independent ones), write the report."""
-    from sim.compare_report import (
-        build_comparison,
-        terminal_text,
-        write_independent,
-        write_report,
-        write_settings,
-    )
-    from sim.output import write_results
-    from sim.runner import simulate, simulate_independent
-
     scenario = load_scenario(args)
     label = args.file.name
     names = _selected_structures(scenario, args.structures, label)
@@ -397,6 +417,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if problems:
         raise ScenarioError(problems)
     out_dir = args.out or Path("results") / scenario.name
+    with claim_output(out_dir, args, planned=RESULT_FILES) as folder:
+        return _compare_into(folder, scenario, names, reference, args)
+
+
+def _compare_into(folder: OutputFolder, scenario: Scenario, names, reference: str, args) -> int:
+    from sim.compare_report import (
+        build_comparison,
+        terminal_text,
+        write_independent,
+        write_report,
+        write_settings,
+    )
+    from sim.output import write_results
+    from sim.runner import simulate, simulate_independent
+
     passes = 1 if args.no_independent else 2
     print(
         f"salesim: {scenario.name}: {', '.join(names)} x {scenario.replications} replications, "
@@ -426,13 +461,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     write_results(
         result,
-        out_dir,
+        folder,
         scenario_file=str(args.file),
         plots=False,
         on_step=lambda what: print(f"  {what}", file=sys.stderr),
         extra=add_report,
     )
-    print(terminal_text(comparison, out_dir))
+    print(terminal_text(comparison, folder.path))
     return 0
 
 
@@ -445,26 +480,27 @@ def cmd_report(args: argparse.Namespace) -> int:
         terminal_text,
         write_report,
     )
-    from sim.output import ResultsError, rewrite_directory
+    from sim.output import ResultsError
 
     directory = args.directory
     result, independent, reference, scenario_file = read_comparison(directory, args.reference)
-    try:
-        comparison = build_comparison(result, reference, independent)
-    except KeyError as exc:
-        raise ResultsError(
-            [
-                f"{directory}: the saved tables lack column {exc}: written by another salesim "
-                "version; run compare again"
-            ]
-        ) from None
 
-    def regenerated(relative: Path) -> bool:
+    def regenerated(relative: PurePosixPath) -> bool:
         top = len(relative.parts) == 1
         return top and (relative.name in REPORT_FILES or relative.suffix == ".png")
 
-    with rewrite_directory(directory.resolve(), regenerated) as tmp:
-        write_report(tmp, comparison, scenario_file)
+    with claim_output(directory, args, option="folder", replaces=regenerated) as folder:
+        try:
+            comparison = build_comparison(result, reference, independent)
+        except KeyError as exc:
+            raise ResultsError(
+                [
+                    f"{directory}: the saved tables lack column {exc}: written by another "
+                    "salesim version; run compare again"
+                ]
+            ) from None
+        with folder.writing(stale=regenerated) as tmp:
+            write_report(tmp, comparison, scenario_file)
     print(terminal_text(comparison, directory))
     return 0
 
@@ -481,3 +517,27 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``salesim fields | head``): stop quietly, and point
+        # stdout at nothing so that the interpreter's last flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:
+        print(os_error_line(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line for a file-system error: the file, then the reason (disk full, no permission)."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    where = exc.filename if exc.filename is not None else "salesim"
+    return f"{where}: {reason}"
+
+
+def claim_output(
+    path: Path, args: argparse.Namespace, option: str = "--out", **claim: Any
+) -> OutputFolder:
+    """Claim the output folder before any work (``sim.outdir``): one line and exit 2 if not."""
+    return OutputFolder.claim(
+        path, option=option, overwrite=getattr(args, "overwrite", False), **claim
+    )

@@ -338,9 +338,10 @@ def read_comparison(
 def write_report(directory: Path, comparison: Comparison, scenario_file: str | None) -> None:
     """Write ``compare.csv``, the figures and ``report.html`` into ``directory``."""
     from sim import report
+    from sim.csvsafe import write_csv
 
-    comparison.table.to_csv(directory / "compare.csv", index=False)
-    comparison.claims.to_csv(directory / "claims.csv", index=False)
+    write_csv(comparison.table, directory / "compare.csv")
+    write_csv(comparison.claims, directory / "claims.csv")
     paths = report.save_figures(comparison_figures(comparison), directory)
     images = {path.stem: path.read_bytes() for path in paths}
     (directory / "report.html").write_text(

@@ -186,11 +186,11 @@ def write_unusable_rows(
     problems: tuple[ExportProblem, ...] | list[ExportProblem], path: Path
 ) -> None:
     """Write ``unusable_rows`` to a CSV file (atomically: a temporary file, then renamed)."""
+    from sim.csvsafe import write_csv
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    unusable_rows(problems).to_csv(tmp, index=False)
-    tmp.replace(path)
+    write_csv(unusable_rows(problems), path)
 
 
 @dataclass(frozen=True)

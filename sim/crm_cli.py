@@ -11,11 +11,81 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+from sim.cli import add_out_arguments, claim_output
+from sim.outdir import check_output_file, output_folder, read_manifest, write_file_atomic
 from sim.scenario import STRUCTURES, ScenarioError
 
 UNUSABLE_FILE = "unusable_rows.csv"
+BACKTEST_FILES = ("backtest.csv", "outside.csv", "report.txt", "backtest.png")
+CALIBRATED_HEADER = "# Calibrated from "
+"""How a scenario file that ``calibrate`` wrote begins (so a re-run may replace it)."""
+
+Unusable = Callable[[Sequence[Any]], Path]
+"""Writes the list of unusable rows (or removes a stale one) and says where it is."""
+
+
+def _calibrated_by_salesim(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            first = handle.readline()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return first.startswith(CALIBRATED_HEADER) and "python -m sim calibrate" in first
+
+
+def _unusable_list_by_salesim(path: Path) -> bool:
+    from sim.crm import UNUSABLE_COLUMNS
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.readline().strip() == ",".join(UNUSABLE_COLUMNS)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _in_manifest(path: Path) -> bool:
+    manifest = read_manifest(path.parent)
+    return manifest is not None and path.name in manifest["files"]
+
+
+def _list_beside(rows: Sequence[Any], path: Path) -> Path:
+    """The unusable rows beside a calibrated scenario (a stale list goes when there are none)."""
+    from sim.crm import write_unusable_rows
+
+    if rows:
+        write_unusable_rows(rows, path)
+    elif path.exists() and _unusable_list_by_salesim(path):
+        path.unlink()
+    return path
+
+
+def _list_in(rows: Sequence[Any], folder) -> Path:
+    """The unusable rows in a claimed back-test folder, beside its previous results."""
+    from sim.crm import write_unusable_rows
+
+    if rows:
+        with folder.writing(stale=lambda _: False) as tmp:
+            write_unusable_rows(rows, tmp / UNUSABLE_FILE)
+    return folder.path / UNUSABLE_FILE
+
+
+def write_csv_output(table, out: Path, overwrite: bool) -> None:
+    """A CSV into a salesim folder (added to its manifest) or a file of the user's choice."""
+    from sim.csvsafe import write_csv
+
+    if read_manifest(out.parent) is None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_csv(table, out)
+        return
+    with output_folder(
+        out.parent, overwrite=overwrite, replaces=lambda rel: rel.as_posix() == out.name
+    ) as folder:
+        with folder.writing(stale=lambda _: False) as tmp:
+            write_csv(table, tmp / out.name)
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -26,6 +96,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     export.set_defaults(handler=cmd_export_crm)
     export.add_argument("directory", type=Path, help="a results directory (simulate --out)")
     export.add_argument("--out", type=Path, help="CSV file (default DIR/crm_<shape>.csv)")
+    export.add_argument(
+        "--overwrite", action="store_true", help="replace a file salesim did not write"
+    )
     export.add_argument(
         "--shape",
         choices=("leads", "history"),
@@ -46,6 +119,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     calibrate.add_argument("--mapping", type=Path, help="TOML file renaming columns and stages")
     calibrate.add_argument("--out", type=Path, help="scenario file (default scenarios/<name>.toml)")
+    calibrate.add_argument(
+        "--overwrite", action="store_true", help="replace a scenario file salesim did not write"
+    )
     calibrate.add_argument("--name", help="scenario name (default: the output file's stem)")
     calibrate.add_argument(
         "--cold-after-days",
@@ -66,7 +142,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     backtest.add_argument("scenario", type=Path, help="the calibrated scenario (TOML)")
     backtest.add_argument("export", type=Path, help="the CRM export (CSV)")
     backtest.add_argument("--mapping", type=Path, help="TOML file renaming columns and stages")
-    backtest.add_argument("--out", type=Path, help="directory (default results/<name>/backtest/)")
+    add_out_arguments(backtest, "folder (default results/<name>/backtest/)")
     backtest.add_argument("--replications", type=int, default=20, help="replications (20)")
     backtest.add_argument("--structure", help="structure to simulate (default: the first)")
     backtest.add_argument("--no-plots", action="store_true", help="skip backtest.png")
@@ -79,28 +155,27 @@ SHOWN_PROBLEMS = 20
 """Unusable rows printed on the terminal; all of them go to the unusable-rows file."""
 
 
-def _read(export: Path, mapping_file: Path | None, skip_bad_rows: bool, unusable_file: Path):
-    """Read the export; list its unusable rows on stderr and in ``unusable_file``.
+def _read(export: Path, mapping_file: Path | None, skip_bad_rows: bool, unusable: Unusable):
+    """Read the export; list its unusable rows on stderr and through ``unusable``.
 
     Without ``skip_bad_rows`` any unusable row stops the command (exit code 2);
-    the unusable-rows file is written either way (and a stale one removed when
+    the unusable rows are written either way (and a stale list removed when
     every row is usable).
     """
-    from sim.crm import ExportError, read_export, read_mapping, write_unusable_rows
+    from sim.crm import ExportError, read_export, read_mapping
 
     try:
         history = read_export(export, read_mapping(mapping_file))
     except ExportError as exc:
         if exc.unusable:
-            write_unusable_rows(exc.unusable, unusable_file)
+            unusable_file = unusable(exc.unusable)
             raise ExportError(
                 [*exc.problems, f"{export.name}: all {len(exc.unusable)} listed in {unusable_file}"]
             ) from None
         raise
+    unusable_file = unusable(history.problems)
     if not history.problems:
-        unusable_file.unlink(missing_ok=True)
         return history
-    write_unusable_rows(history.problems, unusable_file)
     lines = history.problem_lines(SHOWN_PROBLEMS)
     where = f"{export.name}: all {len(history.problems)} listed in {unusable_file}"
     if not skip_bad_rows:
@@ -121,6 +196,9 @@ def cmd_export_crm(args: argparse.Namespace) -> int:
     from sim.crm import export_crm
     from sim.output import read_results
 
+    out = args.out or args.directory / f"crm_{args.shape}.csv"
+    if read_manifest(out.parent) is None:
+        check_output_file(out, "--out", args.overwrite, _in_manifest)
     result = read_results(args.directory, tables=("leads",))
     structure = args.structure or result.structures[0]
     if structure not in result.structures:
@@ -132,11 +210,7 @@ def cmd_export_crm(args: argparse.Namespace) -> int:
     if part.empty:
         raise ScenarioError([f"{args.directory}: --replication: no replication {args.replication}"])
     table = export_crm(part, args.shape, args.origin)
-    out = args.out or args.directory / f"crm_{args.shape}.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    table.to_csv(tmp, index=False)
-    tmp.replace(out)
+    write_csv_output(table, out, args.overwrite)
     print(f"{len(table):,} rows ({len(part):,} leads, {structure}, replication "
           f"{args.replication}) -> {out}")  # fmt: skip
     return 0
@@ -149,17 +223,18 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     out = args.out or Path("scenarios") / f"{args.export.stem}.toml"
     unusable = out.with_name(f"{out.stem}_unusable_rows.csv")
-    history = _read(args.export, args.mapping, args.skip_bad_rows, unusable)
+    check_output_file(out, "--out", args.overwrite, _calibrated_by_salesim)
+    check_output_file(unusable, "--out", args.overwrite, _unusable_list_by_salesim)
+    history = _read(
+        args.export, args.mapping, args.skip_bad_rows, lambda rows: _list_beside(rows, unusable)
+    )
     name = args.name or out.stem
     cal = calibrate(history, args.structure, args.cold_after_days)
     text = scenario_toml(cal, name, args.export.name, unusable_file=unusable.name)
     import tomllib
 
     Scenario.from_dict(tomllib.loads(text), out.name)  # what simulate will accept
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
+    write_file_atomic(out, text.encode("utf-8"))
     print(f"{args.export.name}: {len(history.leads):,} leads over {history.as_of_day:.0f} days")
     print(f"  arrivals per day {cal.arrivals_per_day.value:.3g} ({cal.arrivals_per_day.comment()})")
     for stage, p in cal.pass_prob.items():
@@ -172,7 +247,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Simulate the scenario over the export's period; bands, plots, where history is outside."""
-    from sim.backtest import run_backtest, write_backtest
     from sim.scenario import Scenario
 
     if args.replications < 2:
@@ -184,15 +258,24 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             [f"{args.scenario.name}: --structure: {structure!r} is not configured in the scenario"]
         )
     out = args.out or Path("results") / scenario.name / "backtest"
-    history = _read(args.export, args.mapping, args.skip_bad_rows, out / UNUSABLE_FILE)
+    with claim_output(out, args, planned=BACKTEST_FILES) as folder:
+        history = _read(
+            args.export, args.mapping, args.skip_bad_rows, lambda rows: _list_in(rows, folder)
+        )
+        return _backtest_into(folder, scenario, structure, history, args)
+
+
+def _backtest_into(folder, scenario, structure: str, history, args) -> int:
+    from sim.backtest import run_backtest, write_backtest
+
     print(
         f"salesim: backtest {scenario.name} ({structure}) against {args.export.name}: "
         f"{args.replications} replications over {history.as_of_day:.0f} days",
         file=sys.stderr,
     )
     result = run_backtest(scenario, history, structure, args.replications)
-    write_backtest(result, out, plots=not args.no_plots)
+    write_backtest(result, folder, plots=not args.no_plots)
     for line in result.report_lines():
         print(line)
-    print(f"\nback-test in {out}/")
+    print(f"\nback-test in {folder.path}/")
     return 0

@@ -1,19 +1,16 @@
-"""Writing a run's results: all files or none.
+"""Writing a run's results: all files or none, and only where salesim may.
 
-Results are written into a hidden temporary directory beside the target and
-renamed into place only when complete, so an interrupted or failed run never
-leaves a half-written results directory (an existing one is replaced only at
-the very end).
+Results are written into a hidden temporary folder inside the target and
+swapped in only when complete (``sim.outdir``), so an interrupted or failed
+run never leaves a half-written results folder, and files salesim did not
+write there (``plan/``, a user's notes) survive.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,60 +19,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim import __version__, metrics
+from sim.csvsafe import write_csv
+from sim.outdir import OutputFolder, output_folder
 from sim.runner import SimulationResult
 from sim.scenario import Scenario, ScenarioError
-
-
-@contextmanager
-def atomic_directory(target: Path) -> Iterator[Path]:
-    """Yield a fresh temporary directory that replaces ``target`` on success.
-
-    On any exception (Ctrl-C included) the temporary directory is removed and
-    ``target`` is left as it was.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        yield tmp
-        old = None
-        if target.exists():
-            old = target.parent / f".{target.name}.old-{os.getpid()}"
-            target.rename(old)
-        tmp.rename(target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-@contextmanager
-def rewrite_directory(target: Path, regenerated: Callable[[Path], bool]) -> Iterator[Path]:
-    """Atomically rewrite some files of an existing results directory.
-
-    Yields a temporary copy of ``target`` without the files for which
-    ``regenerated(relative_path)`` is true; the caller writes those anew, and
-    the copy replaces ``target`` only on success (``atomic_directory``). Kept
-    files are hard links where the file system allows, so large tables are
-    not copied, and never written through: regenerated files are left out of
-    the copy rather than overwritten.
-    """
-    target = Path(target)
-    with atomic_directory(target) as tmp:
-        for path in sorted(target.rglob("*")):
-            relative = path.relative_to(target)
-            if path.is_dir():
-                (tmp / relative).mkdir(parents=True, exist_ok=True)
-            elif not regenerated(relative):
-                (tmp / relative).parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.link(path, tmp / relative)
-                except OSError:
-                    shutil.copy2(path, tmp / relative)
-        yield tmp
 
 
 def json_safe(value: Any) -> Any:
@@ -128,7 +75,7 @@ def summary_document(
 
 def write_results(
     result: SimulationResult,
-    out_dir: Path,
+    out_dir: Path | OutputFolder,
     scenario_file: str | None = None,
     plots: bool = True,
     on_step: Callable[[str], None] | None = None,
@@ -138,7 +85,8 @@ def write_results(
 
     Args:
         result: the run's tables.
-        out_dir: the results directory; replaced as a whole, only on success.
+        out_dir: the results folder (or one claimed already, ``OutputFolder.claim``);
+            salesim's previous files there are replaced, only on success.
         scenario_file: the scenario file's path, recorded in ``summary.json``.
         plots: draw the standard PNG plots.
         on_step: called with a short description of each step, for progress.
@@ -153,7 +101,7 @@ def write_results(
     scenario = result.scenario
     kpis = metrics.run_kpis(result.leads, result.reps, scenario)
     summary = metrics.summarise(kpis)
-    with atomic_directory(out_dir) as tmp:
+    with output_folder(out_dir) as folder, folder.writing() as tmp:
         step("writing tables")
         provenance = {
             "salesim_version": __version__,
@@ -162,9 +110,9 @@ def write_results(
         }
         for name in ("leads", "reps", "samples"):
             write_parquet(getattr(result, name), tmp / f"{name}.parquet", provenance)
-        kpis.to_csv(tmp / "kpis.csv", index=False)
-        metrics.stage_table(result.leads).to_csv(tmp / "stage_summary.csv", index=False)
-        metrics.territory_table(result.leads).to_csv(tmp / "territories.csv", index=False)
+        write_csv(kpis, tmp / "kpis.csv")
+        write_csv(metrics.stage_table(result.leads), tmp / "stage_summary.csv")
+        write_csv(metrics.territory_table(result.leads), tmp / "territories.csv")
         document = summary_document(result, summary, scenario_file)
         (tmp / "summary.json").write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
         if plots:

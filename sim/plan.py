@@ -575,6 +575,10 @@ def plan_document(
     )
 
 
+PLAN_FILES = ("plan.csv", "path.csv", "plan.json", "plan.png")
+"""What ``write_plan`` writes into the plan folder."""
+
+
 def write_plan(
     plans: list[StructurePlan],
     out_dir: Any,
@@ -586,17 +590,19 @@ def write_plan(
 ) -> None:
     """Write plan.csv, path.csv, plan.json and plan.png into ``out_dir``, all or nothing.
 
-    ``out_dir`` is replaced as a whole, only once every file is written
-    (``sim.output.atomic_directory``), so Ctrl-C leaves the old plan, or none.
+    salesim's previous files in ``out_dir`` (a path, or a folder claimed with
+    ``sim.outdir.OutputFolder.claim``) are replaced only once every file is
+    written, so Ctrl-C leaves the old plan, or none.
     """
     import json
 
-    from sim.output import atomic_directory
+    from sim.csvsafe import write_csv
+    from sim.outdir import output_folder
 
     document = plan_document(plans, scenario, scenario_file, min_gain, max_steps)
-    with atomic_directory(out_dir) as tmp:
-        plan_table(plans).to_csv(tmp / "plan.csv", index=False)
-        path_table(plans).to_csv(tmp / "path.csv", index=False)
+    with output_folder(out_dir) as folder, folder.writing() as tmp:
+        write_csv(plan_table(plans), tmp / "plan.csv")
+        write_csv(path_table(plans), tmp / "path.csv")
         (tmp / "plan.json").write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
         if plots:
             from sim import report

@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+# Importing sim.report chooses the backend and draws labels as plain text.
 from sim.report import bottom_legend, structure_colour, structure_label
 
 

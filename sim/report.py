@@ -14,7 +14,9 @@ Okabe-Ito colour-blind-safe palette) and names it the same way
 state; ``save_figures`` writes them as PNGs and closes them.
 
 The Agg backend is selected when this module is imported (and nowhere else), so
-figures render without a display, in CI or over SSH.
+figures render without a display, in CI or over SSH. Text is drawn as typed,
+never parsed as maths: names come from users' files, and a pod named
+``Pod $x$`` must read so, not break the figure (``text.parse_math``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams["text.parse_math"] = False
 
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402

@@ -19,15 +19,29 @@ which is what the theory tests run.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 STAGES: tuple[str, ...] = ("prospecting", "qualification", "closing")
 """The funnel stages in order; a lead that passes closing is won."""
+
+NAME_MAX_LENGTH = 100
+"""Longest scenario name: it becomes a folder name (and part of temporary names), and
+file systems allow 255 bytes per name."""
+RESERVED_NAMES = frozenset({"sweeps", "bench"})
+"""Folders under results/ that other commands own (sweeps, make bench)."""
 
 STRUCTURES: tuple[str, ...] = ("allin", "two_party", "conveyor", "pods")
 """The organisation structures this package knows, in report order."""
@@ -993,8 +1007,8 @@ class Scenario(Frozen):
 
     name: str = Field(
         min_length=1,
-        pattern=r"^[A-Za-z0-9_.-]+$",
-        description="short name; results go to results/<name>/",
+        max_length=NAME_MAX_LENGTH,
+        description="short name (letters, digits, _ . -); results go to results/<name>/",
     )
     description: str = Field(default="", description="what this scenario is for")
     seed: int = Field(default=0, ge=0, description="root seed of all randomness")
@@ -1044,6 +1058,23 @@ class Scenario(Frozen):
         default=BenchmarksConfig(), description="red-flag thresholds for the comparison report"
     )
     structures: StructuresConfig = Field(description="the organisation structures to compare")
+
+    @field_validator("name")
+    @classmethod
+    def _a_folder_name(cls, name: str) -> str:
+        # No separators, and no leading dot: ".", ".." and hidden names are not folders
+        # a user means, and salesim's own temporary folders start with a dot.
+        if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*", name):
+            raise ValueError(
+                "use letters, digits, '_', '.' and '-', not starting with '.' "
+                "(the name becomes the folder results/<name>/)"
+            )
+        if name.lower() in RESERVED_NAMES:
+            raise ValueError(
+                f"{name!r} is reserved: results/{name}/ holds other outputs "
+                f"(reserved: {', '.join(sorted(RESERVED_NAMES))})"
+            )
+        return name
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:

@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.csvsafe import csv_bytes
 from sim.scenario import ScenarioError
 from sim.sweep_backends import SweepSetupError, default_workers, execute
 from sim.sweep_spec import RunTask, Sweep, load_sweep
@@ -157,10 +158,10 @@ def write_outputs(
     write_atomic(out_dir / "sweep.parquet", lambda tmp: write_parquet(table, tmp, provenance))
     summary = summarise_sweep(table, sweep)
     crossing = crossovers(summary, sweep)
-    write_atomic(out_dir / "sweep_summary.csv", summary.to_csv(index=False).encode())
-    write_atomic(out_dir / "crossovers.csv", crossing.to_csv(index=False).encode())
+    write_atomic(out_dir / "sweep_summary.csv", csv_bytes(summary))
+    write_atomic(out_dir / "crossovers.csv", csv_bytes(crossing))
     claims = claims_along(table, sweep)
-    write_atomic(out_dir / "claims.csv", claims.to_csv(index=False).encode())
+    write_atomic(out_dir / "claims.csv", csv_bytes(claims))
     if plots:
         step("drawing plots and report.html")
         from sim import sweep_report

@@ -235,7 +235,7 @@ def test_backtest_cli_writes_bands_and_report(tmp_path, capsys):
     assert (out / "unusable_rows.csv").exists()
     assert main([*args, "--no-plots", "--skip-bad-rows"]) == 0  # ... unless told to go on
     assert {p.name for p in out.iterdir()} == {
-        "backtest.csv", "outside.csv", "report.txt", "unusable_rows.csv"
+        "backtest.csv", "outside.csv", "report.txt", "unusable_rows.csv", "salesim-manifest.json"
     }  # fmt: skip
     listed = pd.read_csv(out / "unusable_rows.csv")
     assert listed[["row", "lead_id", "kind"]].values.tolist() == [[len(table) + 1, "X1",

@@ -11,7 +11,6 @@ import pytest
 
 from sim import __version__
 from sim.cli import main
-from sim.output import atomic_directory
 from tests.unit.test_scenario import GOOD
 
 SMALL = GOOD.replace('name = "ok"', 'name = "small"\nreplications = 2\nseed = 11').replace(
@@ -200,21 +199,6 @@ def test_validate_prints_the_resolved_scenario(scenario_file, capsys):
     resolved = json.loads(capsys.readouterr().out)
     assert resolved["money"]["gross_margin"] == 0.75  # a default filled in
     assert resolved["structures"]["allin"] is None
-
-
-def test_atomic_directory_leaves_target_untouched_on_failure(tmp_path):
-    target = tmp_path / "results"
-    target.mkdir()
-    (target / "old.txt").write_text("old")
-    with pytest.raises(KeyboardInterrupt), atomic_directory(target) as tmp:
-        (tmp / "half.parquet").write_text("half")
-        raise KeyboardInterrupt
-    assert [p.name for p in target.iterdir()] == ["old.txt"]
-    assert [p.name for p in tmp_path.iterdir()] == ["results"]
-    with atomic_directory(target) as tmp:
-        (tmp / "new.txt").write_text("new")
-    assert [p.name for p in target.iterdir()] == ["new.txt"]
-    assert [p.name for p in tmp_path.iterdir()] == ["results"]
 
 
 def test_module_entry_point_runs_as_a_process(scenario_file):

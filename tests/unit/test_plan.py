@@ -102,6 +102,7 @@ def test_cli_writes_the_plan_atomically(tmp_path, capsys):
         "plan.csv",
         "plan.json",
         "plan.png",
+        "salesim-manifest.json",
     ]
     document = json.loads((out / "plan.json").read_text())
     assert document["salesim_version"] == __version__ and document["seed"] == 5
