@@ -1,0 +1,1 @@
+"""Output-hash regression: the shipped scenarios' tables must not change silently."""
