@@ -19,65 +19,79 @@ SWEEP ?= handoff_loss
 TARGET ?= 30
 ARGS ?=
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+# SCENARIO=pods, pods.toml, scenarios/pods.toml, presets/massive_generalist or any path to a file
+SCENARIO_FILE = $(if $(wildcard $(SCENARIO)),$(SCENARIO),scenarios/$(basename $(patsubst scenarios/%,%,$(SCENARIO))).toml)
+SCENARIO_NAME = $(notdir $(basename $(SCENARIO)))
+SWEEP_FILE = $(if $(wildcard $(SWEEP)),$(SWEEP),scenarios/sweeps/$(basename $(patsubst scenarios/sweeps/%,%,$(SWEEP))).toml)
 
-.PHONY: simulate compare report report-check sweep plan calibrate-demo test validate bench lint clean distclean help
+.PHONY: simulate compare report report-check sweep plan calibrate-demo test test-integration validate bench lint clean distclean help
 
 help:
-	@sed -n '1,12p' Makefile
+	@sed -n '1,14p' Makefile
 
-# Prefer uv (seconds) and fall back to venv + pip (tens of seconds).
+# The venv and its packages. uv takes seconds; without uv on the machine, uv is first
+# brought into the venv through pip (a few seconds) and does the rest, and plain pip is
+# the last resort. The commands a user runs need only the package (.installed); tests,
+# lint and bench add the dev tools (.installed-dev).
+define install
+	@test -x $(PY) || { if command -v uv >/dev/null 2>&1; then uv venv -q --python $(PYTHON) $(VENV); \
+		else $(PYTHON) -m venv $(VENV); fi; }
+	@if command -v uv >/dev/null 2>&1; then uv pip install -q --python $(PY) -e "$(1)"; \
+	elif { test -x $(VENV)/bin/uv || $(PY) -m pip install -q uv >/dev/null 2>&1; }; then \
+		$(VENV)/bin/uv pip install -q --python $(PY) -e "$(1)"; \
+	else $(PY) -m pip install -q -e "$(1)"; fi
+	@touch $@
+endef
+
 $(STAMP): pyproject.toml
-	@if command -v uv >/dev/null 2>&1; then \
-		uv venv -q --allow-existing --python $(PYTHON) $(VENV) && \
-		uv pip install -q --python $(PY) -e ".[dev]"; \
-	else \
-		$(PYTHON) -m venv $(VENV) && \
-		$(PY) -m pip install -q --upgrade pip && \
-		$(PY) -m pip install -q -e ".[dev]"; \
-	fi
+	$(call install,.)
+
+$(DEV_STAMP): pyproject.toml
+	$(call install,.[dev])
 	@touch $(STAMP)
 
 simulate: $(STAMP)
-	$(PY) -m sim simulate scenarios/$(SCENARIO).toml $(ARGS)
+	$(PY) -m sim simulate $(SCENARIO_FILE) $(ARGS)
 
 compare: $(STAMP)
-	$(PY) -m sim compare scenarios/$(SCENARIO).toml $(ARGS)
+	$(PY) -m sim compare $(SCENARIO_FILE) $(ARGS)
 
 report: $(STAMP)
-	$(PY) -m sim report results/$(SCENARIO) $(ARGS)
+	$(PY) -m sim report results/$(SCENARIO_NAME) $(ARGS)
 
 # Renders the report in headless Chromium (apt-get install chromium): every image loads, no console error.
-report-check: $(STAMP)
-	$(PY) -m tests.browser results/$(SCENARIO)/report.html
+report-check: $(DEV_STAMP)
+	$(PY) -m tests.browser results/$(SCENARIO_NAME)/report.html
 
 # A sweep resumes where it stopped; ARGS="--fresh" starts over, ARGS="--workers 1" runs serially.
 sweep: $(STAMP)
-	$(PY) -m sim sweep scenarios/sweeps/$(SWEEP).toml $(ARGS)
+	$(PY) -m sim sweep $(SWEEP_FILE) $(ARGS)
 
 # Capacity plan: a search by simulation, minutes for the baseline (one line per team tried).
 plan: $(STAMP)
-	$(PY) -m sim plan scenarios/$(SCENARIO).toml --wins-per-quarter $(TARGET) $(ARGS)
+	$(PY) -m sim plan $(SCENARIO_FILE) --wins-per-quarter $(TARGET) $(ARGS)
 
 # The calibration loop on the shipped (generated) example export -> results/calibrate-demo/
 calibrate-demo: $(STAMP)
 	$(PY) -m sim calibrate scenarios/examples/crm_export.csv --structure conveyor --out results/calibrate-demo/ours.toml
 	$(PY) -m sim backtest results/calibrate-demo/ours.toml scenarios/examples/crm_export.csv --out results/calibrate-demo/backtest
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(PY) -m pytest -q -m "not slow"
 
-validate: $(STAMP)
+validate: $(DEV_STAMP)
 	@for f in scenarios/*.toml scenarios/presets/*.toml; do $(PY) -m sim validate $$f >/dev/null || exit 2; done
 	$(PY) -m pytest -q tests/validation
 
 # Several minutes; ARGS="--quick" for tiny sizes. Ciw (the `bench` extra) is installed on first use.
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	@$(PY) -c "import ciw" 2>/dev/null || { \
 		if command -v uv >/dev/null 2>&1; then uv pip install -q --python $(PY) -e ".[dev,bench]"; \
 		else $(PY) -m pip install -q -e ".[dev,bench]"; fi; }
 	$(PY) -m benchmarks.bench $(ARGS)
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(PY) -m ruff check sim tests benchmarks
 
 clean:
