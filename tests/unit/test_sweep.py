@@ -760,18 +760,16 @@ def test_pool_runs_from_a_process_with_threads(tmp_path):
 
 
 WORKERS_OF_A_KILLED_PARENT = """
-import multiprocessing, os, sys, time
-from concurrent.futures import ProcessPoolExecutor
-from sim.sweep_backends import _pool_worker_init
+import os, sys
+from sim.sweep_backends import PoolRuns
+from sim.sweep_spec import load_sweep
 
 if __name__ == "__main__":
-    context = multiprocessing.get_context(sys.argv[1])
-    pool = ProcessPoolExecutor(2, mp_context=context, initializer=_pool_worker_init)
-    pids = set()
-    while len(pids) < 2:
-        pids |= {f.result() for f in [pool.submit(os.getpid) for _ in range(8)]}
-    print(*sorted(pids), flush=True)
-    time.sleep(600)
+    method, sweep_file, gate = sys.argv[1:]
+    os.environ["SALESIM_TEST_HOLD_RUNS"] = "none@" + gate  # every run waits: workers stay busy
+    runs = PoolRuns(load_sweep(sweep_file).tasks()[:2], 2, start_method=method)
+    print(*sorted(w.process.pid for w in runs.workers), flush=True)
+    next(iter(runs))  # hands both runs out, then waits for ever
 """
 
 
@@ -783,12 +781,11 @@ def test_pool_workers_end_when_their_parent_is_killed(tmp_path, method):
         pytest.skip(f"{method} is not available on this platform")
     script = tmp_path / "parent.py"
     script.write_text(WORKERS_OF_A_KILLED_PARENT)
-    parent = subprocess.Popen(
-        [sys.executable, str(script), method], stdout=subprocess.PIPE, text=True, cwd=ROOT
-    )
+    command = [sys.executable, str(script), method, str(write(tmp_path)), str(tmp_path / "never")]
+    parent = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     workers = [int(pid) for pid in parent.stdout.readline().split()]
     assert len(workers) == 2
-    parent.kill()  # SIGKILL: no chance to stop its pool
+    parent.kill()  # SIGKILL: no chance to stop its workers, which are busy in a run
     parent.wait()
 
     def alive(pid: int) -> bool:
@@ -808,6 +805,60 @@ def test_pool_workers_end_when_their_parent_is_killed(tmp_path, method):
     while any(alive(pid) for pid in workers):
         assert time.monotonic() < deadline, f"{method} workers outlived their parent"
         time.sleep(0.05)
+
+
+def sweep_command(path: Path, out: Path, *options: str, **env: str):
+    """``python -m sim sweep`` in a subprocess (so that test hooks reach its workers)."""
+    return subprocess.run(
+        [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out), *options],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TQDM_DISABLE": "1", **env},
+        cwd=ROOT,
+        timeout=300,
+    )
+
+
+def test_a_worker_killed_once_is_replaced_and_its_run_retried(tmp_path):
+    path = write(tmp_path)
+    sweep = load_sweep(path)
+    mark = tmp_path / "killed-once"
+    out = tmp_path / "out"
+    done = sweep_command(
+        path, out, "--workers", "3", "--no-plots", SALESIM_TEST_KILL_RUN=f"1/conveyor/0@{mark}"
+    )
+    assert done.returncode == 0, done.stderr
+    assert mark.exists()  # the run did kill its worker
+    assert "Traceback" not in done.stderr and "failed" not in done.stderr
+    assert len(list((out / "runs").glob("*.parquet"))) == 8
+    serial = tmp_path / "serial"
+    assert run_sweep(sweep, serial, workers=1).done == 8
+    write_outputs(sweep, serial, plots=False)
+    assert outputs(out) == outputs(serial)
+
+
+def test_a_run_that_kills_its_worker_every_time_fails_alone(tmp_path):
+    path = write(tmp_path)
+    out = tmp_path / "out"
+    done = sweep_command(
+        path, out, "--workers", "2", "--no-plots", SALESIM_TEST_KILL_RUN="1/conveyor/0"
+    )
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines[-2:] == [
+        "run failed: point 1 conveyor replication 0: WorkerLost: its worker process died at "
+        "each of 2 attempts (last: killed by SIGKILL, as the out-of-memory killer does)",
+        f"1 of 8 runs failed; the others are stored in {out}/runs/, so running the same "
+        "command again retries only the failed ones",
+    ]
+    assert sorted(p.name for p in (out / "runs").glob("*.parquet")) == sorted(
+        f"p{p:05d}-{s}-r{r:05d}.parquet"
+        for p in (0, 1)
+        for s in ("allin", "conveyor")
+        for r in (0, 1)
+        if (p, s, r) != (1, "conveyor", 0)
+    )
+    assert not (out / "sweep.parquet").exists()
 
 
 def test_a_failed_run_is_reported_and_retried_alone(tmp_path, capsys, monkeypatch):
