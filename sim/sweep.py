@@ -33,7 +33,7 @@ import pandas as pd
 
 from sim.csvsafe import csv_bytes
 from sim.scenario import ScenarioError
-from sim.sweep_backends import SweepSetupError, default_workers, execute
+from sim.sweep_backends import SweepSetupError, default_workers, open_backend, scheduler_problem
 from sim.sweep_spec import RunTask, Sweep, load_sweep
 from sim.sweep_store import RunStore, write_atomic
 from sim.sweep_summary import claims_along, crossovers, summarise_sweep, sweep_table
@@ -76,6 +76,7 @@ def run_sweep(
     fresh: bool = False,
     on_run_stored: Callable[[RunTask], None] | None = None,
     on_start: Callable[[int, int], None] | None = None,
+    connect_seconds: float | None = None,
 ) -> SweepRun:
     """Do every run of the sweep not yet stored in ``out_dir``, storing each at once.
 
@@ -89,20 +90,29 @@ def run_sweep(
         on_run_stored: called after each run is stored (progress; a test may
             raise here to interrupt the sweep).
         on_start: called with (runs in total, runs already stored) before running.
+        connect_seconds: how long a Dask scheduler has to answer (default
+            ``sweep_backends.CONNECT_SECONDS``).
 
     Returns:
         Counts, failures and timings; the tables are written by ``write_outputs``.
+
+    Raises:
+        ScenarioError: ``out_dir`` holds something else (nothing is written).
+        SweepSetupError: the runs cannot start: no Dask scheduler answered at
+            ``scheduler``, Dask is missing (nothing is written).
     """
     store = RunStore(out_dir, sweep)
-    store.prepare(fresh)
-    stored = store.stored()
-    tasks = [task for task in sweep.tasks() if task.key not in stored]
+    store.check(fresh)
     total = sweep.run_count
     failures = []
     done = 0
     run_seconds = 0.0
     started = time.perf_counter()
-    with contextlib.closing(execute(tasks, workers, scheduler)) as runs:
+    # Dask is reached before the first write: a wrong --scheduler leaves no directory behind.
+    with contextlib.closing(open_backend(workers, scheduler, connect_seconds)) as runs:
+        store.prepare(fresh)
+        stored = store.stored()
+        runs.submit([task for task in sweep.tasks() if task.key not in stored])
         if on_start is not None:
             on_start(total, len(stored))
         for task, result in runs:
@@ -229,13 +239,9 @@ class SweepProgress:
 
 def cmd_sweep(args: Any) -> int:
     """``python -m sim sweep``: validate, run (resuming), write tables, plots and report."""
-    if args.scheduler is not None and not (args.scheduler == "local" or "://" in args.scheduler):
-        raise ScenarioError(
-            [
-                "--scheduler: expected 'local' or an address like tcp://host:8786, "
-                f"got {args.scheduler!r}"
-            ]
-        )
+    problem = None if args.scheduler is None else scheduler_problem(args.scheduler)
+    if problem is not None:
+        raise ScenarioError([problem])
     sweep = load_sweep(args.file)
     out_dir = args.out or Path("results") / "sweeps" / sweep.name
     workers = args.workers or default_workers()

@@ -1,11 +1,12 @@
 """Executing a sweep's runs: one run, and where runs happen.
 
 ``run_one`` simulates one (grid point, structure, replication) and returns its
-KPI row; it depends on its argument only, so it can run anywhere. ``execute``
-starts a list of runs in this process (one worker), in a local process pool
-(several workers), or on Dask (``--scheduler``: a LocalCluster or a running
-scheduler; an optional dependency imported only then), and yields each
-finished run's row, or its exception, as it comes. Storing the rows is
+KPI row; it depends on its argument only, so it can run anywhere.
+``open_backend`` chooses where runs happen: this process (one worker), a
+local process pool (several workers), or Dask (``--scheduler``: a LocalCluster
+or a running scheduler, asked who it is before anything is written; an
+optional dependency imported only then). Runs submitted to it come back as
+each finishes, as its row or its exception. Storing the rows is
 ``sweep_store``'s job; the order they finish in never matters.
 
 The local pool survives a lost worker: a worker process killed under a run
@@ -33,8 +34,11 @@ from sim.seeding import replication_streams
 from sim.structures import run_structure
 from sim.sweep_spec import RunTask
 
-CONNECT_SECONDS = 10
-"""How long to try to reach a Dask scheduler before giving up."""
+CONNECT_SECONDS = 5.0
+"""How long a Dask scheduler has to answer (``--scheduler``) before the sweep gives up."""
+
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss")
+"""The address schemes ``--scheduler`` takes (besides ``local``): Dask's network protocols."""
 
 
 # ---------------------------------------------------------------------------
@@ -80,32 +84,57 @@ class SweepSetupError(RuntimeError):
 Outcome = tuple[RunTask, "pd.DataFrame | BaseException"]
 
 
-def execute(tasks: Sequence[RunTask], workers: int, scheduler: str | None = None) -> Runs:
-    """Start ``tasks``; iterate over the result for ``(task, row or exception)`` as each finishes.
+def scheduler_problem(scheduler: str) -> str | None:
+    """What is wrong with a ``--scheduler`` value, in one line; None when nothing is."""
+    scheme, sep, rest = scheduler.partition("://")
+    if scheduler == "local" or (sep and scheme in SCHEDULER_SCHEMES and rest):
+        return None
+    return (
+        "--scheduler: expected 'local' or a Dask scheduler address tcp://HOST:PORT "
+        f"(also tls://, ws://, wss://), got {scheduler!r}"
+    )
 
-    The workers are started here, before anything else of the sweep starts a
-    thread (a progress bar), and the returned object must be closed
+
+def open_backend(
+    workers: int, scheduler: str | None = None, connect_seconds: float | None = None
+) -> Runs:
+    """Choose where runs happen; then ``submit`` runs and iterate for ``(task, row or error)``.
+
+    A Dask scheduler is reached and asked who it is here, so that a wrong
+    address is reported before the caller writes anything. Local workers start
+    on ``submit``, which must come before anything else of the sweep starts a
+    thread (a progress bar). The returned object must be closed
     (``contextlib.closing``): closing before every run finished (an exception
     or Ctrl-C in the caller) cancels the runs not yet done.
 
     Args:
-        tasks: the runs to do.
         workers: processes to use locally (1 runs them in this process).
         scheduler: None for this machine; ``"local"`` for a Dask LocalCluster of
             ``workers`` processes; an address such as ``tcp://host:8786`` for a
             running Dask cluster.
+        connect_seconds: how long a Dask scheduler has to answer
+            (default ``CONNECT_SECONDS``).
+
+    Raises:
+        SweepSetupError: a bad address, Dask missing, or no Dask scheduler answered.
     """
-    if scheduler is not None:
-        return DaskRuns(tasks, workers, scheduler)
-    if workers <= 1 or len(tasks) <= 1:
-        return Runs(tasks)
-    return PoolRuns(tasks, min(workers, len(tasks)))
+    if scheduler is None:
+        return Runs() if workers <= 1 else PoolRuns(workers)
+    problem = scheduler_problem(scheduler)
+    if problem is not None:
+        raise SweepSetupError(problem)
+    seconds = CONNECT_SECONDS if connect_seconds is None else connect_seconds
+    return DaskRuns(workers, scheduler, seconds)
 
 
 class Runs:
     """Runs done one after the other in this process (one worker)."""
 
-    def __init__(self, tasks: Sequence[RunTask]):
+    def __init__(self) -> None:
+        self.tasks: list[RunTask] = []
+
+    def submit(self, tasks: Sequence[RunTask]) -> None:
+        """Hand over the runs to do (once)."""
         self.tasks = list(tasks)
 
     def __iter__(self) -> Iterator[Outcome]:
@@ -202,20 +231,23 @@ class PoolRuns(Runs):
     seeded by its own key, so a retried run gives the same row.
     """
 
-    def __init__(self, tasks: Sequence[RunTask], workers: int, start_method: str | None = None):
-        super().__init__(tasks)
-        self.size = min(workers, len(self.tasks))
+    def __init__(self, workers: int, start_method: str | None = None):
+        super().__init__()
+        self.size = workers
         self.start_method = start_method
-        self.queue: collections.deque[RunTask] = collections.deque(self.tasks)
+        self.queue: collections.deque[RunTask] = collections.deque()
         self.deaths: collections.Counter[tuple[int, str, int]] = collections.Counter()
         self.workers: list[_Worker] = []
         self.finished = False
-        try:
-            with _sigint_deferred():
-                self.workers = [self._start_worker() for _ in range(self.size)]
-        except BaseException:
-            self.close()
-            raise
+
+    def submit(self, tasks: Sequence[RunTask]) -> None:
+        """Start a worker per run, up to ``workers``; each gets its first run when iterated."""
+        super().submit(tasks)
+        self.queue.extend(self.tasks)
+        self.size = min(self.size, len(self.tasks))
+        with _sigint_deferred():
+            while len(self.workers) < self.size:
+                self.workers.append(self._start_worker())
 
     def _start_worker(self) -> _Worker:
         import multiprocessing
@@ -397,39 +429,54 @@ def _test_hook(environ: Mapping[str, str]) -> Callable[[RunTask], None] | None:
 class DaskRuns(Runs):
     """Runs on Dask distributed: a LocalCluster or a running scheduler."""
 
-    def __init__(self, tasks: Sequence[RunTask], workers: int, scheduler: str):
+    def __init__(self, workers: int, scheduler: str, connect_seconds: float):
         try:
-            import logging
-
-            from distributed import Client, LocalCluster
+            from distributed import Client
         except ImportError:
             raise SweepSetupError(
                 "--scheduler needs Dask: pip install 'salesim[dask]' (on every worker too)"
             ) from None
-        super().__init__(tasks)
+        super().__init__()
         self.cluster = None
+        self.client = None
         self.futures: list[Any] = []
+        if scheduler == "local":
+            self._start_local_cluster(workers)
+            return
+        check_scheduler(scheduler, connect_seconds)
         try:
-            if scheduler == "local":
-                # Ctrl-C reaches the whole terminal group; only this process must act on
-                # it (cancel, close the cluster), so the cluster's processes ignore it.
-                with _sigint_deferred():
-                    self.cluster = LocalCluster(
-                        n_workers=workers,
-                        threads_per_worker=1,
-                        processes=True,
-                        dashboard_address=None,
-                        silence_logs=logging.ERROR,
-                    )
-                    self.client = Client(self.cluster)
-                    self.client.run(_ignore_sigint, nanny=True)
-                    self.client.run(_ignore_sigint)
-            else:
-                self.client = Client(scheduler, timeout=f"{CONNECT_SECONDS}s")
+            self.client = Client(scheduler, timeout=f"{connect_seconds}s")
         except (OSError, TimeoutError) as exc:
-            if self.cluster is not None:
-                self.cluster.close()
-            raise SweepSetupError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+            raise SweepSetupError(_no_scheduler(scheduler, connect_seconds, exc)) from None
+
+    def _start_local_cluster(self, workers: int) -> None:
+        import logging
+
+        from distributed import Client, LocalCluster
+
+        try:
+            # Ctrl-C reaches the whole terminal group; only this process must act on
+            # it (cancel, close the cluster), so the cluster's processes ignore it.
+            with _sigint_deferred():
+                self.cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+                self.client = Client(self.cluster)
+                self.client.run(_ignore_sigint, nanny=True)
+                self.client.run(_ignore_sigint)
+        except (OSError, TimeoutError) as exc:
+            self.close()
+            problem = f"--scheduler local: cannot start a Dask cluster ({exc})"
+            raise SweepSetupError(problem) from None
+
+    def submit(self, tasks: Sequence[RunTask]) -> None:
+        """Send the runs to the scheduler."""
+        super().submit(tasks)
+        assert self.client is not None
         # Keys name the run, plus a token so that two sweeps on one cluster never share results.
         token = os.urandom(4).hex()
         keys = [f"salesim-{t.point}-{t.structure}-{t.replication}-{token}" for t in self.tasks]
@@ -449,10 +496,69 @@ class DaskRuns(Runs):
 
     def close(self) -> None:
         """Cancel what is left, disconnect, and stop a LocalCluster."""
-        self.client.cancel(self.futures)
-        self.client.close()
+        if self.client is not None:
+            self.client.cancel(self.futures)
+            self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+def check_scheduler(address: str, seconds: float) -> None:
+    """Ask ``address`` who it is, as a Dask client does first, and accept only a Dask scheduler.
+
+    A plain ``Client(address)`` can hang on a server that accepts and never
+    answers, or misread another protocol's reply (an HTTP server's); this asks
+    Dask's ``identity`` and gives up after ``seconds`` whatever happens.
+
+    Raises:
+        SweepSetupError: nothing answered in time, or not a Dask scheduler.
+    """
+    import asyncio
+    import threading
+
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    async def identity() -> Any:
+        # connect() retries a refused connection until its own timeout, which is left
+        # longer than the one around the whole exchange, so that one always decides.
+        args = Security().get_connection_args("client")
+        comm = await connect(address, timeout=seconds + 1, **args)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    answer: dict[str, Any] = {}
+
+    def ask() -> None:
+        try:
+            answer["reply"] = asyncio.run(asyncio.wait_for(identity(), seconds))
+        except Exception as exc:
+            answer["error"] = exc
+
+    # In a thread of its own: asyncio.run cannot run where an event loop runs (a notebook).
+    thread = threading.Thread(target=ask, name="salesim-scheduler-check", daemon=True)
+    thread.start()
+    thread.join(seconds + 5)
+    reply = answer.get("reply")
+    if isinstance(reply, dict) and reply.get("type") == "Scheduler":
+        return
+    if isinstance(reply, dict) and reply.get("type"):
+        reason: str | BaseException = f"a Dask {reply['type']} answered, not a scheduler"
+    else:
+        reason = answer.get("error") or TimeoutError()
+    raise SweepSetupError(_no_scheduler(address, seconds, reason))
+
+
+def _no_scheduler(address: str, seconds: float, reason: str | BaseException) -> str:
+    """The one line saying that no Dask scheduler answered at ``address``."""
+    if isinstance(reason, TimeoutError) and not str(reason):
+        reason = "no reply to Dask's handshake: is a scheduler running at this address and port?"
+    elif isinstance(reason, BaseException):
+        reason = f"{type(reason).__name__}: {reason}".rstrip(": ")
+    return f"--scheduler: {address}: no Dask scheduler answered within {seconds:g} s ({reason})"
 
 
 def default_workers() -> int:

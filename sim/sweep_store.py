@@ -46,12 +46,12 @@ class RunStore:
         self.runs_dir = self.out_dir / "runs"
         self.manifest_path = self.out_dir / "sweep.json"
 
-    def prepare(self, fresh: bool = False) -> None:
-        """Make the directory ready to store this sweep's runs.
+    def check(self, fresh: bool = False) -> None:
+        """Refuse a directory this sweep may not use, writing nothing.
 
         A directory holding another sweep (another digest) is refused unless
-        ``fresh`` is set, which first deletes its runs and outputs; a non-empty
-        directory that holds no sweep is always refused.
+        ``fresh`` is set; a non-empty directory that holds no sweep is always
+        refused.
 
         Raises:
             ScenarioError: one line saying why the directory cannot be used.
@@ -63,26 +63,37 @@ class RunStore:
             raise ScenarioError(
                 [f"{out_dir}: exists and holds no sweep (no sweep.json); choose another --out"]
             )
-        if self.manifest_path.exists():
-            stored = _read_manifest(self.manifest_path, fresh)
-            if fresh:
-                for name in ("runs", "sweep.json", *OUTPUT_NAMES):
-                    target = out_dir / name
-                    if target.is_dir():
-                        shutil.rmtree(target)
-                    elif target.exists():
-                        target.unlink()
-            elif stored.get("digest") != sweep.digest:
-                before = stored.get("definition", {})
-                now = sweep.definition()
-                changed = [k for k in now if before.get(k) != now[k]] or ["the sweep"]
-                raise ScenarioError(
-                    [
-                        f"{out_dir}: holds runs of a different sweep definition "
-                        f"({', '.join(changed)} changed); use --fresh to start over "
-                        "or --out for another directory"
-                    ]
-                )
+        if not self.manifest_path.exists():
+            return
+        stored = _read_manifest(self.manifest_path, fresh)
+        if not fresh and stored.get("digest") != sweep.digest:
+            before = stored.get("definition", {})
+            now = sweep.definition()
+            changed = [k for k in now if before.get(k) != now[k]] or ["the sweep"]
+            raise ScenarioError(
+                [
+                    f"{out_dir}: holds runs of a different sweep definition "
+                    f"({', '.join(changed)} changed); use --fresh to start over "
+                    "or --out for another directory"
+                ]
+            )
+
+    def prepare(self, fresh: bool = False) -> None:
+        """Make the directory ready to store this sweep's runs (``check`` first).
+
+        With ``fresh``, the stored runs and outputs are deleted first.
+
+        Raises:
+            ScenarioError: one line saying why the directory cannot be used.
+        """
+        self.check(fresh)
+        if fresh and self.manifest_path.exists():
+            for name in ("runs", "sweep.json", *OUTPUT_NAMES):
+                target = self.out_dir / name
+                if target.is_dir():
+                    shutil.rmtree(target)
+                elif target.exists():
+                    target.unlink()
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         for stale in self.runs_dir.glob(".*.tmp-*"):  # left by a killed writer
             stale.unlink(missing_ok=True)

@@ -693,15 +693,94 @@ def test_backends_give_identical_tables(tmp_path, monkeypatch):
         stop(procs)
 
 
-def test_unreachable_scheduler_is_one_line(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("address", ["foo://x", "file:///tmp", "inproc://x", "tcp://", "nonsense"])
+def test_a_bad_scheduler_scheme_is_one_line(tmp_path, capsys, address):
+    out = tmp_path / "o"
+    assert main(["sweep", str(write(tmp_path)), "--out", str(out), "--scheduler", address]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "--scheduler: expected 'local' or a Dask scheduler address tcp://HOST:PORT "
+        f"(also tls://, ws://, wss://), got {address!r}"
+    ]
+    assert not out.exists()
+
+
+@pytest.fixture
+def not_dask():
+    """Three loopback addresses where no Dask scheduler answers: HTTP, silence, refusal."""
+    import http.server
+    import socket
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts (the kernel does), never answers
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # the port is ours, nobody listens: refused
+    yield {
+        "http": f"tcp://127.0.0.1:{web.server_address[1]}",
+        "silent": f"tcp://127.0.0.1:{silent.getsockname()[1]}",
+        "refused": f"tcp://127.0.0.1:{closed.getsockname()[1]}",
+    }
+    web.shutdown()
+    web.server_close()
+    silent.close()
+    closed.close()
+
+
+@pytest.mark.parametrize("peer", ["http", "silent", "refused"])
+def test_no_dask_scheduler_answering_is_one_line_and_writes_nothing(
+    tmp_path, capsys, monkeypatch, not_dask, peer
+):
     pytest.importorskip("distributed")
     monkeypatch.setattr("sim.sweep_backends.CONNECT_SECONDS", 1)
-    path = write(tmp_path)
-    args = ["sweep", str(path), "--out", str(tmp_path / "o"), "--scheduler", "tcp://127.0.0.1:9"]
-    assert main(args) == 2
+    address = not_dask[peer]
+    out = tmp_path / "o"
+    assert main(["sweep", str(write(tmp_path)), "--out", str(out), "--scheduler", address]) == 2
     (line,) = [ln for ln in capsys.readouterr().err.splitlines() if "scheduler" in ln][-1:]
-    assert line.startswith("--scheduler tcp://127.0.0.1:9: cannot connect")
-    assert main([*args[:-1], "nonsense"]) == 2
+    assert line.startswith(f"--scheduler: {address}: no Dask scheduler answered within 1 s (")
+    assert not out.exists()
+
+
+@pytest.fixture
+def dask_in_process():
+    """A Dask scheduler and one worker (a thread of this process) on 127.0.0.1, logs quiet."""
+    import logging
+
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp",
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        yield cluster
+
+
+def test_a_real_scheduler_answers_and_a_worker_is_not_one(tmp_path, capsys, dask_in_process):
+    from sim.sweep_backends import SweepSetupError, check_scheduler
+
+    check_scheduler(dask_in_process.scheduler_address, 2)
+    worker = next(iter(dask_in_process.scheduler_info["workers"]))
+    with pytest.raises(SweepSetupError) as info:
+        check_scheduler(worker, 2)
+    assert str(info.value) == (
+        f"--scheduler: {worker}: no Dask scheduler answered within 2 s "
+        "(a Dask Worker answered, not a scheduler)"
+    )
+    path = write(tmp_path)
+    out = tmp_path / "o"
+    args = ["sweep", str(path), "--out", str(out), "--no-plots"]
+    assert main([*args, "--scheduler", dask_in_process.scheduler_address]) == 0
+    serial = tmp_path / "serial"
+    assert main(["sweep", str(path), "--out", str(serial), "--no-plots", "--workers", "1"]) == 0
+    assert outputs(out) == outputs(serial)
 
 
 def test_ctrl_c_stops_cleanly_and_the_sweep_resumes(tmp_path):
@@ -762,7 +841,8 @@ from sim.sweep_spec import load_sweep
 if __name__ == "__main__":
     method, sweep_file, gate = sys.argv[1:]
     os.environ["SALESIM_TEST_HOLD_RUNS"] = "none@" + gate  # every run waits: workers stay busy
-    runs = PoolRuns(load_sweep(sweep_file).tasks()[:2], 2, start_method=method)
+    runs = PoolRuns(2, start_method=method)
+    runs.submit(load_sweep(sweep_file).tasks()[:2])
     print(*sorted(w.process.pid for w in runs.workers), flush=True)
     next(iter(runs))  # hands both runs out, then waits for ever
 """
