@@ -208,7 +208,7 @@ class WorkerLost(RuntimeError):
 
 
 ATTEMPTS = 2
-"""Times a run is started in a fresh worker before a dying worker counts as its failure."""
+"""How many times a run may lose its worker process; the last loss fails the run."""
 
 
 @dataclasses.dataclass(eq=False)
@@ -287,8 +287,11 @@ class PoolRuns(Runs):
                 with _sigint_deferred():
                     idle = self._start_worker()
                 self.workers.append(idle)
+            elif not idle.process.is_alive():  # died between runs: no run's fault
+                self._discard(idle)
+                continue
             idle.task = self.queue.popleft()
-            # A worker that died while idle is found by the wait in __iter__, like any other.
+            # Should it die now, the wait in __iter__ finds it, as any other lost worker.
             with contextlib.suppress(OSError):
                 idle.conn.send(idle.task)
 

@@ -936,6 +936,23 @@ def test_a_run_that_kills_its_worker_every_time_fails_alone(tmp_path):
     assert not (out / "sweep.parquet").exists()
 
 
+def test_a_worker_lost_between_runs_costs_no_run_an_attempt(tmp_path):
+    from sim.sweep_backends import PoolRuns
+
+    tasks = load_sweep(write(tmp_path)).tasks()[:3]
+    runs = PoolRuns(2)
+    try:
+        runs.submit(tasks)
+        lost = runs.workers[0].process
+        os.kill(lost.pid, signal.SIGKILL)  # idle: it has no run yet
+        lost.join(timeout=30)
+        results = dict(runs)
+    finally:
+        runs.close()
+    assert set(results) == set(tasks) and not runs.deaths
+    assert all(isinstance(row, pd.DataFrame) for row in results.values())
+
+
 def test_a_failed_run_is_reported_and_retried_alone(tmp_path, capsys, monkeypatch):
     path = write(tmp_path)
     out = tmp_path / "out"
