@@ -133,7 +133,8 @@ def _is_salesim_subfolder(entry: Path) -> bool:
     return entry.is_dir() and any((entry / marker).is_file() for marker in MARKERS)
 
 
-def _is_bookkeeping(name: str) -> bool:
+def is_bookkeeping(name: str) -> bool:
+    """True for salesim's own lock and temporary folders, which hold no results."""
     return name == LOCK_NAME or name.startswith((TMP_PREFIX, OLD_PREFIX))
 
 
@@ -149,7 +150,7 @@ def foreign_entries(folder: Path, manifest: dict[str, Any] | None) -> list[str]:
         for entry in Path(folder).iterdir()
         if entry.name != MANIFEST_NAME
         and entry.name not in listed
-        and not _is_bookkeeping(entry.name)
+        and not is_bookkeeping(entry.name)
         and not _is_salesim_subfolder(entry)
     )
 
@@ -169,6 +170,73 @@ def changed_files(folder: Path, manifest: dict[str, Any]) -> list[str]:
 def _shown(names: list[str], most: int = 3) -> str:
     more = f" and {len(names) - most} more" if len(names) > most else ""
     return ", ".join(names[:most]) + more
+
+
+class FolderLock:
+    """One salesim run at a time in a folder: ``.salesim.lock`` holds the writer's PID.
+
+    A second run is refused with one line; a lock whose process no longer runs on
+    this machine (a run killed with ``kill -9``) is stale and taken over.
+    """
+
+    def __init__(self, folder: Path, option: str = "--out"):
+        self.folder = Path(folder)
+        self.path = self.folder / LOCK_NAME
+        self.option = option
+        self.held = False
+
+    def acquire(self) -> None:
+        """Take the lock, or raise ``OutputError`` naming the run that holds it."""
+        record = json.dumps({"pid": os.getpid(), "host": socket.gethostname()})
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                if self._stale():
+                    self.path.unlink(missing_ok=True)
+                    continue
+                raise self._busy() from None
+            except OSError as exc:
+                reason = exc.strerror or exc
+                raise OutputError([f"{self.folder}: cannot write ({reason})"]) from None
+            with os.fdopen(fd, "w") as handle:
+                handle.write(record)
+            self.held = True
+            return
+        raise self._busy()
+
+    def release(self) -> None:
+        """Give the lock back (only if this process took it)."""
+        if self.held:
+            self.path.unlink(missing_ok=True)
+            self.held = False
+
+    def __enter__(self) -> FolderLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+    def _stale(self) -> bool:
+        try:
+            holder = json.loads(self.path.read_text(encoding="utf-8"))
+            pid, host = int(holder["pid"]), str(holder["host"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        return host == socket.gethostname() and not pid_alive(pid)
+
+    def _busy(self) -> OutputError:
+        try:
+            pid = json.loads(self.path.read_text(encoding="utf-8")).get("pid", "?")
+        except (OSError, ValueError, AttributeError):
+            pid = "?"
+        return OutputError(
+            [
+                f"{self.folder}: another salesim run (PID {pid}) is writing here; wait for it to "
+                f"finish or choose another {self.option} (if no run is active, delete {self.path})"
+            ]
+        )
 
 
 class OutputFolder:
@@ -290,42 +358,9 @@ class OutputFolder:
             self._make_dirs()
         except OSError as exc:
             raise self._problem(f"cannot create ({exc.strerror or exc})") from None
-        lock = self.path / LOCK_NAME
-        record = json.dumps({"pid": os.getpid(), "host": socket.gethostname()})
-        for _ in range(2):
-            try:
-                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                if self._lock_is_stale(lock):
-                    lock.unlink(missing_ok=True)
-                    continue
-                raise self._busy(lock) from None
-            except OSError as exc:
-                raise self._problem(f"cannot write ({exc.strerror or exc})") from None
-            with os.fdopen(fd, "w") as handle:
-                handle.write(record)
-            self._locked = True
-            return
-        raise self._busy(lock)
-
-    @staticmethod
-    def _lock_is_stale(lock: Path) -> bool:
-        try:
-            holder = json.loads(lock.read_text(encoding="utf-8"))
-            pid, host = int(holder["pid"]), str(holder["host"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return False
-        return host == socket.gethostname() and not pid_alive(pid)
-
-    def _busy(self, lock: Path) -> OutputError:
-        try:
-            pid = json.loads(lock.read_text(encoding="utf-8")).get("pid", "?")
-        except (OSError, ValueError, AttributeError):
-            pid = "?"
-        return self._problem(
-            f"another salesim run (PID {pid}) is writing here; wait for it to finish or choose "
-            f"another {self.option} (if no run is active, delete {lock})"
-        )
+        self._lock_file = FolderLock(self.path, self.option)
+        self._lock_file.acquire()
+        self._locked = True
 
     def _dry_write(self, needs_bytes: int) -> None:
         try:
@@ -441,7 +476,7 @@ class OutputFolder:
         """Remove the lock and the temporary folder; a created folder left empty goes too."""
         shutil.rmtree(self.tmp, ignore_errors=True)
         if self._locked:
-            (self.path / LOCK_NAME).unlink(missing_ok=True)
+            self._lock_file.release()
             self._locked = False
         for directory in reversed(self._created):
             with contextlib.suppress(OSError):

@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from sim.csvsafe import csv_bytes
+from sim.outdir import FolderLock
 from sim.scenario import ScenarioError
 from sim.sweep_backends import SweepSetupError, default_workers, open_backend, scheduler_problem
 from sim.sweep_spec import RunTask, Sweep, load_sweep
@@ -109,8 +110,10 @@ def run_sweep(
     run_seconds = 0.0
     started = time.perf_counter()
     # Dask is reached before the first write: a wrong --scheduler leaves no directory behind.
-    with contextlib.closing(open_backend(workers, scheduler, connect_seconds)) as runs:
-        store.prepare(fresh)
+    with (
+        contextlib.closing(open_backend(workers, scheduler, connect_seconds)) as runs,
+        store.prepared(fresh),
+    ):
         stored = store.stored()
         runs.submit([task for task in sweep.tasks() if task.key not in stored])
         if on_start is not None:
@@ -147,11 +150,18 @@ def write_outputs(
     Returns:
         The sweep table, the summary and the crossovers.
     """
+    step = on_step or (lambda _: None)
+    out_dir = Path(out_dir)
+    with FolderLock(out_dir):
+        return _write_outputs(sweep, out_dir, plots, step)
+
+
+def _write_outputs(
+    sweep: Sweep, out_dir: Path, plots: bool, step: Callable[[str], None]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     from sim import __version__
     from sim.output import write_parquet
 
-    step = on_step or (lambda _: None)
-    out_dir = Path(out_dir)
     store = RunStore(out_dir, sweep)
     step("assembling the sweep table")
     table = sweep_table(sweep, store.read_all())

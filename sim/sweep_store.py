@@ -10,15 +10,17 @@ a resumed sweep's tables are byte-identical to an uninterrupted one's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from sim.outdir import FolderLock, is_bookkeeping
 from sim.scenario import ScenarioError
 from sim.sweep_spec import RunTask, Sweep
 
@@ -59,7 +61,10 @@ class RunStore:
         out_dir, sweep = self.out_dir, self.sweep
         if out_dir.exists() and not out_dir.is_dir():
             raise ScenarioError([f"{out_dir}: exists and is not a directory"])
-        if out_dir.is_dir() and any(out_dir.iterdir()) and not self.manifest_path.exists():
+        held = out_dir.is_dir() and any(
+            not is_bookkeeping(entry.name) for entry in out_dir.iterdir()
+        )
+        if held and not self.manifest_path.exists():
             raise ScenarioError(
                 [f"{out_dir}: exists and holds no sweep (no sweep.json); choose another --out"]
             )
@@ -77,6 +82,15 @@ class RunStore:
                     "or --out for another directory"
                 ]
             )
+
+    @contextlib.contextmanager
+    def prepared(self, fresh: bool = False) -> Iterator[None]:
+        """``prepare`` the directory and hold its lock (one sweep at a time) for the block."""
+        self.check(fresh)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        with FolderLock(self.out_dir):
+            self.prepare(fresh)
+            yield
 
     def prepare(self, fresh: bool = False) -> None:
         """Make the directory ready to store this sweep's runs (``check`` first).

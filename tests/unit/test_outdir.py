@@ -521,3 +521,25 @@ def test_a_pod_named_like_maths_is_drawn_as_text(hostile_compare):
     _, out = hostile_compare
     assert (out / "report.html").exists()
     assert (out / "pod_utilisation.png").stat().st_size > 0  # the pod names were drawn
+
+
+def test_a_sweep_on_a_folder_another_run_holds_is_refused(tmp_path, capsys):
+    from tests.unit.test_sweep import write
+
+    path = write(tmp_path)
+    out = tmp_path / "sweep"
+    args = ["sweep", str(path), "--out", str(out), "--workers", "1", "--no-plots"]
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        out.mkdir()
+        import socket
+
+        (out / LOCK_NAME).write_text(json.dumps({"pid": sleeper.pid, "host": socket.gethostname()}))
+        assert main(args) == 2
+        assert f"another salesim run (PID {sleeper.pid}) is writing here" in capsys.readouterr().err
+        assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME]
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert main(args) == 0  # the holder is gone: its lock is stale
+    assert not (out / LOCK_NAME).exists()
