@@ -64,24 +64,59 @@ Assignment = Literal["pooled", "round_robin", "least_loaded"]
 OwnerAssignment = Literal["round_robin", "least_loaded"]
 
 
+# Bounds that no real scenario reaches, so that a slip of the keyboard (1e308,
+# inf, a row of extra zeros) is refused before a run instead of overflowing,
+# or running for ever, after one.
+MAX_CURRENCY = 1e12
+"""Largest amount of money in one field (currency): a trillion is above a
+ten-million-dollar deal or salary in any currency (in Indonesian rupiah that is
+1.6e11), and sums over millions of deals stay far from float overflow."""
+MAX_COUNT_PER_YEAR = 1e6
+"""Largest count quota (meetings or opportunities per rep and year): 2,700 a day."""
+MAX_SHARE = 1e9
+"""Largest relative weight of a mix (shares are normalised): percentages and lead
+counts taken from any CRM fit; their sum stays finite."""
+MAX_VALUE_MULTIPLIER = 1e6
+"""Largest deal-value multiplier of a segment or tier: a thousand-fold span
+each way covers a 1,000 SMB deal beside a billion-size key account."""
+MAX_HORIZON_DAYS = 3650.0
+"""Longest simulated time (days): ten years of one sales organisation."""
+MAX_WAIT_DAYS = 36_500.0
+"""Longest waiting time a setting may name (days): a century is 'never' here."""
+MAX_SEED = 2**63 - 1
+"""Largest root seed: seeds are stored in int64 columns and combined with a
+structure's name in ``seeding.independent_seed``; numpy's SeedSequence itself
+takes any non-negative integer."""
+MAX_ITEMS = 1000
+"""Most segments, tiers or pods: a per-lead draw builds a table of leads x segments."""
+
+
 class Frozen(BaseModel):
-    """Base for every scenario block: immutable, strict, no unknown keys."""
+    """Base for every scenario block: immutable, strict, finite, no unknown keys."""
 
     # strict: "0.5" or true where a number is expected is a mistake, not a value.
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    # allow_inf_nan=False: inf or nan passes every bound check (nan compares false)
+    # and surfaces only as a crash or a NaN after the whole simulation.
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class SegmentConfig(Frozen):
     """One market segment (a vertical, region or product line) and its share."""
 
     name: str = Field(min_length=1, description="segment name, e.g. 'fintech' or 'emea'")
-    share: float = Field(gt=0, description="relative share of arriving leads (normalised)")
+    share: float = Field(
+        gt=0, le=MAX_SHARE, description="relative share of arriving leads (normalised)"
+    )
     value_multiplier: float = Field(
-        default=1.0, gt=0, description="deal value relative to the market mean (x)"
+        default=1.0,
+        gt=0,
+        le=MAX_VALUE_MULTIPLIER,
+        description="deal value relative to the market mean (x)",
     )
     share_at_end: float | None = Field(
         default=None,
         ge=0,
+        le=MAX_SHARE,
         description="relative share at the horizon; the share moves linearly from share to "
         "this over the horizon (a drifting territory); none = constant",
     )
@@ -91,12 +126,20 @@ class TierConfig(Frozen):
     """A size tier: from many small deals to a few key accounts."""
 
     name: str = Field(min_length=1, description="tier name, e.g. 'smb' or 'enterprise'")
-    share: float = Field(gt=0, description="relative share of arriving leads (normalised)")
+    share: float = Field(
+        gt=0, le=MAX_SHARE, description="relative share of arriving leads (normalised)"
+    )
     value_multiplier: float = Field(
-        default=1.0, gt=0, description="deal value relative to the market mean (x)"
+        default=1.0,
+        gt=0,
+        le=MAX_VALUE_MULTIPLIER,
+        description="deal value relative to the market mean (x)",
     )
     effort_multiplier: float = Field(
-        default=1.0, gt=0, description="rep effort per stage relative to the stage mean (x)"
+        default=1.0,
+        gt=0,
+        le=100,  # a key account needing 100x a stage's effort is already extreme
+        description="rep effort per stage relative to the stage mean (x)",
     )
     complexity: float = Field(
         default=1.0,
@@ -137,7 +180,9 @@ class LeadsConfig(Frozen):
         default=0.0, ge=0, le=365, description="day of the year when arrivals peak (day)"
     )
     mean_deal_value: float = Field(
-        gt=0, description="mean first-year contract value of a won deal (currency)"
+        gt=0,
+        le=MAX_CURRENCY,
+        description="mean first-year contract value of a won deal (currency)",
     )
     deal_value_sigma: float = Field(
         default=0.6, ge=0, le=3, description="log-normal spread of deal values (log units)"
@@ -151,11 +196,13 @@ class LeadsConfig(Frozen):
     segments: tuple[SegmentConfig, ...] = Field(
         default=(SegmentConfig(name="all", share=1.0),),
         min_length=1,
+        max_length=MAX_ITEMS,
         description="segment mix of arriving leads",
     )
     tiers: tuple[TierConfig, ...] = Field(
         default=(TierConfig(name="standard", share=1.0),),
         min_length=1,
+        max_length=MAX_ITEMS,
         description="size-tier mix of arriving leads",
     )
 
@@ -188,7 +235,7 @@ class StageConfig(Frozen):
     )
     effort_cv: float = Field(
         default=1.0,
-        gt=0,
+        ge=0.001,  # the gamma shape is 1 / cv^2: below ~1e-155 numpy draws NaN
         le=5,
         description="coefficient of variation of effort; used by the gamma shape",
     )
@@ -203,7 +250,7 @@ class StageConfig(Frozen):
     )
     lag_cv: float = Field(
         default=1.0,
-        gt=0,
+        ge=0.001,  # as effort_cv
         le=5,
         description="coefficient of variation of customer lag; used by the gamma shape",
     )
@@ -249,11 +296,13 @@ class DecayConfig(Frozen):
     half_life_days: float | None = Field(
         default=None,
         gt=0,
+        le=MAX_WAIT_DAYS,
         description="waiting time that halves a lead's pass probability (days); none = off",
     )
     mean_patience_days: float | None = Field(
         default=None,
         gt=0,
+        le=MAX_WAIT_DAYS,
         description="mean time a lead waits in a queue before leaving unworked (days); none = off",
     )
 
@@ -299,7 +348,10 @@ class AccountsConfig(Frozen):
     """Won deals become accounts that need care, churn, and expand."""
 
     review_interval_days: float = Field(
-        default=30.0, gt=0, le=365, description="time between account reviews (days)"
+        default=30.0,
+        ge=1,  # each account pre-draws a number per review until the horizon
+        le=365,
+        description="time between account reviews (days)",
     )
     mean_review_effort_days: float = Field(
         default=0.0, ge=0, le=30, description="rep effort per account review (days of effort)"
@@ -307,6 +359,7 @@ class AccountsConfig(Frozen):
     neglect_after_days: float = Field(
         default=14.0,
         gt=0,
+        le=MAX_WAIT_DAYS,
         description="a review that waits longer than this counts as neglect (days)",
     )
     churn_prob_per_review: float = Field(
@@ -430,9 +483,11 @@ class LevelConfig(Frozen):
 class LevelMix(Frozen):
     """Relative shares of junior, mid and senior reps in a role (normalised)."""
 
-    junior: float = Field(default=0.0, ge=0, description="relative share of juniors")
-    mid: float = Field(default=1.0, ge=0, description="relative share of mid-level reps")
-    senior: float = Field(default=0.0, ge=0, description="relative share of seniors")
+    junior: float = Field(default=0.0, ge=0, le=MAX_SHARE, description="relative share of juniors")
+    mid: float = Field(
+        default=1.0, ge=0, le=MAX_SHARE, description="relative share of mid-level reps"
+    )
+    senior: float = Field(default=0.0, ge=0, le=MAX_SHARE, description="relative share of seniors")
 
     @model_validator(mode="after")
     def _some_share(self) -> LevelMix:
@@ -702,18 +757,28 @@ class RoleQuotas(ByRole):
     """Annual quota per role, each in its role's own unit; none = no quota for that role."""
 
     generalist: float | None = Field(
-        default=450_000, ge=0, description="bookings of an All-In rep (currency/year)"
+        default=450_000,
+        ge=0,
+        le=MAX_CURRENCY,
+        description="bookings of an All-In rep (currency/year)",
     )
     lead_gen: float | None = Field(
-        default=300, ge=0, description="meetings booked: leads that pass prospecting (per year)"
+        default=300,
+        ge=0,
+        le=MAX_COUNT_PER_YEAR,
+        description="meetings booked: leads that pass prospecting (per year)",
     )
     qualifier: float | None = Field(
         default=150,
         ge=0,
+        le=MAX_COUNT_PER_YEAR,
         description="qualified opportunities: leads that pass qualification (per year)",
     )
     closer: float | None = Field(
-        default=700_000, ge=0, description="bookings of a closer (currency/year)"
+        default=700_000,
+        ge=0,
+        le=MAX_CURRENCY,
+        description="bookings of a closer (currency/year)",
     )
     account_manager: float | None = Field(
         default=1.0,
@@ -727,10 +792,16 @@ class RoleQuotas(ByRole):
 class QuotaOverrides(ByRole):
     """Per-structure quota changes; unset roles keep the scenario's ``[quotas]`` value."""
 
-    generalist: float | None = Field(default=None, ge=0, description="(currency/year)")
-    lead_gen: float | None = Field(default=None, ge=0, description="(meetings/year)")
-    qualifier: float | None = Field(default=None, ge=0, description="(opportunities/year)")
-    closer: float | None = Field(default=None, ge=0, description="(currency/year)")
+    generalist: float | None = Field(
+        default=None, ge=0, le=MAX_CURRENCY, description="(currency/year)"
+    )
+    lead_gen: float | None = Field(
+        default=None, ge=0, le=MAX_COUNT_PER_YEAR, description="(meetings/year)"
+    )
+    qualifier: float | None = Field(
+        default=None, ge=0, le=MAX_COUNT_PER_YEAR, description="(opportunities/year)"
+    )
+    closer: float | None = Field(default=None, ge=0, le=MAX_CURRENCY, description="(currency/year)")
     account_manager: float | None = Field(
         default=None, ge=0, le=3, description="(net revenue retention)"
     )
@@ -740,7 +811,10 @@ class QuotasConfig(Frozen):
     """Quota per role and per period; attainment is measured per rep per period."""
 
     period_days: float = Field(
-        default=91.25, gt=0, le=3650, description="quota period (days); 91.25 = a quarter"
+        default=91.25,
+        ge=1,  # a process wakes every period: shorter than a day is no quota plan
+        le=3650,
+        description="quota period (days); 91.25 = a quarter",
     )
     ramped: bool = Field(
         default=True,
@@ -761,18 +835,42 @@ class MoneyConfig(Frozen):
         le=1,
         description="commission paid to the rep who closes, on the commission basis (fraction)",
     )
-    salary_lead_gen: float = Field(default=55_000, ge=0, description="annual base (currency/year)")
-    salary_qualifier: float = Field(default=60_000, ge=0, description="annual base (currency/year)")
-    salary_closer: float = Field(default=85_000, ge=0, description="annual base (currency/year)")
+    salary_lead_gen: float = Field(
+        default=55_000,
+        ge=0,
+        le=MAX_CURRENCY,
+        description="annual base (currency/year)",
+    )
+    salary_qualifier: float = Field(
+        default=60_000,
+        ge=0,
+        le=MAX_CURRENCY,
+        description="annual base (currency/year)",
+    )
+    salary_closer: float = Field(
+        default=85_000,
+        ge=0,
+        le=MAX_CURRENCY,
+        description="annual base (currency/year)",
+    )
     salary_account_manager: float = Field(
-        default=75_000, ge=0, description="annual base (currency/year)"
+        default=75_000,
+        ge=0,
+        le=MAX_CURRENCY,
+        description="annual base (currency/year)",
     )
     salary_generalist: float = Field(
-        default=85_000, ge=0, description="annual base (currency/year)"
+        default=85_000,
+        ge=0,
+        le=MAX_CURRENCY,
+        description="annual base (currency/year)",
     )
     manager_span: int = Field(default=8, ge=1, le=100, description="reps per first-line manager")
     salary_manager: float = Field(
-        default=150_000, ge=0, description="manager annual base (currency/year)"
+        default=150_000,
+        ge=0,
+        le=MAX_CURRENCY,
+        description="manager annual base (currency/year)",
     )
     commission_basis: Literal["bookings", "gross_margin"] = Field(
         default="bookings",
@@ -788,34 +886,45 @@ class MoneyConfig(Frozen):
     bonus_lead_gen: float = Field(
         default=20_000,
         ge=0,
+        le=MAX_CURRENCY,
         description="on-target bonus, paid pro rata to attainment (currency/year)",
     )
     bonus_qualifier: float = Field(
         default=20_000,
         ge=0,
+        le=MAX_CURRENCY,
         description="on-target bonus, paid pro rata to attainment (currency/year)",
     )
     bonus_account_manager: float = Field(
         default=15_000,
         ge=0,
+        le=MAX_CURRENCY,
         description="on-target bonus, paid pro rata to attainment (currency/year)",
     )
     bonus_manager: float = Field(
         default=30_000,
         ge=0,
+        le=MAX_CURRENCY,
         description="manager on-target bonus, paid pro rata to the team's mean attainment "
         "(currency/year)",
     )
     overhead_per_head: float = Field(
         default=15_000,
         ge=0,
+        le=MAX_CURRENCY,
         description="tools, space and benefits per rep or manager present (currency/year)",
     )
     hiring_cost: float = Field(
-        default=20_000, ge=0, description="recruiting cost per hire (currency per hire)"
+        default=20_000,
+        ge=0,
+        le=MAX_CURRENCY,
+        description="recruiting cost per hire (currency per hire)",
     )
     onboarding_cost: float = Field(
-        default=10_000, ge=0, description="training and onboarding per hire (currency per hire)"
+        default=10_000,
+        ge=0,
+        le=MAX_CURRENCY,
+        description="training and onboarding per hire (currency per hire)",
     )
 
     def salary(self, role: str) -> float:
@@ -962,7 +1071,7 @@ class OverflowConfig(Frozen):
 class PodsConfig(Structure):
     """Pods: several small conveyors, each owning segments of the market."""
 
-    pods: tuple[PodConfig, ...] = Field(min_length=1, description="the pods")
+    pods: tuple[PodConfig, ...] = Field(min_length=1, max_length=MAX_ITEMS, description="the pods")
     handoff: HandoffConfig = Field(
         default=HandoffConfig(), description="what each relay inside a pod costs"
     )
@@ -1011,25 +1120,31 @@ class Scenario(Frozen):
         description="short name (letters, digits, _ . -); results go to results/<name>/",
     )
     description: str = Field(default="", description="what this scenario is for")
-    seed: int = Field(default=0, ge=0, description="root seed of all randomness")
+    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="root seed of all randomness")
     replications: int = Field(default=5, ge=1, le=10_000, description="independent replications")
     horizon_days: float = Field(
-        gt=0, le=3650, description="simulated time; leads arrive until then (days)"
+        ge=1,  # a sales funnel over less than a day measures nothing
+        le=MAX_HORIZON_DAYS,
+        description="simulated time; leads arrive until then (days)",
     )
     warmup_days: float = Field(
         default=0.0,
         ge=0,
+        le=MAX_HORIZON_DAYS,
         description="leads arriving before this are simulated but not counted (days)",
     )
     maturity_days: float = Field(
         default=0.0,
         ge=0,
+        le=MAX_HORIZON_DAYS,
         description="funnel KPIs count only leads that arrived at least this long before the "
         "horizon, so that they had time to finish (days)",
     )
     sample_interval_days: float = Field(
         default=1.0,
-        gt=0,
+        # A quarter of an hour: finer says nothing more about queues of tasks that take
+        # hours to days, and it bounds a run's samples to 365,001 per team.
+        ge=0.01,
         le=365,
         description="how often queues and work in progress are sampled (days)",
     )
@@ -1167,16 +1282,28 @@ class ScenarioError(ValueError):
 
 
 def format_validation_error(exc: ValidationError, label: str) -> list[str]:
-    """One line per pydantic error: ``label: dotted.path: message (got value)``."""
+    """One line per pydantic error: ``label: dotted.path: message (got value)``.
+
+    A list whose item is invalid also reports "too short" (it counts only the
+    items that validated): that echo of the item's own line is left out.
+    """
+    errors = exc.errors(include_url=False)
+    failed = [tuple(error["loc"]) for error in errors]
     lines = []
-    for error in exc.errors(include_url=False):
-        path = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    for error in errors:
+        loc = tuple(error["loc"])
+        if error["type"] == "too_short" and any(
+            len(other) > len(loc) and other[: len(loc)] == loc for other in failed
+        ):
+            continue
+        path = ".".join(str(part) for part in loc) or "(top level)"
         message = error["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
         line = f"{label}: {path}: {message}"
-        # A missing field's input is its whole parent table: noise, not help.
-        if error["type"] not in ("missing",) and not isinstance(error.get("input"), dict):
+        # A missing field's input is its whole parent table, a list's input the whole
+        # list (of up to thousands of items): noise, not help.
+        if error["type"] != "missing" and not isinstance(error.get("input"), dict | list):
             line += f" (got {error['input']!r})"
         lines.append(line)
     return lines
@@ -1324,12 +1451,17 @@ def field_reference(
 def _show_bounds(metadata: list[Any]) -> str:
     symbols = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
     bounds = [
-        f"{symbol} {getattr(item, name):g}"
+        f"{symbol} {_show_number(getattr(item, name))}"
         for item in metadata
         for name, symbol in symbols.items()
         if getattr(item, name, None) is not None
     ]
     return f" ({', '.join(bounds)})" if bounds else ""
+
+
+def _show_number(value: float) -> str:
+    short = f"{value:g}"
+    return short if float(short) == value else str(value)  # 2**63 - 1 in full
 
 
 def _nested_model(annotation: Any) -> type[BaseModel] | None:

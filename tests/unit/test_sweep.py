@@ -282,7 +282,7 @@ def test_empty_or_missing_grid(tmp_path):
     head = SWEEP.split("[[grid]]")[0]
     assert sweep_problems(tmp_path, head) == ["s.toml: grid: Field required"]
     assert sweep_problems(tmp_path, head + "grid = []\n") == [
-        "s.toml: grid: Tuple should have at least 1 item after validation, not 0 (got [])"
+        "s.toml: grid: Tuple should have at least 1 item after validation, not 0"
     ]
 
 
@@ -327,9 +327,7 @@ def test_axis_names_may_not_hide_table_columns(tmp_path):
     ]
     twice = SWEEP + SWEEP[SWEEP.index("[[grid]]") :]
     assert sweep_problems(tmp_path, twice) == [
-        "s.toml: grid: axis names must be unique, got ['drop'] more than once (got [{'name': "
-        "'drop', 'path': 'structures.conveyor.handoff.drop_prob', 'values': [0.0, 0.2]}, "
-        "{'name': 'drop', 'path': 'structures.conveyor.handoff.drop_prob', 'values': [0.0, 0.2]}])"
+        "s.toml: grid: axis names must be unique, got ['drop'] more than once"
     ]
 
 
