@@ -26,8 +26,8 @@ export under ``scenarios/examples/`` is generated.
 
 from __future__ import annotations
 
+import io
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationError
 
+from sim.files import CSV_LIMIT_BYTES, read_user_file, read_user_toml, utf8_problem
 from sim.scenario import STAGES, Frozen, ScenarioError, format_validation_error
 
 STEPS: tuple[str, ...] = ("entered", "assigned", "worked", "exited")
@@ -114,14 +115,7 @@ def read_mapping(path: str | Path | None) -> CrmMapping:
     if path is None:
         return CrmMapping()
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError([f"{path}: no such mapping file"]) from None
-    except (UnicodeDecodeError, IsADirectoryError) as exc:
-        raise ScenarioError([f"{path}: not a text file ({exc})"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([f"{path.name}: TOML syntax error: {exc}"]) from None
+    raw = read_user_toml(path, "mapping file")
     try:
         mapping = CrmMapping.model_validate(raw)
     except ValidationError as exc:
@@ -262,14 +256,17 @@ class ExportError(ScenarioError):
 def _read_csv(path: Path, mapping: CrmMapping) -> pd.DataFrame:
     label = path.name
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except FileNotFoundError:
-        raise ExportError([f"{path}: no such export file"]) from None
-    except IsADirectoryError:
-        raise ExportError([f"{path}: is a directory, expected a CSV export"]) from None
+        data = read_user_file(path, CSV_LIMIT_BYTES, "CSV export")
+    except ScenarioError as exc:
+        raise ExportError(exc.problems) from None
+    try:
+        # pandas decodes the bytes as it would the file (UTF-8, a BOM dropped).
+        df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise ExportError([f"{label}: empty file: no header and no rows"]) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise ExportError([f"{path}: cannot read: {utf8_problem(data)}"]) from None
+    except pd.errors.ParserError as exc:
         first = str(exc).splitlines()[0]
         raise ExportError([f"{label}: not a readable CSV file ({first})"]) from None
     df.columns = [str(c).strip() for c in df.columns]

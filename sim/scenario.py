@@ -34,6 +34,8 @@ from pydantic import (
     model_validator,
 )
 
+from sim.files import read_user_toml
+
 STAGES: tuple[str, ...] = ("prospecting", "qualification", "closing")
 """The funnel stages in order; a lead that passes closing is won."""
 
@@ -1233,18 +1235,7 @@ class Scenario(Frozen):
         """
         path = Path(path)
         label = path.name
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ScenarioError([f"{path}: no such scenario file"]) from None
-        except IsADirectoryError:
-            raise ScenarioError(
-                [f"{path}: is a directory, expected a .toml scenario file"]
-            ) from None
-        except UnicodeDecodeError as exc:
-            raise ScenarioError([f"{label}: not a UTF-8 text file ({exc.reason})"]) from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError([f"{label}: TOML syntax error: {exc}"]) from None
+        raw = read_user_toml(path, "scenario file")
         raw = apply_overrides(raw, overrides, label)
         return cls.from_dict(raw, label)
 

@@ -34,7 +34,6 @@ import hashlib
 import itertools
 import json
 import math
-import tomllib
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -45,6 +44,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from sim.files import read_user_toml
 from sim.scenario import (
     MAX_SEED,
     STRUCTURES,
@@ -577,16 +577,7 @@ def _with_digest(sweep: Sweep) -> Sweep:
 
 def _read_spec(path: Path) -> SweepFile:
     label = path.name
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError([f"{path}: no such sweep file"]) from None
-    except IsADirectoryError:
-        raise ScenarioError([f"{path}: is a directory, expected a .toml sweep file"]) from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError([f"{label}: not a UTF-8 text file ({exc.reason})"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([f"{label}: TOML syntax error: {exc}"]) from None
+    raw = read_user_toml(path, "sweep file")
     try:
         # Through JSON, as for scenarios: strict mode then accepts arrays for tuples.
         return SweepFile.model_validate_json(json.dumps(raw, default=str))

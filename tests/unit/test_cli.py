@@ -183,7 +183,10 @@ def test_bad_scenario_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys,
 
 def test_missing_file_and_unknown_structure(tmp_path, scenario_file, capsys):
     assert main(["validate", str(tmp_path / "none.toml")]) == 2
-    assert capsys.readouterr().err.strip() == f"{tmp_path / 'none.toml'}: no such scenario file"
+    assert (
+        capsys.readouterr().err.strip()
+        == f"{tmp_path / 'none.toml'}: cannot read: no such scenario file"
+    )
     assert (
         main(
             ["simulate", str(scenario_file), "--structures", "matrix", "--out", str(tmp_path / "x")]

@@ -98,7 +98,7 @@ def test_toml_syntax_error_keeps_the_position(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ScenarioError) as info:
         Scenario.from_file(tmp_path / "nope.toml")
-    assert info.value.problems == [f"{tmp_path / 'nope.toml'}: no such scenario file"]
+    assert info.value.problems == [f"{tmp_path / 'nope.toml'}: cannot read: no such scenario file"]
 
 
 def test_several_problems_one_line_each(tmp_path):
