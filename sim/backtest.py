@@ -140,6 +140,12 @@ class BacktestResult:
         return lines
 
 
+def backtest_scenario(scenario: Scenario, history: CrmHistory, replications: int) -> Scenario:
+    """The scenario a back-test simulates: over the export's whole days, ``replications`` times."""
+    horizon = max(1.0, math.ceil(history.as_of_day))
+    return scenario.replace([f"horizon_days={horizon}", f"replications={replications}"])
+
+
 def run_backtest(
     scenario: Scenario, history: CrmHistory, structure: str, replications: int = 20
 ) -> BacktestResult:
@@ -156,8 +162,7 @@ def run_backtest(
     """
     from sim.runner import simulate
 
-    horizon = max(1.0, math.ceil(history.as_of_day))
-    run = scenario.replace([f"horizon_days={horizon}", f"replications={replications}"])
+    run = backtest_scenario(scenario, history, replications)
     result = simulate(run, (structure,))
     sims = [
         history_series(part, history.as_of_day, history.origin).assign(replication=int(rep))

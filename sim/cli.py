@@ -15,6 +15,7 @@ import time
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from sim import budget
 from sim.outdir import OutputFolder
 from sim.scenario import STRUCTURES, Scenario, ScenarioError, without_sales_effects
 
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--structures",
         help=f"comma-separated subset to run ({', '.join(STRUCTURES)}); default: all in the file",
     )
+    budget.add_yes_argument(simulate)
     validate = commands.add_parser("validate", help="check a scenario, print it resolved")
     validate.set_defaults(handler=cmd_validate)
     _scenario_arguments(validate)
@@ -96,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the second run on independent lead streams (no variance-reduction table)",
     )
+    budget.add_yes_argument(compare)
     report = commands.add_parser(
         "report", help="rebuild report.html and compare.csv from saved results, no simulation"
     )
@@ -132,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--no-plots", action="store_true", help="skip the plots and report.html")
     sweep.set_defaults(fresh=False)
+    budget.add_yes_argument(sweep)
     plan = commands.add_parser(
         "plan", help="capacity plan: reps per role each structure needs for a target of wins"
     )
@@ -164,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_out_arguments(plan, "plan folder (default results/<name>/plan/)")
     plan.add_argument("--no-plots", action="store_true", help="skip plan.png")
+    budget.add_yes_argument(plan)
     from sim.crm_cli import add_commands  # export-crm, calibrate, backtest (issue 8)
 
     add_commands(commands)
@@ -242,6 +247,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     """Run the scenario, write results, print the headline table."""
     scenario = load_scenario(args)
     names = _selected_structures(scenario, args.structures, args.file.name)
+    budget.check(budget.estimate_runs(scenario, names), args.file.name, args.yes)
     out_dir = args.out or Path("results") / scenario.name
     with claim_output(out_dir, args, planned=RESULT_FILES) as folder:
         return _simulate_into(folder, scenario, names, args)
@@ -352,6 +358,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
         problems.append(f"{label}: --min-gain: must be 0 or more, got {min_gain:g}")
     if problems:
         raise ScenarioError(problems)
+    # Each structure tries at most max_steps teams after its starting one.
+    budget.check(budget.estimate_runs(scenario, names, rounds=max_steps + 1), label, args.yes)
     out_dir = args.out or Path("results") / scenario.name / "plan"
     with claim_output(out_dir, args, planned=PLAN_FILES) as folder:
         return _plan_into(folder, scenario, names, target, max_steps, min_gain, args)
@@ -416,6 +424,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
     if problems:
         raise ScenarioError(problems)
+    passes = 1 if args.no_independent else 2
+    budget.check(budget.estimate_runs(scenario, names, passes), label, args.yes)
     out_dir = args.out or Path("results") / scenario.name
     with claim_output(out_dir, args, planned=RESULT_FILES) as folder:
         return _compare_into(folder, scenario, names, reference, args)

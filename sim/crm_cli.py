@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from sim.budget import add_yes_argument
 from sim.cli import add_out_arguments, claim_output
 from sim.outdir import check_output_file, output_folder, read_manifest, write_file_atomic
 from sim.scenario import STRUCTURES, ScenarioError
@@ -149,6 +150,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     backtest.add_argument(
         "--skip-bad-rows", action="store_true", help="use the usable rows; others are listed"
     )
+    add_yes_argument(backtest)
 
 
 SHOWN_PROBLEMS = 20
@@ -247,6 +249,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Simulate the scenario over the export's period; bands, plots, where history is outside."""
+    from sim.backtest import backtest_scenario
+    from sim.budget import check, estimate_runs
     from sim.scenario import Scenario
 
     if args.replications < 2:
@@ -262,6 +266,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         history = _read(
             args.export, args.mapping, args.skip_bad_rows, lambda rows: _list_in(rows, folder)
         )
+        run = backtest_scenario(scenario, history, args.replications)
+        check(estimate_runs(run, (structure,)), args.scenario.name, args.yes)
         return _backtest_into(folder, scenario, structure, history, args)
 
 

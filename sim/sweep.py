@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.budget import Estimate, check, estimate_sweep
 from sim.csvsafe import csv_bytes
 from sim.outdir import FolderLock
 from sim.scenario import ScenarioError
@@ -255,6 +256,8 @@ def cmd_sweep(args: Any) -> int:
     sweep = load_sweep(args.file)
     out_dir = args.out or Path("results") / "sweeps" / sweep.name
     workers = args.workers or default_workers()
+    if args.scheduler in (None, "local"):  # a remote cluster's memory is not ours to read
+        check(sweep_estimate(sweep, workers, out_dir, args.fresh), args.file.name, args.yes)
     where = f"Dask {args.scheduler}" if args.scheduler else f"{workers} local worker(s)"
     print(
         f"salesim sweep {sweep.name}: {len(sweep.points)} grid points x "
@@ -327,6 +330,14 @@ def cmd_sweep(args: Any) -> int:
         print(crossing.to_string(index=False))
     print(f"\nresults in {out_dir}/")
     return 0
+
+
+def sweep_estimate(sweep: Sweep, workers: int, out_dir: Path, fresh: bool) -> Estimate:
+    """The sweep's size (``sim.budget``), counting only the runs not stored yet."""
+    stored = 0 if fresh else len(list((Path(out_dir) / "runs").glob("*.parquet")))
+    left = max(0.0, 1.0 - stored / sweep.run_count)
+    scenarios = [point.scenario for point in sweep.points]
+    return estimate_sweep(scenarios, sweep.structures, sweep.replications, workers, left)
 
 
 def headline(summary: pd.DataFrame, sweep: Sweep) -> str:
