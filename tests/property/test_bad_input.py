@@ -1,0 +1,74 @@
+"""Out-of-range numbers on the command line always stop before the simulation (issue 14).
+
+Any numeric scenario field, set with ``--set`` to infinity, NaN, 1e308, a
+negative or a 30-digit number, ends in exit code 2 with one line per bad
+field, naming the file and the field, no traceback, and nothing written.
+These examples never simulate, so they take milliseconds each.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+import tempfile
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.cli import main
+from tests.unit.test_bounds import numeric_fields
+
+SCENARIO = "scenarios/baseline.toml"  # configures all four structures
+
+# --set cannot index a list (segments, tiers, pods): those are covered in test_bounds.
+PATHS = sorted(path for path, _ in numeric_fields() if not any(c.isdigit() for c in path))
+
+BAD_VALUES = st.sampled_from(
+    ["inf", "-inf", "nan", "+inf", "1e308", "-1e308", "-1", "-0.5", str(10**30), str(-(10**30))]
+)
+
+
+def run(args: list[str]) -> tuple[int, list[str], bool]:
+    """Exit code, stderr lines, and whether the --out folder exists afterwards."""
+    folder = Path(tempfile.mkdtemp())
+    out = folder / "out"
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main([*args, "--out", str(out), "--no-plots"])
+        return code, err.getvalue().strip().splitlines(), out.exists()
+    finally:
+        shutil.rmtree(folder)
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(st.sampled_from(PATHS), min_size=1, max_size=3, unique=True),
+    st.lists(BAD_VALUES, min_size=3, max_size=3),
+)
+def test_bad_numbers_given_with_set_are_one_line_each_and_exit_2(paths, values):
+    sets = [
+        item
+        for path, value in zip(paths, values[: len(paths)], strict=True)
+        for item in ("--set", f"{path}={value}")
+    ]
+    code, lines, written = run(["simulate", SCENARIO, *sets])
+    assert code == 2 and not written
+    assert len(lines) == len(paths), lines
+    for path in paths:
+        assert sum(line.startswith(f"baseline.toml: {path}: ") for line in lines) == 1, lines
+    assert not any("Traceback" in line for line in lines)
+
+
+@settings(max_examples=20)
+@given(
+    st.sampled_from(["--seed", "--replications"]),
+    st.one_of(st.integers(min_value=2**63), st.integers(max_value=-1)),
+)
+def test_bad_seed_or_replications_flags_are_one_line(flag, value):
+    code, lines, written = run(["simulate", SCENARIO, flag, str(value)])
+    field = flag.removeprefix("--")
+    assert code == 2 and not written
+    assert len(lines) == 1 and lines[0].startswith(f"baseline.toml: {field}: "), lines
