@@ -5,7 +5,8 @@
 #   make sweep SWEEP=handoff_loss   a parameter sweep -> results/sweeps/handoff_loss/
 #   make plan SCENARIO=baseline TARGET=30  reps per role for 30 wins a quarter -> results/baseline/plan/
 #   make calibrate-demo             calibrate a scenario from scenarios/examples/crm_export.csv, back-test it
-#   make test                       the test suite (unit, property, theory checks)
+#   make test                       the test suite (unit, property, theory checks; under 4 minutes)
+#   make test-integration           the end-to-end tests of many seconds (CI runs both)
 #   make validate                   every shipped scenario checked + the long theory checks
 #   make bench                      speed vs SimPy and Ciw, scaling, memory -> results/bench/bench.json
 #   make report-check SCENARIO=...  open results/<scenario>/report.html in headless Chromium
@@ -28,7 +29,7 @@ SWEEP_FILE = $(if $(wildcard $(SWEEP)),$(SWEEP),scenarios/sweeps/$(basename $(pa
 .PHONY: simulate compare report report-check sweep plan calibrate-demo test test-integration validate bench lint clean distclean help
 
 help:
-	@sed -n '1,14p' Makefile
+	@sed -n '1,15p' Makefile
 
 # The venv and its packages. uv takes seconds; without uv on the machine, uv is first
 # brought into the venv through pip (a few seconds) and does the rest, and plain pip is
@@ -77,8 +78,12 @@ calibrate-demo: $(STAMP)
 	$(PY) -m sim calibrate scenarios/examples/crm_export.csv --structure conveyor --out results/calibrate-demo/ours.toml
 	$(PY) -m sim backtest results/calibrate-demo/ours.toml scenarios/examples/crm_export.csv --out results/calibrate-demo/backtest
 
+# Tests run on every core (pytest-xdist); see the README for how long each part takes.
 test: $(DEV_STAMP)
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -n auto -m "not slow and not integration"
+
+test-integration: $(DEV_STAMP)
+	$(PY) -m pytest -q -n auto -m "integration and not slow"
 
 validate: $(DEV_STAMP)
 	@for f in scenarios/*.toml scenarios/presets/*.toml; do $(PY) -m sim validate $$f >/dev/null || exit 2; done

@@ -68,6 +68,16 @@ FIXED_SECONDS = 10.0
 TIME_LIMIT_SECONDS = 3600.0
 """Longest estimated run accepted without ``--yes``: an hour."""
 
+DISK_BYTES_PER_LEAD_RUN = 200
+"""Output on disk per lead-run kept (leads.parquet: 107 bytes per row measured on
+``scenarios/allin.toml``, one replication; doubled for the other tables and a margin)."""
+
+DISK_BYTES_PER_SAMPLE_ROW = 100
+"""Output on disk per sample row kept (samples.parquet: 68 bytes per row measured)."""
+
+DISK_FIXED_BYTES = 16 * MiB
+"""Figures, CSV summaries and the report (a compare folder holds about 2 MiB of them)."""
+
 MAX_ESTIMATE = 1e30
 """Estimates are capped here, so that an exploding referral cascade still prints."""
 
@@ -83,6 +93,7 @@ class Estimate:
         sample_rows: work-in-progress sample rows, summed likewise.
         peak_bytes: peak memory of the command.
         seconds: wall time of the command.
+        disk_bytes: what its output folder needs on disk.
     """
 
     leads_per_replication: float
@@ -90,6 +101,7 @@ class Estimate:
     sample_rows: float
     peak_bytes: float
     seconds: float
+    disk_bytes: float = DISK_FIXED_BYTES
 
 
 def organic_leads(scenario: Scenario) -> float:
@@ -197,7 +209,18 @@ def estimate_runs(
         held_runs, held_rows = total_runs, total_rows
     memory, _ = _cost(held_runs, held_rows)
     _, seconds = _cost(total_runs, total_rows)
-    return Estimate(leads, total_runs, total_rows, FIXED_BYTES + memory, FIXED_SECONDS + seconds)
+    # Only simulate and compare keep every lead-run on disk; plan keeps a few rows per team.
+    kept_runs, kept_rows = (total_runs, total_rows) if rounds == 1 else (0.0, 0.0)
+    disk = DISK_FIXED_BYTES + DISK_BYTES_PER_LEAD_RUN * kept_runs
+    disk += DISK_BYTES_PER_SAMPLE_ROW * kept_rows
+    return Estimate(
+        leads,
+        total_runs,
+        total_rows,
+        FIXED_BYTES + memory,
+        FIXED_SECONDS + seconds,
+        min(disk, MAX_ESTIMATE),
+    )
 
 
 def estimate_sweep(

@@ -247,9 +247,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     """Run the scenario, write results, print the headline table."""
     scenario = load_scenario(args)
     names = _selected_structures(scenario, args.structures, args.file.name)
-    budget.check(budget.estimate_runs(scenario, names), args.file.name, args.yes)
+    estimate = budget.estimate_runs(scenario, names)
+    budget.check(estimate, args.file.name, args.yes)
     out_dir = args.out or Path("results") / scenario.name
-    with claim_output(out_dir, args, planned=RESULT_FILES) as folder:
+    with claim_output(
+        out_dir, args, planned=RESULT_FILES, needs_bytes=int(estimate.disk_bytes)
+    ) as folder:
         return _simulate_into(folder, scenario, names, args)
 
 
@@ -425,9 +428,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if problems:
         raise ScenarioError(problems)
     passes = 1 if args.no_independent else 2
-    budget.check(budget.estimate_runs(scenario, names, passes), label, args.yes)
+    estimate = budget.estimate_runs(scenario, names, passes)
+    budget.check(estimate, label, args.yes)
     out_dir = args.out or Path("results") / scenario.name
-    with claim_output(out_dir, args, planned=RESULT_FILES) as folder:
+    with claim_output(
+        out_dir, args, planned=RESULT_FILES, needs_bytes=int(estimate.disk_bytes)
+    ) as folder:
         return _compare_into(folder, scenario, names, reference, args)
 
 

@@ -45,6 +45,27 @@ file systems allow 255 bytes per name."""
 RESERVED_NAMES = frozenset({"sweeps", "bench"})
 """Folders under results/ that other commands own (sweeps, make bench)."""
 
+
+
+def folder_name(name: str, where: str) -> str:
+    """``name`` if it can name a folder under results/, else ValueError saying why.
+
+    No separators and no leading dot: ".", ".." and hidden names are not folders
+    a user means, and salesim's own temporary folders start with a dot.
+    """
+    if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*", name):
+        raise ValueError(
+            "use letters, digits, '_', '.' and '-', not starting with '.' "
+            f"(the name becomes the folder {where})"
+        )
+    if name.lower() in RESERVED_NAMES:
+        raise ValueError(
+            f"{name!r} is reserved: results/{name}/ holds other outputs "
+            f"(reserved: {', '.join(sorted(RESERVED_NAMES))})"
+        )
+    return name
+
+
 STRUCTURES: tuple[str, ...] = ("allin", "two_party", "conveyor", "pods")
 """The organisation structures this package knows, in report order."""
 
@@ -1179,19 +1200,7 @@ class Scenario(Frozen):
     @field_validator("name")
     @classmethod
     def _a_folder_name(cls, name: str) -> str:
-        # No separators, and no leading dot: ".", ".." and hidden names are not folders
-        # a user means, and salesim's own temporary folders start with a dot.
-        if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*", name):
-            raise ValueError(
-                "use letters, digits, '_', '.' and '-', not starting with '.' "
-                "(the name becomes the folder results/<name>/)"
-            )
-        if name.lower() in RESERVED_NAMES:
-            raise ValueError(
-                f"{name!r} is reserved: results/{name}/ holds other outputs "
-                f"(reserved: {', '.join(sorted(RESERVED_NAMES))})"
-            )
-        return name
+        return folder_name(name, "results/<name>/")
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:

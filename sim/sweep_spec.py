@@ -47,10 +47,12 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from sim.files import read_user_toml
 from sim.scenario import (
     MAX_SEED,
+    NAME_MAX_LENGTH,
     STRUCTURES,
     Frozen,
     Scenario,
     ScenarioError,
+    folder_name,
     format_validation_error,
 )
 
@@ -301,8 +303,8 @@ class SweepFile(Frozen):
 
     name: str = Field(
         min_length=1,
-        pattern=r"^[A-Za-z0-9_.-]+$",
-        description="short name; results go to results/sweeps/<name>/",
+        max_length=NAME_MAX_LENGTH,
+        description="short name (letters, digits, _ . -); results go to results/sweeps/<name>/",
     )
     description: str = Field(default="", description="the question this sweep answers")
     scenario: str = Field(min_length=1, description="base scenario file, relative to this file")
@@ -322,6 +324,11 @@ class SweepFile(Frozen):
         default=None, min_length=1, description="key KPIs to plot and rank (default: a handful)"
     )
     grid: tuple[SweepAxis, ...] = Field(min_length=1, description="the swept parameters")
+
+    @field_validator("name")
+    @classmethod
+    def _a_folder_name(cls, name: str) -> str:
+        return folder_name(name, "results/sweeps/<name>/")
 
     @field_validator("grid")
     @classmethod

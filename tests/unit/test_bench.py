@@ -19,6 +19,7 @@ def quick(tmp_path_factory):
     return json.loads((out / "bench.json").read_text())
 
 
+@pytest.mark.integration
 def test_bench_json_has_every_figure(quick):
     assert quick["machine"]["cores"] >= 1
     assert quick["packages"]["simpy"]

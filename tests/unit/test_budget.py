@@ -46,14 +46,14 @@ def test_expected_leads_match_the_seasonal_arrival_process():
 
 def test_referral_bound_holds_over_a_strong_referral_cascade():
     sc = scenario(
-        "horizon_days=300",
+        "horizon_days=200",
         "leads.arrivals_per_day=0.5",
         "structures.allin.generalists=30",
         "referrals.enabled=true",
         "referrals.per_advocate_per_year=8",
         "referrals.reviews_to_advocate=1",
         "accounts.review_interval_days=10",
-        "replications=3",
+        "replications=2",
         *(f"stages.{s}.mean_effort_days=0.2" for s in ("prospecting", "qualification", "closing")),
     )
     result = simulate(sc, ("allin",))

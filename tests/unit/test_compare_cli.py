@@ -160,6 +160,7 @@ def test_terminal_shows_headline_flags_and_significant_differences(compared):
     assert "Common random numbers: paired 95 % CIs are a median" in printed
 
 
+@pytest.mark.integration
 def test_report_rebuilds_the_same_bytes_without_simulating(compared, tmp_path, monkeypatch):
     _, out, _ = compared
     copy = tmp_path / "copy"
@@ -329,6 +330,7 @@ def test_report_on_something_that_is_not_a_results_directory(tmp_path, compared,
     assert "reference 'matrix' is not among the saved structures" in one_error_line(capsys)
 
 
+@pytest.mark.integration
 def test_readme_compare_commands_run(tmp_path, capsys):
     """The README's compare lines run (shortened), and report re-draws with another reference."""
     readme = (ROOT / "README.md").read_text()

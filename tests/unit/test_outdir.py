@@ -496,6 +496,7 @@ def test_a_second_run_on_a_locked_folder_is_refused(tmp_path, scenario_file, cap
     assert not (out / LOCK_NAME).exists()
 
 
+@pytest.mark.integration
 def test_two_runs_at_once_on_one_folder_one_refused_nothing_lost(tmp_path, scenario_file):
     out = tmp_path / "out"
     command = [sys.executable, "-m", "sim", "simulate", str(scenario_file), "--out", str(out),

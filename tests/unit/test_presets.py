@@ -63,6 +63,7 @@ def test_readme_describes_every_preset():
         assert f"presets/{path.stem}" in section.group(1), path.stem
 
 
+@pytest.mark.integration
 def test_on_the_concentrated_market_the_conveyor_earns_less_than_all_in():
     # The preset's own 10 replications: with few, big deals per run the profit
     # difference is noisy. With 10 it held for each of 6 seeds tried; with 6
@@ -72,6 +73,7 @@ def test_on_the_concentrated_market_the_conveyor_earns_less_than_all_in():
     assert verdicts["conveyor_suits_massive_markets"] == "does not hold"
 
 
+@pytest.mark.integration
 def test_on_the_massive_market_the_conveyor_wins_more_a_month_than_all_in():
     # Three months instead of a year keep the test to seconds (about 5,400
     # leads per run), and 6 replications keep the verdict stable: it held for

@@ -650,6 +650,7 @@ def stop(procs: list[subprocess.Popen]) -> None:
         proc.wait(timeout=30)
 
 
+@pytest.mark.integration
 def test_backends_give_identical_tables(tmp_path, monkeypatch):
     path = write(tmp_path)
     sweep = load_sweep(path)
@@ -761,6 +762,7 @@ def dask_in_process():
         yield cluster
 
 
+@pytest.mark.integration
 def test_a_real_scheduler_answers_and_a_worker_is_not_one(tmp_path, capsys, dask_in_process):
     from sim.sweep_backends import SweepSetupError, check_scheduler
 
@@ -781,6 +783,7 @@ def test_a_real_scheduler_answers_and_a_worker_is_not_one(tmp_path, capsys, dask
     assert outputs(out) == outputs(serial)
 
 
+@pytest.mark.integration
 def test_ctrl_c_stops_cleanly_and_the_sweep_resumes(tmp_path):
     # Ctrl-C is sent once the first run is stored. Every other run waits for a file that
     # never appears (a test hook of the pool workers), so the sweep cannot finish before
@@ -814,6 +817,7 @@ def test_ctrl_c_stops_cleanly_and_the_sweep_resumes(tmp_path):
     assert (again.reused, again.done) == (1, 7), again.failures[:1]
 
 
+@pytest.mark.integration
 def test_pool_runs_from_a_process_with_threads(tmp_path):
     # With another thread running, forking is unsafe and the pool uses forkserver;
     # its workers' OS parent is then the fork server, not this process. A watchdog
@@ -846,6 +850,7 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "method", ["fork", "forkserver", pytest.param("spawn", marks=pytest.mark.slow)]
 )
@@ -892,6 +897,7 @@ def sweep_command(path: Path, out: Path, *options: str, **env: str):
     )
 
 
+@pytest.mark.integration
 def test_a_worker_killed_once_is_replaced_and_its_run_retried(tmp_path):
     path = write(tmp_path)
     sweep = load_sweep(path)
@@ -910,6 +916,7 @@ def test_a_worker_killed_once_is_replaced_and_its_run_retried(tmp_path):
     assert outputs(out) == outputs(serial)
 
 
+@pytest.mark.integration
 def test_a_run_that_kills_its_worker_every_time_fails_alone(tmp_path):
     path = write(tmp_path)
     out = tmp_path / "out"
@@ -934,6 +941,7 @@ def test_a_run_that_kills_its_worker_every_time_fails_alone(tmp_path):
     assert not (out / "sweep.parquet").exists()
 
 
+@pytest.mark.integration
 def test_a_worker_lost_between_runs_costs_no_run_an_attempt(tmp_path):
     from sim.sweep_backends import PoolRuns
 
