@@ -150,6 +150,8 @@ def test_backtest_keeps_a_users_file(tmp_path, capsys):
     assert main([*args, "--no-plots", "--overwrite"]) == 0
     assert (out / "notes.md").read_text() == "mine"
     assert {"backtest.csv", "report.txt"} <= manifest_files(out)
+    for name in ("backtest.csv", "outside.csv"):
+        assert _formula_cells(out / name) == [], name
 
 
 def test_calibrate_never_replaces_a_scenario_it_did_not_write(tmp_path, capsys):
@@ -544,3 +546,29 @@ def test_a_sweep_on_a_folder_another_run_holds_is_refused(tmp_path, capsys):
         sleeper.wait()
     assert main(args) == 0  # the holder is gone: its lock is stale
     assert not (out / LOCK_NAME).exists()
+
+
+def test_no_sweep_csv_holds_a_formula(tmp_path):
+    from tests.unit.test_sweep import write
+
+    hostile = """
+name = "hostile"
+scenario = "tiny.toml"
+kpis = ["wins_per_30_days", "profit"]
+[[grid]]
+name = "team"
+[[grid.cases]]
+label = "=HYPERLINK(\\"http://evil.example\\")"
+set = { "structures.conveyor.closers" = 1 }
+[[grid.cases]]
+label = "@two"
+set = { "structures.conveyor.closers" = 2 }
+"""
+    path = write(tmp_path, hostile)
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--no-plots"]) == 0
+    csvs = sorted(out.glob("*.csv"))
+    assert {"sweep_summary.csv", "claims.csv", "crossovers.csv"} <= {p.name for p in csvs}
+    assert "'=HYPERLINK" in (out / "sweep_summary.csv").read_text()
+    for path in csvs:
+        assert _formula_cells(path) == [], path
