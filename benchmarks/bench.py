@@ -151,15 +151,15 @@ class EngineRun:
 
 def salesim_scenario(network: Network):
     """The validated salesim scenario of the network, every sales effect off."""
-    from sim.scenario import Scenario, as_markovian_network
+    from sim.config.scenario import Scenario, as_markovian_network
 
     return as_markovian_network(Scenario.from_dict(network.scenario_dict(), "bench_engine"))
 
 
 def draw_stream(scenario, replication: int):
     """A fresh lead stream (nothing cached) and the replication's seed streams."""
-    from sim.leads import generate_leads
-    from sim.seeding import replication_streams
+    from sim.model.leads import generate_leads
+    from sim.model.seeding import replication_streams
 
     streams = replication_streams(scenario.seed, replication)
     return generate_leads(scenario, np.random.default_rng(streams.leads)), streams
@@ -167,7 +167,7 @@ def draw_stream(scenario, replication: int):
 
 def run_salesim(scenario, stream, streams) -> EngineRun:
     """Run salesim's Conveyor on the stream: ``run_structure`` up to its lead table."""
-    from sim.structures import run_structure
+    from sim.model.structures import run_structure
 
     started = time.perf_counter()
     tables = run_structure("conveyor", stream, scenario, streams)
@@ -409,8 +409,8 @@ def bench_full_model(
     repeats: int, overrides: Sequence[str], log: Callable[[str], None]
 ) -> list[dict[str, Any]]:
     """Leads per second of ``run_structure`` for each structure of each shipped scenario."""
-    from sim.scenario import Scenario
-    from sim.structures import run_structure
+    from sim.config.scenario import Scenario
+    from sim.model.structures import run_structure
 
     rows = []
     for path in sorted(SCENARIOS.glob("*.toml")):
@@ -446,7 +446,7 @@ CONVEYOR_LEADS_PER_YEAR = 3650.0  # scenarios/conveyor.toml: 10 leads a day for 
 
 def scaled_conveyor(leads: int):
     """``scenarios/conveyor.toml`` with arrivals and every headcount times leads / 3,650."""
-    from sim.scenario import Scenario
+    from sim.config.scenario import Scenario
 
     base = Scenario.from_file(SCENARIOS / "conveyor.toml")
     factor = leads / (base.leads.arrivals_per_day * base.horizon_days)
@@ -505,8 +505,8 @@ class GcClock:
 def measure_conveyor(leads: int) -> dict[str, Any]:
     """In this (fresh) process: one scaled Conveyor run, its peak RSS and parquet size."""
     from sim import __version__
-    from sim.output import write_parquet
-    from sim.structures import run_structure
+    from sim.model.structures import run_structure
+    from sim.results.folder import write_parquet
 
     scenario = scaled_conveyor(leads)
     before = peak_rss_bytes()
@@ -687,7 +687,7 @@ def profile_run(scenario, top: int = 25) -> tuple[str, dict[str, Any]]:
     Returns the text report (by own time, then cumulative) and, for the JSON,
     the top entries by own time and salesim's own functions by cumulative time.
     """
-    from sim.structures import run_structure
+    from sim.model.structures import run_structure
 
     stream, streams = draw_stream(scenario, 0)
     profiler = cProfile.Profile()
@@ -747,7 +747,7 @@ def trace_memory(leads: int, top: int = 15) -> None:
 
     import simpy
 
-    from sim.structures import run_structure
+    from sim.model.structures import run_structure
 
     scenario = scaled_conveyor(leads)
     stream, streams = draw_stream(scenario, 0)
@@ -944,7 +944,7 @@ def print_table(doc: dict[str, Any]) -> None:
 
 def write_document(doc: dict[str, Any], profile_text: str | None, out_dir: Path) -> None:
     """``bench.json`` (and ``profile.txt``) into ``out_dir``, all or nothing."""
-    from sim.outdir import output_folder
+    from sim.files.outdir import output_folder
 
     with output_folder(out_dir) as folder, folder.writing() as tmp:
         (tmp / "bench.json").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n")

@@ -1,8 +1,8 @@
-"""Measure the constants of ``sim.budget``: memory and time per simulated lead.
+"""Measure the constants of ``sim.config.budget``: memory and time per simulated lead.
 
 Like weighing a few parcels to price the whole delivery: a handful of runs of
 known size, each in a fresh interpreter, give peak resident memory and wall
-time, and a straight line through them gives the cost per lead. ``sim.budget``
+time, and a straight line through them gives the cost per lead. ``sim.config.budget``
 multiplies those costs by the size of a planned run to refuse one that would
 not fit the machine.
 
@@ -56,7 +56,7 @@ HEADCOUNTS = {
 
 def overrides_for(structures: tuple[str, ...], factor: float, replications: int) -> list[str]:
     """``--set`` arguments scaling baseline's arrivals and the teams by ``factor``."""
-    from sim.scenario import Scenario
+    from sim.config.scenario import Scenario
 
     base = Scenario.from_file(BASELINE)
     sets = [
@@ -75,7 +75,7 @@ def measure_here(command: str, structures: str, factor: float, replications: int
     """In this fresh process: one command; its peak RSS, wall time and lead-runs."""
     import pyarrow.parquet as pq
 
-    from sim.cli import main
+    from sim.cli.main import main
 
     def peak() -> int:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -126,10 +126,10 @@ def fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
 
 def measure_samples_here(interval: float) -> dict:
     """In this fresh process: one run of baseline's Conveyor, sampled every ``interval`` days."""
-    from sim.leads import generate_leads
-    from sim.scenario import Scenario
-    from sim.seeding import replication_streams
-    from sim.structures import run_structure
+    from sim.config.scenario import Scenario
+    from sim.model.leads import generate_leads
+    from sim.model.seeding import replication_streams
+    from sim.model.structures import run_structure
 
     sets = [f"sample_interval_days={interval}", "horizon_days=3650", "leads.arrivals_per_day=0.5"]
     scenario = Scenario.from_file(BASELINE, sets)

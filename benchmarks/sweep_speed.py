@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.sweep import load_sweep, run_sweep
-from sim.sweep_backends import run_one
+from sim.sweep.backends import run_one
+from sim.sweep.run import load_sweep, run_sweep
 
 HERE = Path(__file__).resolve().parent
 

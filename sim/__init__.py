@@ -9,7 +9,7 @@ Public names:
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from sim.scenario import Scenario, ScenarioError
+from sim.config.scenario import Scenario, ScenarioError
 
 try:
     __version__ = version("salesim")
@@ -31,11 +31,11 @@ def __getattr__(name: str) -> Any:
     # Lazy: importing pandas, SimPy and scipy costs a second or more, and
     # ``python -m sim validate`` needs none of them.
     if name in ("run_kpis", "summarise"):
-        from sim import metrics
+        from sim.analysis import metrics
 
         return getattr(metrics, name)
     if name in ("SimulationResult", "simulate"):
-        from sim import runner
+        from sim.model import runner
 
         return getattr(runner, name)
     raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -6,10 +6,10 @@ import copy
 
 import numpy as np
 
-from sim.leads import HANDOFF_POINTS, N_STAGES, LeadStream
-from sim.scenario import Scenario, apply_overrides
-from sim.seeding import replication_streams
-from sim.structures import run_structure
+from sim.config.scenario import Scenario, apply_overrides
+from sim.model.leads import HANDOFF_POINTS, N_STAGES, LeadStream
+from sim.model.seeding import replication_streams
+from sim.model.structures import run_structure
 
 PEOPLE_OFF = {
     "levels": {"enabled": False},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from sim.scenario import Scenario
+from sim.config.scenario import Scenario
 
 probability = st.floats(0.05, 1.0)
 effort = st.floats(0.05, 2.0)

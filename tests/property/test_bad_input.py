@@ -17,7 +17,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.cli import main
+from sim.cli.main import main
 from tests.unit.test_bounds import numeric_fields
 
 SCENARIO = "scenarios/baseline.toml"  # configures all four structures

@@ -37,9 +37,9 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim import metrics
-from sim.runner import simulate
-from sim.scenario import STAGES, Scenario
+from sim.analysis import metrics
+from sim.config.scenario import STAGES, Scenario
+from sim.model.runner import simulate
 from tests.builders import PEOPLE_OFF
 
 TEAM_OF_STAGE = {"prospecting": "lead_gen", "qualification": "qualifiers", "closing": "closers"}

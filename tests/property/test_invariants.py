@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim import metrics
-from sim.runner import simulate
-from sim.scenario import STAGES, Scenario, ScenarioError, apply_overrides
+from sim.analysis import metrics
+from sim.config.scenario import STAGES, Scenario, ScenarioError, apply_overrides
+from sim.model.runner import simulate
 from tests.strategies import BAD_VALUES, scenarios
 
 

@@ -1,9 +1,9 @@
 """The runs whose output tables are hashed: shipped scenarios and tied-time variants.
 
 Each variant is a small, fixed run of the full model through the Python API:
-a scenario (shipped file plus overrides) goes through ``sim.runner.simulate``
+a scenario (shipped file plus overrides) goes through ``sim.model.runner.simulate``
 (or, for the tied-arrival variants, the same loop over ``run_structure`` on an
-edited lead stream), then ``sim.metrics.run_kpis``. Four tables come out:
+edited lead stream), then ``sim.analysis.metrics.run_kpis``. Four tables come out:
 ``leads``, ``reps``, ``samples`` and ``kpis``.
 
 Kept short (about 12 s for all of them on a shared 2-core machine): the
@@ -14,7 +14,7 @@ period to count; the KPI window shortened to fit); variants of baseline
 with one replication over 180 days.
 
 Tied event times: times drawn from continuous distributions never coincide,
-so the order of events at one instant (``sim.roles.Pool``'s docstring) only
+so the order of events at one instant (``sim.model.roles.Pool``'s docstring) only
 shows with deterministic times. The ``*_tied*`` variants make many events
 coincide: arrivals on whole days (several leads per day), deterministic
 efforts of dyadic lengths (exact in binary, so sums of them tie), deterministic
@@ -31,12 +31,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.leads import LeadStream, generate_leads
-from sim.metrics import run_kpis
-from sim.runner import simulate
-from sim.scenario import Scenario, without_sales_effects
-from sim.seeding import replication_streams
-from sim.structures import run_structure
+from sim.analysis.metrics import run_kpis
+from sim.config.scenario import Scenario, without_sales_effects
+from sim.model.leads import LeadStream, generate_leads
+from sim.model.runner import simulate
+from sim.model.seeding import replication_streams
+from sim.model.structures import run_structure
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
@@ -179,7 +179,7 @@ def run_tables(name: str) -> dict[str, pd.DataFrame]:
 def _simulate_edited(
     sc: Scenario, edit: Callable[[LeadStream], LeadStream]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """``sim.runner.simulate`` with each replication's lead stream edited before the runs."""
+    """``sim.model.runner.simulate`` with each replication's lead stream edited before the runs."""
     names = sc.structures.names
     parts: dict[str, list[pd.DataFrame]] = {"leads": [], "reps": [], "samples": []}
     for replication in range(sc.replications):

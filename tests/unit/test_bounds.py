@@ -14,10 +14,10 @@ import math
 import numpy as np
 import pytest
 
-from sim.cli import main
-from sim.runner import simulate, simulate_independent
-from sim.scenario import MAX_SEED, Scenario, ScenarioError, field_reference
-from sim.sweep_spec import MAX_GRID_POINTS, load_sweep
+from sim.cli.main import main
+from sim.config.scenario import MAX_SEED, Scenario, ScenarioError, field_reference
+from sim.model.runner import simulate, simulate_independent
+from sim.sweep.spec import MAX_GRID_POINTS, load_sweep
 from tests.builders import BASE, scenario
 
 SMALL = """

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import budget
-from sim.cli import main
-from sim.leads import arrival_times
-from sim.runner import simulate
+from sim.cli.main import main
+from sim.config import budget
+from sim.model.leads import arrival_times
+from sim.model.runner import simulate
 from tests.builders import scenario
 from tests.unit.test_bounds import SMALL
 

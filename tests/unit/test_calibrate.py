@@ -3,10 +3,10 @@
 import pandas as pd
 import pytest
 
-from sim.calibrate import calibrate, calibrated_scenario, scenario_toml
-from sim.crm import export_crm, read_export
-from sim.runner import simulate
-from sim.scenario import STAGES, Scenario, without_sales_effects
+from sim.config.scenario import STAGES, Scenario, without_sales_effects
+from sim.crm.calibrate import calibrate, calibrated_scenario, scenario_toml
+from sim.crm.exports import export_crm, read_export
+from sim.model.runner import simulate
 
 SEGMENTS = [
     {"name": "software", "share": 0.45, "value_multiplier": 0.9},
@@ -217,7 +217,7 @@ def test_both_shapes_read_alike(tmp_path):
 
 
 def test_backtest_cli_writes_bands_and_report(tmp_path, capsys):
-    from sim.cli import main
+    from sim.cli.main import main
 
     leads = simulate(truth("conveyor").replace(["horizon_days=120"])).leads
     export = tmp_path / "export.csv"
@@ -248,7 +248,7 @@ def test_backtest_cli_writes_bands_and_report(tmp_path, capsys):
     # calendar months of the export (day 0 = 2024-01-01), whole months only: April
     # 2024 ends on day 121, after the export's last timestamp
     assert list(wins["period"]) == ["2024-01", "2024-02", "2024-03"]
-    from sim.backtest_report import plot_backtest
+    from sim.reports.backtest_figure import plot_backtest
 
     table["outside"] = table["outside"].astype(str) == "True"
     for column in ("history", "sim_low", "sim_median", "sim_high"):
@@ -259,7 +259,7 @@ def test_backtest_cli_writes_bands_and_report(tmp_path, capsys):
 
 
 def test_backtest_months_are_calendar_months():
-    from sim.backtest import history_series, month_edges
+    from sim.crm.backtest import history_series, month_edges
 
     origin = pd.Timestamp("2024-01-15")  # mid-month: January is a partial month
     edges, labels = month_edges(80.0, origin)
@@ -279,7 +279,7 @@ def test_backtest_months_are_calendar_months():
 
 def test_an_export_with_only_the_required_columns_calibrates(tmp_path, capsys):
     """Missing optional columns are fine: no stage dates, owners or amounts."""
-    from sim.backtest import run_backtest
+    from sim.crm.backtest import run_backtest
 
     leads = simulate(truth("conveyor").replace(["horizon_days=120"])).leads
     path = tmp_path / "export.csv"

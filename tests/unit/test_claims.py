@@ -2,10 +2,10 @@
 
 import pytest
 
-from sim import metrics
-from sim.claims import Claim, load_claims, score_claims
-from sim.runner import simulate
-from sim.scenario import ScenarioError
+from sim.analysis import metrics
+from sim.analysis.claims import Claim, load_claims, score_claims
+from sim.config.scenario import ScenarioError
+from sim.model.runner import simulate
 from tests.builders import scenario
 
 

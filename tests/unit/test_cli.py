@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim import __version__
-from sim.cli import main
+from sim.cli.main import main
 from tests.unit.test_scenario import GOOD
 
 SMALL = GOOD.replace('name = "ok"', 'name = "small"\nreplications = 2\nseed = 11').replace(
@@ -224,7 +224,7 @@ def test_module_entry_point_runs_as_a_process(scenario_file):
 def test_ctrl_c_during_the_run_exits_130_and_writes_nothing(
     tmp_path, scenario_file, monkeypatch, capsys
 ):
-    import sim.runner
+    import sim.model.runner
 
     calls = []
 
@@ -232,7 +232,7 @@ def test_ctrl_c_during_the_run_exits_130_and_writes_nothing(
         calls.append(args)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.runner, "run_structure", interrupted)
+    monkeypatch.setattr(sim.model.runner, "run_structure", interrupted)
     out = tmp_path / "out"
     assert main(["simulate", str(scenario_file), "--out", str(out)]) == 130
     assert calls and not out.exists()

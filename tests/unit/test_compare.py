@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import compare, metrics
-from sim.runner import simulate, simulate_independent
-from sim.scenario import Scenario, apply_overrides
-from sim.seeding import independent_seed
+from sim.analysis import compare, metrics
+from sim.config.scenario import Scenario, apply_overrides
+from sim.model.runner import simulate, simulate_independent
+from sim.model.seeding import independent_seed
 from tests.builders import BASE, event_log, hand_leads, run, scenario
 
 # Conveyor and a Pods team with one pod that owns the whole market, the same

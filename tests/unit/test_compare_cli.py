@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import compare
-from sim.claims import load_claims
-from sim.cli import main
+from sim.analysis import compare
+from sim.analysis.claims import load_claims
+from sim.cli.main import main
 from tests.browser import check_html, find_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,12 +168,12 @@ def test_report_rebuilds_the_same_bytes_without_simulating(compared, tmp_path, m
     for name in ("compare.csv", "report.html", *GENERATED_PNGS):
         (copy / name).unlink()
     data_before = {p.name: p.read_bytes() for p in copy.glob("*.parquet")}
-    import sim.runner
+    import sim.model.runner
 
     def no_simulation(*args, **kwargs):
         raise AssertionError("report must not simulate")
 
-    monkeypatch.setattr(sim.runner, "run_structure", no_simulation)
+    monkeypatch.setattr(sim.model.runner, "run_structure", no_simulation)
     assert main(["report", str(copy)]) == 0
     for name in ("compare.csv", "report.html", *sorted(GENERATED_PNGS)):
         assert (copy / name).read_bytes() == (out / name).read_bytes(), name

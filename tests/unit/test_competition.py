@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import metrics
-from sim.runner import simulate
-from sim.scenario import Scenario, without_sales_effects
+from sim.analysis import metrics
+from sim.config.scenario import Scenario, without_sales_effects
+from sim.model.runner import simulate
 from tests.builders import event_log, hand_leads, run, scenario
 
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
-from sim.crm import ExportError, read_export, read_mapping, unusable_rows
+from sim.cli.main import main
+from sim.crm.exports import ExportError, read_export, read_mapping, unusable_rows
 
 HEADER = (
     "lead_id,created_at,status,segment,amount,prospecting_entered_at,qualification_entered_at\n"

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.leads import generate_leads, referral_chances
-from sim.roles import lead_table, referral_table
-from sim.runner import simulate
-from sim.scenario import Scenario
-from sim.seeding import replication_streams
+from sim.config.scenario import Scenario
+from sim.model.leads import generate_leads, referral_chances
+from sim.model.roles import lead_table, referral_table
+from sim.model.runner import simulate
+from sim.model.seeding import replication_streams
 from tests.builders import hand_leads, run, scenario
 
 ROOT_SCENARIO = "scenarios/baseline.toml"

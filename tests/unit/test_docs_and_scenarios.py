@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import fields_markdown, main
-from sim.scenario import Scenario
+from sim.cli.main import fields_markdown, main
+from sim.config.scenario import Scenario
 from tests.builders import structure_headcounts
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -168,7 +168,7 @@ def test_pods_route_leads_by_segment():
             "account_managers": 1,
         },
     ]
-    from sim.scenario import Scenario
+    from sim.config.scenario import Scenario
 
     sc = Scenario.from_dict(base)
     leads = hand_leads([0.0, 0.0], segments=("a", "b"), segment=[0, 1])

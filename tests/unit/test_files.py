@@ -11,12 +11,13 @@ import os
 
 import pytest
 
-from sim import crm, files
-from sim.cli import main
-from sim.crm import read_export, read_mapping
-from sim.files import TOML_LIMIT_BYTES, read_user_file, read_user_text
-from sim.scenario import Scenario, ScenarioError
-from sim.sweep_spec import load_sweep
+from sim.cli.main import main
+from sim.config.scenario import Scenario, ScenarioError
+from sim.crm import exports as crm
+from sim.crm.exports import read_export, read_mapping
+from sim.files import read as files
+from sim.files.read import TOML_LIMIT_BYTES, read_user_file, read_user_text
+from sim.sweep.spec import load_sweep
 from tests.unit.test_bounds import SMALL
 
 EXPORT = "lead_id,created_at,status\nL1,2024-01-01 10:00,open\nL2,2024-01-02 11:00,open\n"

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from sim import metrics
+from sim.analysis import metrics
 from tests.builders import scenario
 
 NAN = math.nan

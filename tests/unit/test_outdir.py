@@ -18,9 +18,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.csvsafe import neutralise, safe_frame, write_csv
-from sim.outdir import (
+from sim.cli.main import main
+from sim.files.csvsafe import neutralise, safe_frame, write_csv
+from sim.files.outdir import (
     LOCK_NAME,
     MANIFEST_NAME,
     OutputError,
@@ -167,9 +167,7 @@ def test_calibrate_never_replaces_a_scenario_it_did_not_write(tmp_path, capsys):
     assert main(args) == 0 and main(args) == 0  # its own file: replaced on a re-run
 
 
-def test_a_rerun_replaces_its_files_keeps_others_and_drops_its_stale_ones(
-    tmp_path, scenario_file
-):
+def test_a_rerun_replaces_its_files_keeps_others_and_drops_its_stale_ones(tmp_path, scenario_file):
     out = tmp_path / "out"
     assert main(["compare", str(scenario_file), "--out", str(out)]) == 0
     assert (out / "independent" / "leads.parquet").exists() and (out / "report.html").exists()
@@ -182,9 +180,7 @@ def test_a_rerun_replaces_its_files_keeps_others_and_drops_its_stale_ones(
     assert on_disk == manifest_files(out) | {"notes.txt", MANIFEST_NAME}
 
 
-def test_a_result_edited_by_hand_is_not_replaced_without_overwrite(
-    tmp_path, scenario_file, capsys
-):
+def test_a_result_edited_by_hand_is_not_replaced_without_overwrite(tmp_path, scenario_file, capsys):
     out = tmp_path / "out"
     assert simulate(scenario_file, out) == 0
     (out / "kpis.csv").write_text("my edits")
@@ -216,9 +212,9 @@ def test_a_failed_write_puts_the_previous_results_back(tmp_path, scenario_file, 
     out = tmp_path / "out"
     assert simulate(scenario_file, out) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
-    import sim.outdir
+    import sim.files.outdir
 
-    real = sim.outdir._move
+    real = sim.files.outdir._move
     moves = []
 
     def failing_move(source, target):
@@ -227,9 +223,9 @@ def test_a_failed_write_puts_the_previous_results_back(tmp_path, scenario_file, 
             raise OSError(errno.ENOSPC, "No space left on device", str(target))
         real(source, target)
 
-    monkeypatch.setattr(sim.outdir, "_move", failing_move)
+    monkeypatch.setattr(sim.files.outdir, "_move", failing_move)
     assert simulate(scenario_file, out, "--seed", "99") == 2
-    monkeypatch.setattr(sim.outdir, "_move", real)
+    monkeypatch.setattr(sim.files.outdir, "_move", real)
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     assert {p.name for p in tmp_path.iterdir()} == {"small.toml", "out"}
 
@@ -366,12 +362,12 @@ def test_a_full_disk_is_one_line_and_the_old_results_stay(
     assert simulate(scenario_file, out) == 0
     before = (out / "leads.parquet").read_bytes()
     capsys.readouterr()
-    import sim.output
+    import sim.results.folder
 
     def full(df, path, provenance):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(sim.output, "write_parquet", full)
+    monkeypatch.setattr(sim.results.folder, "write_parquet", full)
     assert simulate(scenario_file, out, "--seed", "9") == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].endswith("leads.parquet: No space left on device")
@@ -400,11 +396,9 @@ def test_an_unusable_out_is_refused_before_simulating(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "small.toml"]
 
 
-def test_a_read_only_out_is_refused_before_simulating(
-    tmp_path, scenario_file, capsys, monkeypatch
-):
+def test_a_read_only_out_is_refused_before_simulating(tmp_path, scenario_file, capsys, monkeypatch):
     # Root ignores permission bits, so the refusal of the file system is played here.
-    import sim.outdir
+    import sim.files.outdir
 
     real_open = open
 
@@ -413,7 +407,7 @@ def test_a_read_only_out_is_refused_before_simulating(
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(sim.outdir, "open", read_only, raising=False)
+    monkeypatch.setattr(sim.files.outdir, "open", read_only, raising=False)
     out = tmp_path / "ro"
     assert simulate(scenario_file, out) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
@@ -430,9 +424,7 @@ def test_not_enough_space_is_refused_before_simulating(tmp_path, capsys):
     assert not folder.exists()
 
 
-@pytest.mark.parametrize(
-    "command", [["fields"], ["validate", "scenarios/pods.toml"], ["--help"]]
-)
+@pytest.mark.parametrize("command", [["fields"], ["validate", "scenarios/pods.toml"], ["--help"]])
 def test_a_closed_pipe_ends_quietly(command):
     done = subprocess.run(
         f"{sys.executable} -m sim {' '.join(command)} | head -c 10",

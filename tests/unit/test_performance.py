@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import metrics
-from sim.people import coaching_factors, coaching_gain, person_factors, weak_skill_threshold
-from sim.runner import simulate
-from sim.scenario import PerformanceConfig, Scenario, without_people_effects
+from sim.analysis import metrics
+from sim.config.scenario import PerformanceConfig, Scenario, without_people_effects
+from sim.model.people import coaching_factors, coaching_gain, person_factors, weak_skill_threshold
+from sim.model.runner import simulate
 from tests.builders import hand_leads, run, scenario
 
 ROOT_SCENARIO = "scenarios/baseline.toml"

@@ -6,9 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import __version__, metrics
-from sim.cli import main
-from sim.plan import (
+from sim import __version__
+from sim.analysis import metrics
+from sim.cli.main import main
+from sim.model.runner import simulate
+from sim.plan.search import (
     QUARTER_DAYS,
     evaluate,
     path_table,
@@ -16,7 +18,6 @@ from sim.plan import (
     team_of,
     with_team,
 )
-from sim.runner import simulate
 from tests.builders import scenario
 from tests.unit.test_scenario import GOOD
 
@@ -140,12 +141,12 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys, args, expected):
 
 
 def test_ctrl_c_exits_130_and_writes_nothing(tmp_path, monkeypatch, capsys):
-    import sim.runner
+    import sim.model.runner
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.runner, "run_structure", interrupted)
+    monkeypatch.setattr(sim.model.runner, "run_structure", interrupted)
     path = tmp_path / "small.toml"
     path.write_text(GOOD)
     out = tmp_path / "plan"

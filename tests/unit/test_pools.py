@@ -1,6 +1,6 @@
 """``Pool``, ``PriorityPool`` and ``Grant`` against ``simpy.Resource`` and ``PriorityResource``.
 
-The lean pools of ``sim.roles`` replaced SimPy's resources; their docstrings
+The lean pools of ``sim.model.roles`` replaced SimPy's resources; their docstrings
 promise the same order. Here the same workloads (arrival times, priorities,
 service times, patience, interruptions, the hot path's ``take``) run through
 both, and every job's grant day (so its wait), outcome and end day, and the
@@ -36,7 +36,7 @@ import simpy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.roles import Pool, PriorityPool
+from sim.model.roles import Pool, PriorityPool
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def simulate_pool(implementation: str, kind: str, capacity: int, jobs: list[Job]
         return pool.request(priority=job.priority)
 
     def fast_job(j: int, job: Job):
-        # sim.roles.lead_journey's hot path: a free server at once, else queue for one.
+        # sim.model.roles.lead_journey's hot path: a free server at once, else queue for one.
         if not pool.take():
             yield pool.request(job.priority) if kind == "priority" else pool.request()
         started.append(j)

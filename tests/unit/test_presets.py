@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from sim import metrics
-from sim.claims import load_claims, score_claims
-from sim.cli import main
-from sim.runner import simulate
-from sim.scenario import Scenario
+from sim.analysis import metrics
+from sim.analysis.claims import load_claims, score_claims
+from sim.cli.main import main
+from sim.config.scenario import Scenario
+from sim.model.runner import simulate
 from tests.builders import structure_headcounts
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from sim.scenario import (
+from sim.config.scenario import (
     STAGES,
     Scenario,
     ScenarioError,

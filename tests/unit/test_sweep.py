@@ -12,14 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import metrics
-from sim.cli import main
-from sim.runner import simulate
-from sim.scenario import ScenarioError
-from sim.sweep import run_sweep, write_outputs
-from sim.sweep_backends import run_one
-from sim.sweep_spec import KPI_DIRECTIONS, SweepRange, _reserved_name, load_sweep
-from sim.sweep_summary import crossovers, summarise_sweep, sweep_table, winners
+from sim.analysis import metrics
+from sim.cli.main import main
+from sim.config.scenario import ScenarioError
+from sim.model.runner import simulate
+from sim.sweep.backends import run_one
+from sim.sweep.run import run_sweep, write_outputs
+from sim.sweep.spec import KPI_DIRECTIONS, SweepRange, _reserved_name, load_sweep
+from sim.sweep.summary import crossovers, summarise_sweep, sweep_table, winners
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -612,7 +612,7 @@ def start_dask(tmp_path: Path) -> tuple[str, list[subprocess.Popen]]:
                 "--scheduler-file",
                 str(scheduler_file),
                 "--preload",  # the scheduler unpickles the tasks: import the model now
-                "sim.sweep",
+                "sim.sweep.run",
             ],
             cwd=ROOT,
             **quiet,
@@ -631,7 +631,7 @@ def start_dask(tmp_path: Path) -> tuple[str, list[subprocess.Popen]]:
                 "--no-nanny",
                 "--no-dashboard",
                 "--preload",  # imports the model while the local runs go
-                "sim.sweep",
+                "sim.sweep.run",
                 "--host",
                 "127.0.0.1",
             ],
@@ -735,7 +735,7 @@ def test_no_dask_scheduler_answering_is_one_line_and_writes_nothing(
     tmp_path, capsys, monkeypatch, not_dask, peer
 ):
     pytest.importorskip("distributed")
-    monkeypatch.setattr("sim.sweep_backends.CONNECT_SECONDS", 1)
+    monkeypatch.setattr("sim.sweep.backends.CONNECT_SECONDS", 1)
     address = not_dask[peer]
     out = tmp_path / "o"
     assert main(["sweep", str(write(tmp_path)), "--out", str(out), "--scheduler", address]) == 2
@@ -764,7 +764,7 @@ def dask_in_process():
 
 @pytest.mark.integration
 def test_a_real_scheduler_answers_and_a_worker_is_not_one(tmp_path, capsys, dask_in_process):
-    from sim.sweep_backends import SweepSetupError, check_scheduler
+    from sim.sweep.backends import SweepSetupError, check_scheduler
 
     check_scheduler(dask_in_process.scheduler_address, 2)
     worker = next(iter(dask_in_process.scheduler_info["workers"]))
@@ -837,8 +837,8 @@ def test_pool_runs_from_a_process_with_threads(tmp_path):
 
 WORKERS_OF_A_KILLED_PARENT = """
 import os, sys
-from sim.sweep_backends import PoolRuns
-from sim.sweep_spec import load_sweep
+from sim.sweep.backends import PoolRuns
+from sim.sweep.spec import load_sweep
 
 if __name__ == "__main__":
     method, sweep_file, gate = sys.argv[1:]
@@ -943,7 +943,7 @@ def test_a_run_that_kills_its_worker_every_time_fails_alone(tmp_path):
 
 @pytest.mark.integration
 def test_a_worker_lost_between_runs_costs_no_run_an_attempt(tmp_path):
-    from sim.sweep_backends import PoolRuns
+    from sim.sweep.backends import PoolRuns
 
     tasks = load_sweep(write(tmp_path)).tasks()[:3]
     runs = PoolRuns(2)
@@ -970,14 +970,14 @@ def test_a_failed_run_is_reported_and_retried_alone(tmp_path, capsys, monkeypatc
             raise ValueError("boom")
         return real(task)
 
-    monkeypatch.setattr("sim.sweep_backends.run_one", flaky)
+    monkeypatch.setattr("sim.sweep.backends.run_one", flaky)
     assert main(args) == 1
     err = capsys.readouterr().err
     assert "run failed: point 1 conveyor replication 0: ValueError: boom" in err
     assert "1 of 8 runs failed" in err
     assert len(list((out / "runs").glob("*.parquet"))) == 7
     assert not (out / "sweep.parquet").exists()
-    monkeypatch.setattr("sim.sweep_backends.run_one", real)
+    monkeypatch.setattr("sim.sweep.backends.run_one", real)
     assert main(args) == 0
     assert "resuming: 7/8 runs already stored" in capsys.readouterr().err
     assert (out / "sweep.parquet").exists()

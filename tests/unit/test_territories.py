@@ -5,9 +5,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from sim import metrics
-from sim.leads import generate_leads
-from sim.scenario import Scenario
+from sim.analysis import metrics
+from sim.config.scenario import Scenario
+from sim.model.leads import generate_leads
 from tests.builders import event_log, hand_leads, run, scenario
 
 TWO_PODS = (

@@ -33,8 +33,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.runner import SimulationResult, simulate
-from sim.scenario import STAGES, STRUCTURES, Scenario, without_sales_effects
+from sim.config.scenario import STAGES, STRUCTURES, Scenario, without_sales_effects
+from sim.model.runner import SimulationResult, simulate
 
 from .theory import (
     MMc,

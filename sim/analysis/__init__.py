@@ -1,0 +1,1 @@
+"""Pandas only: KPIs, tables, paired comparisons and the claims scoreboard."""

@@ -1,0 +1,559 @@
+"""Command line: ``python -m sim simulate|validate`` (also the ``salesim`` script).
+
+Argument parsing and printing only; the work is done by the modules it calls.
+Exit codes: 0 success, 2 bad input (one line per problem on stderr, nothing
+written), 130 interrupted (nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sim.config import budget
+from sim.config.scenario import STRUCTURES, Scenario, ScenarioError, without_sales_effects
+from sim.files.outdir import OutputFolder
+
+RESULT_FILES = ("leads.parquet", "reps.parquet", "samples.parquet", "kpis.csv", "summary.json")
+"""Outputs of simulate and compare that a folder must not hold unless salesim wrote them."""
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # as a process the reader's end of the pipe killed (128 + SIGPIPE)
+OVERWRITE_HELP = (
+    "write into a folder salesim does not own, or over results edited since; only salesim's "
+    "own files are replaced, nothing else in the folder is touched"
+)
+
+
+def add_out_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--out`` and ``--overwrite`` for a command that writes ``what``."""
+    parser.add_argument("--out", type=Path, help=what)
+    parser.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+
+
+def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="scenario TOML file")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="dotted.key=value",
+        help="override a scenario field, e.g. --set structures.conveyor.closers=5 (repeatable)",
+    )
+    parser.add_argument("--seed", type=int, help="root seed (overrides the file)")
+    parser.add_argument("--replications", type=int, help="replications (overrides the file)")
+    parser.add_argument(
+        "--no-sales-effects",
+        action="store_true",
+        help="switch every sales effect off: a plain queueing network",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``salesim`` command."""
+    parser = argparse.ArgumentParser(
+        prog="salesim",
+        description="Simulate B2B sales org structures on the same lead stream.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    simulate = commands.add_parser("simulate", help="run a scenario and write results")
+    simulate.set_defaults(handler=cmd_simulate)
+    _scenario_arguments(simulate)
+    add_out_arguments(simulate, "results folder (default results/<name>/)")
+    simulate.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    simulate.add_argument(
+        "--structures",
+        help=f"comma-separated subset to run ({', '.join(STRUCTURES)}); default: all in the file",
+    )
+    budget.add_yes_argument(simulate)
+    validate = commands.add_parser("validate", help="check a scenario, print it resolved")
+    validate.set_defaults(handler=cmd_validate)
+    _scenario_arguments(validate)
+    fields = commands.add_parser("fields", help="print the scenario field reference (Markdown)")
+    fields.set_defaults(handler=cmd_fields)
+    # --- compare and report commands (issue 4) go here ---
+    compare = commands.add_parser(
+        "compare", help="run structures on the same leads; paired statistics and report.html"
+    )
+    compare.set_defaults(handler=cmd_compare)
+    _scenario_arguments(compare)
+    add_out_arguments(compare, "results folder (default results/<name>/)")
+    compare.add_argument(
+        "--structures",
+        help=f"comma-separated structures to compare ({', '.join(STRUCTURES)}); "
+        "default: all in the file",
+    )
+    compare.add_argument(
+        "--reference", help="structure the others are compared with (default: the first)"
+    )
+    compare.add_argument(
+        "--no-independent",
+        action="store_true",
+        help="skip the second run on independent lead streams (no variance-reduction table)",
+    )
+    budget.add_yes_argument(compare)
+    report = commands.add_parser(
+        "report", help="rebuild report.html and compare.csv from saved results, no simulation"
+    )
+    report.set_defaults(handler=cmd_report)
+    report.add_argument("directory", type=Path, help="a results directory (simulate or compare)")
+    report.add_argument(
+        "--reference", help="structure the others are compared with (default: as saved)"
+    )
+    report.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    # --- sweep command (issue 5) goes here ---
+    sweep = commands.add_parser(
+        "sweep", help="run a parameter sweep: grid points x structures x replications"
+    )
+    sweep.set_defaults(handler=cmd_sweep)
+    sweep.add_argument("file", type=Path, help="sweep TOML file (see scenarios/sweeps/)")
+    sweep.add_argument("--out", type=Path, help="sweep directory (default results/sweeps/<name>/)")
+    sweep.add_argument(
+        "--workers", type=_positive_int, help="local worker processes (default: all cores)"
+    )
+    sweep.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT|local",
+        help="run on Dask: a scheduler address, or 'local' for a LocalCluster (salesim[dask])",
+    )
+    again = sweep.add_mutually_exclusive_group()
+    again.add_argument(
+        "--resume",
+        dest="fresh",
+        action="store_false",
+        help="keep the runs already stored in the directory (default)",
+    )
+    again.add_argument(
+        "--fresh", dest="fresh", action="store_true", help="delete stored runs and start over"
+    )
+    sweep.add_argument("--no-plots", action="store_true", help="skip the plots and report.html")
+    sweep.set_defaults(fresh=False)
+    budget.add_yes_argument(sweep)
+    plan = commands.add_parser(
+        "plan", help="capacity plan: reps per role each structure needs for a target of wins"
+    )
+    plan.set_defaults(handler=cmd_plan)
+    _scenario_arguments(plan)
+    # Numbers are checked by the command, not argparse, so a bad one is one line, exit 2.
+    plan.add_argument(
+        "--wins-per-quarter",
+        required=True,
+        metavar="N",
+        help="target wins per quarter (91.25 days of the measured window)",
+    )
+    plan.add_argument(
+        "--structures",
+        help=f"comma-separated structures to plan ({', '.join(STRUCTURES)}); "
+        "default: all in the file",
+    )
+    plan.add_argument(
+        "--max-steps", default="40", metavar="K", help="most teams tried per structure (40)"
+    )
+    plan.add_argument(
+        "--criterion",
+        default="ci_low",
+        help="what must reach the target: ci_low (lower 95%% CI bound, default) or mean",
+    )
+    plan.add_argument(
+        "--min-gain",
+        metavar="WINS",
+        help="least rise in wins per quarter for an added rep to count (default 1%% of target)",
+    )
+    add_out_arguments(plan, "plan folder (default results/<name>/plan/)")
+    plan.add_argument("--no-plots", action="store_true", help="skip plan.png")
+    budget.add_yes_argument(plan)
+    from sim.cli.crm import add_commands  # export-crm, calibrate, backtest (issue 8)
+
+    add_commands(commands)
+    return parser
+
+
+def load_scenario(args: argparse.Namespace) -> Scenario:
+    """The scenario named on the command line, with every override applied."""
+    overrides = list(args.overrides)
+    if args.seed is not None:
+        overrides.append(f"seed={args.seed}")
+    if args.replications is not None:
+        overrides.append(f"replications={args.replications}")
+    scenario = Scenario.from_file(args.file, overrides)
+    if args.no_sales_effects:
+        scenario = without_sales_effects(scenario)
+    return scenario
+
+
+def _selected_structures(scenario: Scenario, text: str | None, label: str) -> tuple[str, ...]:
+    if not text:
+        return scenario.structures.names
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    problems = [
+        f"{label}: --structures: {name!r} is not configured in the scenario "
+        f"(configured: {', '.join(scenario.structures.names)})"
+        for name in names
+        if name not in scenario.structures.names
+    ]
+    if problems or not names:
+        raise ScenarioError(problems or [f"{label}: --structures: name at least one structure"])
+    return names
+
+
+class Progress:
+    """Runs done out of total: a bar on a terminal, a quiet line every few seconds otherwise."""
+
+    def __init__(self, total: int, stream=sys.stderr, every_seconds: float = 5.0):
+        self.total = total
+        self.done = 0
+        self.stream = stream
+        self.every_seconds = every_seconds
+        self.started = self.last = time.monotonic()
+        self.bar = None
+        if stream.isatty():
+            try:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total, unit="run", file=stream, leave=False)
+            except ImportError:  # tqdm is a dependency, but never fail on a progress bar
+                self.bar = None
+
+    def step(self, replication: int, structure: str) -> None:
+        """One structure run finished."""
+        self.done += 1
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"rep {replication} {structure}")
+            self.bar.update()
+            return
+        now = time.monotonic()
+        if now - self.last >= self.every_seconds or self.done == self.total:
+            self.last = now
+            print(
+                f"  {self.done}/{self.total} runs ({now - self.started:.1f} s)",
+                file=self.stream,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        """Remove the bar."""
+        if self.bar is not None:
+            self.bar.close()
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Run the scenario, write results, print the headline table."""
+    scenario = load_scenario(args)
+    names = _selected_structures(scenario, args.structures, args.file.name)
+    estimate = budget.estimate_runs(scenario, names)
+    budget.check(estimate, args.file.name, args.yes)
+    out_dir = args.out or Path("results") / scenario.name
+    with claim_output(
+        out_dir, args, planned=RESULT_FILES, needs_bytes=int(estimate.disk_bytes)
+    ) as folder:
+        return _simulate_into(folder, scenario, names, args)
+
+
+def _simulate_into(folder: OutputFolder, scenario: Scenario, names, args) -> int:
+    from sim.analysis import metrics
+    from sim.model.runner import simulate
+    from sim.results.folder import write_results
+
+    total = scenario.replications * len(names)
+    print(
+        f"salesim: {scenario.name}: {', '.join(names)} x {scenario.replications} replications, "
+        f"{scenario.horizon_days:g} days, seed {scenario.seed}",
+        file=sys.stderr,
+    )
+    progress = Progress(total)
+    started = time.perf_counter()
+    try:
+        result = simulate(scenario, names, on_run_done=progress.step)
+    finally:
+        progress.close()
+    elapsed = time.perf_counter() - started
+    leads = len(result.leads)
+    print(
+        f"simulated {leads:,} lead-runs in {elapsed:.1f} s ({leads / elapsed:,.0f} leads/s)",
+        file=sys.stderr,
+    )
+    summary = write_results(
+        result,
+        folder,
+        scenario_file=str(args.file),
+        plots=not args.no_plots,
+        on_step=lambda what: print(f"  {what}", file=sys.stderr),
+    )
+    table = metrics.headline(summary)
+    print(f"\n{scenario.name}: mean ± 95% CI half-width over {scenario.replications} replications")
+    print(table.to_string())
+    print(f"\nresults in {folder.path}/")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check the scenario and print it with every default filled in."""
+    scenario = load_scenario(args)
+    print(json.dumps(scenario.model_dump(mode="json"), indent=2))
+    print(f"{args.file}: ok ({', '.join(scenario.structures.names)})", file=sys.stderr)
+    return 0
+
+
+def fields_markdown() -> str:
+    """The scenario field reference as a Markdown table (as shown in the README)."""
+    from sim.config.scenario import field_reference
+
+    lines = ["| field | type | default | meaning |", "|---|---|---|---|"]
+    for path, kind, default, text in field_reference():
+        cells = (f"`{path}`", kind, f"`{default}`" if default else "", text)
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def cmd_fields(args: argparse.Namespace) -> int:
+    """Print the field reference."""
+    print(fields_markdown())
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run a parameter sweep (``sim.sweep.run``: imported here, it needs pandas and SimPy)."""
+    from sim.sweep.run import cmd_sweep as run
+
+    return run(args)
+
+
+def _number(text: str | None, option: str, label: str, kind: type = float) -> float | None:
+    if text is None:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        noun = "a whole number" if kind is int else "a number"
+        raise ScenarioError([f"{label}: {option}: expected {noun}, got {text!r}"]) from None
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Search each structure's team for the target wins per quarter; write the plan."""
+    from sim.plan.search import PLAN_FILES, check_settings
+
+    label = args.file.name
+    target = _number(args.wins_per_quarter, "--wins-per-quarter", label)
+    max_steps = _number(args.max_steps, "--max-steps", label, int)
+    min_gain = _number(args.min_gain, "--min-gain", label)
+    if args.replications is not None and args.replications < 1:
+        raise ScenarioError(
+            [f"{label}: --replications: must be at least 1, got {args.replications}"]
+        )
+    scenario = load_scenario(args)
+    names = _selected_structures(scenario, args.structures, label)
+    problems = check_settings(scenario, target, args.criterion, max_steps, label)
+    if min_gain is not None and not min_gain >= 0:
+        problems.append(f"{label}: --min-gain: must be 0 or more, got {min_gain:g}")
+    if problems:
+        raise ScenarioError(problems)
+    # Each structure tries at most max_steps teams after its starting one.
+    budget.check(budget.estimate_runs(scenario, names, rounds=max_steps + 1), label, args.yes)
+    out_dir = args.out or Path("results") / scenario.name / "plan"
+    with claim_output(out_dir, args, planned=PLAN_FILES) as folder:
+        return _plan_into(folder, scenario, names, target, max_steps, min_gain, args)
+
+
+def _plan_into(folder, scenario, names, target, max_steps, min_gain, args) -> int:
+    from sim.plan.search import plan_structure, terminal_text, write_plan
+
+    print(
+        f"salesim: plan {scenario.name}: {', '.join(names)} for {target:g} wins per quarter "
+        f"({args.criterion}), {scenario.replications} replications per team, seed {scenario.seed}",
+        file=sys.stderr,
+    )
+    started = time.monotonic()
+    plans = []
+    for name in names:
+
+        def show(step, name=name) -> None:
+            mean, low, high = step.evaluation.wins
+            ci = "" if low != low else f" ({low:.1f}-{high:.1f})"
+            change = step.change or "start"
+            kept = "" if step.phase == "start" else (" kept" if step.accepted else " undone")
+            print(
+                f"  {name} step {step.number}: {change}{kept}: {step.evaluation.headcount} reps, "
+                f"{mean:.1f}{ci} wins/quarter ({time.monotonic() - started:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        plans.append(
+            plan_structure(
+                scenario, name, target, args.criterion, max_steps, min_gain, on_step=show
+            )
+        )
+    write_plan(
+        plans,
+        folder,
+        scenario,
+        scenario_file=str(args.file),
+        min_gain=min_gain,
+        max_steps=max_steps,
+        plots=not args.no_plots,
+    )
+    print(terminal_text(plans, scenario))
+    print(f"\nplan in {folder.path}/")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run the structures on the same leads (and once on independent ones), write the report."""
+    scenario = load_scenario(args)
+    label = args.file.name
+    names = _selected_structures(scenario, args.structures, label)
+    problems = []
+    if len(set(names)) != len(names):
+        problems.append(f"{label}: --structures: name each structure once, got {','.join(names)}")
+    reference = args.reference or names[0]
+    if reference not in names:
+        problems.append(
+            f"{label}: --reference: {reference!r} is not among the compared structures "
+            f"({', '.join(names)})"
+        )
+    if problems:
+        raise ScenarioError(problems)
+    passes = 1 if args.no_independent else 2
+    estimate = budget.estimate_runs(scenario, names, passes)
+    budget.check(estimate, label, args.yes)
+    out_dir = args.out or Path("results") / scenario.name
+    with claim_output(
+        out_dir, args, planned=RESULT_FILES, needs_bytes=int(estimate.disk_bytes)
+    ) as folder:
+        return _compare_into(folder, scenario, names, reference, args)
+
+
+def _compare_into(folder: OutputFolder, scenario: Scenario, names, reference: str, args) -> int:
+    from sim.model.runner import simulate, simulate_independent
+    from sim.reports.compare_page import (
+        build_comparison,
+        terminal_text,
+        write_independent,
+        write_report,
+        write_settings,
+    )
+    from sim.results.folder import write_results
+
+    passes = 1 if args.no_independent else 2
+    print(
+        f"salesim: {scenario.name}: {', '.join(names)} x {scenario.replications} replications, "
+        f"{scenario.horizon_days:g} days, seed {scenario.seed}"
+        + ("" if args.no_independent else "; then once more on independent lead streams"),
+        file=sys.stderr,
+    )
+    progress = Progress(scenario.replications * len(names) * passes)
+    try:
+        result = simulate(scenario, names, on_run_done=progress.step)
+        independent = (
+            None
+            if args.no_independent
+            else simulate_independent(scenario, names, on_run_done=progress.step)
+        )
+    finally:
+        progress.close()
+    comparison = build_comparison(result, reference, independent)
+
+    def add_report(directory: Path) -> None:
+        if independent is not None:
+            write_independent(directory, independent, reference)
+        else:
+            write_settings(directory, names, reference)
+        print("  drawing the report", file=sys.stderr)
+        write_report(directory, comparison, str(args.file))
+
+    write_results(
+        result,
+        folder,
+        scenario_file=str(args.file),
+        plots=False,
+        on_step=lambda what: print(f"  {what}", file=sys.stderr),
+        extra=add_report,
+    )
+    print(terminal_text(comparison, folder.path))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Rebuild compare.csv, the figures and report.html from a saved results directory."""
+    from sim.reports.compare_page import (
+        REPORT_FILES,
+        build_comparison,
+        read_comparison,
+        terminal_text,
+        write_report,
+    )
+    from sim.results.folder import ResultsError
+
+    directory = args.directory
+    result, independent, reference, scenario_file = read_comparison(directory, args.reference)
+
+    def regenerated(relative: PurePosixPath) -> bool:
+        top = len(relative.parts) == 1
+        return top and (relative.name in REPORT_FILES or relative.suffix == ".png")
+
+    with claim_output(directory, args, option="folder", replaces=regenerated) as folder:
+        try:
+            comparison = build_comparison(result, reference, independent)
+        except KeyError as exc:
+            raise ResultsError(
+                [
+                    f"{directory}: the saved tables lack column {exc}: written by another "
+                    "salesim version; run compare again"
+                ]
+            ) from None
+        with folder.writing(stale=regenerated) as tmp:
+            write_report(tmp, comparison, scenario_file)
+    print(terminal_text(comparison, directory))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ScenarioError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``salesim fields | head``): stop quietly, and point
+        # stdout at nothing so that the interpreter's last flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:
+        print(os_error_line(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line for a file-system error: the file, then the reason (disk full, no permission)."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    where = exc.filename if exc.filename is not None else "salesim"
+    return f"{where}: {reason}"
+
+
+def claim_output(
+    path: Path, args: argparse.Namespace, option: str = "--out", **claim: Any
+) -> OutputFolder:
+    """Claim the output folder before any work (``sim.files.outdir``); one line, exit 2, if not."""
+    return OutputFolder.claim(
+        path, option=option, overwrite=getattr(args, "overwrite", False), **claim
+    )

@@ -1,0 +1,1 @@
+"""The scenario: its schema, loading, variants, field reference and size budget."""

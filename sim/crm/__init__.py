@@ -1,0 +1,1 @@
+"""CRM exports: reading them, calibrating a scenario, back-testing it."""

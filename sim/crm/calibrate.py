@@ -1,0 +1,717 @@
+"""Calibration: estimate a scenario's parameters from a CRM export, and write it.
+
+Every estimate comes with its sample size and a 95 % confidence interval, and
+the scenario file written by ``scenario_toml`` says both in a comment beside
+the value, so a sales leader sees which numbers rest on 40 leads and which on
+4,000. What an export cannot tell apart (context lost at a handoff versus a
+lower pass probability, decay versus patience, seniority, ramp-up, turnover)
+is written as the neutral value with a comment saying so.
+
+Estimators (times in days, all on the table ``sim.crm.exports.read_export`` returns):
+
+- arrival rate: leads / observed days (Poisson, normal-approximation CI);
+  seasonality from the first yearly harmonic when a whole year is observed;
+- segment mix: shares with Wilson intervals;
+- size tiers (only from a ``tier`` column): shares, the mean amount per tier
+  and each tier's effort relative to the stage mean;
+- deal value: the mean per segment, and the log-normal spread from the
+  standard deviation of log amounts within segment and tier;
+- pass probability per stage: passed / (passed + failed) among leads whose
+  stage ended (Wilson interval); leads still in the stage are left out, leads
+  that left unworked count as went cold, not failed;
+- times per stage: waiting (entered -> taken by an owner), working (taken ->
+  worked) and customer lag (worked -> passed or failed); the mean counts time
+  already spent by leads still in the step (censored) over completed steps only,
+  the maximum-likelihood mean for exponential times;
+- handoff: delay (passed -> entered the next stage) and drop share;
+- went cold: leads that left a queue unworked, and open leads inactive for
+  longer than ``cold_after_days``; patience = queue time / leads that went cold;
+- headcount per role: distinct owners per quarter (the median quarter).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.special import chdtri  # chi-square quantile; scipy.stats costs seconds to import
+
+from sim.config.scenario import STAGES, STRUCTURES, Scenario, ScenarioError
+from sim.crm.exports import CrmHistory
+
+Z95 = 1.959963984540054
+QUARTER_DAYS = 91.25
+EFFORT_SHARE_ASSUMED = 0.2
+"""Share of a stage's in-work time assumed to be rep effort when the export has no
+``worked`` timestamps (an assumption, flagged in the scenario file)."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A value with its 95 % confidence interval and sample size."""
+
+    value: float
+    low: float
+    high: float
+    n: int
+    note: str = ""
+
+    def covers(self, true_value: float) -> bool:
+        """Whether the interval contains a value."""
+        return self.low <= true_value <= self.high
+
+    def comment(self, unit: str = "", digits: int = 3) -> str:
+        """``95 % CI 0.28-0.32, n = 1,234`` (plus the note)."""
+        if self.n == 0:
+            text = "not measured"
+        elif math.isnan(self.low):
+            text = f"n = {self.n:,}"
+        else:
+            text = f"95 % CI {self.low:.{digits}g}-{self.high:.{digits}g}{unit}, n = {self.n:,}"
+        return f"{text}; {self.note}" if self.note else text
+
+
+def wilson(successes: int, trials: int) -> Estimate:
+    """A proportion with its Wilson score interval."""
+    if trials == 0:
+        return Estimate(math.nan, math.nan, math.nan, 0)
+    p = successes / trials
+    denominator = 1 + Z95**2 / trials
+    centre = (p + Z95**2 / (2 * trials)) / denominator
+    half = Z95 * math.sqrt(p * (1 - p) / trials + Z95**2 / (4 * trials**2)) / denominator
+    return Estimate(p, max(0.0, centre - half), min(1.0, centre + half), trials)
+
+
+def mean_time(completed: np.ndarray, censored: np.ndarray | None = None) -> Estimate:
+    """Mean duration from completed spells plus the time already spent in censored ones.
+
+    The mean is (sum of all time spent) / (completed spells), the exponential
+    maximum-likelihood estimate; its CI uses the completed spells' spread.
+    """
+    completed = completed[~np.isnan(completed)]
+    censored = np.zeros(0) if censored is None else censored[~np.isnan(censored)]
+    k = len(completed)
+    if k == 0:
+        return Estimate(math.nan, math.nan, math.nan, 0)
+    value = (completed.sum() + censored.sum()) / k
+    spread = completed.std(ddof=1) if k > 1 else value
+    half = Z95 * spread / math.sqrt(k)
+    return Estimate(value, max(0.0, value - half), value + half, k)
+
+
+def exponential_mean(exposure: float, events: int) -> Estimate:
+    """The mean of an exponential time from total time at risk and the events seen.
+
+    ``exposure / events`` is the maximum-likelihood mean under censoring (each
+    spell at risk counts, whether it ended in the event or not); the interval is
+    the chi-square one, ``2 T / chi2(2 k)`` at 97.5 % and 2.5 %.
+    """
+    if events == 0:
+        return Estimate(math.nan, math.nan, math.nan, 0)
+    value = exposure / events
+    low = 2 * exposure / chdtri(2 * events, 0.025)
+    high = 2 * exposure / chdtri(2 * events, 0.975)
+    return Estimate(value, float(low), float(high), events)
+
+
+def cv(values: np.ndarray) -> float:
+    """Coefficient of variation (1.0 when it cannot be measured)."""
+    values = values[~np.isnan(values)]
+    if len(values) < 3 or values.mean() <= 0:
+        return 1.0
+    return float(values.std(ddof=1) / values.mean())
+
+
+@dataclass
+class Calibration:
+    """Everything estimated from one export, for one structure."""
+
+    structure: str
+    history: CrmHistory
+    horizon_days: float
+    arrivals_per_day: Estimate
+    seasonality: tuple[Estimate, float] | None
+    segments: dict[str, Estimate]
+    segment_values: dict[str, Estimate]
+    tiers: dict[str, Estimate]
+    tier_values: dict[str, Estimate]
+    tier_effort: dict[str, Estimate]
+    mean_deal_value: Estimate
+    deal_value_sigma: Estimate
+    pass_prob: dict[str, Estimate]
+    waiting_days: dict[str, Estimate]
+    effort_days: dict[str, Estimate]
+    effort_cv: dict[str, float]
+    lag_days: dict[str, Estimate]
+    lag_cv: dict[str, float]
+    effort_measured: bool
+    handoff_delay_days: Estimate
+    handoff_drop_prob: Estimate
+    went_cold: int
+    open_inactive: int
+    patience_days: Estimate
+    headcount: dict[str, Estimate]
+    pods: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def calibrate(
+    history: CrmHistory, structure: str = "conveyor", cold_after_days: float = 60.0
+) -> Calibration:
+    """Estimate every parameter the export supports.
+
+    Args:
+        history: the export as ``read_export`` returns it.
+        structure: the org structure the team works in (decides which owners
+            make up which role).
+        cold_after_days: an open lead without activity for longer than this
+            before the export's last date counts as went cold.
+
+    Returns:
+        The estimates, ready for ``scenario_toml``.
+
+    Raises:
+        ScenarioError: an unknown structure, or an export without what it needs.
+    """
+    if structure not in STRUCTURES:
+        raise ScenarioError([f"--structure: {structure!r} is not one of {', '.join(STRUCTURES)}"])
+    df = history.leads
+    horizon = history.as_of_day
+    n = len(df)
+    rate_half = Z95 * math.sqrt(n) / horizon
+    arrivals = Estimate(n / horizon, (n / horizon) - rate_half, (n / horizon) + rate_half, n)
+    seasonality = _seasonality(df["arrival_day"].to_numpy(), horizon)
+    segment = df["segment"].where(df["segment"] != "", "all")
+    counts = segment.value_counts()
+    segments = {name: wilson(int(counts[name]), n) for name in sorted(counts.index)}
+    values = df["deal_value"].where(df["deal_value"] > 0)
+    has_value = values.notna()
+    mean_value = mean_time(values[has_value].to_numpy())
+    segment_values = {
+        name: mean_time(values[has_value & (segment == name)].to_numpy()) for name in segments
+    }
+    tier = df["tier"].astype(str) if "tier" in history.measured else pd.Series("", index=df.index)
+    tier_counts = tier[tier != ""].value_counts()
+    tiers = {
+        name: wilson(int(tier_counts[name]), int(tier_counts.sum()))
+        for name in sorted(tier_counts.index)
+    }
+    tier_values = {name: mean_time(values[has_value & (tier == name)].to_numpy()) for name in tiers}
+    logs = np.log(values[has_value])
+    cell = segment[has_value] + "\x00" + tier[has_value]
+    within = logs - logs.groupby(cell).transform("mean")
+    k = int(has_value.sum())
+    cells = int(cell.nunique())
+    if k > cells + 1:
+        sigma = float(math.sqrt((within**2).sum() / (k - cells)))
+        half = Z95 / math.sqrt(2 * (k - cells))
+        sigma_est = Estimate(sigma, sigma * (1 - half), sigma * (1 + half), k)
+    else:
+        sigma_est = Estimate(0.6, math.nan, math.nan, 0, "not measured: the default")
+    measured = history.measured
+    pass_prob, waiting, effort, effort_shape, lag, lag_shape = {}, {}, {}, {}, {}, {}
+    queue_exposure, cold = [], 0
+    lost_reason = df["lost_reason"].astype(str)
+    lost_at = df["lost_at"].astype(str)
+    as_of = history.as_of_day
+    open_inactive = 0
+    for stage in STAGES:
+        entered = df[f"{stage}_queue_day"]
+        start = df[f"{stage}_start_day"]
+        end = df[f"{stage}_end_day"]
+        done = df[f"{stage}_done_day"]
+        in_stage = entered.notna()
+        failed_here = (lost_at == stage) & (lost_reason != "went_cold")
+        cold_here = (lost_at == stage) & (lost_reason == "went_cold")
+        finished = in_stage & done.notna() & ~cold_here
+        passed = in_stage & done.notna() & (lost_at != stage)
+        pass_prob[stage] = wilson(int(passed.sum()), int((passed | failed_here).sum()))
+        if "assigned" in measured:
+            wait_done = (start - entered)[in_stage & start.notna()].to_numpy()
+            open_queue = in_stage & start.isna() & ~cold_here & (df["outcome"] == "open")
+            wait_open = (as_of - entered)[open_queue].to_numpy()
+            cold_wait = (df["end_day"] - entered)[cold_here].to_numpy()
+            waiting[stage] = mean_time(wait_done, np.concatenate([wait_open, cold_wait]))
+            inactive = wait_open > cold_after_days
+            open_inactive += int(inactive.sum())
+            cold += int(cold_here.sum()) + int(inactive.sum())
+            queue_exposure += [wait_done, wait_open, cold_wait]
+        else:
+            waiting[stage] = Estimate(math.nan, math.nan, math.nan, 0)
+        working = in_stage & start.notna()
+        if "worked" in measured and "assigned" in measured:
+            effort_done = (end - start)[working & end.notna()].to_numpy()
+            effort_open = (as_of - start)[working & end.isna() & done.isna()].to_numpy()
+            effort[stage] = mean_time(effort_done, effort_open)
+            effort_shape[stage] = cv(effort_done)
+            lag_done = (done - end)[end.notna() & done.notna()].to_numpy()
+            lag_open = (as_of - end)[end.notna() & done.isna() & (df["outcome"] == "open")]
+            lag[stage] = mean_time(lag_done, lag_open.to_numpy())
+            lag_shape[stage] = cv(lag_done)
+        else:
+            # Without 'worked' timestamps effort and customer lag are one span.
+            base = start.where(start.notna(), entered)
+            in_work = (done - base)[finished].to_numpy()
+            total = mean_time(in_work, (as_of - base)[in_stage & done.isna()].to_numpy())
+            note = (
+                f"not measured (no worked timestamps): assumed {EFFORT_SHARE_ASSUMED:.0%} of "
+                f"the {total.value:.3g} days in work"
+            )
+            share = EFFORT_SHARE_ASSUMED
+            effort[stage] = Estimate(total.value * share, math.nan, math.nan, total.n, note)
+            lag[stage] = Estimate(
+                total.value * (1 - share),
+                math.nan,
+                math.nan,
+                total.n,
+                "the rest of the time in work",
+            )
+            effort_shape[stage] = lag_shape[stage] = 1.0
+    if "funnel" not in measured:
+        _without_funnel(df, pass_prob, effort, lag)
+    delays, drops, handed = [], 0, 0
+    if "exited" in measured:
+        for stage, following in zip(STAGES, STAGES[1:], strict=False):
+            exited = df[f"{stage}_done_day"]
+            arrived = df[f"{following}_queue_day"]
+            delays.append((arrived - exited)[arrived.notna() & exited.notna()].to_numpy())
+            dropped = lost_at == f"handoff_to_{following}"
+            drops += int(dropped.sum())
+            handed += int((arrived.notna() | dropped).sum())
+        delay = mean_time(np.concatenate(delays))
+        drop = wilson(drops, handed)
+    else:
+        delay = Estimate(0.0, math.nan, math.nan, 0, "not measured (no exited timestamps)")
+        drop = Estimate(0.0, math.nan, math.nan, 0, "not measured (no exited timestamps)")
+    exposure = float(np.concatenate(queue_exposure).sum()) if queue_exposure else 0.0
+    if cold > 0:
+        patience_est = exponential_mean(exposure, cold)
+    else:
+        patience_est = Estimate(math.nan, math.nan, math.nan, 0, "no lead went cold")
+    tier_effort = _tier_effort(df, tier, tiers) if effort_measured(measured) else {}
+    headcount, pods = _headcount(df, structure)
+    return Calibration(
+        structure=structure,
+        history=history,
+        horizon_days=math.ceil(horizon),
+        arrivals_per_day=arrivals,
+        seasonality=seasonality,
+        segments=segments,
+        segment_values=segment_values,
+        tiers=tiers,
+        tier_values=tier_values,
+        tier_effort=tier_effort,
+        mean_deal_value=mean_value,
+        deal_value_sigma=sigma_est,
+        pass_prob=pass_prob,
+        waiting_days=waiting,
+        effort_days=effort,
+        effort_cv=effort_shape,
+        lag_days=lag,
+        lag_cv=lag_shape,
+        effort_measured="worked" in measured and "assigned" in measured,
+        handoff_delay_days=delay,
+        handoff_drop_prob=drop,
+        went_cold=cold,
+        open_inactive=open_inactive,
+        patience_days=patience_est,
+        headcount=headcount,
+        pods=pods,
+    )
+
+
+def _without_funnel(df: pd.DataFrame, pass_prob: dict, effort: dict, lag: dict) -> None:
+    """Stage estimates from outcomes alone, for an export without stage dates.
+
+    The win rate (won / decided) is spread evenly over the stages (each passes
+    with its cube root) and the won deals' cycle time evenly over their time in
+    work, 20 % of it effort; each estimate says it is an assumption.
+    """
+    outcome = df["outcome"].astype(str)
+    won, decided = int((outcome == "won").sum()), int(outcome.isin(["won", "lost"]).sum())
+    rate = wilson(won, decided)
+    root = 1 / len(STAGES)
+    note = (
+        f"not measured (no stage dates): the win rate {rate.value:.3g} ({rate.comment()}) "
+        f"spread evenly over {len(STAGES)} stages"
+    )
+    cycle = (df["end_day"] - df["arrival_day"])[outcome == "won"].to_numpy()
+    per_stage = float(np.mean(cycle)) / len(STAGES) if len(cycle) else math.nan
+    share = EFFORT_SHARE_ASSUMED
+    timing = (
+        f"not measured (no stage dates): {share:.0%} of a third of the won deals' mean "
+        f"cycle time {per_stage * len(STAGES):.3g} days"
+    )
+    for stage in STAGES:
+        if rate.n:
+            pass_prob[stage] = Estimate(
+                rate.value**root, rate.low**root, rate.high**root, rate.n, note
+            )
+        if len(cycle):
+            effort[stage] = Estimate(per_stage * share, math.nan, math.nan, len(cycle), timing)
+            lag[stage] = Estimate(
+                per_stage * (1 - share), math.nan, math.nan, len(cycle), "the rest"
+            )
+
+
+def effort_measured(measured: frozenset[str]) -> bool:
+    """Whether the export separates rep effort (assigned -> worked) from customer lag."""
+    return "worked" in measured and "assigned" in measured
+
+
+def _tier_effort(df: pd.DataFrame, tier: pd.Series, tiers: dict) -> dict[str, Estimate]:
+    """Each tier's effort relative to the stage mean, over the completed efforts of all stages.
+
+    Every completed effort is divided by its stage's mean; a tier's multiplier
+    is the mean of its ratios (normal-approximation CI), which matches the
+    simulator's effort, the stage mean times the tier's multiplier.
+    """
+    ratios = []
+    for stage in STAGES:
+        spell = (df[f"{stage}_end_day"] - df[f"{stage}_start_day"]).dropna()
+        if len(spell) and spell.mean() > 0:
+            ratios.append(spell / spell.mean())
+    if not ratios:
+        return {}
+    ratio = pd.concat(ratios)
+    by_tier = tier.loc[ratio.index]
+    out = {}
+    for name in tiers:
+        mine = ratio[by_tier == name].to_numpy()
+        if len(mine) < 2:
+            continue
+        half = Z95 * mine.std(ddof=1) / math.sqrt(len(mine))
+        out[name] = Estimate(float(mine.mean()), max(0.0, mine.mean() - half), mine.mean() + half,
+                             len(mine))  # fmt: skip
+    return out
+
+
+def _seasonality(arrival_day: np.ndarray, horizon: float) -> tuple[Estimate, float] | None:
+    """Amplitude and peak day of the first yearly harmonic, over whole observed years."""
+    years = int((horizon + 1.0) // 365)  # a year observed to the last day counts whole
+    if years < 1:
+        return None
+    times = arrival_day[arrival_day < years * 365]
+    n = len(times)
+    if n < 10:
+        return None
+    phase = np.exp(2j * np.pi * times / 365.0).sum()
+    amplitude = 2 * abs(phase) / n
+    half = Z95 * math.sqrt(2 / n)
+    peak = (np.angle(phase) / (2 * np.pi) * 365.0) % 365.0
+    return Estimate(amplitude, max(0.0, amplitude - half), amplitude + half, n), float(peak)
+
+
+def _quarterly_owners(df: pd.DataFrame, owner: pd.Series, day: pd.Series) -> Estimate:
+    """Distinct owners per quarter: the median quarter, with the range over quarters."""
+    known = (owner != "") & day.notna()
+    if not known.any():
+        return Estimate(math.nan, math.nan, math.nan, 0, "no owners recorded")
+    quarter = (day[known] // QUARTER_DAYS).astype(int)
+    per_quarter = owner[known].groupby(quarter).nunique()
+    last_full = int(day[known].max() // QUARTER_DAYS)
+    full = per_quarter[per_quarter.index < last_full]
+    counts = full if len(full) else per_quarter
+    total = int(owner[known].nunique())
+    return Estimate(
+        float(np.median(counts)), float(counts.min()), float(counts.max()), int(known.sum()),
+        f"{total} distinct owners over the export; {len(counts)} quarters",
+    )  # fmt: skip
+
+
+ROLE_STAGES: dict[str, dict[str, tuple[str, ...]]] = {
+    "allin": {"generalists": ("prospecting", "qualification", "closing")},
+    "two_party": {"lead_gen": ("prospecting",), "closers": ("qualification", "closing")},
+    "conveyor": {
+        "lead_gen": ("prospecting",),
+        "qualifiers": ("qualification",),
+        "closers": ("closing",),
+    },
+    "pods": {
+        "lead_gen": ("prospecting",),
+        "qualifiers": ("qualification",),
+        "closers": ("closing",),
+    },
+}
+"""Which stages' owners make up each headcount field of a structure block."""
+
+
+def _role_owners(df: pd.DataFrame, stages: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
+    owners = pd.concat([df[f"{s}_handler"].astype(str) for s in stages], ignore_index=True)
+    days = pd.concat(
+        [df[f"{s}_start_day"].fillna(df[f"{s}_queue_day"]) for s in stages], ignore_index=True
+    )
+    return owners, days
+
+
+def _headcount(df: pd.DataFrame, structure: str) -> tuple[dict[str, Estimate], list[dict]]:
+    roles = dict(ROLE_STAGES[structure])
+    estimates = {}
+    for name, stages in roles.items():
+        estimates[name] = _quarterly_owners(df, *_role_owners(df, stages))
+    if structure != "allin":
+        owner = df["account_handler"].astype(str)
+        estimates["account_managers"] = _quarterly_owners(df, owner, df["account_start_day"])
+    pods = []
+    if structure == "pods":
+        pods = _find_pods(df)
+    return estimates, pods
+
+
+def _find_pods(df: pd.DataFrame) -> list[dict]:
+    """Pods as groups of segments sharing owners (an owner's segments: 10 % of their leads+)."""
+    segment = df["segment"].where(df["segment"] != "", "all").astype(str)
+    links: dict[str, set[str]] = {}
+    for stage in STAGES:
+        owner = df[f"{stage}_handler"].astype(str)
+        known = owner != ""
+        shares = pd.crosstab(owner[known], segment[known], normalize="index")
+        for name, row in shares.iterrows():
+            links.setdefault(f"{stage}:{name}", set()).update(row.index[row >= 0.1])
+    groups: list[set[str]] = []
+    for owned in links.values():
+        touching = [g for g in groups if g & owned]
+        merged = set(owned).union(*touching)
+        groups = [g for g in groups if not g & owned] + [merged]
+    groups.sort(key=lambda g: sorted(g))
+    pods = []
+    for index, segments in enumerate(groups, start=1):
+        in_pod = segment.isin(segments)
+        part = df[in_pod]
+        counts = {
+            role: _quarterly_owners(part, *_role_owners(part, stages))
+            for role, stages in ROLE_STAGES["pods"].items()
+        }
+        counts["account_managers"] = _quarterly_owners(
+            part, part["account_handler"].astype(str), part["account_start_day"]
+        )
+        pods.append({"name": f"pod{index}", "segments": sorted(segments), "headcount": counts})
+    return pods
+
+
+def _count(estimate: Estimate) -> int:
+    return (
+        max(1, int(round(estimate.value))) if estimate.n and not math.isnan(estimate.value) else 1
+    )
+
+
+def _num(value: float, digits: int = 4) -> str:
+    return f"{value:.{digits}g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
+
+
+def scenario_toml(
+    cal: Calibration,
+    name: str,
+    source: str,
+    replications: int = 5,
+    unusable_file: str | None = None,
+) -> str:
+    """A commented scenario file that ``simulate`` accepts unchanged.
+
+    Args:
+        cal: the estimates.
+        name: the scenario name.
+        source: the export file name, for the header comment.
+        replications: replications the scenario asks for.
+        unusable_file: where the unusable rows are listed, for the header comment.
+
+    Returns:
+        TOML text.
+    """
+    history = cal.history
+    first = history.origin.strftime("%Y-%m-%d")
+    lines = [
+        f"# Calibrated from {source} by `python -m sim calibrate` ({cal.structure}).",
+        f"# {len(history.leads):,} leads used of {history.rows_read:,} rows read "
+        f"({history.shape} shape); day 0 = {first}, observed for {history.as_of_day:.1f} days.",
+    ]
+    if history.problems:
+        where = unusable_file or "the calibrate output"
+        lines.append(
+            f"# {history.rows_unusable} rows could not be used and "
+            f"{history.leads_left_out} leads were left out; each row is listed in {where}:"
+        )
+        lines.append(
+            "#   "
+            + ", ".join(f"{count} {kind}" for kind, count in history.problem_counts().items())
+        )
+    lines += [
+        "# Each estimate has its 95 % confidence interval and sample size (n) beside it.",
+        "# What an export cannot measure is set to its neutral value and says so.",
+        "",
+        f'name = "{name}"',
+        f'description = "calibrated from {source}"',
+        "seed = 0",
+        f"replications = {replications}",
+        f"horizon_days = {cal.horizon_days:g}   # the export's period",
+        "",
+        "[leads]",
+        f"arrivals_per_day = {_num(cal.arrivals_per_day.value)}   "
+        f"# {cal.arrivals_per_day.comment(' per day')}",
+    ]
+    if cal.seasonality is not None:
+        amplitude, peak = cal.seasonality
+        significant = amplitude.low > 0
+        value = min(1.0, amplitude.value) if significant else 0.0
+        why = "" if significant else " (not distinguishable from 0: flat)"
+        lines += [
+            f"seasonality_amplitude = {_num(value)}   # {amplitude.comment()}{why}",
+            f"seasonality_peak_day = {peak:.1f}   # day of the year, counted from day 0",
+        ]
+    else:
+        lines.append("# seasonality: not estimated, the export covers less than a year")
+    mean_value = cal.mean_deal_value
+    if mean_value.n:
+        lines.append(f"mean_deal_value = {mean_value.value:.2f}   # {mean_value.comment()}")
+        lines.append(
+            f"deal_value_sigma = {_num(min(3.0, cal.deal_value_sigma.value))}   "
+            f"# log-normal spread within segments{' and tiers' if cal.tiers else ''}; "
+            f"{cal.deal_value_sigma.comment()}"
+        )
+    else:
+        lines.append("mean_deal_value = 25000.0   # not measured: no amounts in the export")
+    lines.append("quality_weight = 0.0   # not identifiable from an export")
+    for segment, share in cal.segments.items():
+        value = cal.segment_values[segment]
+        multiplier = value.value / mean_value.value if value.n and mean_value.n else 1.0
+        lines += [
+            "",
+            "[[leads.segments]]",
+            f'name = "{segment}"',
+            f"share = {_num(share.value)}   # {share.comment()}",
+            f"value_multiplier = {_num(multiplier)}   # mean amount "
+            f"{value.value:,.0f}; {value.comment()}" if value.n else
+            "value_multiplier = 1.0   # no amounts in this segment",
+        ]  # fmt: skip
+    lines += ["", *_tier_lines(cal)]
+    for stage in STAGES:
+        p = cal.pass_prob[stage]
+        effort, lag = cal.effort_days[stage], cal.lag_days[stage]
+        wait = cal.waiting_days[stage]
+        lines += ["", f"[stages.{stage}]"]
+        if wait.n:
+            lines.append(
+                f"# waiting for an owner: mean {wait.value:.3g} days ({wait.comment()}); "
+                "the simulation makes its own queues from the headcount"
+            )
+        effort_days = effort.value if effort.n and effort.value > 0 else 0.5
+        lag_days = lag.value if lag.n and lag.value >= 0 else 0.0
+        lines += [
+            f"pass_prob = {_num(p.value if p.n else 0.5)}   # {p.comment()}",
+            f"mean_effort_days = {_num(min(365.0, max(effort_days, 1e-3)))}   "
+            f"# {effort.comment(' days') if effort.n else 'not measured: an assumption'}",
+            'effort_distribution = "gamma"',
+            f"effort_cv = {_num(min(5.0, max(0.05, cal.effort_cv.get(stage, 1.0))), 3)}",
+            f"mean_lag_days = {_num(min(365.0, lag_days))}   # customer lag; "
+            f"{lag.comment(' days') if lag.n else 'not measured: an assumption'}",
+            'lag_distribution = "gamma"',
+            f"lag_cv = {_num(min(5.0, max(0.05, cal.lag_cv.get(stage, 1.0))), 3)}",
+        ]
+    patience = cal.patience_days
+    lines += [
+        "",
+        "[decay]",
+        "# half_life_days: not identifiable from an export (it looks like a lower pass_prob)",
+        f"# went cold: {cal.went_cold} leads left a queue unworked or had no activity "
+        f"for more than the threshold ({cal.open_inactive} of them still open)",
+    ]
+    if patience.n:
+        lines.append(f"mean_patience_days = {_num(patience.value)}   # {patience.comment(' days')}")
+    else:
+        lines.append("# mean_patience_days: none, no lead went cold")
+    lines += [
+        "",
+        "# People effects: switched off. The measured pass probabilities and times",
+        "# already average over your team's seniority mix, new hires and leavers.",
+        "[people.levels]",
+        "# seniority: the export has no level per owner, so every rep is mid-level",
+        "enabled = false",
+        "[people.ramp]",
+        "# ramp-up: an owner's first lead is not their hire date, and a new hire's pace",
+        "# is mixed with the leads they happen to get: not measured",
+        "enabled = false",
+        "[people.turnover]",
+        "# turnover: an owner who stops appearing may have left, changed role or be on",
+        "# leave, and the hiring lag is not recorded: not measured",
+        "enabled = false",
+        "",
+        f"[structures.{cal.structure}]",
+        '# assignment: not visible in an export; "pooled" = one shared queue per team',
+        'assignment = "pooled"',
+    ]
+    if cal.structure == "pods":
+        lines.append("segment_expertise_factor = 1.0   # already inside the measured pass_prob")
+    else:
+        for role, estimate in cal.headcount.items():
+            lines.append(f"{role} = {_count(estimate)}   # {_headcount_comment(estimate)}")
+    delay, drop = cal.handoff_delay_days, cal.handoff_drop_prob
+    if cal.structure != "allin":
+        lines += [
+            "",
+            f"[structures.{cal.structure}.handoff]",
+            f"drop_prob = {_num(drop.value if drop.n else 0.0)}   # {drop.comment()}",
+            f"mean_delay_days = {_num(delay.value if delay.n else 0.0)}   "
+            f"# {delay.comment(' days')}",
+            "context_loss = 0.0   # not identifiable from an export: inside the pass_prob",
+        ]
+    for pod in cal.pods:
+        lines += ["", f"[[structures.{cal.structure}.pods]]", f'name = "{pod["name"]}"']
+        lines.append("segments = [" + ", ".join(f'"{s}"' for s in pod["segments"]) + "]")
+        for role, estimate in pod["headcount"].items():
+            lines.append(f"{role} = {_count(estimate)}   # {_headcount_comment(estimate)}")
+    return "\n".join(lines) + "\n"
+
+
+def _tier_lines(cal: Calibration) -> list[str]:
+    """The ``[[leads.tiers]]`` blocks: measured from a tier column, else one neutral tier."""
+    if not cal.tiers:
+        return [
+            "# size tiers: the export has no tier column, so one neutral tier (the default):",
+            "# deal sizes vary only by segment and the log-normal spread",
+        ]
+    lines = [
+        "# size tiers from the export's tier column: shares, and mean amount and effort",
+        "# relative to all leads (segment and tier multiply, as in the simulator)",
+    ]
+    mean_value = cal.mean_deal_value
+    for name, share in cal.tiers.items():
+        value = cal.tier_values[name]
+        effort = cal.tier_effort.get(name)
+        lines += ["[[leads.tiers]]", f'name = "{name}"', f"share = {_num(share.value)}   "
+                  f"# {share.comment()}"]  # fmt: skip
+        if value.n and mean_value.n:
+            lines.append(
+                f"value_multiplier = {_num(value.value / mean_value.value)}   # mean amount "
+                f"{value.value:,.0f}; {value.comment()}"
+            )
+        else:
+            lines.append("value_multiplier = 1.0   # no amounts in this tier")
+        if effort is not None:
+            lines.append(
+                f"effort_multiplier = {_num(min(100.0, max(0.01, effort.value)))}   "
+                f"# rep effort relative to the stage mean; {effort.comment()}"
+            )
+        else:
+            lines.append("effort_multiplier = 1.0   # not measured (no worked timestamps)")
+        lines += ["complexity = 1.0   # not identifiable from an export (context loss)", ""]
+    return lines[:-1]
+
+
+def _headcount_comment(estimate: Estimate) -> str:
+    if not estimate.n:
+        return "no owners recorded: assumed 1"
+    return (
+        f"distinct owners per quarter: median {estimate.value:g}, range "
+        f"{estimate.low:g}-{estimate.high:g}; {estimate.note}"
+    )
+
+
+def calibrated_scenario(
+    cal: Calibration, name: str = "calibrated", source: str = "export"
+) -> Scenario:
+    """The scenario ``scenario_toml`` writes, validated."""
+    import tomllib
+
+    return Scenario.from_dict(tomllib.loads(scenario_toml(cal, name, source)), f"{name}.toml")

@@ -1,0 +1,1 @@
+"""Files: reading what users give (with size limits) and writing outputs safely."""

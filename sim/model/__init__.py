@@ -1,0 +1,1 @@
+"""The simulation model, the only code that imports SimPy: lead stream, teams, runs."""

@@ -1,0 +1,230 @@
+"""The lead stream, drawn once per replication with numpy, before any structure runs.
+
+Like a deck of cards dealt face down: each lead arrives with its segment, size
+tier, deal value and latent quality, and with every coin it may ever toss
+already tossed (will it pass qualification? will it be dropped at the second
+relay? how long will the customer take to answer?). A structure only decides
+*when* and *by whom* a lead is worked; it never draws the lead's luck. That is
+what makes the comparison between structures fair (common random numbers).
+
+Times are in days. Unit-mean draws (``effort_units``, ``lag_units``, ...) are
+multiplied by the configured means at run time, so a generalist who is 20 %
+slower takes exactly 1.2 times the same lead's specialist effort.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config.scenario import STAGES, LeadsConfig, Scenario
+
+N_STAGES = len(STAGES)
+HANDOFF_POINTS: tuple[str, ...] = ("qualification", "closing", "account")
+"""Where a relay can happen: into qualification, into closing, into the account."""
+
+
+@dataclass(frozen=True, eq=False)
+class LeadStream:
+    """All leads of one replication, one array row per lead, sorted by arrival.
+
+    Attributes:
+        lead_id: 0..n-1 in arrival order.
+        arrival_day: arrival time (day).
+        segment: index into ``segment_names``.
+        tier: index into ``tier_names``.
+        deal_value: first-year contract value if won (currency).
+        quality: latent quality, standard normal.
+        pass_u: (n, 3) uniforms deciding each stage's outcome.
+        handoff_u: (n, 3) uniforms deciding a drop at each relay point.
+        handoff_delay_units: (n, 3) unit-mean exponential relay delays.
+        patience_units: (n, 3) unit-mean exponential patience per stage queue.
+        effort_units: (n, 3) unit-mean rep effort per stage (stage's shape).
+        lag_units: (n, 3) unit-mean customer lag per stage (stage's shape).
+        overflow_u: (n,) uniforms deciding a drop if Pods pass the lead to another pod.
+        overflow_delay_units: (n,) unit-mean exponential delays of that relay.
+        contest_u: (n,) uniforms deciding whether a competitor pursues the lead.
+        competitor_units: (n,) unit-mean exponential competitor decision times.
+        go_live_units: (n,) unit-mean exponential implementation effort if won.
+    """
+
+    segment_names: tuple[str, ...]
+    tier_names: tuple[str, ...]
+    lead_id: np.ndarray
+    arrival_day: np.ndarray
+    segment: np.ndarray
+    tier: np.ndarray
+    deal_value: np.ndarray
+    quality: np.ndarray
+    pass_u: np.ndarray
+    handoff_u: np.ndarray
+    handoff_delay_units: np.ndarray
+    patience_units: np.ndarray
+    effort_units: np.ndarray
+    lag_units: np.ndarray
+    overflow_u: np.ndarray | None = None
+    overflow_delay_units: np.ndarray | None = None
+    contest_u: np.ndarray | None = None
+    competitor_units: np.ndarray | None = None
+    go_live_units: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.lead_id)
+
+    def competitor_deadlines(self, contested_share: float, mean_days: float) -> np.ndarray:
+        """Day each lead's competitor decides (infinity where no competitor pursues it)."""
+        if self.contest_u is None:
+            return np.full(len(self), np.inf)
+        days = self.arrival_day + mean_days * self.competitor_units
+        return np.where(self.contest_u < contested_share, days, np.inf)
+
+
+def arrival_times(cfg: LeadsConfig, horizon_days: float, rng: np.random.Generator) -> np.ndarray:
+    """Poisson arrival times on [0, horizon), optionally seasonal, sorted.
+
+    Seasonality uses thinning: draw a homogeneous stream at the peak rate and keep
+    each arrival with probability rate(t) / peak rate, which gives a
+    non-homogeneous Poisson process with rate
+    ``arrivals_per_day * (1 + amplitude * cos(2 pi (t - peak_day) / 365))``.
+    """
+    peak_rate = cfg.arrivals_per_day * (1.0 + cfg.seasonality_amplitude)
+    count = rng.poisson(peak_rate * horizon_days)
+    times = np.sort(rng.uniform(0.0, horizon_days, size=count))
+    if cfg.seasonality_amplitude > 0:
+        rate = cfg.arrivals_per_day * (
+            1.0
+            + cfg.seasonality_amplitude
+            * np.cos(2.0 * np.pi * (times - cfg.seasonality_peak_day) / 365.0)
+        )
+        keep = rng.uniform(size=count) * peak_rate < rate
+        times = times[keep]
+    return times
+
+
+def unit_mean_draws(
+    distribution: str, cv: float, size: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Draws with mean 1 in the given shape (exponential, deterministic or gamma)."""
+    if distribution == "exponential":
+        return rng.standard_exponential(size)
+    if distribution == "deterministic":
+        return np.ones(size)
+    if distribution == "gamma":
+        shape = 1.0 / (cv * cv)
+        return rng.gamma(shape, 1.0 / shape, size)
+    raise ValueError(f"unknown distribution {distribution!r}")
+
+
+def _choose(shares: list[float], size: int, rng: np.random.Generator) -> np.ndarray:
+    weights = np.asarray(shares, dtype=float)
+    return rng.choice(len(weights), size=size, p=weights / weights.sum()).astype(np.int16)
+
+
+def _segments(
+    cfg: LeadsConfig, arrival_day: np.ndarray, horizon_days: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Each lead's segment; with drift, from the shares interpolated at its arrival day.
+
+    Both branches use one uniform per lead (``Generator.choice`` with ``p``
+    inverts the cumulative shares of a uniform draw), so switching drift on
+    changes segments only, never a later draw.
+    """
+    start = np.array([s.share for s in cfg.segments], dtype=float)
+    if all(s.share_at_end is None for s in cfg.segments):
+        return _choose(list(start), len(arrival_day), rng)
+    end = np.array(
+        [s.share if s.share_at_end is None else s.share_at_end for s in cfg.segments], dtype=float
+    )
+    progress = (arrival_day / horizon_days)[:, None]
+    weights = start[None, :] * (1.0 - progress) + end[None, :] * progress
+    cumulative = np.cumsum(weights, axis=1)
+    cumulative /= cumulative[:, -1:]
+    u = rng.random(len(arrival_day))
+    return (cumulative < u[:, None]).sum(axis=1).astype(np.int16)
+
+
+def generate_leads(scenario: Scenario, rng: np.random.Generator) -> LeadStream:
+    """Draw the whole lead stream of one replication.
+
+    The order of draws is fixed and independent of every structure setting, so
+    changing a team never changes the leads.
+
+    Args:
+        scenario: the scenario (lead block, stage shapes, horizon).
+        rng: the replication's lead generator (``Streams.leads``).
+
+    Returns:
+        The lead stream, sorted by arrival.
+    """
+    arrival_day = arrival_times(scenario.leads, scenario.horizon_days, rng)
+    return draw_leads(scenario, arrival_day, rng)
+
+
+def referral_chances(
+    scenario: Scenario, rate_per_day: float, rng: np.random.Generator
+) -> LeadStream:
+    """One account's referral chances over the horizon: Poisson times, a whole lead each.
+
+    Drawn from the account's own generator, so the chances (and the prospects
+    they would bring) are the same in every structure; which of them become
+    leads depends on when the account is an advocate.
+    """
+    count = rng.poisson(rate_per_day * scenario.horizon_days)
+    times = np.sort(rng.uniform(0.0, scenario.horizon_days, size=count))
+    return draw_leads(scenario, times, rng)
+
+
+def draw_leads(scenario: Scenario, arrival_day: np.ndarray, rng: np.random.Generator) -> LeadStream:
+    """Everything about leads arriving on ``arrival_day`` but the arrival, in a fixed order."""
+    cfg = scenario.leads
+    n = len(arrival_day)
+    segment = _segments(cfg, arrival_day, scenario.horizon_days, rng)
+    tier = _choose([t.share for t in cfg.tiers], n, rng)
+    multiplier = (
+        np.array([s.value_multiplier for s in cfg.segments])[segment]
+        * np.array([t.value_multiplier for t in cfg.tiers])[tier]
+    )
+    sigma = cfg.deal_value_sigma
+    # log-normal with the configured mean: E[exp(N(mu, sigma))] = exp(mu + sigma^2 / 2)
+    deal_value = cfg.mean_deal_value * multiplier * rng.lognormal(-0.5 * sigma**2, sigma, n)
+    quality = rng.standard_normal(n)
+    pass_u = rng.uniform(size=(n, N_STAGES))
+    handoff_u = rng.uniform(size=(n, len(HANDOFF_POINTS)))
+    handoff_delay_units = rng.standard_exponential((n, len(HANDOFF_POINTS)))
+    patience_units = rng.standard_exponential((n, N_STAGES))
+    effort_units = np.empty((n, N_STAGES))
+    lag_units = np.empty((n, N_STAGES))
+    for column, stage in enumerate(STAGES):
+        stage_cfg = scenario.stages.get(stage)
+        effort_units[:, column] = unit_mean_draws(
+            stage_cfg.effort_distribution, stage_cfg.effort_cv, n, rng
+        )
+        lag_units[:, column] = unit_mean_draws(stage_cfg.lag_distribution, stage_cfg.lag_cv, n, rng)
+    # Drawn last, so that adding them left every earlier draw (and result) unchanged.
+    overflow_u = rng.uniform(size=n)
+    overflow_delay_units = rng.standard_exponential(n)
+    contest_u = rng.uniform(size=n)
+    competitor_units = rng.standard_exponential(n)
+    go_live_units = rng.standard_exponential(n)
+    return LeadStream(
+        segment_names=cfg.segment_names,
+        tier_names=tuple(t.name for t in cfg.tiers),
+        lead_id=np.arange(n, dtype=np.int64),
+        arrival_day=arrival_day,
+        segment=segment,
+        tier=tier,
+        deal_value=deal_value,
+        quality=quality,
+        pass_u=pass_u,
+        handoff_u=handoff_u,
+        handoff_delay_units=handoff_delay_units,
+        patience_units=patience_units,
+        effort_units=effort_units,
+        lag_units=lag_units,
+        overflow_u=overflow_u,
+        overflow_delay_units=overflow_delay_units,
+        contest_u=contest_u,
+        competitor_units=competitor_units,
+        go_live_units=go_live_units,
+    )

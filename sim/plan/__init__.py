@@ -1,0 +1,1 @@
+"""Capacity planning: the smallest team per structure for a target of wins."""

@@ -1,0 +1,678 @@
+"""Capacity planning: how many reps per role a structure needs for a target of wins.
+
+A sales leader asks "we want 30 new customers a quarter: how big must the team
+be?". Dividing the target by a rep's win rate ignores everything that makes a
+real team smaller than its seat count: new hires ramping up, leavers and the
+empty seat until the replacement arrives, queues in front of a busy role,
+leads that go cold while they wait. This module answers by simulation: it
+runs the structure, looks at which role is the bottleneck, adds a rep there,
+and runs again, on the same leads with the same luck (common random numbers:
+every team size sees the same seed), until the target is met.
+
+The search, per structure (``plan_structure``):
+
+1. *Grow.* While the planned wins per quarter are below the target, add one
+   rep to the busiest role that works the sales stages (highest utilisation;
+   for Pods, the busiest role of the busiest pod). If that rep does not raise
+   mean wins per quarter by at least ``min_gain`` (paired over replications,
+   default 1 % of the target), try the next busiest role instead. When no
+   single rep helps, double every sales role: several roles may be saturated
+   at once, so that only a rep in each helps, and one rep's gain is hard to
+   tell from noise, a doubled team's is not. If the doubled team does not
+   raise wins by ``min_gain`` per added rep either, the target is **not
+   reachable**: lead volume, pass rates and losses cap wins, not headcount.
+2. *Trim.* Once the target holds (or when the starting team already beats
+   it), remove one rep from the least-utilised role while the target still
+   holds; a removal that breaks it is undone and the next role is tried.
+   Reps go in chunks of a quarter of the role, halved after each chunk that
+   breaks the target, down to one rep, so a doubled team shrinks quickly.
+   For a target that is not reachable the trim keeps wins within
+   ``min_gain`` of the highest found instead, so the table shows the
+   smallest team that reaches the ceiling.
+
+Each tried team is one simulation of every replication; ``max_steps`` caps
+the tries per structure. Account managers are not searched: they serve won
+accounts and work no sales stage, so wins do not depend on them (the
+scenario's count is kept; size them on the account book).
+
+"Planned wins" are wins closed in the measured window (after the warm-up)
+per 91.25 days, ramp-up, turnover and vacancies included, since they are in
+the model. By default the target must hold for the lower bound of the 95 %
+confidence interval of the mean over replications (``criterion="ci_low"``),
+not just for the mean: the mean comes from a few replications, so a team
+sized to it has roughly even odds that its true expected wins fall short,
+while the lower bound asks for 97.5 % confidence that they reach the target.
+It is no guarantee for any single quarter, whose spread is wider.
+``criterion="mean"`` sizes to the mean (and works with one replication).
+
+Plain pandas and numpy on top of ``sim.model.runner.simulate``; no printing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis import metrics
+from sim.config.scenario import STAGE_ROLES, Scenario, ScenarioError
+from sim.model.runner import simulate
+
+QUARTER_DAYS = 91.25
+"""Days in a quarter (365 / 4)."""
+
+HEADCOUNT_FIELDS: dict[str, str] = {
+    "generalist": "generalists",
+    "lead_gen": "lead_gen",
+    "qualifier": "qualifiers",
+    "closer": "closers",
+    "account_manager": "account_managers",
+}
+"""Role -> the scenario field holding its headcount."""
+
+MAX_DOUBLINGS = 3
+"""Most times the search doubles every sales role (8x the team): beyond it, not reachable."""
+
+Criterion = Literal["ci_low", "mean"]
+Verdict = Literal["reached", "not_reachable", "max_steps"]
+
+Unit = tuple[str, str]
+"""Where a rep is added or removed: (pod name, role); the pod is "" outside Pods."""
+
+
+def unit_label(unit: Unit) -> str:
+    """``closer`` or, in Pods, ``east/closer``."""
+    pod, role = unit
+    return f"{pod}/{role}" if pod else role
+
+
+def searched_roles(structure: str) -> tuple[str, ...]:
+    """Roles whose headcount the search changes: those working the three sales stages."""
+    return tuple(dict.fromkeys(STAGE_ROLES[structure][:3]))
+
+
+def team_of(scenario: Scenario, structure: str) -> dict[Unit, int]:
+    """The structure's headcount per (pod, role), every role including account managers."""
+    block = getattr(scenario.structures, structure)
+    if block is None:
+        raise ScenarioError([f"{scenario.name}: structure {structure!r} is not configured"])
+    roles = dict.fromkeys(STAGE_ROLES[structure])
+    if structure == "pods":
+        return {
+            (pod.name, role): getattr(pod, HEADCOUNT_FIELDS[role])
+            for pod in block.pods
+            for role in roles
+        }
+    return {("", role): getattr(block, HEADCOUNT_FIELDS[role]) for role in roles}
+
+
+def with_team(scenario: Scenario, structure: str, team: dict[Unit, int]) -> Scenario:
+    """A validated copy of the scenario with the structure's headcounts set to ``team``."""
+    data = scenario.model_dump(mode="json")
+    block = data["structures"][structure]
+    pods = {pod["name"]: pod for pod in block.get("pods") or ()}
+    for (pod, role), count in team.items():
+        (pods[pod] if pod else block)[HEADCOUNT_FIELDS[role]] = int(count)
+    return Scenario.from_dict(data, f"{scenario.name} (plan)")
+
+
+def role_totals(team: dict[Unit, int]) -> dict[str, int]:
+    """Headcount per role, summed over pods."""
+    totals: dict[str, int] = {}
+    for (_, role), count in team.items():
+        totals[role] = totals.get(role, 0) + count
+    return totals
+
+
+def team_text(team: dict[Unit, int]) -> str:
+    """``lead_gen 3, closer 4, account_manager 3``; pods as ``east: ...; west: ...``."""
+    pods = list(dict.fromkeys(pod for pod, _ in team))
+    parts = []
+    for pod in pods:
+        roles = ", ".join(f"{role} {n}" for (p, role), n in team.items() if p == pod)
+        parts.append(f"{pod}: {roles}" if pod else roles)
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One simulated team: its wins per quarter per replication and what it costs."""
+
+    team: dict[Unit, int]
+    wins_per_quarter: np.ndarray  # one value per replication, in replication order
+    utilisation: dict[Unit, float]  # mean over replications
+    kpis: dict[str, float]  # mean and CI of cost and profit
+
+    @property
+    def headcount(self) -> int:
+        """Seats in the team, account managers included."""
+        return sum(self.team.values())
+
+    @property
+    def wins(self) -> tuple[float, float, float]:
+        """Mean wins per quarter and its 95 % confidence interval."""
+        return metrics.mean_ci(self.wins_per_quarter)
+
+    def planned_wins(self, criterion: Criterion) -> float:
+        """The number compared with the target: the CI's lower bound or the mean."""
+        mean, low, _ = self.wins
+        return low if criterion == "ci_low" else mean
+
+
+def evaluate(
+    scenario: Scenario,
+    structure: str,
+    team: dict[Unit, int],
+    on_run_done: Callable[[int, str], None] | None = None,
+) -> Evaluation:
+    """Simulate one team of one structure (every replication, the scenario's seed).
+
+    Args:
+        scenario: the scenario; its seed fixes the leads and luck of every team.
+        structure: the structure to run.
+        team: headcount per (pod, role); units not named keep the scenario's count.
+        on_run_done: called with (replication, structure) after each run.
+
+    Returns:
+        Wins per quarter per replication, utilisation per unit, cost and profit.
+    """
+    sized = with_team(scenario, structure, team)
+    result = simulate(sized, (structure,), on_run_done)
+    kpis = metrics.run_kpis(result.leads, result.reps, sized).sort_values("replication")
+    wins = kpis["wins_per_30_days"].to_numpy(dtype=float) * QUARTER_DAYS / 30.0
+    per_run = result.reps.groupby(["replication", "pod", "role"], observed=True).apply(
+        metrics.utilisation, include_groups=False
+    )
+    means = per_run.groupby(level=["pod", "role"]).mean()
+    utilisation = {(str(pod), str(role)): float(value) for (pod, role), value in means.items()}
+    return Evaluation(
+        team=team_of(sized, structure),
+        wins_per_quarter=wins,
+        utilisation=utilisation,
+        kpis=metrics.with_ci(kpis, ("cost", "profit")),
+    )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One team tried by the search."""
+
+    number: int  # 0 is the starting team
+    phase: Literal["start", "grow", "trim"]
+    change: str  # "+1 closer", "-1 east/lead_gen", "" for the start
+    accepted: bool
+    reason: str
+    evaluation: Evaluation
+    gain: float  # mean paired change in wins per quarter against the team it changed
+
+
+@dataclass(frozen=True)
+class StructurePlan:
+    """The search's answer for one structure."""
+
+    structure: str
+    target: float
+    criterion: Criterion
+    verdict: Verdict
+    final: Evaluation
+    steps: list[Step] = field(default_factory=list)
+    minimal: bool = False  # the trim ended because no single removal kept the answer
+
+    @property
+    def simulations(self) -> int:
+        """Teams simulated (each one every replication)."""
+        return len(self.steps)
+
+
+def plan_structure(
+    scenario: Scenario,
+    structure: str,
+    target: float,
+    criterion: Criterion = "ci_low",
+    max_steps: int = 40,
+    min_gain: float | None = None,
+    on_step: Callable[[Step], None] | None = None,
+    on_run_done: Callable[[int, str], None] | None = None,
+) -> StructurePlan:
+    """Search the smallest team of one structure that reaches ``target`` wins per quarter.
+
+    Args:
+        scenario: the scenario; the structure's team in it is the starting point.
+        structure: the structure to size.
+        target: wins per quarter to reach (> 0).
+        criterion: ``"ci_low"`` (the 95 % CI's lower bound must reach the
+            target; needs at least 2 replications) or ``"mean"``.
+        max_steps: most teams tried after the starting one.
+        min_gain: least rise in mean wins per quarter per added rep (paired
+            over replications) for adding reps to count as raising wins;
+            default 1 % of the target.
+        on_step: called with each step as soon as it is simulated.
+        on_run_done: called with (replication, structure) after each run.
+
+    Returns:
+        The plan: verdict, the final team's evaluation and every step tried.
+    """
+    gain_needed = 0.01 * target if min_gain is None else min_gain
+    roles = searched_roles(structure)
+    steps: list[Step] = []
+
+    def record(step: Step) -> Step:
+        steps.append(step)
+        if on_step is not None:
+            on_step(step)
+        return step
+
+    def meets(evaluation: Evaluation) -> bool:
+        value = evaluation.planned_wins(criterion)
+        return not math.isnan(value) and value >= target
+
+    def tried(current: Evaluation, team: dict[Unit, int]) -> tuple[Evaluation, float]:
+        trial = evaluate(scenario, structure, team, on_run_done)
+        gain = float(np.mean(trial.wins_per_quarter - current.wins_per_quarter))
+        return trial, gain
+
+    def busiest_first(evaluation: Evaluation) -> list[Unit]:
+        units = [unit for unit in evaluation.team if unit[1] in roles]
+        return sorted(units, key=lambda u: -_utilisation(evaluation, u))
+
+    current = evaluate(scenario, structure, team_of(scenario, structure), on_run_done)
+    record(Step(0, "start", "", True, "the scenario's team", current, math.nan))
+    verdict: Verdict = "reached"
+    doublings = 0
+    # Grow: one rep at a time where the queue is, until the target holds.
+    while not meets(current):
+        raised = out_of_steps = False
+        units = busiest_first(current)
+        for rank, unit in enumerate(units):
+            if len(steps) > max_steps:
+                out_of_steps = True
+                break
+            trial, gain = tried(current, {**current.team, unit: current.team[unit] + 1})
+            if gain >= gain_needed:
+                record(
+                    Step(
+                        len(steps),
+                        "grow",
+                        f"+1 {unit_label(unit)}",
+                        True,
+                        f"{'busiest' if rank == 0 else 'next busiest'} role "
+                        f"(utilisation {_utilisation(current, unit):.0%})",
+                        trial,
+                        gain,
+                    )
+                )
+                current, raised = trial, True
+                break
+            record(
+                Step(
+                    len(steps),
+                    "grow",
+                    f"+1 {unit_label(unit)}",
+                    False,
+                    f"raises wins per quarter by {gain:+.2f}, less than {gain_needed:.2f}",
+                    trial,
+                    gain,
+                )
+            )
+        if not raised and not out_of_steps:
+            # No single rep helps. Either several roles are saturated at once (a conveyor
+            # whose every stage runs at the arrival rate, so only a rep in each helps) or
+            # headcount is not the limit. Doubling every sales role tells them apart, and
+            # is robust to the noise in one rep's gain; trimming later undoes the excess.
+            if len(steps) > max_steps:
+                out_of_steps = True
+            elif doublings < MAX_DOUBLINGS:
+                doublings += 1
+                doubled = {u: current.team[u] * (2 if u in units else 1) for u in current.team}
+                trial, gain = tried(current, doubled)
+                added = trial.headcount - current.headcount
+                # The same bar as for one rep, per rep added: many reps that each add
+                # little do not count as raising wins.
+                raised = gain >= gain_needed * added
+                verdict_text = "" if raised else ", less than needed: headcount is not the limit"
+                record(
+                    Step(
+                        len(steps),
+                        "grow",
+                        f"x2 every sales role ({current.headcount} -> {trial.headcount} reps)",
+                        raised,
+                        f"no single rep raised wins; doubling raises them by {gain:+.2f} "
+                        f"({gain / added:+.2f} per added rep){verdict_text}",
+                        trial,
+                        gain,
+                    )
+                )
+                if raised:
+                    current = trial
+        if not raised:
+            verdict = "max_steps" if out_of_steps else "not_reachable"
+            break
+    # Trim: drop reps the answer does not need, least busy role first. Reached: the
+    # target must still hold. Not reachable: wins must stay at the ceiling found (within
+    # min_gain of it), so the table shows the smallest team that gets there.
+    ceiling = current
+    if verdict == "reached":
+        goal = f"target {target:g}"
+
+        def holds(trial: Evaluation) -> bool:
+            return meets(trial)
+
+        def shown(trial: Evaluation) -> str:
+            return _planned_text(trial, criterion)
+
+    else:
+        floor = float(np.mean(ceiling.wins_per_quarter)) - gain_needed
+        goal = f"ceiling {floor:.1f}"
+
+        def holds(trial: Evaluation) -> bool:
+            return float(np.mean(trial.wins_per_quarter)) >= floor
+
+        def shown(trial: Evaluation) -> str:
+            return f"mean {np.mean(trial.wins_per_quarter):.1f}"
+
+    # A big team (after doubling) sheds reps in chunks of a quarter of a role, halved
+    # after each chunk that breaks the answer, down to single reps.
+    chunk = {u: max(1, n // 4) for u, n in current.team.items()}
+    minimal = False
+    while verdict != "max_steps" and len(steps) <= max_steps:
+        retry = False
+        for unit in reversed(busiest_first(current)):
+            size = min(chunk[unit], current.team[unit] - 1)
+            if size < 1:
+                continue
+            if len(steps) > max_steps:
+                break
+            trial, gain = tried(current, {**current.team, unit: current.team[unit] - size})
+            kept = holds(trial)
+            record(
+                Step(
+                    len(steps),
+                    "trim",
+                    f"-{size} {unit_label(unit)}",
+                    kept,
+                    f"{goal} {'still holds' if kept else 'breaks'} ({shown(trial)})",
+                    trial,
+                    gain,
+                )
+            )
+            if kept:
+                current, retry = trial, True
+                chunk[unit] = max(1, min(size, current.team[unit] // 4))
+                break
+            if size > 1:
+                chunk[unit], retry = max(1, size // 2), True
+                break
+        else:
+            minimal = not retry
+        if not retry:
+            break
+    return StructurePlan(
+        structure,
+        target,
+        criterion,
+        verdict,
+        current,
+        steps,
+        minimal=minimal and verdict != "max_steps",
+    )
+
+
+def _utilisation(evaluation: Evaluation, unit: Unit) -> float:
+    value = evaluation.utilisation.get(unit, math.nan)
+    return -1.0 if math.isnan(value) else value
+
+
+def _planned_text(evaluation: Evaluation, criterion: Criterion) -> str:
+    label = "CI low" if criterion == "ci_low" else "mean"
+    return f"{label} {evaluation.planned_wins(criterion):.1f}"
+
+
+def check_settings(
+    scenario: Scenario, target: float, criterion: str, max_steps: int, label: str
+) -> list[str]:
+    """One line per reason the settings cannot be planned (empty when they can)."""
+    problems = []
+    if not math.isfinite(target) or target <= 0:
+        problems.append(f"{label}: --wins-per-quarter: must be a number above 0, got {target:g}")
+    if criterion not in ("ci_low", "mean"):
+        problems.append(f"{label}: --criterion: must be ci_low or mean, got {criterion!r}")
+    if criterion == "ci_low" and scenario.replications < 2:
+        problems.append(
+            f"{label}: --replications: the ci_low criterion needs at least 2 replications "
+            f"(got {scenario.replications}); or use --criterion mean"
+        )
+    if max_steps < 1:
+        problems.append(f"{label}: --max-steps: must be at least 1, got {max_steps}")
+    return problems
+
+
+def plan_table(plans: list[StructurePlan]) -> pd.DataFrame:
+    """One row per structure: verdict, reps per role, headcount, wins per quarter, cost, profit."""
+    rows = []
+    for plan in plans:
+        final = plan.final
+        mean, low, high = final.wins
+        totals = role_totals(final.team)
+        row: dict[str, Any] = {
+            "structure": plan.structure,
+            "verdict": plan.verdict,
+            "target_wins_per_quarter": plan.target,
+            "criterion": plan.criterion,
+        }
+        row.update({role: totals.get(role) for role in HEADCOUNT_FIELDS})
+        row.update(
+            {
+                "headcount": final.headcount,
+                "team": team_text(final.team),
+                "wins_per_quarter": mean,
+                "wins_per_quarter_ci_low": low,
+                "wins_per_quarter_ci_high": high,
+                **final.kpis,
+                "minimal": plan.minimal,
+                "simulations": plan.simulations,
+            }
+        )
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    for role in HEADCOUNT_FIELDS:
+        table[role] = table[role].astype("Int64")
+    return table
+
+
+def path_table(plans: list[StructurePlan]) -> pd.DataFrame:
+    """Every team tried, in order: one row per structure and step."""
+    rows = []
+    for plan in plans:
+        for step in plan.steps:
+            mean, low, high = step.evaluation.wins
+            totals = role_totals(step.evaluation.team)
+            row: dict[str, Any] = {
+                "structure": plan.structure,
+                "step": step.number,
+                "phase": step.phase,
+                "change": step.change,
+                "accepted": step.accepted,
+                "reason": step.reason,
+            }
+            row.update({role: totals.get(role) for role in HEADCOUNT_FIELDS})
+            row.update(
+                {
+                    "headcount": step.evaluation.headcount,
+                    "team": team_text(step.evaluation.team),
+                    "wins_per_quarter": mean,
+                    "wins_per_quarter_ci_low": low,
+                    "wins_per_quarter_ci_high": high,
+                    "gain": step.gain,
+                    "cost": step.evaluation.kpis["cost"],
+                    "profit": step.evaluation.kpis["profit"],
+                }
+            )
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    for role in HEADCOUNT_FIELDS:
+        table[role] = table[role].astype("Int64")
+    return table
+
+
+VERDICT_TEXT: dict[str, str] = {
+    "reached": "reached",
+    "not_reachable": "NOT REACHABLE: more reps add less than --min-gain wins per quarter each, "
+    "even with every sales role doubled (lead volume, pass rates and losses are the limit, "
+    "not headcount)",
+    "max_steps": "UNDECIDED: --max-steps used up before the target was reached",
+}
+"""What each verdict means, as printed."""
+
+
+def plan_document(
+    plans: list[StructurePlan],
+    scenario: Scenario,
+    scenario_file: str | None,
+    min_gain: float | None,
+    max_steps: int,
+) -> dict[str, Any]:
+    """What ``plan.json`` holds: provenance, the resolved scenario, each plan and its path."""
+    from sim import __version__
+    from sim.results.folder import json_safe
+
+    structures = {}
+    for plan, row, path in zip(
+        plans,
+        plan_table(plans).to_dict("records"),
+        [path_table([p]).to_dict("records") for p in plans],
+        strict=True,
+    ):
+        structures[plan.structure] = {
+            "verdict": plan.verdict,
+            "verdict_text": VERDICT_TEXT[plan.verdict],
+            "team": [
+                {"pod": pod or None, "role": role, "reps": count}
+                for (pod, role), count in plan.final.team.items()
+            ],
+            "plan": {k: v for k, v in row.items() if k not in ("structure", "team")},
+            "wins_per_quarter_by_replication": list(plan.final.wins_per_quarter),
+            "path": path,
+        }
+    return json_safe(
+        {
+            "salesim_version": __version__,
+            "scenario_file": scenario_file,
+            "seed": scenario.seed,
+            "replications": scenario.replications,
+            "target_wins_per_quarter": plans[0].target if plans else None,
+            "criterion": plans[0].criterion if plans else None,
+            "quarter_days": QUARTER_DAYS,
+            "min_gain_wins_per_quarter": min_gain,
+            "max_steps": max_steps,
+            "confidence": 0.95,
+            "structures": structures,
+            "scenario": scenario.model_dump(mode="json"),
+        }
+    )
+
+
+PLAN_FILES = ("plan.csv", "path.csv", "plan.json", "plan.png")
+"""What ``write_plan`` writes into the plan folder."""
+
+
+def write_plan(
+    plans: list[StructurePlan],
+    out_dir: Any,
+    scenario: Scenario,
+    scenario_file: str | None = None,
+    min_gain: float | None = None,
+    max_steps: int = 40,
+    plots: bool = True,
+) -> None:
+    """Write plan.csv, path.csv, plan.json and plan.png into ``out_dir``, all or nothing.
+
+    salesim's previous files in ``out_dir`` (a path, or a folder claimed with
+    ``sim.files.outdir.OutputFolder.claim``) are replaced only once every file is
+    written, so Ctrl-C leaves the old plan, or none.
+    """
+    import json
+
+    from sim.files.csvsafe import write_csv
+    from sim.files.outdir import output_folder
+
+    document = plan_document(plans, scenario, scenario_file, min_gain, max_steps)
+    with output_folder(out_dir) as folder, folder.writing() as tmp:
+        write_csv(plan_table(plans), tmp / "plan.csv")
+        write_csv(path_table(plans), tmp / "path.csv")
+        (tmp / "plan.json").write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
+        if plots:
+            from sim.reports import charts
+            from sim.reports.plan_figure import plot_plan
+
+            charts.save_figures({"plan": plot_plan(path_table(plans), plans[0].target)}, tmp)
+
+
+def terminal_text(plans: list[StructurePlan], scenario: Scenario) -> str:
+    """The plan as printed: the search path per structure, then one table for all."""
+    if not plans:
+        return ""
+    target, criterion = plans[0].target, plans[0].criterion
+    rule = (
+        "lower 95 % CI bound of mean wins per quarter"
+        if criterion == "ci_low"
+        else "mean wins per quarter"
+    )
+    lines = [
+        f"{scenario.name}: target {target:g} wins per quarter ({rule} >= target), "
+        f"{scenario.replications} replications, seed {scenario.seed}",
+        "",
+    ]
+    width = max(len(step.change) for plan in plans for step in plan.steps)
+    for plan in plans:
+        trim = (
+            "; no single rep can be removed"
+            if plan.minimal
+            else ("; --max-steps ended the trim early" if plan.verdict != "max_steps" else "")
+        )
+        lines.append(f"{plan.structure}: {VERDICT_TEXT[plan.verdict]}{trim}")
+        for step in plan.steps:
+            mean, low, high = step.evaluation.wins
+            mark = "start" if step.phase == "start" else ("ok  " if step.accepted else "undo")
+            lines.append(
+                f"  {step.number:>3} {mark:5} {step.change or '-':<{width}} "
+                f"{step.evaluation.headcount:>4} reps  {_wins_text(mean, low, high):<22} "
+                f"{step.reason}"
+            )
+        lines.append("")
+    table = plan_table(plans)
+    shown = pd.DataFrame(
+        {
+            "verdict": table["verdict"],
+            "reps": table["headcount"],
+            "wins/quarter (95% CI)": [
+                _wins_text(m, lo, hi)
+                for m, lo, hi in zip(
+                    table["wins_per_quarter"],
+                    table["wins_per_quarter_ci_low"],
+                    table["wins_per_quarter_ci_high"],
+                    strict=True,
+                )
+            ],
+            "cost": table["cost"].map(lambda v: f"{v:,.0f}"),
+            "profit": table["profit"].map(lambda v: f"{v:,.0f}"),
+            "team": table["team"].str.ljust(int(table["team"].str.len().max())),
+        }
+    )
+    shown.index = table["structure"]
+    shown.index.name = None
+    lines.append(
+        f"plan (cost and profit over the {scenario.horizon_days:g}-day horizon, mean over "
+        "replications):"
+    )
+    lines.append(shown.to_string(justify="left"))
+    return "\n".join(lines)
+
+
+def _wins_text(mean: float, low: float, high: float) -> str:
+    if math.isnan(low):
+        return f"{mean:.1f}"
+    return f"{mean:.1f} ({low:.1f}-{high:.1f})"

@@ -1,0 +1,1 @@
+"""Figures and HTML pages (the one place that chooses matplotlib's backend)."""

@@ -1,0 +1,844 @@
+"""The comparison report: one HTML page a sales leader reads in a minute.
+
+``python -m sim compare`` runs every structure on the same leads, and this
+module turns the saved tables into ``compare.csv`` (every KPI per structure
+with its paired difference from the reference), the PNG figures, and
+``report.html``: one self-contained file (figures embedded as base64, no
+script, no network) that opens in any browser and can be mailed around like a
+board deck. ``python -m sim report DIR`` rebuilds all three from the saved
+tables without simulating, and gets the same bytes.
+
+The page answers, in order: what was compared; which red flags trip (too few
+reps at quota, a win rate below benchmark, a bottleneck role, an overloaded
+pod); the headline table (mean and 95 % CI per structure); which differences
+are significant, in words; the paired differences as a forest plot; how much
+common random numbers tightened the intervals; people and money (headcount over
+time, turnover, vacancies, quota attainment per role and level, the cost
+breakdown); and the figures behind it all.
+
+The computations live in ``sim.analysis.compare`` and ``sim.analysis.metrics``, the drawing in
+``sim.reports.charts``; this module only wires them and writes files.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim import __version__
+from sim.analysis import compare, metrics
+from sim.analysis.claims import score_claims
+from sim.model.runner import SimulationResult
+from sim.results.folder import ResultsError, read_results, write_parquet
+
+COMPARISON_DOCUMENT = "comparison.json"
+"""How the comparison was made: reference, whether and how independent streams were run."""
+
+INDEPENDENT_DIR = "independent"
+"""Sub-directory holding the run with independent lead streams."""
+
+REPORT_FILES = ("compare.csv", "claims.csv", "report.html")
+"""Files the report step writes besides the PNGs (``report`` rewrites them all)."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything the report shows, computed from a run's tables.
+
+    Attributes:
+        result: the run with common random numbers.
+        reference: the structure the others are compared with.
+        kpis: per-run KPIs (``metrics.run_kpis``).
+        summary: KPI means with 95 % CIs (``metrics.summarise``).
+        headline: the headline KPIs present, in table order.
+        differences: paired differences for every KPI, with the
+            independent-streams CI and the width ratio when measured.
+        table: ``compare.csv``.
+        flags: the red flags that tripped (``compare.red_flags``).
+        sentences: the significant headline differences, in words
+            (``compare.describe_differences``).
+        pods: per-pod utilisation (``compare.pod_utilisation``).
+        levels: quota attainment per structure, role and level
+            (``metrics.attainment_by_level``).
+        claims: the literature's claims scored on this run (``claims.score_claims``).
+        independent_measured: whether the independent-streams run exists.
+    """
+
+    result: SimulationResult
+    reference: str
+    kpis: pd.DataFrame
+    summary: pd.DataFrame
+    headline: list[str]
+    differences: pd.DataFrame
+    table: pd.DataFrame
+    flags: pd.DataFrame
+    sentences: pd.DataFrame
+    pods: pd.DataFrame
+    levels: pd.DataFrame
+    claims: pd.DataFrame
+    independent_measured: bool
+
+
+def labels_of(structures: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """Display names of structures (``two_party`` -> ``Two-Party``)."""
+    from sim.reports.charts import structure_label
+
+    return {name: structure_label(name) for name in structures}
+
+
+def build_comparison(
+    result: SimulationResult, reference: str, independent: SimulationResult | None = None
+) -> Comparison:
+    """Compute every table of the comparison from the runs' tables.
+
+    Args:
+        result: the common-random-numbers run.
+        reference: the structure to compare with; must be one of the run's.
+        independent: the same structures on independent lead streams, if run.
+
+    Returns:
+        The comparison.
+    """
+    scenario = result.scenario
+    kpis = metrics.run_kpis(result.leads, result.reps, scenario)
+    summary = metrics.summarise(kpis)
+    columns = compare.comparison_kpis(kpis)
+    headline = compare.headline_kpis(kpis)
+    differences = compare.paired_differences(kpis, reference, columns)
+    if independent is not None:
+        independent_kpis = metrics.run_kpis(independent.leads, independent.reps, scenario)
+        for column in columns:
+            if column not in independent_kpis:
+                independent_kpis[column] = math.nan
+        differences = compare.ci_width_ratio(
+            differences, compare.paired_differences(independent_kpis, reference, columns)
+        )
+    labels = labels_of(result.structures)
+    pods = compare.pod_utilisation(result.reps, scenario)
+    return Comparison(
+        result=result,
+        reference=reference,
+        kpis=kpis,
+        summary=summary,
+        headline=headline,
+        differences=differences,
+        table=compare.comparison_table(summary, differences, columns),
+        flags=compare.red_flags(summary, pods, scenario, labels),
+        sentences=compare.describe_differences(differences, headline),
+        pods=pods,
+        levels=metrics.attainment_by_level(result.reps, scenario),
+        claims=score_claims(kpis),
+        independent_measured=independent is not None,
+    )
+
+
+def comparison_figures(comparison: Comparison) -> dict[str, Any]:
+    """The report's figures, by file stem, in the order the page shows them."""
+    from sim.reports import charts  # matplotlib is slow to import: only when drawing
+
+    result = comparison.result
+    scenario = result.scenario
+    summary = comparison.summary
+    figures = {
+        "paired_differences": charts.plot_paired_differences(
+            compare.forest_table(comparison.differences, comparison.headline),
+            comparison.reference,
+        ),
+        "funnel": charts.plot_funnel(metrics.funnel_table(result.leads)),
+        "wins_over_time": charts.plot_wins_over_time(
+            metrics.wins_over_time(result.leads, scenario)
+        ),
+        "cycle_time": charts.plot_cycle_times(metrics.cycle_times(result.leads)),
+        "work_in_progress": charts.plot_wip(metrics.wip_over_time(result.samples)),
+        "utilisation": charts.plot_utilisation(
+            metrics.utilisation_table(result.reps, scenario), scenario.benchmarks.max_utilisation
+        ),
+        "headcount": charts.plot_headcount(metrics.headcount_over_time(result.samples)),
+    }
+    if not comparison.pods.empty:
+        figures["pod_utilisation"] = charts.plot_pod_utilisation(
+            comparison.pods, scenario.benchmarks.max_utilisation
+        )
+    figures["quota_attainment"] = charts.plot_quota_attainment(
+        compare.quota_attainment(result.reps, scenario),
+        summary[summary["kpi"] == "share_reps_at_quota"],
+        scenario.benchmarks.min_share_at_quota,
+    )
+    figures["money"] = charts.plot_money_breakdown(
+        compare.money_breakdown(summary), scenario.horizon_days
+    )
+    return figures
+
+
+FIGURE_CAPTIONS: dict[str, tuple[str, str]] = {
+    "paired_differences": (
+        "Paired differences",
+        "Each structure minus the reference, replication by replication (same leads, same "
+        "luck), per KPI. Thick line: 95 % CI; filled dot: the CI excludes 0. The thin grey line, "
+        "when shown, is the CI the same number of replications gives without common random "
+        "numbers.",
+    ),
+    "funnel": (
+        "Where leads are lost",
+        "Per structure, the leads that reached each stage or handoff, and how many were lost "
+        "there: failed (the customer said no), dropped in a handoff, or went cold waiting.",
+    ),
+    "wins_over_time": (
+        "Wins over time",
+        "Wins per 30 days over the horizon with a 95 % band across replications; the first "
+        "months show the pipeline filling up.",
+    ),
+    "cycle_time": (
+        "Cycle time",
+        "Days from a lead's arrival to its win, all won leads of the measured cohort.",
+    ),
+    "work_in_progress": (
+        "Queues over time",
+        "Leads waiting for each role, mean across replications: a queue that keeps growing "
+        "marks the bottleneck.",
+    ),
+    "utilisation": (
+        "Utilisation per role",
+        "Share of working time each role is busy (after warm-up), with 95 % CIs and the "
+        "bottleneck line.",
+    ),
+    "pod_utilisation": (
+        "Load per pod",
+        "Utilisation of each pod's sales reps together (its load) and per role: uneven "
+        "territories overload one pod while another idles.",
+    ),
+    "quota_attainment": (
+        "Quota attainment",
+        "Every rep's credit in each quota period after the warm-up as a share of quota "
+        "(bookings for closers and generalists, meetings booked for lead gen, qualified "
+        "opportunities for qualifiers, net revenue retention for account managers), and the "
+        "share of rep-periods at quota against the red line. All-In and Two-Party reps also "
+        "prospect or qualify, so their quota share is not a like-for-like comparison with "
+        "specialist closers.",
+    ),
+    "headcount": (
+        "Headcount over time",
+        "Per structure, the seats filled, vacant (a rep left and the hire has not arrived) and "
+        "ramping (filled by someone not yet at full pace) on each day, mean across replications "
+        "with a 95 % band; the dotted grey line is the nominal headcount.",
+    ),
+    "money": (
+        "Revenue, costs and profit",
+        "Revenue recognised in the horizon, what it cost (cost of goods, rep salaries, "
+        "commission, bonuses, managers, overhead per head, hiring and onboarding) and the "
+        "profit left, with 95 % CIs.",
+    ),
+}
+
+PEOPLE_FIGURES: tuple[str, ...] = ("headcount", "quota_attainment", "money")
+"""Figures shown in the "People and money" section rather than with the other figures."""
+
+
+def write_independent(directory: Path, independent: SimulationResult, reference: str) -> None:
+    """Save the independent-streams run and the comparison settings beside the results.
+
+    Args:
+        directory: the (temporary) results directory.
+        independent: the run of ``runner.simulate_independent``.
+        reference: the default reference structure of later ``report`` runs.
+    """
+    sub = directory / INDEPENDENT_DIR
+    sub.mkdir(exist_ok=True)
+    scenario = independent.scenario
+    seeds = {
+        str(name): int(group["seed"].iloc[0])
+        for name, group in independent.leads.groupby("structure", observed=True, sort=False)
+        if len(group)
+    }
+    provenance = {
+        "salesim_version": __version__,
+        "seed": scenario.seed,
+        "independent_seeds": seeds,
+        "scenario": scenario.model_dump(mode="json"),
+    }
+    for name in ("leads", "reps"):
+        write_parquet(getattr(independent, name), sub / f"{name}.parquet", provenance)
+    document = {
+        "salesim_version": __version__,
+        "structures": list(independent.structures),
+        "independent_seeds": seeds,
+        "scenario": scenario.model_dump(mode="json"),
+    }
+    (sub / "summary.json").write_text(json.dumps(document, indent=2) + "\n")
+    settings = {
+        "reference": reference,
+        "structures": list(independent.structures),
+        "independent_streams": INDEPENDENT_DIR,
+        "independent_seeds": seeds,
+    }
+    (directory / COMPARISON_DOCUMENT).write_text(json.dumps(settings, indent=2) + "\n")
+
+
+def write_settings(directory: Path, structures: tuple[str, ...], reference: str) -> None:
+    """Record the reference when no independent-streams run was made."""
+    settings = {"reference": reference, "structures": list(structures), "independent_streams": None}
+    (directory / COMPARISON_DOCUMENT).write_text(json.dumps(settings, indent=2) + "\n")
+
+
+def read_comparison(
+    directory: Path, reference: str | None = None
+) -> tuple[SimulationResult, SimulationResult | None, str, str | None]:
+    """Load a saved comparison (or plain simulate results) for ``report``.
+
+    Args:
+        directory: a results directory.
+        reference: overrides the saved reference structure.
+
+    Returns:
+        The common-random-numbers run, the independent-streams run (None if
+        there is none), the reference structure, and the scenario file the
+        run was made from (as recorded in ``summary.json``).
+
+    Raises:
+        ResultsError: one line per problem, naming the directory.
+    """
+    directory = Path(directory)
+    result = read_results(directory)
+    saved: dict[str, Any] = {}
+    path = directory / COMPARISON_DOCUMENT
+    if path.is_file():
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            first = str(exc).splitlines()[0]
+            raise ResultsError([f"{path}: unreadable ({first})"]) from None
+    chosen = reference or saved.get("reference") or result.structures[0]
+    if chosen not in result.structures:
+        raise ResultsError(
+            [
+                f"{directory}: reference {chosen!r} is not among the saved structures "
+                f"({', '.join(result.structures)})"
+            ]
+        )
+    independent = None
+    if saved.get("independent_streams"):
+        independent = read_results(directory / saved["independent_streams"], ("leads", "reps"))
+        if independent.structures != result.structures:
+            raise ResultsError(
+                [f"{directory}: the independent-streams run has other structures than the results"]
+            )
+    scenario_file = json.loads((directory / "summary.json").read_text(encoding="utf-8")).get(
+        "scenario_file"
+    )
+    return result, independent, chosen, scenario_file
+
+
+def write_report(directory: Path, comparison: Comparison, scenario_file: str | None) -> None:
+    """Write ``compare.csv``, the figures and ``report.html`` into ``directory``."""
+    from sim.files.csvsafe import write_csv
+    from sim.reports import charts
+
+    write_csv(comparison.table, directory / "compare.csv")
+    write_csv(comparison.claims, directory / "claims.csv")
+    paths = charts.save_figures(comparison_figures(comparison), directory)
+    images = {path.stem: path.read_bytes() for path in paths}
+    (directory / "report.html").write_text(
+        render_html(comparison, images, scenario_file), encoding="utf-8"
+    )
+
+
+def terminal_text(comparison: Comparison, directory: Path | None = None) -> str:
+    """What the terminal prints: headline table, red flags, significant differences."""
+    result = comparison.result
+    scenario = result.scenario
+    labels = labels_of(result.structures)
+    lines = [
+        f"{scenario.name}: {', '.join(labels[s] for s in result.structures)} on the same leads, "
+        f"{scenario.replications} replications of {scenario.horizon_days:g} days, "
+        f"seed {scenario.seed}",
+        "",
+        compare.headline_table(comparison.summary, comparison.headline)
+        .rename(columns=labels)
+        .to_string(),
+        "",
+    ]
+    if comparison.flags.empty:
+        lines.append("Red flags: none tripped.")
+    else:
+        lines.append("Red flags:")
+        lines += [f"  ! {message}" for message in comparison.flags["message"]]
+    lines.append("")
+    reference = labels[comparison.reference]
+    if len(result.structures) < 2:
+        lines.append("Only one structure: nothing to compare it with.")
+    elif scenario.replications < 2:
+        lines.append("Paired differences: one replication, no confidence intervals.")
+    elif not comparison.sentences.empty:
+        lines.append(f"Significant differences from {reference} (95 % CI excludes 0):")
+        lines += [
+            f"  - {labels[row.structure]} vs {reference}: {row.text}"
+            for row in comparison.sentences.itertuples(index=False)
+        ]
+    else:
+        lines.append(f"No headline difference from {reference} is significant at 95 %.")
+    ratio = variance_reduction_summary(comparison)
+    if ratio:
+        lines += ["", ratio]
+    if directory is not None:
+        lines += ["", f"report: {directory / 'report.html'}"]
+    return "\n".join(lines)
+
+
+def variance_reduction_summary(comparison: Comparison) -> str:
+    """One sentence on how much common random numbers narrowed the paired CIs."""
+    if not comparison.independent_measured:
+        return ""
+    ratios = comparison.differences.loc[
+        comparison.differences["kpi"].isin(comparison.headline), "ci_width_ratio"
+    ].to_numpy(dtype=float)
+    ratios = ratios[np.isfinite(ratios)]
+    if len(ratios) == 0:
+        return "Common random numbers: no CI width could be compared."
+    median = float(pd.Series(ratios).median())
+    return (
+        f"Common random numbers: paired 95 % CIs are a median {median:.2f}x as wide as with "
+        f"independent lead streams (headline KPIs, range {ratios.min():.2f}-{ratios.max():.2f}); "
+        f"as precise as about {1 / median**2:.0f}x the replications without them."
+        if median > 0
+        else "Common random numbers: the paired CIs have zero width (identical structures)."
+    )
+
+
+# --------------------------------------------------------------------------- HTML
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
+       color: #222; background: #fafafa; line-height: 1.45; }
+main { max-width: 1100px; margin: 0 auto; padding: 1.5rem 2rem 3rem; background: #fff; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+h3 { font-size: 1rem; margin: 1rem 0 0.2rem; }
+h2 { font-size: 1.2rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
+p.lead { color: #555; margin-top: 0; }
+table { border-collapse: collapse; font-size: 0.88rem; margin: 0.6rem 0; }
+th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #eee; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+thead th { border-bottom: 2px solid #999; }
+.swatch { display: inline-block; width: 0.8em; height: 0.8em; border-radius: 2px;
+          margin-right: 0.3em; vertical-align: -0.05em; }
+.flags { background: #fff4e5; border-left: 4px solid #D55E00; padding: 0.5rem 1rem; }
+.ok { background: #eef7f1; border-left: 4px solid #009E73; padding: 0.5rem 1rem; }
+td.holds { color: #00704f; font-weight: 600; }
+td.does-not-hold { color: #b34700; font-weight: 600; }
+td.not-significant, td.not-tested { color: #666666; }
+.sig { font-weight: 600; }
+.better { color: #00734f; }
+.worse { color: #b34700; }
+figure { margin: 1.2rem 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: 0.88rem; color: #555; }
+.note { font-size: 0.85rem; color: #666; }
+code { background: #f2f2f2; padding: 0 0.2em; border-radius: 3px; }
+"""
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _swatch(structure: str) -> str:
+    from sim.reports.charts import structure_colour
+
+    return f'<span class="swatch" style="background:{structure_colour(structure)}"></span>'
+
+
+def _structure_header(structures: list[str], labels: dict[str, str]) -> str:
+    return "".join(f"<th>{_swatch(s)}{_e(labels[s])}</th>" for s in structures)
+
+
+def _headline_html(comparison: Comparison, labels: dict[str, str]) -> str:
+    structures = list(comparison.result.structures)
+    table = compare.headline_table(comparison.summary, comparison.headline)
+    rows = []
+    for label, values in table.iterrows():
+        cells = "".join(f"<td>{_e(values[s])}</td>" for s in structures)
+        rows.append(f"<tr><td>{_e(label)}</td>{cells}</tr>")
+    return (
+        f"<table><thead><tr><th>KPI (mean ± 95 % CI half-width)</th>"
+        f"{_structure_header(structures, labels)}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _compared_kpis(comparison: Comparison) -> list[str]:
+    """Headline KPIs with a difference for at least one structure (a role both have)."""
+    defined = comparison.differences.loc[
+        comparison.differences["difference"].notna(), "kpi"
+    ].unique()
+    return [kpi for kpi in comparison.headline if kpi in set(defined)]
+
+
+def _differences_html(comparison: Comparison, labels: dict[str, str]) -> str:
+    others = [s for s in comparison.result.structures if s != comparison.reference]
+    diffs = comparison.differences.set_index(["structure", "kpi"])
+    rows = []
+    for kpi in _compared_kpis(comparison):
+        spec = compare.kpi_spec(kpi)
+        cells = []
+        for structure in others:
+            if (structure, kpi) not in diffs.index:
+                cells.append("<td>-</td>")
+                continue
+            row = diffs.loc[(structure, kpi)]
+            text = compare.format_value(kpi, row["difference"], difference=True)
+            if math.isfinite(row["ci_low"]):
+                low = compare.format_value(kpi, row["ci_low"], True).replace(" pp", "")
+                high = compare.format_value(kpi, row["ci_high"], True).replace(" pp", "")
+                text += f" [{low}, {high}]"
+            css = ""
+            if row["significant"]:
+                verdict = int(math.copysign(1, row["difference"])) * spec.better
+                css = "sig " + {1: "better", -1: "worse"}.get(verdict, "")
+            ratio = row.get("ci_width_ratio", math.nan)
+            ratio_text = (
+                f"<br><span class='note'>CI width ×{ratio:.2f}</span>"
+                if (isinstance(ratio, float) and math.isfinite(ratio))
+                else ""
+            )
+            cells.append(f'<td class="{css.strip()}">{_e(text)}{ratio_text}</td>')
+        unit = compare.DIFFERENCE_UNITS[spec.kind]
+        rows.append(
+            f"<tr><td>{_e(spec.label)} <span class='note'>({_e(unit)})</span></td>"
+            f"{''.join(cells)}</tr>"
+        )
+    return (
+        f"<table><thead><tr><th>difference from {_e(labels[comparison.reference])} "
+        f"[95 % CI]</th>{_structure_header(others, labels)}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _variance_html(comparison: Comparison, labels: dict[str, str]) -> str:
+    if not comparison.independent_measured:
+        return (
+            "<p class='note'>Not measured: this directory has no run with independent lead "
+            "streams (<code>python -m sim compare</code> makes one unless told "
+            "<code>--no-independent</code>).</p>"
+        )
+    others = [s for s in comparison.result.structures if s != comparison.reference]
+    diffs = comparison.differences.set_index(["structure", "kpi"])
+    rows = []
+    for kpi in _compared_kpis(comparison):
+        cells = []
+        for structure in others:
+            ratio = (
+                diffs.loc[(structure, kpi), "ci_width_ratio"]
+                if (structure, kpi) in diffs.index
+                else math.nan
+            )
+            cells.append(f"<td>{ratio:.2f}</td>" if math.isfinite(ratio) else "<td>-</td>")
+        rows.append(f"<tr><td>{_e(compare.kpi_spec(kpi).label)}</td>{''.join(cells)}</tr>")
+    return (
+        f"<p>{_e(variance_reduction_summary(comparison))}</p>"
+        "<p class='note'>Each cell: the width of the paired 95 % CI with common random numbers "
+        "divided by its width when every structure runs on lead streams of its own (same number "
+        "of replications). Below 1: common random numbers helped; 0.5 is worth four times the "
+        "replications. '-' where a width is undefined or zero.</p>"
+        f"<table><thead><tr><th>CI width ratio (CRN / independent)</th>"
+        f"{_structure_header(others, labels)}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _kpi_table_html(
+    comparison: Comparison, specs: dict[str, compare.KpiSpec], heading: str, labels: dict[str, str]
+) -> str:
+    """KPIs (rows, in ``specs`` order, those measured for some structure) by structure, ± CI."""
+    structures = list(comparison.result.structures)
+    kpis = [
+        kpi
+        for kpi in specs
+        if kpi in comparison.kpis.columns and comparison.kpis[kpi].notna().any()
+    ]
+    table = compare.headline_table(comparison.summary, kpis)
+    rows = []
+    for kpi, (label, values) in zip(kpis, table.iterrows(), strict=True):
+        unit = compare.KIND_UNITS[compare.kpi_spec(kpi).kind]
+        cells = "".join(f"<td>{_e(values[s])}</td>" for s in structures)
+        rows.append(f"<tr><td>{_e(label)} <span class='note'>({_e(unit)})</span></td>{cells}</tr>")
+    return (
+        f"<table><thead><tr><th>{_e(heading)}</th>"
+        f"{_structure_header(structures, labels)}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _levels_html(comparison: Comparison, labels: dict[str, str]) -> str:
+    """Attainment and share at quota per structure, role and level, ± 95 % CI half-width."""
+    from sim.reports.charts import role_label
+
+    levels = comparison.levels
+    if levels.empty:
+        return "<p class='note'>No rep-period with a quota counts (none after the warm-up).</p>"
+
+    def cell(row: Any, value: str) -> str:
+        return _e(
+            compare.format_mean_ci(
+                "share_reps_at_quota",
+                row[value],
+                row[f"{value}_ci_low"],
+                row[f"{value}_ci_high"],
+            )
+        )
+
+    rows = []
+    for row in levels.to_dict("records"):
+        structure = str(row["structure"])
+        rows.append(
+            f"<tr><td>{_swatch(structure)}{_e(labels.get(structure, structure))}</td>"
+            f"<td>{_e(role_label(str(row['role'])))}</td><td>{_e(row['level'])}</td>"
+            f"<td>{row['rep_periods']:.1f}</td><td>{cell(row, 'mean_attainment')}</td>"
+            f"<td>{cell(row, 'share_at_quota')}</td></tr>"
+        )
+    return (
+        "<table><thead><tr><th>structure</th><th>role</th><th>level</th>"
+        "<th>rep-periods per replication</th><th>mean attainment (± 95 % CI)</th>"
+        "<th>share at quota (± 95 % CI)</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _figure_html(name: str, data: bytes) -> str:
+    title, caption = FIGURE_CAPTIONS.get(name, (name.replace("_", " "), ""))
+    encoded = base64.b64encode(data).decode("ascii")
+    return (
+        f"<figure id='{_e(name)}'><img src='data:image/png;base64,{encoded}' "
+        f"alt='{_e(title)}'><figcaption><b>{_e(title)}.</b> {_e(caption)}</figcaption></figure>"
+    )
+
+
+def _people_html(comparison: Comparison, images: dict[str, bytes], labels: dict[str, str]) -> str:
+    """The "People and money" section: headcount, turnover, quota, pay and what it bought."""
+    scenario = comparison.result.scenario
+    parts = [
+        "<h2 id='people-and-money'>People and money</h2>",
+        "<p>Reps leave (turnover), their seats stay empty for the hiring lag (vacancy), and "
+        "new hires take time to reach full pace (ramp-up): the headcount at work is less than "
+        "the headcount paid for. Quota attainment per role and level, then what the team cost "
+        "and what it brought in.</p>",
+    ]
+    if "headcount" in images:
+        parts.append(_figure_html("headcount", images["headcount"]))
+    parts += [
+        "<h3>Turnover, vacancies and quota per role</h3>",
+        _kpi_table_html(
+            comparison, compare.PEOPLE_SPECS, "KPI (mean ± 95 % CI half-width)", labels
+        ),
+        "<p class='note'>Turnover: leavers per seat per year. Vacancy: share of seat-days with "
+        "nobody in the seat. Attainment: credit over the period's quota (bookings for closers "
+        "and generalists, meetings booked for lead gen, qualified opportunities for "
+        "qualifiers, net revenue retention for account managers), counting rep-periods after "
+        "the warm-up in which the rep was present at least half the period; the red line for "
+        f"the share at quota is "
+        f"{100 * scenario.benchmarks.min_share_at_quota:.0f} %.</p>",
+        "<h3>Quota attainment by role and level</h3>",
+        _levels_html(comparison, labels),
+    ]
+    if "quota_attainment" in images:
+        parts.append(_figure_html("quota_attainment", images["quota_attainment"]))
+    parts += [
+        "<h3>What the team cost and what it brought in</h3>",
+        _kpi_table_html(
+            comparison, compare.COST_SPECS, "money (mean ± 95 % CI half-width)", labels
+        ),
+    ]
+    if "money" in images:
+        parts.append(_figure_html("money", images["money"]))
+    return "\n".join(parts)
+
+
+def _territories_html(comparison: Comparison, labels: dict[str, str]) -> str:
+    """Load and results per territory (segment): where leads come from and how they fare."""
+    table = metrics.territory_table(comparison.result.leads)
+    rows = []
+    for row in table.itertuples(index=False):
+        conversion = compare.format_mean_ci(
+            "conversion", row.conversion, row.conversion_ci_low, row.conversion_ci_high
+        )
+        rows.append(
+            f"<tr><td>{_swatch(str(row.structure))}{_e(labels.get(str(row.structure)))}</td>"
+            f"<td>{_e(row.segment)}</td><td>{row.leads:,.0f}</td>"
+            f"<td>{100 * row.share_overflowed:.1f} %</td><td>{row.won:,.1f}</td>"
+            f"<td>{_e(conversion)}</td><td>{row.mean_first_wait_days:.2f}</td></tr>"
+        )
+    return (
+        "<h2>Territories</h2><p>Per segment (the measured cohort, mean per replication): "
+        "leads, the share a pod passed to another pod, wins, conversion with its 95 % CI, and "
+        "the mean wait for the first rep (days). Load per pod is in the pod utilisation "
+        "figure.</p><table><thead><tr><th>structure</th><th>segment</th><th>leads</th>"
+        "<th>passed to another pod</th><th>won</th><th>conversion</th>"
+        f"<th>first wait (days)</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _customers_html(comparison: Comparison, labels: dict[str, str]) -> str:
+    """Market share, go-live, advocates and referrals: the customer side of each structure."""
+    table = _kpi_table_html(
+        comparison, compare.CUSTOMER_SPECS, "KPI (mean ± 95 % CI half-width)", labels
+    )
+    if "<td>" not in table:
+        return ""
+    return (
+        "<h2>Customers: competition, go-live, advocates and referrals</h2>"
+        "<p>Market share counts our wins among the deals the market decided. Go-live times "
+        "run from the win to the end of implementation by the operations team (the same "
+        "team for every structure). An advocate is an account served well at several "
+        "reviews in a row; advocates churn less and bring referral leads, so a structure "
+        "that serves its customers better also gets more leads.</p>" + table
+    )
+
+
+def _claims_html(comparison: Comparison, labels: dict[str, str]) -> str:
+    """The scoreboard: each claim of the literature, its KPI test and verdict on this run."""
+    claims = comparison.claims
+    head = (
+        "<h2>The literature's claims, checked on this scenario</h2>"
+        "<p>Each claim is tested by one KPI (the list is in "
+        "<code>sim/analysis/claims.toml</code>): the paired difference between the two "
+        "structures under common random numbers, "
+        "or the structure's mean against a threshold, with a 95 % CI. A claim <em>holds</em> "
+        "when the whole interval is on the claimed side, <em>does not hold</em> when it is "
+        "on the other side; <em>not tested</em> means the run lacks a structure or the "
+        "KPI.</p>"
+    )
+    rows = []
+    for claim in claims.itertuples(index=False):
+        who = labels.get(claim.structure, claim.structure)
+        versus = labels.get(claim.versus, claim.versus)
+        test = f"{claim.kpi}: {who} {claim.expect} than {versus}"
+        if claim.verdict == "not tested":
+            value = "-"
+        else:
+            value = (
+                f"{compare.format_value(claim.kpi, claim.difference, difference=True)} "
+                f"[{compare.format_value(claim.kpi, claim.ci_low, difference=True)}, "
+                f"{compare.format_value(claim.kpi, claim.ci_high, difference=True)}]"
+            )
+        rows.append(
+            f"<tr><td>{_e(claim.claim)}</td><td>{_e(test)}</td><td>{_e(value)}</td>"
+            f"<td class='{_e(claim.verdict.replace(' ', '-'))}'>{_e(claim.verdict)}</td></tr>"
+        )
+    table = (
+        "<table><thead><tr><th>claim</th><th>test</th><th>difference [95 % CI]</th>"
+        f"<th>verdict</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+    return head + table
+
+
+def render_html(
+    comparison: Comparison, images: dict[str, bytes], scenario_file: str | None = None
+) -> str:
+    """The whole report as one self-contained HTML document.
+
+    Args:
+        comparison: the computed comparison.
+        images: PNG bytes by figure name, embedded as base64 data URIs.
+        scenario_file: shown in the header when known.
+
+    Returns:
+        The HTML text; the same inputs always give the same text (no dates).
+    """
+    result = comparison.result
+    scenario = result.scenario
+    labels = labels_of(result.structures)
+    names = ", ".join(labels[s] for s in result.structures)
+    reference = labels[comparison.reference]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(scenario.name)}: {_e(names)} compared</title>",
+        f"<style>{_CSS}</style></head><body><main>",
+        f"<h1>{_e(scenario.name)}: which structure?</h1>",
+        f"<p class='lead'>{_e(names)} on the same lead stream with the same luck "
+        f"(common random numbers): {scenario.replications} independent replications of "
+        f"{scenario.horizon_days:g} days (first {scenario.warmup_days:g} days warm-up), "
+        f"seed {scenario.seed}. Reference for differences: {_e(reference)}.</p>",
+    ]
+    if scenario.description:
+        parts.append(f"<p>{_e(scenario.description)}</p>")
+    parts.append("<h2>Red flags</h2>")
+    if comparison.flags.empty:
+        parts.append(
+            "<div class='ok'>None tripped: every structure has at least "
+            f"{100 * scenario.benchmarks.min_share_at_quota:.0f} % of reps at quota, no role is "
+            f"above {100 * scenario.benchmarks.max_utilisation:.0f} % utilisation"
+            + (
+                f", every win rate is at least {100 * scenario.benchmarks.win_rate:.0f} %"
+                if scenario.benchmarks.win_rate is not None
+                else ""
+            )
+            + f", rep turnover is at most {100 * scenario.benchmarks.max_annual_turnover:.0f} % "
+            "a year, no market share is falling, and no pod is overloaded.</div>"
+        )
+    else:
+        items = "".join(f"<li>{_e(m)}</li>" for m in comparison.flags["message"])
+        parts.append(f"<div class='flags'><ul>{items}</ul></div>")
+    parts += [
+        "<h2>Headline</h2>",
+        _headline_html(comparison, labels),
+        "<p class='note'>Throughput counts wins between warm-up and horizon; funnel KPIs count "
+        "the measured cohort of leads; money covers the whole horizon. Rates are in %, "
+        "dropped leads are counts per replication, money in the scenario's currency.</p>",
+        f"<h2>What is significantly different from {_e(reference)}</h2>",
+    ]
+    if len(result.structures) < 2:
+        parts.append("<p>Only one structure: nothing to compare it with.</p>")
+    elif scenario.replications < 2:
+        parts.append(
+            "<p>One replication: no confidence interval, nothing can be called "
+            "significant. Run more replications.</p>"
+        )
+    elif not comparison.sentences.empty:
+        parts.append(
+            "<p>Differences whose 95 % CI (on the per-replication differences) excludes 0:</p>"
+        )
+        for structure, group in comparison.sentences.groupby("structure", sort=False):
+            items = "".join(
+                f"<li class='{_e(verdict)}'>{_e(text)}</li>"
+                for verdict, text in zip(group["verdict"], group["text"], strict=True)
+            )
+            parts.append(
+                f"<h3>{_swatch(structure)}{_e(labels[structure])} vs {_e(reference)}</h3>"
+                f"<ul>{items}</ul>"
+            )
+    else:
+        parts.append("<p>None of the headline differences is significant at 95 %.</p>")
+    parts += [
+        "<p class='note'>With many KPIs and structures, about one in twenty comparisons of "
+        "structures that do not really differ will still look significant: trust a pattern "
+        "across KPIs more than one isolated result, and add replications to confirm.</p>",
+        _differences_html(comparison, labels),
+        "<h2>Variance reduction from common random numbers</h2>",
+        _variance_html(comparison, labels),
+        _people_html(comparison, images, labels),
+        _territories_html(comparison, labels),
+        _customers_html(comparison, labels),
+        _claims_html(comparison, labels),
+        "<h2>Figures</h2>",
+    ]
+    parts += [_figure_html(n, data) for n, data in images.items() if n not in PEOPLE_FIGURES]
+    source = f" from <code>{_e(scenario_file)}</code>" if scenario_file else ""
+    parts += [
+        "<h2>About this report</h2>",
+        f"<p class='note'>salesim {_e(__version__)}{source}. The numbers are in "
+        "<code>compare.csv</code> (every KPI, its mean and CI per structure, the paired "
+        "difference and, when measured, the CI width ratio), the claims in "
+        "<code>claims.csv</code>, the raw tables in "
+        "<code>leads.parquet</code>, <code>reps.parquet</code> and <code>samples.parquet</code>, "
+        "the resolved scenario in <code>summary.json</code>. Rebuild this page without "
+        "simulating: <code>python -m sim report DIR</code>.</p>",
+        "</main></body></html>",
+    ]
+    return "\n".join(parts) + "\n"

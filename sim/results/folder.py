@@ -1,0 +1,207 @@
+"""Writing a run's results: all files or none, and only where salesim may.
+
+Results are written into a hidden temporary folder inside the target and
+swapped in only when complete (``sim.files.outdir``), so an interrupted or failed
+run never leaves a half-written results folder, and files salesim did not
+write there (``plan/``, a user's notes) survive.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim import __version__
+from sim.analysis import metrics
+from sim.config.scenario import Scenario, ScenarioError
+from sim.files.csvsafe import write_csv
+from sim.files.outdir import OutputFolder, output_folder
+from sim.model.runner import SimulationResult
+
+
+def json_safe(value: Any) -> Any:
+    """JSON-safe: NaN becomes null, numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def write_parquet(df: pd.DataFrame, path: Path, provenance: dict[str, Any]) -> None:
+    """Write a table with the run's provenance in the parquet file's metadata."""
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    metadata = dict(table.schema.metadata or {})
+    metadata[b"salesim"] = json.dumps(provenance, sort_keys=True).encode()
+    pq.write_table(table.replace_schema_metadata(metadata), path)
+
+
+def summary_document(
+    result: SimulationResult, summary: pd.DataFrame, scenario_file: str | None
+) -> dict[str, Any]:
+    """What ``summary.json`` holds: provenance, the resolved scenario, KPIs with CIs."""
+    scenario = result.scenario
+    kpis: dict[str, dict[str, Any]] = {}
+    for row in summary.itertuples(index=False):
+        kpis.setdefault(str(row.structure), {})[row.kpi] = {
+            "mean": row.mean,
+            "ci_low": row.ci_low,
+            "ci_high": row.ci_high,
+            "replications": row.replications,
+        }
+    return json_safe(
+        {
+            "salesim_version": __version__,
+            "scenario_file": scenario_file,
+            "seed": scenario.seed,
+            "replications": scenario.replications,
+            "structures": list(result.structures),
+            "confidence": 0.95,
+            "scenario": scenario.model_dump(mode="json"),
+            "kpis": kpis,
+        }
+    )
+
+
+def write_results(
+    result: SimulationResult,
+    out_dir: Path | OutputFolder,
+    scenario_file: str | None = None,
+    plots: bool = True,
+    on_step: Callable[[str], None] | None = None,
+    extra: Callable[[Path], None] | None = None,
+) -> pd.DataFrame:
+    """Write every table, the summary and the plots of a run into ``out_dir``.
+
+    Args:
+        result: the run's tables.
+        out_dir: the results folder (or one claimed already, ``OutputFolder.claim``);
+            salesim's previous files there are replaced, only on success.
+        scenario_file: the scenario file's path, recorded in ``summary.json``.
+        plots: draw the standard PNG plots.
+        on_step: called with a short description of each step, for progress.
+        extra: called with the temporary directory after everything else is
+            written, to add more files (the comparison report) that then
+            appear together with the rest, or not at all.
+
+    Returns:
+        The KPI summary (one row per structure and KPI), for printing.
+    """
+    step = on_step or (lambda _: None)
+    scenario = result.scenario
+    kpis = metrics.run_kpis(result.leads, result.reps, scenario)
+    summary = metrics.summarise(kpis)
+    with output_folder(out_dir) as folder, folder.writing() as tmp:
+        step("writing tables")
+        provenance = {
+            "salesim_version": __version__,
+            "seed": scenario.seed,
+            "scenario": scenario.model_dump(mode="json"),
+        }
+        for name in ("leads", "reps", "samples"):
+            write_parquet(getattr(result, name), tmp / f"{name}.parquet", provenance)
+        write_csv(kpis, tmp / "kpis.csv")
+        write_csv(metrics.stage_table(result.leads), tmp / "stage_summary.csv")
+        write_csv(metrics.territory_table(result.leads), tmp / "territories.csv")
+        document = summary_document(result, summary, scenario_file)
+        (tmp / "summary.json").write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
+        if plots:
+            step("drawing plots")
+            from sim.reports import charts  # matplotlib is slow to import; only when plotting
+
+            figures = {
+                "funnel": charts.plot_funnel(metrics.funnel_table(result.leads)),
+                "wins_over_time": charts.plot_wins_over_time(
+                    metrics.wins_over_time(result.leads, scenario)
+                ),
+                "cycle_time": charts.plot_cycle_times(metrics.cycle_times(result.leads)),
+                "utilisation": charts.plot_utilisation(
+                    metrics.utilisation_table(result.reps, scenario)
+                ),
+                "work_in_progress": charts.plot_wip(metrics.wip_over_time(result.samples)),
+                "headcount": charts.plot_headcount(metrics.headcount_over_time(result.samples)),
+            }
+            charts.save_figures(figures, tmp)
+        if extra is not None:
+            extra(tmp)
+    return summary
+
+
+class ResultsError(ScenarioError):
+    """A results directory that cannot be read; ``problems`` holds one line per problem."""
+
+
+RESULT_TABLES: tuple[str, ...] = ("leads", "reps", "samples")
+"""The parquet tables of a results directory, as ``write_results`` writes them."""
+
+
+def read_results(
+    directory: Path, tables: tuple[str, ...] = RESULT_TABLES, document: str = "summary.json"
+) -> SimulationResult:
+    """Load a results directory written by ``write_results``, without simulating.
+
+    The scenario comes from the resolved copy in ``summary.json``, so the
+    tables are read with exactly the settings that made them.
+
+    Args:
+        directory: the results directory.
+        tables: which parquet tables to read; a table left out is empty.
+        document: the JSON file holding ``scenario`` and ``structures``.
+
+    Returns:
+        The run's tables, with structures in their original order.
+
+    Raises:
+        ResultsError: one line naming the directory and what is missing or unreadable.
+    """
+    directory = Path(directory)
+    if not directory.exists():
+        raise ResultsError([f"{directory}: no such results directory"])
+    if not directory.is_dir():
+        raise ResultsError([f"{directory}: not a directory, expected a results directory"])
+    missing = [
+        name
+        for name in (document, *(f"{t}.parquet" for t in tables))
+        if not (directory / name).is_file()
+    ]
+    if missing:
+        raise ResultsError(
+            [
+                f"{directory}: not a salesim results directory (missing {', '.join(missing)}); "
+                "make one with: python -m sim compare FILE --out DIR"
+            ]
+        )
+    try:
+        meta = json.loads((directory / document).read_text(encoding="utf-8"))
+        structures = tuple(str(name) for name in meta["structures"])
+        raw_scenario = meta["scenario"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        reason = f"no {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
+        raise ResultsError([f"{directory / document}: not a salesim summary ({reason})"]) from None
+    scenario = Scenario.from_dict(raw_scenario, str(directory / document))
+    frames = {}
+    for name in RESULT_TABLES:
+        if name not in tables:
+            frames[name] = pd.DataFrame({"structure": pd.Categorical([], categories=structures)})
+            continue
+        try:
+            df = pd.read_parquet(directory / f"{name}.parquet")
+        except Exception as exc:  # pyarrow raises several types for a damaged file
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ResultsError([f"{directory / name}.parquet: unreadable ({first})"]) from None
+        if "structure" not in df or not set(df["structure"].astype(str)) <= set(structures):
+            raise ResultsError([f"{directory / name}.parquet: structures do not match {document}"])
+        df["structure"] = pd.Categorical(df["structure"].astype(str), categories=list(structures))
+        frames[name] = df
+    return SimulationResult(scenario=scenario, structures=structures, **frames)

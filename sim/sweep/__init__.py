@@ -1,0 +1,1 @@
+"""Parameter sweeps: the sweep file, running its runs anywhere, the summary."""
