@@ -504,9 +504,9 @@ class GcClock:
 
 def measure_conveyor(leads: int) -> dict[str, Any]:
     """In this (fresh) process: one scaled Conveyor run, its peak RSS and parquet size."""
-    from sim import __version__
     from sim.model.structures import run_structure
-    from sim.results.folder import write_parquet
+    from sim.files.tables import write_parquet
+    from sim.version import __version__
 
     scenario = scaled_conveyor(leads)
     before = peak_rss_bytes()

@@ -1,22 +1,30 @@
 """salesim: push the same lead stream through different sales org structures.
 
+The Python API (``sim.api``)::
+
+    import sim
+
+    run = sim.run("scenarios/baseline.toml", replications=10)
+    run.summary                        # KPI means with 95 % CIs per structure
+    run.compare(reference="allin")     # paired differences, claims, red flags
+    run.write("results/baseline-10")   # the folder ``python -m sim simulate`` writes
+
 Public names:
-    Scenario: a validated, frozen scenario (``Scenario.from_file(path)``).
-    simulate: run every structure of a scenario over its replications.
+    run, compare, load, Run: the API (``sim.api``).
+    Scenario, ScenarioError: a validated, frozen scenario and the error of bad input.
+    simulate, SimulationResult: the model's replication loop and its raw tables.
     run_kpis, summarise: per-run KPIs and their means with 95 % CIs.
 """
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from sim.config.scenario import Scenario, ScenarioError
-
-try:
-    __version__ = version("salesim")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0+unknown"
+from sim.version import __version__
 
 __all__ = [
+    "run",
+    "compare",
+    "load",
+    "Run",
     "Scenario",
     "ScenarioError",
     "SimulationResult",
@@ -26,16 +34,29 @@ __all__ = [
     "__version__",
 ]
 
+_WHERE = {
+    "run": "sim.api",
+    "compare": "sim.api",
+    "load": "sim.api",
+    "Run": "sim.api",
+    "Scenario": "sim.config.scenario",
+    "ScenarioError": "sim.config.scenario",
+    "SimulationResult": "sim.model.runner",
+    "simulate": "sim.model.runner",
+    "run_kpis": "sim.analysis.metrics",
+    "summarise": "sim.analysis.metrics",
+}
+
 
 def __getattr__(name: str) -> Any:
     # Lazy: importing pandas, SimPy and scipy costs a second or more, and
     # ``python -m sim validate`` needs none of them.
-    if name in ("run_kpis", "summarise"):
-        from sim.analysis import metrics
+    if name not in _WHERE:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    import importlib
 
-        return getattr(metrics, name)
-    if name in ("SimulationResult", "simulate"):
-        from sim.model import runner
+    return getattr(importlib.import_module(_WHERE[name]), name)
 
-        return getattr(runner, name)
-    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

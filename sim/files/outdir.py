@@ -459,7 +459,7 @@ class OutputFolder:
             )
 
     def _write_manifest(self, files: dict[str, Any]) -> None:
-        from sim import __version__
+        from sim.version import __version__
 
         document = {
             "about": "files salesim wrote in this folder; salesim replaces only these",

@@ -536,8 +536,8 @@ def plan_document(
     max_steps: int,
 ) -> dict[str, Any]:
     """What ``plan.json`` holds: provenance, the resolved scenario, each plan and its path."""
-    from sim import __version__
-    from sim.results.folder import json_safe
+    from sim.files.tables import json_safe
+    from sim.version import __version__
 
     structures = {}
     for plan, row, path in zip(

@@ -33,11 +33,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import __version__
 from sim.analysis import compare, metrics
 from sim.analysis.claims import score_claims
 from sim.model.runner import SimulationResult
 from sim.results.folder import ResultsError, read_results, write_parquet
+from sim.version import __version__
 
 COMPARISON_DOCUMENT = "comparison.json"
 """How the comparison was made: reference, whether and how independent streams were run."""

@@ -9,42 +9,19 @@ write there (``plan/``, a user's notes) survive.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from sim import __version__
 from sim.analysis import metrics
 from sim.config.scenario import Scenario, ScenarioError
 from sim.files.csvsafe import write_csv
 from sim.files.outdir import OutputFolder, output_folder
+from sim.files.tables import json_safe, write_parquet
 from sim.model.runner import SimulationResult
-
-
-def json_safe(value: Any) -> Any:
-    """JSON-safe: NaN becomes null, numpy scalars become Python numbers."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def write_parquet(df: pd.DataFrame, path: Path, provenance: dict[str, Any]) -> None:
-    """Write a table with the run's provenance in the parquet file's metadata."""
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    metadata = dict(table.schema.metadata or {})
-    metadata[b"salesim"] = json.dumps(provenance, sort_keys=True).encode()
-    pq.write_table(table.replace_schema_metadata(metadata), path)
+from sim.version import __version__
 
 
 def summary_document(

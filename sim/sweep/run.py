@@ -160,8 +160,8 @@ def write_outputs(
 def _write_outputs(
     sweep: Sweep, out_dir: Path, plots: bool, step: Callable[[str], None]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    from sim import __version__
-    from sim.results.folder import write_parquet
+    from sim.files.tables import write_parquet
+    from sim.version import __version__
 
     store = RunStore(out_dir, sweep)
     step("assembling the sweep table")

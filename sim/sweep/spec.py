@@ -463,7 +463,7 @@ class Sweep:
 
     def definition(self) -> dict[str, Any]:
         """What the digest covers, in a form that can be compared field by field."""
-        from sim import __version__
+        from sim.version import __version__
 
         return {
             "salesim_version": __version__,

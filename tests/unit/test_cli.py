@@ -9,8 +9,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from sim import __version__
 from sim.cli.main import main
+from sim.version import __version__
 from tests.unit.test_scenario import GOOD
 
 SMALL = GOOD.replace('name = "ok"', 'name = "small"\nreplications = 2\nseed = 11').replace(

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import __version__
 from sim.analysis import metrics
 from sim.cli.main import main
 from sim.model.runner import simulate
@@ -18,6 +17,7 @@ from sim.plan.search import (
     team_of,
     with_team,
 )
+from sim.version import __version__
 from tests.builders import scenario
 from tests.unit.test_scenario import GOOD
 

@@ -1,0 +1,190 @@
+"""The Python API: run a scenario, get tidy tables, compare the structures, write the folder.
+
+The command line is one way in; a notebook is another. A RevOps analyst who
+wants to try twenty headcounts in a loop writes::
+
+    import sim
+
+    run = sim.run("scenarios/baseline.toml", replications=10)
+    run.summary            # one row per structure and KPI: mean, 95 % CI
+    run.kpis               # one row per structure and replication
+    comparison = run.compare(reference="allin")
+    comparison.differences # paired differences with 95 % CIs (common random numbers)
+    run.write("results/baseline-10")   # the same folder ``python -m sim simulate`` writes
+
+Everything here is a thin layer over the pipeline (``sim.config`` ->
+``sim.model`` -> ``sim.analysis`` -> ``sim.reports``); the CLI calls the same
+functions. Tables are plain pandas DataFrames; nothing is printed.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from sim.config.scenario import Scenario, ScenarioError, without_sales_effects
+
+if TYPE_CHECKING:  # the heavy modules load only when a run is made
+    from sim.model.runner import SimulationResult
+    from sim.reports.compare_page import Comparison
+
+
+def load(scenario: str | Path | Scenario, overrides: Iterable[str] = ()) -> Scenario:
+    """A validated scenario from a TOML file (or a Scenario), with ``dotted.key=value`` overrides.
+
+    Args:
+        scenario: a path to a scenario file, or a Scenario already loaded.
+        overrides: ``--set``-style changes, e.g. ``["replications=10", "seed=3"]``.
+
+    Returns:
+        The validated, frozen scenario.
+
+    Raises:
+        ScenarioError: one line per problem, naming the file and the field.
+    """
+    overrides = tuple(overrides)
+    if isinstance(scenario, Scenario):
+        return scenario.replace(list(overrides)) if overrides else scenario
+    return Scenario.from_file(scenario, overrides)
+
+
+def run(
+    scenario: str | Path | Scenario,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    structures: Sequence[str] | None = None,
+    overrides: Iterable[str] = (),
+    sales_effects: bool = True,
+    on_run_done: Callable[[int, str], None] | None = None,
+) -> Run:
+    """Simulate every structure of a scenario on the same lead streams.
+
+    Args:
+        scenario: a scenario file or a loaded Scenario.
+        replications: independent replications (default: the scenario's).
+        seed: the root seed (default: the scenario's).
+        structures: which configured structures to run (default: all of them).
+        overrides: ``dotted.key=value`` changes, validated like the file.
+        sales_effects: False switches every sales effect off (a plain queueing network).
+        on_run_done: called with (replication, structure) after each run, for progress.
+
+    Returns:
+        The run: its tables, KPIs and comparisons.
+    """
+    from sim.model.runner import simulate
+
+    changes = list(overrides)
+    if replications is not None:
+        changes.append(f"replications={replications}")
+    if seed is not None:
+        changes.append(f"seed={seed}")
+    loaded = load(scenario, changes)
+    if not sales_effects:
+        loaded = without_sales_effects(loaded)
+    names = tuple(structures) if structures else loaded.structures.names
+    unknown = [name for name in names if name not in loaded.structures.names]
+    if unknown:
+        raise ScenarioError(
+            [
+                f"{loaded.name}: structures {unknown} are not configured "
+                f"(configured: {', '.join(loaded.structures.names)})"
+            ]
+        )
+    return Run(simulate(loaded, names, on_run_done=on_run_done))
+
+
+def compare(
+    scenario: str | Path | Scenario, *, reference: str | None = None, **run_options
+) -> Comparison:
+    """Run the scenario and compare its structures with ``reference`` (default: the first).
+
+    Takes the options of ``run``; returns ``Run.compare``'s comparison.
+    """
+    return run(scenario, **run_options).compare(reference)
+
+
+@dataclass(frozen=True)
+class Run:
+    """A scenario's run: the raw tables and what the analysis makes of them.
+
+    Attributes:
+        result: the raw tables (``leads``, ``reps``, ``samples``) of every
+            structure and replication, with the scenario that made them.
+    """
+
+    result: SimulationResult
+
+    @property
+    def scenario(self) -> Scenario:
+        """The resolved scenario the run was made from."""
+        return self.result.scenario
+
+    @property
+    def structures(self) -> tuple[str, ...]:
+        """The structures run, in report order."""
+        return self.result.structures
+
+    @property
+    def leads(self) -> pd.DataFrame:
+        """One row per lead per structure per replication (see the outputs reference)."""
+        return self.result.leads
+
+    @property
+    def reps(self) -> pd.DataFrame:
+        """One row per person per quota period."""
+        return self.result.reps
+
+    @property
+    def samples(self) -> pd.DataFrame:
+        """Work in progress and headcount per team, every ``sample_interval_days``."""
+        return self.result.samples
+
+    @functools.cached_property
+    def kpis(self) -> pd.DataFrame:
+        """Every KPI per structure and replication."""
+        from sim.analysis.metrics import run_kpis
+
+        return run_kpis(self.leads, self.reps, self.scenario)
+
+    @functools.cached_property
+    def summary(self) -> pd.DataFrame:
+        """Every KPI per structure: mean and 95 % CI across replications (long format)."""
+        from sim.analysis.metrics import summarise
+
+        return summarise(self.kpis)
+
+    def headline(self) -> pd.DataFrame:
+        """The headline KPIs, one column per structure, as ``simulate`` prints them."""
+        from sim.analysis.metrics import headline
+
+        return headline(self.summary)
+
+    def compare(self, reference: str | None = None) -> Comparison:
+        """Paired differences, claims and red flags against ``reference`` (default: the first)."""
+        from sim.reports.compare_page import build_comparison
+
+        chosen = reference or self.structures[0]
+        if chosen not in self.structures:
+            raise ScenarioError(
+                [f"reference {chosen!r} is not among the run's structures {list(self.structures)}"]
+            )
+        return build_comparison(self.result, chosen)
+
+    def write(self, out: str | Path, *, overwrite: bool = False, plots: bool = True) -> Path:
+        """Write the results folder ``simulate`` writes (salesim's files only; see ``sim.files``).
+
+        Returns:
+            The folder.
+        """
+        from sim.files.outdir import OutputFolder
+        from sim.results.folder import write_results
+
+        with OutputFolder.claim(Path(out), overwrite=overwrite) as folder:
+            write_results(self.result, folder, plots=plots)
+        return Path(out)
