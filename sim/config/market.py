@@ -1,0 +1,135 @@
+"""The market: how many leads arrive, from which segments and size tiers, worth what.
+
+Like a territory plan that says "ten leads a day, a third fintech, mostly SMB
+deals of about 25k and a few key accounts", this block describes the lead
+stream every structure then works on.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from sim.config.base import MAX_CURRENCY, MAX_ITEMS, MAX_SHARE, MAX_VALUE_MULTIPLIER, Frozen
+
+
+class SegmentConfig(Frozen):
+    """One market segment (a vertical, region or product line) and its share."""
+
+    name: str = Field(min_length=1, description="segment name, e.g. 'fintech' or 'emea'")
+    share: float = Field(
+        gt=0, le=MAX_SHARE, description="relative share of arriving leads (normalised)"
+    )
+    value_multiplier: float = Field(
+        default=1.0,
+        gt=0,
+        le=MAX_VALUE_MULTIPLIER,
+        description="deal value relative to the market mean (x)",
+    )
+    share_at_end: float | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_SHARE,
+        description="relative share at the horizon; the share moves linearly from share to "
+        "this over the horizon (a drifting territory); none = constant",
+    )
+
+
+class TierConfig(Frozen):
+    """A size tier: from many small deals to a few key accounts."""
+
+    name: str = Field(min_length=1, description="tier name, e.g. 'smb' or 'enterprise'")
+    share: float = Field(
+        gt=0, le=MAX_SHARE, description="relative share of arriving leads (normalised)"
+    )
+    value_multiplier: float = Field(
+        default=1.0,
+        gt=0,
+        le=MAX_VALUE_MULTIPLIER,
+        description="deal value relative to the market mean (x)",
+    )
+    effort_multiplier: float = Field(
+        default=1.0,
+        gt=0,
+        le=100,  # a key account needing 100x a stage's effort is already extreme
+        description="rep effort per stage relative to the stage mean (x)",
+    )
+    complexity: float = Field(
+        default=1.0,
+        ge=0,
+        le=5,
+        description="scales the context lost at a handoff (x); key accounts lose more",
+    )
+    senior_required: bool = Field(
+        default=False,
+        description="a key-account tier: closing and account care need a senior rep (with "
+        "people levels on), else the penalties below apply",
+    )
+    without_senior_pass_factor: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="closing pass probability when a non-senior closes such a deal (x)",
+    )
+    without_senior_churn_multiplier: float = Field(
+        default=1.0,
+        ge=1,
+        le=20,
+        description="churn chance multiplier while a non-senior looks after such an account (x)",
+    )
+
+
+class LeadsConfig(Frozen):
+    """The lead stream: how many leads arrive, of what kind and value."""
+
+    arrivals_per_day: float = Field(gt=0, le=10_000, description="mean new leads per day")
+    seasonality_amplitude: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="relative swing of the arrival rate over a year (0 = flat)",
+    )
+    seasonality_peak_day: float = Field(
+        default=0.0, ge=0, le=365, description="day of the year when arrivals peak (day)"
+    )
+    mean_deal_value: float = Field(
+        gt=0,
+        le=MAX_CURRENCY,
+        description="mean first-year contract value of a won deal (currency)",
+    )
+    deal_value_sigma: float = Field(
+        default=0.6, ge=0, le=3, description="log-normal spread of deal values (log units)"
+    )
+    quality_weight: float = Field(
+        default=0.0,
+        ge=0,
+        le=5,
+        description="how strongly latent lead quality moves pass probabilities (logit per sd)",
+    )
+    segments: tuple[SegmentConfig, ...] = Field(
+        default=(SegmentConfig(name="all", share=1.0),),
+        min_length=1,
+        max_length=MAX_ITEMS,
+        description="segment mix of arriving leads",
+    )
+    tiers: tuple[TierConfig, ...] = Field(
+        default=(TierConfig(name="standard", share=1.0),),
+        min_length=1,
+        max_length=MAX_ITEMS,
+        description="size-tier mix of arriving leads",
+    )
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> LeadsConfig:
+        for label, items in (("segments", self.segments), ("tiers", self.tiers)):
+            names = [item.name for item in items]
+            if len(set(names)) != len(names):
+                raise ValueError(f"{label} names must be unique, got {names}")
+        ends = [s.share if s.share_at_end is None else s.share_at_end for s in self.segments]
+        if sum(ends) <= 0:
+            raise ValueError("segments: share_at_end leaves no segment at the horizon")
+        return self
+
+    @property
+    def segment_names(self) -> tuple[str, ...]:
+        """Segment names in file order (their index is the segment code)."""
+        return tuple(segment.name for segment in self.segments)

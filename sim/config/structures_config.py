@@ -1,0 +1,155 @@
+"""The organisation structures a scenario compares, and each one's team.
+
+All-In gives a lead to one generalist from first touch to account; Two-Party
+splits lead generation from full-cycle closers; a Conveyor passes the lead from
+team to team; Pods are several small conveyors, each owning segments of the
+market. A block present in ``[structures]`` is run; its headcounts, handoff
+costs, quota overrides and pay plan are set here.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from sim.config.base import MAX_ITEMS, STRUCTURES, Assignment, Frozen, OwnerAssignment
+from sim.config.funnel import HandoffConfig
+from sim.config.money import QuotaOverrides
+
+
+class Structure(Frozen):
+    """Fields shared by every structure block."""
+
+    assignment: Assignment = Field(
+        default="pooled",
+        description="how single-stage teams take work: one shared queue, or per-rep queues",
+    )
+    owner_assignment: OwnerAssignment = Field(
+        default="least_loaded",
+        description="how a lead or account gets an owner where one rep keeps it for several steps",
+    )
+    quotas: QuotaOverrides = Field(
+        default=QuotaOverrides(),
+        description="this structure's quota plan where it differs from [quotas]",
+    )
+    commission: Literal["individual", "team"] = Field(
+        default="individual",
+        description="individual: each rep is paid on their own numbers; team: on their team's "
+        "(the role's team, in each pod for Pods), shared pro rata to quota",
+    )
+    monitor_individuals: bool = Field(
+        default=True,
+        description="whether managers watch each rep's own numbers under team commission; if "
+        "not, weak performers free-ride and a missed quota does not push anyone out",
+    )
+
+    @property
+    def weak_can_hide(self) -> bool:
+        """Paid on team results and never looked at alone: where weak performers hide."""
+        return self.commission == "team" and not self.monitor_individuals
+
+
+class AllInConfig(Structure):
+    """All-In: each generalist carries a lead from first touch to account."""
+
+    generalists: int = Field(ge=1, le=10_000, description="generalist reps")
+
+
+class TwoPartyConfig(Structure):
+    """Two-Party: lead generation, then full-cycle closers, then account support."""
+
+    lead_gen: int = Field(ge=1, le=10_000, description="lead-generation reps")
+    closers: int = Field(ge=1, le=10_000, description="full-cycle reps who qualify and close")
+    account_managers: int = Field(ge=1, le=10_000, description="support / account reps")
+    handoff: HandoffConfig = Field(
+        default=HandoffConfig(), description="what each relay between the teams costs"
+    )
+
+
+class ConveyorConfig(Structure):
+    """Conveyor: lead gen -> qualifiers -> closers -> account managers, pooled per role."""
+
+    lead_gen: int = Field(ge=1, le=10_000, description="lead-generation reps")
+    qualifiers: int = Field(ge=1, le=10_000, description="qualifiers")
+    closers: int = Field(ge=1, le=10_000, description="closers")
+    account_managers: int = Field(ge=1, le=10_000, description="account managers")
+    handoff: HandoffConfig = Field(
+        default=HandoffConfig(), description="what each relay between the teams costs"
+    )
+
+
+class PodConfig(Frozen):
+    """One pod: a small conveyor that owns some segments."""
+
+    name: str = Field(min_length=1, description="pod name")
+    segments: tuple[str, ...] = Field(min_length=1, description="segments this pod owns")
+    lead_gen: int = Field(ge=1, le=10_000, description="lead-generation reps in the pod")
+    qualifiers: int = Field(ge=1, le=10_000, description="qualifiers in the pod")
+    closers: int = Field(ge=1, le=10_000, description="closers in the pod")
+    account_managers: int = Field(ge=1, le=10_000, description="account managers in the pod")
+
+
+class OverflowConfig(Frozen):
+    """Whether an overloaded pod may pass a new lead to a less loaded pod, and at what cost."""
+
+    policy: Literal["none", "least_loaded"] = Field(
+        default="none",
+        description="none: every lead stays in its segment's pod; least_loaded: a new lead goes "
+        "to the least loaded other pod when its own pod is overloaded",
+    )
+    threshold_leads_per_rep: float = Field(
+        default=2.0,
+        gt=0,
+        le=1000,
+        description="a pod is overloaded when its lead-gen team has more leads waiting or in "
+        "work than this per rep present",
+    )
+    handoff: HandoffConfig = Field(
+        default=HandoffConfig(),
+        description="what passing a lead to another pod costs (drop, delay, context); the "
+        "receiving pod also lacks the segment expertise",
+    )
+
+
+class PodsConfig(Structure):
+    """Pods: several small conveyors, each owning segments of the market."""
+
+    pods: tuple[PodConfig, ...] = Field(min_length=1, max_length=MAX_ITEMS, description="the pods")
+    handoff: HandoffConfig = Field(
+        default=HandoffConfig(), description="what each relay inside a pod costs"
+    )
+    segment_expertise_factor: float = Field(
+        default=1.0,
+        ge=1,
+        le=2,
+        description="pass probability multiplier from knowing the segment (x, capped at 1)",
+    )
+    overflow: OverflowConfig = Field(
+        default=OverflowConfig(), description="passing leads from an overloaded pod to another"
+    )
+
+    @model_validator(mode="after")
+    def _pods_distinct(self) -> PodsConfig:
+        names = [pod.name for pod in self.pods]
+        if len(set(names)) != len(names):
+            raise ValueError(f"pod names must be unique, got {names}")
+        owned = [segment for pod in self.pods for segment in pod.segments]
+        twice = sorted({s for s in owned if owned.count(s) > 1})
+        if twice:
+            raise ValueError(f"each segment belongs to one pod; owned twice: {twice}")
+        return self
+
+
+class StructuresConfig(Frozen):
+    """The structures to run; every block present is run, in this order."""
+
+    allin: AllInConfig | None = Field(default=None, description="All-In team")
+    two_party: TwoPartyConfig | None = Field(default=None, description="Two-Party team")
+    conveyor: ConveyorConfig | None = Field(default=None, description="Conveyor team")
+    pods: PodsConfig | None = Field(default=None, description="Pods team")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Names of the configured structures in report order."""
+        return tuple(name for name in STRUCTURES if getattr(self, name) is not None)
