@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 from pathlib import Path, PurePosixPath
@@ -73,9 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated subset to run ({', '.join(STRUCTURES)}); default: all in the file",
     )
     budget.add_yes_argument(simulate)
-    validate = commands.add_parser("validate", help="check a scenario, print it resolved")
+    validate = commands.add_parser(
+        "validate", help="check a scenario, print it resolved (TOML, every default filled in)"
+    )
     validate.set_defaults(handler=cmd_validate)
     _scenario_arguments(validate)
+    validate.add_argument(
+        "--json", action="store_true", help="print the resolved scenario as JSON instead of TOML"
+    )
     fields = commands.add_parser("fields", help="print the scenario field reference (Markdown)")
     fields.set_defaults(handler=cmd_fields)
     # --- compare and report commands (issue 4) go here ---
@@ -188,6 +194,16 @@ def load_scenario(args: argparse.Namespace) -> Scenario:
     return scenario
 
 
+def _changes(args: argparse.Namespace) -> list[str]:
+    """The command-line options that changed the scenario, as typed (for a header line)."""
+    changes = [part for item in args.overrides for part in ("--set", item)]
+    if args.seed is not None:
+        changes += ["--seed", str(args.seed)]
+    if args.replications is not None:
+        changes += ["--replications", str(args.replications)]
+    return changes + ["--no-sales-effects"] * args.no_sales_effects
+
+
 def _selected_structures(scenario: Scenario, text: str | None, label: str) -> tuple[str, ...]:
     if not text:
         return scenario.structures.names
@@ -294,9 +310,16 @@ def _simulate_into(folder: OutputFolder, scenario: Scenario, names, args) -> int
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Check the scenario and print it with every default filled in."""
+    """Check the scenario and print it with every default filled in (TOML, or JSON)."""
+    from sim.config.writing import to_toml
+
     scenario = load_scenario(args)
-    print(json.dumps(scenario.model_dump(mode="json"), indent=2))
+    if args.json:
+        print(json.dumps(scenario.model_dump(mode="json"), indent=2))
+    else:
+        command = shlex.join(["python", "-m", "sim", "validate", str(args.file), *_changes(args)])
+        header = f"{scenario.name}, resolved by: {command}".replace("\n", " ")
+        print(to_toml(scenario, header), end="")
     print(f"{args.file}: ok ({', '.join(scenario.structures.names)})", file=sys.stderr)
     return 0
 

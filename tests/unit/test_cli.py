@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -10,8 +11,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim.cli.main import main
+from sim.config.scenario import Scenario
 from sim.version import __version__
 from tests.unit.test_scenario import GOOD
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = sorted([*ROOT.glob("scenarios/*.toml"), *ROOT.glob("scenarios/presets/*.toml")])
 
 SMALL = GOOD.replace('name = "ok"', 'name = "small"\nreplications = 2\nseed = 11').replace(
     "horizon_days = 100", "horizon_days = 60\nwarmup_days = 5"
@@ -197,11 +202,22 @@ def test_missing_file_and_unknown_structure(tmp_path, scenario_file, capsys):
     assert not (tmp_path / "x").exists()
 
 
-def test_validate_prints_the_resolved_scenario(scenario_file, capsys):
-    assert main(["validate", str(scenario_file)]) == 0
-    resolved = json.loads(capsys.readouterr().out)
+def test_validate_prints_the_resolved_scenario_as_toml(scenario_file, capsys):
+    assert main(["validate", str(scenario_file), "--set", "seed=3"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"# small, resolved by: python -m sim validate {scenario_file} ")
+    resolved = tomllib.loads(printed)
     assert resolved["money"]["gross_margin"] == 0.75  # a default filled in
-    assert resolved["structures"]["allin"] is None
+    assert resolved["seed"] == 3 and "allin" not in resolved["structures"]
+    assert main(["validate", str(scenario_file), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["structures"]["allin"] is None
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_validate_toml_loads_back_into_an_equal_scenario(path, capsys):
+    assert main(["validate", str(path)]) == 0
+    printed = tomllib.loads(capsys.readouterr().out)
+    assert Scenario.from_dict(printed) == Scenario.from_file(path)
 
 
 def test_module_entry_point_runs_as_a_process(scenario_file):

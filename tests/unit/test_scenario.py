@@ -1,5 +1,7 @@
 """Scenario validation: every bad input is one clear line naming file and field."""
 
+import tomllib
+
 import pytest
 from pydantic import ValidationError
 
@@ -11,6 +13,7 @@ from sim.config.scenario import (
     field_reference,
     without_sales_effects,
 )
+from sim.config.writing import to_toml
 from tests.builders import BASE, scenario
 
 GOOD = """
@@ -197,3 +200,13 @@ def test_cohort_must_leave_something_to_measure():
     with pytest.raises(ScenarioError) as info:
         scenario("warmup_days=50.0", "maturity_days=50.0")
     assert "no lead would be measured" in info.value.problems[0]
+
+
+def test_toml_leaves_out_unset_fields_and_notes_a_none_no_file_can_say():
+    sc = scenario("decay.half_life_days=10.0")
+    data = sc.model_dump(mode="json")
+    data["quotas"]["roles"]["closer"] = None  # possible from Python, not from a file
+    text = to_toml(Scenario.from_dict(data))
+    assert "# closer: none (a file cannot say none)" in text
+    assert "mean_patience_days" not in text and "[structures.allin]" in text
+    assert Scenario.from_dict(tomllib.loads(to_toml(sc))) == sc
