@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sim.config import budget
+from sim.config.overrides import Override
 from sim.config.scenario import STRUCTURES, Scenario, ScenarioError, without_sales_effects
 from sim.files.outdir import OutputFolder
 
@@ -183,11 +184,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def load_scenario(args: argparse.Namespace) -> Scenario:
     """The scenario named on the command line, with every override applied."""
-    overrides = list(args.overrides)
+    overrides: list[str | Override] = list(args.overrides)
+    # Shown as typed, so that a bad number is blamed on the flag, not on the file.
     if args.seed is not None:
-        overrides.append(f"seed={args.seed}")
+        overrides.append(Override("seed", args.seed, f"--seed {args.seed}"))
     if args.replications is not None:
-        overrides.append(f"replications={args.replications}")
+        overrides.append(
+            Override("replications", args.replications, f"--replications {args.replications}")
+        )
     scenario = Scenario.from_file(args.file, overrides)
     if args.no_sales_effects:
         scenario = without_sales_effects(scenario)

@@ -15,35 +15,43 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from sim.config.errors import ScenarioError, format_validation_error
-from sim.config.overrides import apply_overrides
+from sim.config.errors import ScenarioError
+from sim.config.overrides import Override, applied, problem_lines
 from sim.files.read import read_user_toml
 
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def load_file(model: type[Model], path: str | Path, overrides: Iterable[str] = ()) -> Model:
+def load_file(
+    model: type[Model], path: str | Path, overrides: Iterable[str | Override] = ()
+) -> Model:
     """Read a TOML file, apply ``dotted.key=value`` overrides, validate it as ``model``.
 
     Raises:
-        ScenarioError: one line per problem, each naming the file and the field.
+        ScenarioError: one line per problem, each naming the file and the field,
+            or the override that caused it.
     """
     path = Path(path)
-    label = path.name
     raw = read_user_toml(path, "scenario file")
-    raw = apply_overrides(raw, overrides, label)
-    return validate(model, raw, label)
+    return validate(model, raw, path.name, overrides)
 
 
-def validate(model: type[Model], raw: Mapping[str, Any], label: str) -> Model:
-    """Validate a raw mapping (as read from TOML) as ``model``.
+def validate(
+    model: type[Model],
+    raw: Mapping[str, Any],
+    label: str,
+    overrides: Iterable[str | Override] = (),
+) -> Model:
+    """Validate a raw mapping (as read from TOML), with overrides applied, as ``model``.
 
     Raises:
-        ScenarioError: one line per problem, prefixed with ``label``.
+        ScenarioError: one line per problem, prefixed with ``label`` or with the
+            override that caused it.
     """
+    data, done = applied(raw, overrides)
     try:
         # Through JSON so that strict mode accepts arrays for tuples; TOML
         # values are all JSON-representable except dates, which no field takes.
-        return model.model_validate_json(json.dumps(raw, default=str))
+        return model.model_validate_json(json.dumps(data, default=str))
     except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, label)) from None
+        raise ScenarioError(problem_lines(exc, label, done)) from None

@@ -30,7 +30,7 @@ from sim.config.benchmarks import BenchmarksConfig
 from sim.config.funnel import CompetitionConfig, DecayConfig, GeneralistConfig, StagesConfig
 from sim.config.market import LeadsConfig
 from sim.config.money import MoneyConfig, QuotasConfig
-from sim.config.overrides import apply_overrides
+from sim.config.overrides import Override
 from sim.config.people import PeopleConfig
 from sim.config.structures_config import StructuresConfig
 
@@ -128,20 +128,21 @@ class Scenario(Frozen):
         return self
 
     @classmethod
-    def from_file(cls, path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
+    def from_file(cls, path: str | Path, overrides: Iterable[str | Override] = ()) -> Scenario:
         """Read a TOML scenario file, apply ``--set`` overrides, validate.
 
         Args:
             path: the TOML file.
-            overrides: ``dotted.key=value`` strings; values are parsed as TOML
-                values (``0.3``, ``true``, ``"text"``, ``[1, 2]``), bare words as text.
+            overrides: ``dotted.key=value`` strings (shown as ``--set`` in
+                messages) or ``Override``s; values are parsed as TOML values
+                (``0.3``, ``true``, ``"text"``, ``[1, 2]``), bare words as text.
 
         Returns:
             The validated, frozen scenario.
 
         Raises:
             ScenarioError: with one message per problem, each naming the file
-                and the dotted field path.
+                and the dotted field path, or the override that caused it.
         """
         return loading.load_file(cls, path, overrides)
 
@@ -159,7 +160,12 @@ class Scenario(Frozen):
         override = getattr(self.structures, structure).quotas.get(role)
         return override if override is not None else self.quotas.roles.get(role)
 
-    def replace(self, overrides: Iterable[str], label: str = "--set") -> Scenario:
-        """A copy with ``dotted.key=value`` overrides applied and re-validated."""
-        raw = apply_overrides(self.model_dump(mode="json"), overrides, label)
-        return Scenario.from_dict(raw, label)
+    def replace(self, overrides: Iterable[str | Override], label: str = "") -> Scenario:
+        """A copy with ``dotted.key=value`` overrides applied and re-validated.
+
+        Problems are blamed on the override that caused them, others on ``label``
+        (default: the scenario's name).
+        """
+        return loading.validate(
+            Scenario, self.model_dump(mode="json"), label or self.name, overrides
+        )

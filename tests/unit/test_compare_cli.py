@@ -289,7 +289,7 @@ def one_error_line(capsys) -> str:
         (["--structures", "allin,matrix"], "tiny.toml: --structures: 'matrix' is not configured"),
         (["--structures", "allin,allin"], "tiny.toml: --structures: name each structure once"),
         (["--reference", "two_party"], "tiny.toml: --reference: 'two_party' is not among"),
-        (["--set", "stages.closing.pass_prob=2"], "tiny.toml: stages.closing.pass_prob: "),
+        (["--set", "stages.closing.pass_prob=2"], "--set stages.closing.pass_prob=2: Input should"),
     ],
 )
 def test_compare_bad_input_exits_2_with_one_line(tmp_path, capsys, extra, expected):

@@ -241,7 +241,7 @@ def test_a_scenario_name_must_be_a_folder_name(tmp_path, scenario_file, capsys, 
     code = main(["simulate", str(scenario_file), "--no-plots", "--set", f"name={name}"])
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("small.toml: name: ")
+    assert len(err) == 1 and err[0].startswith(f"--set name={name}: ")
     assert [p.name for p in (tmp_path / "results").iterdir()] == [".gitkeep"]
 
 

@@ -123,20 +123,46 @@ def test_pods_segments_must_exist_and_be_owned():
     )
 
 
-def test_overrides_are_validated_like_the_file(tmp_path):
+def test_overrides_are_validated_like_the_file_and_problems_name_the_flag(tmp_path):
     path = tmp_path / "ok.toml"
     path.write_text(GOOD)
     assert (
         Scenario.from_file(path, ["structures.conveyor.closers=4"]).structures.conveyor.closers == 4
     )
     assert problems(tmp_path, GOOD, "t.toml", ["stages.closing.pass_prob=1.5"]) == [
-        "t.toml: stages.closing.pass_prob: Input should be less than or equal to 1 (got 1.5)"
+        "--set stages.closing.pass_prob=1.5: Input should be less than or equal to 1 (got 1.5)"
     ]
-    assert problems(tmp_path, GOOD, "t.toml", ["seed"]) == [
-        "t.toml: 'seed': expected dotted.key=value"
+    assert problems(tmp_path, GOOD, "t.toml", ["structures.conveyor.closers=x"]) == [
+        "--set structures.conveyor.closers=x: Input should be a valid integer (got 'x')"
     ]
+    assert problems(tmp_path, GOOD, "t.toml", ["seed"]) == ["--set seed: expected dotted.key=value"]
     assert problems(tmp_path, GOOD, "t.toml", ["horizon_days.x=1"]) == [
-        "t.toml: horizon_days.x: horizon_days is a value, not a table"
+        "--set horizon_days.x=1: horizon_days is a value, not a table"
+    ]
+    # A problem of the file itself stays the file's.
+    assert problems(tmp_path, GOOD.replace("closers = 1", "closers = 0"), "t.toml", ["seed=1"]) == [
+        "t.toml: structures.conveyor.closers: Input should be greater than or equal to 1 (got 0)"
+    ]
+
+
+def test_set_on_a_block_the_scenario_lacks_says_so_in_one_line(tmp_path):
+    lines = problems(tmp_path, GOOD, "t.toml", ["structures.pods.handoff.drop_prob=0.1"])
+    assert lines == [
+        "--set structures.pods.handoff.drop_prob=0.1: the scenario has no structures.pods block "
+        "(its structures: conveyor); a new one also needs pods"
+    ]
+    # A block that needs nothing more is added, and an optional table is created.
+    path = tmp_path / "ok.toml"
+    path.write_text(GOOD)
+    sc = Scenario.from_file(path, ["structures.allin.generalists=2", "decay.half_life_days=9.0"])
+    assert sc.structures.names == ("allin", "conveyor") and sc.decay.half_life_days == 9.0
+    # replace() sees a structure that is not configured as None: the same message.
+    one = Scenario.from_file(path)
+    with pytest.raises(ScenarioError) as info:
+        one.replace(["structures.two_party.closers=2"])
+    assert info.value.problems == [
+        "--set structures.two_party.closers=2: the scenario has no structures.two_party block "
+        "(its structures: conveyor); a new one also needs lead_gen, account_managers"
     ]
 
 
