@@ -3,12 +3,17 @@
 pydantic already says which field, which bound and which value; here its errors
 become one line each, the way a reviewer marks a form:
 ``pods.toml: structures.pods.handoff.drop_prob: Input should be less than or
-equal to 1 (got 1.5)``. The command line prints the lines and exits with code 2.
+equal to 1 (got 1.5)``. An unknown key names the field it resembles
+(``unknown field 'pas_prob'; did you mean 'pass_prob'?``). The command line
+prints the lines and exits with code 2.
 """
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+import difflib
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 
@@ -20,30 +25,29 @@ class ScenarioError(ValueError):
         self.problems = problems
 
 
-def format_validation_error(exc: ValidationError, label: str) -> list[str]:
+def format_validation_error(
+    exc: ValidationError, label: str, model: type[BaseModel] | None = None
+) -> list[str]:
     """One line per pydantic error: ``label: dotted.path: message (got value)``.
 
     A list whose item is invalid also reports "too short" (it counts only the
-    items that validated): that echo of the item's own line is left out.
+    items that validated): that echo of the item's own line is left out. Given
+    the model, an unknown key names the field it resembles.
     """
-    return [error_line(error, label) for error in relevant_errors(exc)]
+    return [error_line(error, label, model=model) for error in relevant_errors(exc)]
 
 
 def relevant_errors(exc: ValidationError) -> list[ErrorDetails]:
-    """Pydantic's errors without the "too short" echo of a list whose item failed."""
+    """The validation errors without the "too short" echo of a list whose item failed."""
     errors = exc.errors(include_url=False)
     failed = [tuple(error["loc"]) for error in errors]
-    return [
-        error
-        for error in errors
-        if not (
-            error["type"] == "too_short"
-            and any(
-                len(other) > len(error["loc"]) and other[: len(error["loc"])] == error["loc"]
-                for other in failed
-            )
-        )
-    ]
+
+    def echo(error: ErrorDetails) -> bool:
+        loc = tuple(error["loc"])
+        inner = any(len(other) > len(loc) and other[: len(loc)] == loc for other in failed)
+        return error["type"] == "too_short" and inner
+
+    return [error for error in errors if not echo(error)]
 
 
 def dotted(loc: tuple[int | str, ...]) -> str:
@@ -51,21 +55,72 @@ def dotted(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def error_line(error: ErrorDetails, prefix: str, with_path: bool = True) -> str:
+def error_line(
+    error: ErrorDetails,
+    prefix: str,
+    with_path: bool = True,
+    model: type[BaseModel] | None = None,
+) -> str:
     """One pydantic error as ``prefix: dotted.path: message (got value)``.
 
     Args:
         error: one of ``ValidationError.errors()``.
         prefix: what the line is about: a file name, or the ``--set`` that caused it.
         with_path: False when the prefix already names the field.
+        model: the model validated; with it, an unknown key gets a did-you-mean.
     """
+    loc = tuple(error["loc"])
     message = error["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
-    path = dotted(tuple(error["loc"])) or "(top level)"
+    known = known_fields(model, loc[:-1]) if model and error["type"] == "extra_forbidden" else None
+    if known is not None:
+        message = unknown_field(str(loc[-1]), known)
+    path = dotted(loc) or "(top level)"
     line = f"{prefix}: {path}: {message}" if with_path else f"{prefix}: {message}"
     # A missing field's input is its whole parent table, a list's input the whole
-    # list (of up to thousands of items): noise, not help.
-    if error["type"] != "missing" and not isinstance(error.get("input"), dict | list):
+    # list (of up to thousands of items), an unknown field's input a value of no use.
+    if (
+        error["type"] != "missing"
+        and known is None
+        and not isinstance(error.get("input"), dict | list)
+    ):
         line += f" (got {error['input']!r})"
     return line
+
+
+SHOWN_FIELDS = 10
+"""Fields of a block listed after an unknown key that resembles none of them."""
+
+
+def unknown_field(name: str, known: list[str]) -> str:
+    """``unknown field 'pas_prob'; did you mean 'pass_prob'?``, or the fields there are."""
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        return f"unknown field {name!r}; did you mean {close[0]!r}?"
+    if len(known) <= SHOWN_FIELDS:
+        return f"unknown field {name!r} (fields here: {', '.join(known)})"
+    return f"unknown field {name!r}"
+
+
+def known_fields(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str] | None:
+    """The field names of the block at ``loc`` inside ``model`` (None if it is not a block)."""
+    for part in loc:
+        if isinstance(part, int):
+            continue  # an item of a list of blocks: the list's block type holds
+        field = model.model_fields.get(part)
+        model = nested_model(field.annotation) if field is not None else None
+        if model is None:
+            return None
+    return list(model.model_fields)
+
+
+def nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The block type inside an annotation (``PodsConfig | None``, ``tuple[PodConfig, ...]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = nested_model(arg)
+        if found is not None:
+            return found
+    return None

@@ -54,4 +54,4 @@ def validate(
         # values are all JSON-representable except dates, which no field takes.
         return model.model_validate_json(json.dumps(data, default=str))
     except ValidationError as exc:
-        raise ScenarioError(problem_lines(exc, label, done)) from None
+        raise ScenarioError(problem_lines(exc, label, done, model)) from None

@@ -21,7 +21,7 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from sim.config.errors import ScenarioError, dotted, error_line, relevant_errors
@@ -116,7 +116,12 @@ def _assign(data: dict[str, Any], override: Override) -> Override:
     return dataclasses.replace(override, created=created, neighbours=neighbours)
 
 
-def problem_lines(exc: ValidationError, label: str, overrides: Sequence[Override]) -> list[str]:
+def problem_lines(
+    exc: ValidationError,
+    label: str,
+    overrides: Sequence[Override],
+    model: type[BaseModel] | None = None,
+) -> list[str]:
     """One line per problem: blamed on the override that caused it, else on ``label``.
 
     The fields missing from a table an override created are one line, saying
@@ -128,7 +133,7 @@ def problem_lines(exc: ValidationError, label: str, overrides: Sequence[Override
         loc = dotted(tuple(error["loc"]))
         blamed = [i for i, o in enumerate(overrides) if loc and o.blamed_for(loc)]
         if not blamed:
-            lines.append(error_line(error, label))
+            lines.append(error_line(error, label, model=model))
             continue
         override = overrides[blamed[-1]]  # the last assignment is the one that counts
         if _missing_in_created(error, loc, override):
@@ -137,7 +142,7 @@ def problem_lines(exc: ValidationError, label: str, overrides: Sequence[Override
                 lines.append(blamed[-1])  # the one line for them all goes here
             missing[blamed[-1]].append(loc.removeprefix(f"{override.created}."))
         else:
-            lines.append(error_line(error, override.shown, with_path=loc != override.key))
+            lines.append(error_line(error, override.shown, loc != override.key, model))
     return [
         _no_block_line(overrides[line], missing[line]) if isinstance(line, int) else line
         for line in lines

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from sim.config.errors import nested_model
 from sim.config.schema import Scenario
 
 
@@ -25,7 +26,7 @@ def field_reference(
     for name, field in model.model_fields.items():
         path = f"{prefix}{name}"
         annotation = field.annotation
-        nested = _nested_model(annotation)
+        nested = nested_model(annotation)
         value = getattr(defaults, name) if defaults is not None else field.default
         if defaults is None and field.is_required():
             default = "required"
@@ -65,16 +66,6 @@ def _show_bounds(metadata: list[Any]) -> str:
 def _show_number(value: float) -> str:
     short = f"{value:g}"
     return short if float(short) == value else str(value)  # 2**63 - 1 in full
-
-
-def _nested_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _nested_model(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def _is_sequence(annotation: Any) -> bool:

@@ -162,7 +162,8 @@ def test_seed_and_replications_flags_override_the_file(tmp_path, scenario_file):
         ),
         (
             ("closers = 1", "closers = 1\ncolsers = 2"),
-            "bad.toml: structures.conveyor.colsers: Extra inputs are not permitted (got 2)",
+            "bad.toml: structures.conveyor.colsers: unknown field 'colsers'; "
+            "did you mean 'closers'?",
         ),
         (
             ("horizon_days = 60", "horizon_days = 'long'"),

@@ -75,7 +75,10 @@ def test_negative_headcount(tmp_path):
 def test_misspelled_key_gives_extra_and_missing(tmp_path):
     lines = problems(tmp_path, GOOD.replace("qualifiers = 1", "qualifier = 1"))
     assert "s.toml: structures.conveyor.qualifiers: Field required" in lines
-    assert "s.toml: structures.conveyor.qualifier: Extra inputs are not permitted (got 1)" in lines
+    assert (
+        "s.toml: structures.conveyor.qualifier: unknown field 'qualifier'; "
+        "did you mean 'qualifiers'?" in lines
+    )
 
 
 def test_wrong_type_is_not_coerced(tmp_path):
@@ -85,7 +88,21 @@ def test_wrong_type_is_not_coerced(tmp_path):
 
 def test_unknown_structure(tmp_path):
     lines = problems(tmp_path, GOOD + "\n[structures.matrix]\nreps = 3\n")
-    assert lines == ["s.toml: structures.matrix: Extra inputs are not permitted"]
+    assert lines == [
+        "s.toml: structures.matrix: unknown field 'matrix' "
+        "(fields here: allin, two_party, conveyor, pods)"
+    ]
+
+
+def test_unknown_key_names_the_field_it_resembles(tmp_path):
+    assert problems(tmp_path, GOOD, "t.toml", ["stages.closing.pas_prob=0.5"]) == [
+        "--set stages.closing.pas_prob=0.5: unknown field 'pas_prob'; did you mean 'pass_prob'?"
+    ]
+    segments = "\n[[leads.segments]]\nname = 'all'\nshare = 1.0\nvalue_multipler = 2.0\n"
+    assert problems(tmp_path, GOOD + segments) == [
+        "s.toml: leads.segments.0.value_multipler: unknown field 'value_multipler'; "
+        "did you mean 'value_multiplier'?"
+    ]
 
 
 def test_missing_required_block(tmp_path):
