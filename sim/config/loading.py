@@ -8,6 +8,7 @@ filed; ``sim.config.errors`` turns what is wrong into one line per problem.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -32,6 +33,12 @@ def load_file(
             or the override that caused it.
     """
     path = Path(path)
+    try:
+        path.stat()
+    except FileNotFoundError:
+        raise ScenarioError([no_such_file(path)]) from None
+    except OSError:
+        pass  # read_user_toml says what else is wrong, in one line
     raw = read_user_toml(path, "scenario file")
     return validate(model, raw, path.name, overrides)
 
@@ -55,3 +62,41 @@ def validate(
         return model.model_validate_json(json.dumps(data, default=str))
     except ValidationError as exc:
         raise ScenarioError(problem_lines(exc, label, done, model)) from None
+
+
+SHOWN_SCENARIOS = 12
+"""Scenario files listed after a name that matches none."""
+
+
+def no_such_file(path: Path) -> str:
+    """``path: no such scenario file; did you mean ...? (scenarios there: ...)``.
+
+    The scenarios beside the name are listed, and the closest one named; a bare
+    name (``pods``, ``pod.toml``) is also looked for in ``scenarios/``, where
+    the shipped ones live.
+    """
+    line = f"{path}: no such scenario file"
+    folders = [path.parent]
+    if path.parent == Path(".") and Path("scenarios").is_dir():
+        folders.append(Path("scenarios"))
+    found = [(folder, _scenario_names(folder)) for folder in folders if folder.is_dir()]
+    found = [(folder, names) for folder, names in found if names]
+    if not found:
+        return line if path.parent.is_dir() else f"{line} (no folder {path.parent})"
+    for folder, names in found:
+        close = difflib.get_close_matches(path.stem, names, n=1)
+        if close:
+            line += f"; did you mean {folder / close[0]}.toml?"
+            break
+    else:
+        folder, names = found[0]
+    where = "there" if folder == path.parent else f"in {folder}/"
+    shown = names[:SHOWN_SCENARIOS] + ["..."] * (len(names) > SHOWN_SCENARIOS)
+    return f"{line} (scenarios {where}: {', '.join(shown)})"
+
+
+def _scenario_names(folder: Path) -> list[str]:
+    try:
+        return sorted(child.stem for child in folder.glob("*.toml") if child.is_file())
+    except OSError:  # a folder nobody may list: no suggestion, the line still says why
+        return []

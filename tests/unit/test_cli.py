@@ -191,7 +191,7 @@ def test_missing_file_and_unknown_structure(tmp_path, scenario_file, capsys):
     assert main(["validate", str(tmp_path / "none.toml")]) == 2
     assert (
         capsys.readouterr().err.strip()
-        == f"{tmp_path / 'none.toml'}: cannot read: no such scenario file"
+        == f"{tmp_path / 'none.toml'}: no such scenario file (scenarios there: small)"
     )
     assert (
         main(

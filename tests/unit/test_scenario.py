@@ -118,7 +118,27 @@ def test_toml_syntax_error_keeps_the_position(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ScenarioError) as info:
         Scenario.from_file(tmp_path / "nope.toml")
-    assert info.value.problems == [f"{tmp_path / 'nope.toml'}: cannot read: no such scenario file"]
+    assert info.value.problems == [f"{tmp_path / 'nope.toml'}: no such scenario file"]
+
+
+def test_missing_file_names_the_closest_scenario_and_lists_them(tmp_path, monkeypatch):
+    for name in ("pods", "allin", "baseline"):
+        (tmp_path / f"{name}.toml").write_text(GOOD)
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_file(tmp_path / "pod.toml")
+    assert info.value.problems == [
+        f"{tmp_path / 'pod.toml'}: no such scenario file; did you mean {tmp_path / 'pods.toml'}? "
+        "(scenarios there: allin, baseline, pods)"
+    ]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "conveyor.toml").write_text(GOOD)
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_file("conveyr")  # a bare name is also looked for in scenarios/
+    assert info.value.problems == [
+        "conveyr: no such scenario file; did you mean scenarios/conveyor.toml? "
+        "(scenarios in scenarios/: conveyor)"
+    ]
 
 
 def test_several_problems_one_line_each(tmp_path):
