@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.cli.main import add_out_arguments, claim_output
+from sim.cli.main import add_out_arguments, claim_output, command_help
 from sim.config.budget import add_yes_argument
 from sim.config.scenario import STRUCTURES, ScenarioError
 from sim.files.outdir import check_output_file, output_folder, read_manifest, write_file_atomic
@@ -92,7 +92,9 @@ def write_csv_output(table, out: Path, overwrite: bool) -> None:
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register the three commands on the ``salesim`` parser."""
     export = commands.add_parser(
-        "export-crm", help="write a simulated run's leads as a CRM export (CSV)"
+        "export-crm",
+        help="write a simulated run's leads as a CRM export (CSV)",
+        **command_help("export-crm"),
     )
     export.set_defaults(handler=cmd_export_crm)
     export.add_argument("directory", type=Path, help="a results directory (simulate --out)")
@@ -111,7 +113,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--origin", default="2024-01-01", help="calendar date of day 0")
 
     calibrate = commands.add_parser(
-        "calibrate", help="estimate a scenario from a CRM export and write it (commented TOML)"
+        "calibrate",
+        help="estimate a scenario from a CRM export and write it (commented TOML)",
+        **command_help("calibrate"),
     )
     calibrate.set_defaults(handler=cmd_calibrate)
     calibrate.add_argument("export", type=Path, help="the CRM export (CSV)")
@@ -137,7 +141,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
 
     backtest = commands.add_parser(
-        "backtest", help="simulate a calibrated scenario and compare it with the export's history"
+        "backtest",
+        help="simulate a calibrated scenario and compare it with the export's history",
+        **command_help("backtest"),
     )
     backtest.set_defaults(handler=cmd_backtest)
     backtest.add_argument("scenario", type=Path, help="the calibrated scenario (TOML)")

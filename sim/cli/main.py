@@ -33,6 +33,94 @@ OVERWRITE_HELP = (
 )
 
 
+WORKFLOW = """\
+the usual workflow:
+  python -m sim validate scenarios/pods.toml       check a scenario, print it resolved
+  python -m sim simulate scenarios/pods.toml       run it -> results/pods/
+  python -m sim compare scenarios/baseline.toml    structures on the same leads -> report.html
+  python -m sim report results/baseline            rebuild that report, no simulation
+  python -m sim sweep scenarios/sweeps/handoff_loss.toml
+                                                   a parameter grid -> results/sweeps/handoff_loss/
+  python -m sim plan scenarios/baseline.toml --wins-per-quarter 30
+                                                   reps per role for a target of wins
+
+from a CRM export:
+  python -m sim calibrate export.csv --structure conveyor --out scenarios/ours.toml
+  python -m sim backtest scenarios/ours.toml export.csv
+
+'python -m sim COMMAND --help' shows a command's options with examples;
+'python -m sim fields' lists every scenario field. Exit codes: 0 done, 2 bad
+input (one line per problem, nothing written), 130 interrupted.
+"""
+
+EXAMPLES = {
+    "simulate": [
+        "python -m sim simulate scenarios/pods.toml",
+        "python -m sim simulate scenarios/baseline.toml --structures allin,pods --replications 10",
+        "python -m sim simulate scenarios/conveyor.toml "
+        "--set structures.conveyor.handoff.drop_prob=0.1 --out results/conveyor-drop10",
+        "python -m sim simulate scenarios/pods.toml --no-sales-effects --seed 7 --no-plots",
+    ],
+    "validate": [
+        "python -m sim validate scenarios/pods.toml",
+        "python -m sim validate scenarios/pods.toml --set decay.half_life_days=60 > mine.toml",
+        "python -m sim validate scenarios/baseline.toml --json",
+    ],
+    "fields": [
+        "python -m sim fields",
+        "python -m sim fields | grep handoff",
+    ],
+    "compare": [
+        "python -m sim compare scenarios/baseline.toml",
+        "python -m sim compare scenarios/baseline.toml --structures conveyor,pods "
+        "--reference conveyor",
+        "python -m sim compare scenarios/presets/massive_generalist.toml --no-independent",
+    ],
+    "report": [
+        "python -m sim report results/baseline",
+        "python -m sim report results/baseline --reference pods",
+    ],
+    "sweep": [
+        "python -m sim sweep scenarios/sweeps/handoff_loss.toml",
+        "python -m sim sweep scenarios/sweeps/team_size.toml --workers 2 --fresh",
+        "python -m sim sweep scenarios/sweeps/lead_volume.toml --scheduler local",
+    ],
+    "plan": [
+        "python -m sim plan scenarios/baseline.toml --wins-per-quarter 30",
+        "python -m sim plan scenarios/baseline.toml --wins-per-quarter 20 "
+        "--structures conveyor,pods --criterion mean",
+        "python -m sim plan scenarios/pods.toml --wins-per-quarter 25 --replications 20 "
+        "--out results/pods/plan-25",
+    ],
+    "export-crm": [
+        "python -m sim export-crm results/pods",
+        "python -m sim export-crm results/baseline --structure conveyor --shape history "
+        "--out crm_history.csv",
+    ],
+    "calibrate": [
+        "python -m sim calibrate scenarios/examples/crm_export.csv --structure conveyor "
+        "--out scenarios/ours.toml",
+        "python -m sim calibrate export.csv --structure two_party --mapping mapping.toml "
+        "--skip-bad-rows",
+    ],
+    "backtest": [
+        "python -m sim backtest scenarios/ours.toml scenarios/examples/crm_export.csv",
+        "python -m sim backtest scenarios/ours.toml export.csv --mapping mapping.toml "
+        "--replications 40",
+    ],
+}
+"""Examples shown under each command's --help (a test parses every one)."""
+
+
+def command_help(command: str) -> dict[str, Any]:
+    """The keyword arguments that give a command's --help its examples, kept as written."""
+    lines = "\n".join(f"  {line}" for line in EXAMPLES[command])
+    return {
+        "epilog": f"examples:\n{lines}",
+        "formatter_class": argparse.RawDescriptionHelpFormatter,
+    }
+
+
 def add_out_arguments(parser: argparse.ArgumentParser, what: str) -> None:
     """``--out`` and ``--overwrite`` for a command that writes ``what``."""
     parser.add_argument("--out", type=Path, help=what)
@@ -62,10 +150,15 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``salesim`` command."""
     parser = argparse.ArgumentParser(
         prog="salesim",
-        description="Simulate B2B sales org structures on the same lead stream.",
+        description="Simulate B2B sales org structures on the same lead stream.\n"
+        "(python -m sim and salesim are the same command.)",
+        epilog=WORKFLOW,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    simulate = commands.add_parser("simulate", help="run a scenario and write results")
+    simulate = commands.add_parser(
+        "simulate", help="run a scenario and write results", **command_help("simulate")
+    )
     simulate.set_defaults(handler=cmd_simulate)
     _scenario_arguments(simulate)
     add_out_arguments(simulate, "results folder (default results/<name>/)")
@@ -76,18 +169,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     budget.add_yes_argument(simulate)
     validate = commands.add_parser(
-        "validate", help="check a scenario, print it resolved (TOML, every default filled in)"
+        "validate",
+        help="check a scenario, print it resolved (TOML, every default filled in)",
+        **command_help("validate"),
     )
     validate.set_defaults(handler=cmd_validate)
     _scenario_arguments(validate)
     validate.add_argument(
         "--json", action="store_true", help="print the resolved scenario as JSON instead of TOML"
     )
-    fields = commands.add_parser("fields", help="print the scenario field reference (Markdown)")
+    fields = commands.add_parser(
+        "fields", help="print the scenario field reference (Markdown)", **command_help("fields")
+    )
     fields.set_defaults(handler=cmd_fields)
     # --- compare and report commands (issue 4) go here ---
     compare = commands.add_parser(
-        "compare", help="run structures on the same leads; paired statistics and report.html"
+        "compare",
+        help="run structures on the same leads; paired statistics and report.html",
+        **command_help("compare"),
     )
     compare.set_defaults(handler=cmd_compare)
     _scenario_arguments(compare)
@@ -107,7 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     budget.add_yes_argument(compare)
     report = commands.add_parser(
-        "report", help="rebuild report.html and compare.csv from saved results, no simulation"
+        "report",
+        help="rebuild report.html and compare.csv from saved results, no simulation",
+        **command_help("report"),
     )
     report.set_defaults(handler=cmd_report)
     report.add_argument("directory", type=Path, help="a results directory (simulate or compare)")
@@ -117,7 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     # --- sweep command (issue 5) goes here ---
     sweep = commands.add_parser(
-        "sweep", help="run a parameter sweep: grid points x structures x replications"
+        "sweep",
+        help="run a parameter sweep: grid points x structures x replications",
+        **command_help("sweep"),
     )
     sweep.set_defaults(handler=cmd_sweep)
     sweep.add_argument("file", type=Path, help="sweep TOML file (see scenarios/sweeps/)")
@@ -144,7 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.set_defaults(fresh=False)
     budget.add_yes_argument(sweep)
     plan = commands.add_parser(
-        "plan", help="capacity plan: reps per role each structure needs for a target of wins"
+        "plan",
+        help="capacity plan: reps per role each structure needs for a target of wins",
+        **command_help("plan"),
     )
     plan.set_defaults(handler=cmd_plan)
     _scenario_arguments(plan)

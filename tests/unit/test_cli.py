@@ -1,6 +1,7 @@
 """The command line: outputs, reproducibility, bad input, atomic writes."""
 
 import json
+import shlex
 import subprocess
 import sys
 import tomllib
@@ -10,7 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from sim.cli.main import main
+from sim.cli.main import EXAMPLES, build_parser, main
 from sim.config.scenario import Scenario
 from sim.version import __version__
 from tests.unit.test_scenario import GOOD
@@ -254,3 +255,39 @@ def test_ctrl_c_during_the_run_exits_130_and_writes_nothing(
     assert main(["simulate", str(scenario_file), "--out", str(out)]) == 130
     assert calls and not out.exists()
     assert capsys.readouterr().err.strip().endswith("interrupted: nothing was written")
+
+
+def _help(capsys, *command: str) -> str:
+    with pytest.raises(SystemExit) as done:
+        main([*command, "--help"])
+    assert done.value.code == 0
+    return capsys.readouterr().out
+
+
+def _parses(example: str) -> list[str]:
+    """The example's arguments after ``python -m sim``, checked by the real parser."""
+    args = shlex.split(example.split(" > ")[0].split(" | ")[0])
+    assert args[:3] == ["python", "-m", "sim"], example
+    build_parser().parse_args(args[3:])
+    for arg in args:  # shipped files exist (scenarios/ours.toml is what calibrate writes)
+        if arg.startswith("scenarios/") and arg != "scenarios/ours.toml":
+            assert (ROOT / arg).exists(), example
+    return args[3:]
+
+
+def test_every_command_help_ends_with_examples_that_parse(capsys):
+    commands = build_parser()._subparsers._group_actions[0].choices
+    assert set(EXAMPLES) == set(commands)
+    for command in commands:
+        text = _help(capsys, command)
+        shown = [line.strip() for line in text.split("\nexamples:\n")[1].splitlines()]
+        assert 2 <= len(shown) <= 4 and shown == EXAMPLES[command], command
+        assert all(_parses(example)[0] == command for example in shown)
+
+
+def test_top_level_help_shows_the_workflow(capsys):
+    text = _help(capsys)
+    workflow = [line.split("  ")[1] for line in text.splitlines() if line.startswith("  python")]
+    commands = [_parses(example)[0] for example in workflow]
+    main_flow = ["validate", "simulate", "compare", "report", "sweep", "plan"]
+    assert commands == [*main_flow, "calibrate", "backtest"]
