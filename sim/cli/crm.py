@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.cli.main import add_out_arguments, claim_output, command_help
+from sim.cli.examples import command_help
+from sim.cli.main import add_out_arguments, claim_output
 from sim.config.budget import add_yes_argument
 from sim.config.scenario import STRUCTURES, ScenarioError
 from sim.files.outdir import check_output_file, output_folder, read_manifest, write_file_atomic

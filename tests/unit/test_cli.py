@@ -11,7 +11,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from sim.cli.main import EXAMPLES, build_parser, main
+from sim.cli.examples import EXAMPLES
+from sim.cli.main import build_parser, main
 from sim.config.scenario import Scenario
 from sim.version import __version__
 from tests.unit.test_scenario import GOOD
