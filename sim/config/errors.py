@@ -16,13 +16,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from sim.errors import ScenarioError
 
-class ScenarioError(ValueError):
-    """A scenario that cannot be used; ``problems`` holds one line per problem."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+__all__ = ["ScenarioError", "format_validation_error", "relevant_errors", "error_line"]
 
 
 def format_validation_error(

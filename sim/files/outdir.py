@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sim.config.scenario import ScenarioError
+from sim.errors import ScenarioError
 
 MANIFEST_NAME = "salesim-manifest.json"
 """The file that makes a folder salesim's: what salesim wrote there."""

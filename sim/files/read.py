@@ -15,6 +15,8 @@ import tomllib
 from pathlib import Path
 from typing import Any, NoReturn
 
+from sim.errors import ScenarioError
+
 MiB = 2**20
 
 TOML_LIMIT_BYTES = 1 * MiB
@@ -94,13 +96,11 @@ def read_user_toml(path: str | Path, kind: str, label: str | None = None) -> dic
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        from sim.config.scenario import ScenarioError  # scenario imports this module
 
         raise ScenarioError([f"{label or Path(path).name}: TOML syntax error: {exc}"]) from None
 
 
 def _refuse(path: str | Path, reason: str) -> NoReturn:
-    from sim.config.scenario import ScenarioError  # scenario imports this module
 
     raise ScenarioError([f"{path}: cannot read: {reason}"]) from None
 
