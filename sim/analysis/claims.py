@@ -18,7 +18,7 @@ import pandas as pd
 from pydantic import Field, ValidationError, model_validator
 
 from sim.analysis.compare import paired_differences
-from sim.analysis.metrics import mean_ci
+from sim.analysis.stats import mean_ci
 from sim.config.scenario import STRUCTURES, Frozen, ScenarioError, format_validation_error
 
 CLAIMS_FILE = Path(__file__).with_name("claims.toml")

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.analysis.metrics import counted_quota_rows, mean_ci, utilisation
+from sim.analysis.metrics import counted_quota_rows, utilisation
+from sim.analysis.stats import mean_ci
 from sim.config.scenario import ROLES, STAGES, Scenario
 
 

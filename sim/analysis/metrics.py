@@ -11,7 +11,8 @@ Conventions:
   * Flows (wins per 30 days, utilisation) are measured in the window
     [warm-up, horizon]; money covers the whole horizon, as a budget would.
   * A KPI is computed per structure and replication first; means and 95 %
-    confidence intervals are then taken across replications (t interval).
+    confidence intervals are then taken across replications (the t interval of
+    ``sim.analysis.stats``).
 """
 
 from __future__ import annotations
@@ -20,28 +21,11 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy.special import stdtrit  # Student t quantile; scipy.stats costs seconds to import
 
+from sim.analysis.stats import mean_ci, t_interval
 from sim.config.scenario import LEVELS, ROLES, STAGE_ROLES, STAGES, Scenario
 from sim.model.people import weak_skill_threshold
 from sim.model.records import BOOKINGS_ROLES, stage_column
-
-
-def mean_ci(values: pd.Series | np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean and two-sided t confidence interval of independent replications.
-
-    Returns:
-        ``(mean, low, high)``; the bounds are NaN with fewer than two values.
-    """
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
-    if len(x) == 0:
-        return (math.nan, math.nan, math.nan)
-    mean = float(x.mean())
-    if len(x) < 2:
-        return (mean, math.nan, math.nan)
-    half = stdtrit(len(x) - 1, 0.5 + confidence / 2) * x.std(ddof=1) / math.sqrt(len(x))
-    return (mean, mean - float(half), mean + float(half))
 
 
 def with_ci(runs: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, float]:
@@ -847,11 +831,7 @@ def headcount_over_time(samples: pd.DataFrame, confidence: float = 0.95) -> pd.D
     mean = grouped.mean()
     count = grouped.size().to_numpy()
     std = grouped.std(ddof=1).to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        quantile = np.where(
-            count >= 2, stdtrit(np.maximum(count - 1, 1), 0.5 + confidence / 2), np.nan
-        )
-        half = quantile[:, None] * std / np.sqrt(count)[:, None]
+    half = t_interval(0.0, std, count[:, None], confidence).half_width
     table = mean.reset_index()[["structure", "day"]]
     table["replications"] = count
     for index, measure in enumerate(measures):

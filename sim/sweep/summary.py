@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy.special import stdtrit
 
+from sim.analysis.stats import t_interval
 from sim.sweep.spec import KPI_DIRECTIONS, Sweep
 
 
@@ -47,7 +47,7 @@ def summarise_sweep(table: pd.DataFrame, sweep: Sweep, confidence: float = 0.95)
         One row per (point, structure, KPI): point, the swept values,
         structure, kpi, mean, ci_low, ci_high, replications (non-missing
         values); bounds are NaN with fewer than two values, as in
-        ``metrics.mean_ci``.
+        ``sim.analysis.stats.t_interval``.
     """
     axis_names = [axis.name for axis in sweep.axes]
     ids = ["point", *axis_names, "structure"]
@@ -56,12 +56,14 @@ def summarise_sweep(table: pd.DataFrame, sweep: Sweep, confidence: float = 0.95)
     long["value"] = long["value"].astype(float)
     grouped = long.groupby([*ids, "kpi"], observed=True, sort=False)["value"]
     summary = grouped.agg(mean="mean", sd="std", replications="count").reset_index()
-    n = summary["replications"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        quantile = np.where(n >= 2, stdtrit(np.maximum(n - 1, 1), 0.5 + confidence / 2), np.nan)
-        half = quantile * summary["sd"].to_numpy(dtype=float) / np.sqrt(n)
-    summary["ci_low"] = summary["mean"] - half
-    summary["ci_high"] = summary["mean"] + half
+    interval = t_interval(
+        summary["mean"].to_numpy(dtype=float),
+        summary["sd"].to_numpy(dtype=float),
+        summary["replications"].to_numpy(dtype=float),
+        confidence,
+    )
+    summary["ci_low"] = interval.low
+    summary["ci_high"] = interval.high
     order = {kpi: i for i, kpi in enumerate(kpis)}
     summary["kpi_order"] = summary["kpi"].map(order)
     summary = summary.sort_values(["point", "structure", "kpi_order"], ignore_index=True)
