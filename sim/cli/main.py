@@ -13,6 +13,7 @@ import os
 import shlex
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -241,44 +242,9 @@ def _selected_structures(scenario: Scenario, text: str | None, label: str) -> tu
     return names
 
 
-class Progress:
-    """Runs done out of total: a bar on a terminal, a quiet line every few seconds otherwise."""
-
-    def __init__(self, total: int, stream=sys.stderr, every_seconds: float = 5.0):
-        self.total = total
-        self.done = 0
-        self.stream = stream
-        self.every_seconds = every_seconds
-        self.started = self.last = time.monotonic()
-        self.bar = None
-        if stream.isatty():
-            try:
-                from tqdm import tqdm
-
-                self.bar = tqdm(total=total, unit="run", file=stream, leave=False)
-            except ImportError:  # tqdm is a dependency, but never fail on a progress bar
-                self.bar = None
-
-    def step(self, replication: int, structure: str) -> None:
-        """One structure run finished."""
-        self.done += 1
-        if self.bar is not None:
-            self.bar.set_postfix_str(f"rep {replication} {structure}")
-            self.bar.update()
-            return
-        now = time.monotonic()
-        if now - self.last >= self.every_seconds or self.done == self.total:
-            self.last = now
-            print(
-                f"  {self.done}/{self.total} runs ({now - self.started:.1f} s)",
-                file=self.stream,
-                flush=True,
-            )
-
-    def close(self) -> None:
-        """Remove the bar."""
-        if self.bar is not None:
-            self.bar.close()
+def _note_run(progress: Any) -> Callable[[int, str], None]:
+    """The runner's ``on_run_done``: a step of ``progress`` named by replication, structure."""
+    return lambda replication, structure: progress.step(f"rep {replication} {structure}")
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -296,6 +262,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def _simulate_into(folder: OutputFolder, scenario: Scenario, names, args) -> int:
     from sim.analysis import metrics
+    from sim.cli.progress import Progress
     from sim.model.runner import simulate
     from sim.results.folder import write_results
 
@@ -308,7 +275,7 @@ def _simulate_into(folder: OutputFolder, scenario: Scenario, names, args) -> int
     progress = Progress(total)
     started = time.perf_counter()
     try:
-        result = simulate(scenario, names, on_run_done=progress.step)
+        result = simulate(scenario, names, on_run_done=_note_run(progress))
     finally:
         progress.close()
     elapsed = time.perf_counter() - started
@@ -372,9 +339,10 @@ def _positive_int(text: str) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a parameter sweep (``sim.sweep.run``: imported here, it needs pandas and SimPy)."""
+    from sim.cli.progress import Progress
     from sim.sweep.run import cmd_sweep as run
 
-    return run(args)
+    return run(args, Progress())
 
 
 def _number(text: str | None, option: str, label: str, kind: type = float) -> float | None:
@@ -483,6 +451,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _compare_into(folder: OutputFolder, scenario: Scenario, names, reference: str, args) -> int:
+    from sim.cli.progress import Progress
     from sim.model.runner import simulate, simulate_independent
     from sim.reports.compare_page import (
         build_comparison,
@@ -502,11 +471,11 @@ def _compare_into(folder: OutputFolder, scenario: Scenario, names, reference: st
     )
     progress = Progress(scenario.replications * len(names) * passes)
     try:
-        result = simulate(scenario, names, on_run_done=progress.step)
+        result = simulate(scenario, names, on_run_done=_note_run(progress))
         independent = (
             None
             if args.no_independent
-            else simulate_independent(scenario, names, on_run_done=progress.step)
+            else simulate_independent(scenario, names, on_run_done=_note_run(progress))
         )
     finally:
         progress.close()

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
 import sys
 import time
 from collections.abc import Callable
@@ -192,64 +191,18 @@ def _write_outputs(
 
 
 # ---------------------------------------------------------------------------
-# Progress and the command
+# The command
 # ---------------------------------------------------------------------------
 
 
-class SweepProgress:
-    """Runs done of total and time left: a tqdm bar on a terminal, else a line every few seconds."""
+def cmd_sweep(args: Any, progress: Any) -> int:
+    """``python -m sim sweep``: validate, run (resuming), write tables, plots and report.
 
-    def __init__(self, stream: Any = None, every_seconds: float = 5.0):
-        self.stream = stream if stream is not None else sys.stderr
-        self.every_seconds = every_seconds
-        self.total = self.done = self.reused = 0
-        self.started = self.last = time.monotonic()
-        self.bar = None
-
-    def start(self, total: int, reused: int) -> None:
-        """The sweep has ``total`` runs of which ``reused`` are already stored."""
-        self.total, self.reused, self.done = total, reused, reused
-        self.started = self.last = time.monotonic()
-        if reused:
-            print(f"  resuming: {reused}/{total} runs already stored", file=self.stream)
-        if self.stream.isatty():
-            try:
-                from tqdm import tqdm
-
-                self.bar = tqdm(
-                    total=total, initial=reused, unit="run", file=self.stream, leave=False
-                )
-            except ImportError:  # never fail on a progress bar
-                self.bar = None
-
-    def step(self, task: RunTask) -> None:
-        """One more run stored."""
-        self.done += 1
-        if self.bar is not None:
-            self.bar.update()
-            return
-        now = time.monotonic()
-        if now - self.last >= self.every_seconds or self.done == self.total:
-            self.last = now
-            elapsed = now - self.started
-            new = self.done - self.reused
-            left = (self.total - self.done) * elapsed / new if new else math.nan
-            print(
-                f"  {self.done}/{self.total} runs ({100 * self.done / self.total:.0f} %), "
-                f"{elapsed:.0f} s elapsed, ~{left:.0f} s left",
-                file=self.stream,
-                flush=True,
-            )
-
-    def close(self) -> None:
-        """Remove the bar."""
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
-def cmd_sweep(args: Any) -> int:
-    """``python -m sim sweep``: validate, run (resuming), write tables, plots and report."""
+    Args:
+        args: the parsed command line.
+        progress: counts the runs (``sim.cli.progress.Progress``: ``start(total,
+            done)``, ``step()``, ``close()``).
+    """
     problem = None if args.scheduler is None else scheduler_problem(args.scheduler)
     if problem is not None:
         raise ScenarioError([problem])
@@ -265,7 +218,6 @@ def cmd_sweep(args: Any) -> int:
         f"seed {sweep.seed}, on {where}",
         file=sys.stderr,
     )
-    progress = SweepProgress()
     try:
         try:
             result = run_sweep(
@@ -274,7 +226,7 @@ def cmd_sweep(args: Any) -> int:
                 workers=workers,
                 scheduler=args.scheduler,
                 fresh=args.fresh,
-                on_run_stored=progress.step,
+                on_run_stored=lambda task: progress.step(),
                 on_start=progress.start,
             )
         finally:
