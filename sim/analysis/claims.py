@@ -19,7 +19,8 @@ from pydantic import Field, ValidationError, model_validator
 
 from sim.analysis.compare import paired_differences
 from sim.analysis.stats import mean_ci
-from sim.config.scenario import STRUCTURES, Frozen, ScenarioError, format_validation_error
+from sim.config.names import STRUCTURE_NAMES
+from sim.config.scenario import Frozen, ScenarioError, format_validation_error
 
 CLAIMS_FILE = Path(__file__).with_name("claims.toml")
 VERDICTS = ("holds", "does not hold", "not significant", "not tested")
@@ -31,8 +32,8 @@ class Claim(Frozen):
     id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
     claim: str = Field(min_length=1)
     kpi: str = Field(min_length=1)
-    structure: Literal["allin", "two_party", "conveyor", "pods"]
-    versus: Literal["allin", "two_party", "conveyor", "pods"] | None = None
+    structure: Literal[STRUCTURE_NAMES]
+    versus: Literal[STRUCTURE_NAMES] | None = None
     threshold: float | None = None
     expect: Literal["higher", "lower"]
 
@@ -138,6 +139,3 @@ def _compare(kpis: pd.DataFrame, claim: Claim) -> dict[str, object]:
     else:
         out["verdict"] = "not significant"
     return out
-
-
-assert set(STRUCTURES) == {"allin", "two_party", "conveyor", "pods"}, "update Claim's structures"

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from sim.config.names import STRUCTURE_NAMES
+
 STAGES: tuple[str, ...] = ("prospecting", "qualification", "closing")
 """The funnel stages in order; a lead that passes closing is won."""
 
@@ -47,7 +49,7 @@ def folder_name(name: str, where: str) -> str:
     return name
 
 
-STRUCTURES: tuple[str, ...] = ("allin", "two_party", "conveyor", "pods")
+STRUCTURES: tuple[str, ...] = STRUCTURE_NAMES
 """The organisation structures this package knows, in report order."""
 
 ROLES: tuple[str, ...] = ("generalist", "lead_gen", "qualifier", "closer", "account_manager")

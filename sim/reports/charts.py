@@ -9,9 +9,9 @@ in ``metrics.py`` and every figure follows.
 
 Every figure colours a structure the same way (``STRUCTURE_COLOURS``, from the
 Okabe-Ito colour-blind-safe palette) and names it the same way
-(``STRUCTURE_LABELS``). Time is in days throughout. Figures are built with
-``Figure()`` rather than ``pyplot``, so making many of them keeps no global
-state; ``save_figures`` writes them as PNGs and closes them.
+(``STRUCTURE_LABELS``, from ``sim.config.names``). Time is in days throughout.
+Figures are built with ``Figure()`` rather than ``pyplot``, so making many of
+them keeps no global state; ``save_figures`` writes them as PNGs and closes them.
 
 The Agg backend is selected when this module is imported (and nowhere else), so
 figures render without a display, in CI or over SSH. Text is drawn as typed,
@@ -38,6 +38,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
+from sim.config.names import structure_label  # noqa: E402  (also imported from here)
+
 STRUCTURE_COLOURS: dict[str, str] = {
     "allin": "#0072B2",  # blue
     "two_party": "#E69F00",  # orange
@@ -45,14 +47,6 @@ STRUCTURE_COLOURS: dict[str, str] = {
     "pods": "#CC79A7",  # reddish purple
 }
 """One colour per structure (Okabe-Ito palette), in report order."""
-
-STRUCTURE_LABELS: dict[str, str] = {
-    "allin": "All-In",
-    "two_party": "Two-Party",
-    "conveyor": "Conveyor",
-    "pods": "Pods",
-}
-"""Human names of the structures, as printed on figures."""
 
 ROLE_COLOURS: dict[str, str] = {
     # Paul Tol's muted palette plus grey: colour-blind safe and unlike the structure colours,
@@ -131,11 +125,6 @@ def structure_colour(structure: str) -> str:
     if structure in STRUCTURE_COLOURS:
         return STRUCTURE_COLOURS[structure]
     return _SPARE_COLOURS[sum(structure.encode()) % len(_SPARE_COLOURS)]
-
-
-def structure_label(structure: str) -> str:
-    """Human name of a structure (``"two_party"`` -> ``"Two-Party"``)."""
-    return STRUCTURE_LABELS.get(structure, structure.replace("_", " ").title())
 
 
 def role_colour(role: str) -> str:

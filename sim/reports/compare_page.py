@@ -35,6 +35,7 @@ import pandas as pd
 
 from sim.analysis import compare, metrics
 from sim.analysis.claims import score_claims
+from sim.config.names import structure_label
 from sim.model.runner import SimulationResult
 from sim.results.folder import ResultsError, read_results, write_parquet
 from sim.version import __version__
@@ -89,8 +90,6 @@ class Comparison:
 
 def labels_of(structures: tuple[str, ...] | list[str]) -> dict[str, str]:
     """Display names of structures (``two_party`` -> ``Two-Party``)."""
-    from sim.reports.charts import structure_label
-
     return {name: structure_label(name) for name in structures}
 
 
