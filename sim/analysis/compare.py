@@ -26,156 +26,93 @@ pandas on the tables a run wrote: no SimPy, no matplotlib.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from sim.analysis.kpis import KPIS, KpiSpec, format_mean_ci, format_value, kpi_spec
 from sim.analysis.metrics import counted_quota_rows, utilisation
 from sim.analysis.stats import mean_ci
 from sim.config.scenario import ROLES, STAGES, Scenario
 
-
-@dataclass(frozen=True)
-class KpiSpec:
-    """How a KPI is named, shown and judged in the comparison.
-
-    Attributes:
-        label: what a sales leader calls it.
-        kind: ``rate`` (a fraction shown in %), ``count``, ``days``, ``money``,
-            ``people`` or ``throughput``; decides the units and the forest-plot panel.
-        better: +1 if more is better, -1 if less is better, 0 if neither.
-    """
-
-    label: str
-    kind: str
-    better: int
-
-
-_FIXED_HEADLINE: dict[str, KpiSpec] = {
-    "wins_per_30_days": KpiSpec("throughput (wins per 30 days)", "throughput", +1),
-    "conversion": KpiSpec("end-to-end conversion (lead to win)", "rate", +1),
-    **{f"conversion_{stage}": KpiSpec(f"conversion at {stage}", "rate", +1) for stage in STAGES},
-    "dropped_handoff_to_qualification": KpiSpec(
-        "leads dropped in handoff to qualification", "count", -1
-    ),
-    "dropped_handoff_to_closing": KpiSpec("leads dropped in handoff to closing", "count", -1),
-    "accounts_dropped_in_handoff": KpiSpec(
-        "won deals dropped in handoff to account care", "count", -1
-    ),
-    "p50_days_to_close": KpiSpec("median cycle time (arrival to win)", "days", -1),
-    "p90_days_to_close": KpiSpec("p90 cycle time (arrival to win)", "days", -1),
-}
-_UTILISATION = {
-    f"utilisation_{role}": KpiSpec(f"utilisation: {role.replace('_', ' ')}", "rate", 0)
-    for role in ROLES
-}
-_MONEY_HEADLINE: dict[str, KpiSpec] = {
-    "share_reps_at_quota": KpiSpec("share of rep-periods at quota", "rate", +1),
-    "annual_turnover": KpiSpec("rep turnover (leavers per seat per year)", "rate", -1),
-    "vacancy_share": KpiSpec("seat time left vacant", "rate", -1),
-    "lost_rep_left": KpiSpec("leads lost when their rep left", "count", -1),
-    "revenue": KpiSpec("revenue recognised in the horizon", "money", +1),
-    "cost": KpiSpec("cost (pay, managers, overhead, hiring)", "money", -1),
-    "profit": KpiSpec("profit (gross margin - cost)", "money", +1),
-    "roi": KpiSpec("return on the team's cost (profit / cost)", "rate", +1),
-    "cost_per_won_deal": KpiSpec("cost per won deal", "money", -1),
-    "new_hire_payback_days": KpiSpec("payback of a new closing hire", "days", -1),
-}
-HEADLINE_SPECS: dict[str, KpiSpec] = {**_FIXED_HEADLINE, **_UTILISATION, **_MONEY_HEADLINE}
+HEADLINE_KPIS: tuple[str, ...] = (
+    "wins_per_30_days",
+    "conversion",
+    *(f"conversion_{stage}" for stage in STAGES),
+    "dropped_handoff_to_qualification",
+    "dropped_handoff_to_closing",
+    "accounts_dropped_in_handoff",
+    "p50_days_to_close",
+    "p90_days_to_close",
+    *(f"utilisation_{role}" for role in ROLES),
+    "share_reps_at_quota",
+    "annual_turnover",
+    "vacancy_share",
+    "lost_rep_left",
+    "revenue",
+    "cost",
+    "profit",
+    "roi",
+    "cost_per_won_deal",
+    "new_hire_payback_days",
+)
 """The headline KPIs in table order (utilisation rows only for roles present)."""
 
-PEOPLE_SPECS: dict[str, KpiSpec] = {
-    "headcount": KpiSpec("seats (nominal headcount)", "people", 0),
-    **{
-        f"headcount_{role}": KpiSpec(f"seats: {role.replace('_', ' ')}", "people", 0)
-        for role in ROLES
-    },
-    "managers": KpiSpec("first-line managers", "people", 0),
-    "hires": KpiSpec("hires into vacated seats", "people", 0),
-    "leavers": KpiSpec("reps who left", "people", -1),
-    "annual_turnover": _MONEY_HEADLINE["annual_turnover"],
-    "vacancy_share": _MONEY_HEADLINE["vacancy_share"],
-    "mean_ramp_factor": KpiSpec("mean pace vs a ramped rep (ramp-up)", "rate", +1),
-    "weak_performer_share": KpiSpec("rep-days worked by weak performers", "rate", -1),
-    "lost_rep_left": _MONEY_HEADLINE["lost_rep_left"],
-    "share_reps_at_quota": _MONEY_HEADLINE["share_reps_at_quota"],
-    **{
-        f"share_at_quota_{role}": KpiSpec(
-            f"{role.replace('_', ' ')} rep-periods at quota", "rate", +1
-        )
-        for role in ROLES
-    },
-    **{
-        f"mean_attainment_{role}": KpiSpec(f"mean attainment: {role.replace('_', ' ')}", "rate", +1)
-        for role in ROLES
-    },
-}
+PEOPLE_KPIS: tuple[str, ...] = (
+    "headcount",
+    *(f"headcount_{role}" for role in ROLES),
+    "managers",
+    "hires",
+    "leavers",
+    "annual_turnover",
+    "vacancy_share",
+    "mean_ramp_factor",
+    "weak_performer_share",
+    "lost_rep_left",
+    "share_reps_at_quota",
+    *(f"share_at_quota_{role}" for role in ROLES),
+    *(f"mean_attainment_{role}" for role in ROLES),
+)
 """People KPIs in the order of the report's people table (rows only for KPIs present)."""
 
-CUSTOMER_SPECS: dict[str, KpiSpec] = {
-    "market_share": KpiSpec("market share of decided deals", "rate", +1),
-    "lost_to_competitor": KpiSpec("leads lost to the competitor", "count", -1),
-    "key_account_conversion": KpiSpec("conversion of key accounts (largest tier)", "rate", +1),
-    "mean_days_to_go_live": KpiSpec("mean time from win to go-live", "days", -1),
-    "p90_days_to_go_live": KpiSpec("90th percentile time from win to go-live", "days", -1),
-    "late_go_live_share": KpiSpec("wins that went live late", "rate", -1),
-    "advocates_at_end": KpiSpec("advocate accounts at the horizon", "count", +1),
-    "advocate_share": KpiSpec("advocates among active accounts at the horizon", "rate", +1),
-    "referral_leads": KpiSpec("referral leads (measured cohort)", "count", +1),
-    "referral_share": KpiSpec("share of the pipeline from referrals", "rate", +1),
-    "referral_wins": KpiSpec("wins from referral leads (measured cohort)", "count", +1),
-}
+CUSTOMER_KPIS: tuple[str, ...] = (
+    "market_share",
+    "lost_to_competitor",
+    "key_account_conversion",
+    "mean_days_to_go_live",
+    "p90_days_to_go_live",
+    "late_go_live_share",
+    "advocates_at_end",
+    "advocate_share",
+    "referral_leads",
+    "referral_share",
+    "referral_wins",
+)
 """Customer-side KPIs in the order of the report's customers table (rows only if present)."""
 
-COST_SPECS: dict[str, KpiSpec] = {
-    "salary_cost": KpiSpec("rep base salaries", "money", -1),
-    "commission_cost": KpiSpec("commission (closers, generalists)", "money", -1),
-    "bonus_cost": KpiSpec("bonuses (other roles)", "money", -1),
-    "manager_cost": KpiSpec("managers (base + bonus)", "money", -1),
-    "overhead_cost": KpiSpec("overhead per head", "money", -1),
-    "hiring_cost": KpiSpec("hiring and onboarding", "money", -1),
-    "cost": _MONEY_HEADLINE["cost"],
-    "revenue": _MONEY_HEADLINE["revenue"],
-    "gross_profit": KpiSpec("gross profit (revenue x margin)", "money", +1),
-    "profit": _MONEY_HEADLINE["profit"],
-    "roi": _MONEY_HEADLINE["roi"],
-    "cost_per_won_deal": _MONEY_HEADLINE["cost_per_won_deal"],
-    "revenue_per_rep": KpiSpec("revenue per seat", "money", +1),
-    "new_hire_payback_days": _MONEY_HEADLINE["new_hire_payback_days"],
-}
+COST_KPIS: tuple[str, ...] = (
+    "salary_cost",
+    "commission_cost",
+    "bonus_cost",
+    "manager_cost",
+    "overhead_cost",
+    "hiring_cost",
+    "cost",
+    "revenue",
+    "gross_profit",
+    "profit",
+    "roi",
+    "cost_per_won_deal",
+    "revenue_per_rep",
+    "new_hire_payback_days",
+)
 """Money KPIs in the order of the report's cost table: each cost, then what it bought."""
 
-KIND_UNITS: dict[str, str] = {
-    "throughput": "wins / 30 days",
-    "rate": "%",
-    "count": "leads per replication",
-    "days": "days",
-    "money": "currency",
-    "people": "people",
-}
-"""The unit each kind of KPI is shown in."""
-
-DIFFERENCE_UNITS: dict[str, str] = {**KIND_UNITS, "rate": "percentage points"}
-"""The unit of a difference of each kind (a difference of two rates is in points)."""
-
-
-RATE_PREFIXES = ("market_share", "forecast_", "share_", "mean_attainment_", "conversion")
-"""KPIs outside the headline that are fractions (shown in %)."""
-
-
-def kpi_spec(kpi: str) -> KpiSpec:
-    """The spec of any KPI; KPIs outside the headline get a plain one."""
-    for specs in (HEADLINE_SPECS, PEOPLE_SPECS, CUSTOMER_SPECS, COST_SPECS):
-        if kpi in specs:
-            return specs[kpi]
-    if kpi in ("bookings", "arr_at_end") or kpi.endswith("_cost"):
-        kind = "money"
-    elif kpi.startswith(RATE_PREFIXES) and not kpi.endswith("_per_year"):
-        kind = "rate"
-    else:
-        kind = "count"
-    return KpiSpec(kpi.replace("_", " "), kind, 0)
+HEADLINE_SPECS: dict[str, KpiSpec] = {kpi: KPIS[kpi] for kpi in HEADLINE_KPIS}
+PEOPLE_SPECS: dict[str, KpiSpec] = {kpi: KPIS[kpi] for kpi in PEOPLE_KPIS}
+CUSTOMER_SPECS: dict[str, KpiSpec] = {kpi: KPIS[kpi] for kpi in CUSTOMER_KPIS}
+COST_SPECS: dict[str, KpiSpec] = {kpi: KPIS[kpi] for kpi in COST_KPIS}
+"""Each table's KPIs with their registry entries (``sim.analysis.kpis``), in table order."""
 
 
 def headline_kpis(kpis: pd.DataFrame) -> list[str]:
@@ -328,7 +265,7 @@ def comparison_table(
             row = {
                 "kpi": kpi,
                 "label": spec.label,
-                "unit": KIND_UNITS[spec.kind].replace("%", "fraction"),
+                "unit": spec.unit,
                 "structure": structure,
                 "reference": reference,
             }
@@ -380,34 +317,6 @@ def comparison_table(
     return table
 
 
-def format_value(kpi: str, value: float, difference: bool = False) -> str:
-    """A KPI value (or a difference of two) with sensible digits and units.
-
-    Rates are shown in % (differences in percentage points), money with
-    thousands separators, days and counts with one decimal.
-    """
-    if value is None or not math.isfinite(value):
-        return "-"
-    kind = kpi_spec(kpi).kind
-    sign = "+" if difference and value > 0 else ""
-    if kind == "rate":
-        return f"{sign}{100 * value:.1f}{' pp' if difference else ' %'}"
-    if kind == "money":
-        return f"{sign}{value:,.0f}"
-    if kind == "throughput":
-        return f"{sign}{value:.2f}"
-    return f"{sign}{value:,.1f}"
-
-
-def format_mean_ci(kpi: str, mean: float, low: float, high: float) -> str:
-    """``mean ± half-width`` of a KPI, or the mean alone when the CI is undefined."""
-    text = format_value(kpi, mean)
-    if text == "-" or not (math.isfinite(low) and math.isfinite(high)):
-        return text
-    half = format_value(kpi, (high - low) / 2).replace(" %", "")
-    return f"{text} ± {half}"
-
-
 def headline_table(summary: pd.DataFrame, kpis: list[str]) -> pd.DataFrame:
     """KPI x structure table of ``mean ± 95 % CI half-width`` strings, labelled rows.
 
@@ -416,7 +325,8 @@ def headline_table(summary: pd.DataFrame, kpis: list[str]) -> pd.DataFrame:
         kpis: the rows, in order (``headline_kpis``).
 
     Returns:
-        Index: KPI labels; columns: structures in report order.
+        Index: KPI labels with their units (``KpiSpec.title``); columns:
+        structures in report order.
     """
     order = _structure_order(summary)
     means = summary.set_index(["structure", "kpi"])
@@ -430,7 +340,7 @@ def headline_table(summary: pd.DataFrame, kpis: list[str]) -> pd.DataFrame:
             else:
                 column.append("-")
         data[structure] = column
-    table = pd.DataFrame(data, index=[kpi_spec(k).label for k in kpis])
+    table = pd.DataFrame(data, index=[kpi_spec(k).title for k in kpis])
     table.index.name = "KPI (mean ± 95 % CI)"
     return table
 
@@ -446,8 +356,8 @@ def describe_differences(differences: pd.DataFrame, kpis: list[str]) -> pd.DataF
         One row per (structure, KPI) whose 95 % CI excludes 0, structures in
         order, then KPIs in order: columns structure, reference, kpi, verdict
         (``better``, ``worse`` or empty where neither direction is better) and
-        text, e.g. ``"throughput (wins per 30 days) +2.51 wins / 30 days (95 %
-        CI +1.90 to +3.12): better"``. Empty when nothing is significant.
+        text, e.g. ``"throughput +2.51 wins per 30 days (95 % CI +1.90 to
+        +3.12): better"``. Empty when nothing is significant.
     """
     chosen = differences[differences["kpi"].isin(kpis) & differences["significant"]]
     rows = []
@@ -458,8 +368,9 @@ def describe_differences(differences: pd.DataFrame, kpis: list[str]) -> pd.DataF
             verdict = {1: "better", -1: "worse"}.get(
                 int(np.sign(row["difference"]) * spec.better), ""
             )
-            unit = {"rate": "", "money": " (currency)"}.get(
-                spec.kind, f" {DIFFERENCE_UNITS[spec.kind]}"
+            # A difference of fractions prints its own "pp"; money's unit is not a word.
+            unit = {"percent": "", "points": "", "money": " (currency)"}.get(
+                spec.format, f" {spec.difference_unit}"
             )
             text = (
                 f"{spec.label} {format_value(kpi, row['difference'], True)}{unit} "
@@ -770,24 +681,18 @@ def forest_table(differences: pd.DataFrame, kpis: list[str]) -> pd.DataFrame:
         difference, ci_low, ci_high, significant, and independent_ci_low /
         independent_ci_high when present.
     """
-    panels = {
-        "throughput": "wins per 30 days",
-        "rate": "percentage points",
-        "count": "leads per replication",
-        "days": "days",
-        "money": "thousands of currency",
-        "people": "people",
-    }
-    scale = {"rate": 100.0, "money": 1e-3}
+    panels = {"percent": "percentage points", "points": "percentage points"}
+    panels["money"] = "thousands of currency"
+    scale = {"percent": 100.0, "points": 100.0, "money": 1e-3}
     chosen = differences[differences["kpi"].isin(kpis)].copy()
     chosen = chosen[np.isfinite(chosen["difference"].to_numpy(dtype=float))]
     order = {kpi: index for index, kpi in enumerate(kpis)}
     chosen["order"] = chosen["kpi"].map(order)
     specs = chosen["kpi"].map(kpi_spec)
     chosen["label"] = [s.label for s in specs]
-    chosen["panel"] = [panels[s.kind] for s in specs]
+    chosen["panel"] = [panels.get(s.format, s.difference_unit) for s in specs]
     chosen["better"] = [s.better for s in specs]
-    factor = np.array([scale.get(s.kind, 1.0) for s in specs])
+    factor = np.array([scale.get(s.format, 1.0) for s in specs])
     value_columns = ["difference", "ci_low", "ci_high"]
     value_columns += [c for c in ("independent_ci_low", "independent_ci_high") if c in chosen]
     for column in value_columns:

@@ -13,6 +13,8 @@ Conventions:
   * A KPI is computed per structure and replication first; means and 95 %
     confidence intervals are then taken across replications (the t interval of
     ``sim.analysis.stats``).
+  * What each KPI column means, its unit, format and better direction live in
+    the registry ``sim.analysis.kpis``, which every report reads.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from sim.analysis.kpis import format_mean_ci, kpi_spec
 from sim.analysis.stats import mean_ci, t_interval
 from sim.config.scenario import LEVELS, ROLES, STAGE_ROLES, STAGES, Scenario
 from sim.model.people import weak_skill_threshold
@@ -482,24 +485,23 @@ def headline(
         "profit",
     ),
 ) -> pd.DataFrame:
-    """A KPI x structure table of 'mean [low, high]' strings for the terminal."""
+    """A KPI x structure table of 'mean ± half-width' strings for the terminal.
+
+    Rows are the KPIs present, labelled with their units and printed as the
+    comparison prints them (``sim.analysis.kpis``: fractions in %).
+    """
     picked = summary[summary["kpi"].isin(kpis)].copy()
     order = list(dict.fromkeys(picked["structure"]))
     picked["text"] = [
-        _format(m, lo, hi)
-        for m, lo, hi in zip(picked["mean"], picked["ci_low"], picked["ci_high"], strict=True)
+        format_mean_ci(kpi, m, lo, hi)
+        for kpi, m, lo, hi in zip(
+            picked["kpi"], picked["mean"], picked["ci_low"], picked["ci_high"], strict=True
+        )
     ]
     table = picked.pivot(index="kpi", columns="structure", values="text")
-    return table.reindex(index=[k for k in kpis if k in table.index], columns=order)
-
-
-def _format(mean: float, low: float, high: float) -> str:
-    if math.isnan(mean):
-        return "-"
-    digits = 3 if abs(mean) < 10 else 1 if abs(mean) < 1000 else 0
-    if math.isnan(low):
-        return f"{mean:,.{digits}f}"
-    return f"{mean:,.{digits}f} ± {(high - low) / 2:,.{digits}f}"
+    table = table.reindex(index=[k for k in kpis if k in table.index], columns=order)
+    table.index = pd.Index([kpi_spec(k).title for k in table.index], name="KPI")
+    return table
 
 
 def funnel_table(leads: pd.DataFrame) -> pd.DataFrame:

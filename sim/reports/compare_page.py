@@ -35,6 +35,7 @@ import pandas as pd
 
 from sim.analysis import compare, metrics
 from sim.analysis.claims import score_claims
+from sim.analysis.kpis import KpiSpec
 from sim.config.names import structure_label
 from sim.model.runner import SimulationResult
 from sim.results.folder import ResultsError, read_results, write_parquet
@@ -461,9 +462,9 @@ def _headline_html(comparison: Comparison, labels: dict[str, str]) -> str:
     structures = list(comparison.result.structures)
     table = compare.headline_table(comparison.summary, comparison.headline)
     rows = []
-    for label, values in table.iterrows():
+    for kpi, (_, values) in zip(comparison.headline, table.iterrows(), strict=True):
         cells = "".join(f"<td>{_e(values[s])}</td>" for s in structures)
-        rows.append(f"<tr><td>{_e(label)}</td>{cells}</tr>")
+        rows.append(f"<tr>{_label_cell(kpi)}{cells}</tr>")
     return (
         f"<table><thead><tr><th>KPI (mean ± 95 % CI half-width)</th>"
         f"{_structure_header(structures, labels)}</tr></thead>"
@@ -507,11 +508,7 @@ def _differences_html(comparison: Comparison, labels: dict[str, str]) -> str:
                 else ""
             )
             cells.append(f'<td class="{css.strip()}">{_e(text)}{ratio_text}</td>')
-        unit = compare.DIFFERENCE_UNITS[spec.kind]
-        rows.append(
-            f"<tr><td>{_e(spec.label)} <span class='note'>({_e(unit)})</span></td>"
-            f"{''.join(cells)}</tr>"
-        )
+        rows.append(f"<tr>{_label_cell(kpi, spec.difference_unit)}{''.join(cells)}</tr>")
     return (
         f"<table><thead><tr><th>difference from {_e(labels[comparison.reference])} "
         f"[95 % CI]</th>{_structure_header(others, labels)}</tr></thead>"
@@ -550,8 +547,15 @@ def _variance_html(comparison: Comparison, labels: dict[str, str]) -> str:
     )
 
 
+def _label_cell(kpi: str, unit: str | None = None) -> str:
+    """A row's first cell: the KPI's label and, in a note, its unit (default: as printed)."""
+    spec = compare.kpi_spec(kpi)
+    unit = spec.shown_unit if unit is None else unit
+    return f"<td>{_e(spec.label)} <span class='note'>({_e(unit)})</span></td>"
+
+
 def _kpi_table_html(
-    comparison: Comparison, specs: dict[str, compare.KpiSpec], heading: str, labels: dict[str, str]
+    comparison: Comparison, specs: dict[str, KpiSpec], heading: str, labels: dict[str, str]
 ) -> str:
     """KPIs (rows, in ``specs`` order, those measured for some structure) by structure, ± CI."""
     structures = list(comparison.result.structures)
@@ -562,10 +566,9 @@ def _kpi_table_html(
     ]
     table = compare.headline_table(comparison.summary, kpis)
     rows = []
-    for kpi, (label, values) in zip(kpis, table.iterrows(), strict=True):
-        unit = compare.KIND_UNITS[compare.kpi_spec(kpi).kind]
+    for kpi, (_, values) in zip(kpis, table.iterrows(), strict=True):
         cells = "".join(f"<td>{_e(values[s])}</td>" for s in structures)
-        rows.append(f"<tr><td>{_e(label)} <span class='note'>({_e(unit)})</span></td>{cells}</tr>")
+        rows.append(f"<tr>{_label_cell(kpi)}{cells}</tr>")
     return (
         f"<table><thead><tr><th>{_e(heading)}</th>"
         f"{_structure_header(structures, labels)}</tr></thead>"

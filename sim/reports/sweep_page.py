@@ -28,44 +28,20 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
+from sim.analysis.kpis import kpi_spec
 from sim.reports import charts  # chooses the Agg backend
 from sim.reports.charts import structure_colour, structure_label
-from sim.sweep.spec import KPI_DIRECTIONS, Axis, Sweep
+from sim.sweep.spec import Axis, Sweep
 from sim.sweep.store import write_atomic
 from sim.sweep.summary import winners
-
-KPI_LABELS: dict[str, str] = {
-    "wins_per_30_days": "wins per 30 days",
-    "conversion": "conversion (won / leads in cohort)",
-    "win_rate_decided": "win rate of decided leads",
-    "mean_days_to_close": "mean days to close (days)",
-    "p90_days_to_close": "90th percentile days to close (days)",
-    "lost_dropped_in_handoff": "leads dropped in handoffs",
-    "lost_went_cold": "leads gone cold",
-    "bookings": "bookings (currency)",
-    "revenue": "revenue in the horizon (currency)",
-    "arr_at_end": "ARR at the horizon (currency)",
-    "cost": "cost (currency)",
-    "profit": "profit in the horizon (currency)",
-    "cost_per_won_deal": "cost per won deal (currency)",
-    "revenue_per_rep": "revenue per rep (currency)",
-    "share_reps_at_quota": "share of rep-periods at quota",
-    "annual_turnover": "rep turnover (leavers per seat per year)",
-    "vacancy_share": "share of seat time vacant",
-    "mean_ramp_factor": "mean pace vs a ramped rep (ramp-up)",
-    "lost_rep_left": "leads lost when their rep left",
-    "roi": "return on cost (profit / cost)",
-    "new_hire_payback_days": "payback of a new closing hire (days)",
-}
-"""Axis labels of the key KPIs, with units."""
 
 MAX_PANELS = 12
 """At most this many panels (combinations of the other parameters) per figure."""
 
 
 def kpi_label(kpi: str) -> str:
-    """Human label of a KPI with its unit."""
-    return KPI_LABELS.get(kpi, kpi.replace("_", " "))
+    """Human label of a KPI with the unit of the plotted numbers (``sim.analysis.kpis``)."""
+    return kpi_spec(kpi).column_title
 
 
 def plot_kpi_against(
@@ -207,7 +183,7 @@ def plot_winner_map(summary: pd.DataFrame, sweep: Sweep, kpis: tuple[str, ...]) 
         ax.set_yticks(range(len(down.labels)), [_short(v) for v in down.labels], fontsize=8)
         ax.set_xlabel(across.name)
         ax.set_ylabel(down.name)
-        better = "higher" if KPI_DIRECTIONS.get(kpi, "higher") == "higher" else "lower"
+        better = "lower" if kpi_spec(kpi).direction == "lower" else "higher"
         ax.set_title(f"{kpi_label(kpi)} ({better} is better)", fontsize=9)
     handles = [
         Patch(facecolor=structure_colour(s), label=structure_label(s)) for s in sweep.structures

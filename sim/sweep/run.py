@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.kpis import kpi_spec
 from sim.config.budget import Estimate, check, estimate_sweep
 from sim.config.scenario import ScenarioError
 from sim.files.csvsafe import csv_bytes
@@ -301,4 +302,5 @@ def headline(summary: pd.DataFrame, sweep: Sweep) -> str:
         index=names, columns="structure", values="mean", observed=True, sort=False
     )
     table.columns = [str(c) for c in table.columns]
-    return f"{kpi} (mean over {sweep.replications} replications):\n{table.to_string()}"
+    title = kpi_spec(kpi).column_title
+    return f"{kpi}: {title}, mean over {sweep.replications} replications:\n{table.to_string()}"

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from sim.analysis.kpis import KPIS, is_kpi
 from sim.config.scenario import (
     MAX_SEED,
     NAME_MAX_LENGTH,
@@ -59,30 +60,33 @@ from sim.files.read import read_user_toml
 KEY_COLUMNS: tuple[str, ...] = ("point", "structure", "replication", "seed")
 """Columns that identify a run in ``sweep.parquet`` (swept values follow ``point``)."""
 
-KPI_DIRECTIONS: dict[str, Literal["higher", "lower"]] = {
-    "wins_per_30_days": "higher",
-    "conversion": "higher",
-    "win_rate_decided": "higher",
-    "mean_days_to_close": "lower",
-    "p90_days_to_close": "lower",
-    "lost_dropped_in_handoff": "lower",
-    "lost_went_cold": "lower",
-    "bookings": "higher",
-    "revenue": "higher",
-    "arr_at_end": "higher",
-    "cost": "lower",
-    "profit": "higher",
-    "cost_per_won_deal": "lower",
-    "revenue_per_rep": "higher",
-    "share_reps_at_quota": "higher",
-    "annual_turnover": "lower",
-    "vacancy_share": "lower",
-    "mean_ramp_factor": "higher",
-    "lost_rep_left": "lower",
-    "roi": "higher",
-    "new_hire_payback_days": "lower",
-}
-"""KPIs a sweep can rank structures by, and which direction is better."""
+SWEEP_KPIS: tuple[str, ...] = (
+    "wins_per_30_days",
+    "conversion",
+    "win_rate_decided",
+    "mean_days_to_close",
+    "p90_days_to_close",
+    "lost_dropped_in_handoff",
+    "lost_went_cold",
+    "bookings",
+    "revenue",
+    "arr_at_end",
+    "cost",
+    "profit",
+    "cost_per_won_deal",
+    "revenue_per_rep",
+    "share_reps_at_quota",
+    "annual_turnover",
+    "vacancy_share",
+    "mean_ramp_factor",
+    "lost_rep_left",
+    "roi",
+    "new_hire_payback_days",
+)
+"""KPIs a sweep can plot and rank structures by (every run has them, each has a direction)."""
+
+KPI_DIRECTIONS: dict[str, str] = {kpi: KPIS[kpi].direction for kpi in SWEEP_KPIS}
+"""Which direction is better for each KPI a sweep ranks (from ``sim.analysis.kpis``)."""
 
 MAX_AXIS_VALUES = 1000
 """Most values of one axis (listed, a range's ``num``, or cases)."""
@@ -103,72 +107,8 @@ DEFAULT_KPIS: tuple[str, ...] = (
 )
 """The key KPIs plotted, ranked and searched for crossovers unless a sweep names others."""
 
-# KPI columns of metrics.run_kpis; an axis may not take one of these names.
-# A test checks this against the columns of a real run.
-_KPI_PREFIXES = (
-    "conversion",
-    "lost_",
-    "dropped_",
-    "mean_wait_days_",
-    "utilisation_",
-    "headcount",
-    "share_at_quota_",
-    "mean_attainment_",
-    "market_share",
-    "forecast_",
-)
-_KPI_NAMES = frozenset(
-    {
-        "leads_in",
-        "won",
-        "lost",
-        "open",
-        "win_rate_decided",
-        "mean_days_to_close",
-        "p50_days_to_close",
-        "p90_days_to_close",
-        "wins_per_30_days",
-        "managers",
-        "wins_in_horizon",
-        "bookings",
-        "revenue",
-        "arr_at_end",
-        "accounts_churned",
-        "accounts_dropped_in_handoff",
-        "neglected_reviews",
-        "salary_cost",
-        "manager_cost",
-        "commission_cost",
-        "cost",
-        "gross_profit",
-        "profit",
-        "cost_per_won_deal",
-        "revenue_per_rep",
-        "share_reps_at_quota",
-        "hires",
-        "leads_overflowed",
-        "leavers",
-        "annual_turnover",
-        "vacancy_share",
-        "mean_ramp_factor",
-        "weak_performer_share",
-        "key_account_conversion",
-        "mean_days_to_go_live",
-        "p90_days_to_go_live",
-        "late_go_live_share",
-        "referral_leads",
-        "referral_share",
-        "referral_wins",
-        "advocates_at_end",
-        "advocate_share",
-        "bonus_cost",
-        "overhead_cost",
-        "hiring_cost",
-        "roi",
-        "new_hire_payback_days",
-        "wall_seconds",
-    }
-)
+RUN_COLUMNS: tuple[str, ...] = (*KEY_COLUMNS, "wall_seconds")
+"""Columns of a run's row besides its KPIs: an axis may take none of these names, nor a KPI's."""
 
 
 # ---------------------------------------------------------------------------
@@ -763,7 +703,7 @@ def _round_half_up(value: float) -> int:
 
 
 def _reserved_name(name: str) -> bool:
-    return name in KEY_COLUMNS or name in _KPI_NAMES or name.startswith(_KPI_PREFIXES)
+    return name in RUN_COLUMNS or is_kpi(name)
 
 
 def _digest(obj: Any) -> str:

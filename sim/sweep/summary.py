@@ -14,8 +14,9 @@ import math
 import numpy as np
 import pandas as pd
 
+from sim.analysis.kpis import kpi_spec
 from sim.analysis.stats import t_interval
-from sim.sweep.spec import KPI_DIRECTIONS, Sweep
+from sim.sweep.spec import Sweep
 
 
 def sweep_table(sweep: Sweep, rows: pd.DataFrame) -> pd.DataFrame:
@@ -101,7 +102,7 @@ def crossovers(summary: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
             continue
         others = [a.name for a in sweep.axes if a is not axis]
         for kpi in sweep.kpis:
-            direction = KPI_DIRECTIONS.get(kpi, "higher")
+            direction = kpi_spec(kpi).direction
             picked = summary[summary["kpi"] == kpi]
             groups = picked.groupby(others, sort=False) if others else [((), picked)]
             for held, group in groups:
@@ -159,7 +160,7 @@ def _crossings(
 
 def _better(first: str, second: str, diff: float, direction: str) -> str:
     """Which of two structures is ahead when ``mean(first) - mean(second) == diff``."""
-    ahead = diff > 0 if direction == "higher" else diff < 0
+    ahead = diff < 0 if direction == "lower" else diff > 0
     return first if ahead else second
 
 
@@ -171,7 +172,7 @@ def winners(summary: pd.DataFrame, sweep: Sweep, kpi: str) -> pd.DataFrame:
         runner_up, margin (how far ahead, in the KPI's unit) and clear (True
         when the two 95 % CIs do not overlap; False when they do or are unknown).
     """
-    higher = KPI_DIRECTIONS.get(kpi, "higher") == "higher"
+    higher = kpi_spec(kpi).direction != "lower"
     picked = summary[summary["kpi"] == kpi]
     rows = []
     names = [axis.name for axis in sweep.axes]

@@ -197,7 +197,7 @@ def test_sentences_say_better_or_worse_by_the_kpis_direction():
     text = compare.describe_differences(diffs, ["wins_per_30_days", "p90_days_to_close"])
     assert list(text["verdict"]) == ["better", "worse"]
     assert text["text"].iloc[0] == (
-        "throughput (wins per 30 days) +1.50 wins / 30 days (95 % CI +0.50 to +2.50): better"
+        "throughput +1.50 wins per 30 days (95 % CI +0.50 to +2.50): better"
     )
     assert "conversion" not in set(text["kpi"])
 

@@ -162,8 +162,8 @@ def test_headcount_plot_has_a_panel_per_structure_labelled_axes_and_bands():
 
 def test_people_kpis_have_labels_and_units():
     for kpi in ("hires", "leavers", "headcount_closer"):
-        assert compare.kpi_spec(kpi).kind == "people"
-    assert compare.kpi_spec("share_at_quota_closer").kind == "rate"
+        assert compare.kpi_spec(kpi).unit == "people"
+    assert compare.kpi_spec("share_at_quota_closer").format == "percent"
     assert compare.kpi_spec("mean_attainment_lead_gen").label == "mean attainment: lead gen"
     assert compare.format_mean_ci("mean_attainment_closer", 1.05, 0.95, 1.15) == "105.0 % ± 10.0"
-    assert compare.kpi_spec("hiring_cost").kind == "money"
+    assert compare.kpi_spec("hiring_cost").format == "money"
