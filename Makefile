@@ -10,6 +10,7 @@
 #   make validate                   every shipped scenario checked + the long theory checks
 #   make bench                      speed vs SimPy and Ciw, scaling, memory -> results/bench/bench.json
 #   make report-check SCENARIO=...  open results/<scenario>/report.html in headless Chromium
+#   make docs                       the documentation site (MkDocs), built strictly -> site/
 #   make clean                      remove results and caches (keeps .venv)
 
 PYTHON ?= python3
@@ -26,10 +27,10 @@ SCENARIO_FILE = $(if $(wildcard $(SCENARIO)),$(SCENARIO),scenarios/$(basename $(
 SCENARIO_NAME = $(notdir $(basename $(SCENARIO)))
 SWEEP_FILE = $(if $(wildcard $(SWEEP)),$(SWEEP),scenarios/sweeps/$(basename $(patsubst scenarios/sweeps/%,%,$(SWEEP))).toml)
 
-.PHONY: simulate compare report report-check sweep plan calibrate-demo test test-integration validate bench lint clean distclean help
+.PHONY: simulate compare report report-check sweep plan calibrate-demo test test-integration validate bench docs lint clean distclean help
 
 help:
-	@sed -n '1,15p' Makefile
+	@sed -n '1,14p' Makefile
 
 # The venv and its packages. uv takes seconds; without uv on the machine, uv is first
 # brought into the venv through pip (a few seconds) and does the rest, and plain pip is
@@ -96,11 +97,15 @@ bench: $(DEV_STAMP)
 		else $(PY) -m pip install -q -e ".[dev,bench]"; fi; }
 	$(PY) -m benchmarks.bench $(ARGS)
 
+# Fails on any warning: a broken link, a missing API object, a stale generated reference.
+docs: $(DEV_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
+
 lint: $(DEV_STAMP)
 	$(PY) -m ruff check sim tests benchmarks
 
 clean:
-	rm -rf results/* .pytest_cache .ruff_cache .hypothesis build *.egg-info
+	rm -rf results/* site .pytest_cache .ruff_cache .hypothesis build *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
