@@ -248,11 +248,11 @@ def test_no_usable_row_lists_every_row_and_exits_2(tmp_path, capsys):
     assert not out.exists()
 
 
-def test_readme_mapping_example_is_valid(tmp_path):
+def test_docs_mapping_example_is_valid(tmp_path):
     import re
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    (example,) = re.findall(r"```toml mapping\n(.*?)```", readme, re.S)
+    page = Path(__file__).resolve().parents[2] / "docs" / "guide" / "calibrate.md"
+    (example,) = re.findall(r'```toml title="mapping.toml"\n(.*?)```', page.read_text(), re.S)
     mapping = read_mapping(write(tmp_path, example, "mapping.toml"))
     assert mapping.columns["Opportunity ID"] == "lead_id"
     assert mapping.stages["Closed Won"] == "won"

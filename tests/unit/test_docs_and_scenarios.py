@@ -1,13 +1,16 @@
-"""The README and the shipped scenarios stay true to the code."""
+"""The generated docs, the docs' scenario examples and the shipped scenarios stay true to the code.
 
+The docs' commands and Python examples are run by test_docs_site.py.
+"""
+
+import importlib.util
 import re
-import shlex
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from sim.cli.main import fields_markdown, main
+from sim.cli.main import fields_markdown
 from sim.config.scenario import Scenario
 from tests.builders import structure_headcounts
 
@@ -32,46 +35,45 @@ MARKET_KEYS = (
 )
 
 
-def test_readme_field_reference_matches_the_schema():
-    readme = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- fields:start -->\n(.*)\n<!-- fields:end -->", readme, re.S)
-    assert block, "README lost its field reference markers"
-    assert block.group(1) == fields_markdown(), "regenerate with: python -m sim fields"
+def load_docs_hooks():
+    spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "docs" / "hooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def test_readme_minimal_example_is_a_valid_scenario(tmp_path):
-    readme = (ROOT / "README.md").read_text()
-    (example,) = re.findall(r"```toml\n(.*?)```", readme, re.S)
+def test_field_reference_page_matches_the_schema():
+    page = (ROOT / "docs" / "reference" / "fields.md").read_text()
+    block = re.search(r"<!-- fields:start -->\n(.*)\n<!-- fields:end -->", page, re.S)
+    assert block, "docs/reference/fields.md lost its field reference markers"
+    assert block.group(1) == fields_markdown(), "regenerate with: .venv/bin/python docs/hooks.py"
+
+
+def test_every_generated_docs_block_matches_the_code():
+    """What `make docs` checks (docs/hooks.py), in `make test`: no generated block is stale."""
+    hooks = load_docs_hooks()
+    for page in sorted((ROOT / "docs").rglob("*.md")):
+        assert not hooks.stale_blocks(page.read_text()), (
+            f"{page}: run .venv/bin/python docs/hooks.py"
+        )
+    stale = hooks.regenerate("<!-- fields:start -->\nold\n<!-- fields:end -->")
+    assert hooks.stale_blocks(stale) == [] and hooks.stale_blocks(stale.replace("`name`", "`x`"))
+
+
+def test_docs_scenario_examples_are_valid(tmp_path):
+    """Every ```toml block in README.md and docs/ is a valid scenario (the README's: a Conveyor)."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    examples = {
+        page: re.findall(r"^```toml\n(.*?)^```", page.read_text(), re.S | re.M) for page in pages
+    }
+    assert len(examples[ROOT / "README.md"]) == 1
     path = tmp_path / "mine.toml"
-    path.write_text(example)
-    assert Scenario.from_file(path).structures.names == ("conveyor",)
-
-
-def test_readme_commands_run(tmp_path):
-    """Every `python -m sim validate|simulate scenarios/...` line in the README runs."""
-    readme = (ROOT / "README.md").read_text()
-    commands = re.findall(r"^(python -m sim (?:validate|simulate) scenarios/\S+.*)$", readme, re.M)
-    commands += [
-        f"python -m sim simulate scenarios/{name}.toml"
-        for name in re.findall(r"make simulate SCENARIO=(\w+)", readme)
-    ]
-    assert commands
-    for command in dict.fromkeys(commands):
-        args = shlex.split(command)[3:]
-        args = [str(ROOT / a) if a.startswith("scenarios/") else a for a in args]
-        if args[0] == "simulate":
-            args += [
-                "--out",
-                str(tmp_path / "out"),
-                "--replications",
-                "1",
-                "--no-plots",
-                "--set",
-                "horizon_days=60",
-                "--set",
-                "maturity_days=10",
-            ]
-        assert main(args) == 0, command
+    for page, found in examples.items():
+        for example in found:
+            path.write_text(example)
+            scenario = Scenario.from_file(path)
+            if page.name == "README.md":
+                assert scenario.structures.names == ("conveyor",)
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])

@@ -983,12 +983,12 @@ def test_a_failed_run_is_reported_and_retried_alone(tmp_path, capsys, monkeypatc
     assert (out / "sweep.parquet").exists()
 
 
-def test_readme_sweep_example_and_commands(tmp_path):
+def test_docs_sweep_example_and_commands(tmp_path):
     import re
     import shutil
 
-    readme = (ROOT / "README.md").read_text()
-    (example,) = re.findall(r"```toml sweep\n(.*?)```", readme, re.S)
+    readme = (ROOT / "docs" / "guide" / "sweep.md").read_text()
+    (example,) = re.findall(r'```toml title="\S+/closers_and_loss.toml"\n(.*?)```', readme, re.S)
     shutil.copy(ROOT / "scenarios" / "baseline.toml", tmp_path / "baseline.toml")
     (tmp_path / "sweeps").mkdir()
     path = tmp_path / "sweeps" / "closers_and_loss.toml"
