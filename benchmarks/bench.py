@@ -504,8 +504,8 @@ class GcClock:
 
 def measure_conveyor(leads: int) -> dict[str, Any]:
     """In this (fresh) process: one scaled Conveyor run, its peak RSS and parquet size."""
-    from sim.model.structures import run_structure
     from sim.files.tables import write_parquet
+    from sim.model.structures import run_structure
     from sim.version import __version__
 
     scenario = scaled_conveyor(leads)

@@ -33,10 +33,15 @@ def _fields() -> str:
     return fields_markdown()
 
 
+def _kpis() -> str:
+    from sim.analysis.kpis import kpi_reference_markdown
+
+    return kpi_reference_markdown()
+
+
 GENERATORS: dict[str, Callable[[], str]] = {
     "fields": _fields,
-    # KPI REGISTRY: when it lands, add "kpis": a function rendering the registry as
-    # the table of reference/kpis.md, between its <!-- kpis:start/end --> markers.
+    "kpis": _kpis,
 }
 """Marker name -> the function that generates the block's text from the code."""
 
