@@ -101,8 +101,11 @@ bench: $(DEV_STAMP)
 docs: $(DEV_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
+# Style and the rules of the house: the layers import downward only, SimPy only in the model
+# (import-linter contracts in pyproject.toml).
 lint: $(DEV_STAMP)
-	$(PY) -m ruff check sim tests benchmarks
+	$(PY) -m ruff check sim tests benchmarks docs
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf results/* site .pytest_cache .ruff_cache .hypothesis build *.egg-info

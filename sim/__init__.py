@@ -41,7 +41,7 @@ _WHERE = {
     "Run": "sim.api",
     "Scenario": "sim.config.scenario",
     "ScenarioError": "sim.config.scenario",
-    "SimulationResult": "sim.model.runner",
+    "SimulationResult": "sim.model.results",
     "simulate": "sim.model.runner",
     "run_kpis": "sim.analysis.metrics",
     "summarise": "sim.analysis.metrics",

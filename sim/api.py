@@ -30,8 +30,8 @@ import pandas as pd
 from sim.config.scenario import Scenario, ScenarioError, without_sales_effects
 
 if TYPE_CHECKING:  # the heavy modules load only when a run is made
-    from sim.model.runner import SimulationResult
-    from sim.reports.compare_page import Comparison
+    from sim.analysis.comparison import Comparison
+    from sim.model.results import SimulationResult
 
 
 def load(scenario: str | Path | Scenario, overrides: Iterable[str] = ()) -> Scenario:
@@ -167,7 +167,7 @@ class Run:
 
     def compare(self, reference: str | None = None) -> Comparison:
         """Paired differences, claims and red flags against ``reference`` (default: the first)."""
-        from sim.reports.compare_page import build_comparison
+        from sim.analysis.comparison import build_comparison
 
         chosen = reference or self.structures[0]
         if chosen not in self.structures:

@@ -451,15 +451,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _compare_into(folder: OutputFolder, scenario: Scenario, names, reference: str, args) -> int:
+    from sim.analysis.comparison import build_comparison
     from sim.cli.progress import Progress
     from sim.model.runner import simulate, simulate_independent
-    from sim.reports.compare_page import (
-        build_comparison,
-        terminal_text,
-        write_independent,
-        write_report,
-        write_settings,
-    )
+    from sim.results.compare import terminal_text, write_independent, write_report, write_settings
     from sim.results.folder import write_results
 
     passes = 1 if args.no_independent else 2
@@ -503,13 +498,8 @@ def _compare_into(folder: OutputFolder, scenario: Scenario, names, reference: st
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Rebuild compare.csv, the figures and report.html from a saved results directory."""
-    from sim.reports.compare_page import (
-        REPORT_FILES,
-        build_comparison,
-        read_comparison,
-        terminal_text,
-        write_report,
-    )
+    from sim.analysis.comparison import build_comparison
+    from sim.results.compare import REPORT_FILES, read_comparison, terminal_text, write_report
     from sim.results.folder import ResultsError
 
     directory = args.directory

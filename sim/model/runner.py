@@ -9,26 +9,15 @@ tests and later the sweep all get identical numbers for the same scenario.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sim.config.scenario import Scenario
 from sim.model.leads import generate_leads
+from sim.model.results import SimulationResult
 from sim.model.seeding import replication_streams
 from sim.model.structures import run_structure
-
-
-@dataclass(frozen=True)
-class SimulationResult:
-    """Raw tables of a whole scenario run (all structures, all replications)."""
-
-    scenario: Scenario
-    structures: tuple[str, ...]
-    leads: pd.DataFrame
-    reps: pd.DataFrame
-    samples: pd.DataFrame
 
 
 def simulate(

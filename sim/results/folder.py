@@ -20,7 +20,7 @@ from sim.config.scenario import Scenario, ScenarioError
 from sim.files.csvsafe import write_csv
 from sim.files.outdir import OutputFolder, output_folder
 from sim.files.tables import json_safe, write_parquet
-from sim.model.runner import SimulationResult
+from sim.model.results import SimulationResult
 from sim.version import __version__
 
 

@@ -185,7 +185,7 @@ def _write_outputs(
     write_atomic(out_dir / "claims.csv", csv_bytes(claims))
     if plots:
         step("drawing plots and report.html")
-        from sim.reports import sweep_page
+        from sim.sweep import page as sweep_page
 
         sweep_page.write_report(sweep, summary, crossing, out_dir, claims)
     return table, summary, crossing

@@ -11,7 +11,7 @@ from sim.analysis import compare, kpis, metrics
 from sim.analysis.kpis import FAMILIES, KPIS, format_mean_ci, format_value, kpi_spec
 from sim.config.scenario import Scenario
 from sim.model.runner import simulate
-from sim.reports import sweep_page
+from sim.sweep import page as sweep_page
 from sim.sweep import spec, summary
 
 ROOT = Path(__file__).resolve().parents[2]
