@@ -487,97 +487,112 @@ def red_flags(
     """
     labels = labels or {}
     bench = scenario.benchmarks
-    rows = []
     means = summary.set_index(["structure", "kpi"])
-
-    def stat(structure: str, kpi: str) -> tuple[float, float, float]:
-        if (structure, kpi) not in means.index:
-            return (math.nan, math.nan, math.nan)
-        row = means.loc[(structure, kpi)]
-        return (float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]))
-
-    def ci_text(kpi: str, low: float, high: float) -> str:
-        if not (math.isfinite(low) and math.isfinite(high)):
-            return "one replication: no CI"
-        return f"95 % CI {format_value(kpi, low)} to {format_value(kpi, high)}"
-
+    rows = []
     for structure in _structure_order(summary):
         name = labels.get(structure, structure)
-        share, low, high = stat(structure, "share_reps_at_quota")
-        if math.isfinite(share) and share < bench.min_share_at_quota:
-            rows.append(
-                {
-                    "structure": structure,
-                    "flag": "quota",
-                    "subject": "",
-                    "value": share,
-                    "threshold": bench.min_share_at_quota,
-                    "message": f"{name}: only {format_value('share_reps_at_quota', share)} of "
-                    f"rep-periods reach quota ({ci_text('share_reps_at_quota', low, high)}); "
-                    f"the red line is {100 * bench.min_share_at_quota:.0f} %",
-                }
-            )
-        trend, low, high = stat(structure, "market_share_trend_per_year")
-        if math.isfinite(high) and high < 0:
-            rows.append(
-                {
-                    "structure": structure,
-                    "flag": "market_share",
-                    "subject": "",
-                    "value": trend,
-                    "threshold": 0.0,
-                    "message": f"{name}: market share is falling, by "
-                    f"{100 * -trend:.1f} points a year (95 % CI {100 * -high:.1f} to "
-                    f"{100 * -low:.1f}): competitors decide before the team closes",
-                }
-            )
-        turnover, low, high = stat(structure, "annual_turnover")
-        if math.isfinite(turnover) and turnover > bench.max_annual_turnover:
-            rows.append(
-                {
-                    "structure": structure,
-                    "flag": "turnover",
-                    "subject": "",
-                    "value": turnover,
-                    "threshold": bench.max_annual_turnover,
-                    "message": f"{name}: {format_value('annual_turnover', turnover)} of seats "
-                    f"turn over per year ({ci_text('annual_turnover', low, high)}); the red line "
-                    f"is {100 * bench.max_annual_turnover:.0f} %",
-                }
-            )
-        if bench.win_rate is not None:
-            rate, low, high = stat(structure, "conversion_closing")
-            if math.isfinite(rate) and rate < bench.win_rate:
-                rows.append(
-                    {
-                        "structure": structure,
-                        "flag": "win_rate",
-                        "subject": "closing",
-                        "value": rate,
-                        "threshold": bench.win_rate,
-                        "message": f"{name}: opportunity win rate "
-                        f"{format_value('conversion_closing', rate)} "
-                        f"({ci_text('conversion_closing', low, high)}) is below the "
-                        f"benchmark of {100 * bench.win_rate:.0f} %",
-                    }
-                )
-        for role in ROLES:
-            kpi = f"utilisation_{role}"
-            busy, low, high = stat(structure, kpi)
-            if math.isfinite(busy) and busy > bench.max_utilisation:
-                rows.append(
-                    {
-                        "structure": structure,
-                        "flag": "bottleneck",
-                        "subject": role,
-                        "value": busy,
-                        "threshold": bench.max_utilisation,
-                        "message": f"{name}: {role.replace('_', ' ')}s are busy "
-                        f"{format_value(kpi, busy)} of the time ({ci_text(kpi, low, high)}), "
-                        f"above {100 * bench.max_utilisation:.0f} %: the bottleneck, "
-                        "where queues grow",
-                    }
-                )
+        for check in (_quota_flag, _market_share_flag, _turnover_flag, _win_rate_flag):
+            rows += check(means, structure, name, bench)
+        rows += _bottleneck_flags(means, structure, name, bench)
+    rows += _pod_load_flags(pods, bench, labels)
+    return pd.DataFrame(rows, columns=list(_FLAG_COLUMNS))
+
+
+_FLAG_COLUMNS = ("structure", "flag", "subject", "value", "threshold", "message")
+"""The columns of ``red_flags``."""
+
+
+def _flag_stat(means: pd.DataFrame, structure: str, kpi: str) -> tuple[float, float, float]:
+    """A KPI's mean, CI low and CI high in ``means`` (NaN when missing)."""
+    if (structure, kpi) not in means.index:
+        return (math.nan, math.nan, math.nan)
+    row = means.loc[(structure, kpi)]
+    return (float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]))
+
+
+def _flag_ci_text(kpi: str, low: float, high: float) -> str:
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "one replication: no CI"
+    return f"95 % CI {format_value(kpi, low)} to {format_value(kpi, high)}"
+
+
+def _flag(*values: object) -> dict:
+    """One row of ``red_flags``: the values of ``_FLAG_COLUMNS`` in order."""
+    return dict(zip(_FLAG_COLUMNS, values, strict=True))
+
+
+def _quota_flag(means: pd.DataFrame, structure: str, name: str, bench) -> list[dict]:
+    kpi = "share_reps_at_quota"
+    share, low, high = _flag_stat(means, structure, kpi)
+    if not (math.isfinite(share) and share < bench.min_share_at_quota):
+        return []
+    message = (
+        f"{name}: only {format_value(kpi, share)} of rep-periods reach quota "
+        f"({_flag_ci_text(kpi, low, high)}); "
+        f"the red line is {100 * bench.min_share_at_quota:.0f} %"
+    )
+    return [_flag(structure, "quota", "", share, bench.min_share_at_quota, message)]
+
+
+def _market_share_flag(means: pd.DataFrame, structure: str, name: str, bench) -> list[dict]:
+    trend, low, high = _flag_stat(means, structure, "market_share_trend_per_year")
+    if not (math.isfinite(high) and high < 0):
+        return []
+    message = (
+        f"{name}: market share is falling, by {100 * -trend:.1f} points a year "
+        f"(95 % CI {100 * -high:.1f} to {100 * -low:.1f}): "
+        "competitors decide before the team closes"
+    )
+    return [_flag(structure, "market_share", "", trend, 0.0, message)]
+
+
+def _turnover_flag(means: pd.DataFrame, structure: str, name: str, bench) -> list[dict]:
+    kpi = "annual_turnover"
+    turnover, low, high = _flag_stat(means, structure, kpi)
+    if not (math.isfinite(turnover) and turnover > bench.max_annual_turnover):
+        return []
+    message = (
+        f"{name}: {format_value(kpi, turnover)} of seats turn over per year "
+        f"({_flag_ci_text(kpi, low, high)}); "
+        f"the red line is {100 * bench.max_annual_turnover:.0f} %"
+    )
+    return [_flag(structure, "turnover", "", turnover, bench.max_annual_turnover, message)]
+
+
+def _win_rate_flag(means: pd.DataFrame, structure: str, name: str, bench) -> list[dict]:
+    if bench.win_rate is None:
+        return []
+    kpi = "conversion_closing"
+    rate, low, high = _flag_stat(means, structure, kpi)
+    if not (math.isfinite(rate) and rate < bench.win_rate):
+        return []
+    message = (
+        f"{name}: opportunity win rate {format_value(kpi, rate)} "
+        f"({_flag_ci_text(kpi, low, high)}) "
+        f"is below the benchmark of {100 * bench.win_rate:.0f} %"
+    )
+    return [_flag(structure, "win_rate", "closing", rate, bench.win_rate, message)]
+
+
+def _bottleneck_flags(means: pd.DataFrame, structure: str, name: str, bench) -> list[dict]:
+    rows = []
+    for role in ROLES:
+        kpi = f"utilisation_{role}"
+        busy, low, high = _flag_stat(means, structure, kpi)
+        if not (math.isfinite(busy) and busy > bench.max_utilisation):
+            continue
+        message = (
+            f"{name}: {role.replace('_', ' ')}s are busy {format_value(kpi, busy)} "
+            f"of the time ({_flag_ci_text(kpi, low, high)}), "
+            f"above {100 * bench.max_utilisation:.0f} %: the bottleneck, where queues grow"
+        )
+        rows.append(_flag(structure, "bottleneck", role, busy, bench.max_utilisation, message))
+    return rows
+
+
+def _pod_load_flags(pods: pd.DataFrame, bench, labels: dict[str, str]) -> list[dict]:
+    """A pod far busier than the others of its structure (sales reps' utilisation)."""
+    rows = []
     whole = pods[pods["role"] == "sales"] if len(pods) else pods
     for structure, group in whole.groupby("structure", observed=True, sort=False):
         if len(group) < 2:
@@ -589,24 +604,15 @@ def red_flags(
             if not (math.isfinite(load) and others > 0):
                 continue
             ratio = load / others
-            if ratio > bench.max_pod_load_ratio:
-                rows.append(
-                    {
-                        "structure": structure,
-                        "flag": "pod_load",
-                        "subject": pod,
-                        "value": ratio,
-                        "threshold": bench.max_pod_load_ratio,
-                        "message": f"{name}: pod {pod!r}'s sales reps are busy {100 * load:.0f} % "
-                        "of the time, "
-                        f"{ratio:.2f}x the other pods' {100 * others:.0f} % "
-                        f"(red line {bench.max_pod_load_ratio:g}x): its territory is too big "
-                        "for its team",
-                    }
-                )
-    return pd.DataFrame(
-        rows, columns=["structure", "flag", "subject", "value", "threshold", "message"]
-    )
+            if not ratio > bench.max_pod_load_ratio:
+                continue
+            message = (
+                f"{name}: pod {pod!r}'s sales reps are busy {100 * load:.0f} % of the time, "
+                f"{ratio:.2f}x the other pods' {100 * others:.0f} % "
+                f"(red line {bench.max_pod_load_ratio:g}x): its territory is too big for its team"
+            )
+            rows.append(_flag(structure, "pod_load", pod, ratio, bench.max_pod_load_ratio, message))
+    return rows
 
 
 MONEY_COMPONENTS: tuple[tuple[str, str | None], ...] = (
