@@ -439,52 +439,90 @@ def load_sweep(path: str | Path) -> Sweep:
     path = Path(path)
     label = path.name
     spec = _read_spec(path)
+    base = _sweep_base(path, spec)
+    data = base.model_dump(mode="json")
+    axes: list[Axis] = []
+    problems: list[str] = []
+    for index, axis_spec in enumerate(spec.grid):
+        axis, axis_problems = _resolve_axis(axis_spec, data, f"{label}: grid.{index}")
+        axes.append(axis)
+        problems += axis_problems
+    structures = spec.structures or base.structures.names
+    problems += _unconfigured_structures(structures, base, label)
+    problems += _overlapping_axes(axes, label)
+    if problems:
+        raise ScenarioError(problems)
+    points, problems = _grid_points(data, axes, label)
+    if problems:
+        raise ScenarioError(_capped(problems))
+    sweep = Sweep(
+        name=spec.name,
+        description=spec.description,
+        file=path,
+        base=base,
+        structures=tuple(name for name in STRUCTURES if name in structures),
+        axes=tuple(axes),
+        points=tuple(points),
+        kpis=spec.kpis or DEFAULT_KPIS,
+        digest="",
+    )
+    return _with_digest(sweep)
+
+
+def _sweep_base(path: Path, spec: SweepFile) -> Scenario:
+    """The base scenario with the sweep file's ``set``, seed and replications applied."""
+    label = path.name
     base_path = path.parent / spec.scenario
     if not base_path.is_file():
         raise ScenarioError([f"{label}: scenario: no such scenario file {str(base_path)!r}"])
-    loaded = Scenario.from_file(base_path)
-    data = loaded.model_dump(mode="json")
-    problems: list[str] = []
+    data = Scenario.from_file(base_path).model_dump(mode="json")
     fixed = _merged(data, spec.set)
     if spec.seed is not None:
         fixed.append(("seed", spec.seed))
     if spec.replications is not None:
         fixed.append(("replications", spec.replications))
+    problems = []
     for key, value in fixed:
         problem = _schema_problem(key) or _assign(data, key, value)
         if problem:
             problems.append(f"{label}: set.{key}: {problem}")
     if problems:
         raise ScenarioError(problems)
-    base = _validated(data, f"{label}: set")
-    data = base.model_dump(mode="json")
+    return _validated(data, f"{label}: set")
 
-    axes = []
-    for index, axis_spec in enumerate(spec.grid):
-        axis, axis_problems = _resolve_axis(axis_spec, data, f"{label}: grid.{index}")
-        axes.append(axis)
-        problems += axis_problems
-    structures = spec.structures or base.structures.names
-    for index, name in enumerate(structures):
-        if name not in base.structures.names:
-            problems.append(
-                f"{label}: structures.{index}: {name!r} is not configured in the base scenario "
-                f"(configured: {', '.join(base.structures.names)})"
-            )
+
+def _unconfigured_structures(structures: tuple[str, ...], base: Scenario, label: str) -> list[str]:
+    """The sweep's structures that the base scenario does not configure."""
+    configured = base.structures.names
+    return [
+        f"{label}: structures.{index}: {name!r} is not configured in the base scenario "
+        f"(configured: {', '.join(configured)})"
+        for index, name in enumerate(structures)
+        if name not in configured
+    ]
+
+
+def _overlapping_axes(axes: list[Axis], label: str) -> list[str]:
+    """Two axes that set one field (or one a field inside the other's table)."""
     targets = [
         (axis.name, target)
         for axis in axes
         for target in dict.fromkeys(p for pairs in axis.assignments for p, _ in pairs)
     ]
+    problems = []
     for (first, one), (second, other) in itertools.combinations(targets, 2):
         if first != second and (one == other or other.startswith(f"{one}.")):
             problems.append(f"{label}: grid: axes {first!r} and {second!r} both set {other}")
         elif first != second and one.startswith(f"{other}."):
             problems.append(f"{label}: grid: axes {first!r} and {second!r} both set {one}")
-    if problems:
-        raise ScenarioError(problems)
+    return problems
 
-    points = []
+
+def _grid_points(
+    data: dict[str, Any], axes: list[Axis], label: str
+) -> tuple[list[GridPoint], list[str]]:
+    """Every grid point's scenario (full factorial, first axis slowest), validated."""
+    points, problems = [], []
     for index, combination in enumerate(itertools.product(*(range(len(a.labels)) for a in axes))):
         raw = copy.deepcopy(data)
         for axis, position in zip(axes, combination, strict=True):
@@ -500,22 +538,7 @@ def load_sweep(path: str | Path) -> Sweep:
             problems += exc.problems
             continue
         points.append(GridPoint(index, labels, scenario))
-    if problems:
-        raise ScenarioError(_capped(problems))
-
-    ordered = tuple(name for name in STRUCTURES if name in structures)
-    sweep = Sweep(
-        name=spec.name,
-        description=spec.description,
-        file=path,
-        base=base,
-        structures=ordered,
-        axes=tuple(axes),
-        points=tuple(points),
-        kpis=spec.kpis or DEFAULT_KPIS,
-        digest="",
-    )
-    return _with_digest(sweep)
+    return points, problems
 
 
 def _with_digest(sweep: Sweep) -> Sweep:
@@ -534,61 +557,100 @@ def _read_spec(path: Path) -> SweepFile:
 
 def _resolve_axis(spec: SweepAxis, data: dict[str, Any], where: str) -> tuple[Axis, list[str]]:
     """Labels and assignments of one axis, each value validated on the base scenario."""
-    problems: list[str] = []
     if spec.cases is not None:
-        labels = tuple(case.label for case in spec.cases)
-        assignments = []
-        for index, case in enumerate(spec.cases):
-            pairs = tuple(_merged(data, case.set))
-            for target, _ in pairs:
-                problem = _schema_problem(target)
-                if problem:
-                    problems.append(f"{where}.cases.{index}.set.{target}: {problem}")
-            assignments.append(pairs)
-        places = [f"{where}.cases.{i}" for i in range(len(labels))]
+        labels, assignments, places, problems = _case_assignments(spec, data, where)
         log = False
     else:
-        for index, target in enumerate(spec.targets):
-            # Checked once here, so a bad path is one line, not one per value.
-            problem = _schema_problem(target) or _assign(copy.deepcopy(data), target, None)
-            at = f"{where}.path" if spec.path is not None else f"{where}.paths.{index}"
-            if problem:
-                problems.append(f"{at}: {problem}")
+        problems = _target_problems(spec, data, where)
         if problems:
             return Axis(spec.name, (), ()), problems
-        values = spec.values if spec.values is not None else spec.range.values()
-        labels = spec.labels or tuple(values)
-        assignments = []
-        for value in values:
-            pairs: list[tuple[str, Any]] = []
-            for target in spec.targets:
-                if spec.relative:
-                    base = _lookup(data, target)
-                    if not _is_number(base):
-                        problems.append(
-                            f"{where}.relative: {target} is {base!r} in the base scenario, "
-                            "not a number to multiply"
-                        )
-                        continue
-                    scaled = base * value
-                    pairs.append(
-                        (target, _round_half_up(scaled) if isinstance(base, int) else scaled)
-                    )
-                else:
-                    pairs.extend(_pairs(data, target, value))
-            assignments.append(tuple(pairs))
-        if spec.values is not None:
-            places = [f"{where}.values.{i}" for i in range(len(values))]
-        else:
-            places = [f"{where}.range (value {v!r})" for v in values]
+        labels, assignments, places, problems = _value_assignments(spec, data, where)
         log = spec.scale == "log" or (spec.range is not None and spec.range.scale == "log")
+    problems += _label_problems(labels, where)
+    axis = Axis(spec.name, tuple(labels), tuple(assignments), log)
+    if problems:
+        return axis, problems
+    return axis, _value_problems(places, assignments, data)
+
+
+Assignments = list[tuple[tuple[str, Any], ...]]
+"""An axis's assignments: per value, the (dotted path, value) pairs it sets."""
+
+
+def _case_assignments(
+    spec: SweepAxis, data: dict[str, Any], where: str
+) -> tuple[tuple[Any, ...], Assignments, list[str], list[str]]:
+    """A case axis: its labels, assignments, places in the file and problems."""
+    problems: list[str] = []
+    labels = tuple(case.label for case in spec.cases)
+    assignments = []
+    for index, case in enumerate(spec.cases):
+        pairs = tuple(_merged(data, case.set))
+        for target, _ in pairs:
+            problem = _schema_problem(target)
+            if problem:
+                problems.append(f"{where}.cases.{index}.set.{target}: {problem}")
+        assignments.append(pairs)
+    places = [f"{where}.cases.{i}" for i in range(len(labels))]
+    return labels, assignments, places, problems
+
+
+def _target_problems(spec: SweepAxis, data: dict[str, Any], where: str) -> list[str]:
+    """The axis's paths that are not scenario fields (one line per path, not per value)."""
+    problems = []
+    for index, target in enumerate(spec.targets):
+        problem = _schema_problem(target) or _assign(copy.deepcopy(data), target, None)
+        at = f"{where}.path" if spec.path is not None else f"{where}.paths.{index}"
+        if problem:
+            problems.append(f"{at}: {problem}")
+    return problems
+
+
+def _value_assignments(
+    spec: SweepAxis, data: dict[str, Any], where: str
+) -> tuple[tuple[Any, ...], Assignments, list[str], list[str]]:
+    """A value axis (values or range): its labels, assignments, places and problems."""
+    problems: list[str] = []
+    values = spec.values if spec.values is not None else spec.range.values()
+    labels = spec.labels or tuple(values)
+    assignments = []
+    for value in values:
+        pairs: list[tuple[str, Any]] = []
+        for target in spec.targets:
+            if not spec.relative:
+                pairs.extend(_pairs(data, target, value))
+                continue
+            base = _lookup(data, target)
+            if not _is_number(base):
+                problems.append(
+                    f"{where}.relative: {target} is {base!r} in the base scenario, "
+                    "not a number to multiply"
+                )
+                continue
+            scaled = base * value
+            pairs.append((target, _round_half_up(scaled) if isinstance(base, int) else scaled))
+        assignments.append(tuple(pairs))
+    if spec.values is not None:
+        places = [f"{where}.values.{i}" for i in range(len(values))]
+    else:
+        places = [f"{where}.range (value {v!r})" for v in values]
+    return labels, assignments, places, problems
+
+
+def _label_problems(labels: tuple[Any, ...], where: str) -> list[str]:
+    """Labels repeated, or mixing numbers and text."""
+    problems = []
     repeated = sorted({str(x) for x in labels if labels.count(x) > 1})
     if repeated:
         problems.append(f"{where}: each value once; repeated: {', '.join(repeated)}")
     if not (all(_is_number(x) for x in labels) or all(isinstance(x, str) for x in labels)):
         problems.append(f"{where}: labels must be all numbers or all text, got {list(labels)}")
-    if problems:
-        return Axis(spec.name, tuple(labels), tuple(assignments), log), problems
+    return problems
+
+
+def _value_problems(places: list[str], assignments: Assignments, data: dict[str, Any]) -> list[str]:
+    """Each value set on the base scenario and validated: one line per problem."""
+    problems: list[str] = []
     for place, pairs in zip(places, assignments, strict=True):
         raw = copy.deepcopy(data)
         missing = [p for p in (_assign(raw, t, v) for t, v in pairs) if p]
@@ -599,7 +661,7 @@ def _resolve_axis(spec: SweepAxis, data: dict[str, Any], where: str) -> tuple[Ax
             Scenario.from_dict(raw, place)
         except ScenarioError as exc:
             problems += exc.problems
-    return Axis(spec.name, tuple(labels), tuple(assignments), log), problems
+    return problems
 
 
 def _validated(data: dict[str, Any], label: str) -> Scenario:
