@@ -256,169 +256,205 @@ def plan_structure(
     Returns:
         The plan: verdict, the final team's evaluation and every step tried.
     """
-    gain_needed = 0.01 * target if min_gain is None else min_gain
-    roles = searched_roles(structure)
-    steps: list[Step] = []
-
-    def record(step: Step) -> Step:
-        steps.append(step)
-        if on_step is not None:
-            on_step(step)
-        return step
-
-    def meets(evaluation: Evaluation) -> bool:
-        value = evaluation.planned_wins(criterion)
-        return not math.isnan(value) and value >= target
-
-    def tried(current: Evaluation, team: dict[Unit, int]) -> tuple[Evaluation, float]:
-        trial = evaluate(scenario, structure, team, on_run_done)
-        gain = float(np.mean(trial.wins_per_quarter - current.wins_per_quarter))
-        return trial, gain
-
-    def busiest_first(evaluation: Evaluation) -> list[Unit]:
-        units = [unit for unit in evaluation.team if unit[1] in roles]
-        return sorted(units, key=lambda u: -_utilisation(evaluation, u))
-
-    current = evaluate(scenario, structure, team_of(scenario, structure), on_run_done)
-    record(Step(0, "start", "", True, "the scenario's team", current, math.nan))
-    verdict: Verdict = "reached"
-    doublings = 0
-    # Grow: one rep at a time where the queue is, until the target holds.
-    while not meets(current):
-        raised = out_of_steps = False
-        units = busiest_first(current)
-        for rank, unit in enumerate(units):
-            if len(steps) > max_steps:
-                out_of_steps = True
-                break
-            trial, gain = tried(current, {**current.team, unit: current.team[unit] + 1})
-            if gain >= gain_needed:
-                record(
-                    Step(
-                        len(steps),
-                        "grow",
-                        f"+1 {unit_label(unit)}",
-                        True,
-                        f"{'busiest' if rank == 0 else 'next busiest'} role "
-                        f"(utilisation {_utilisation(current, unit):.0%})",
-                        trial,
-                        gain,
-                    )
-                )
-                current, raised = trial, True
-                break
-            record(
-                Step(
-                    len(steps),
-                    "grow",
-                    f"+1 {unit_label(unit)}",
-                    False,
-                    f"raises wins per quarter by {gain:+.2f}, less than {gain_needed:.2f}",
-                    trial,
-                    gain,
-                )
-            )
-        if not raised and not out_of_steps:
-            # No single rep helps. Either several roles are saturated at once (a conveyor
-            # whose every stage runs at the arrival rate, so only a rep in each helps) or
-            # headcount is not the limit. Doubling every sales role tells them apart, and
-            # is robust to the noise in one rep's gain; trimming later undoes the excess.
-            if len(steps) > max_steps:
-                out_of_steps = True
-            elif doublings < MAX_DOUBLINGS:
-                doublings += 1
-                doubled = {u: current.team[u] * (2 if u in units else 1) for u in current.team}
-                trial, gain = tried(current, doubled)
-                added = trial.headcount - current.headcount
-                # The same bar as for one rep, per rep added: many reps that each add
-                # little do not count as raising wins.
-                raised = gain >= gain_needed * added
-                verdict_text = "" if raised else ", less than needed: headcount is not the limit"
-                record(
-                    Step(
-                        len(steps),
-                        "grow",
-                        f"x2 every sales role ({current.headcount} -> {trial.headcount} reps)",
-                        raised,
-                        f"no single rep raised wins; doubling raises them by {gain:+.2f} "
-                        f"({gain / added:+.2f} per added rep){verdict_text}",
-                        trial,
-                        gain,
-                    )
-                )
-                if raised:
-                    current = trial
-        if not raised:
-            verdict = "max_steps" if out_of_steps else "not_reachable"
-            break
-    # Trim: drop reps the answer does not need, least busy role first. Reached: the
-    # target must still hold. Not reachable: wins must stay at the ceiling found (within
-    # min_gain of it), so the table shows the smallest team that gets there.
-    ceiling = current
-    if verdict == "reached":
-        goal = f"target {target:g}"
-
-        def holds(trial: Evaluation) -> bool:
-            return meets(trial)
-
-        def shown(trial: Evaluation) -> str:
-            return _planned_text(trial, criterion)
-
-    else:
-        floor = float(np.mean(ceiling.wins_per_quarter)) - gain_needed
-        goal = f"ceiling {floor:.1f}"
-
-        def holds(trial: Evaluation) -> bool:
-            return float(np.mean(trial.wins_per_quarter)) >= floor
-
-        def shown(trial: Evaluation) -> str:
-            return f"mean {np.mean(trial.wins_per_quarter):.1f}"
-
-    # A big team (after doubling) sheds reps in chunks of a quarter of a role, halved
-    # after each chunk that breaks the answer, down to single reps.
-    chunk = {u: max(1, n // 4) for u, n in current.team.items()}
-    minimal = False
-    while verdict != "max_steps" and len(steps) <= max_steps:
-        retry = False
-        for unit in reversed(busiest_first(current)):
-            size = min(chunk[unit], current.team[unit] - 1)
-            if size < 1:
-                continue
-            if len(steps) > max_steps:
-                break
-            trial, gain = tried(current, {**current.team, unit: current.team[unit] - size})
-            kept = holds(trial)
-            record(
-                Step(
-                    len(steps),
-                    "trim",
-                    f"-{size} {unit_label(unit)}",
-                    kept,
-                    f"{goal} {'still holds' if kept else 'breaks'} ({shown(trial)})",
-                    trial,
-                    gain,
-                )
-            )
-            if kept:
-                current, retry = trial, True
-                chunk[unit] = max(1, min(size, current.team[unit] // 4))
-                break
-            if size > 1:
-                chunk[unit], retry = max(1, size // 2), True
-                break
-        else:
-            minimal = not retry
-        if not retry:
-            break
+    search = _Search(
+        scenario,
+        structure,
+        target,
+        criterion,
+        max_steps,
+        gain_needed=0.01 * target if min_gain is None else min_gain,
+        on_step=on_step,
+        on_run_done=on_run_done,
+    )
+    start = evaluate(scenario, structure, team_of(scenario, structure), on_run_done)
+    search.record(Step(0, "start", "", True, "the scenario's team", start, math.nan))
+    grown, verdict = search.grow(start)
+    final, minimal = search.trim(grown, verdict)
     return StructurePlan(
         structure,
         target,
         criterion,
         verdict,
-        current,
-        steps,
+        final,
+        search.steps,
         minimal=minimal and verdict != "max_steps",
     )
+
+
+_TrimGoal = tuple[str, Callable[[Evaluation], bool], Callable[[Evaluation], str]]
+"""What a trim must keep: its name, whether a team keeps it, and a team's wins as text."""
+
+
+@dataclass
+class _Search:
+    """One structure's search: its settings and the steps tried so far."""
+
+    scenario: Scenario
+    structure: str
+    target: float
+    criterion: Criterion
+    max_steps: int
+    gain_needed: float
+    on_step: Callable[[Step], None] | None = None
+    on_run_done: Callable[[int, str], None] | None = None
+    steps: list[Step] = field(default_factory=list)
+
+    def record(self, step: Step) -> None:
+        """Keep a step and report it."""
+        self.steps.append(step)
+        if self.on_step is not None:
+            self.on_step(step)
+
+    def out_of_steps(self) -> bool:
+        """Whether ``max_steps`` teams have been tried after the starting one."""
+        return len(self.steps) > self.max_steps
+
+    def meets(self, evaluation: Evaluation) -> bool:
+        """Whether a team's planned wins reach the target."""
+        value = evaluation.planned_wins(self.criterion)
+        return not math.isnan(value) and value >= self.target
+
+    def tried(self, current: Evaluation, team: dict[Unit, int]) -> tuple[Evaluation, float]:
+        """Simulate a changed team: its evaluation and mean paired gain in wins per quarter."""
+        trial = evaluate(self.scenario, self.structure, team, self.on_run_done)
+        gain = float(np.mean(trial.wins_per_quarter - current.wins_per_quarter))
+        return trial, gain
+
+    def busiest_first(self, evaluation: Evaluation) -> list[Unit]:
+        """The searched units (sales roles), highest utilisation first."""
+        roles = searched_roles(self.structure)
+        units = [unit for unit in evaluation.team if unit[1] in roles]
+        return sorted(units, key=lambda u: -_utilisation(evaluation, u))
+
+    def grow(self, current: Evaluation) -> tuple[Evaluation, Verdict]:
+        """Add reps where the queue is until the target holds: the team and the verdict."""
+        doublings = 0
+        while not self.meets(current):
+            trial, outcome = self._add_one_rep(current)
+            if outcome == "no_gain" and self.out_of_steps():
+                outcome = "out_of_steps"
+            elif outcome == "no_gain" and doublings < MAX_DOUBLINGS:
+                # No single rep helps. Either several roles are saturated at once (a conveyor
+                # whose every stage runs at the arrival rate, so only a rep in each helps) or
+                # headcount is not the limit. Doubling every sales role tells them apart, and
+                # is robust to the noise in one rep's gain; trimming later undoes the excess.
+                doublings += 1
+                trial, outcome = self._double(current)
+            if outcome != "raised":
+                return current, "max_steps" if outcome == "out_of_steps" else "not_reachable"
+            current = trial
+        return current, "reached"
+
+    def _add_one_rep(self, current: Evaluation) -> tuple[Evaluation, str]:
+        """One rep in the busiest role that raises wins enough, else in the next busiest.
+
+        Returns the team and ``raised``, ``no_gain`` (no single rep did) or ``out_of_steps``.
+        """
+        for rank, unit in enumerate(self.busiest_first(current)):
+            if self.out_of_steps():
+                return current, "out_of_steps"
+            trial, gain = self.tried(current, {**current.team, unit: current.team[unit] + 1})
+            raised = gain >= self.gain_needed
+            if raised:
+                reason = (
+                    f"{'busiest' if rank == 0 else 'next busiest'} role "
+                    f"(utilisation {_utilisation(current, unit):.0%})"
+                )
+            else:
+                reason = f"raises wins per quarter by {gain:+.2f}, less than {self.gain_needed:.2f}"
+            change = f"+1 {unit_label(unit)}"
+            self.record(Step(len(self.steps), "grow", change, raised, reason, trial, gain))
+            if raised:
+                return trial, "raised"
+        return current, "no_gain"
+
+    def _double(self, current: Evaluation) -> tuple[Evaluation, str]:
+        """Every sales role doubled: the team and ``raised`` or ``no_gain``."""
+        units = self.busiest_first(current)
+        doubled = {u: current.team[u] * (2 if u in units else 1) for u in current.team}
+        trial, gain = self.tried(current, doubled)
+        added = trial.headcount - current.headcount
+        # The same bar as for one rep, per rep added: many reps that each add
+        # little do not count as raising wins.
+        raised = gain >= self.gain_needed * added
+        verdict_text = "" if raised else ", less than needed: headcount is not the limit"
+        self.record(
+            Step(
+                len(self.steps),
+                "grow",
+                f"x2 every sales role ({current.headcount} -> {trial.headcount} reps)",
+                raised,
+                f"no single rep raised wins; doubling raises them by {gain:+.2f} "
+                f"({gain / added:+.2f} per added rep){verdict_text}",
+                trial,
+                gain,
+            )
+        )
+        return trial, "raised" if raised else "no_gain"
+
+    def trim(self, current: Evaluation, verdict: Verdict) -> tuple[Evaluation, bool]:
+        """Drop reps the answer does not need, least busy role first.
+
+        Reached: the target must still hold. Not reachable: wins must stay at the
+        ceiling found (within ``min_gain`` of it), so the table shows the smallest
+        team that gets there. A big team (after doubling) sheds reps in chunks of a
+        quarter of a role, halved after each chunk that breaks the answer, down to
+        single reps.
+
+        Returns:
+            The team, and whether the trim ended because no removal kept the answer.
+        """
+        if verdict == "max_steps":
+            return current, False
+        goal = self._trim_goal(current, verdict)
+        chunk = {u: max(1, n // 4) for u, n in current.team.items()}
+        while not self.out_of_steps():
+            current, outcome = self._remove_reps(current, chunk, goal)
+            if outcome not in ("kept", "halved"):
+                return current, outcome == "minimal"
+        return current, False
+
+    def _trim_goal(self, ceiling: Evaluation, verdict: Verdict) -> _TrimGoal:
+        if verdict == "reached":
+            return (
+                f"target {self.target:g}",
+                self.meets,
+                lambda trial: _planned_text(trial, self.criterion),
+            )
+        floor = float(np.mean(ceiling.wins_per_quarter)) - self.gain_needed
+        return (
+            f"ceiling {floor:.1f}",
+            lambda trial: float(np.mean(trial.wins_per_quarter)) >= floor,
+            lambda trial: f"mean {np.mean(trial.wins_per_quarter):.1f}",
+        )
+
+    def _remove_reps(
+        self, current: Evaluation, chunk: dict[Unit, int], goal: _TrimGoal
+    ) -> tuple[Evaluation, str]:
+        """Try removing a chunk from each role, least busy first, until one keeps the answer.
+
+        Returns the team and ``kept`` (a chunk removed), ``halved`` (a chunk broke the
+        answer and is halved), ``minimal`` (no removal keeps it) or ``out_of_steps``.
+        """
+        name, holds, shown = goal
+        for unit in reversed(self.busiest_first(current)):
+            size = min(chunk[unit], current.team[unit] - 1)
+            if size < 1:
+                continue
+            if self.out_of_steps():
+                return current, "out_of_steps"
+            trial, gain = self.tried(current, {**current.team, unit: current.team[unit] - size})
+            kept = holds(trial)
+            reason = f"{name} {'still holds' if kept else 'breaks'} ({shown(trial)})"
+            change = f"-{size} {unit_label(unit)}"
+            self.record(Step(len(self.steps), "trim", change, kept, reason, trial, gain))
+            if kept:
+                chunk[unit] = max(1, min(size, trial.team[unit] // 4))
+                return trial, "kept"
+            if size > 1:
+                chunk[unit] = max(1, size // 2)
+                return current, "halved"
+        return current, "minimal"
 
 
 def _utilisation(evaluation: Evaluation, unit: Unit) -> float:
