@@ -40,7 +40,7 @@ def _calibrated_by_salesim(path: Path) -> bool:
 
 
 def _unusable_list_by_salesim(path: Path) -> bool:
-    from sim.crm.exports import UNUSABLE_COLUMNS
+    from sim.crm.problems import UNUSABLE_COLUMNS
 
     try:
         with open(path, encoding="utf-8") as handle:
@@ -56,7 +56,7 @@ def _in_manifest(path: Path) -> bool:
 
 def _list_beside(rows: Sequence[Any], path: Path) -> Path:
     """The unusable rows beside a calibrated scenario (a stale list goes when there are none)."""
-    from sim.crm.exports import write_unusable_rows
+    from sim.crm.problems import write_unusable_rows
 
     if rows:
         write_unusable_rows(rows, path)
@@ -67,7 +67,7 @@ def _list_beside(rows: Sequence[Any], path: Path) -> Path:
 
 def _list_in(rows: Sequence[Any], folder) -> Path:
     """The unusable rows in a claimed back-test folder, beside its previous results."""
-    from sim.crm.exports import write_unusable_rows
+    from sim.crm.problems import write_unusable_rows
 
     if rows:
         with folder.writing(stale=lambda _: False) as tmp:
@@ -171,7 +171,8 @@ def _read(export: Path, mapping_file: Path | None, skip_bad_rows: bool, unusable
     the unusable rows are written either way (and a stale list removed when
     every row is usable).
     """
-    from sim.crm.exports import ExportError, read_export, read_mapping
+    from sim.crm.mapping import read_mapping
+    from sim.crm.read import ExportError, read_export
 
     try:
         history = read_export(export, read_mapping(mapping_file))
@@ -202,7 +203,7 @@ def _read(export: Path, mapping_file: Path | None, skip_bad_rows: bool, unusable
 
 def cmd_export_crm(args: argparse.Namespace) -> int:
     """Write one structure and replication of a results directory as a CRM export."""
-    from sim.crm.exports import export_crm
+    from sim.crm.write import export_crm
     from sim.results.folder import read_results
 
     out = args.out or args.directory / f"crm_{args.shape}.csv"

@@ -1,6 +1,6 @@
 """Back-test: simulate a calibrated scenario over the export's period and compare.
 
-The history (``sim.crm.exports.read_export``) and each simulated replication are
+The history (``sim.crm.read.read_export``) and each simulated replication are
 reduced by the same function, ``history_series``, to one tidy table: leads
 entering each stage per month, wins per month, the conversion of each stage,
 and quantiles of the cycle time of won deals. The replications give a band
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config.scenario import STAGES, Scenario
-from sim.crm.exports import CrmHistory
+from sim.crm.read import CrmHistory
 
 MONTH_DAYS = 365.25 / 12
 BAND = (0.025, 0.975)
@@ -207,7 +207,7 @@ def write_backtest(result: BacktestResult, out_dir: Any, plots: bool = True) -> 
         write_csv(result.outside, tmp / "outside.csv")
         (tmp / "report.txt").write_text("\n".join(result.report_lines()) + "\n")
         if result.history.problems:
-            from sim.crm.exports import write_unusable_rows
+            from sim.crm.problems import write_unusable_rows
 
             write_unusable_rows(result.history.problems, tmp / "unusable_rows.csv")
         if plots:

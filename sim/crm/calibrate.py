@@ -7,7 +7,7 @@ the value, so a sales leader sees which numbers rest on 40 leads and which on
 lower pass probability, decay versus patience, seniority, ramp-up, turnover)
 is written as the neutral value with a comment saying so.
 
-Estimators (times in days, all on the table ``sim.crm.exports.read_export`` returns):
+Estimators (times in days, all on the table ``sim.crm.read.read_export`` returns):
 
 - arrival rate: leads / observed days (Poisson, normal-approximation CI);
   seasonality from the first yearly harmonic when a whole year is observed;
@@ -39,7 +39,7 @@ import pandas as pd
 from scipy.special import chdtri  # chi-square quantile; scipy.stats costs seconds to import
 
 from sim.config.scenario import STAGES, STRUCTURES, Scenario, ScenarioError
-from sim.crm.exports import CrmHistory
+from sim.crm.read import CrmHistory
 
 Z95 = 1.959963984540054
 QUARTER_DAYS = 91.25

@@ -5,7 +5,8 @@ import pytest
 
 from sim.config.scenario import STAGES, Scenario, without_sales_effects
 from sim.crm.calibrate import calibrate, calibrated_scenario, scenario_toml
-from sim.crm.exports import export_crm, read_export
+from sim.crm.read import read_export
+from sim.crm.write import export_crm
 from sim.model.runner import simulate
 
 SEGMENTS = [

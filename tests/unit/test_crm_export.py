@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 
 from sim.cli.main import main
-from sim.crm.exports import ExportError, read_export, read_mapping, unusable_rows
+from sim.crm.mapping import read_mapping
+from sim.crm.problems import unusable_rows
+from sim.crm.read import ExportError, read_export
 
 HEADER = (
     "lead_id,created_at,status,segment,amount,prospecting_entered_at,qualification_entered_at\n"

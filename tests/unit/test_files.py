@@ -13,8 +13,9 @@ import pytest
 
 from sim.cli.main import main
 from sim.config.scenario import Scenario, ScenarioError
-from sim.crm import exports as crm
-from sim.crm.exports import read_export, read_mapping
+from sim.crm import read as crm
+from sim.crm.mapping import read_mapping
+from sim.crm.read import read_export
 from sim.files import read as files
 from sim.files.read import TOML_LIMIT_BYTES, read_user_file, read_user_text
 from sim.sweep.spec import load_sweep

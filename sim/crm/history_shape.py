@@ -1,0 +1,206 @@
+"""Reading a history-shaped export: one row per change of a lead's stage or owner.
+
+This is the "opportunity history" CRMs produce: lead L7 entered prospecting on
+1 March, qualification on 3 March (owner Ann), closing on 20 March and won on
+2 April, four rows. A lead's rows in time order replay its journey; a move
+backwards, or into a stage past one it never entered, leaves the lead out.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from sim.config.scenario import STAGES
+from sim.crm.mapping import HISTORY_STAGES, STEP_TO_DAY, STEPS, CrmMapping, map_value
+from sim.crm.problems import ExportProblem
+from sim.crm.rows import (
+    bad_dates,
+    cell_problems,
+    empty_lead,
+    finish_lead,
+    lead_frame,
+    parse_amounts,
+    parse_dates,
+)
+
+
+def read_history_shape(df: pd.DataFrame, mapping: CrmMapping):  # noqa: C901
+    """The leads of a history-shaped export: (leads, problems, measured, leads left out)."""
+    fmt = mapping.dates.format
+    problems: list[ExportProblem] = []
+    df = df.copy()
+    df["lead_id"] = df["lead_id"].str.strip()
+    changed = parse_dates(df["changed_at"], fmt)
+    problems += bad_dates(df, "changed_at", changed)
+    amounts, amount_problems = parse_amounts(df)
+    problems += amount_problems
+    has_event = "event" in df
+    measured = {
+        name
+        for name, present in (
+            ("segment", "segment" in df),
+            ("tier", "tier" in df),
+            ("amount", "amount" in df),
+            ("owner", "owner" in df),
+            ("assigned", "owner" in df),
+            ("account_owner", "owner" in df),
+            ("lost_reason", "lost_reason" in df),
+            ("funnel", True),
+        )
+        if present
+    }
+    if has_event:
+        events = set(df["event"].str.strip())
+        measured |= {"worked"} if "worked" in events else set()
+        measured |= {"exited"} if "exited" in events else set()
+    stage = df["stage"].map(lambda v: map_value(v, mapping))
+    problems += cell_problems(
+        df,
+        ~stage.isin(HISTORY_STAGES),
+        "stage",
+        f"{{value}} is not in the mapping (known after mapping: {', '.join(HISTORY_STAGES)})",
+        "not_in_mapping",
+    )
+    if has_event:
+        event = df["event"].str.strip().replace("", "entered")
+        problems += cell_problems(
+            df,
+            ~event.isin(STEPS),
+            "event",
+            f"{{value}} is not one of {', '.join(STEPS)}",
+            "not_in_mapping",
+        )
+    else:
+        event = pd.Series("", index=df.index)
+    for index in df.index[df["lead_id"] == ""]:
+        problems.append(ExportProblem(int(index) + 2, "", "lead_id is empty", "missing_value"))
+    key = df["lead_id"] + "\x00" + df["changed_at"] + "\x00" + stage + "\x00" + event
+    duplicated = key.duplicated(keep=False) & (df["lead_id"] != "")
+    first_row: dict[str, int] = {}
+    for index in df.index[duplicated]:
+        row = int(index) + 2
+        first = first_row.setdefault(key[index], row)
+        if first != row:
+            problems.append(
+                ExportProblem(
+                    row, df.at[index, "lead_id"], f"duplicate row: same as row {first}", "duplicate"
+                )
+            )
+    bad_rows = {p.row for p in problems}
+    blank = pd.Series("", index=df.index)
+    work = pd.DataFrame(
+        {
+            "row": df.index + 2,
+            "lead_id": df["lead_id"],
+            "at": changed,
+            "stage": stage,
+            "event": event,
+            "owner": df["owner"].str.strip() if "owner" in df else blank,
+            "segment": df["segment"].str.strip() if "segment" in df else blank,
+            "tier": df["tier"].str.strip() if "tier" in df else blank,
+            "lost_reason": df["lost_reason"].str.strip() if "lost_reason" in df else blank,
+            "amount": amounts,
+        }
+    )
+    work = work[~work["row"].isin(bad_rows)].sort_values(["lead_id", "at", "row"], kind="stable")
+    leads = []
+    records = list(work.itertuples(index=False, name="Change"))
+    start = 0
+    while start < len(records):
+        stop = start
+        while stop < len(records) and records[stop].lead_id == records[start].lead_id:
+            stop += 1
+        lead, problem = _history_lead(records[start:stop])
+        if problem is not None:
+            problems.append(problem)
+        else:
+            leads.append(lead)
+        start = stop
+    bad_ids = {p.lead_id for p in problems if p.lead_id}
+    leads = [lead for lead in leads if lead["lead_id"] not in bad_ids]
+    for lead in leads:
+        finish_lead(lead, measured)
+    return lead_frame(leads), problems, measured, bad_ids
+
+
+def _history_lead(changes: list) -> tuple[dict | None, ExportProblem | None]:
+    """One lead from its history rows in time order, or the problem that stops it."""
+    lead_id = changes[0].lead_id
+    first = int(changes[0].row)
+    lead = empty_lead(lead_id, first)
+    lead["_created"] = changes[0].at
+    for column in ("segment", "tier", "lost_reason"):
+        values = {getattr(change, column) for change in changes} - {""}
+        if len(values) > 1:
+            rows = [int(change.row) for change in changes]
+            return None, ExportProblem(
+                first,
+                lead_id,
+                f"{column}: conflicting values {sorted(values)} on rows {rows}",
+                "conflicting_values",
+            )
+        if values:
+            lead[column] = values.pop()
+    amounts = [change.amount for change in changes if not math.isnan(change.amount)]
+    if amounts:
+        lead["deal_value"] = amounts[-1]
+    current = -1  # index into HISTORY_STAGES
+    for change in changes:
+        row, at, stage, event, owner = (
+            int(change.row),
+            change.at,
+            change.stage,
+            change.event,
+            change.owner,
+        )
+        position = HISTORY_STAGES.index(stage)
+        if current >= len(STAGES):
+            if stage == "won" == HISTORY_STAGES[current] and owner:
+                lead["account_handler"] = owner  # the account's owner after the win
+                lead["account_start_day"] = at
+                continue
+            return None, ExportProblem(
+                row, lead_id, f"moves to {stage} after it was closed "
+                f"({HISTORY_STAGES[current]}): the lead moves backwards in the funnel", "backwards"
+            )  # fmt: skip
+        if position < current:
+            return None, ExportProblem(
+                row, lead_id, f"moves back from {HISTORY_STAGES[current]} to {stage}: "
+                "the lead moves backwards in the funnel", "backwards"
+            )  # fmt: skip
+        if position >= len(STAGES):  # won or lost
+            if stage == "won" and current != STAGES.index("closing"):
+                why = "won without entering closing"
+                return None, ExportProblem(row, lead_id, why, "skips_stage")
+            lead["outcome"] = stage
+            lead["end_day"] = at
+            current = position
+            if stage == "won" and owner:
+                lead["account_handler"] = owner
+                lead["account_start_day"] = at
+            continue
+        name = STAGES[position]
+        if position > current:
+            if position != current + 1:
+                skipped = ", ".join(STAGES[current + 1 : position])
+                return None, ExportProblem(
+                    row, lead_id, f"reaches {name} without entering {skipped}", "skips_stage"
+                )
+            current = position
+            lead[f"{name}_queue_day"] = at
+            if owner and not event:
+                lead[f"{name}_handler"] = owner
+                lead[f"{name}_start_day"] = at
+        step = event or ("assigned" if owner else "entered")
+        if step == "entered":
+            lead[f"{name}_queue_day"] = at
+        elif step == "assigned":
+            if pd.isna(lead[f"{name}_start_day"]):
+                lead[f"{name}_start_day"] = at
+            if owner:
+                lead[f"{name}_handler"] = owner
+        else:
+            lead[f"{name}_{STEP_TO_DAY[step]}"] = at
+    return lead, None
