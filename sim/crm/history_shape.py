@@ -26,17 +26,30 @@ from sim.crm.rows import (
 )
 
 
-def read_history_shape(df: pd.DataFrame, mapping: CrmMapping):  # noqa: C901
+def read_history_shape(df: pd.DataFrame, mapping: CrmMapping):
     """The leads of a history-shaped export: (leads, problems, measured, leads left out)."""
-    fmt = mapping.dates.format
-    problems: list[ExportProblem] = []
     df = df.copy()
     df["lead_id"] = df["lead_id"].str.strip()
-    changed = parse_dates(df["changed_at"], fmt)
-    problems += bad_dates(df, "changed_at", changed)
+    changed = parse_dates(df["changed_at"], mapping.dates.format)
+    problems = bad_dates(df, "changed_at", changed)
     amounts, amount_problems = parse_amounts(df)
     problems += amount_problems
-    has_event = "event" in df
+    measured = _measured(df)
+    stage, event, value_problems = _stages_and_events(df, mapping)
+    problems += value_problems
+    problems += _row_problems(df, stage, event)
+    changes = _changes(df, changed, stage, event, amounts, {p.row for p in problems})
+    leads, lead_problems = _leads_of(changes)
+    problems += lead_problems
+    bad_ids = {p.lead_id for p in problems if p.lead_id}
+    leads = [lead for lead in leads if lead["lead_id"] not in bad_ids]
+    for lead in leads:
+        finish_lead(lead, measured)
+    return lead_frame(leads), problems, measured, bad_ids
+
+
+def _measured(df: pd.DataFrame) -> set[str]:
+    """Which optional facts the export holds (``CrmHistory.measured``)."""
     measured = {
         name
         for name, present in (
@@ -51,31 +64,44 @@ def read_history_shape(df: pd.DataFrame, mapping: CrmMapping):  # noqa: C901
         )
         if present
     }
-    if has_event:
+    if "event" in df:
         events = set(df["event"].str.strip())
         measured |= {"worked"} if "worked" in events else set()
         measured |= {"exited"} if "exited" in events else set()
+    return measured
+
+
+def _stages_and_events(
+    df: pd.DataFrame, mapping: CrmMapping
+) -> tuple[pd.Series, pd.Series, list[ExportProblem]]:
+    """Each row's stage (ours, after the mapping) and event, and the values not ours."""
     stage = df["stage"].map(lambda v: map_value(v, mapping))
-    problems += cell_problems(
+    problems = cell_problems(
         df,
         ~stage.isin(HISTORY_STAGES),
         "stage",
         f"{{value}} is not in the mapping (known after mapping: {', '.join(HISTORY_STAGES)})",
         "not_in_mapping",
     )
-    if has_event:
-        event = df["event"].str.strip().replace("", "entered")
-        problems += cell_problems(
-            df,
-            ~event.isin(STEPS),
-            "event",
-            f"{{value}} is not one of {', '.join(STEPS)}",
-            "not_in_mapping",
-        )
-    else:
-        event = pd.Series("", index=df.index)
-    for index in df.index[df["lead_id"] == ""]:
-        problems.append(ExportProblem(int(index) + 2, "", "lead_id is empty", "missing_value"))
+    if "event" not in df:
+        return stage, pd.Series("", index=df.index), problems
+    event = df["event"].str.strip().replace("", "entered")
+    problems += cell_problems(
+        df,
+        ~event.isin(STEPS),
+        "event",
+        f"{{value}} is not one of {', '.join(STEPS)}",
+        "not_in_mapping",
+    )
+    return stage, event, problems
+
+
+def _row_problems(df: pd.DataFrame, stage: pd.Series, event: pd.Series) -> list[ExportProblem]:
+    """Rows without a lead_id, and rows that repeat an earlier one (same lead, time, change)."""
+    problems = [
+        ExportProblem(int(index) + 2, "", "lead_id is empty", "missing_value")
+        for index in df.index[df["lead_id"] == ""]
+    ]
     key = df["lead_id"] + "\x00" + df["changed_at"] + "\x00" + stage + "\x00" + event
     duplicated = key.duplicated(keep=False) & (df["lead_id"] != "")
     first_row: dict[str, int] = {}
@@ -88,7 +114,18 @@ def read_history_shape(df: pd.DataFrame, mapping: CrmMapping):  # noqa: C901
                     row, df.at[index, "lead_id"], f"duplicate row: same as row {first}", "duplicate"
                 )
             )
-    bad_rows = {p.row for p in problems}
+    return problems
+
+
+def _changes(
+    df: pd.DataFrame,
+    changed: pd.Series,
+    stage: pd.Series,
+    event: pd.Series,
+    amounts: pd.Series,
+    bad_rows: set[int],
+) -> pd.DataFrame:
+    """The usable rows as changes, by lead and in time order (file order on ties)."""
     blank = pd.Series("", index=df.index)
     work = pd.DataFrame(
         {
@@ -104,9 +141,13 @@ def read_history_shape(df: pd.DataFrame, mapping: CrmMapping):  # noqa: C901
             "amount": amounts,
         }
     )
-    work = work[~work["row"].isin(bad_rows)].sort_values(["lead_id", "at", "row"], kind="stable")
-    leads = []
-    records = list(work.itertuples(index=False, name="Change"))
+    return work[~work["row"].isin(bad_rows)].sort_values(["lead_id", "at", "row"], kind="stable")
+
+
+def _leads_of(changes: pd.DataFrame) -> tuple[list[dict], list[ExportProblem]]:
+    """One lead per lead_id from its changes, or the problem that stops it."""
+    leads, problems = [], []
+    records = list(changes.itertuples(index=False, name="Change"))
     start = 0
     while start < len(records):
         stop = start
@@ -118,15 +159,24 @@ def read_history_shape(df: pd.DataFrame, mapping: CrmMapping):  # noqa: C901
         else:
             leads.append(lead)
         start = stop
-    bad_ids = {p.lead_id for p in problems if p.lead_id}
-    leads = [lead for lead in leads if lead["lead_id"] not in bad_ids]
-    for lead in leads:
-        finish_lead(lead, measured)
-    return lead_frame(leads), problems, measured, bad_ids
+    return leads, problems
 
 
 def _history_lead(changes: list) -> tuple[dict | None, ExportProblem | None]:
     """One lead from its history rows in time order, or the problem that stops it."""
+    lead, problem = _lead_facts(changes)
+    if problem is not None:
+        return None, problem
+    current = -1  # index into HISTORY_STAGES
+    for change in changes:
+        current, problem = _replay(lead, change, current)
+        if problem is not None:
+            return None, problem
+    return lead, None
+
+
+def _lead_facts(changes: list) -> tuple[dict, ExportProblem | None]:
+    """The lead with what its rows say once: segment, tier, lost reason (all rows agree), amount."""
     lead_id = changes[0].lead_id
     first = int(changes[0].row)
     lead = empty_lead(lead_id, first)
@@ -135,7 +185,7 @@ def _history_lead(changes: list) -> tuple[dict | None, ExportProblem | None]:
         values = {getattr(change, column) for change in changes} - {""}
         if len(values) > 1:
             rows = [int(change.row) for change in changes]
-            return None, ExportProblem(
+            return lead, ExportProblem(
                 first,
                 lead_id,
                 f"{column}: conflicting values {sorted(values)} on rows {rows}",
@@ -146,61 +196,77 @@ def _history_lead(changes: list) -> tuple[dict | None, ExportProblem | None]:
     amounts = [change.amount for change in changes if not math.isnan(change.amount)]
     if amounts:
         lead["deal_value"] = amounts[-1]
-    current = -1  # index into HISTORY_STAGES
-    for change in changes:
-        row, at, stage, event, owner = (
-            int(change.row),
-            change.at,
-            change.stage,
-            change.event,
-            change.owner,
-        )
-        position = HISTORY_STAGES.index(stage)
-        if current >= len(STAGES):
-            if stage == "won" == HISTORY_STAGES[current] and owner:
-                lead["account_handler"] = owner  # the account's owner after the win
-                lead["account_start_day"] = at
-                continue
-            return None, ExportProblem(
-                row, lead_id, f"moves to {stage} after it was closed "
-                f"({HISTORY_STAGES[current]}): the lead moves backwards in the funnel", "backwards"
-            )  # fmt: skip
-        if position < current:
-            return None, ExportProblem(
-                row, lead_id, f"moves back from {HISTORY_STAGES[current]} to {stage}: "
-                "the lead moves backwards in the funnel", "backwards"
-            )  # fmt: skip
-        if position >= len(STAGES):  # won or lost
-            if stage == "won" and current != STAGES.index("closing"):
-                why = "won without entering closing"
-                return None, ExportProblem(row, lead_id, why, "skips_stage")
-            lead["outcome"] = stage
-            lead["end_day"] = at
-            current = position
-            if stage == "won" and owner:
-                lead["account_handler"] = owner
-                lead["account_start_day"] = at
-            continue
-        name = STAGES[position]
-        if position > current:
-            if position != current + 1:
-                skipped = ", ".join(STAGES[current + 1 : position])
-                return None, ExportProblem(
-                    row, lead_id, f"reaches {name} without entering {skipped}", "skips_stage"
-                )
-            current = position
-            lead[f"{name}_queue_day"] = at
-            if owner and not event:
-                lead[f"{name}_handler"] = owner
-                lead[f"{name}_start_day"] = at
-        step = event or ("assigned" if owner else "entered")
-        if step == "entered":
-            lead[f"{name}_queue_day"] = at
-        elif step == "assigned":
-            if pd.isna(lead[f"{name}_start_day"]):
-                lead[f"{name}_start_day"] = at
-            if owner:
-                lead[f"{name}_handler"] = owner
-        else:
-            lead[f"{name}_{STEP_TO_DAY[step]}"] = at
     return lead, None
+
+
+def _replay(lead: dict, change, current: int) -> tuple[int, ExportProblem | None]:
+    """One change applied to the lead: where the lead is after it, or why it cannot be."""
+    row, stage = int(change.row), change.stage
+    position = HISTORY_STAGES.index(stage)
+    if current >= len(STAGES):
+        return current, _after_close(lead, change, current)
+    if position < current:
+        return current, ExportProblem(
+            row, lead["lead_id"], f"moves back from {HISTORY_STAGES[current]} to {stage}: "
+            "the lead moves backwards in the funnel", "backwards"
+        )  # fmt: skip
+    if position >= len(STAGES):
+        return _close(lead, change, current)
+    return _in_stage(lead, change, current)
+
+
+def _after_close(lead: dict, change, current: int) -> ExportProblem | None:
+    """A change after the lead closed: only the account's owner after a win is one."""
+    stage, owner = change.stage, change.owner
+    if stage == "won" == HISTORY_STAGES[current] and owner:
+        lead["account_handler"] = owner  # the account's owner after the win
+        lead["account_start_day"] = change.at
+        return None
+    return ExportProblem(
+        int(change.row), lead["lead_id"], f"moves to {stage} after it was closed "
+        f"({HISTORY_STAGES[current]}): the lead moves backwards in the funnel", "backwards"
+    )  # fmt: skip
+
+
+def _close(lead: dict, change, current: int) -> tuple[int, ExportProblem | None]:
+    """The lead won or lost (a win only from closing)."""
+    stage, at, owner = change.stage, change.at, change.owner
+    if stage == "won" and current != STAGES.index("closing"):
+        why = "won without entering closing"
+        return current, ExportProblem(int(change.row), lead["lead_id"], why, "skips_stage")
+    lead["outcome"] = stage
+    lead["end_day"] = at
+    if stage == "won" and owner:
+        lead["account_handler"] = owner
+        lead["account_start_day"] = at
+    return HISTORY_STAGES.index(stage), None
+
+
+def _in_stage(lead: dict, change, current: int) -> tuple[int, ExportProblem | None]:
+    """The lead enters the change's stage (the next one), or takes a step in it."""
+    at, event, owner = change.at, change.event, change.owner
+    position = HISTORY_STAGES.index(change.stage)
+    name = STAGES[position]
+    if position > current:
+        if position != current + 1:
+            skipped = ", ".join(STAGES[current + 1 : position])
+            return current, ExportProblem(
+                int(change.row), lead["lead_id"], f"reaches {name} without entering {skipped}",
+                "skips_stage",
+            )  # fmt: skip
+        current = position
+        lead[f"{name}_queue_day"] = at
+        if owner and not event:
+            lead[f"{name}_handler"] = owner
+            lead[f"{name}_start_day"] = at
+    step = event or ("assigned" if owner else "entered")
+    if step == "entered":
+        lead[f"{name}_queue_day"] = at
+    elif step == "assigned":
+        if pd.isna(lead[f"{name}_start_day"]):
+            lead[f"{name}_start_day"] = at
+        if owner:
+            lead[f"{name}_handler"] = owner
+    else:
+        lead[f"{name}_{STEP_TO_DAY[step]}"] = at
+    return current, None
