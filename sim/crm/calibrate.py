@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -179,147 +180,222 @@ def calibrate(
         raise ScenarioError([f"--structure: {structure!r} is not one of {', '.join(STRUCTURES)}"])
     df = history.leads
     horizon = history.as_of_day
-    n = len(df)
-    rate_half = Z95 * math.sqrt(n) / horizon
-    arrivals = Estimate(n / horizon, (n / horizon) - rate_half, (n / horizon) + rate_half, n)
-    seasonality = _seasonality(df["arrival_day"].to_numpy(), horizon)
-    segment = df["segment"].where(df["segment"] != "", "all")
-    counts = segment.value_counts()
-    segments = {name: wilson(int(counts[name]), n) for name in sorted(counts.index)}
-    values = df["deal_value"].where(df["deal_value"] > 0)
-    has_value = values.notna()
-    mean_value = mean_time(values[has_value].to_numpy())
-    segment_values = {
-        name: mean_time(values[has_value & (segment == name)].to_numpy()) for name in segments
-    }
-    tier = df["tier"].astype(str) if "tier" in history.measured else pd.Series("", index=df.index)
-    tier_counts = tier[tier != ""].value_counts()
-    tiers = {
-        name: wilson(int(tier_counts[name]), int(tier_counts.sum()))
-        for name in sorted(tier_counts.index)
-    }
-    tier_values = {name: mean_time(values[has_value & (tier == name)].to_numpy()) for name in tiers}
-    logs = np.log(values[has_value])
-    cell = segment[has_value] + "\x00" + tier[has_value]
-    within = logs - logs.groupby(cell).transform("mean")
-    k = int(has_value.sum())
-    cells = int(cell.nunique())
-    if k > cells + 1:
-        sigma = float(math.sqrt((within**2).sum() / (k - cells)))
-        half = Z95 / math.sqrt(2 * (k - cells))
-        sigma_est = Estimate(sigma, sigma * (1 - half), sigma * (1 + half), k)
-    else:
-        sigma_est = Estimate(0.6, math.nan, math.nan, 0, "not measured: the default")
     measured = history.measured
-    pass_prob, waiting, effort, effort_shape, lag, lag_shape = {}, {}, {}, {}, {}, {}
-    queue_exposure, cold = [], 0
-    lost_reason = df["lost_reason"].astype(str)
-    lost_at = df["lost_at"].astype(str)
-    as_of = history.as_of_day
-    open_inactive = 0
-    for stage in STAGES:
-        entered = df[f"{stage}_queue_day"]
-        start = df[f"{stage}_start_day"]
-        end = df[f"{stage}_end_day"]
-        done = df[f"{stage}_done_day"]
-        in_stage = entered.notna()
-        failed_here = (lost_at == stage) & (lost_reason != "went_cold")
-        cold_here = (lost_at == stage) & (lost_reason == "went_cold")
-        finished = in_stage & done.notna() & ~cold_here
-        passed = in_stage & done.notna() & (lost_at != stage)
-        pass_prob[stage] = wilson(int(passed.sum()), int((passed | failed_here).sum()))
-        if "assigned" in measured:
-            wait_done = (start - entered)[in_stage & start.notna()].to_numpy()
-            open_queue = in_stage & start.isna() & ~cold_here & (df["outcome"] == "open")
-            wait_open = (as_of - entered)[open_queue].to_numpy()
-            cold_wait = (df["end_day"] - entered)[cold_here].to_numpy()
-            waiting[stage] = mean_time(wait_done, np.concatenate([wait_open, cold_wait]))
-            inactive = wait_open > cold_after_days
-            open_inactive += int(inactive.sum())
-            cold += int(cold_here.sum()) + int(inactive.sum())
-            queue_exposure += [wait_done, wait_open, cold_wait]
-        else:
-            waiting[stage] = Estimate(math.nan, math.nan, math.nan, 0)
-        working = in_stage & start.notna()
-        if "worked" in measured and "assigned" in measured:
-            effort_done = (end - start)[working & end.notna()].to_numpy()
-            effort_open = (as_of - start)[working & end.isna() & done.isna()].to_numpy()
-            effort[stage] = mean_time(effort_done, effort_open)
-            effort_shape[stage] = cv(effort_done)
-            lag_done = (done - end)[end.notna() & done.notna()].to_numpy()
-            lag_open = (as_of - end)[end.notna() & done.isna() & (df["outcome"] == "open")]
-            lag[stage] = mean_time(lag_done, lag_open.to_numpy())
-            lag_shape[stage] = cv(lag_done)
-        else:
-            # Without 'worked' timestamps effort and customer lag are one span.
-            base = start.where(start.notna(), entered)
-            in_work = (done - base)[finished].to_numpy()
-            total = mean_time(in_work, (as_of - base)[in_stage & done.isna()].to_numpy())
-            note = (
-                f"not measured (no worked timestamps): assumed {EFFORT_SHARE_ASSUMED:.0%} of "
-                f"the {total.value:.3g} days in work"
-            )
-            share = EFFORT_SHARE_ASSUMED
-            effort[stage] = Estimate(total.value * share, math.nan, math.nan, total.n, note)
-            lag[stage] = Estimate(
-                total.value * (1 - share),
-                math.nan,
-                math.nan,
-                total.n,
-                "the rest of the time in work",
-            )
-            effort_shape[stage] = lag_shape[stage] = 1.0
+    tier = df["tier"].astype(str) if "tier" in measured else pd.Series("", index=df.index)
+    deals = _deal_estimates(df, tier)
+    stages = _stage_estimates(df, measured, horizon, cold_after_days)
     if "funnel" not in measured:
-        _without_funnel(df, pass_prob, effort, lag)
-    delays, drops, handed = [], 0, 0
-    if "exited" in measured:
-        for stage, following in zip(STAGES, STAGES[1:], strict=False):
-            exited = df[f"{stage}_done_day"]
-            arrived = df[f"{following}_queue_day"]
-            delays.append((arrived - exited)[arrived.notna() & exited.notna()].to_numpy())
-            dropped = lost_at == f"handoff_to_{following}"
-            drops += int(dropped.sum())
-            handed += int((arrived.notna() | dropped).sum())
-        delay = mean_time(np.concatenate(delays))
-        drop = wilson(drops, handed)
-    else:
-        delay = Estimate(0.0, math.nan, math.nan, 0, "not measured (no exited timestamps)")
-        drop = Estimate(0.0, math.nan, math.nan, 0, "not measured (no exited timestamps)")
-    exposure = float(np.concatenate(queue_exposure).sum()) if queue_exposure else 0.0
-    if cold > 0:
-        patience_est = exponential_mean(exposure, cold)
-    else:
-        patience_est = Estimate(math.nan, math.nan, math.nan, 0, "no lead went cold")
-    tier_effort = _tier_effort(df, tier, tiers) if effort_measured(measured) else {}
+        _without_funnel(df, stages["pass_prob"], stages["effort_days"], stages["lag_days"])
+    delay, drop = _handoff(df, measured)
     headcount, pods = _headcount(df, structure)
     return Calibration(
         structure=structure,
         history=history,
         horizon_days=math.ceil(horizon),
-        arrivals_per_day=arrivals,
-        seasonality=seasonality,
-        segments=segments,
-        segment_values=segment_values,
-        tiers=tiers,
-        tier_values=tier_values,
-        tier_effort=tier_effort,
-        mean_deal_value=mean_value,
-        deal_value_sigma=sigma_est,
-        pass_prob=pass_prob,
-        waiting_days=waiting,
-        effort_days=effort,
-        effort_cv=effort_shape,
-        lag_days=lag,
-        lag_cv=lag_shape,
-        effort_measured="worked" in measured and "assigned" in measured,
+        arrivals_per_day=_arrival_rate(len(df), horizon),
+        seasonality=_seasonality(df["arrival_day"].to_numpy(), horizon),
+        **deals,
+        tier_effort=_tier_effort(df, tier, deals["tiers"]) if effort_measured(measured) else {},
+        **stages,
+        effort_measured=effort_measured(measured),
         handoff_delay_days=delay,
         handoff_drop_prob=drop,
-        went_cold=cold,
-        open_inactive=open_inactive,
-        patience_days=patience_est,
         headcount=headcount,
         pods=pods,
     )
+
+
+def _arrival_rate(leads: int, horizon: float) -> Estimate:
+    """Leads per day over the observed days (Poisson, normal-approximation CI)."""
+    half = Z95 * math.sqrt(leads) / horizon
+    return Estimate(leads / horizon, (leads / horizon) - half, (leads / horizon) + half, leads)
+
+
+def _deal_estimates(df: pd.DataFrame, tier: pd.Series) -> dict[str, Any]:
+    """Segment and tier shares, mean amounts, and the deal-value spread (Calibration fields)."""
+    segment = df["segment"].where(df["segment"] != "", "all")
+    counts = segment.value_counts()
+    segments = {name: wilson(int(counts[name]), len(df)) for name in sorted(counts.index)}
+    values = df["deal_value"].where(df["deal_value"] > 0)
+    has_value = values.notna()
+    tier_counts = tier[tier != ""].value_counts()
+    tiers = {
+        name: wilson(int(tier_counts[name]), int(tier_counts.sum()))
+        for name in sorted(tier_counts.index)
+    }
+    return {
+        "segments": segments,
+        "segment_values": {
+            name: mean_time(values[has_value & (segment == name)].to_numpy()) for name in segments
+        },
+        "tiers": tiers,
+        "tier_values": {
+            name: mean_time(values[has_value & (tier == name)].to_numpy()) for name in tiers
+        },
+        "mean_deal_value": mean_time(values[has_value].to_numpy()),
+        "deal_value_sigma": _value_spread(values[has_value], segment[has_value], tier[has_value]),
+    }
+
+
+def _value_spread(values: pd.Series, segment: pd.Series, tier: pd.Series) -> Estimate:
+    """The log-normal spread of amounts within segment and tier (0.6 when not measurable)."""
+    logs = np.log(values)
+    cell = segment + "\x00" + tier
+    within = logs - logs.groupby(cell).transform("mean")
+    k = len(values)
+    cells = int(cell.nunique())
+    if k <= cells + 1:
+        return Estimate(0.6, math.nan, math.nan, 0, "not measured: the default")
+    sigma = float(math.sqrt((within**2).sum() / (k - cells)))
+    half = Z95 / math.sqrt(2 * (k - cells))
+    return Estimate(sigma, sigma * (1 - half), sigma * (1 + half), k)
+
+
+def _stage_estimates(
+    df: pd.DataFrame, measured: frozenset[str], as_of: float, cold_after_days: float
+) -> dict[str, Any]:
+    """Per stage pass probability, waiting, effort and lag; leads gone cold and patience.
+
+    Returns:
+        The Calibration fields ``pass_prob``, ``waiting_days``, ``effort_days``,
+        ``effort_cv``, ``lag_days``, ``lag_cv``, ``went_cold``, ``open_inactive``
+        and ``patience_days``.
+    """
+    pass_prob, waiting, effort, effort_shape, lag, lag_shape = {}, {}, {}, {}, {}, {}
+    queue_exposure: list[np.ndarray] = []
+    cold = open_inactive = 0
+    for stage in STAGES:
+        pass_prob[stage] = _pass_prob(df, stage)
+        if "assigned" in measured:
+            waiting[stage], spells, went_cold, inactive = _waiting(
+                df, stage, as_of, cold_after_days
+            )
+            open_inactive += inactive
+            cold += went_cold + inactive
+            queue_exposure += spells
+        else:
+            waiting[stage] = Estimate(math.nan, math.nan, math.nan, 0)
+        if effort_measured(measured):
+            effort[stage], effort_shape[stage], lag[stage], lag_shape[stage] = _work_times(
+                df, stage, as_of
+            )
+        else:
+            effort[stage], lag[stage] = _work_time_split(df, stage, as_of)
+            effort_shape[stage] = lag_shape[stage] = 1.0
+    exposure = float(np.concatenate(queue_exposure).sum()) if queue_exposure else 0.0
+    if cold > 0:
+        patience = exponential_mean(exposure, cold)
+    else:
+        patience = Estimate(math.nan, math.nan, math.nan, 0, "no lead went cold")
+    return {
+        "pass_prob": pass_prob,
+        "waiting_days": waiting,
+        "effort_days": effort,
+        "effort_cv": effort_shape,
+        "lag_days": lag,
+        "lag_cv": lag_shape,
+        "went_cold": cold,
+        "open_inactive": open_inactive,
+        "patience_days": patience,
+    }
+
+
+def _went_cold_in(df: pd.DataFrame, stage: str) -> pd.Series:
+    """Leads that left the stage's queue unworked."""
+    return (df["lost_at"].astype(str) == stage) & (df["lost_reason"].astype(str) == "went_cold")
+
+
+def _pass_prob(df: pd.DataFrame, stage: str) -> Estimate:
+    """Passed / (passed + failed) among the leads whose stage ended; went cold is not failed."""
+    lost_at = df["lost_at"].astype(str)
+    lost_reason = df["lost_reason"].astype(str)
+    in_stage = df[f"{stage}_queue_day"].notna()
+    failed_here = (lost_at == stage) & (lost_reason != "went_cold")
+    passed = in_stage & df[f"{stage}_done_day"].notna() & (lost_at != stage)
+    return wilson(int(passed.sum()), int((passed | failed_here).sum()))
+
+
+def _waiting(
+    df: pd.DataFrame, stage: str, as_of: float, cold_after_days: float
+) -> tuple[Estimate, list[np.ndarray], int, int]:
+    """Time waiting for an owner (entered -> taken), open and gone-cold waits counted.
+
+    Returns:
+        The mean wait, the spells at risk of going cold (taken, still open,
+        gone cold), the leads that went cold, and the open leads inactive for
+        longer than ``cold_after_days``.
+    """
+    entered = df[f"{stage}_queue_day"]
+    start = df[f"{stage}_start_day"]
+    in_stage = entered.notna()
+    cold_here = _went_cold_in(df, stage)
+    wait_done = (start - entered)[in_stage & start.notna()].to_numpy()
+    open_queue = in_stage & start.isna() & ~cold_here & (df["outcome"] == "open")
+    wait_open = (as_of - entered)[open_queue].to_numpy()
+    cold_wait = (df["end_day"] - entered)[cold_here].to_numpy()
+    wait = mean_time(wait_done, np.concatenate([wait_open, cold_wait]))
+    inactive = int((wait_open > cold_after_days).sum())
+    return wait, [wait_done, wait_open, cold_wait], int(cold_here.sum()), inactive
+
+
+def _work_times(
+    df: pd.DataFrame, stage: str, as_of: float
+) -> tuple[Estimate, float, Estimate, float]:
+    """Effort (taken -> worked) and customer lag (worked -> passed or failed), with their CVs."""
+    start = df[f"{stage}_start_day"]
+    end = df[f"{stage}_end_day"]
+    done = df[f"{stage}_done_day"]
+    working = df[f"{stage}_queue_day"].notna() & start.notna()
+    effort_done = (end - start)[working & end.notna()].to_numpy()
+    effort_open = (as_of - start)[working & end.isna() & done.isna()].to_numpy()
+    lag_done = (done - end)[end.notna() & done.notna()].to_numpy()
+    lag_open = (as_of - end)[end.notna() & done.isna() & (df["outcome"] == "open")]
+    return (
+        mean_time(effort_done, effort_open),
+        cv(effort_done),
+        mean_time(lag_done, lag_open.to_numpy()),
+        cv(lag_done),
+    )
+
+
+def _work_time_split(df: pd.DataFrame, stage: str, as_of: float) -> tuple[Estimate, Estimate]:
+    """Effort and lag without 'worked' timestamps: one span in work, split by assumption."""
+    entered = df[f"{stage}_queue_day"]
+    start = df[f"{stage}_start_day"]
+    done = df[f"{stage}_done_day"]
+    in_stage = entered.notna()
+    finished = in_stage & done.notna() & ~_went_cold_in(df, stage)
+    base = start.where(start.notna(), entered)
+    in_work = (done - base)[finished].to_numpy()
+    total = mean_time(in_work, (as_of - base)[in_stage & done.isna()].to_numpy())
+    note = (
+        f"not measured (no worked timestamps): assumed {EFFORT_SHARE_ASSUMED:.0%} of "
+        f"the {total.value:.3g} days in work"
+    )
+    share = EFFORT_SHARE_ASSUMED
+    effort = Estimate(total.value * share, math.nan, math.nan, total.n, note)
+    lag = Estimate(
+        total.value * (1 - share), math.nan, math.nan, total.n, "the rest of the time in work"
+    )
+    return effort, lag
+
+
+def _handoff(df: pd.DataFrame, measured: frozenset[str]) -> tuple[Estimate, Estimate]:
+    """Handoff delay (passed -> entered the next stage) and drop share, from exited dates."""
+    if "exited" not in measured:
+        delay = Estimate(0.0, math.nan, math.nan, 0, "not measured (no exited timestamps)")
+        drop = Estimate(0.0, math.nan, math.nan, 0, "not measured (no exited timestamps)")
+        return delay, drop
+    lost_at = df["lost_at"].astype(str)
+    delays, drops, handed = [], 0, 0
+    for stage, following in zip(STAGES, STAGES[1:], strict=False):
+        exited = df[f"{stage}_done_day"]
+        arrived = df[f"{following}_queue_day"]
+        delays.append((arrived - exited)[arrived.notna() & exited.notna()].to_numpy())
+        dropped = lost_at == f"handoff_to_{following}"
+        drops += int(dropped.sum())
+        handed += int((arrived.notna() | dropped).sum())
+    return mean_time(np.concatenate(delays)), wilson(drops, handed)
 
 
 def _without_funnel(df: pd.DataFrame, pass_prob: dict, effort: dict, lag: dict) -> None:
