@@ -596,6 +596,27 @@ def scenario_toml(
     Returns:
         TOML text.
     """
+    lines = [
+        *_header_lines(cal, source, unusable_file),
+        "",
+        f'name = "{name}"',
+        f'description = "calibrated from {source}"',
+        "seed = 0",
+        f"replications = {replications}",
+        f"horizon_days = {cal.horizon_days:g}   # the export's period",
+        "",
+        *_leads_lines(cal),
+        "",
+        *_tier_lines(cal),
+    ]
+    for stage in STAGES:
+        lines += ["", *_stage_lines(cal, stage)]
+    lines += ["", *_decay_lines(cal), "", *_PEOPLE_LINES, "", *_structure_lines(cal)]
+    return "\n".join(lines) + "\n"
+
+
+def _header_lines(cal: Calibration, source: str, unusable_file: str | None) -> list[str]:
+    """Where the scenario comes from: the export, its leads, period and unusable rows."""
     history = cal.history
     first = history.origin.strftime("%Y-%m-%d")
     lines = [
@@ -613,16 +634,15 @@ def scenario_toml(
             "#   "
             + ", ".join(f"{count} {kind}" for kind, count in history.problem_counts().items())
         )
-    lines += [
+    return lines + [
         "# Each estimate has its 95 % confidence interval and sample size (n) beside it.",
         "# What an export cannot measure is set to its neutral value and says so.",
-        "",
-        f'name = "{name}"',
-        f'description = "calibrated from {source}"',
-        "seed = 0",
-        f"replications = {replications}",
-        f"horizon_days = {cal.horizon_days:g}   # the export's period",
-        "",
+    ]
+
+
+def _leads_lines(cal: Calibration) -> list[str]:
+    """The ``[leads]`` table (arrivals, seasonality, deal values) and its segments."""
+    lines = [
         "[leads]",
         f"arrivals_per_day = {_num(cal.arrivals_per_day.value)}   "
         f"# {cal.arrivals_per_day.comment(' per day')}",
@@ -650,44 +670,54 @@ def scenario_toml(
         lines.append("mean_deal_value = 25000.0   # not measured: no amounts in the export")
     lines.append("quality_weight = 0.0   # not identifiable from an export")
     for segment, share in cal.segments.items():
-        value = cal.segment_values[segment]
-        multiplier = value.value / mean_value.value if value.n and mean_value.n else 1.0
-        lines += [
-            "",
-            "[[leads.segments]]",
-            f'name = "{segment}"',
-            f"share = {_num(share.value)}   # {share.comment()}",
-            f"value_multiplier = {_num(multiplier)}   # mean amount "
-            f"{value.value:,.0f}; {value.comment()}" if value.n else
-            "value_multiplier = 1.0   # no amounts in this segment",
-        ]  # fmt: skip
-    lines += ["", *_tier_lines(cal)]
-    for stage in STAGES:
-        p = cal.pass_prob[stage]
-        effort, lag = cal.effort_days[stage], cal.lag_days[stage]
-        wait = cal.waiting_days[stage]
-        lines += ["", f"[stages.{stage}]"]
-        if wait.n:
-            lines.append(
-                f"# waiting for an owner: mean {wait.value:.3g} days ({wait.comment()}); "
-                "the simulation makes its own queues from the headcount"
-            )
-        effort_days = effort.value if effort.n and effort.value > 0 else 0.5
-        lag_days = lag.value if lag.n and lag.value >= 0 else 0.0
-        lines += [
-            f"pass_prob = {_num(p.value if p.n else 0.5)}   # {p.comment()}",
-            f"mean_effort_days = {_num(min(365.0, max(effort_days, 1e-3)))}   "
-            f"# {effort.comment(' days') if effort.n else 'not measured: an assumption'}",
-            'effort_distribution = "gamma"',
-            f"effort_cv = {_num(min(5.0, max(0.05, cal.effort_cv.get(stage, 1.0))), 3)}",
-            f"mean_lag_days = {_num(min(365.0, lag_days))}   # customer lag; "
-            f"{lag.comment(' days') if lag.n else 'not measured: an assumption'}",
-            'lag_distribution = "gamma"',
-            f"lag_cv = {_num(min(5.0, max(0.05, cal.lag_cv.get(stage, 1.0))), 3)}",
-        ]
+        lines += ["", *_segment_lines(cal, segment, share)]
+    return lines
+
+
+def _segment_lines(cal: Calibration, segment: str, share: Estimate) -> list[str]:
+    """One ``[[leads.segments]]`` block: the segment's share and mean amount."""
+    value, mean_value = cal.segment_values[segment], cal.mean_deal_value
+    multiplier = value.value / mean_value.value if value.n and mean_value.n else 1.0
+    return [
+        "[[leads.segments]]",
+        f'name = "{segment}"',
+        f"share = {_num(share.value)}   # {share.comment()}",
+        f"value_multiplier = {_num(multiplier)}   # mean amount "
+        f"{value.value:,.0f}; {value.comment()}" if value.n else
+        "value_multiplier = 1.0   # no amounts in this segment",
+    ]  # fmt: skip
+
+
+def _stage_lines(cal: Calibration, stage: str) -> list[str]:
+    """One ``[stages.<stage>]`` table: pass probability, effort and customer lag."""
+    p = cal.pass_prob[stage]
+    effort, lag = cal.effort_days[stage], cal.lag_days[stage]
+    wait = cal.waiting_days[stage]
+    lines = [f"[stages.{stage}]"]
+    if wait.n:
+        lines.append(
+            f"# waiting for an owner: mean {wait.value:.3g} days ({wait.comment()}); "
+            "the simulation makes its own queues from the headcount"
+        )
+    effort_days = effort.value if effort.n and effort.value > 0 else 0.5
+    lag_days = lag.value if lag.n and lag.value >= 0 else 0.0
+    return lines + [
+        f"pass_prob = {_num(p.value if p.n else 0.5)}   # {p.comment()}",
+        f"mean_effort_days = {_num(min(365.0, max(effort_days, 1e-3)))}   "
+        f"# {effort.comment(' days') if effort.n else 'not measured: an assumption'}",
+        'effort_distribution = "gamma"',
+        f"effort_cv = {_num(min(5.0, max(0.05, cal.effort_cv.get(stage, 1.0))), 3)}",
+        f"mean_lag_days = {_num(min(365.0, lag_days))}   # customer lag; "
+        f"{lag.comment(' days') if lag.n else 'not measured: an assumption'}",
+        'lag_distribution = "gamma"',
+        f"lag_cv = {_num(min(5.0, max(0.05, cal.lag_cv.get(stage, 1.0))), 3)}",
+    ]
+
+
+def _decay_lines(cal: Calibration) -> list[str]:
+    """The ``[decay]`` table: leads that went cold and the patience they imply."""
     patience = cal.patience_days
-    lines += [
-        "",
+    lines = [
         "[decay]",
         "# half_life_days: not identifiable from an export (it looks like a lower pass_prob)",
         f"# went cold: {cal.went_cold} leads left a queue unworked or had no activity "
@@ -697,22 +727,30 @@ def scenario_toml(
         lines.append(f"mean_patience_days = {_num(patience.value)}   # {patience.comment(' days')}")
     else:
         lines.append("# mean_patience_days: none, no lead went cold")
-    lines += [
-        "",
-        "# People effects: switched off. The measured pass probabilities and times",
-        "# already average over your team's seniority mix, new hires and leavers.",
-        "[people.levels]",
-        "# seniority: the export has no level per owner, so every rep is mid-level",
-        "enabled = false",
-        "[people.ramp]",
-        "# ramp-up: an owner's first lead is not their hire date, and a new hire's pace",
-        "# is mixed with the leads they happen to get: not measured",
-        "enabled = false",
-        "[people.turnover]",
-        "# turnover: an owner who stops appearing may have left, changed role or be on",
-        "# leave, and the hiring lag is not recorded: not measured",
-        "enabled = false",
-        "",
+    return lines
+
+
+_PEOPLE_LINES = (
+    "# People effects: switched off. The measured pass probabilities and times",
+    "# already average over your team's seniority mix, new hires and leavers.",
+    "[people.levels]",
+    "# seniority: the export has no level per owner, so every rep is mid-level",
+    "enabled = false",
+    "[people.ramp]",
+    "# ramp-up: an owner's first lead is not their hire date, and a new hire's pace",
+    "# is mixed with the leads they happen to get: not measured",
+    "enabled = false",
+    "[people.turnover]",
+    "# turnover: an owner who stops appearing may have left, changed role or be on",
+    "# leave, and the hiring lag is not recorded: not measured",
+    "enabled = false",
+)
+"""The ``[people.*]`` tables: what an export cannot measure about reps, switched off."""
+
+
+def _structure_lines(cal: Calibration) -> list[str]:
+    """The structure's table: headcounts (or pods), assignment and handoff."""
+    lines = [
         f"[structures.{cal.structure}]",
         '# assignment: not visible in an export; "pooled" = one shared queue per team',
         'assignment = "pooled"',
@@ -720,8 +758,7 @@ def scenario_toml(
     if cal.structure == "pods":
         lines.append("segment_expertise_factor = 1.0   # already inside the measured pass_prob")
     else:
-        for role, estimate in cal.headcount.items():
-            lines.append(f"{role} = {_count(estimate)}   # {_headcount_comment(estimate)}")
+        lines += _headcount_lines(cal.headcount)
     delay, drop = cal.handoff_delay_days, cal.handoff_drop_prob
     if cal.structure != "allin":
         lines += [
@@ -735,9 +772,15 @@ def scenario_toml(
     for pod in cal.pods:
         lines += ["", f"[[structures.{cal.structure}.pods]]", f'name = "{pod["name"]}"']
         lines.append("segments = [" + ", ".join(f'"{s}"' for s in pod["segments"]) + "]")
-        for role, estimate in pod["headcount"].items():
-            lines.append(f"{role} = {_count(estimate)}   # {_headcount_comment(estimate)}")
-    return "\n".join(lines) + "\n"
+        lines += _headcount_lines(pod["headcount"])
+    return lines
+
+
+def _headcount_lines(headcount: dict[str, Estimate]) -> list[str]:
+    return [
+        f"{role} = {_count(estimate)}   # {_headcount_comment(estimate)}"
+        for role, estimate in headcount.items()
+    ]
 
 
 def _tier_lines(cal: Calibration) -> list[str]:
