@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import tomlkit
 from scipy.special import chdtri  # chi-square quantile; scipy.stats costs seconds to import
 
 from sim.config.scenario import STAGES, STRUCTURES, Scenario, ScenarioError
@@ -573,6 +574,15 @@ def _count(estimate: Estimate) -> int:
     )
 
 
+def _toml(value: str | list[str]) -> str:
+    """A text or a list of texts as a TOML value, quoted and escaped by tomlkit.
+
+    Names come from the export (segments, tiers) and the command line (the file
+    name): a quote or backslash in them must not end or change the string.
+    """
+    return tomlkit.item(value).as_string()
+
+
 def _num(value: float, digits: int = 4) -> str:
     return f"{value:.{digits}g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
 
@@ -599,8 +609,8 @@ def scenario_toml(
     lines = [
         *_header_lines(cal, source, unusable_file),
         "",
-        f'name = "{name}"',
-        f'description = "calibrated from {source}"',
+        f"name = {_toml(name)}",
+        f"description = {_toml(f'calibrated from {source}')}",
         "seed = 0",
         f"replications = {replications}",
         f"horizon_days = {cal.horizon_days:g}   # the export's period",
@@ -680,7 +690,7 @@ def _segment_lines(cal: Calibration, segment: str, share: Estimate) -> list[str]
     multiplier = value.value / mean_value.value if value.n and mean_value.n else 1.0
     return [
         "[[leads.segments]]",
-        f'name = "{segment}"',
+        f"name = {_toml(segment)}",
         f"share = {_num(share.value)}   # {share.comment()}",
         f"value_multiplier = {_num(multiplier)}   # mean amount "
         f"{value.value:,.0f}; {value.comment()}" if value.n else
@@ -770,8 +780,8 @@ def _structure_lines(cal: Calibration) -> list[str]:
             "context_loss = 0.0   # not identifiable from an export: inside the pass_prob",
         ]
     for pod in cal.pods:
-        lines += ["", f"[[structures.{cal.structure}.pods]]", f'name = "{pod["name"]}"']
-        lines.append("segments = [" + ", ".join(f'"{s}"' for s in pod["segments"]) + "]")
+        lines += ["", f"[[structures.{cal.structure}.pods]]", f"name = {_toml(pod['name'])}"]
+        lines.append(f"segments = {_toml(pod['segments'])}")
         lines += _headcount_lines(pod["headcount"])
     return lines
 
@@ -798,7 +808,7 @@ def _tier_lines(cal: Calibration) -> list[str]:
     for name, share in cal.tiers.items():
         value = cal.tier_values[name]
         effort = cal.tier_effort.get(name)
-        lines += ["[[leads.tiers]]", f'name = "{name}"', f"share = {_num(share.value)}   "
+        lines += ["[[leads.tiers]]", f"name = {_toml(name)}", f"share = {_num(share.value)}   "
                   f"# {share.comment()}"]  # fmt: skip
         if value.n and mean_value.n:
             lines.append(

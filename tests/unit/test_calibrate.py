@@ -303,3 +303,24 @@ def test_an_export_with_only_the_required_columns_calibrates(tmp_path, capsys):
     assert set(compared) == {"entered_prospecting", "wins"} | {
         f"cycle_days_p{q}" for q in (10, 25, 50, 75, 90)
     }
+
+
+def test_names_with_quotes_and_backslashes_are_written_as_they_are(tmp_path):
+    """Segment, tier and file names from the export are quoted and escaped, not pasted."""
+    import tomllib
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "scenarios" / "examples" / "crm_export.csv"
+    df = pd.read_csv(example, dtype=str, keep_default_na=False)
+    segments = {"software": 'soft "ware"', "manufacturing": "C:\\new"}
+    df["segment"] = df["segment"].map(segments)
+    df.insert(3, "tier", ["big 'one'", "small\\"] * (len(df) // 2) + ["big 'one'"] * (len(df) % 2))
+    path = tmp_path / 'ex"port.csv'
+    df.to_csv(path, index=False)
+    cal = calibrate(read_export(path), "pods")
+    data = tomllib.loads(scenario_toml(cal, "ours", path.name))
+    assert data["description"] == 'calibrated from ex"port.csv'
+    assert sorted(s["name"] for s in data["leads"]["segments"]) == sorted(segments.values())
+    assert sorted(t["name"] for t in data["leads"]["tiers"]) == ["big 'one'", "small\\"]
+    assert sorted(data["structures"]["pods"]["pods"][0]["segments"]) == sorted(segments.values())
+    assert calibrated_scenario(cal, "ours", path.name).leads.segments[0].name == "C:\\new"
