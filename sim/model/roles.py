@@ -27,7 +27,6 @@ Time unit: days.
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections import deque
 from collections.abc import Generator
@@ -47,6 +46,7 @@ from sim.model.people import (
     ramp_factor,
     role_levels,
 )
+from sim.model.pools import Pool, PriorityPool
 from sim.model.records import (
     ACCOUNT_DROPPED,
     ACTIVE,
@@ -72,113 +72,6 @@ OWNER_LEFT = "owner_left"
 HANDOFF_POINT_NAMES = ("handoff_to_qualification", "handoff_to_closing")
 REFERRAL_BRANCH = 1
 """Key suffix of an account's referral stream: ``keyed_rng(accounts, *lead_key, 1)``."""
-
-
-class Pool:
-    """A pool of identical servers, first come first served: ``simpy.Resource`` made lean.
-
-    The model uses a resource two ways: ``with pool.request() as grant: yield
-    grant`` (or the grant in a condition such as ``grant | timeout``), and, in
-    the hot path, ``take()`` a free server with no event at all. A counter and
-    a queue do that job; ``simpy.Resource`` also keeps a list of
-    users, builds a ``Release`` event per release and walks its put and get
-    queues through callbacks: about a quarter of a run's time on the engine
-    network (``docs/performance.md``, third round).
-
-    Differences in order: a freed server goes to the first request in the
-    queue at once, where SimPy hands it over when its ``Release`` event is
-    processed, later at the same instant; and a task that ``take``s a server
-    starts in the same step rather than after the other events of that
-    instant. Only events at exactly the same instant can tell: under SimPy a
-    higher-priority request made meanwhile could take the server. Times drawn
-    from continuous distributions never tie, so the tables of every shipped
-    scenario are bit-identical either way; ties come from deterministic times,
-    zero lags and near-zero efforts (``docs/performance.md``, third round).
-    """
-
-    __slots__ = ("env", "free", "queue")
-
-    def __init__(self, env: simpy.Environment, capacity: int):
-        self.env = env
-        self.free = capacity  # servers free; while any is, nobody queues
-        self.queue: deque[Grant] = deque()
-
-    def request(self) -> Grant:
-        """Ask for a server: the grant fires now, or when a server is freed for it."""
-        return Grant(self, None)
-
-    def take(self) -> bool:
-        """Take a free server at once, if there is one; the taker calls ``release()``.
-
-        No event: the caller goes on in the same step instead of resuming
-        when a grant is processed, later at the same instant.
-        """
-        if self.free:
-            self.free -= 1
-            return True
-        return False
-
-    def wait(self, grant: Grant) -> None:
-        """Queue a request that found every server busy."""
-        self.queue.append(grant)
-
-    def release(self) -> None:
-        """A server is free: it goes to the first request in the queue, if any."""
-        if self.queue:
-            self.queue.popleft().succeed()
-        else:
-            self.free += 1
-
-
-class PriorityPool(Pool):
-    """A ``Pool`` that serves lower priorities first, then first come first served.
-
-    The order of ``simpy.PriorityResource``: by (priority, request day), ties
-    in the order of the requests. The queue stays sorted, so each request is
-    inserted after those of equal or lower key (SimPy re-sorts the whole queue
-    per request instead).
-    """
-
-    __slots__ = ()
-
-    def request(self, priority: int = 0) -> Grant:  # type: ignore[override]
-        """Ask for a server with a priority (lower first)."""
-        return Grant(self, (priority, self.env.now))
-
-    def wait(self, grant: Grant) -> None:
-        """Queue a request after every queued request of equal or lower key."""
-        bisect.insort_right(self.queue, grant, key=Grant.sort_key)
-
-
-class Grant(simpy.Event):
-    """One request for a server of a ``Pool``: an event that fires when it is granted.
-
-    Leaving its ``with`` block frees the server, or withdraws the request if
-    it was never granted (patience ran out, the owner left).
-    """
-
-    def __init__(self, pool: Pool, key: tuple[int, float] | None):
-        super().__init__(pool.env)
-        self.pool = pool
-        self.key = key
-        if pool.take():
-            self.succeed()
-        else:
-            pool.wait(self)
-
-    @staticmethod
-    def sort_key(grant: Grant) -> tuple[int, float] | None:
-        """(priority, request day): the queue order of a ``PriorityPool``."""
-        return grant.key
-
-    def __enter__(self) -> Grant:
-        return self
-
-    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
-        if not self.triggered:
-            self.pool.queue.remove(self)
-        elif exc_type is not GeneratorExit:  # a process closed at the end of the run keeps it
-            self.pool.release()
 
 
 class Rep:

@@ -14,7 +14,7 @@ period to count; the KPI window shortened to fit); variants of baseline
 with one replication over 180 days.
 
 Tied event times: times drawn from continuous distributions never coincide,
-so the order of events at one instant (``sim.model.roles.Pool``'s docstring) only
+so the order of events at one instant (``sim.model.pools.Pool``'s docstring) only
 shows with deterministic times. The ``*_tied*`` variants make many events
 coincide: arrivals on whole days (several leads per day), deterministic
 efforts of dyadic lengths (exact in binary, so sums of them tie), deterministic

@@ -1,6 +1,6 @@
 """``Pool``, ``PriorityPool`` and ``Grant`` against ``simpy.Resource`` and ``PriorityResource``.
 
-The lean pools of ``sim.model.roles`` replaced SimPy's resources; their docstrings
+The lean pools of ``sim.model.pools`` replaced SimPy's resources; their docstrings
 promise the same order. Here the same workloads (arrival times, priorities,
 service times, patience, interruptions, the hot path's ``take``) run through
 both, and every job's grant day (so its wait), outcome and end day, and the
@@ -36,7 +36,7 @@ import simpy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.model.roles import Pool, PriorityPool
+from sim.model.pools import Pool, PriorityPool
 
 
 @dataclass(frozen=True)
