@@ -37,6 +37,25 @@ import numpy as np
 import simpy
 
 from sim.config.scenario import ROLES, STAGES, AccountsConfig, HandoffConfig, Scenario
+from sim.model.lead_table import (
+    ACCOUNT_RELAY,
+    COMPETITOR_DAY,
+    DEAL_VALUE,
+    EFFORT_UNIT,
+    GO_LIVE_UNIT,
+    HANDOFF_DELAY_UNIT,
+    HANDOFF_U,
+    LAG_UNIT,
+    OVERFLOW_DELAY_UNIT,
+    OVERFLOW_U,
+    PASS_PROB,
+    PASS_U,
+    PATIENCE_UNIT,
+    TIER,
+    lead_table,
+    per_stage,
+    referral_table,
+)
 from sim.model.leads import LeadStream, referral_chances
 from sim.model.people import (
     coaching_factors,
@@ -409,72 +428,6 @@ class Model:
         return quota is not None and quota > 0 and credit < quota
 
 
-def lead_pass_probabilities(leads: LeadStream, scenario: Scenario) -> np.ndarray:
-    """Each lead's pass probability per stage before structure effects, (n, 3).
-
-    Latent quality shifts the stage probability on the logit scale
-    (``quality_weight`` per standard deviation); with weight 0 every lead has
-    the stage's probability.
-    """
-    base = np.array([scenario.stages.get(s).pass_prob for s in STAGES])
-    weight = scenario.leads.quality_weight
-    if weight == 0 or len(leads) == 0:
-        return np.broadcast_to(base, (len(leads), len(STAGES)))
-    with np.errstate(divide="ignore"):
-        logit = np.log(base) - np.log1p(-base)
-    shifted = 1.0 / (1.0 + np.exp(-(logit[None, :] + weight * leads.quality[:, None])))
-    # 0 and 1 are certainties that quality cannot change.
-    return np.where((base > 0) & (base < 1), shifted, base)
-
-
-def lead_table(leads: LeadStream, scenario: Scenario) -> np.ndarray:
-    """Everything a lead's journey reads, one float row per lead.
-
-    Columns: pass probability, pass uniform, relay drop uniform, relay delay
-    unit, patience unit, effort unit and lag unit (three columns each, one
-    per stage or relay point), then the deal value, the day a competitor
-    decides (infinity when none pursues the lead), the size tier, the drop
-    uniform and delay unit of a pass to another pod, and the go-live effort unit.
-
-    The journey converts its own row to Python floats when the lead arrives
-    (one ``tolist``): only leads in flight hold Python objects, which keeps
-    memory per lead small and the garbage collector's work flat.
-    """
-    competition = scenario.competition
-    competitor_day = (
-        leads.competitor_deadlines(competition.contested_share, competition.mean_decision_days)
-        if competition.enabled
-        else np.full(len(leads), np.inf)
-    )
-    ones = np.ones(len(leads))
-    return np.column_stack(
-        [
-            lead_pass_probabilities(leads, scenario),
-            leads.pass_u,
-            leads.handoff_u,
-            leads.handoff_delay_units,
-            leads.patience_units,
-            leads.effort_units,
-            leads.lag_units,
-            leads.deal_value,
-            competitor_day,
-            leads.tier,
-            ones if leads.overflow_u is None else leads.overflow_u,
-            ones if leads.overflow_delay_units is None else leads.overflow_delay_units,
-            ones if leads.go_live_units is None else leads.go_live_units,
-        ]
-    ).astype(float, copy=False)
-
-
-def referral_table(chances: LeadStream, scenario: Scenario) -> np.ndarray:
-    """The ``lead_table`` of an account's referral chances: they convert better, move faster."""
-    cfg = scenario.referrals
-    table = lead_table(chances, scenario).copy()
-    table[:, 0:3] = np.minimum(1.0, table[:, 0:3] * cfg.pass_prob_factor)
-    table[:, 15:21] *= cfg.cycle_factor  # effort units, then customer lag units
-    return table
-
-
 def stage_work(
     env: simpy.Environment,
     model: Model,
@@ -601,11 +554,13 @@ def lead_journey(
 ) -> Generator[simpy.Event, Any, None]:
     """One lead from arrival to a win (then an account) or a loss."""
     row = model.lead_row(lead)  # this lead's columns of ``lead_table``
-    pass_prob, pass_u, handoff_u, delay_units = row[0:3], row[3:6], row[6:9], row[9:12]
-    patience_units, effort_units, lag_units = row[12:15], row[15:18], row[18:21]
-    deal_value, competitor_day = row[21], row[22]
+    pass_prob, pass_u = row[per_stage(PASS_PROB)], row[per_stage(PASS_U)]
+    handoff_u, delay_units = row[per_stage(HANDOFF_U)], row[per_stage(HANDOFF_DELAY_UNIT)]
+    patience_units = row[per_stage(PATIENCE_UNIT)]
+    effort_units, lag_units = row[per_stage(EFFORT_UNIT)], row[per_stage(LAG_UNIT)]
+    deal_value, competitor_day = row[DEAL_VALUE], row[COMPETITOR_DAY]
     log = model.log
-    tier = int(row[23])
+    tier = int(row[TIER])
     complexity = model.tier_complexity[tier]
     effort_tier = model.tier_effort[tier]
     senior_rule = model.tier_senior_rule[tier]
@@ -621,7 +576,9 @@ def lead_journey(
         chosen = choose_pod(model, route)
         if chosen is not route:
             log.overflowed[lead] = True
-            first_loss, delay = yield from relay(env, model.overflow.handoff, row[24], row[25])
+            first_loss, delay = yield from relay(
+                env, model.overflow.handoff, row[OVERFLOW_U], row[OVERFLOW_DELAY_UNIT]
+            )
             if first_loss is None:
                 log.lose(lead, env.now, "handoff_to_pod", DROPPED)
                 return
@@ -751,9 +708,9 @@ def lead_journey(
             route,
             closer,
             deal_value,
-            handoff_u[2],
-            delay_units[2],
-            row[26],
+            handoff_u[ACCOUNT_RELAY],
+            delay_units[ACCOUNT_RELAY],
+            row[GO_LIVE_UNIT],
             tier,
         )
     )

@@ -7,8 +7,16 @@ import pandas as pd
 import pytest
 
 from sim.config.scenario import Scenario
+from sim.model.lead_table import (
+    DEAL_VALUE,
+    EFFORT_UNIT,
+    LAG_UNIT,
+    PASS_PROB,
+    lead_table,
+    per_stage,
+    referral_table,
+)
 from sim.model.leads import generate_leads, referral_chances
-from sim.model.roles import lead_table, referral_table
 from sim.model.runner import simulate
 from sim.model.seeding import replication_streams
 from tests.builders import hand_leads, run, scenario
@@ -129,9 +137,12 @@ def test_referral_leads_convert_better_and_move_faster():
     assert len(chances) > 0
     organic = lead_table(chances, sc)[0].tolist()
     row = referral_table(chances, sc)[0].tolist()
-    assert row[1] == pytest.approx(min(1.0, 0.5 * sc.referrals.pass_prob_factor))
-    assert row[15:21] == pytest.approx([u * sc.referrals.cycle_factor for u in organic[15:21]])
-    assert row[21:] == organic[21:]
+    qualification = PASS_PROB + 1
+    assert row[qualification] == pytest.approx(min(1.0, 0.5 * sc.referrals.pass_prob_factor))
+    for field in (EFFORT_UNIT, LAG_UNIT):
+        units = per_stage(field)
+        assert row[units] == pytest.approx([u * sc.referrals.cycle_factor for u in organic[units]])
+    assert row[DEAL_VALUE:] == organic[DEAL_VALUE:]
 
 
 def test_the_same_advocate_refers_the_same_prospects_in_every_structure():

@@ -1,0 +1,117 @@
+"""What a lead's journey reads, one float row per lead, with named columns.
+
+Like a case file handed to whoever works the lead next: its pass
+probabilities, the coins already tossed for it, its deal value, the day a
+competitor decides. The stream (``leads.py``) is kept column by column; a
+journey wants one lead's facts at once, so they are packed in one (n, 27)
+float64 matrix and a lead converts its own row to Python floats on arrival
+(one ``tolist``). Only leads in flight hold Python objects, which keeps
+memory per lead small and the garbage collector's work flat.
+
+The columns are named here, once: ``row[EFFORT_UNIT + s]`` is the effort
+unit of stage ``s``, ``row[DEAL_VALUE]`` the deal value. A field with one
+value per stage (or per relay point) spans three columns from its name;
+``per_stage`` gives their slice for whole-table arithmetic. Named offsets
+into one plain matrix rather than a numpy structured array or one array per
+field: a row stays one contiguous ``tolist`` into plain floats, which the
+journey's arithmetic needs anyway (a structured row's fields are numpy
+scalars, ten times slower in Python arithmetic, and separate arrays cost a
+conversion per field per lead).
+
+Time unit: days.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.config.scenario import STAGES, Scenario
+from sim.model.leads import HANDOFF_POINTS, LeadStream
+
+N_STAGES = len(STAGES)
+N_RELAYS = len(HANDOFF_POINTS)
+
+# The first column of each field of a lead's row; a field's width is what the next adds.
+PASS_PROB = 0  # per stage: pass probability before structure effects (quality-shifted)
+PASS_U = PASS_PROB + N_STAGES  # per stage: uniform deciding the stage's outcome
+HANDOFF_U = PASS_U + N_STAGES  # per relay point: uniform deciding a drop
+HANDOFF_DELAY_UNIT = HANDOFF_U + N_RELAYS  # per relay point: unit-mean relay delay
+PATIENCE_UNIT = HANDOFF_DELAY_UNIT + N_RELAYS  # per stage: unit-mean patience in the queue
+EFFORT_UNIT = PATIENCE_UNIT + N_STAGES  # per stage: unit-mean rep effort
+LAG_UNIT = EFFORT_UNIT + N_STAGES  # per stage: unit-mean customer lag
+DEAL_VALUE = LAG_UNIT + N_STAGES  # first-year contract value if won (currency)
+COMPETITOR_DAY = DEAL_VALUE + 1  # day a competitor decides; infinity when none pursues it
+TIER = COMPETITOR_DAY + 1  # size tier index (a whole number stored as a float)
+OVERFLOW_U = TIER + 1  # uniform deciding a drop when Pods pass the lead to another pod
+OVERFLOW_DELAY_UNIT = OVERFLOW_U + 1  # unit-mean delay of that relay
+GO_LIVE_UNIT = OVERFLOW_DELAY_UNIT + 1  # unit-mean implementation effort if won
+LEAD_TABLE_WIDTH = GO_LIVE_UNIT + 1
+
+ACCOUNT_RELAY = HANDOFF_POINTS.index("account")
+"""Relay point of the handover to the account; relay point ``s - 1`` leads into stage ``s``."""
+
+
+def per_stage(first: int) -> slice:
+    """The three columns of a per-stage (or per-relay-point) field, from its first column."""
+    return slice(first, first + N_STAGES)
+
+
+def lead_pass_probabilities(leads: LeadStream, scenario: Scenario) -> np.ndarray:
+    """Each lead's pass probability per stage before structure effects, (n, 3).
+
+    Latent quality shifts the stage probability on the logit scale
+    (``quality_weight`` per standard deviation); with weight 0 every lead has
+    the stage's probability.
+    """
+    base = np.array([scenario.stages.get(s).pass_prob for s in STAGES])
+    weight = scenario.leads.quality_weight
+    if weight == 0 or len(leads) == 0:
+        return np.broadcast_to(base, (len(leads), len(STAGES)))
+    with np.errstate(divide="ignore"):
+        logit = np.log(base) - np.log1p(-base)
+    shifted = 1.0 / (1.0 + np.exp(-(logit[None, :] + weight * leads.quality[:, None])))
+    # 0 and 1 are certainties that quality cannot change.
+    return np.where((base > 0) & (base < 1), shifted, base)
+
+
+def lead_table(leads: LeadStream, scenario: Scenario) -> np.ndarray:
+    """Everything a lead's journey reads, one float row per lead (columns named above).
+
+    Optional draws a stream lacks (a hand-built stream in a test) read as 1:
+    a unit-mean unit, a uniform that never drops.
+    """
+    competition = scenario.competition
+    competitor_day = (
+        leads.competitor_deadlines(competition.contested_share, competition.mean_decision_days)
+        if competition.enabled
+        else np.inf
+    )
+    table = np.full((len(leads), LEAD_TABLE_WIDTH), np.nan)
+    table[:, per_stage(PASS_PROB)] = lead_pass_probabilities(leads, scenario)
+    table[:, per_stage(PASS_U)] = leads.pass_u
+    table[:, per_stage(HANDOFF_U)] = leads.handoff_u
+    table[:, per_stage(HANDOFF_DELAY_UNIT)] = leads.handoff_delay_units
+    table[:, per_stage(PATIENCE_UNIT)] = leads.patience_units
+    table[:, per_stage(EFFORT_UNIT)] = leads.effort_units
+    table[:, per_stage(LAG_UNIT)] = leads.lag_units
+    table[:, DEAL_VALUE] = leads.deal_value
+    table[:, COMPETITOR_DAY] = competitor_day
+    table[:, TIER] = leads.tier
+    for column, draws in (
+        (OVERFLOW_U, leads.overflow_u),
+        (OVERFLOW_DELAY_UNIT, leads.overflow_delay_units),
+        (GO_LIVE_UNIT, leads.go_live_units),
+    ):
+        table[:, column] = 1.0 if draws is None else draws
+    return table
+
+
+def referral_table(chances: LeadStream, scenario: Scenario) -> np.ndarray:
+    """The ``lead_table`` of an account's referral chances: they convert better, move faster."""
+    cfg = scenario.referrals
+    table = lead_table(chances, scenario)
+    pass_prob = per_stage(PASS_PROB)
+    table[:, pass_prob] = np.minimum(1.0, table[:, pass_prob] * cfg.pass_prob_factor)
+    table[:, per_stage(EFFORT_UNIT)] *= cfg.cycle_factor
+    table[:, per_stage(LAG_UNIT)] *= cfg.cycle_factor
+    return table
