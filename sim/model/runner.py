@@ -2,8 +2,10 @@
 
 For each replication the lead stream is drawn once and every structure is run
 on it (common random numbers); replications use independent seed streams.
-This module is the only place that loops over replications, so the CLI, the
-tests and later the sweep all get identical numbers for the same scenario.
+This module is the only place that draws a replication and runs structures
+on it: ``simulate`` loops over replications for the CLI, the API and the
+tests, and the sweep runs one structure in one replication at a time with
+``run_once``, so all of them get identical numbers for the same scenario.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from sim.config.scenario import Scenario
-from sim.model.leads import generate_leads
+from sim.model.leads import LeadStream, generate_leads
 from sim.model.results import SimulationResult
-from sim.model.seeding import replication_streams
-from sim.model.structures import run_structure
+from sim.model.seeding import Streams, replication_streams
+from sim.model.structures import RunTables, run_structure
 
 
 def simulate(
@@ -38,8 +40,7 @@ def simulate(
     names = tuple(structures) if structures is not None else scenario.structures.names
     leads, reps, samples = [], [], []
     for replication in range(scenario.replications):
-        streams = replication_streams(scenario.seed, replication)
-        stream = generate_leads(scenario, np.random.default_rng(streams.leads))
+        streams, stream = draw_replication(scenario, replication)
         for name in names:
             tables = run_structure(name, stream, scenario, streams)
             leads.append(tables.leads)
@@ -54,6 +55,18 @@ def simulate(
         reps=_concat(reps, names),
         samples=_concat(samples, names),
     )
+
+
+def draw_replication(scenario: Scenario, replication: int) -> tuple[Streams, LeadStream]:
+    """The seed streams and the lead stream of one replication, the same for every structure."""
+    streams = replication_streams(scenario.seed, replication)
+    return streams, generate_leads(scenario, np.random.default_rng(streams.leads))
+
+
+def run_once(scenario: Scenario, structure: str, replication: int) -> RunTables:
+    """One structure in one replication: exactly the tables ``simulate`` makes for it."""
+    streams, stream = draw_replication(scenario, replication)
+    return run_structure(structure, stream, scenario, streams)
 
 
 def _concat(frames: list[pd.DataFrame], names: tuple[str, ...]) -> pd.DataFrame:

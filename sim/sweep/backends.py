@@ -25,13 +25,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from sim.analysis import metrics
-from sim.model.leads import generate_leads
-from sim.model.seeding import replication_streams
-from sim.model.structures import run_structure
+from sim.model.runner import run_once
 from sim.sweep.spec import RunTask
 
 CONNECT_SECONDS = 5.0
@@ -57,9 +54,7 @@ def run_one(task: RunTask) -> pd.DataFrame:
     """
     started = time.perf_counter()
     scenario = task.scenario
-    streams = replication_streams(scenario.seed, task.replication)
-    leads = generate_leads(scenario, np.random.default_rng(streams.leads))
-    tables = run_structure(task.structure, leads, scenario, streams)
+    tables = run_once(scenario, task.structure, task.replication)
     kpis = metrics.run_kpis(tables.leads, tables.reps, scenario)
     if len(kpis) != 1:
         raise RuntimeError(f"expected one KPI row, got {len(kpis)} (did any lead arrive?)")
