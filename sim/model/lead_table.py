@@ -18,7 +18,8 @@ journey's arithmetic needs anyway (a structured row's fields are numpy
 scalars, ten times slower in Python arithmetic, and separate arrays cost a
 conversion per field per lead).
 
-Time unit: days.
+``LeadBook`` holds the table of one structure run and the referral leads
+that arrive during it. Time unit: days.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import numpy as np
 
 from sim.config.scenario import STAGES, Scenario
 from sim.model.leads import HANDOFF_POINTS, LeadStream
+from sim.model.records import ReferralLeads
 
 N_STAGES = len(STAGES)
 N_RELAYS = len(HANDOFF_POINTS)
@@ -115,3 +117,63 @@ def referral_table(chances: LeadStream, scenario: Scenario) -> np.ndarray:
     table[:, per_stage(EFFORT_UNIT)] *= cfg.cycle_factor
     table[:, per_stage(LAG_UNIT)] *= cfg.cycle_factor
     return table
+
+
+class LeadBook:
+    """The leads of one structure run by id: the stream's, then referrals as they arrive.
+
+    Referral leads get ids from ``n_organic`` on, in the order they arrive in
+    this run; ``referrals.referral_arrivals`` adds them (``add_referral``),
+    nothing else changes the book.
+
+    Attributes:
+        stream: the replication's lead stream (shared by every structure).
+        scenario: the scenario, to draw an advocate's referral chances.
+        table: the stream's ``lead_table``.
+        n_organic: leads in the stream.
+        referral_rows: each referral's row, as Python floats.
+        referral_keys: each referral's seed key (``key``).
+        referrals: what is known of each referral when it arrives (for the lead table).
+    """
+
+    __slots__ = (
+        "stream", "scenario", "table", "n_organic", "referral_rows", "referral_keys", "referrals",
+    )  # fmt: skip
+
+    def __init__(self, stream: LeadStream, scenario: Scenario):
+        self.stream = stream
+        self.scenario = scenario
+        self.table = lead_table(stream, scenario)
+        self.n_organic = len(stream)
+        self.referral_rows: list[list[float]] = []
+        self.referral_keys: list[tuple[int, ...]] = []
+        self.referrals = ReferralLeads()
+
+    def row(self, lead: int) -> list[float]:
+        """A lead's ``lead_table`` row as Python floats (a referral's is kept as one)."""
+        if lead < self.n_organic:
+            return self.table[lead].tolist()
+        return self.referral_rows[lead - self.n_organic]
+
+    def key(self, lead: int) -> tuple[int, ...]:
+        """The ids that key a lead's own random streams, the same in every structure.
+
+        A lead of the stream is its id; a referral is its referrer's key, the
+        referral branch and its number among the referrer's chances.
+        """
+        if lead < self.n_organic:
+            return (lead,)
+        return self.referral_keys[lead - self.n_organic]
+
+    def add_referral(
+        self, key: tuple[int, ...], row: list[float], chances: LeadStream, chance: int
+    ) -> None:
+        """Record the next referral lead: its seed key, its row and its facts."""
+        self.referral_rows.append(row)
+        self.referral_keys.append(key)
+        facts = self.referrals
+        facts.arrival_day.append(float(chances.arrival_day[chance]))
+        facts.segment.append(int(chances.segment[chance]))
+        facts.tier.append(int(chances.tier[chance]))
+        facts.deal_value.append(float(chances.deal_value[chance]))
+        facts.quality.append(float(chances.quality[chance]))

@@ -31,33 +31,15 @@ from sim.config.scenario import (
     Scenario,
     Structure,
 )
+from sim.model.accounts import finish_accounts
+from sim.model.journey import lead_arrivals
+from sim.model.lead_table import LeadBook
 from sim.model.leads import LeadStream
 from sim.model.records import LeadLog, leads_frame, reps_frame, samples_frame
-from sim.model.roles import (
-    Model,
-    Route,
-    Team,
-    finish_accounts,
-    finish_reps,
-    lead_arrivals,
-    quota_periods,
-    seat_turnover,
-)
 from sim.model.seeding import Streams
-
-
-@dataclass
-class Org:
-    """The teams of one structure and the route of every lead (and of each segment)."""
-
-    teams: list[Team]
-    segment_routes: list[Route]  # by segment code: where a new lead of the segment goes
-
-    def routes(self, leads: LeadStream) -> list[Route]:
-        """The route of every lead of the stream."""
-        if len(set(map(id, self.segment_routes))) == 1:
-            return [self.segment_routes[0]] * len(leads)
-        return [self.segment_routes[code] for code in leads.segment.tolist()]
+from sim.model.staffing import Staffing, finish_reps, quota_periods, seat_turnover
+from sim.model.state import AccountsBook, Clock, JourneyRules, Run, TierRules
+from sim.model.teams import Org, Route, Team
 
 
 @dataclass(frozen=True)
@@ -69,21 +51,30 @@ class RunTables:
     samples: pd.DataFrame
 
 
-class _TeamFactory:
-    """Numbers reps across teams and applies the scenario's generalist rules."""
+class TeamFactory:
+    """What a builder builds with: numbers reps across teams, applies the generalist rules.
 
-    def __init__(self, model: Model):
-        self.model = model
-        self.scenario = model.scenario
+    Attributes:
+        scenario: the scenario (the structure's block, generalist rules).
+        staffing: seats the people of every team it makes.
+        segment_names: the lead stream's segments, in code order.
+        teams: the teams made so far.
+    """
+
+    def __init__(self, scenario: Scenario, staffing: Staffing, segment_names: tuple[str, ...]):
+        self.scenario = scenario
+        self.staffing = staffing
+        self.segment_names = segment_names
         self.teams: list[Team] = []
         self.next_rep_id = 0
 
     def team(
         self, role: str, headcount: int, pooled: bool, owner_assignment: str, pod: str = ""
     ) -> Team:
+        """A team of ``headcount`` reps of ``role`` (in ``pod``), numbered after the last."""
         name = f"{pod}/{role}" if pod else role
         team = Team(
-            self.model,
+            self.staffing,
             name=name,
             role=role,
             pod=pod,
@@ -110,48 +101,40 @@ class _TeamFactory:
         return tuple(pass_factor), tuple(effort_factor)
 
 
-def build_allin(model: Model) -> Org:
+def build_allin(make: TeamFactory) -> Org:
     """All-In: one generalist owns each lead from first touch to account."""
-    scenario, leads = model.scenario, model.leads
-    cfg = scenario.structures.allin
-    make = _TeamFactory(model)
+    cfg = make.scenario.structures.allin
     generalists = make.team(
         "generalist", cfg.generalists, pooled=False, owner_assignment=cfg.owner_assignment
     )
     stage_teams = (generalists, generalists, generalists)
     pass_factor, effort_factor = make.generalist_factors(stage_teams)
     route = Route(stage_teams, generalists, HandoffConfig(), pass_factor, effort_factor)
-    return Org(make.teams, [route] * len(leads.segment_names))
+    return Org(make.teams, [route] * len(make.segment_names))
 
 
-def build_two_party(model: Model) -> Org:
+def build_two_party(make: TeamFactory) -> Org:
     """Two-Party: lead gen -> full-cycle closers (qualify and close) -> account support."""
-    scenario, leads = model.scenario, model.leads
-    cfg = scenario.structures.two_party
-    make = _TeamFactory(model)
+    cfg = make.scenario.structures.two_party
     lead_gen = make.team("lead_gen", cfg.lead_gen, cfg.assignment == "pooled", _owner(cfg))
     closers = make.team("closer", cfg.closers, pooled=False, owner_assignment=cfg.owner_assignment)
     support = make.team("account_manager", cfg.account_managers, False, cfg.owner_assignment)
     stage_teams = (lead_gen, closers, closers)
     pass_factor, effort_factor = make.generalist_factors(stage_teams)
     route = Route(stage_teams, support, cfg.handoff, pass_factor, effort_factor)
-    return Org(make.teams, [route] * len(leads.segment_names))
+    return Org(make.teams, [route] * len(make.segment_names))
 
 
-def build_conveyor(model: Model) -> Org:
+def build_conveyor(make: TeamFactory) -> Org:
     """Conveyor: lead gen -> qualifiers -> closers -> account managers, one team per role."""
-    scenario, leads = model.scenario, model.leads
-    cfg = scenario.structures.conveyor
-    make = _TeamFactory(model)
+    cfg = make.scenario.structures.conveyor
     route = _conveyor_route(make, cfg, cfg, cfg.handoff, pod="", pod_index=-1, expertise=1.0)
-    return Org(make.teams, [route] * len(leads.segment_names))
+    return Org(make.teams, [route] * len(make.segment_names))
 
 
-def build_pods(model: Model) -> Org:
+def build_pods(make: TeamFactory) -> Org:
     """Pods: one small conveyor per pod; a lead goes to the pod that owns its segment."""
-    scenario, leads = model.scenario, model.leads
-    cfg = scenario.structures.pods
-    make = _TeamFactory(model)
+    cfg = make.scenario.structures.pods
     home = [
         _conveyor_route(make, pod, cfg, cfg.handoff, pod.name, index, cfg.segment_expertise_factor)
         for index, pod in enumerate(cfg.pods)
@@ -167,7 +150,7 @@ def build_pods(model: Model) -> Org:
     for pod, route in zip(cfg.pods, home, strict=True):
         for segment in pod.segments:
             routes_by_segment[segment] = route
-    return Org(make.teams, [routes_by_segment[name] for name in leads.segment_names])
+    return Org(make.teams, [routes_by_segment[name] for name in make.segment_names])
 
 
 def _owner(cfg: Structure) -> str:
@@ -176,7 +159,7 @@ def _owner(cfg: Structure) -> str:
 
 
 def _conveyor_route(
-    make: _TeamFactory,
+    make: TeamFactory,
     counts: ConveyorConfig | PodConfig,
     policy: ConveyorConfig | PodsConfig,
     handoff: HandoffConfig,
@@ -202,7 +185,7 @@ def _conveyor_route(
     )
 
 
-BUILDERS: dict[str, Callable[[Model], Org]] = {
+BUILDERS: dict[str, Callable[[TeamFactory], Org]] = {
     "allin": build_allin,
     "two_party": build_two_party,
     "conveyor": build_conveyor,
@@ -275,6 +258,35 @@ def rare_garbage_collection() -> Iterator[None]:
         gc.unfreeze()
 
 
+def build_run(
+    name: str, env: simpy.Environment, leads: LeadStream, scenario: Scenario, streams: Streams
+) -> Run:
+    """Every part of one structure run, complete before the first event.
+
+    The people are seated as the structure's builder makes its teams; the
+    lead journey, account care and the other processes only read the parts
+    they are given and change what each part's docstring says they may.
+
+    Raises:
+        KeyError: for an unknown structure name.
+    """
+    if name not in BUILDERS:
+        raise KeyError(f"unknown structure {name!r}; known: {', '.join(BUILDERS)}")
+    clock = Clock.of(env, scenario)
+    staffing = Staffing(clock, scenario, name, streams.work)
+    org = BUILDERS[name](TeamFactory(scenario, staffing, leads.segment_names))
+    return Run(
+        clock=clock,
+        log=LeadLog(len(leads)),
+        leads=LeadBook(leads, scenario),
+        tiers=TierRules.of(scenario),
+        rules=JourneyRules.of(scenario),
+        accounts=AccountsBook(env, scenario, streams.accounts),
+        staffing=staffing,
+        org=org,
+    )
+
+
 def run_structure(name: str, leads: LeadStream, scenario: Scenario, streams: Streams) -> RunTables:
     """Push one replication's leads through one structure until the horizon.
 
@@ -290,35 +302,31 @@ def run_structure(name: str, leads: LeadStream, scenario: Scenario, streams: Str
     Raises:
         KeyError: for an unknown structure name.
     """
-    if name not in BUILDERS:
-        raise KeyError(f"unknown structure {name!r}; known: {', '.join(BUILDERS)}")
     env = simpy.Environment()
-    log = LeadLog(len(leads))
-    model = Model(env, scenario, leads, streams.accounts, log, streams.work, name)
-    org = BUILDERS[name](model)
+    run = build_run(name, env, leads, scenario, streams)
+    teams = run.org.teams
     samples: dict[str, list] = {key: [] for key in SAMPLE_COLUMNS}
-    model.segment_routes = org.segment_routes
-    env.process(lead_arrivals(env, model, org.routes(leads)))
-    env.process(monitor(env, org.teams, scenario.sample_interval_days, samples))
-    env.process(quota_periods(env, model, org.teams))
-    if model.turnover is not None:
-        for team in org.teams:
+    env.process(lead_arrivals(env, run, run.org.routes(leads)))
+    env.process(monitor(env, teams, scenario.sample_interval_days, samples))
+    env.process(quota_periods(env, run.staffing, teams))
+    if run.staffing.turnover is not None:
+        for team in teams:
             for rep in team.reps:
-                env.process(seat_turnover(env, model, team, rep))
+                env.process(seat_turnover(env, run.staffing, team, rep))
     with rare_garbage_collection():
         env.run(until=scenario.horizon_days)
-    finish_accounts(model)
-    finish_reps(model, org.teams)
+    finish_accounts(run.accounts, run.log, run.clock)
+    finish_reps(run.clock, teams)
     return RunTables(
         leads=leads_frame(
-            log,
+            run.log,
             leads,
             name,
             streams.replication,
             scenario.seed,
             (scenario.warmup_days, scenario.horizon_days - scenario.maturity_days),
-            model.referral_leads,
+            run.leads.referrals,
         ),
-        reps=reps_frame(model.people, name, streams.replication, scenario),
+        reps=reps_frame(run.staffing.people, name, streams.replication, scenario),
         samples=samples_frame(samples, name, streams.replication),
     )

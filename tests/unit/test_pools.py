@@ -80,7 +80,7 @@ def simulate_pool(implementation: str, kind: str, capacity: int, jobs: list[Job]
         return pool.request(priority=job.priority)
 
     def fast_job(j: int, job: Job):
-        # sim.model.roles.lead_journey's hot path: a free server at once, else queue for one.
+        # sim.model.journey.lead_journey's hot path: a free server at once, else queue for one.
         if not pool.take():
             yield pool.request(job.priority) if kind == "priority" else pool.request()
         started.append(j)

@@ -1,0 +1,321 @@
+"""Account care, as a SimPy process: a won deal from go-live to churn or the horizon.
+
+Like a gym membership after the sale: the new customer is set up (go-live,
+with fulfilment on), handed to the person who looks after them (an account
+manager, or in All-In the rep who closed), and then reviewed at regular
+intervals. At each review the account may churn (more likely when the review
+waited too long, when its manager just left, or when go-live was late) or
+grow (expansion), and it pays its annual value day by day meanwhile. A
+well-served account may become an advocate and refer new leads
+(``referrals.Advocacy``).
+
+Each account's luck (churn and expansion coins, review efforts) comes from a
+generator keyed by the lead, so the same account meets the same luck in
+every structure that wins the deal.
+
+Time unit: days.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.model.lead_table import ACCOUNT_RELAY, GO_LIVE_UNIT, HANDOFF_DELAY_UNIT, HANDOFF_U
+from sim.model.records import ACCOUNT_DROPPED, ACTIVE, CHURNED, LeadLog
+from sim.model.referrals import Advocacy
+from sim.model.seeding import keyed_rng
+from sim.model.state import AccountsBook, Clock, Run
+from sim.model.teams import ACCOUNT_PRIORITY, SALES_PRIORITY, Rep, Route, Team, relay
+from sim.model.work import OWNER_LEFT, stage_work
+
+
+class Account:
+    """One won deal as an account: its value, who looks after it, what weighs on renewals.
+
+    Attributes:
+        lead: the lead's id.
+        tier: its size tier.
+        value: first-year contract value (expansion adds a share of it).
+        annual_value: the value now, after expansions.
+        team: the team that looks after it.
+        handover_u, handover_delay_unit, go_live_unit: the lead's draws for the
+            handover to the account manager and for the implementation.
+        rep: who looks after it now; ``gone`` fires if they resign.
+        since: when they took it (it counts in their book from the next period).
+        fragile_until: a leaver's handover puts the account at risk until this day.
+        context_loss: context lost at the handover (a shakier first renewal).
+        late_go_live: whether the implementation missed its target.
+    """
+
+    __slots__ = (
+        "lead", "tier", "value", "annual_value", "team", "handover_u", "handover_delay_unit",
+        "go_live_unit", "rep", "gone", "since", "fragile_until", "context_loss", "late_go_live",
+    )  # fmt: skip
+
+    def __init__(self, lead: int, tier: int, value: float, team: Team, draws: tuple):
+        self.lead = lead
+        self.tier = tier
+        self.value = value
+        self.annual_value = value
+        self.team = team
+        self.handover_u, self.handover_delay_unit, self.go_live_unit = draws
+        self.rep: Rep | None = None
+        self.gone: simpy.Event | None = None
+        self.since = math.nan
+        self.fragile_until = -math.inf
+        self.context_loss = 0.0
+        self.late_go_live = False
+
+    @classmethod
+    def won(cls, lead: int, tier: int, value: float, row: list[float], team: Team) -> Account:
+        """The account of a deal just won, with its draws from the lead's row."""
+        draws = (
+            row[HANDOFF_U + ACCOUNT_RELAY],
+            row[HANDOFF_DELAY_UNIT + ACCOUNT_RELAY],
+            row[GO_LIVE_UNIT],
+        )
+        return cls(lead, tier, value, team, draws)
+
+    def take(self, rep: Rep, now: float) -> None:
+        """``rep`` looks after the account from now: it joins their book."""
+        self.rep = rep
+        self.gone = rep.departure
+        self.since = now
+        rep.accounts += 1
+        rep.book_value += self.annual_value
+
+    def hand_over(self, now: float, fragile_days: float) -> None:
+        """The manager resigned: a colleague takes the account, which is at risk for a while."""
+        self.take(self.team.assign_owner(), now)
+        self.fragile_until = now + fragile_days
+
+    def in_book_since(self, clock: Clock, period: int) -> bool:
+        """Whether the holder had the account at the period's start (it counts in their NRR)."""
+        return self.since <= clock.period_edges[period]
+
+
+def account_care(
+    env: simpy.Environment, run: Run, account: Account, route: Route, closer: Rep
+) -> Generator[simpy.Event, Any, None]:
+    """A won deal as an account: go-live, periodic reviews, churn, expansion, revenue.
+
+    With fulfilment on, the deal first waits for the operations team to
+    implement it; then it is handed to its account manager. Revenue is
+    recognised daily at the account's current annual value from the handover
+    until it churns or the horizon ends (the last stretch is added by
+    ``finish_accounts`` when the run stops). With referrals on, a well-served
+    account becomes an advocate (``Advocacy``).
+    """
+    if not (yield from open_account(env, run, account, route, closer)):
+        return
+    book = run.accounts
+    if book.quiet_reviews and account.context_loss == 0:
+        # Nothing can happen at its reviews but revenue: no process needed.
+        book.quiet.append(account.lead)
+        return
+    cfg = book.cfg
+    reviews = math.ceil((run.clock.horizon_days - account.since) / cfg.review_interval_days) + 1
+    advocacy = Advocacy(run, account.lead) if book.referrals is not None else None
+    for review in range(reviews):
+        yield env.timeout(cfg.review_interval_days)
+        if review == 0:
+            # Drawn when first needed: an account won less than one review interval
+            # before the horizon never has a review and never pays for a generator.
+            churn_u, expand_u, effort_units = account_draws(
+                book.seed, run.leads.key(account.lead), reviews
+            )
+        if book.turnover is not None and account.gone.triggered:
+            account.hand_over(env.now, book.turnover.leaver_churn_days)
+        neglected = False
+        if cfg.mean_review_effort_days > 0:
+            neglected = yield from review_work(env, run, account, effort_units[review])
+        recognise_revenue(run.log, account.lead, account.annual_value, env.now)
+        fragile = env.now < account.fragile_until
+        advocate = advocacy is not None and advocacy.advocate
+        if churn_u[review] < churn_probability(run, account, review, neglected, fragile, advocate):
+            account_churns(run, account)
+            if advocacy is not None:
+                advocacy.review(env, False, 0.0)
+            return
+        if expand_u[review] < cfg.expansion_prob_per_review:
+            account_expands(run, account)
+        if advocacy is not None:
+            well_served = not (neglected or fragile or (review == 0 and account.late_go_live))
+            advocacy.review(env, well_served, cfg.review_interval_days)
+
+
+def open_account(
+    env: simpy.Environment, run: Run, account: Account, route: Route, closer: Rep
+) -> Generator[simpy.Event, Any, bool]:
+    """Go-live (with fulfilment on), then the handover; False if the account was dropped.
+
+    In All-In the rep who closed keeps the customer; elsewhere the account is
+    relayed to the account team, which can drop it or lose context.
+    """
+    log, lead = run.log, account.lead
+    if run.accounts.ops is not None:
+        account.late_go_live = yield from go_live(env, run, account)
+    if account.team is route.teams[-1]:
+        account.take(closer, env.now)
+    else:
+        loss, _ = yield from relay(
+            env, route.handoff, account.handover_u, account.handover_delay_unit
+        )
+        if loss is None:
+            log.account_outcome[lead] = ACCOUNT_DROPPED
+            log.account_end_day[lead] = env.now
+            return False
+        account.context_loss = loss * run.tiers.complexity[account.tier]
+        account.take(account.team.assign_owner(), env.now)
+    log.account_handler[lead] = account.rep.rep_id
+    log.account_start_day[lead] = env.now
+    log.account_outcome[lead] = ACTIVE
+    log.account_value[lead] = account.value
+    log.revenue_until_day[lead] = env.now
+    return True
+
+
+def go_live(
+    env: simpy.Environment, run: Run, account: Account
+) -> Generator[simpy.Event, Any, bool]:
+    """The operations team implements a new customer; returns whether go-live was late."""
+    won = env.now
+    fulfilment = run.accounts.fulfilment
+    effort = fulfilment.mean_effort_days * account.go_live_unit * run.tiers.effort[account.tier]
+    with run.accounts.ops.request() as request:
+        yield request
+        yield env.timeout(effort)
+    run.log.go_live_day[account.lead] = env.now
+    return env.now - won > fulfilment.target_days
+
+
+def review_work(
+    env: simpy.Environment, run: Run, account: Account, effort_unit: float
+) -> Generator[simpy.Event, Any, bool]:
+    """The manager reviews the account, competing with sales work; returns whether neglected.
+
+    A review that waited longer than ``neglect_after_days`` neglected the
+    account. If the manager resigns while it waits, a colleague takes over.
+    """
+    book, clock = run.accounts, run.clock
+    cfg = book.cfg
+    priority = ACCOUNT_PRIORITY if cfg.review_priority == "accounts_first" else SALES_PRIORITY
+    queued = env.now
+    effort = cfg.mean_review_effort_days * effort_unit * run.tiers.effort[account.tier]
+    while True:
+        gone = account.gone if book.turnover is not None else None
+        done = yield from stage_work(
+            env, clock, account.team, account.rep, effort, None, priority, gone
+        )
+        if done is not OWNER_LEFT:
+            break
+        account.hand_over(env.now, book.turnover.leaver_churn_days)
+    rep, start, _ = done
+    period = clock.period_of(env.now)
+    rep.record.reviews[period] += 1
+    rep.record.review_wait_days[period] += start - queued
+    neglected = start - queued > cfg.neglect_after_days
+    if neglected:
+        run.log.neglected_reviews[account.lead] += 1
+    return neglected
+
+
+def recognise_revenue(log: LeadLog, lead: int, annual_value: float, now: float) -> None:
+    """The account's revenue since it was last recognised, at its annual value now."""
+    log.revenue[lead] += annual_value * (now - log.revenue_until_day[lead]) / 365.0
+    log.revenue_until_day[lead] = now
+
+
+def churn_probability(
+    run: Run, account: Account, review: int, neglected: bool, fragile: bool, advocate: bool
+) -> float:
+    """The chance that the account churns at this review.
+
+    The base chance, raised by a neglected review, by a leaver's recent
+    handover (``fragile``), by a key account looked after without a senior,
+    and at the first review by a late go-live and the context lost at the
+    handover; lowered for an advocate.
+    """
+    book = run.accounts
+    cfg = book.cfg
+    churn = cfg.churn_prob_per_review * (cfg.neglect_churn_multiplier if neglected else 1.0)
+    if fragile:
+        churn *= book.turnover.leaver_churn_multiplier  # the relationship left with the manager
+    senior_rule = run.tiers.senior_rule[account.tier]
+    if senior_rule is not None and account.rep.record.level != "senior":
+        churn *= senior_rule[1]  # a key account looked after without a senior
+    if review == 0:
+        if account.late_go_live:
+            churn *= book.fulfilment.late_churn_multiplier
+        # Context lost at the handover shows up as a shakier first renewal.
+        churn = 1.0 - (1.0 - min(churn, 1.0)) * (1.0 - account.context_loss)
+    if advocate:
+        churn *= book.referrals.advocate_churn_multiplier
+    return churn
+
+
+def account_churns(run: Run, account: Account) -> None:
+    """The account churns now: out of its holder's book, into the log."""
+    clock, log = run.clock, run.log
+    period = clock.period_of(clock.env.now)
+    holder, value = account.rep, account.annual_value
+    if not account.gone.triggered:
+        holder.accounts -= 1
+        holder.book_value -= value
+    if account.in_book_since(clock, period):
+        holder.record.churned_value[period] += value
+    log.account_outcome[account.lead] = CHURNED
+    log.account_end_day[account.lead] = clock.env.now
+
+
+def account_expands(run: Run, account: Account) -> None:
+    """The account grows by a share of its first-year value (in its holder's book too)."""
+    clock = run.clock
+    period = clock.period_of(clock.env.now)
+    holder = account.rep
+    added = run.accounts.cfg.expansion_fraction * account.value
+    account.annual_value += added
+    if not account.gone.triggered:
+        holder.book_value += added
+    if account.in_book_since(clock, period):
+        holder.record.expansion_value[period] += added
+    run.log.account_value[account.lead] = account.annual_value
+
+
+def account_draws(
+    seed: np.random.SeedSequence, key: tuple[int, ...], reviews: int
+) -> tuple[list[float], list[float], list[float]]:
+    """An account's own luck for its reviews: churn and expansion uniforms, effort units.
+
+    The generator is keyed by the lead's key (its id, or a referral's origin),
+    so the account meets the same luck in every structure that wins the deal.
+    """
+    rng = keyed_rng(seed, *key)
+    churn_u = rng.uniform(size=reviews).tolist()
+    expand_u = rng.uniform(size=reviews).tolist()
+    effort_units = rng.standard_exponential(reviews).tolist()
+    return churn_u, expand_u, effort_units
+
+
+def finish_accounts(book: AccountsBook, log: LeadLog, clock: Clock) -> None:
+    """At the horizon: recognise revenue of live accounts up to the last day."""
+    interval = book.cfg.review_interval_days
+    horizon_days = clock.horizon_days
+    for lead in book.quiet:
+        # The reviews account_care skipped, with its arithmetic in its order (same bits).
+        value, until = log.account_value[lead], log.revenue_until_day[lead]
+        day = until + interval
+        while day < horizon_days:
+            log.revenue[lead] += value * (day - until) / 365.0
+            until, day = day, day + interval
+        log.revenue_until_day[lead] = until
+    for lead, outcome in enumerate(log.account_outcome):
+        if outcome == ACTIVE:
+            elapsed = horizon_days - log.revenue_until_day[lead]
+            log.revenue[lead] += log.account_value[lead] * elapsed / 365.0
+            log.revenue_until_day[lead] = horizon_days

@@ -1,0 +1,322 @@
+"""A lead's journey, as a SimPy process: from arrival to a win or a loss.
+
+A lead walks its route like a baton in a relay: a lead-gen rep prospects it,
+hands it to a qualifier, who hands it to a closer, who hands the new customer
+to an account manager (in All-In one generalist runs every leg). At each leg
+the lead waits for a rep (queue), takes the rep's time (effort), then waits
+for the customer (lag, the rep is free meanwhile); then its pre-drawn coin says
+whether it passes. Between two different people the baton can be dropped,
+can lie on the track for a while (delay), and loses some context (a lower pass
+probability at the next leg). A lead that waits goes cold, and past its
+patience it leaves unworked.
+
+``lead_journey`` reads as its phases: a pass to another pod (``enter_pod``),
+then per stage the relay in (``relay_in``), the work (pooled inline, else
+``owned_work``), the customer's answer and the coin (``stage_passes``), and at
+the end the booking (``book_win``), which starts the account's care
+(``accounts.account_care``).
+
+Time unit: days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from sim.config.scenario import STAGES, OverflowConfig
+from sim.model.accounts import Account, account_care
+from sim.model.lead_table import (
+    COMPETITOR_DAY,
+    DEAL_VALUE,
+    EFFORT_UNIT,
+    HANDOFF_DELAY_UNIT,
+    HANDOFF_U,
+    LAG_UNIT,
+    OVERFLOW_DELAY_UNIT,
+    OVERFLOW_U,
+    PASS_PROB,
+    PASS_U,
+    PATIENCE_UNIT,
+    TIER,
+)
+from sim.model.records import COMPETITOR, DROPPED, FAILED, REP_LEFT, WENT_COLD, WON, LeadLog
+from sim.model.state import JourneyRules, Run
+from sim.model.teams import SALES_PRIORITY, Rep, Route, Team, pod_load, relay
+from sim.model.work import OWNER_LEFT, finish_work, stage_work, start_work
+
+HANDOFF_POINT_NAMES = ("handoff_to_qualification", "handoff_to_closing")
+"""Where a lead is lost when dropped in the relay into stage 1 and stage 2."""
+CLOSING = len(STAGES) - 1
+
+
+class Deal:
+    """A lead in flight: its row of ``lead_table``, its owner, what waiting and relays cost it.
+
+    Attributes:
+        lead: the lead's id.
+        row: the lead's ``lead_table`` row as Python floats (columns in ``lead_table``).
+        tier: its size tier.
+        owner: who owns it in an owner-assigned team (None in a pooled one).
+        owner_gone: fires if that owner resigns.
+        waited: days spent waiting in queues and relays: what makes a lead go cold.
+        context_loss: context lost at the last relay; it weighs on the next stage only.
+    """
+
+    __slots__ = ("lead", "row", "tier", "owner", "owner_gone", "waited", "context_loss")
+
+    def __init__(self, lead: int, row: list[float]):
+        self.lead = lead
+        self.row = row
+        self.tier = int(row[TIER])
+        self.owner: Rep | None = None
+        self.owner_gone: simpy.Event | None = None
+        self.waited = 0.0
+        self.context_loss = 0.0
+
+    def release(self) -> None:
+        """The owner no longer carries the lead in their pipeline (a leaver's was cleared)."""
+        if self.owner is not None and not self.owner_gone.triggered:
+            self.owner.open_deals -= 1
+
+    def lose(self, log: LeadLog, day: float, at: str, reason: int) -> None:
+        """The lead leaves the funnel without a win: off its owner's pipeline, into the log."""
+        self.release()
+        log.lose(self.lead, day, at, reason)
+
+
+def lead_arrivals(
+    env: simpy.Environment, run: Run, routes: list[Route]
+) -> Generator[simpy.Event, Any, None]:
+    """The market: start each lead's journey at its pre-drawn arrival time.
+
+    One source process instead of one sleeping process per lead keeps memory
+    flat in the number of leads.
+    """
+    for lead, arrival in enumerate(run.leads.stream.arrival_day.tolist()):
+        if arrival > env.now:
+            yield env.timeout(arrival - env.now)
+        env.process(lead_journey(env, run, lead, routes[lead]))
+
+
+def lead_journey(
+    env: simpy.Environment, run: Run, lead: int, route: Route
+) -> Generator[simpy.Event, Any, None]:
+    """One lead from arrival to a win (then an account) or a loss."""
+    deal = Deal(lead, run.leads.row(lead))
+    if route.overflow:
+        route = yield from enter_pod(env, run, deal, route)
+        if route is None:
+            return
+    log, rules, clock = run.log, run.rules, run.clock
+    log.pod[lead] = route.pod
+    row = deal.row
+    effort_tier = run.tiers.effort[deal.tier]
+    previous: Team | None = None
+    for s, team in enumerate(route.teams):
+        if team is not previous:
+            if previous is not None and not (yield from relay_in(env, run, deal, route, s)):
+                return
+            if not team.pooled:
+                deal.owner, deal.owner_gone = team.take_owner()
+            previous = team
+        queued = env.now
+        log.stage_queue_day[s][lead] = queued
+        effort = rules.mean_effort_days[s] * row[EFFORT_UNIT + s] * effort_tier
+        effort *= route.effort_factor[s]
+        if deal.owner is None and rules.patience_days is None:
+            # A pooled team and a lead that waits as long as it takes: stage_work's
+            # common case written out, which saves a sub-generator per task.
+            pool = team.resource
+            if not pool.take():  # no rep free: queue for one
+                grant = pool.request(SALES_PRIORITY) if team.priority_pool else pool.request()
+                team.waiting += 1
+                yield grant
+                team.waiting -= 1
+            rep, start, effort, skill = start_work(env, team, None, effort)
+            yield env.timeout(effort)
+            finish_work(env, clock, team, rep, start, pooled=True)
+            pool.release()
+        else:
+            done = yield from owned_work(env, run, deal, team, s, queued, effort)
+            if done is None:
+                return
+            rep, start, skill = done
+        worker = rep.record
+        period = record_work(run, deal, s, rep, queued, start)
+        lag = rules.mean_lag_days[s] * row[LAG_UNIT + s]
+        if lag > 0:
+            yield env.timeout(lag)
+            period = clock.period_of(env.now)
+        now = env.now
+        log.stage_done_day[s][lead] = now
+        if rules.competition and now >= row[COMPETITOR_DAY]:
+            # The customer answers that they went with the competitor meanwhile.
+            deal.lose(log, now, STAGES[s], COMPETITOR)
+            return
+        if not stage_passes(run, deal, route, s, skill, worker.level):
+            deal.lose(log, now, STAGES[s], FAILED)
+            return
+        worker.passes[period] += 1
+        deal.context_loss = 0.0
+    book_win(env, run, deal, route, team, rep)
+
+
+def enter_pod(
+    env: simpy.Environment, run: Run, deal: Deal, route: Route
+) -> Generator[simpy.Event, Any, Route | None]:
+    """Pods with overflow: the lead's own pod, or a relay to a less loaded one.
+
+    Returns:
+        The route the lead takes, or None if it was dropped on the way (recorded).
+    """
+    overflow = run.rules.overflow
+    chosen = choose_pod(overflow, route)
+    if chosen is route:
+        return route
+    run.log.overflowed[deal.lead] = True
+    row = deal.row
+    loss, delay = yield from relay(env, overflow.handoff, row[OVERFLOW_U], row[OVERFLOW_DELAY_UNIT])
+    if loss is None:
+        deal.lose(run.log, env.now, "handoff_to_pod", DROPPED)
+        return None
+    deal.context_loss = loss * run.tiers.complexity[deal.tier]
+    deal.waited += delay
+    return chosen
+
+
+def choose_pod(overflow: OverflowConfig, route: Route) -> Route:
+    """The route a new lead takes: its own pod's, unless that pod is overloaded.
+
+    Load is the leads waiting for or in work with the pod's lead-gen team per
+    rep present. An overloaded pod passes the lead to the least loaded other
+    pod, if that one is less loaded.
+    """
+    own = pod_load(route.teams[0])
+    if own <= overflow.threshold_leads_per_rep:
+        return route
+    other = min(route.overflow, key=lambda r: pod_load(r.teams[0]))
+    return other if pod_load(other.teams[0]) < own else route
+
+
+def relay_in(
+    env: simpy.Environment, run: Run, deal: Deal, route: Route, s: int
+) -> Generator[simpy.Event, Any, bool]:
+    """The lead passes to stage ``s``'s team from another: returns whether it arrived.
+
+    The previous owner lets go of it first; a lead dropped in the relay is recorded.
+    """
+    deal.release()
+    deal.owner = None
+    handoff = route.handoff
+    if handoff.drop_prob == 0 and handoff.mean_delay_days == 0:
+        loss, delay = handoff.context_loss, 0.0  # a relay that costs no time
+    else:
+        row = deal.row
+        loss, delay = yield from relay(
+            env, handoff, row[HANDOFF_U + s - 1], row[HANDOFF_DELAY_UNIT + s - 1]
+        )
+    if loss is None:
+        deal.lose(run.log, env.now, HANDOFF_POINT_NAMES[s - 1], DROPPED)
+        return False
+    deal.context_loss = loss * run.tiers.complexity[deal.tier]
+    deal.waited += delay
+    return True
+
+
+def owned_work(
+    env: simpy.Environment, run: Run, deal: Deal, team: Team, s: int, queued: float, effort: float
+) -> Generator[simpy.Event, Any, tuple[Rep, float, float] | None]:
+    """Stage ``s``'s work when the lead has an owner or may run out of patience.
+
+    If the owner resigns while the lead waits, a colleague takes it (or
+    nobody does, and it is lost).
+
+    Returns:
+        ``(rep, start_day, pass_factor)`` as ``stage_work``, or None if the lead
+        was lost meanwhile (recorded).
+    """
+    rules = run.rules
+    patience = None
+    if rules.patience_days is not None:
+        patience = rules.patience_days * deal.row[PATIENCE_UNIT + s]
+    while True:
+        if not keep_owner(rules, run.log, deal, team, STAGES[s], env.now):
+            return None
+        remaining = None if patience is None else max(0.0, queued + patience - env.now)
+        gone = deal.owner_gone if rules.turnover and deal.owner is not None else None
+        done = yield from stage_work(
+            env, run.clock, team, deal.owner, effort, remaining, SALES_PRIORITY, gone
+        )
+        if done is not OWNER_LEFT:
+            break
+    if done is None:
+        deal.lose(run.log, env.now, STAGES[s], WENT_COLD)
+    return done
+
+
+def keep_owner(
+    rules: JourneyRules, log: LeadLog, deal: Deal, team: Team, stage: str, now: float
+) -> bool:
+    """If the lead's owner resigned, a colleague takes it; False if it is lost instead."""
+    if deal.owner is not None and rules.turnover and deal.owner_gone.triggered:
+        if rules.lose_on_departure:
+            log.lose(deal.lead, now, stage, REP_LEFT)
+            return False
+        deal.owner, deal.owner_gone = team.take_owner()
+    return True
+
+
+def record_work(run: Run, deal: Deal, s: int, rep: Rep, queued: float, start: float) -> int:
+    """Log who worked stage ``s`` and when, count the task; returns the quota period now."""
+    log, lead, now = run.log, deal.lead, run.clock.env.now
+    period = run.clock.period_of(now)
+    rep.record.stage_tasks[period] += 1
+    deal.waited += start - queued
+    log.stage_handler[s][lead] = rep.rep_id
+    log.stage_start_day[s][lead] = start
+    log.stage_end_day[s][lead] = now
+    return period
+
+
+def stage_passes(run: Run, deal: Deal, route: Route, s: int, skill: float, level: str) -> bool:
+    """Whether the lead passes stage ``s`` now: its pre-drawn coin against its probability.
+
+    The lead's probability, times the route's factor and the worker's skill
+    (at most 1), less the context lost at the relay in, less a key account's
+    penalty when closed without a senior, halved per half-life of waiting.
+    """
+    row = deal.row
+    probability = min(1.0, row[PASS_PROB + s] * route.pass_factor[s] * skill)
+    probability *= 1.0 - deal.context_loss
+    senior_rule = run.tiers.senior_rule[deal.tier]
+    if senior_rule is not None and s == CLOSING and level != "senior":
+        probability *= senior_rule[0]  # a key account closed without a senior
+    half_life_days = run.rules.half_life_days
+    if half_life_days is not None:
+        probability *= 0.5 ** (deal.waited / half_life_days)
+    return row[PASS_U + s] < probability
+
+
+def book_win(
+    env: simpy.Environment, run: Run, deal: Deal, route: Route, team: Team, rep: Rep
+) -> None:
+    """Won: the deal's owner (or, in a pooled team, the closer who worked it) books it.
+
+    Then the deal becomes an account (``accounts.account_care``).
+    """
+    log = run.log
+    if not keep_owner(run.rules, log, deal, team, STAGES[-1], env.now):
+        return
+    deal.release()
+    closer = deal.owner if deal.owner is not None else rep
+    value = deal.row[DEAL_VALUE]
+    log.outcome[deal.lead] = WON
+    log.end_day[deal.lead] = env.now
+    period = run.clock.period_of(env.now)
+    closer.record.wins[period] += 1
+    closer.record.bookings[period] += value
+    account = Account.won(deal.lead, deal.tier, value, deal.row, route.account_team)
+    env.process(account_care(env, run, account, route, closer))

@@ -1,0 +1,131 @@
+"""One task at a rep's desk: wait for the rep, then take the rep's time.
+
+Like a ticket at a service desk: it waits in line (for the team's next free
+rep, or for its owner), maybe gives up (patience) or finds its owner gone
+(turnover), then the rep works it for the effort, scaled by the person's
+level, ramp-up and the deals they juggle. Every role runs the same task
+mechanics with its own numbers; roles differ in numbers, not in mechanics,
+which is what lets the plain-queueing limit be checked against theory.
+
+Time unit: days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from sim.model.state import Clock
+from sim.model.teams import Rep, Team, rep_skill
+
+OWNER_LEFT = "owner_left"
+"""What ``stage_work`` returns when the owner a task waited for resigned meanwhile."""
+
+
+def stage_work(
+    env: simpy.Environment,
+    clock: Clock,
+    team: Team,
+    owner: Rep | None,
+    effort_days: float,
+    patience_days: float | None,
+    priority: int,
+    owner_gone: simpy.Event | None = None,
+) -> Generator[simpy.Event, Any, tuple[Rep, float, float] | str | None]:
+    """A rep of ``team`` works one task: wait for the rep, then take the rep's time.
+
+    Args:
+        env: the environment.
+        clock: the run's calendar (busy time is credited by quota period).
+        team: the team doing the work.
+        owner: the rep who owns the task, or None to take the first free rep
+            of a pooled team.
+        effort_days: effort at a mid-level ramped specialist's pace (before the
+            person's level and ramp, and before context switching).
+        patience_days: how long the task waits before it is abandoned; None = forever.
+        priority: queue priority (lower first).
+        owner_gone: the owner's departure event, when turnover is on; the task
+            stops waiting if it fires.
+
+    Returns:
+        ``(rep, start_day, pass_factor)`` once the work is done (``pass_factor``
+        is the person's level and ramp multiplier on pass probability), None
+        if patience ran out, ``OWNER_LEFT`` if the owner resigned while it waited.
+    """
+    if owner is not None:
+        request = owner.resource.request(priority)
+    else:
+        request = team.resource.request(priority) if team.priority_pool else team.resource.request()
+    team.waiting += 1
+    with request:
+        if patience_days is None and owner_gone is None:
+            yield request
+        else:
+            wait: simpy.Event = request
+            if patience_days is not None and request.triggered:
+                # A rep is free at once, so patience cannot run out: no timeout to
+                # arm (it would sit in the event queue until it expired). A
+                # condition of the request alone resumes this process at the same
+                # point in the event order as ``request | timeout`` would.
+                wait = env.any_of([request])
+            elif patience_days is not None:
+                wait = wait | env.timeout(patience_days)
+            if owner_gone is not None:
+                wait = wait | owner_gone
+            yield wait
+            if not request.triggered:
+                team.waiting -= 1
+                return OWNER_LEFT if owner_gone is not None and owner_gone.triggered else None
+        team.waiting -= 1
+        rep, start, effort_days, pass_factor = start_work(env, team, owner, effort_days)
+        yield env.timeout(effort_days)
+        finish_work(env, clock, team, rep, start, pooled=owner is None)
+    return rep, start, pass_factor
+
+
+def start_work(
+    env: simpy.Environment, team: Team, owner: Rep | None, effort_days: float
+) -> tuple[Rep, float, float, float]:
+    """A task's wait is over: the rep starts the work now.
+
+    Returns:
+        ``(rep, start_day, effort_days, pass_factor)``: the effort after the
+        person's level and ramp and context switching, and their multiplier on
+        pass probability.
+    """
+    rep = team.idle.popleft() if owner is None else owner
+    pass_factor = 1.0
+    if team.people_effects:
+        effort_scale, pass_factor = rep_skill(rep, env.now, team)
+        effort_days *= effort_scale
+    if team.context_switch_cost > 0:
+        # Juggling many deals at different stages costs a generalist time.
+        factor = 1.0 + team.context_switch_cost * max(0, rep.open_deals - 1)
+        effort_days *= min(factor, team.max_context_switch_factor)
+    start = env.now
+    rep.record.busy_since = start
+    team.in_service += 1
+    return rep, start, effort_days, pass_factor
+
+
+def finish_work(
+    env: simpy.Environment, clock: Clock, team: Team, rep: Rep, start: float, pooled: bool
+) -> None:
+    """The rep finished the work: credit the busy time and free the rep (before the release).
+
+    The person in the seat is the one who started the task: a leaver finishes
+    the task in hand before the seat empties (``staffing.resign_and_replace``).
+    """
+    team.in_service -= 1
+    record = rep.record
+    record.busy_since = None
+    clock.add_busy(record, start, env.now)
+    if pooled:
+        if rep.leaving:
+            # The leaver finished the task in hand; the seat is now empty.
+            rep.leaving = False
+            rep.left_work.succeed()
+        else:
+            team.idle.append(rep)
