@@ -865,66 +865,70 @@ def targets(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def print_table(doc: dict[str, Any]) -> None:
-    """The human-readable summary (medians, with min-max)."""
+def _mmm(s: dict[str, Any], fmt: str = ",.0f") -> str:
+    """Median (min-max) of a repeated figure."""
+    return f"{s['median']:{fmt}} ({s['min']:{fmt}}-{s['max']:{fmt}})"
 
-    def mmm(s: dict[str, Any], fmt: str = ",.0f") -> str:
-        return f"{s['median']:{fmt}} ({s['min']:{fmt}}-{s['max']:{fmt}})"
 
-    engine = doc.get("engine")
-    if engine:
-        print(f"\n1. Engine: tandem 4/3/2 servers, rho 0.75, {engine['leads']:,} leads")
-        print(f"   {'engine':<15}{'leads/s median (min-max)':<32}{'stage-1 wait vs Erlang C':<26}")
-        for name in engine["engines"]:
-            wait = engine["stage1_wait"][name]
-            print(
-                f"   {name:<15}{mmm(engine['leads_per_second'][name]):<32}"
-                f"{wait['relative_error']:+.2%} "
-                f"(CI {'contains' if wait['contains_erlang_c'] else 'MISSES'})"
-            )
-        for key, value in engine["ratios"].items():
-            print(f"   ratio {key}: {mmm(value, '.2f')}")
+def _print_engine(engine: dict[str, Any]) -> None:
+    print(f"\n1. Engine: tandem 4/3/2 servers, rho 0.75, {engine['leads']:,} leads")
+    print(f"   {'engine':<15}{'leads/s median (min-max)':<32}{'stage-1 wait vs Erlang C':<26}")
+    for name in engine["engines"]:
+        wait = engine["stage1_wait"][name]
         print(
-            f"   Erlang C stage-1 wait {engine['erlang_c_stage1_wait_days']:.5f} days; "
-            "salesim, SimPy and floor differ lead by lead by at most "
-            f"{engine['max_lead_by_lead_wait_difference_days']:.2g} days"
+            f"   {name:<15}{_mmm(engine['leads_per_second'][name]):<32}"
+            f"{wait['relative_error']:+.2%} "
+            f"(CI {'contains' if wait['contains_erlang_c'] else 'MISSES'})"
         )
-    full = doc.get("full_model")
-    if full:
-        print("\n2. Full model, every effect on (leads/s of run_structure)")
-        for row in full:
-            print(
-                f"   {row['scenario'] + '/' + row['structure']:<24}{row['leads']:>9,} leads  "
-                f"{mmm(row['leads_per_second'])}"
-            )
-    scaling = doc.get("scaling")
-    if scaling:
-        print(f"\n3. Scaling: {scaling['scenario']}")
-        for p in scaling["points"]:
-            print(
-                f"   {p['factor']:>5.3g}x {p['leads']:>10,} leads  {mmm(p['seconds'], '.2f')} s  "
-                f"{mmm(p['leads_per_second'])} leads/s  "
-                f"peak RSS {p['peak_rss_bytes']['median'] / 2**20:,.0f} MiB  "
-                f"RSS growth {p['rss_growth_bytes_per_lead']['median']:,.0f} B/lead  "
-                f"parquet {p['parquet_bytes_per_lead']:,.0f} B/lead  "
-                f"GC {p['gc_share_of_time']['median']:.0%} of the time"
-            )
+    for key, value in engine["ratios"].items():
+        print(f"   ratio {key}: {_mmm(value, '.2f')}")
+    print(
+        f"   Erlang C stage-1 wait {engine['erlang_c_stage1_wait_days']:.5f} days; "
+        "salesim, SimPy and floor differ lead by lead by at most "
+        f"{engine['max_lead_by_lead_wait_difference_days']:.2g} days"
+    )
+
+
+def _print_full(full: list[dict[str, Any]]) -> None:
+    print("\n2. Full model, every effect on (leads/s of run_structure)")
+    for row in full:
         print(
-            f"   time: log-log slope {scaling['time_log_log_slope']:.2f} (1.00 = linear); "
-            f"peak RSS = {scaling['memory_fit_fixed_bytes'] / 2**20:,.0f} MiB + "
-            f"{scaling['memory_fit_bytes_per_lead']:,.0f} B/lead, worst point "
-            f"{scaling['memory_fit_max_relative_deviation']:.1%} off the line; marginal "
-            + ", ".join(f"{m:,.0f}" for m in scaling["memory_marginal_bytes_per_lead"])
-            + " B/lead between sizes"
+            f"   {row['scenario'] + '/' + row['structure']:<24}{row['leads']:>9,} leads  "
+            f"{_mmm(row['leads_per_second'])}"
         )
-    parallel = doc.get("parallel")
-    if parallel:
-        print(f"\n4. Parallel: {parallel['sweep']}, {parallel['runs']} runs")
-        for workers, rate in parallel["runs_per_second"].items():
-            print(f"   {workers} worker(s): {mmm(rate, '.2f')} runs/s")
-        print(f"   speed-up with 2 workers: {mmm(parallel['speedup_2_workers'], '.2f')}")
+
+
+def _print_scaling(scaling: dict[str, Any]) -> None:
+    print(f"\n3. Scaling: {scaling['scenario']}")
+    for p in scaling["points"]:
+        print(
+            f"   {p['factor']:>5.3g}x {p['leads']:>10,} leads  {_mmm(p['seconds'], '.2f')} s  "
+            f"{_mmm(p['leads_per_second'])} leads/s  "
+            f"peak RSS {p['peak_rss_bytes']['median'] / 2**20:,.0f} MiB  "
+            f"RSS growth {p['rss_growth_bytes_per_lead']['median']:,.0f} B/lead  "
+            f"parquet {p['parquet_bytes_per_lead']:,.0f} B/lead  "
+            f"GC {p['gc_share_of_time']['median']:.0%} of the time"
+        )
+    print(
+        f"   time: log-log slope {scaling['time_log_log_slope']:.2f} (1.00 = linear); "
+        f"peak RSS = {scaling['memory_fit_fixed_bytes'] / 2**20:,.0f} MiB + "
+        f"{scaling['memory_fit_bytes_per_lead']:,.0f} B/lead, worst point "
+        f"{scaling['memory_fit_max_relative_deviation']:.1%} off the line; marginal "
+        + ", ".join(f"{m:,.0f}" for m in scaling["memory_marginal_bytes_per_lead"])
+        + " B/lead between sizes"
+    )
+
+
+def _print_parallel(parallel: dict[str, Any]) -> None:
+    print(f"\n4. Parallel: {parallel['sweep']}, {parallel['runs']} runs")
+    for workers, rate in parallel["runs_per_second"].items():
+        print(f"   {workers} worker(s): {_mmm(rate, '.2f')} runs/s")
+    print(f"   speed-up with 2 workers: {_mmm(parallel['speedup_2_workers'], '.2f')}")
+
+
+def _print_profiles(profiles: dict[str, Any]) -> None:
     for label, key in (("engine network", "engine"), ("full model", "full")):
-        profile = doc.get("profile", {}).get(key)
+        profile = profiles.get(key)
         if profile:
             print(
                 f"\n5. Profile, Conveyor {label}, {profile['leads']:,} leads, "
@@ -935,6 +939,20 @@ def print_table(doc: dict[str, Any]) -> None:
                     f"   {entry['share_of_total']:6.1%} {entry['tottime_s']:7.2f} s  "
                     f"{entry['function']}"
                 )
+
+
+def print_table(doc: dict[str, Any]) -> None:
+    """The human-readable summary (medians, with min-max), part by part."""
+    parts = (
+        ("engine", _print_engine),
+        ("full_model", _print_full),
+        ("scaling", _print_scaling),
+        ("parallel", _print_parallel),
+    )
+    for key, show in parts:
+        if doc.get(key):
+            show(doc[key])
+    _print_profiles(doc.get("profile", {}))
     if doc.get("targets"):
         print("\nTargets")
         for key, value in doc["targets"].items():
