@@ -641,10 +641,10 @@ def write_plan(
         write_csv(path_table(plans), tmp / "path.csv")
         (tmp / "plan.json").write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
         if plots:
-            from sim.reports import charts
             from sim.reports.plan_figure import plot_plan
+            from sim.reports.saving import save_figures
 
-            charts.save_figures({"plan": plot_plan(path_table(plans), plans[0].target)}, tmp)
+            save_figures({"plan": plot_plan(path_table(plans), plans[0].target)}, tmp)
 
 
 def terminal_text(plans: list[StructurePlan], scenario: Scenario) -> str:

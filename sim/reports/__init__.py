@@ -1,1 +1,1 @@
-"""Figures and HTML pages (the one place that chooses matplotlib's backend)."""
+"""Figures and HTML pages; ``style`` is the one module that chooses matplotlib's backend."""

@@ -6,7 +6,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.config.scenario import STAGES
-from sim.reports import charts  # noqa: F401  (chooses the backend; labels drawn as text)
+from sim.reports import style  # noqa: F401  (chooses the backend; labels drawn as text)
 
 
 def plot_backtest(table: pd.DataFrame, origin: pd.Timestamp) -> Figure:

@@ -16,8 +16,8 @@ common random numbers tightened the intervals; people and money (headcount over
 time, turnover, vacancies, quota attainment per role and level, the cost
 breakdown); and the figures behind it all.
 
-The tables come from ``sim.analysis.comparison``, the drawing from
-``sim.reports.charts``; this module lays them out as a page. The files are
+The tables come from ``sim.analysis.comparison``, the drawing from the figure
+modules of ``sim.reports``; this module lays them out as a page. The files are
 written by ``sim.results.compare``.
 """
 
@@ -36,39 +36,43 @@ from sim.version import __version__
 
 def comparison_figures(comparison: Comparison) -> dict[str, Any]:
     """The report's figures, by file stem, in the order the page shows them."""
-    from sim.reports import charts  # matplotlib is slow to import: only when drawing
+    # matplotlib is slow to import: only when drawing
+    from sim.reports.differences_figure import plot_paired_differences
+    from sim.reports.funnel_figures import plot_cycle_times, plot_funnel, plot_wins_over_time
+    from sim.reports.people_figures import (
+        plot_headcount,
+        plot_money_breakdown,
+        plot_quota_attainment,
+    )
+    from sim.reports.workload_figures import plot_pod_utilisation, plot_utilisation, plot_wip
 
     result = comparison.result
     scenario = result.scenario
     summary = comparison.summary
     figures = {
-        "paired_differences": charts.plot_paired_differences(
+        "paired_differences": plot_paired_differences(
             compare.forest_table(comparison.differences, comparison.headline),
             comparison.reference,
         ),
-        "funnel": charts.plot_funnel(metrics.funnel_table(result.leads)),
-        "wins_over_time": charts.plot_wins_over_time(
-            metrics.wins_over_time(result.leads, scenario)
-        ),
-        "cycle_time": charts.plot_cycle_times(metrics.cycle_times(result.leads)),
-        "work_in_progress": charts.plot_wip(metrics.wip_over_time(result.samples)),
-        "utilisation": charts.plot_utilisation(
+        "funnel": plot_funnel(metrics.funnel_table(result.leads)),
+        "wins_over_time": plot_wins_over_time(metrics.wins_over_time(result.leads, scenario)),
+        "cycle_time": plot_cycle_times(metrics.cycle_times(result.leads)),
+        "work_in_progress": plot_wip(metrics.wip_over_time(result.samples)),
+        "utilisation": plot_utilisation(
             metrics.utilisation_table(result.reps, scenario), scenario.benchmarks.max_utilisation
         ),
-        "headcount": charts.plot_headcount(metrics.headcount_over_time(result.samples)),
+        "headcount": plot_headcount(metrics.headcount_over_time(result.samples)),
     }
     if not comparison.pods.empty:
-        figures["pod_utilisation"] = charts.plot_pod_utilisation(
+        figures["pod_utilisation"] = plot_pod_utilisation(
             comparison.pods, scenario.benchmarks.max_utilisation
         )
-    figures["quota_attainment"] = charts.plot_quota_attainment(
+    figures["quota_attainment"] = plot_quota_attainment(
         compare.quota_attainment(result.reps, scenario),
         summary[summary["kpi"] == "share_reps_at_quota"],
         scenario.benchmarks.min_share_at_quota,
     )
-    figures["money"] = charts.plot_money_breakdown(
-        compare.money_breakdown(summary), scenario.horizon_days
-    )
+    figures["money"] = plot_money_breakdown(compare.money_breakdown(summary), scenario.horizon_days)
     return figures
 
 
@@ -173,7 +177,7 @@ def _e(text: Any) -> str:
 
 
 def _swatch(structure: str) -> str:
-    from sim.reports.charts import structure_colour
+    from sim.reports.style import structure_colour
 
     return f'<span class="swatch" style="background:{structure_colour(structure)}"></span>'
 
@@ -302,7 +306,7 @@ def _kpi_table_html(
 
 def _levels_html(comparison: Comparison, labels: dict[str, str]) -> str:
     """Attainment and share at quota per structure, role and level, ± 95 % CI half-width."""
-    from sim.reports.charts import role_label
+    from sim.reports.style import role_label
 
     levels = comparison.levels
     if levels.empty:

@@ -1,7 +1,7 @@
 """The capacity plan's figure: headcount against wins per quarter, per structure.
 
 Drawn from ``sim.plan.search.path_table`` (every team the search tried), in the house
-style of ``sim.reports.charts`` (its colours and names; importing it selects the Agg
+style of ``sim.reports.style`` (its colours and names; importing it selects the Agg
 backend). Like the other report functions it returns a ``Figure`` and writes
 nothing.
 """
@@ -12,8 +12,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-# Importing sim.reports.charts chooses the backend and draws labels as plain text.
-from sim.reports.charts import bottom_legend, structure_colour, structure_label
+# Importing sim.reports.style chooses the backend and draws labels as plain text.
+from sim.reports.style import bottom_legend, structure_colour, structure_label
 
 
 def plot_plan(path: pd.DataFrame, target: float) -> Figure:

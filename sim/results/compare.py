@@ -129,11 +129,11 @@ def read_comparison(
 def write_report(directory: Path, comparison: Comparison, scenario_file: str | None) -> None:
     """Write ``compare.csv``, the figures and ``report.html`` into ``directory``."""
     from sim.files.csvsafe import write_csv
-    from sim.reports import charts
+    from sim.reports.saving import save_figures
 
     write_csv(comparison.table, directory / "compare.csv")
     write_csv(comparison.claims, directory / "claims.csv")
-    paths = charts.save_figures(comparison_figures(comparison), directory)
+    paths = save_figures(comparison_figures(comparison), directory)
     images = {path.stem: path.read_bytes() for path in paths}
     (directory / "report.html").write_text(
         render_html(comparison, images, scenario_file), encoding="utf-8"

@@ -95,21 +95,27 @@ def write_results(
         (tmp / "summary.json").write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
         if plots:
             step("drawing plots")
-            from sim.reports import charts  # matplotlib is slow to import; only when plotting
+            # matplotlib is slow to import; only when plotting
+            from sim.reports.funnel_figures import (
+                plot_cycle_times,
+                plot_funnel,
+                plot_wins_over_time,
+            )
+            from sim.reports.people_figures import plot_headcount
+            from sim.reports.saving import save_figures
+            from sim.reports.workload_figures import plot_utilisation, plot_wip
 
             figures = {
-                "funnel": charts.plot_funnel(metrics.funnel_table(result.leads)),
-                "wins_over_time": charts.plot_wins_over_time(
+                "funnel": plot_funnel(metrics.funnel_table(result.leads)),
+                "wins_over_time": plot_wins_over_time(
                     metrics.wins_over_time(result.leads, scenario)
                 ),
-                "cycle_time": charts.plot_cycle_times(metrics.cycle_times(result.leads)),
-                "utilisation": charts.plot_utilisation(
-                    metrics.utilisation_table(result.reps, scenario)
-                ),
-                "work_in_progress": charts.plot_wip(metrics.wip_over_time(result.samples)),
-                "headcount": charts.plot_headcount(metrics.headcount_over_time(result.samples)),
+                "cycle_time": plot_cycle_times(metrics.cycle_times(result.leads)),
+                "utilisation": plot_utilisation(metrics.utilisation_table(result.reps, scenario)),
+                "work_in_progress": plot_wip(metrics.wip_over_time(result.samples)),
+                "headcount": plot_headcount(metrics.headcount_over_time(result.samples)),
             }
-            charts.save_figures(figures, tmp)
+            save_figures(figures, tmp)
         if extra is not None:
             extra(tmp)
     return summary

@@ -3,15 +3,16 @@
 A sweep's question is "where does the leader change?". The figures answer it
 the way a whiteboard sketch would: a key KPI on the y axis, the swept
 parameter on the x axis, one line per structure (in the colours and names of
-``sim.reports.charts``) with its 95 % confidence band, and a cross where two lines
+``sim.reports.style``) with its 95 % confidence band, and a cross where two lines
 meet (the crossover points of ``sweep_summary.crossovers``). With other swept
 parameters, each of their values gets its own panel. With exactly two
 parameters, a map shows which structure wins each KPI at each grid point,
 pale where the runner-up's confidence interval overlaps the winner's.
 
-Like ``sim.reports.charts``, the functions take tables already computed (the sweep
-summary, the crossovers) and return figures; ``write_report`` saves them as
-PNGs under ``plots/`` and embeds them in one self-contained ``report.html``.
+Like the figure modules of ``sim.reports``, the functions take tables
+already computed (the sweep summary, the crossovers) and return figures;
+``write_report`` saves them as PNGs under ``plots/`` and embeds them in one
+self-contained ``report.html``.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from sim.analysis.kpis import kpi_spec
-from sim.reports import charts  # chooses the Agg backend
-from sim.reports.charts import structure_colour, structure_label
+from sim.reports.saving import DPI
+from sim.reports.style import structure_colour, structure_label  # chooses the Agg backend
 from sim.sweep.spec import Axis, Sweep
 from sim.sweep.store import write_atomic
 from sim.sweep.summary import winners
@@ -216,7 +217,7 @@ def sweep_figures(
 def png_bytes(fig: Figure) -> bytes:
     """The figure as PNG bytes, without date or software metadata."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, dpi=charts.DPI, format="png", metadata={"Software": None})
+    fig.savefig(buffer, dpi=DPI, format="png", metadata={"Software": None})
     return buffer.getvalue()
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from sim.analysis.claims import Claim
 from sim.config import names, scenario
 from sim.config.names import STRUCTURE_LABELS, STRUCTURE_NAMES, Structure, structure_label
-from sim.reports import charts
+from sim.reports import style
 
 SIM = Path(__file__).resolve().parents[2] / "sim"
 
@@ -24,7 +24,7 @@ def test_names_labels_and_order():
     assert scenario.STRUCTURES == STRUCTURE_NAMES
     assert all(type(name) is str for name in scenario.STRUCTURES)  # plain strings in tables
     assert STRUCTURE_LABELS == {s.value: s.label for s in Structure}
-    assert charts.structure_label is structure_label
+    assert style.structure_label is structure_label
     assert structure_label("hub_and_spoke") == "Hub And Spoke"
 
 
@@ -32,7 +32,7 @@ def test_a_member_is_its_name():
     assert Structure("two_party") is Structure.TWO_PARTY
     assert Structure.TWO_PARTY == "two_party" and f"{Structure.TWO_PARTY}" == "two_party"
     assert {"two_party": 1}[Structure.TWO_PARTY] == 1  # same hash as the string
-    assert list(charts.STRUCTURE_COLOURS) == list(STRUCTURE_NAMES)
+    assert list(style.STRUCTURE_COLOURS) == list(STRUCTURE_NAMES)
 
 
 def test_claims_take_the_structure_names():

@@ -8,7 +8,7 @@ from matplotlib.collections import PolyCollection
 from scipy.special import stdtrit
 
 from sim.analysis import compare, metrics
-from sim.reports import charts
+from sim.reports.people_figures import plot_headcount
 from tests.builders import scenario
 
 T_975_1DF = float(stdtrit(1, 0.975))  # 12.706...: the t quantile with two replications
@@ -141,7 +141,7 @@ def test_attainment_by_level_is_empty_when_nothing_counts():
 
 
 def test_headcount_plot_has_a_panel_per_structure_labelled_axes_and_bands():
-    fig = charts.plot_headcount(metrics.headcount_over_time(samples_table()))
+    fig = plot_headcount(metrics.headcount_over_time(samples_table()))
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in axes] == ["All-In", "Conveyor"]
     # Side by side with a shared y axis: the left panel carries the y label.

@@ -11,7 +11,10 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from sim.reports import charts
+from sim.reports.funnel_figures import plot_cycle_times, plot_funnel, plot_wins_over_time
+from sim.reports.saving import save_figures
+from sim.reports.style import STRUCTURE_COLOURS, structure_colour, structure_label
+from sim.reports.workload_figures import plot_utilisation, plot_wip
 
 STRUCTURES = ["allin", "two_party", "conveyor", "pods"]
 POINTS = [
@@ -148,20 +151,20 @@ def test_backend_is_agg():
 
 
 def test_colours_and_labels_cover_the_four_structures_in_order():
-    assert list(charts.STRUCTURE_COLOURS) == STRUCTURES
-    assert len(set(charts.STRUCTURE_COLOURS.values())) == 4
-    assert [charts.structure_label(s) for s in STRUCTURES] == [
+    assert list(STRUCTURE_COLOURS) == STRUCTURES
+    assert len(set(STRUCTURE_COLOURS.values())) == 4
+    assert [structure_label(s) for s in STRUCTURES] == [
         "All-In",
         "Two-Party",
         "Conveyor",
         "Pods",
     ]
-    assert charts.structure_label("hub_and_spoke") == "Hub And Spoke"
-    assert charts.structure_colour("hub_and_spoke") == charts.structure_colour("hub_and_spoke")
+    assert structure_label("hub_and_spoke") == "Hub And Spoke"
+    assert structure_colour("hub_and_spoke") == structure_colour("hub_and_spoke")
 
 
 def test_funnel_has_one_panel_per_structure_with_labelled_axes():
-    fig = charts.plot_funnel(funnel_table())
+    fig = plot_funnel(funnel_table())
     assert isinstance(fig, Figure)
     assert panel_titles(fig) == ["All-In", "Two-Party"]
     assert fig.get_suptitle()
@@ -173,18 +176,18 @@ def test_funnel_has_one_panel_per_structure_with_labelled_axes():
 
 
 def test_funnel_stacks_losses_won_and_open():
-    fig = charts.plot_funnel(funnel_table(structures=("pods",)))
+    fig = plot_funnel(funnel_table(structures=("pods",)))
     ax = visible_axes(fig)[0]
     filled = [p for p in bars(ax) if p.get_fill()]
     # Each point: failed + went cold; handoffs also dropped; the last row won + open.
     widths = sorted(round(p.get_width(), 6) for p in filled)
     assert widths.count(10.0) == 5 and widths.count(2.0) == 2 and widths.count(1.0) == 5
     assert 20.0 in widths and 5.0 in widths
-    assert filled[-2].get_facecolor()[:3] == to_rgb(charts.STRUCTURE_COLOURS["pods"])
+    assert filled[-2].get_facecolor()[:3] == to_rgb(STRUCTURE_COLOURS["pods"])
 
 
 def test_wins_over_time_draws_a_line_and_a_band_per_structure():
-    fig = charts.plot_wins_over_time(wins_table())
+    fig = plot_wins_over_time(wins_table())
     (ax,) = fig.axes
     assert len(ax.get_lines()) == 4
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
@@ -201,18 +204,18 @@ def test_wins_over_time_draws_a_line_and_a_band_per_structure():
     # ci_low goes below zero in the first periods: the band is clipped at 0.
     assert min(float(np.min(path.vertices[:, 1])) for b in bands for path in b.get_paths()) >= 0
     colours = [line.get_color() for line in ax.get_lines()]
-    assert colours == [charts.STRUCTURE_COLOURS[s] for s in STRUCTURES]
+    assert colours == [STRUCTURE_COLOURS[s] for s in STRUCTURES]
 
 
 def test_wins_over_time_without_ci_draws_no_band():
-    fig = charts.plot_wins_over_time(wins_table(structures=["allin", "pods"], with_ci=False))
+    fig = plot_wins_over_time(wins_table(structures=["allin", "pods"], with_ci=False))
     (ax,) = fig.axes
     assert len(ax.get_lines()) == 2
     assert not [c for c in ax.collections if isinstance(c, PolyCollection)]
 
 
 def test_cycle_times_histogram_and_box_per_structure():
-    fig = charts.plot_cycle_times(cycle_table())
+    fig = plot_cycle_times(cycle_table())
     hist_ax, box_ax = fig.axes
     assert box_ax.get_xlabel() == "days from arrival to win"
     assert hist_ax.get_ylabel().startswith("share of wins")
@@ -231,13 +234,13 @@ def test_cycle_times_with_no_wins_still_returns_a_figure():
             "days_to_close": pd.Series([], dtype=float),
         }
     )
-    assert isinstance(charts.plot_cycle_times(empty), Figure)
+    assert isinstance(plot_cycle_times(empty), Figure)
 
 
 @pytest.mark.parametrize("with_ci", [True, False])
 def test_utilisation_bars_per_role_and_structure(with_ci):
     table = util_table(with_ci)
-    fig = charts.plot_utilisation(table)
+    fig = plot_utilisation(table)
     (ax,) = fig.axes
     assert len(bars(ax)) == len(table) == 8
     assert [t.get_text() for t in ax.get_xticklabels()] == [
@@ -259,7 +262,7 @@ def test_utilisation_bars_per_role_and_structure(with_ci):
 
 
 def test_wip_has_one_panel_per_structure_and_a_line_per_role():
-    fig = charts.plot_wip(wip_table())
+    fig = plot_wip(wip_table())
     axes = visible_axes(fig)
     assert panel_titles(fig) == ["All-In", "Two-Party", "Conveyor"]
     assert [len(ax.get_lines()) for ax in axes] == [1, 2, 3]
@@ -276,15 +279,13 @@ def test_wip_has_one_panel_per_structure_and_a_line_per_role():
 
 def test_save_figures_writes_identical_png_files(tmp_path):
     figures = {
-        "wins": charts.plot_wins_over_time(wins_table()),
-        "util": charts.plot_utilisation(util_table()),
+        "wins": plot_wins_over_time(wins_table()),
+        "util": plot_utilisation(util_table()),
     }
-    paths = charts.save_figures(figures, tmp_path / "figures")
+    paths = save_figures(figures, tmp_path / "figures")
     assert [p.name for p in paths] == ["wins.png", "util.png"]
     for path in paths:
         data = path.read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 1000
-    again = charts.save_figures(
-        {"wins": charts.plot_wins_over_time(wins_table())}, tmp_path / "again"
-    )
+    again = save_figures({"wins": plot_wins_over_time(wins_table())}, tmp_path / "again")
     assert again[0].read_bytes() == paths[0].read_bytes()
