@@ -43,8 +43,8 @@ _WHERE = {
     "ScenarioError": "sim.config.scenario",
     "SimulationResult": "sim.model.results",
     "simulate": "sim.model.runner",
-    "run_kpis": "sim.analysis.metrics",
-    "summarise": "sim.analysis.metrics",
+    "run_kpis": "sim.analysis.kpi_values",
+    "summarise": "sim.analysis.kpi_values",
 }
 
 

@@ -148,20 +148,20 @@ class Run:
     @functools.cached_property
     def kpis(self) -> pd.DataFrame:
         """Every KPI per structure and replication."""
-        from sim.analysis.metrics import run_kpis
+        from sim.analysis.kpi_values import run_kpis
 
         return run_kpis(self.leads, self.reps, self.scenario)
 
     @functools.cached_property
     def summary(self) -> pd.DataFrame:
         """Every KPI per structure: mean and 95 % CI across replications (long format)."""
-        from sim.analysis.metrics import summarise
+        from sim.analysis.kpi_values import summarise
 
         return summarise(self.kpis)
 
     def headline(self) -> pd.DataFrame:
         """The headline KPIs, one column per structure, as ``simulate`` prints them."""
-        from sim.analysis.metrics import headline
+        from sim.analysis.kpi_values import headline
 
         return headline(self.summary)
 

@@ -4,7 +4,7 @@ The claims live in ``claims.toml`` next to this module (or any file of the
 same shape), one block per claim: the KPI that tests it, the structure it is
 about, and either the structure it is compared with (a paired difference
 under common random numbers) or a fixed threshold. Pure pandas: scoring needs
-only the per-run KPI table of ``metrics.run_kpis``.
+only the per-run KPI table of ``kpi_values.run_kpis``.
 """
 
 from __future__ import annotations

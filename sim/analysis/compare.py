@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.kpis import KPIS, KpiSpec, format_mean_ci, format_value, kpi_spec
-from sim.analysis.metrics import counted_quota_rows, utilisation
+from sim.analysis.people import counted_quota_rows, utilisation
 from sim.analysis.stats import mean_ci
 from sim.config.scenario import ROLES, STAGES, Scenario
 
@@ -119,7 +119,7 @@ def headline_kpis(kpis: pd.DataFrame) -> list[str]:
     """The headline KPIs this KPI table has, in headline order.
 
     Args:
-        kpis: the per-run table of ``metrics.run_kpis``.
+        kpis: the per-run table of ``kpi_values.run_kpis``.
 
     Returns:
         KPI names; a role's utilisation only if some structure has the role.
@@ -157,7 +157,7 @@ def paired_differences(
 
     Args:
         kpis: one row per (structure, replication), KPIs as columns
-            (``metrics.run_kpis``).
+            (``kpi_values.run_kpis``).
         reference: the structure everything is compared with.
         columns: KPIs to compare; default: every numeric KPI.
         confidence: the interval's coverage.
@@ -243,7 +243,7 @@ def comparison_table(
     """The table written as ``compare.csv``: every KPI per structure, with its difference.
 
     Args:
-        summary: ``metrics.summarise`` (structure, kpi, mean, ci_low, ci_high, replications).
+        summary: ``kpi_values.summarise`` (structure, kpi, mean, ci_low, ci_high, replications).
         differences: ``paired_differences``, optionally with the columns of
             ``ci_width_ratio``.
         kpis: the KPIs to include, in row order.
@@ -321,7 +321,7 @@ def headline_table(summary: pd.DataFrame, kpis: list[str]) -> pd.DataFrame:
     """KPI x structure table of ``mean ± 95 % CI half-width`` strings, labelled rows.
 
     Args:
-        summary: ``metrics.summarise``.
+        summary: ``kpi_values.summarise``.
         kpis: the rows, in order (``headline_kpis``).
 
     Returns:
@@ -398,7 +398,7 @@ def quota_attainment(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 
     Returns:
         Columns structure, replication, rep_id, person_id, role, pod, period,
-        attainment (1.0 = exactly at quota); see ``metrics.counted_quota_rows``.
+        attainment (1.0 = exactly at quota); see ``people.counted_quota_rows``.
     """
     columns = ["structure", "replication", "rep_id", "person_id", "role", "pod", "period"]
     counted = counted_quota_rows(reps, scenario)
@@ -474,7 +474,7 @@ def red_flags(
       mean of the other pods': its territory is too big for it.
 
     Args:
-        summary: ``metrics.summarise``.
+        summary: ``kpi_values.summarise``.
         pods: ``pod_utilisation``.
         scenario: the scenario with its benchmarks.
         labels: structure name -> display name.
@@ -633,7 +633,7 @@ def money_breakdown(summary: pd.DataFrame) -> pd.DataFrame:
     """Where the money goes, per structure: revenue, its costs, and the profit left.
 
     Args:
-        summary: ``metrics.summarise``.
+        summary: ``kpi_values.summarise``.
 
     Returns:
         Columns structure, component, mean, ci_low, ci_high, one row per

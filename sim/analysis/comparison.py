@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.analysis import compare, metrics
+from sim.analysis import compare, kpi_values, people
 from sim.analysis.claims import score_claims
 from sim.config.names import structure_label
 from sim.model.results import SimulationResult
@@ -30,8 +30,8 @@ class Comparison:
     Attributes:
         result: the run with common random numbers.
         reference: the structure the others are compared with.
-        kpis: per-run KPIs (``metrics.run_kpis``).
-        summary: KPI means with 95 % CIs (``metrics.summarise``).
+        kpis: per-run KPIs (``kpi_values.run_kpis``).
+        summary: KPI means with 95 % CIs (``kpi_values.summarise``).
         headline: the headline KPIs present, in table order.
         differences: paired differences for every KPI, with the
             independent-streams CI and the width ratio when measured.
@@ -41,7 +41,7 @@ class Comparison:
             (``compare.describe_differences``).
         pods: per-pod utilisation (``compare.pod_utilisation``).
         levels: quota attainment per structure, role and level
-            (``metrics.attainment_by_level``).
+            (``people.attainment_by_level``).
         claims: the literature's claims scored on this run (``claims.score_claims``).
         independent_measured: whether the independent-streams run exists.
     """
@@ -80,13 +80,13 @@ def build_comparison(
         The comparison.
     """
     scenario = result.scenario
-    kpis = metrics.run_kpis(result.leads, result.reps, scenario)
-    summary = metrics.summarise(kpis)
+    kpis = kpi_values.run_kpis(result.leads, result.reps, scenario)
+    summary = kpi_values.summarise(kpis)
     columns = compare.comparison_kpis(kpis)
     headline = compare.headline_kpis(kpis)
     differences = compare.paired_differences(kpis, reference, columns)
     if independent is not None:
-        independent_kpis = metrics.run_kpis(independent.leads, independent.reps, scenario)
+        independent_kpis = kpi_values.run_kpis(independent.leads, independent.reps, scenario)
         for column in columns:
             if column not in independent_kpis:
                 independent_kpis[column] = math.nan
@@ -106,7 +106,7 @@ def build_comparison(
         flags=compare.red_flags(summary, pods, scenario, labels),
         sentences=compare.describe_differences(differences, headline),
         pods=pods,
-        levels=metrics.attainment_by_level(result.reps, scenario),
+        levels=people.attainment_by_level(result.reps, scenario),
         claims=score_claims(kpis),
         independent_measured=independent is not None,
     )

@@ -1,6 +1,6 @@
 """The KPI registry: every KPI's label, unit, direction, format, family and meaning, once.
 
-A KPI is a column of the per-run table ``metrics.run_kpis`` writes
+A KPI is a column of the per-run table ``kpi_values.run_kpis`` writes
 (``kpis.csv``). Everything that prints, plots, ranks or compares a KPI reads
 what it needs to know here: what a sales leader calls it, the unit of the
 number in the table, whether more is better, how to print it, and which family
@@ -65,7 +65,7 @@ class KpiSpec:
     """What salesim knows about one KPI.
 
     Attributes:
-        name: the column of ``metrics.run_kpis``.
+        name: the column of ``kpi_values.run_kpis``.
         label: what a sales leader calls it, without the unit.
         unit: the unit of the stored number.
         format: how a value is printed (see the module docstring).
@@ -353,7 +353,7 @@ _ENTRIES: tuple[tuple[KpiSpec, ...], ...] = (
 # fmt: on
 
 KPIS: dict[str, KpiSpec] = {spec.name: spec for entries in _ENTRIES for spec in entries}
-"""Every KPI ``metrics.run_kpis`` can produce, by column name, grouped by family."""
+"""Every KPI ``kpi_values.run_kpis`` can produce, by column name, grouped by family."""
 
 
 def kpi_spec(name: str) -> KpiSpec:
@@ -368,7 +368,7 @@ def kpi_spec(name: str) -> KpiSpec:
 
 
 def is_kpi(name: str) -> bool:
-    """True when ``name`` is a column ``metrics.run_kpis`` can produce."""
+    """True when ``name`` is a column ``kpi_values.run_kpis`` can produce."""
     return name in KPIS
 
 

@@ -12,8 +12,9 @@ measure, so the half-width and both bounds are NaN.
 
 ``t_interval`` takes means, standard deviations and counts (numbers or
 arrays, so a grouped table gets all its intervals at once); ``mean_ci``
-takes the values themselves. Pure numpy and scipy's ``stdtrit`` (importing
-``scipy.stats`` costs seconds).
+takes the values themselves, and ``with_ci`` the per-run columns of a table
+(``column``, ``column_ci_low``, ``column_ci_high`` for each). Pure numpy and
+scipy's ``stdtrit`` (importing ``scipy.stats`` costs seconds).
 """
 
 from __future__ import annotations
@@ -83,3 +84,12 @@ def mean_ci(
         return (mean, math.nan, math.nan)
     interval = t_interval(mean, x.std(ddof=1), len(x), confidence)
     return (mean, float(interval.low), float(interval.high))
+
+
+def with_ci(runs: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, float]:
+    """``column``, ``column_ci_low``, ``column_ci_high`` for each column of per-run values."""
+    out = {}
+    for column in columns:
+        mean, low, high = mean_ci(runs[column])
+        out.update({column: mean, f"{column}_ci_low": low, f"{column}_ci_high": high})
+    return out

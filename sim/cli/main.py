@@ -261,7 +261,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _simulate_into(folder: OutputFolder, scenario: Scenario, names, args) -> int:
-    from sim.analysis import metrics
+    from sim.analysis import kpi_values
     from sim.cli.progress import Progress
     from sim.model.runner import simulate
     from sim.results.folder import write_results
@@ -291,7 +291,7 @@ def _simulate_into(folder: OutputFolder, scenario: Scenario, names, args) -> int
         plots=not args.no_plots,
         on_step=lambda what: print(f"  {what}", file=sys.stderr),
     )
-    table = metrics.headline(summary)
+    table = kpi_values.headline(summary)
     print(f"\n{scenario.name}: mean ± 95% CI half-width over {scenario.replications} replications")
     print(table.to_string())
     print(f"\nresults in {folder.path}/")

@@ -58,7 +58,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sim.analysis import metrics
+from sim.analysis import kpi_values, people, stats
 from sim.config.scenario import STAGE_ROLES, Scenario, ScenarioError
 from sim.model.runner import simulate
 
@@ -155,7 +155,7 @@ class Evaluation:
     @property
     def wins(self) -> tuple[float, float, float]:
         """Mean wins per quarter and its 95 % confidence interval."""
-        return metrics.mean_ci(self.wins_per_quarter)
+        return stats.mean_ci(self.wins_per_quarter)
 
     def planned_wins(self, criterion: Criterion) -> float:
         """The number compared with the target: the CI's lower bound or the mean."""
@@ -182,10 +182,10 @@ def evaluate(
     """
     sized = with_team(scenario, structure, team)
     result = simulate(sized, (structure,), on_run_done)
-    kpis = metrics.run_kpis(result.leads, result.reps, sized).sort_values("replication")
+    kpis = kpi_values.run_kpis(result.leads, result.reps, sized).sort_values("replication")
     wins = kpis["wins_per_30_days"].to_numpy(dtype=float) * QUARTER_DAYS / 30.0
     per_run = result.reps.groupby(["replication", "pod", "role"], observed=True).apply(
-        metrics.utilisation, include_groups=False
+        people.utilisation, include_groups=False
     )
     means = per_run.groupby(level=["pod", "role"]).mean()
     utilisation = {(str(pod), str(role)): float(value) for (pod, role), value in means.items()}
@@ -193,7 +193,7 @@ def evaluate(
         team=team_of(sized, structure),
         wins_per_quarter=wins,
         utilisation=utilisation,
-        kpis=metrics.with_ci(kpis, ("cost", "profit")),
+        kpis=stats.with_ci(kpis, ("cost", "profit")),
     )
 
 

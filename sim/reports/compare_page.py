@@ -28,7 +28,7 @@ import html
 import math
 from typing import Any
 
-from sim.analysis import compare, metrics
+from sim.analysis import compare, funnel_tables, over_time, people
 from sim.analysis.comparison import Comparison, labels_of, variance_reduction_summary
 from sim.analysis.kpis import KpiSpec
 from sim.version import __version__
@@ -54,14 +54,14 @@ def comparison_figures(comparison: Comparison) -> dict[str, Any]:
             compare.forest_table(comparison.differences, comparison.headline),
             comparison.reference,
         ),
-        "funnel": plot_funnel(metrics.funnel_table(result.leads)),
-        "wins_over_time": plot_wins_over_time(metrics.wins_over_time(result.leads, scenario)),
-        "cycle_time": plot_cycle_times(metrics.cycle_times(result.leads)),
-        "work_in_progress": plot_wip(metrics.wip_over_time(result.samples)),
+        "funnel": plot_funnel(funnel_tables.funnel_table(result.leads)),
+        "wins_over_time": plot_wins_over_time(over_time.wins_over_time(result.leads, scenario)),
+        "cycle_time": plot_cycle_times(funnel_tables.cycle_times(result.leads)),
+        "work_in_progress": plot_wip(over_time.wip_over_time(result.samples)),
         "utilisation": plot_utilisation(
-            metrics.utilisation_table(result.reps, scenario), scenario.benchmarks.max_utilisation
+            people.utilisation_table(result.reps, scenario), scenario.benchmarks.max_utilisation
         ),
-        "headcount": plot_headcount(metrics.headcount_over_time(result.samples)),
+        "headcount": plot_headcount(people.headcount_over_time(result.samples)),
     }
     if not comparison.pods.empty:
         figures["pod_utilisation"] = plot_pod_utilisation(
@@ -390,7 +390,7 @@ def _people_html(comparison: Comparison, images: dict[str, bytes], labels: dict[
 
 def _territories_html(comparison: Comparison, labels: dict[str, str]) -> str:
     """Load and results per territory (segment): where leads come from and how they fare."""
-    table = metrics.territory_table(comparison.result.leads)
+    table = funnel_tables.territory_table(comparison.result.leads)
     rows = []
     for row in table.itertuples(index=False):
         conversion = compare.format_mean_ci(

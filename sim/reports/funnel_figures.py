@@ -78,7 +78,7 @@ def plot_funnel(funnel: pd.DataFrame) -> Figure:
     into won and still open at the horizon.
 
     Args:
-        funnel: the table of ``metrics.funnel_table``: columns structure, point,
+        funnel: the table of ``funnel_tables.funnel_table``: columns structure, point,
             reached, failed, dropped_in_handoff, went_cold, open (mean leads
             per replication), with ``point == "won"`` last.
 
@@ -163,7 +163,7 @@ def plot_wins_over_time(wins: pd.DataFrame) -> Figure:
     """Wins per period for each structure, with a 95 % confidence band.
 
     Args:
-        wins: the table of ``metrics.wins_over_time``: columns structure,
+        wins: the table of ``over_time.wins_over_time``: columns structure,
             period_start_day, wins (mean over replications), ci_low, ci_high.
             With one replication the bounds are NaN and no band is drawn.
 
@@ -218,7 +218,7 @@ def plot_cycle_times(cycle: pd.DataFrame, bin_days: float | None = None) -> Figu
     (median, quartiles, 5th-95th percentile whiskers, mean as a diamond).
 
     Args:
-        cycle: the table of ``metrics.cycle_times``: columns structure,
+        cycle: the table of ``funnel_tables.cycle_times``: columns structure,
             replication, days_to_close, one row per won lead, all replications.
         bin_days: histogram bin width in days; by default a round width
             (1, 2, 5, 10, 20, ... days) giving 20 to 50 bins over the range.

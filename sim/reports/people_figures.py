@@ -52,7 +52,7 @@ def plot_headcount(headcount: pd.DataFrame) -> Figure:
     line marks the seats (the nominal headcount).
 
     Args:
-        headcount: the table of ``metrics.headcount_over_time``: columns
+        headcount: the table of ``people.headcount_over_time``: columns
             structure, day, headcount, and filled, vacant, ramping with their
             ``_ci_low`` / ``_ci_high`` bounds (means across replications; NaN
             bounds draw no band).
@@ -117,7 +117,7 @@ def plot_quota_attainment(
 ) -> Figure:
     """How close reps get to quota, and how many make it, per structure.
 
-    Left: every rep-period that counts (``metrics.counted_quota_rows``: every
+    Left: every rep-period that counts (``people.counted_quota_rows``: every
     role with a quota, periods after the warm-up) as a dot, credit as % of the
     period's quota, over a box of quartiles, with the quota at 100 %.
     Right: the share of those rep-periods at quota with its 95 % CI, against the
@@ -127,7 +127,7 @@ def plot_quota_attainment(
     Args:
         attainment: ``compare.quota_attainment``: columns structure,
             replication, rep_id, role, period, attainment (1.0 = at quota).
-        share: rows of ``metrics.summarise`` for ``share_reps_at_quota``:
+        share: rows of ``kpi_values.summarise`` for ``share_reps_at_quota``:
             columns structure, mean, ci_low, ci_high (fractions).
         min_share: where the red-flag line is drawn (a fraction).
 

@@ -47,7 +47,7 @@ def plot_utilisation(util: pd.DataFrame, threshold: float = BOTTLENECK_UTILISATI
     structure (its bottleneck) stands out against the 90 % line.
 
     Args:
-        util: the table of ``metrics.utilisation_table``: columns structure,
+        util: the table of ``people.utilisation_table``: columns structure,
             role, utilisation (a fraction), ci_low, ci_high. NaN bounds (one
             replication) draw no error bar.
         threshold: the bottleneck line, a fraction (the scenario's
@@ -104,7 +104,7 @@ def plot_wip(wip: pd.DataFrame, value: str = "waiting") -> Figure:
     """Leads waiting in each role's queue over time, one panel per structure.
 
     Args:
-        wip: the table of ``metrics.wip_over_time``: columns structure, role,
+        wip: the table of ``over_time.wip_over_time``: columns structure, role,
             day, waiting, in_service, open_deals, accounts (means over
             replications).
         value: which count to draw; ``"waiting"`` (the queue) by default.

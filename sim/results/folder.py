@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis import metrics
+from sim.analysis import funnel_tables, kpi_values, over_time, people
 from sim.config.scenario import Scenario, ScenarioError
 from sim.files.csvsafe import write_csv
 from sim.files.outdir import OutputFolder, output_folder
@@ -77,8 +77,8 @@ def write_results(
     """
     step = on_step or (lambda _: None)
     scenario = result.scenario
-    kpis = metrics.run_kpis(result.leads, result.reps, scenario)
-    summary = metrics.summarise(kpis)
+    kpis = kpi_values.run_kpis(result.leads, result.reps, scenario)
+    summary = kpi_values.summarise(kpis)
     with output_folder(out_dir) as folder, folder.writing() as tmp:
         step("writing tables")
         provenance = {
@@ -89,8 +89,8 @@ def write_results(
         for name in ("leads", "reps", "samples"):
             write_parquet(getattr(result, name), tmp / f"{name}.parquet", provenance)
         write_csv(kpis, tmp / "kpis.csv")
-        write_csv(metrics.stage_table(result.leads), tmp / "stage_summary.csv")
-        write_csv(metrics.territory_table(result.leads), tmp / "territories.csv")
+        write_csv(funnel_tables.stage_table(result.leads), tmp / "stage_summary.csv")
+        write_csv(funnel_tables.territory_table(result.leads), tmp / "territories.csv")
         document = summary_document(result, summary, scenario_file)
         (tmp / "summary.json").write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
         if plots:
@@ -106,14 +106,14 @@ def write_results(
             from sim.reports.workload_figures import plot_utilisation, plot_wip
 
             figures = {
-                "funnel": plot_funnel(metrics.funnel_table(result.leads)),
+                "funnel": plot_funnel(funnel_tables.funnel_table(result.leads)),
                 "wins_over_time": plot_wins_over_time(
-                    metrics.wins_over_time(result.leads, scenario)
+                    over_time.wins_over_time(result.leads, scenario)
                 ),
-                "cycle_time": plot_cycle_times(metrics.cycle_times(result.leads)),
-                "utilisation": plot_utilisation(metrics.utilisation_table(result.reps, scenario)),
-                "work_in_progress": plot_wip(metrics.wip_over_time(result.samples)),
-                "headcount": plot_headcount(metrics.headcount_over_time(result.samples)),
+                "cycle_time": plot_cycle_times(funnel_tables.cycle_times(result.leads)),
+                "utilisation": plot_utilisation(people.utilisation_table(result.reps, scenario)),
+                "work_in_progress": plot_wip(over_time.wip_over_time(result.samples)),
+                "headcount": plot_headcount(people.headcount_over_time(result.samples)),
             }
             save_figures(figures, tmp)
         if extra is not None:

@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis import metrics
+from sim.analysis import kpi_values
 from sim.model.runner import run_once
 from sim.sweep.spec import RunTask
 
@@ -50,12 +50,12 @@ def run_one(task: RunTask) -> pd.DataFrame:
 
     Returns:
         One row: point, structure, replication, seed, every KPI of
-        ``metrics.run_kpis`` and ``wall_seconds`` (kept out of ``sweep.parquet``).
+        ``kpi_values.run_kpis`` and ``wall_seconds`` (kept out of ``sweep.parquet``).
     """
     started = time.perf_counter()
     scenario = task.scenario
     tables = run_once(scenario, task.structure, task.replication)
-    kpis = metrics.run_kpis(tables.leads, tables.reps, scenario)
+    kpis = kpi_values.run_kpis(tables.leads, tables.reps, scenario)
     if len(kpis) != 1:
         raise RuntimeError(f"expected one KPI row, got {len(kpis)} (did any lead arrive?)")
     row = kpis.drop(columns=["structure", "replication"])

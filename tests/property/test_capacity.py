@@ -37,7 +37,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.analysis import metrics
+from sim.analysis import kpi_values
 from sim.config.scenario import STAGES, Scenario
 from sim.model.runner import simulate
 from tests.builders import PEOPLE_OFF
@@ -133,8 +133,8 @@ def test_more_reps_at_the_one_congested_pooled_stage_never_delay_a_lead(pair):
         assert b.loc[done, column].notna().all()
         assert (b.loc[done, column] <= a.loc[done, column] + 1e-9).all()
     # Hence throughput (no warm-up) per replication never falls.
-    small_kpis = metrics.run_kpis(small.leads, small.reps, small_sc)
-    big_kpis = metrics.run_kpis(big.leads, big.reps, big_sc)
+    small_kpis = kpi_values.run_kpis(small.leads, small.reps, small_sc)
+    big_kpis = kpi_values.run_kpis(big.leads, big.reps, big_sc)
     assert np.all(
         big_kpis["wins_per_30_days"].to_numpy() >= small_kpis["wins_per_30_days"].to_numpy()
     )

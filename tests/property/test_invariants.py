@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.analysis import metrics
+from sim.analysis import kpi_values
 from sim.config.scenario import STAGES, Scenario, ScenarioError, apply_overrides
 from sim.model.runner import simulate
 from tests.strategies import BAD_VALUES, scenarios
@@ -30,7 +30,7 @@ def test_every_lead_ends_exactly_one_way_and_counts_add_up(sc):
         df.loc[open_, "end_day"].isna().all()
         and (df.loc[~open_, "end_day"] <= sc.horizon_days).all()
     )
-    kpis = metrics.run_kpis(df, result.reps, sc)
+    kpis = kpi_values.run_kpis(df, result.reps, sc)
     for row in kpis.itertuples():
         assert row.leads_in == row.won + row.lost + row.open
         assert row.lost == (

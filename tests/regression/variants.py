@@ -3,7 +3,7 @@
 Each variant is a small, fixed run of the full model through the Python API:
 a scenario (shipped file plus overrides) goes through ``sim.model.runner.simulate``
 (or, for the tied-arrival variants, the same loop over ``run_structure`` on an
-edited lead stream), then ``sim.analysis.metrics.run_kpis``. Four tables come out:
+edited lead stream), then ``sim.analysis.kpi_values.run_kpis``. Four tables come out:
 ``leads``, ``reps``, ``samples`` and ``kpis``.
 
 Kept short (about 12 s for all of them on a shared 2-core machine): the
@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.analysis.metrics import run_kpis
+from sim.analysis.kpi_values import run_kpis
 from sim.config.scenario import Scenario, without_sales_effects
 from sim.model.leads import LeadStream, generate_leads
 from sim.model.runner import simulate

@@ -2,7 +2,7 @@
 
 import pytest
 
-from sim.analysis import metrics
+from sim.analysis import kpi_values
 from sim.analysis.claims import Claim, load_claims, score_claims
 from sim.config.scenario import ScenarioError
 from sim.model.runner import simulate
@@ -12,7 +12,7 @@ from tests.builders import scenario
 def _kpis(*overrides: str):
     sc = scenario("replications=4", "horizon_days=200.0", "leads.arrivals_per_day=2.0", *overrides)
     result = simulate(sc, ["allin", "conveyor"])
-    return metrics.run_kpis(result.leads, result.reps, sc)
+    return kpi_values.run_kpis(result.leads, result.reps, sc)
 
 
 def test_the_shipped_claims_load_and_name_known_kpis_or_say_they_are_untested():

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis import compare, metrics
+from sim.analysis import compare, kpi_values
 from sim.config.scenario import Scenario, apply_overrides
 from sim.model.runner import simulate, simulate_independent
 from sim.model.seeding import independent_seed
@@ -73,7 +73,7 @@ def twins() -> Scenario:
 def test_identical_structures_under_crn_differ_by_exactly_zero():
     sc = twins()
     result = simulate(sc)
-    kpis = metrics.run_kpis(result.leads, result.reps, sc)
+    kpis = kpi_values.run_kpis(result.leads, result.reps, sc)
     diffs = compare.paired_differences(kpis, "conveyor")
     assert set(diffs["structure"]) == {"pods"}
     defined = diffs[diffs["difference"].notna()]
@@ -86,7 +86,7 @@ def test_identical_structures_under_crn_differ_by_exactly_zero():
     assert per_rep["won"].nunique() > 1 and per_rep["wins_per_30_days"].std() > 0
     # Without common random numbers the same two organisations do differ.
     independent = simulate_independent(sc)
-    other = metrics.run_kpis(independent.leads, independent.reps, sc)
+    other = kpi_values.run_kpis(independent.leads, independent.reps, sc)
     loose = compare.paired_differences(other, "conveyor").set_index("kpi")
     assert loose.loc["won", "difference"] != 0.0
     assert loose.loc["won", "ci_high"] > loose.loc["won", "ci_low"]
@@ -286,8 +286,8 @@ def test_pod_utilisation_and_quota_attainment_from_a_rep_table():
 def test_comparison_table_has_one_row_per_kpi_and_structure():
     sc = twins()
     result = simulate(sc)
-    kpis = metrics.run_kpis(result.leads, result.reps, sc)
-    summary = metrics.summarise(kpis)
+    kpis = kpi_values.run_kpis(result.leads, result.reps, sc)
+    summary = kpi_values.summarise(kpis)
     columns = compare.comparison_kpis(kpis)
     table = compare.comparison_table(
         summary, compare.paired_differences(kpis, "pods", columns), columns

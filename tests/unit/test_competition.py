@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis import metrics
+from sim.analysis import kpi_values, over_time
 from sim.config.scenario import Scenario, without_sales_effects
 from sim.model.runner import simulate
 from tests.builders import event_log, hand_leads, run, scenario
@@ -35,7 +35,7 @@ def test_a_competitor_that_never_decides_changes_nothing_and_leaves_us_every_dea
     off = simulate(base.replace(["competition.enabled=false"]))
     never = simulate(base.replace(["competition.enabled=true", "competition.contested_share=0.0"]))
     pd.testing.assert_frame_equal(off.leads, never.leads)
-    kpis = metrics.run_kpis(never.leads, never.reps, base)
+    kpis = kpi_values.run_kpis(never.leads, never.reps, base)
     assert (kpis["market_share"] == 1.0).all()
     assert (kpis["lost_to_competitor"] == 0).all()
 
@@ -54,10 +54,10 @@ def test_market_share_over_time_and_its_trend():
         rows.append({"end_day": day, "outcome": outcome, "lost_reason": reason})
     leads = pd.DataFrame(rows).assign(structure="conveyor", replication=0)
     leads["structure"] = pd.Categorical(leads["structure"])
-    table = metrics.market_share_over_time(leads, sc)
+    table = over_time.market_share_over_time(leads, sc)
     assert table["market_share"].tolist() == [1.0, 0.5, 0.0]
     # Falls by 0.5 every 30 days: -0.5 * 365 / 30 per year.
-    assert metrics.market_share_trend(leads, sc) == pytest.approx(-0.5 * 365 / 30)
+    assert over_time.market_share_trend(leads, sc) == pytest.approx(-0.5 * 365 / 30)
 
 
 def test_without_sales_effects_switches_the_competitor_off():

@@ -317,5 +317,5 @@ def test_mkdocs_build_strict(tmp_path):
     assert "structures.pods.overflow.handoff.context_loss" in fields
     api = (site / "api" / "reference" / "index.html").read_text()
     assert 'id="sim.model.runner.simulate"' in api
-    assert 'id="sim.analysis.metrics.run_kpis"' in api
+    assert 'id="sim.analysis.kpi_values.run_kpis"' in api
     assert not (site / "hooks.py").exists()

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from sim.analysis import metrics
+from sim.analysis import forecast
 from tests.builders import scenario
 
 NAN = math.nan
@@ -31,7 +31,7 @@ def test_forecast_weights_open_leads_by_their_stage_and_compares_with_bookings()
             "deal_value": [800.0, 1000.0, 400.0, 999.0],
         }
     ).assign(structure="conveyor", replication=0)
-    table = metrics.forecast_table(leads, sc).set_index("period_start_day")
+    table = forecast.forecast_table(leads, sc).set_index("period_start_day")
     # Day 0: leads 0 and 1 are open at prospecting: (800 + 1000) x 0.125 = 225, nothing won.
     assert table.loc[0.0, "forecast"] == pytest.approx(225.0)
     assert table.loc[0.0, "actual"] == 0.0 and math.isnan(table.loc[0.0, "error"])
@@ -39,5 +39,5 @@ def test_forecast_weights_open_leads_by_their_stage_and_compares_with_bookings()
     assert table.loc[50.0, "forecast"] == pytest.approx(600.0)
     assert table.loc[50.0, "actual"] == 1000.0
     assert table.loc[50.0, "error"] == pytest.approx(-0.4)
-    kpis = metrics.forecast_kpis(leads, sc)
+    kpis = forecast.forecast_kpis(leads, sc)
     assert kpis == pytest.approx({"forecast_abs_error": 0.4, "forecast_bias": -0.4})

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.analysis import compare, kpis, metrics
+from sim.analysis import compare, kpi_values, kpis
 from sim.analysis.kpis import FAMILIES, KPIS, format_mean_ci, format_value, kpi_spec
 from sim.config.scenario import Scenario
 from sim.model.runner import simulate
@@ -31,7 +31,7 @@ def produced() -> list[str]:
     """Every KPI column ``run_kpis`` produces with every structure and every effect on."""
     sc = Scenario.from_file(ROOT / "scenarios" / "baseline.toml", EVERY_EFFECT)
     result = simulate(sc)
-    table = metrics.run_kpis(result.leads, result.reps, sc)
+    table = kpi_values.run_kpis(result.leads, result.reps, sc)
     return [c for c in table.columns if c not in ("structure", "replication")]
 
 
@@ -89,7 +89,7 @@ def test_the_drifts_of_issue_19_are_gone():
 def test_simulate_and_compare_print_a_kpi_alike():
     rows = [("a", "conversion", 0.023, 0.019, 0.027), ("a", "p90_days_to_close", 84.0, 18.2, 149.8)]
     table = pd.DataFrame(rows, columns=["structure", "kpi", "mean", "ci_low", "ci_high"])
-    simulate_table = metrics.headline(table, ("conversion", "p90_days_to_close"))
+    simulate_table = kpi_values.headline(table, ("conversion", "p90_days_to_close"))
     compare_table = compare.headline_table(table, ["conversion", "p90_days_to_close"])
     assert simulate_table.equals(compare_table.rename_axis("KPI"))
     assert list(simulate_table["a"]) == ["2.3 % ± 0.4", "84.0 ± 65.8"]

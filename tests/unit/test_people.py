@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis import metrics
+from sim.analysis import kpi_values, money
 from sim.config.scenario import LevelMix, Scenario, without_people_effects
 from sim.model.people import initial_tenure, mean_ramp_factor, period_edges, role_levels
 from sim.model.runner import simulate
@@ -132,7 +132,7 @@ def test_attrition_and_hiring_lag_give_the_renewal_theory_averages():
     # leavers a year and is vacant L / (365 / a + L) of the time (renewal theory).
     sc = _turnover_scenario()
     result = simulate(sc, ["conveyor"])
-    kpis = metrics.run_kpis(result.leads, result.reps, sc).iloc[0]
+    kpis = kpi_values.run_kpis(result.leads, result.reps, sc).iloc[0]
     cycle = 365.0 / 1.0 + 30.0
     seat_years = 80 * 10.0
     expected_leavers = seat_years * 365.0 / cycle
@@ -209,13 +209,13 @@ def test_pay_and_cost_by_hand():
             "attainment": [1.5, 1.5, 0.5],
         }
     )
-    pay = metrics.rep_pay(reps, sc)
+    pay = money.rep_pay(reps, sc)
     # Closer: 10 % of 200k + 2 x 10 % of the 100k above quota = 40k.
     # Lead gen: 10k a year on target, half a year at 150 % (100 % + 2 x 50 %) = 10k;
     # 0.4 of a year at 50 % = 2k.
     assert pay["variable_pay"].tolist() == pytest.approx([40_000.0, 10_000.0, 2_000.0])
     assert pay["base_pay"].tolist() == pytest.approx([100_000.0, 25_000.0, 20_000.0])
-    cost = metrics.team_cost(reps, sc)
+    cost = money.team_cost(reps, sc)
     assert cost["salary_cost"] == pytest.approx(145_000.0)
     assert cost["commission_cost"] == pytest.approx(40_000.0)
     assert cost["bonus_cost"] == pytest.approx(12_000.0)
@@ -225,11 +225,11 @@ def test_pay_and_cost_by_hand():
     # Overhead for 1 + 0.5 + 0.4 rep-years and one manager-year; one hire.
     assert cost["overhead_cost"] == pytest.approx(10_000.0 * 2.9)
     assert cost["hiring_cost"] == pytest.approx(6_000.0)
-    gross = metrics.rep_pay(reps, sc.replace(['money.commission_basis="gross_margin"']))
+    gross = money.rep_pay(reps, sc.replace(['money.commission_basis="gross_margin"']))
     assert gross["variable_pay"][0] == pytest.approx(40_000.0 * sc.money.gross_margin)
     # Paid on team results: both lead-gen people count at the team's 95 / 90 of quota,
     # each on their own quota and time; the lone closer's team is the closer.
-    team = metrics.rep_pay(reps, sc.replace(['structures.conveyor.commission="team"']))
+    team = money.rep_pay(reps, sc.replace(['structures.conveyor.commission="team"']))
     earned = 1.0 + 2.0 * (95.0 / 90.0 - 1.0)
     assert team["variable_pay"].tolist() == pytest.approx(
         [40_000.0, 10_000.0 * 0.5 * earned, 10_000.0 * 0.4 * earned]
@@ -261,7 +261,7 @@ def test_ramp_and_attrition_give_the_renewal_theory_mean_ramp_factor():
         *[o.replace("=0.0", "=100.0") for o in NO_RAMP_DAYS],
     )
     result = simulate(sc, ["conveyor"])
-    kpis = metrics.run_kpis(result.leads, result.reps, sc).iloc[0]
+    kpis = kpi_values.run_kpis(result.leads, result.reps, sc).iloc[0]
     t = np.linspace(0.0, 100.0, 100_001)
     deficit = np.trapezoid(0.7 * (1.0 - t / 100.0) * np.exp(-t / 365.0), t)
     assert kpis["mean_ramp_factor"] == pytest.approx(1.0 - deficit / 365.0, abs=0.01)

@@ -7,7 +7,7 @@ import pytest
 from matplotlib.collections import PolyCollection
 from scipy.special import stdtrit
 
-from sim.analysis import compare, metrics
+from sim.analysis import compare, people, stats
 from sim.reports.people_figures import plot_headcount
 from tests.builders import scenario
 
@@ -49,7 +49,7 @@ def samples_table() -> pd.DataFrame:
 
 
 def test_headcount_over_time_sums_teams_then_averages_replications_exactly():
-    table = metrics.headcount_over_time(samples_table())
+    table = people.headcount_over_time(samples_table())
     assert list(table["structure"].astype(str)) == ["allin", "allin", "conveyor", "conveyor"]
     assert list(table["day"]) == [0.0, 1.0, 0.0, 1.0]
     assert list(table["replications"]) == [1, 1, 2, 2]
@@ -75,7 +75,7 @@ def test_headcount_over_time_sums_teams_then_averages_replications_exactly():
     assert conveyor.loc[1.0, "ramping"] == 0.5
     assert conveyor.loc[1.0, "ramping_ci_high"] == pytest.approx(0.5 + half, rel=1e-12)
     # The same interval as mean_ci, the KPI tables' t interval.
-    assert conveyor.loc[1.0, "ramping_ci_low"] == pytest.approx(metrics.mean_ci([1, 0])[1])
+    assert conveyor.loc[1.0, "ramping_ci_low"] == pytest.approx(stats.mean_ci([1, 0])[1])
 
 
 def reps_table() -> pd.DataFrame:
@@ -112,7 +112,7 @@ def reps_table() -> pd.DataFrame:
 
 def test_attainment_by_level_counts_the_rep_periods_that_count_per_replication():
     sc = scenario("warmup_days=30.0", "horizon_days=365.0")
-    table = metrics.attainment_by_level(reps_table(), sc)
+    table = people.attainment_by_level(reps_table(), sc)
     keys = list(zip(table["role"], table["level"], strict=True))
     # Roles in pipeline order, levels junior -> senior.
     assert keys == [("qualifier", "mid"), ("closer", "junior"), ("closer", "senior")]
@@ -136,12 +136,12 @@ def test_attainment_by_level_counts_the_rep_periods_that_count_per_replication()
 
 def test_attainment_by_level_is_empty_when_nothing_counts():
     sc = scenario("warmup_days=300.0", "horizon_days=365.0")
-    table = metrics.attainment_by_level(reps_table(), sc)
+    table = people.attainment_by_level(reps_table(), sc)
     assert table.empty and "share_at_quota_ci_high" in table.columns
 
 
 def test_headcount_plot_has_a_panel_per_structure_labelled_axes_and_bands():
-    fig = plot_headcount(metrics.headcount_over_time(samples_table()))
+    fig = plot_headcount(people.headcount_over_time(samples_table()))
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in axes] == ["All-In", "Conveyor"]
     # Side by side with a shared y axis: the left panel carries the y label.

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis import metrics
+from sim.analysis import people
 from sim.config.scenario import PerformanceConfig, Scenario, without_people_effects
 from sim.model.people import coaching_factors, coaching_gain, person_factors, weak_skill_threshold
 from sim.model.runner import simulate
@@ -138,5 +138,5 @@ def test_weak_performer_share_counts_rep_days_below_the_threshold():
             "window_days_present": [10.0, 20.0, 10.0],
         }
     )
-    assert metrics.weak_performer_share(reps, sc) == pytest.approx(0.25)
+    assert people.weak_performer_share(reps, sc) == pytest.approx(0.25)
     assert threshold == pytest.approx(-0.6745, abs=1e-4)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis import metrics
+from sim.analysis import kpi_values, stats
 from sim.cli.main import main
 from sim.model.runner import simulate
 from sim.plan.search import (
@@ -35,9 +35,9 @@ def test_plan_for_a_reachable_target_reaches_it_when_simulated_again():
     # Re-simulate the planned team from scratch, the way a user would with --set.
     sized = sc.replace([f"structures.conveyor.{f}={team[('', r)]}" for r, f in FIELDS])
     result = simulate(sized, ("conveyor",))
-    kpis = metrics.run_kpis(result.leads, result.reps, sized)
+    kpis = kpi_values.run_kpis(result.leads, result.reps, sized)
     wins = kpis["wins_per_30_days"] * QUARTER_DAYS / 30
-    mean, low, _ = metrics.mean_ci(wins)
+    mean, low, _ = stats.mean_ci(wins)
     assert low >= 50
     assert mean == pytest.approx(plan.final.wins[0])
     # Minimal: every team one rep smaller that the search tried breaks the target.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.analysis import metrics
+from sim.analysis import kpi_values
 from sim.analysis.claims import load_claims, score_claims
 from sim.cli.main import main
 from sim.config.scenario import Scenario
@@ -30,7 +30,7 @@ def _verdicts(name: str, *overrides: str) -> dict[str, str]:
     assert {c.id for c in claims} == set(MARKET_CLAIMS)
     sc = Scenario.from_file(PRESET_DIR / f"{name}.toml", overrides)
     result = simulate(sc, ["allin", "conveyor"])
-    scored = score_claims(metrics.run_kpis(result.leads, result.reps, sc), claims)
+    scored = score_claims(kpi_values.run_kpis(result.leads, result.reps, sc), claims)
     return dict(zip(scored["id"], scored["verdict"], strict=True))
 
 

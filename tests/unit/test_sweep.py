@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis import metrics
+from sim.analysis import kpi_values, stats
 from sim.cli.main import main
 from sim.config.scenario import ScenarioError
 from sim.model.runner import simulate
@@ -383,7 +383,7 @@ def test_a_sweep_run_equals_the_same_scenario_simulated(tmp_path):
     sweep = load_sweep(write(tmp_path))
     point = sweep.points[1]
     result = simulate(point.scenario, ("allin", "conveyor"))
-    expected = metrics.run_kpis(result.leads, result.reps, point.scenario)
+    expected = kpi_values.run_kpis(result.leads, result.reps, point.scenario)
     expected = expected[expected["structure"] == "conveyor"].reset_index(drop=True)
     for replication in (0, 1):
         row = run_one(next(t for t in sweep.tasks() if t.key == (1, "conveyor", replication)))
@@ -572,7 +572,7 @@ def test_summary_matches_mean_ci_and_crossovers_interpolate(tmp_path):
     table = sweep_table(sweep, raw)
     summary = summarise_sweep(table, sweep)
     for (point, structure), group in table.groupby(["point", "structure"], observed=True):
-        mean, low, high = metrics.mean_ci(group["conversion"])
+        mean, low, high = stats.mean_ci(group["conversion"])
         row = summary[(summary["point"] == point) & (summary["structure"] == structure)].iloc[0]
         assert row["mean"] == pytest.approx(mean)
         if np.isfinite(low):

@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from sim.analysis import metrics
+from sim.analysis import funnel_tables
 from sim.config.scenario import Scenario
 from sim.model.leads import generate_leads
 from tests.builders import event_log, hand_leads, run, scenario
@@ -63,7 +63,7 @@ def test_an_overloaded_pod_passes_a_new_lead_to_the_idle_pod():
     df = run("pods", leads, sc).leads
     assert df["pod"].tolist() == [0, 0, 1]
     assert df["overflowed"].tolist() == [False, False, True]
-    territory = metrics.territory_table(df).set_index("segment")
+    territory = funnel_tables.territory_table(df).set_index("segment")
     assert territory.loc["a", "leads"] == 3
     assert territory.loc["a", "share_overflowed"] == pytest.approx(1 / 3)
     # First waits: 0, 1 and 0 days (the relay's day is not a queue wait).
