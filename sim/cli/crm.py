@@ -229,7 +229,8 @@ def cmd_export_crm(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Estimate and write the scenario; print the main estimates."""
     from sim.config.scenario import Scenario
-    from sim.crm.calibrate import calibrate, scenario_toml
+    from sim.crm.calibrate import calibrate
+    from sim.crm.scenario_file import scenario_toml
 
     out = args.out or Path("scenarios") / f"{args.export.stem}.toml"
     unusable = out.with_name(f"{out.stem}_unusable_rows.csv")

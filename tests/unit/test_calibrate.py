@@ -4,8 +4,9 @@ import pandas as pd
 import pytest
 
 from sim.config.scenario import STAGES, Scenario, without_sales_effects
-from sim.crm.calibrate import calibrate, calibrated_scenario, scenario_toml
+from sim.crm.calibrate import calibrate
 from sim.crm.read import read_export
+from sim.crm.scenario_file import calibrated_scenario, scenario_toml
 from sim.crm.write import export_crm
 from sim.model.runner import simulate
 
