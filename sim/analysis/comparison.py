@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.analysis import compare, kpi_values, people
+from sim.analysis import compare, in_words, kpi_values, people, red_flags, report_kpis
 from sim.analysis.claims import score_claims
 from sim.config.names import structure_label
 from sim.model.results import SimulationResult
@@ -36,10 +36,10 @@ class Comparison:
         differences: paired differences for every KPI, with the
             independent-streams CI and the width ratio when measured.
         table: ``compare.csv``.
-        flags: the red flags that tripped (``compare.red_flags``).
+        flags: the red flags that tripped (``red_flags.red_flags``).
         sentences: the significant headline differences, in words
-            (``compare.describe_differences``).
-        pods: per-pod utilisation (``compare.pod_utilisation``).
+            (``in_words.describe_differences``).
+        pods: per-pod utilisation (``people.pod_utilisation``).
         levels: quota attainment per structure, role and level
             (``people.attainment_by_level``).
         claims: the literature's claims scored on this run (``claims.score_claims``).
@@ -82,8 +82,8 @@ def build_comparison(
     scenario = result.scenario
     kpis = kpi_values.run_kpis(result.leads, result.reps, scenario)
     summary = kpi_values.summarise(kpis)
-    columns = compare.comparison_kpis(kpis)
-    headline = compare.headline_kpis(kpis)
+    columns = report_kpis.comparison_kpis(kpis)
+    headline = report_kpis.headline_kpis(kpis)
     differences = compare.paired_differences(kpis, reference, columns)
     if independent is not None:
         independent_kpis = kpi_values.run_kpis(independent.leads, independent.reps, scenario)
@@ -94,7 +94,7 @@ def build_comparison(
             differences, compare.paired_differences(independent_kpis, reference, columns)
         )
     labels = labels_of(result.structures)
-    pods = compare.pod_utilisation(result.reps, scenario)
+    pods = people.pod_utilisation(result.reps, scenario)
     return Comparison(
         result=result,
         reference=reference,
@@ -103,8 +103,8 @@ def build_comparison(
         headline=headline,
         differences=differences,
         table=compare.comparison_table(summary, differences, columns),
-        flags=compare.red_flags(summary, pods, scenario, labels),
-        sentences=compare.describe_differences(differences, headline),
+        flags=red_flags.red_flags(summary, pods, scenario, labels),
+        sentences=in_words.describe_differences(differences, headline),
         pods=pods,
         levels=people.attainment_by_level(result.reps, scenario),
         claims=score_claims(kpis),

@@ -5,8 +5,10 @@ present, commission on bookings (accelerated above quota) or an on-target
 bonus, managers, overhead per head, and recruiting and onboarding for every
 hire (``rep_pay``, ``team_cost``). And the question behind every hiring
 request: how many days until a new closer's gross margin has paid back what
-they cost (``new_hire_payback_days``)? Amounts are in the scenario's
-currency over the horizon. Pure pandas and numpy on the rep table of a run.
+they cost (``new_hire_payback_days``)? Across a comparison,
+``money_breakdown`` sets each structure's revenue against its costs and the
+profit left. Amounts are in the scenario's currency over the horizon. Pure
+pandas and numpy on the rep table of a run and the KPI summary.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from sim.analysis.compare import structure_order
 from sim.analysis.people import counted_quota_rows
 from sim.config.scenario import Scenario
 from sim.model.records import BOOKINGS_ROLES
@@ -145,3 +148,59 @@ def new_hire_payback_days(reps: pd.DataFrame, scenario: Scenario) -> float:
     balance -= money.hiring_cost + money.onboarding_cost
     paid = np.flatnonzero(balance >= 0)
     return float(paid[0] + 1) if len(paid) else math.nan
+
+
+MONEY_COMPONENTS: tuple[tuple[str, str | None], ...] = (
+    ("revenue", "revenue"),
+    ("cost of goods", None),
+    ("rep salaries", "salary_cost"),
+    ("commission", "commission_cost"),
+    ("rep bonuses", "bonus_cost"),
+    ("managers", "manager_cost"),
+    ("overhead", "overhead_cost"),
+    ("hiring", "hiring_cost"),
+    ("profit", "profit"),
+)
+"""Money components (label, KPI) in the order the breakdown shows them."""
+
+
+def money_breakdown(summary: pd.DataFrame) -> pd.DataFrame:
+    """Where the money goes, per structure: revenue, its costs, and the profit left.
+
+    Args:
+        summary: ``kpi_values.summarise``.
+
+    Returns:
+        Columns structure, component, mean, ci_low, ci_high, one row per
+        component of ``MONEY_COMPONENTS`` in its order. Cost of goods is
+        revenue minus gross profit.
+    """
+    means = summary.set_index(["structure", "kpi"])
+    rows = []
+    for structure in structure_order(summary):
+        for component, kpi in MONEY_COMPONENTS:
+            if kpi is None:
+                revenue = means.loc[(structure, "revenue")]
+                gross = means.loc[(structure, "gross_profit")]
+                # The margin is fixed, so the CI scales with revenue's.
+                share = 1.0 - gross["mean"] / revenue["mean"] if revenue["mean"] else math.nan
+                values = (
+                    revenue["mean"] - gross["mean"],
+                    revenue["ci_low"] * share,
+                    revenue["ci_high"] * share,
+                )
+            elif (structure, kpi) in means.index:
+                row = means.loc[(structure, kpi)]
+                values = (row["mean"], row["ci_low"], row["ci_high"])
+            else:
+                values = (math.nan, math.nan, math.nan)
+            rows.append(
+                {
+                    "structure": structure,
+                    "component": component,
+                    "mean": values[0],
+                    "ci_low": values[1],
+                    "ci_high": values[2],
+                }
+            )
+    return pd.DataFrame(rows)

@@ -6,8 +6,10 @@ A sales manager's weekly look at the team: is everyone overloaded
 (``people_kpis``, and day by day ``headcount_over_time``); who is a weak
 performer (``weak_performer_share``); and how many reps make quota, per role
 and level (``attainment_by_level``), counting only the rep-periods that say
-something about the reps (``counted_quota_rows``). Pure pandas on the rep
-table (one row per person per quota period) and the samples of a run.
+something about the reps (``counted_quota_rows``, and for the attainment
+figure ``quota_attainment``); and whether one pod is far busier than the
+others (``pod_utilisation``). Pure pandas on the rep table (one row per
+person per quota period) and the samples of a run.
 """
 
 from __future__ import annotations
@@ -210,3 +212,70 @@ def attainment_by_level(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         kind="stable",
         ignore_index=True,
     )
+
+
+def quota_attainment(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Attainment of every rep-period that counts towards the share at quota.
+
+    Args:
+        reps: the rep table of a run (``reps.parquet``, one row per person per period).
+        scenario: the scenario (warm-up, quotas).
+
+    Returns:
+        Columns structure, replication, rep_id, person_id, role, pod, period,
+        attainment (1.0 = exactly at quota); see ``people.counted_quota_rows``.
+    """
+    columns = ["structure", "replication", "rep_id", "person_id", "role", "pod", "period"]
+    counted = counted_quota_rows(reps, scenario)
+    return counted[columns + ["attainment"]].reset_index(drop=True)
+
+
+SALES_ROLES: tuple[str, ...] = ("generalist", "lead_gen", "qualifier", "closer")
+"""Roles that work the lead stream (all but account care)."""
+
+
+def pod_utilisation(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Utilisation per pod (its sales reps together, and per role), mean and 95 % CI.
+
+    A pod's *load* is the utilisation of its sales reps (lead gen, qualifiers,
+    closers) together: they work the territory's lead flow. Account managers
+    are shown per role but left out of the load, because their work grows
+    with the accounts already won, not with the territory.
+
+    Args:
+        reps: the rep table of a run; reps outside pods have an empty ``pod``.
+        scenario: the scenario (warm-up and horizon define the window).
+
+    Returns:
+        Columns structure, pod, role (``"sales"`` for the pod's load),
+        headcount, utilisation, ci_low, ci_high; empty when no structure has pods.
+    """
+    in_pods = reps[reps["pod"].astype(str) != ""]
+    columns = ["structure", "pod", "role", "headcount", "utilisation", "ci_low", "ci_high"]
+    if in_pods.empty:
+        return pd.DataFrame(columns=columns)
+    whole = in_pods[in_pods["role"].isin(SALES_ROLES)].assign(role="sales")
+    rows = []
+    for frame in (whole, in_pods):
+        keys = ["structure", "pod", "role"]
+        runs = frame.groupby(keys + ["replication"], observed=True, sort=False)
+        per_run = pd.DataFrame(
+            {
+                "utilisation": runs.apply(utilisation, include_groups=False),
+                "seats": runs["rep_id"].nunique(),
+            }
+        ).reset_index()
+        for (structure, pod, role), group in per_run.groupby(keys, observed=True, sort=False):
+            mean, low, high = mean_ci(group["utilisation"])
+            rows.append(
+                {
+                    "structure": structure,
+                    "pod": pod,
+                    "role": role,
+                    "headcount": int(group["seats"].iloc[0]),
+                    "utilisation": mean,
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
+    return pd.DataFrame(rows, columns=columns)

@@ -28,9 +28,9 @@ import html
 import math
 from typing import Any
 
-from sim.analysis import compare, funnel_tables, over_time, people
+from sim.analysis import compare, funnel_tables, in_words, money, over_time, people, report_kpis
 from sim.analysis.comparison import Comparison, labels_of, variance_reduction_summary
-from sim.analysis.kpis import KpiSpec
+from sim.analysis.kpis import KpiSpec, format_mean_ci, format_value, kpi_spec
 from sim.version import __version__
 
 
@@ -68,11 +68,11 @@ def comparison_figures(comparison: Comparison) -> dict[str, Any]:
             comparison.pods, scenario.benchmarks.max_utilisation
         )
     figures["quota_attainment"] = plot_quota_attainment(
-        compare.quota_attainment(result.reps, scenario),
+        people.quota_attainment(result.reps, scenario),
         summary[summary["kpi"] == "share_reps_at_quota"],
         scenario.benchmarks.min_share_at_quota,
     )
-    figures["money"] = plot_money_breakdown(compare.money_breakdown(summary), scenario.horizon_days)
+    figures["money"] = plot_money_breakdown(money.money_breakdown(summary), scenario.horizon_days)
     return figures
 
 
@@ -188,7 +188,7 @@ def _structure_header(structures: list[str], labels: dict[str, str]) -> str:
 
 def _headline_html(comparison: Comparison, labels: dict[str, str]) -> str:
     structures = list(comparison.result.structures)
-    table = compare.headline_table(comparison.summary, comparison.headline)
+    table = in_words.headline_table(comparison.summary, comparison.headline)
     rows = []
     for kpi, (_, values) in zip(comparison.headline, table.iterrows(), strict=True):
         cells = "".join(f"<td>{_e(values[s])}</td>" for s in structures)
@@ -213,17 +213,17 @@ def _differences_html(comparison: Comparison, labels: dict[str, str]) -> str:
     diffs = comparison.differences.set_index(["structure", "kpi"])
     rows = []
     for kpi in _compared_kpis(comparison):
-        spec = compare.kpi_spec(kpi)
+        spec = kpi_spec(kpi)
         cells = []
         for structure in others:
             if (structure, kpi) not in diffs.index:
                 cells.append("<td>-</td>")
                 continue
             row = diffs.loc[(structure, kpi)]
-            text = compare.format_value(kpi, row["difference"], difference=True)
+            text = format_value(kpi, row["difference"], difference=True)
             if math.isfinite(row["ci_low"]):
-                low = compare.format_value(kpi, row["ci_low"], True).replace(" pp", "")
-                high = compare.format_value(kpi, row["ci_high"], True).replace(" pp", "")
+                low = format_value(kpi, row["ci_low"], True).replace(" pp", "")
+                high = format_value(kpi, row["ci_high"], True).replace(" pp", "")
                 text += f" [{low}, {high}]"
             css = ""
             if row["significant"]:
@@ -263,7 +263,7 @@ def _variance_html(comparison: Comparison, labels: dict[str, str]) -> str:
                 else math.nan
             )
             cells.append(f"<td>{ratio:.2f}</td>" if math.isfinite(ratio) else "<td>-</td>")
-        rows.append(f"<tr><td>{_e(compare.kpi_spec(kpi).label)}</td>{''.join(cells)}</tr>")
+        rows.append(f"<tr><td>{_e(kpi_spec(kpi).label)}</td>{''.join(cells)}</tr>")
     return (
         f"<p>{_e(variance_reduction_summary(comparison))}</p>"
         "<p class='note'>Each cell: the width of the paired 95 % CI with common random numbers "
@@ -277,7 +277,7 @@ def _variance_html(comparison: Comparison, labels: dict[str, str]) -> str:
 
 def _label_cell(kpi: str, unit: str | None = None) -> str:
     """A row's first cell: the KPI's label and, in a note, its unit (default: as printed)."""
-    spec = compare.kpi_spec(kpi)
+    spec = kpi_spec(kpi)
     unit = spec.shown_unit if unit is None else unit
     return f"<td>{_e(spec.label)} <span class='note'>({_e(unit)})</span></td>"
 
@@ -292,7 +292,7 @@ def _kpi_table_html(
         for kpi in specs
         if kpi in comparison.kpis.columns and comparison.kpis[kpi].notna().any()
     ]
-    table = compare.headline_table(comparison.summary, kpis)
+    table = in_words.headline_table(comparison.summary, kpis)
     rows = []
     for kpi, (_, values) in zip(kpis, table.iterrows(), strict=True):
         cells = "".join(f"<td>{_e(values[s])}</td>" for s in structures)
@@ -314,7 +314,7 @@ def _levels_html(comparison: Comparison, labels: dict[str, str]) -> str:
 
     def cell(row: Any, value: str) -> str:
         return _e(
-            compare.format_mean_ci(
+            format_mean_ci(
                 "share_reps_at_quota",
                 row[value],
                 row[f"{value}_ci_low"],
@@ -363,7 +363,7 @@ def _people_html(comparison: Comparison, images: dict[str, bytes], labels: dict[
     parts += [
         "<h3>Turnover, vacancies and quota per role</h3>",
         _kpi_table_html(
-            comparison, compare.PEOPLE_SPECS, "KPI (mean ± 95 % CI half-width)", labels
+            comparison, report_kpis.PEOPLE_SPECS, "KPI (mean ± 95 % CI half-width)", labels
         ),
         "<p class='note'>Turnover: leavers per seat per year. Vacancy: share of seat-days with "
         "nobody in the seat. Attainment: credit over the period's quota (bookings for closers "
@@ -380,7 +380,7 @@ def _people_html(comparison: Comparison, images: dict[str, bytes], labels: dict[
     parts += [
         "<h3>What the team cost and what it brought in</h3>",
         _kpi_table_html(
-            comparison, compare.COST_SPECS, "money (mean ± 95 % CI half-width)", labels
+            comparison, report_kpis.COST_SPECS, "money (mean ± 95 % CI half-width)", labels
         ),
     ]
     if "money" in images:
@@ -393,7 +393,7 @@ def _territories_html(comparison: Comparison, labels: dict[str, str]) -> str:
     table = funnel_tables.territory_table(comparison.result.leads)
     rows = []
     for row in table.itertuples(index=False):
-        conversion = compare.format_mean_ci(
+        conversion = format_mean_ci(
             "conversion", row.conversion, row.conversion_ci_low, row.conversion_ci_high
         )
         rows.append(
@@ -415,7 +415,7 @@ def _territories_html(comparison: Comparison, labels: dict[str, str]) -> str:
 def _customers_html(comparison: Comparison, labels: dict[str, str]) -> str:
     """Market share, go-live, advocates and referrals: the customer side of each structure."""
     table = _kpi_table_html(
-        comparison, compare.CUSTOMER_SPECS, "KPI (mean ± 95 % CI half-width)", labels
+        comparison, report_kpis.CUSTOMER_SPECS, "KPI (mean ± 95 % CI half-width)", labels
     )
     if "<td>" not in table:
         return ""
@@ -451,9 +451,9 @@ def _claims_html(comparison: Comparison, labels: dict[str, str]) -> str:
             value = "-"
         else:
             value = (
-                f"{compare.format_value(claim.kpi, claim.difference, difference=True)} "
-                f"[{compare.format_value(claim.kpi, claim.ci_low, difference=True)}, "
-                f"{compare.format_value(claim.kpi, claim.ci_high, difference=True)}]"
+                f"{format_value(claim.kpi, claim.difference, difference=True)} "
+                f"[{format_value(claim.kpi, claim.ci_low, difference=True)}, "
+                f"{format_value(claim.kpi, claim.ci_high, difference=True)}]"
             )
         rows.append(
             f"<tr><td>{_e(claim.claim)}</td><td>{_e(test)}</td><td>{_e(value)}</td>"

@@ -125,7 +125,7 @@ def plot_quota_attainment(
     quota has a quota, territory or hiring problem.
 
     Args:
-        attainment: ``compare.quota_attainment``: columns structure,
+        attainment: ``people.quota_attainment``: columns structure,
             replication, rep_id, role, period, attainment (1.0 = at quota).
         share: rows of ``kpi_values.summarise`` for ``share_reps_at_quota``:
             columns structure, mean, ci_low, ci_high (fractions).
@@ -228,7 +228,7 @@ MONEY_COMPONENTS = (
     "hiring",
     "profit",
 )
-"""Money components in breakdown order (labels of ``compare.MONEY_COMPONENTS``)."""
+"""Money components in breakdown order (labels of ``money.MONEY_COMPONENTS``)."""
 
 
 def plot_money_breakdown(money: pd.DataFrame, horizon_days: float) -> Figure:
@@ -240,7 +240,7 @@ def plot_money_breakdown(money: pd.DataFrame, horizon_days: float) -> Figure:
     Costs are drawn as positive amounts; profit = revenue - every cost.
 
     Args:
-        money: ``compare.money_breakdown``: columns structure, component,
+        money: ``money.money_breakdown``: columns structure, component,
             mean, ci_low, ci_high (currency over the horizon).
         horizon_days: the simulated period, for the axis label (days).
 

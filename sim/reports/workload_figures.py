@@ -154,7 +154,7 @@ def plot_pod_utilisation(pods: pd.DataFrame, threshold: float = BOTTLENECK_UTILI
     in the Pods colour told apart by hatching.
 
     Args:
-        pods: ``compare.pod_utilisation``: columns structure, pod, role,
+        pods: ``people.pod_utilisation``: columns structure, pod, role,
             headcount, utilisation, ci_low, ci_high (fractions).
         threshold: the bottleneck line (a fraction).
 

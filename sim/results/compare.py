@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sim.analysis import compare
+from sim.analysis import in_words
 from sim.analysis.comparison import Comparison, labels_of, variance_reduction_summary
 from sim.files.tables import write_parquet
 from sim.model.results import SimulationResult
@@ -150,7 +150,7 @@ def terminal_text(comparison: Comparison, directory: Path | None = None) -> str:
         f"{scenario.replications} replications of {scenario.horizon_days:g} days, "
         f"seed {scenario.seed}",
         "",
-        compare.headline_table(comparison.summary, comparison.headline)
+        in_words.headline_table(comparison.summary, comparison.headline)
         .rename(columns=labels)
         .to_string(),
         "",

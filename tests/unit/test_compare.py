@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis import compare, kpi_values
+from sim.analysis import compare, in_words, kpi_values, people, red_flags, report_kpis
 from sim.config.scenario import Scenario, apply_overrides
 from sim.model.runner import simulate, simulate_independent
 from sim.model.seeding import independent_seed
@@ -194,7 +194,7 @@ def test_sentences_say_better_or_worse_by_the_kpis_direction():
             "significant": [True, True, False],
         }
     )
-    text = compare.describe_differences(diffs, ["wins_per_30_days", "p90_days_to_close"])
+    text = in_words.describe_differences(diffs, ["wins_per_30_days", "p90_days_to_close"])
     assert list(text["verdict"]) == ["better", "worse"]
     assert text["text"].iloc[0] == (
         "throughput +1.50 wins per 30 days (95 % CI +0.50 to +2.50): better"
@@ -236,7 +236,7 @@ def test_red_flags_trip_exactly_past_their_benchmarks():
         ],
         columns=["structure", "pod", "role", "headcount", "utilisation", "ci_low", "ci_high"],
     )
-    flags = compare.red_flags(summary, pods, sc)
+    flags = red_flags.red_flags(summary, pods, sc)
     assert sorted(zip(flags["structure"], flags["flag"], flags["subject"], strict=True)) == [
         ("conveyor", "bottleneck", "closer"),
         ("conveyor", "quota", ""),
@@ -247,8 +247,8 @@ def test_red_flags_trip_exactly_past_their_benchmarks():
     ]
     assert all(len(m.splitlines()) == 1 for m in flags["message"])
     calm = scenario("benchmarks.max_pod_load_ratio=1.25")
-    assert "pod_load" not in set(compare.red_flags(summary, pods, calm)["flag"])
-    assert "win_rate" not in set(compare.red_flags(summary, pods, scenario())["flag"])
+    assert "pod_load" not in set(red_flags.red_flags(summary, pods, calm)["flag"])
+    assert "win_rate" not in set(red_flags.red_flags(summary, pods, scenario())["flag"])
 
 
 def test_pod_utilisation_and_quota_attainment_from_a_rep_table():
@@ -270,14 +270,14 @@ def test_pod_utilisation_and_quota_attainment_from_a_rep_table():
             "attainment": [0.5, 1.5, 2.0, float("nan"), 3.0],
         }
     )
-    pods = compare.pod_utilisation(reps, sc).set_index(["pod", "role"])
+    pods = people.pod_utilisation(reps, sc).set_index(["pod", "role"])
     # Pod a's sales reps are busy (40 + 60) / (80 + 80) of their time present; account care
     # is not load.
     assert pods.loc[("a", "sales"), "utilisation"] == pytest.approx(100 / 160)
     assert pods.loc[("a", "sales"), "headcount"] == 2
     assert pods.loc[("b", "sales"), "utilisation"] == pytest.approx(1.0)
     assert pods.loc[("a", "account_manager"), "utilisation"] == pytest.approx(0.1)
-    quota = compare.quota_attainment(reps, sc)
+    quota = people.quota_attainment(reps, sc)
     # Counted: a quota (attainment), a period after the warm-up, present half of it or more.
     assert list(quota["person_id"]) == [0, 1]
     assert list(quota["attainment"]) == pytest.approx([0.5, 1.5])
@@ -288,7 +288,7 @@ def test_comparison_table_has_one_row_per_kpi_and_structure():
     result = simulate(sc)
     kpis = kpi_values.run_kpis(result.leads, result.reps, sc)
     summary = kpi_values.summarise(kpis)
-    columns = compare.comparison_kpis(kpis)
+    columns = report_kpis.comparison_kpis(kpis)
     table = compare.comparison_table(
         summary, compare.paired_differences(kpis, "pods", columns), columns
     )
@@ -297,7 +297,7 @@ def test_comparison_table_has_one_row_per_kpi_and_structure():
     reference_rows = table[table["structure"] == "pods"]
     assert reference_rows["difference"].isna().all()
     assert reference_rows["significant"].isna().all()
-    head = compare.headline_kpis(kpis)
+    head = report_kpis.headline_kpis(kpis)
     assert head[:2] == ["wins_per_30_days", "conversion"]
     assert "utilisation_generalist" not in head and "utilisation_closer" in head
 

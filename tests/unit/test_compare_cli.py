@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.analysis import compare
+from sim.analysis import report_kpis
 from sim.analysis.claims import load_claims
 from sim.cli.main import main
 from tests.browser import check_html, find_chromium
@@ -202,7 +202,7 @@ def test_report_has_a_people_and_money_section(compared):
         assert text.count(f"<figure id='{name}'>") == 1
     kpis = pd.read_csv(out / "kpis.csv")
     # Every people and money KPI measured for some structure has its row, unmeasured ones none.
-    for kpi, spec in {**compare.PEOPLE_SPECS, **compare.COST_SPECS}.items():
+    for kpi, spec in {**report_kpis.PEOPLE_SPECS, **report_kpis.COST_SPECS}.items():
         measured = kpi in kpis and kpis[kpi].notna().any()
         assert (f"<td>{html.escape(spec.label)} <span" in section) == measured, kpi
     for kpi in (

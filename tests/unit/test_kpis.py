@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.analysis import compare, kpi_values, kpis
+from sim.analysis import in_words, kpi_values, kpis, report_kpis
 from sim.analysis.kpis import FAMILIES, KPIS, format_mean_ci, format_value, kpi_spec
 from sim.config.scenario import Scenario
 from sim.model.runner import simulate
@@ -71,9 +71,7 @@ def test_the_drifts_of_issue_19_are_gone():
     for name in spec.SWEEP_KPIS:
         assert KPIS[name].direction != "neither", name
         assert spec.KPI_DIRECTIONS[name] == KPIS[name].direction
-        assert (
-            compare.kpi_spec(name).better == {"higher": 1, "lower": -1}[spec.KPI_DIRECTIONS[name]]
-        )
+        assert kpis.kpi_spec(name).better == {"higher": 1, "lower": -1}[spec.KPI_DIRECTIONS[name]]
     # A rate is a rate everywhere: 0.43 prints as 43.0 %, not as a count of leads.
     assert format_value("win_rate_decided", 0.43) == "43.0 %"
     assert KPIS["win_rate_decided"].unit == "fraction"
@@ -90,7 +88,7 @@ def test_simulate_and_compare_print_a_kpi_alike():
     rows = [("a", "conversion", 0.023, 0.019, 0.027), ("a", "p90_days_to_close", 84.0, 18.2, 149.8)]
     table = pd.DataFrame(rows, columns=["structure", "kpi", "mean", "ci_low", "ci_high"])
     simulate_table = kpi_values.headline(table, ("conversion", "p90_days_to_close"))
-    compare_table = compare.headline_table(table, ["conversion", "p90_days_to_close"])
+    compare_table = in_words.headline_table(table, ["conversion", "p90_days_to_close"])
     assert simulate_table.equals(compare_table.rename_axis("KPI"))
     assert list(simulate_table["a"]) == ["2.3 % ± 0.4", "84.0 ± 65.8"]
     assert list(simulate_table.index) == [
@@ -135,9 +133,9 @@ def test_unknown_columns_still_print():
 
 
 def test_every_consumer_reads_the_registry():
-    assert compare.kpi_spec is kpi_spec and compare.format_value is format_value
-    assert compare.format_mean_ci is format_mean_ci
-    for specs in (compare.HEADLINE_SPECS, compare.PEOPLE_SPECS, compare.COST_SPECS):
+    assert in_words.kpi_spec is kpi_spec and in_words.format_value is format_value
+    assert in_words.format_mean_ci is format_mean_ci
+    for specs in (report_kpis.HEADLINE_SPECS, report_kpis.PEOPLE_SPECS, report_kpis.COST_SPECS):
         assert all(entry is KPIS[name] for name, entry in specs.items())
     assert sweep_page.kpi_label("profit") == "profit, gross margin - cost (currency)"
     assert sweep_page.kpi_label("conversion") == KPIS["conversion"].column_title

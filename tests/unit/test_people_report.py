@@ -7,7 +7,8 @@ import pytest
 from matplotlib.collections import PolyCollection
 from scipy.special import stdtrit
 
-from sim.analysis import compare, people, stats
+from sim.analysis import people, stats
+from sim.analysis.kpis import format_mean_ci, kpi_spec
 from sim.reports.people_figures import plot_headcount
 from tests.builders import scenario
 
@@ -162,8 +163,8 @@ def test_headcount_plot_has_a_panel_per_structure_labelled_axes_and_bands():
 
 def test_people_kpis_have_labels_and_units():
     for kpi in ("hires", "leavers", "headcount_closer"):
-        assert compare.kpi_spec(kpi).unit == "people"
-    assert compare.kpi_spec("share_at_quota_closer").format == "percent"
-    assert compare.kpi_spec("mean_attainment_lead_gen").label == "mean attainment: lead gen"
-    assert compare.format_mean_ci("mean_attainment_closer", 1.05, 0.95, 1.15) == "105.0 % ± 10.0"
-    assert compare.kpi_spec("hiring_cost").format == "money"
+        assert kpi_spec(kpi).unit == "people"
+    assert kpi_spec("share_at_quota_closer").format == "percent"
+    assert kpi_spec("mean_attainment_lead_gen").label == "mean attainment: lead gen"
+    assert format_mean_ci("mean_attainment_closer", 1.05, 0.95, 1.15) == "105.0 % ± 10.0"
+    assert kpi_spec("hiring_cost").format == "money"
