@@ -28,7 +28,7 @@ import html
 import math
 from typing import Any
 
-from sim.analysis import compare, funnel_tables, in_words, money, over_time, people, report_kpis
+from sim.analysis import compare, funnel_tables, in_words, money, people, report_kpis
 from sim.analysis.comparison import Comparison, labels_of, variance_reduction_summary
 from sim.analysis.kpis import KpiSpec, format_mean_ci, format_value, kpi_spec
 from sim.version import __version__
@@ -38,30 +38,30 @@ def comparison_figures(comparison: Comparison) -> dict[str, Any]:
     """The report's figures, by file stem, in the order the page shows them."""
     # matplotlib is slow to import: only when drawing
     from sim.reports.differences_figure import plot_paired_differences
-    from sim.reports.funnel_figures import plot_cycle_times, plot_funnel, plot_wins_over_time
-    from sim.reports.people_figures import (
-        plot_headcount,
-        plot_money_breakdown,
-        plot_quota_attainment,
-    )
-    from sim.reports.workload_figures import plot_pod_utilisation, plot_utilisation, plot_wip
+    from sim.reports.people_figures import plot_money_breakdown, plot_quota_attainment
+    from sim.reports.run_figures import run_figures
+    from sim.reports.workload_figures import plot_pod_utilisation
 
     result = comparison.result
     scenario = result.scenario
     summary = comparison.summary
+    run = run_figures(result)
     figures = {
         "paired_differences": plot_paired_differences(
             compare.forest_table(comparison.differences, comparison.headline),
             comparison.reference,
         ),
-        "funnel": plot_funnel(funnel_tables.funnel_table(result.leads)),
-        "wins_over_time": plot_wins_over_time(over_time.wins_over_time(result.leads, scenario)),
-        "cycle_time": plot_cycle_times(funnel_tables.cycle_times(result.leads)),
-        "work_in_progress": plot_wip(over_time.wip_over_time(result.samples)),
-        "utilisation": plot_utilisation(
-            people.utilisation_table(result.reps, scenario), scenario.benchmarks.max_utilisation
-        ),
-        "headcount": plot_headcount(people.headcount_over_time(result.samples)),
+        **{
+            stem: run[stem]
+            for stem in (
+                "funnel",
+                "wins_over_time",
+                "cycle_time",
+                "work_in_progress",
+                "utilisation",
+                "headcount",
+            )
+        },
     }
     if not comparison.pods.empty:
         figures["pod_utilisation"] = plot_pod_utilisation(

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis import funnel_tables, kpi_values, over_time, people
+from sim.analysis import funnel_tables, kpi_values
 from sim.config.scenario import Scenario, ScenarioError
 from sim.files.csvsafe import write_csv
 from sim.files.outdir import OutputFolder, output_folder
@@ -96,25 +96,10 @@ def write_results(
         if plots:
             step("drawing plots")
             # matplotlib is slow to import; only when plotting
-            from sim.reports.funnel_figures import (
-                plot_cycle_times,
-                plot_funnel,
-                plot_wins_over_time,
-            )
-            from sim.reports.people_figures import plot_headcount
+            from sim.reports.run_figures import run_figures
             from sim.reports.saving import save_figures
-            from sim.reports.workload_figures import plot_utilisation, plot_wip
 
-            figures = {
-                "funnel": plot_funnel(funnel_tables.funnel_table(result.leads)),
-                "wins_over_time": plot_wins_over_time(
-                    over_time.wins_over_time(result.leads, scenario)
-                ),
-                "cycle_time": plot_cycle_times(funnel_tables.cycle_times(result.leads)),
-                "utilisation": plot_utilisation(people.utilisation_table(result.reps, scenario)),
-                "work_in_progress": plot_wip(over_time.wip_over_time(result.samples)),
-                "headcount": plot_headcount(people.headcount_over_time(result.samples)),
-            }
+            figures = run_figures(result)
             save_figures(figures, tmp)
         if extra is not None:
             extra(tmp)
