@@ -314,7 +314,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def fields_markdown() -> str:
-    """The scenario field reference as a Markdown table (as shown in the README)."""
+    """The scenario field reference as a Markdown table (docs/reference/fields.md)."""
     from sim.config.scenario import field_reference
 
     lines = ["| field | type | default | meaning |", "|---|---|---|---|"]

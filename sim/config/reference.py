@@ -1,7 +1,8 @@
 """The field reference: every scenario field with its type, bounds, default and meaning.
 
 Generated from the schema, like the index at the back of a manual, so that the
-README's table (``python -m sim fields``) cannot drift from the code.
+field reference page (docs/reference/fields.md, ``python -m sim fields``)
+cannot drift from the code.
 """
 
 from __future__ import annotations

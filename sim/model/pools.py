@@ -28,7 +28,7 @@ class Pool:
     a queue do that job; ``simpy.Resource`` also keeps a list of
     users, builds a ``Release`` event per release and walks its put and get
     queues through callbacks: about a quarter of a run's time on the engine
-    network (``docs/performance.md``, third round).
+    network (``docs/changelog/performance-diary.md``, third round).
 
     Differences in order: a freed server goes to the first request in the
     queue at once, where SimPy hands it over when its ``Release`` event is
@@ -38,7 +38,7 @@ class Pool:
     higher-priority request made meanwhile could take the server. Times drawn
     from continuous distributions never tie, so the tables of every shipped
     scenario are bit-identical either way; ties come from deterministic times,
-    zero lags and near-zero efforts (``docs/performance.md``, third round).
+    zero lags and near-zero efforts (``docs/changelog/performance-diary.md``, third round).
     """
 
     __slots__ = ("env", "free", "queue")
