@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from sim.config.scenario import Scenario, ScenarioError, without_sales_effects
+from sim.files.outdir import OutputFolder, output_folder
 
 if TYPE_CHECKING:  # the heavy modules load only when a run is made
     from sim.analysis.comparison import Comparison
@@ -176,15 +177,40 @@ class Run:
             )
         return build_comparison(self.result, chosen)
 
-    def write(self, out: str | Path, *, overwrite: bool = False, plots: bool = True) -> Path:
+    def write(
+        self,
+        out: str | Path | OutputFolder,
+        *,
+        overwrite: bool = False,
+        plots: bool = True,
+        scenario_file: str | None = None,
+        on_step: Callable[[str], None] | None = None,
+        extra: Callable[[Path], None] | None = None,
+    ) -> Path:
         """Write the results folder ``simulate`` writes (salesim's files only; see ``sim.files``).
+
+        Args:
+            out: the folder, or one claimed already (``OutputFolder.claim``).
+            overwrite: write into a folder salesim does not own (only its own files change).
+            plots: draw the PNG figures.
+            scenario_file: the scenario file, recorded in ``summary.json``.
+            on_step: called with a short description of each step, for progress.
+            extra: adds more files (the comparison report) in the same atomic write.
 
         Returns:
             The folder.
         """
-        from sim.files.outdir import OutputFolder
         from sim.results.folder import write_results
 
-        with OutputFolder.claim(Path(out), overwrite=overwrite) as folder:
-            write_results(self.result, folder, plots=plots)
-        return Path(out)
+        target = out if isinstance(out, OutputFolder) else Path(out)
+        with output_folder(target, overwrite=overwrite) as folder:
+            write_results(
+                self.result,
+                folder,
+                scenario_file=scenario_file,
+                plots=plots,
+                on_step=on_step,
+                extra=extra,
+                kpis=self.kpis,
+            )
+            return folder.path

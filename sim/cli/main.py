@@ -261,10 +261,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _simulate_into(folder: OutputFolder, scenario: Scenario, names, args) -> int:
-    from sim.analysis import kpi_values
+    from sim import api
     from sim.cli.progress import Progress
-    from sim.model.runner import simulate
-    from sim.results.folder import write_results
 
     total = scenario.replications * len(names)
     print(
@@ -275,25 +273,23 @@ def _simulate_into(folder: OutputFolder, scenario: Scenario, names, args) -> int
     progress = Progress(total)
     started = time.perf_counter()
     try:
-        result = simulate(scenario, names, on_run_done=_note_run(progress))
+        run = api.run(scenario, structures=names, on_run_done=_note_run(progress))
     finally:
         progress.close()
     elapsed = time.perf_counter() - started
-    leads = len(result.leads)
+    leads = len(run.leads)
     print(
         f"simulated {leads:,} lead-runs in {elapsed:.1f} s ({leads / elapsed:,.0f} leads/s)",
         file=sys.stderr,
     )
-    summary = write_results(
-        result,
+    run.write(
         folder,
         scenario_file=str(args.file),
         plots=not args.no_plots,
         on_step=lambda what: print(f"  {what}", file=sys.stderr),
     )
-    table = kpi_values.headline(summary)
     print(f"\n{scenario.name}: mean ± 95% CI half-width over {scenario.replications} replications")
-    print(table.to_string())
+    print(run.headline().to_string())
     print(f"\nresults in {folder.path}/")
     return 0
 
@@ -451,11 +447,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _compare_into(folder: OutputFolder, scenario: Scenario, names, reference: str, args) -> int:
+    from sim import api
     from sim.analysis.comparison import build_comparison
     from sim.cli.progress import Progress
-    from sim.model.runner import simulate, simulate_independent
+    from sim.model.runner import simulate_independent
     from sim.results.compare import terminal_text, write_independent, write_report, write_settings
-    from sim.results.folder import write_results
 
     passes = 1 if args.no_independent else 2
     print(
@@ -466,7 +462,7 @@ def _compare_into(folder: OutputFolder, scenario: Scenario, names, reference: st
     )
     progress = Progress(scenario.replications * len(names) * passes)
     try:
-        result = simulate(scenario, names, on_run_done=_note_run(progress))
+        run = api.run(scenario, structures=names, on_run_done=_note_run(progress))
         independent = (
             None
             if args.no_independent
@@ -474,7 +470,7 @@ def _compare_into(folder: OutputFolder, scenario: Scenario, names, reference: st
         )
     finally:
         progress.close()
-    comparison = build_comparison(result, reference, independent)
+    comparison = build_comparison(run.result, reference, independent)
 
     def add_report(directory: Path) -> None:
         if independent is not None:
@@ -484,8 +480,7 @@ def _compare_into(folder: OutputFolder, scenario: Scenario, names, reference: st
         print("  drawing the report", file=sys.stderr)
         write_report(directory, comparison, str(args.file))
 
-    write_results(
-        result,
+    run.write(
         folder,
         scenario_file=str(args.file),
         plots=False,

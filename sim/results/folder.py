@@ -58,6 +58,7 @@ def write_results(
     plots: bool = True,
     on_step: Callable[[str], None] | None = None,
     extra: Callable[[Path], None] | None = None,
+    kpis: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Write every table, the summary and the plots of a run into ``out_dir``.
 
@@ -71,13 +72,15 @@ def write_results(
         extra: called with the temporary directory after everything else is
             written, to add more files (the comparison report) that then
             appear together with the rest, or not at all.
+        kpis: the run's KPIs if already computed (``kpi_values.run_kpis``).
 
     Returns:
         The KPI summary (one row per structure and KPI), for printing.
     """
     step = on_step or (lambda _: None)
     scenario = result.scenario
-    kpis = kpi_values.run_kpis(result.leads, result.reps, scenario)
+    if kpis is None:
+        kpis = kpi_values.run_kpis(result.leads, result.reps, scenario)
     summary = kpi_values.summarise(kpis)
     with output_folder(out_dir) as folder, folder.writing() as tmp:
         step("writing tables")
