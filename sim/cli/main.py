@@ -353,7 +353,8 @@ def _number(text: str | None, option: str, label: str, kind: type = float) -> fl
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """Search each structure's team for the target wins per quarter; write the plan."""
-    from sim.plan.search import PLAN_FILES, check_settings
+    from sim.plan.output import PLAN_FILES
+    from sim.plan.search import check_settings
 
     label = args.file.name
     target = _number(args.wins_per_quarter, "--wins-per-quarter", label)
@@ -378,7 +379,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _plan_into(folder, scenario, names, target, max_steps, min_gain, args) -> int:
-    from sim.plan.search import plan_structure, terminal_text, write_plan
+    from sim.plan.output import terminal_text, write_plan
+    from sim.plan.search import plan_structure
 
     print(
         f"salesim: plan {scenario.name}: {', '.join(names)} for {target:g} wins per quarter "

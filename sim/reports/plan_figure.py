@@ -1,6 +1,6 @@
 """The capacity plan's figure: headcount against wins per quarter, per structure.
 
-Drawn from ``sim.plan.search.path_table`` (every team the search tried), in the house
+Drawn from ``sim.plan.output.path_table`` (every team the search tried), in the house
 style of ``sim.reports.style`` (its colours and names; importing it selects the Agg
 backend). Like the other report functions it returns a ``Figure`` and writes
 nothing.
@@ -24,7 +24,7 @@ def plot_plan(path: pd.DataFrame, target: float) -> Figure:
     the target is a dashed line.
 
     Args:
-        path: ``sim.plan.search.path_table``: structure, step, accepted, headcount,
+        path: ``sim.plan.output.path_table``: structure, step, accepted, headcount,
             wins_per_quarter and its CI columns.
         target: the target wins per quarter.
 

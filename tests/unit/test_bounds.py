@@ -17,7 +17,8 @@ import pytest
 from sim.cli.main import main
 from sim.config.scenario import MAX_SEED, Scenario, ScenarioError, field_reference
 from sim.model.runner import simulate, simulate_independent
-from sim.sweep.spec import MAX_GRID_POINTS, load_sweep
+from sim.sweep.spec import load_sweep
+from sim.sweep.sweep_file import MAX_GRID_POINTS
 from tests.builders import BASE, scenario
 
 SMALL = """

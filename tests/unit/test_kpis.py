@@ -12,7 +12,7 @@ from sim.analysis.kpis import FAMILIES, KPIS, format_mean_ci, format_value, kpi_
 from sim.config.scenario import Scenario
 from sim.model.runner import simulate
 from sim.sweep import page as sweep_page
-from sim.sweep import spec, summary
+from sim.sweep import summary, sweep_file
 
 ROOT = Path(__file__).resolve().parents[2]
 EVERY_EFFECT = (
@@ -68,10 +68,11 @@ def test_families_of_kpis_cover_every_member():
 
 def test_the_drifts_of_issue_19_are_gone():
     # Every KPI a sweep ranks has a direction, and the comparison reads the same one.
-    for name in spec.SWEEP_KPIS:
+    for name in sweep_file.SWEEP_KPIS:
         assert KPIS[name].direction != "neither", name
-        assert spec.KPI_DIRECTIONS[name] == KPIS[name].direction
-        assert kpis.kpi_spec(name).better == {"higher": 1, "lower": -1}[spec.KPI_DIRECTIONS[name]]
+        assert sweep_file.KPI_DIRECTIONS[name] == KPIS[name].direction
+        direction = sweep_file.KPI_DIRECTIONS[name]
+        assert kpis.kpi_spec(name).better == {"higher": 1, "lower": -1}[direction]
     # A rate is a rate everywhere: 0.43 prints as 43.0 %, not as a count of leads.
     assert format_value("win_rate_decided", 0.43) == "43.0 %"
     assert KPIS["win_rate_decided"].unit == "fraction"
@@ -140,8 +141,9 @@ def test_every_consumer_reads_the_registry():
     assert sweep_page.kpi_label("profit") == "profit, gross margin - cost (currency)"
     assert sweep_page.kpi_label("conversion") == KPIS["conversion"].column_title
     assert summary.kpi_spec is kpi_spec
-    assert spec._reserved_name("utilisation_closer") and spec._reserved_name("wall_seconds")
-    assert not spec._reserved_name("closers")
+    assert sweep_file.reserved_name("utilisation_closer")
+    assert sweep_file.reserved_name("wall_seconds")
+    assert not sweep_file.reserved_name("closers")
 
 
 def _written(value: ast.expr) -> bool:

@@ -9,10 +9,10 @@ import pytest
 from sim.analysis import kpi_values, stats
 from sim.cli.main import main
 from sim.model.runner import simulate
+from sim.plan.output import path_table
 from sim.plan.search import (
     QUARTER_DAYS,
     evaluate,
-    path_table,
     plan_structure,
     team_of,
     with_team,

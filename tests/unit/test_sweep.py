@@ -18,8 +18,10 @@ from sim.config.scenario import ScenarioError
 from sim.model.runner import simulate
 from sim.sweep.backends import run_one
 from sim.sweep.run import run_sweep, write_outputs
-from sim.sweep.spec import KPI_DIRECTIONS, SweepRange, _reserved_name, load_sweep
+from sim.sweep.spec import load_sweep
 from sim.sweep.summary import crossovers, summarise_sweep, sweep_table, winners
+from sim.sweep.sweep_file import KPI_DIRECTIONS, SweepRange
+from sim.sweep.sweep_file import reserved_name as _reserved_name
 
 ROOT = Path(__file__).resolve().parents[2]
 
