@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from sim.analysis.kpis import KPIS, is_kpi
+from sim.config.names import STRUCTURE_NAMES
 from sim.config.scenario import MAX_SEED, NAME_MAX_LENGTH, Frozen, folder_name
 
 KEY_COLUMNS: tuple[str, ...] = ("point", "structure", "replication", "seed")
@@ -210,7 +211,7 @@ class SweepFile(Frozen):
     )
     description: str = Field(default="", description="the question this sweep answers")
     scenario: str = Field(min_length=1, description="base scenario file, relative to this file")
-    structures: tuple[Literal["allin", "two_party", "conveyor", "pods"], ...] | None = Field(
+    structures: tuple[Literal[STRUCTURE_NAMES], ...] | None = Field(
         default=None, min_length=1, description="structures to run (default: all in the scenario)"
     )
     replications: int | None = Field(

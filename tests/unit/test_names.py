@@ -10,11 +10,6 @@ from sim.reports import style
 
 SIM = Path(__file__).resolve().parents[2] / "sim"
 
-LEFT_ALONE = {
-    # SweepFile.structures: a Literal of the four names, in the part of the file another
-    # engineer is splitting (issue 19); to become Literal[STRUCTURE_NAMES].
-    "sweep/spec.py": 1,
-}
 """Modules still holding literal lists of structure names, and how many."""
 
 
@@ -73,5 +68,5 @@ def test_no_other_module_lists_the_names_or_labels():
             lists[relative] = count
         if found := _label_constants(tree):
             labels[relative] = found
-    assert lists == LEFT_ALONE, "use sim.config.names.STRUCTURE_NAMES (or Structure)"
+    assert lists == {}, "use sim.config.names.STRUCTURE_NAMES (or Structure)"
     assert labels == {}, "use sim.config.names.structure_label (or Structure.label)"
