@@ -10,8 +10,6 @@ from sim.reports import style
 
 SIM = Path(__file__).resolve().parents[2] / "sim"
 
-"""Modules still holding literal lists of structure names, and how many."""
-
 
 def test_names_labels_and_order():
     assert STRUCTURE_NAMES == ("allin", "two_party", "conveyor", "pods")
