@@ -105,6 +105,7 @@ docs: $(DEV_STAMP)
 # (import-linter contracts in pyproject.toml).
 lint: $(DEV_STAMP)
 	$(PY) -m ruff check sim tests benchmarks docs
+	$(PY) -m ruff format --check sim tests benchmarks
 	$(VENV)/bin/lint-imports
 
 clean:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from sim.analysis.kpis import objective_problems
 from sim.config.scenario import Scenario, ScenarioError, without_sales_effects
 from sim.files.outdir import OutputFolder, output_folder
 
@@ -50,8 +51,13 @@ def load(scenario: str | Path | Scenario, overrides: Iterable[str] = ()) -> Scen
     """
     overrides = tuple(overrides)
     if isinstance(scenario, Scenario):
-        return scenario.replace(list(overrides)) if overrides else scenario
-    return Scenario.from_file(scenario, overrides)
+        loaded = scenario.replace(list(overrides)) if overrides else scenario
+    else:
+        loaded = Scenario.from_file(scenario, overrides)
+    if problems := objective_problems(loaded.decision.objectives):
+        label = loaded.name if isinstance(scenario, Scenario) else str(scenario)
+        raise ScenarioError([f"{label}: {problem}" for problem in problems])
+    return loaded
 
 
 def run(

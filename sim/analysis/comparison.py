@@ -19,6 +19,7 @@ import pandas as pd
 
 from sim.analysis import compare, in_words, kpi_values, people, red_flags, report_kpis
 from sim.analysis.claims import score_claims
+from sim.analysis.verdict import Verdict, build_verdict
 from sim.config.names import structure_label
 from sim.model.results import SimulationResult
 
@@ -44,6 +45,8 @@ class Comparison:
             (``people.attainment_by_level``).
         claims: the literature's claims scored on this run (``claims.score_claims``).
         independent_measured: whether the independent-streams run exists.
+        verdict: the best structure per objective, with its margins
+            (``verdict.build_verdict``).
     """
 
     result: SimulationResult
@@ -59,6 +62,7 @@ class Comparison:
     levels: pd.DataFrame
     claims: pd.DataFrame
     independent_measured: bool
+    verdict: Verdict
 
 
 def labels_of(structures: tuple[str, ...] | list[str]) -> dict[str, str]:
@@ -109,6 +113,7 @@ def build_comparison(
         levels=people.attainment_by_level(result.reps, scenario),
         claims=score_claims(kpis),
         independent_measured=independent is not None,
+        verdict=build_verdict(kpis, scenario.decision.objectives, scenario.decision.confidence),
     )
 
 

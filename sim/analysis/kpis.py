@@ -31,6 +31,7 @@ nothing, so a sweep file can be checked against it before pandas loads.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Iterable
@@ -354,6 +355,25 @@ _ENTRIES: tuple[tuple[KpiSpec, ...], ...] = (
 
 KPIS: dict[str, KpiSpec] = {spec.name: spec for entries in _ENTRIES for spec in entries}
 """Every KPI ``kpi_values.run_kpis`` can produce, by column name, grouped by family."""
+
+
+def objective_problems(objectives: Iterable[str]) -> list[str]:
+    """Objectives (``decision.objectives``) that are no KPI or have no better direction.
+
+    One line each, naming the field; empty when every one can pick a structure.
+    """
+    problems = []
+    for name in objectives:
+        if name not in KPIS:
+            close = difflib.get_close_matches(name, list(KPIS), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "the docs' KPI page lists them"
+            problems.append(f"decision.objectives: {name!r} is not a KPI ({hint})")
+        elif KPIS[name].direction == "neither":
+            problems.append(
+                f"decision.objectives: {name!r} ({KPIS[name].label}) is neither better higher "
+                "nor lower: it cannot pick a structure"
+            )
+    return problems
 
 
 def kpi_spec(name: str) -> KpiSpec:

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy.special import stdtrit  # Student t quantile; scipy.stats costs seconds to import
+from scipy.special import stdtr, stdtrit  # Student t; scipy.stats costs seconds to import
 
 CONFIDENCE = 0.95
 """The coverage of every interval salesim prints, unless a caller asks for another."""
@@ -93,3 +93,101 @@ def with_ci(runs: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, float]:
         mean, low, high = mean_ci(runs[column])
         out.update({column: mean, f"{column}_ci_low": low, f"{column}_ci_high": high})
     return out
+
+
+def paired_p_value(differences: pd.Series | np.ndarray) -> float:
+    """Two-sided p-value of a paired t test that the mean difference is 0.
+
+    NaN values are left out. NaN with fewer than two values; with no spread,
+    0 if the mean is not 0 and 1 if it is.
+    """
+    x = np.asarray(differences, dtype=float)
+    x = x[~np.isnan(x)]
+    if len(x) < 2:
+        return math.nan
+    sd = float(x.std(ddof=1))
+    mean = float(x.mean())
+    if sd == 0:
+        return 0.0 if mean != 0 else 1.0
+    statistic = abs(mean) / (sd / math.sqrt(len(x)))
+    return float(2 * stdtr(len(x) - 1, -statistic))
+
+
+def holm(p_values: pd.Series | np.ndarray, alpha: float = 1 - CONFIDENCE) -> np.ndarray:
+    """Holm's step-down: which of a family of tests reject, at family-wise error ``alpha``.
+
+    Sort the ``m`` p-values; the ``k``-th smallest (from 0) rejects when it and
+    every smaller one are at most ``alpha / (m - k)``. The chance that any of
+    the family is called significant by luck stays below ``alpha``, whatever
+    the tests' dependence. NaN p-values never reject and do not count in ``m``.
+
+    Returns:
+        Booleans in the input's order.
+    """
+    p = np.asarray(p_values, dtype=float)
+    reject = np.zeros(len(p), dtype=bool)
+    finite = np.flatnonzero(np.isfinite(p))
+    m = len(finite)
+    for k, index in enumerate(finite[np.argsort(p[finite], kind="stable")]):
+        if p[index] > alpha / (m - k):
+            break
+        reject[index] = True
+    return reject
+
+
+def benjamini_hochberg(
+    p_values: pd.Series | np.ndarray, rate: float = 1 - CONFIDENCE
+) -> np.ndarray:
+    """Benjamini and Hochberg's step-up: which tests reject, false discovery rate ``rate``.
+
+    Sort the ``m`` p-values; find the largest ``k`` (from 1) whose ``k``-th
+    smallest is at most ``k * rate / m``, and reject those ``k``. Of the
+    differences called significant, at most a share ``rate`` are expected to
+    be luck (for independent or positively dependent tests, as paired KPIs of
+    one run are). NaN p-values never reject and do not count in ``m``.
+
+    Returns:
+        Booleans in the input's order.
+    """
+    p = np.asarray(p_values, dtype=float)
+    reject = np.zeros(len(p), dtype=bool)
+    finite = np.flatnonzero(np.isfinite(p))
+    m = len(finite)
+    if m == 0:
+        return reject
+    ordered = finite[np.argsort(p[finite], kind="stable")]
+    passing = np.flatnonzero(p[ordered] <= rate * np.arange(1, m + 1) / m)
+    if len(passing):
+        reject[ordered[: passing[-1] + 1]] = True
+    return reject
+
+
+MAX_REPLICATIONS_TO_SEPARATE = 100_000
+"""Beyond this the answer is "practically never": the difference is too small to matter."""
+
+
+def replications_to_separate(
+    difference: float, sd: float, alpha: float = 1 - CONFIDENCE
+) -> int | None:
+    """Replications after which a paired difference this large would be told apart from 0.
+
+    The smallest ``n`` whose two-sided t interval ``t(1 - alpha / 2, n - 1) *
+    sd / sqrt(n)`` is narrower than ``|difference|``: the count a sales leader
+    needs if the difference is as large as measured and the pairs vary as much.
+    It is a planning figure, not a promise: the next replications move both.
+
+    Returns:
+        ``n`` (at least 2), or None when the difference is 0 or undefined or
+        ``n`` would exceed ``MAX_REPLICATIONS_TO_SEPARATE``.
+    """
+    if not (math.isfinite(difference) and math.isfinite(sd)) or difference == 0:
+        return None
+    if sd == 0:
+        return 2
+    quantile = float(stdtrit(1e9, 1 - alpha / 2))  # the normal's: a lower bound for any n
+    n = max(2, math.ceil((quantile * sd / abs(difference)) ** 2))
+    while n <= MAX_REPLICATIONS_TO_SEPARATE:
+        if float(stdtrit(n - 1, 1 - alpha / 2)) * sd / math.sqrt(n) < abs(difference):
+            return n
+        n += 1
+    return None

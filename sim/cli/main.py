@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from sim.analysis.kpis import objective_problems
 from sim.cli.examples import WORKFLOW, command_help
 from sim.config import budget
 from sim.config.overrides import Override
@@ -212,6 +213,8 @@ def load_scenario(args: argparse.Namespace) -> Scenario:
             Override("replications", args.replications, f"--replications {args.replications}")
         )
     scenario = Scenario.from_file(args.file, overrides)
+    if problems := objective_problems(scenario.decision.objectives):
+        raise ScenarioError([f"{args.file}: {problem}" for problem in problems])
     if args.no_sales_effects:
         scenario = without_sales_effects(scenario)
     return scenario

@@ -27,6 +27,7 @@ from sim.config.base import (
     folder_name,
 )
 from sim.config.benchmarks import BenchmarksConfig
+from sim.config.decision import DecisionConfig
 from sim.config.funnel import CompetitionConfig, DecayConfig, GeneralistConfig, StagesConfig
 from sim.config.market import LeadsConfig
 from sim.config.money import MoneyConfig, QuotasConfig
@@ -95,6 +96,9 @@ class Scenario(Frozen):
     money: MoneyConfig = Field(default=MoneyConfig(), description="salaries, commission, margin")
     benchmarks: BenchmarksConfig = Field(
         default=BenchmarksConfig(), description="red-flag thresholds for the comparison report"
+    )
+    decision: DecisionConfig = Field(
+        default=DecisionConfig(), description="what the comparison report answers first"
     )
     structures: StructuresConfig = Field(description="the organisation structures to compare")
 

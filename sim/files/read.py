@@ -96,7 +96,6 @@ def read_user_toml(path: str | Path, kind: str, label: str | None = None) -> dic
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-
         raise ScenarioError([f"{label or Path(path).name}: TOML syntax error: {exc}"]) from None
 
 

@@ -3,7 +3,7 @@
 ``python -m sim compare`` writes, beside the results ``simulate`` writes,
 ``comparison.json`` (the reference, and whether structures also ran on
 independent lead streams), ``independent/`` (that run's tables), and the
-report (``compare.csv``, ``claims.csv``, the figures, ``report.html``);
+report (``verdict.csv``, ``compare.csv``, ``claims.csv``, the figures, ``report.html``);
 ``python -m sim report DIR`` reads them back and rebuilds the report without
 simulating, to the same bytes. ``terminal_text`` is what the command prints.
 """
@@ -16,6 +16,7 @@ from typing import Any
 
 from sim.analysis import in_words
 from sim.analysis.comparison import Comparison, labels_of, variance_reduction_summary
+from sim.analysis.verdict import verdict_lines
 from sim.files.tables import write_parquet
 from sim.model.results import SimulationResult
 from sim.reports.compare_page import comparison_figures, render_html
@@ -28,7 +29,7 @@ COMPARISON_DOCUMENT = "comparison.json"
 INDEPENDENT_DIR = "independent"
 """Sub-directory holding the run with independent lead streams."""
 
-REPORT_FILES = ("compare.csv", "claims.csv", "report.html")
+REPORT_FILES = ("verdict.csv", "compare.csv", "claims.csv", "report.html")
 """Files the report step writes besides the PNGs (``report`` rewrites them all)."""
 
 
@@ -127,10 +128,11 @@ def read_comparison(
 
 
 def write_report(directory: Path, comparison: Comparison, scenario_file: str | None) -> None:
-    """Write ``compare.csv``, the figures and ``report.html`` into ``directory``."""
+    """Write ``verdict.csv``, ``compare.csv``, the figures and ``report.html``."""
     from sim.files.csvsafe import write_csv
     from sim.reports.saving import save_figures
 
+    write_csv(comparison.verdict.table, directory / "verdict.csv")
     write_csv(comparison.table, directory / "compare.csv")
     write_csv(comparison.claims, directory / "claims.csv")
     paths = save_figures(comparison_figures(comparison), directory)
@@ -141,7 +143,7 @@ def write_report(directory: Path, comparison: Comparison, scenario_file: str | N
 
 
 def terminal_text(comparison: Comparison, directory: Path | None = None) -> str:
-    """What the terminal prints: headline table, red flags, significant differences."""
+    """What the terminal prints: the verdict, headline table, red flags, significant differences."""
     result = comparison.result
     scenario = result.scenario
     labels = labels_of(result.structures)
@@ -149,6 +151,8 @@ def terminal_text(comparison: Comparison, directory: Path | None = None) -> str:
         f"{scenario.name}: {', '.join(labels[s] for s in result.structures)} on the same leads, "
         f"{scenario.replications} replications of {scenario.horizon_days:g} days, "
         f"seed {scenario.seed}",
+        "",
+        *verdict_lines(comparison.verdict, scenario.horizon_days),
         "",
         in_words.headline_table(comparison.summary, comparison.headline)
         .rename(columns=labels)

@@ -502,12 +502,6 @@ def _lookup(data: Mapping[str, Any], path: str) -> Any:
     return node
 
 
-
-
-
-
-
-
 def _digest(obj: Any) -> str:
     text = json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -270,7 +270,6 @@ class SweepFile(Frozen):
         return kpis
 
 
-
 def is_number(value: Any) -> bool:
     """A number in a TOML file (a bool is not one, though Python says it is an int)."""
     return isinstance(value, int | float) and not isinstance(value, bool)

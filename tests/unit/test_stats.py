@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from sim.analysis import stats as salesim_stats
 from sim.analysis.stats import mean_ci, t_interval, with_ci
 
 
@@ -56,3 +57,40 @@ def test_with_ci_gives_the_interval_of_each_column():
     runs = pd.DataFrame({"x": [1.0, 2.0, 4.0]})
     row = with_ci(runs, ("x",))
     assert (row["x"], row["x_ci_low"], row["x_ci_high"]) == mean_ci(runs["x"])
+
+
+def test_paired_p_value_by_hand_and_against_scipy():
+    # [1, 2, 3]: mean 2, sd 1, t = 2 / (1 / sqrt 3) = 3.464 on 2 degrees of freedom.
+    assert salesim_stats.paired_p_value([1.0, 2.0, 3.0]) == pytest.approx(0.0742, abs=5e-5)
+    draws = np.random.default_rng(3).normal(0.4, 1.0, 12)
+    expected = stats.ttest_1samp(draws, 0.0).pvalue
+    assert salesim_stats.paired_p_value(draws) == pytest.approx(expected)
+    assert math.isnan(salesim_stats.paired_p_value([1.0]))
+    assert salesim_stats.paired_p_value([2.0, 2.0]) == 0.0
+    assert salesim_stats.paired_p_value([0.0, 0.0]) == 1.0
+
+
+def test_holm_steps_down_and_stops_at_the_first_failure():
+    # Sorted: 0.005 <= 0.05/4, 0.01 <= 0.05/3, 0.03 > 0.05/2: stop (0.04 is not even tried).
+    assert salesim_stats.holm([0.01, 0.04, 0.03, 0.005]).tolist() == [True, False, False, True]
+    assert salesim_stats.holm([0.01, math.nan]).tolist() == [True, False]  # m = 1
+    assert salesim_stats.holm([0.02, 0.02], alpha=0.05).tolist() == [True, True]  # both <= 0.025
+
+
+def test_benjamini_hochberg_steps_up():
+    # Sorted 0.005, 0.01, 0.03, 0.04 against 0.0125, 0.025, 0.0375, 0.05: the largest passing
+    # is the 4th, so all four reject (Holm rejects only two of these).
+    assert salesim_stats.benjamini_hochberg([0.01, 0.04, 0.03, 0.005]).all()
+    # 0.02 > 0.05/3 but 0.03 <= 2 * 0.05/3: both smallest reject; 0.9 does not.
+    assert salesim_stats.benjamini_hochberg([0.9, 0.03, 0.02]).tolist() == [False, True, True]
+    assert not salesim_stats.benjamini_hochberg([math.nan]).any()
+
+
+def test_replications_to_separate_by_hand():
+    # d = 1, sd = 2: n = 18 gives t(17) * 2 / sqrt 18 = 2.110 * 0.4714 = 0.9946 < 1,
+    # n = 17 gives 2.120 * 2 / 4.123 = 1.028 >= 1.
+    assert salesim_stats.replications_to_separate(1.0, 2.0) == 18
+    assert salesim_stats.replications_to_separate(-1.0, 2.0) == 18
+    assert salesim_stats.replications_to_separate(0.0, 2.0) is None
+    assert salesim_stats.replications_to_separate(1e-6, 1.0) is None  # beyond any practical count
+    assert salesim_stats.replications_to_separate(1.0, 0.0) == 2

@@ -1,0 +1,356 @@
+"""The verdict: which structure to run, by how much, how sure, and what it would take.
+
+A sales leader reads the first lines of a report and decides. So the report
+opens with one answer per objective the scenario names (``decision.objectives``:
+by default profit over the horizon, the yearly revenue of the book built, wins
+per 30 days and cost per won deal): the best structure, its margin over every
+other with the paired 95 % interval, and a plain sentence.
+
+How the best is chosen and how sure the answer is:
+
+* The best structure on an objective has the best mean over the replications.
+* Its margin over another structure is the mean of the per-replication
+  differences (the same leads and the same luck in both: common random
+  numbers), with a t interval on them.
+* A margin counts as *clear* when its paired t test rejects "no difference"
+  under Holm's step-down over every comparison of the verdict together
+  (objectives x other structures). Picking the best and then testing it
+  against each other is a family of tests; Holm keeps the chance that any
+  clear margin is luck below 1 - ``decision.confidence``.
+* An unclear margin says how many replications would make it clear if it is
+  as large as measured (``stats.replications_to_separate``, at the level of
+  Bonferroni's correction, which Holm's first step uses: an upper figure).
+
+The result is a table (``verdict.csv``) and the sentences the terminal and
+the report print. Pure pandas on the per-run KPI table.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.compare import structure_order
+from sim.analysis.kpis import format_value, kpi_spec
+from sim.analysis.stats import (
+    holm,
+    mean_ci,
+    paired_p_value,
+    replications_to_separate,
+)
+from sim.config.names import structure_label
+
+VERDICT_COLUMNS: tuple[str, ...] = (
+    "objective",
+    "best",
+    "structure",
+    "best_mean",
+    "structure_mean",
+    "margin",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "clear",
+    "replications",
+    "replications_to_separate",
+)
+"""``verdict.csv``: one row per objective and structure other than the best; ``margin`` is
+the best's advantage in the better direction (positive = the best is ahead), its CI too."""
+
+# How each default objective reads in a sentence: "{best} <phrase> than {other}".
+# Other KPIs read "{best} is ahead on <label> by <margin> <unit>".
+_PHRASES: dict[str, tuple[str, str]] = {
+    "profit": ("earns {margin} more profit", ""),
+    "arr_at_end": ("ends with {margin} more annual recurring revenue", ""),
+    "wins_per_30_days": ("wins {margin} more deals per 30 days", ""),
+    "cost_per_won_deal": ("spends {margin} less per won deal", ""),
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer per objective.
+
+    Attributes:
+        table: ``VERDICT_COLUMNS``, objectives in the scenario's order, then the
+            other structures in report order.
+        objectives: the objectives answered (present in the KPI table), in order.
+        best: the best structure per objective.
+        comparisons: how many comparisons Holm's correction covered.
+        confidence: the family-wise confidence.
+        replications: replications per structure.
+        order: the structures in report order.
+    """
+
+    table: pd.DataFrame
+    objectives: list[str]
+    best: dict[str, str]
+    comparisons: int
+    confidence: float
+    replications: int
+    order: tuple[str, ...]
+
+    def clear_best(self, objective: str) -> bool:
+        """True when the best is clearly ahead of every other structure on ``objective``."""
+        rows = self.table[self.table["objective"] == objective]
+        return bool(len(rows)) and bool(rows["clear"].all())
+
+    def tied_with_best(self, objective: str) -> list[str]:
+        """Structures the best could not be told apart from on ``objective``."""
+        rows = self.table[(self.table["objective"] == objective) & ~self.table["clear"]]
+        return list(rows["structure"])
+
+
+def _best(means: pd.Series, better: int) -> str:
+    """The structure with the best mean; the first in report order on a tie."""
+    scores = means * better
+    return str(scores.idxmax())
+
+
+def _sd(values: np.ndarray) -> float:
+    """Standard deviation of the finite values (``ddof=1``); NaN with fewer than two."""
+    finite = values[np.isfinite(values)]
+    return float(finite.std(ddof=1)) if len(finite) > 1 else math.nan
+
+
+def build_verdict(
+    kpis: pd.DataFrame, objectives: tuple[str, ...] | list[str], confidence: float = 0.95
+) -> Verdict:
+    """The verdict on the per-run KPI table.
+
+    Args:
+        kpis: one row per (structure, replication) (``kpi_values.run_kpis``).
+        objectives: KPI names, each with a better direction; those missing from
+            the table or undefined for every structure are left out.
+        confidence: family-wise, over all comparisons of the verdict.
+
+    Returns:
+        The verdict; with one structure its table is empty.
+    """
+    order = structure_order(kpis)
+    runs = {
+        name: group.set_index("replication")
+        for name, group in kpis.groupby("structure", observed=True, sort=False)
+    }
+    rows, best, answered = [], {}, []
+    for objective in objectives:
+        if objective not in kpis.columns or not kpis[objective].notna().any():
+            continue
+        spec = kpi_spec(objective)
+        means = pd.Series({name: runs[name][objective].mean() for name in order}).dropna()
+        if means.empty:
+            continue
+        answered.append(objective)
+        winner = best[objective] = _best(means, spec.better)
+        for other in order:
+            if other == winner:
+                continue
+            pairs = (runs[winner][objective] - runs[other][objective]) * spec.better
+            margin, low, high = mean_ci(pairs, confidence)
+            values = pairs.to_numpy(dtype=float)
+            rows.append(
+                {
+                    "objective": objective,
+                    "best": winner,
+                    "structure": other,
+                    "best_mean": float(means.get(winner, math.nan)),
+                    "structure_mean": float(means.get(other, math.nan)),
+                    "margin": margin,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "p_value": paired_p_value(values),
+                    "sd": _sd(values),
+                    "replications": int(np.isfinite(values).sum()),
+                }
+            )
+    table = pd.DataFrame(rows, columns=[*VERDICT_COLUMNS, "sd"])
+    alpha = 1 - confidence
+    table["clear"] = holm(table["p_value"], alpha) & (table["margin"] > 0)
+    family = max(int(table["p_value"].notna().sum()), 1)
+    table["replications_to_separate"] = [
+        math.nan if clear else (replications_to_separate(margin, sd, alpha / family) or math.nan)
+        for clear, margin, sd in zip(table["clear"], table["margin"], table["sd"], strict=True)
+    ]
+    replications = int(kpis.groupby("structure", observed=True).size().max()) if len(kpis) else 0
+    return Verdict(
+        table=table[list(VERDICT_COLUMNS)],
+        objectives=answered,
+        best=best,
+        comparisons=family if len(table) else 0,
+        confidence=confidence,
+        replications=replications,
+        order=tuple(order),
+    )
+
+
+def _amount(objective: str, value: float) -> str:
+    """A margin as printed, without a sign: ``157,000``, ``2.51``, ``3.4 pp``."""
+    return format_value(objective, abs(value)).removeprefix("+")
+
+
+def margin_text(objective: str, row: pd.Series) -> str:
+    """``earns 157,000 more profit than the Conveyor (95 % CI 89,000 to 225,000)``."""
+    spec = kpi_spec(objective)
+    other = structure_label(row["structure"])
+    phrase, _ = _PHRASES.get(objective, ("", ""))
+    amount = _amount(objective, row["margin"])
+    if phrase:
+        head = phrase.format(margin=amount) + f" than {other}"
+    else:
+        unit = "" if spec.format in ("percent", "points", "money") else f" {spec.difference_unit}"
+        head = f"is ahead of {other} on {spec.label} by {amount}{unit}"
+    if not (math.isfinite(row["ci_low"]) and math.isfinite(row["ci_high"])):
+        return head + " (one replication: no interval)"
+    low = format_value(objective, row["ci_low"])
+    high = format_value(objective, row["ci_high"])
+    return f"{head} (95 % CI {low} to {high})"
+
+
+def objective_title(objective: str, horizon_days: float) -> str:
+    """What an objective asks, in a sales leader's words."""
+    spec = kpi_spec(objective)
+    if objective == "profit":
+        return f"Profit over the {horizon_days:g} days"
+    if objective == "arr_at_end":
+        return "Book of business built (annual recurring revenue at the end)"
+    return spec.label[:1].upper() + spec.label[1:]
+
+
+PRACTICAL_REPLICATIONS = 1_000
+"""A margin that needs more replications than this to be told apart is called practically
+equal: it is small against the noise of one year's leads."""
+
+
+def names_in_words(structures: list[str]) -> str:
+    """``All-In``, ``All-In and Pods``, ``All-In, Conveyor and Pods``."""
+    labels = [structure_label(s) for s in structures]
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def _unclear_text(verdict: Verdict, row: pd.Series) -> str:
+    """Why an unclear margin is unclear, and the replications that would settle it."""
+    needed = row["replications_to_separate"]
+    if not math.isfinite(needed) or needed > PRACTICAL_REPLICATIONS:
+        return (
+            f"practically equal (telling them apart would take more than "
+            f"{PRACTICAL_REPLICATIONS:,} replications)"
+        )
+    settle = f"about {int(needed):,} replications would settle it if the margin is as measured"
+    if row["ci_low"] > 0:
+        return (
+            f"likely, but not yet sure with {verdict.comparisons} comparisons made at once; "
+            + settle
+        )
+    return f"not clear at {verdict.replications} replications; " + settle
+
+
+def answer_lines(verdict: Verdict, objective: str) -> list[str]:
+    """The answer to one objective: who is best, then each margin, clear ones first."""
+    rows = verdict.table[verdict.table["objective"] == objective]
+    winner = verdict.best[objective]
+    best = structure_label(winner)
+    if rows.empty:
+        return [f"{best} (the only structure)."]
+    clear, unclear = rows[rows["clear"]], rows[~rows["clear"]]
+    if unclear.empty:
+        lines = [f"{best}, clearly."]
+    else:
+        tied = names_in_words([winner, *unclear["structure"]])
+        lines = [f"{best} leads; {tied} cannot be told apart yet."]
+    lines += [f"{best} {margin_text(objective, row)}." for _, row in clear.iterrows()]
+    lines += [
+        f"{best} {margin_text(objective, row)}: {_unclear_text(verdict, row)}."
+        for _, row in unclear.iterrows()
+    ]
+    return lines
+
+
+def _contenders(verdict: Verdict) -> dict[str, list[str]]:
+    """Per structure, the objectives on which it is best or not told apart from the best."""
+    contenders: dict[str, list[str]] = {}
+    for objective in verdict.objectives:
+        for name in [verdict.best[objective], *verdict.tied_with_best(objective)]:
+            contenders.setdefault(name, []).append(objective)
+    return contenders
+
+
+def _what_would_settle(verdict: Verdict) -> str:
+    """How many replications would settle the open comparisons that can be settled."""
+    table = verdict.table
+    open_rows = table[~table["clear"]]
+    needed = open_rows["replications_to_separate"]
+    settleable = needed[needed <= PRACTICAL_REPLICATIONS]
+    if open_rows.empty:
+        return ""
+    if settleable.empty:
+        return (
+            f"The {len(open_rows)} open comparisons are practically equal: more replications "
+            "would not change the choice."
+        )
+    rest = len(open_rows) - len(settleable)
+    most = int(settleable.max())
+    half = int(settleable.sort_values().iloc[(len(settleable) - 1) // 2])
+    steps = [half, most] if half < most else [most]
+    parts = [
+        f"about {n:,} replications (--replications {n}) would settle "
+        f"{int((settleable <= n).sum())} of the {len(open_rows)} open comparisons"
+        for n in steps
+    ]
+    text = "; ".join(parts) + ", if the margins are as measured"
+    return (
+        text[:1].upper()
+        + text[1:]
+        + (f"; the other {rest} are practically equal." if rest else ".")
+    )
+
+
+def overall_lines(verdict: Verdict) -> list[str]:
+    """The recommendation across objectives, how sure it is, and what would settle the rest."""
+    if not verdict.objectives:
+        return ["No objective could be measured on this run."]
+    if verdict.table.empty:
+        return ["Only one structure was run: nothing to choose between."]
+    contenders = _contenders(verdict)
+    most = max(len(objectives) for objectives in contenders.values())
+    top = [s for s in verdict.order if len(contenders.get(s, ())) == most]
+    count = len(verdict.objectives)
+    settled = [o for o in verdict.objectives if verdict.clear_best(o)]
+    if len(top) == 1 and len(settled) == count and len(set(verdict.best.values())) == 1:
+        first = f"Run {names_in_words(top)}: clearly the best on all {count} objectives."
+    elif len(top) == 1:
+        first = (
+            f"Run {names_in_words(top)}: best, or not told apart from the best, on {most} of "
+            f"{count} objectives."
+        )
+    else:
+        first = (
+            f"No single structure is clearly best yet: {names_in_words(top)} are each best, or "
+            f"not told apart from the best, on {most} of {count} objectives."
+        )
+    lines = [first]
+    behind = [s for s in verdict.order if s not in contenders]
+    if behind:
+        lines.append(
+            f"{names_in_words(behind)} {'is' if len(behind) == 1 else 'are'} clearly behind on "
+            f"every objective."
+        )
+    lines.append(
+        f"{len(settled)} of {count} objectives settled at {100 * verdict.confidence:.0f} % "
+        f"confidence, for all {verdict.comparisons} comparisons together (Holm's correction)."
+    )
+    if settle := _what_would_settle(verdict):
+        lines.append(settle)
+    return lines
+
+
+def verdict_lines(verdict: Verdict, horizon_days: float) -> list[str]:
+    """The verdict as the terminal prints it: the recommendation, then each objective."""
+    lines = ["Which structure to run:", *(f"  {line}" for line in overall_lines(verdict))]
+    for objective in verdict.objectives:
+        first, *rest = answer_lines(verdict, objective)
+        lines += ["", f"{objective_title(objective, horizon_days)}: {first}"]
+        lines += [f"  - {line}" for line in rest]
+    return lines
