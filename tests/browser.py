@@ -6,7 +6,9 @@ Used by the report tests and by ``make report-check``
 A copy of the page gets a small probe script: it records script errors and
 resources that fail to load, and once the page has loaded it writes a JSON
 marker into the DOM (how many images there are, how many decoded with a
-non-zero width, the errors), which ``--dump-dom`` reveals. Chromium's own
+non-zero width, the errors, the window's size and where the verdict box
+ends), which ``--dump-dom`` reveals. The window is 1,400 x 900 pixels, a
+laptop's first screen. Chromium's own
 console log (``--enable-logging=stderr``) is read as well, so a
 ``console.error`` or an uncaught exception counts even if the probe missed it.
 Every host name resolves to nothing (``--host-resolver-rules``), so a page
@@ -39,6 +41,7 @@ FLAGS = (
     "--enable-logging=stderr",
     "--v=0",
     "--virtual-time-budget=10000",
+    "--window-size=1400,900",
     "--dump-dom",
 )
 
@@ -58,7 +61,12 @@ window.addEventListener('load', function () {
   marker.id = 'salesim-render-check';
   marker.textContent = JSON.stringify({
     images: images.length, loaded: loaded.length, errors: window.__salesimErrors,
-    title: document.title, text_chars: document.body.innerText.length
+    title: document.title, text_chars: document.body.innerText.length,
+    viewport: [window.innerWidth, window.innerHeight],
+    verdict_bottom: (function () {
+      var box = document.getElementById('verdict');
+      return box ? box.getBoundingClientRect().bottom + window.scrollY : null;
+    })()
   });
   document.body.appendChild(marker);
 });
@@ -75,6 +83,9 @@ class RenderCheck:
     title: str = ""
     text_chars: int = 0
     errors: list[str] = field(default_factory=list)
+    viewport: tuple[int, int] = (0, 0)
+    verdict_bottom: float | None = None
+    """Where the element with id ``verdict`` ends, in CSS pixels from the page's top."""
 
     @property
     def problems(self) -> list[str]:
@@ -143,6 +154,8 @@ def check_html(path: Path, chromium: str | None = None, timeout_s: float = 90) -
         title=data["title"],
         text_chars=data["text_chars"],
         errors=errors,
+        viewport=tuple(data["viewport"]),
+        verdict_bottom=data["verdict_bottom"],
     )
 
 

@@ -216,6 +216,8 @@ def objective_title(objective: str, horizon_days: float) -> str:
         return f"Profit over the {horizon_days:g} days"
     if objective == "arr_at_end":
         return "Book of business built (annual recurring revenue at the end)"
+    if objective == "wins_per_30_days":
+        return "Deals won per 30 days"
     return spec.label[:1].upper() + spec.label[1:]
 
 
@@ -248,23 +250,21 @@ def _unclear_text(verdict: Verdict, row: pd.Series) -> str:
 
 
 def answer_lines(verdict: Verdict, objective: str) -> list[str]:
-    """The answer to one objective: who is best, then each margin, clear ones first."""
+    """The answer to one objective: who is best, then each margin, the runner-up's first."""
     rows = verdict.table[verdict.table["objective"] == objective]
     winner = verdict.best[objective]
     best = structure_label(winner)
     if rows.empty:
         return [f"{best} (the only structure)."]
-    clear, unclear = rows[rows["clear"]], rows[~rows["clear"]]
+    unclear = rows[~rows["clear"]]
     if unclear.empty:
         lines = [f"{best}, clearly."]
     else:
         tied = names_in_words([winner, *unclear["structure"]])
         lines = [f"{best} leads; {tied} cannot be told apart yet."]
-    lines += [f"{best} {margin_text(objective, row)}." for _, row in clear.iterrows()]
-    lines += [
-        f"{best} {margin_text(objective, row)}: {_unclear_text(verdict, row)}."
-        for _, row in unclear.iterrows()
-    ]
+    for _, row in rows.sort_values("margin", kind="stable").iterrows():
+        why = "" if row["clear"] else f": {_unclear_text(verdict, row)}"
+        lines.append(f"{best} {margin_text(objective, row)}{why}.")
     return lines
 
 

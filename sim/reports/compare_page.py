@@ -8,7 +8,9 @@ script, no network) that opens in any browser and can be mailed around like a
 board deck. ``python -m sim report DIR`` rebuilds all three from the saved
 tables without simulating, and gets the same bytes.
 
-The page answers, in order: what was compared; which red flags trip (too few
+The page answers, in order: what was compared; which structure to run,
+per objective, how sure that is and what would settle it (the verdict,
+``sim.reports.verdict_section``, with its headline figure); which red flags trip (too few
 reps at quota, a win rate below benchmark, a bottleneck role, an overloaded
 pod); the headline table (mean and 95 % CI per structure); which differences
 are significant, in words; the paired differences as a forest plot; how much
@@ -31,6 +33,7 @@ from typing import Any
 from sim.analysis import compare, funnel_tables, in_words, money, people, report_kpis
 from sim.analysis.comparison import Comparison, labels_of, variance_reduction_summary
 from sim.analysis.kpis import KpiSpec, format_mean_ci, format_value, kpi_spec
+from sim.reports.verdict_section import VERDICT_CSS, verdict_html
 from sim.version import __version__
 
 
@@ -40,6 +43,7 @@ def comparison_figures(comparison: Comparison) -> dict[str, Any]:
     from sim.reports.differences_figure import plot_paired_differences
     from sim.reports.people_figures import plot_money_breakdown, plot_quota_attainment
     from sim.reports.run_figures import run_figures
+    from sim.reports.verdict_figure import plot_verdict
     from sim.reports.workload_figures import plot_pod_utilisation
 
     result = comparison.result
@@ -47,6 +51,7 @@ def comparison_figures(comparison: Comparison) -> dict[str, Any]:
     summary = comparison.summary
     run = run_figures(result)
     figures = {
+        "verdict": plot_verdict(comparison.verdict, summary, scenario.horizon_days),
         "paired_differences": plot_paired_differences(
             compare.forest_table(comparison.differences, comparison.headline),
             comparison.reference,
@@ -138,6 +143,9 @@ FIGURE_CAPTIONS: dict[str, tuple[str, str]] = {
 
 PEOPLE_FIGURES: tuple[str, ...] = ("headcount", "quota_attainment", "money")
 """Figures shown in the "People and money" section rather than with the other figures."""
+
+OWN_PLACE_FIGURES: tuple[str, ...] = ("verdict", *PEOPLE_FIGURES)
+"""Figures shown in a section of their own, not among the figures at the end."""
 
 
 # --------------------------------------------------------------------------- HTML
@@ -489,12 +497,13 @@ def render_html(
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(scenario.name)}: {_e(names)} compared</title>",
-        f"<style>{_CSS}</style></head><body><main>",
+        f"<style>{_CSS}{VERDICT_CSS}</style></head><body><main>",
         f"<h1>{_e(scenario.name)}: which structure?</h1>",
         f"<p class='lead'>{_e(names)} on the same lead stream with the same luck "
         f"(common random numbers): {scenario.replications} independent replications of "
         f"{scenario.horizon_days:g} days (first {scenario.warmup_days:g} days warm-up), "
         f"seed {scenario.seed}. Reference for differences: {_e(reference)}.</p>",
+        verdict_html(comparison.verdict, scenario.horizon_days, images.get("verdict")),
     ]
     if scenario.description:
         parts.append(f"<p>{_e(scenario.description)}</p>")
@@ -558,7 +567,7 @@ def render_html(
         _claims_html(comparison, labels),
         "<h2>Figures</h2>",
     ]
-    parts += [_figure_html(n, data) for n, data in images.items() if n not in PEOPLE_FIGURES]
+    parts += [_figure_html(n, data) for n, data in images.items() if n not in OWN_PLACE_FIGURES]
     source = f" from <code>{_e(scenario_file)}</code>" if scenario_file else ""
     parts += [
         "<h2>About this report</h2>",

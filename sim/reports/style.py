@@ -133,13 +133,22 @@ def in_known_order(names: Iterable[str], known: Mapping[str, str]) -> list[str]:
     return [n for n in known if n in present] + [n for n in present if n not in known]
 
 
+MIN_FIGURE_WIDTH_IN = 8.5
+"""The narrowest figure of panels (inches): room for a one-line title and a legend row."""
+
+
 def panel_grid(
     count: int, sharex: bool, sharey: bool, panel_size: tuple[float, float]
 ) -> tuple[Figure, list[Axes]]:
-    """A figure with ``count`` panels, two per row, spare panels hidden."""
+    """A figure with ``count`` panels, two per row, spare panels hidden.
+
+    At least ``MIN_FIGURE_WIDTH_IN`` wide: one panel alone would otherwise be too
+    narrow for the figure's title and legend, which then run off the image.
+    """
     ncols = 1 if count <= 1 else 2
     nrows = max(1, math.ceil(count / ncols))
-    fig = Figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 1.0), layout="constrained")
+    width = max(panel_size[0] * ncols, MIN_FIGURE_WIDTH_IN)
+    fig = Figure(figsize=(width, panel_size[1] * nrows + 1.0), layout="constrained")
     axes = list(
         np.atleast_1d(
             fig.subplots(nrows, ncols, sharex=sharex, sharey=sharey, squeeze=False)

@@ -76,6 +76,7 @@ account_managers = 1
 """
 
 GENERATED_PNGS = {
+    "verdict.png",
     "paired_differences.png",
     "funnel.png",
     "wins_over_time.png",
@@ -255,6 +256,10 @@ def test_report_renders_in_a_real_browser(compared):
     assert check.problems == []
     assert check.images == len(GENERATED_PNGS) and check.loaded == check.images
     assert check.title.startswith("tiny_compare") and check.text_chars > 2000
+    # The verdict is read before scrolling: its box ends inside a 1,400 x 900 window
+    # (the page's visible height is less than 900 once the browser's own bars are counted).
+    assert check.viewport[0] == 1400 and 600 <= check.viewport[1] <= 900
+    assert check.verdict_bottom is not None and 0 < check.verdict_bottom <= check.viewport[1]
 
 
 def test_the_browser_check_catches_a_broken_page(tmp_path):

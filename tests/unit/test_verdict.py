@@ -94,8 +94,9 @@ def test_sentences_say_who_how_much_how_sure_and_what_it_takes():
     verdict = v.build_verdict(_kpis(), ["profit"])
     lines = v.answer_lines(verdict, "profit")
     assert lines[0] == "Pods leads; Pods and Conveyor cannot be told apart yet."
-    assert lines[1].startswith("Pods earns 5,000 more profit than All-In (95 % CI 4,561 to 5,439)")
-    assert lines[2].endswith(
+    # The runner-up first: the margin a sales leader asks about.
+    assert lines[2].startswith("Pods earns 5,000 more profit than All-In (95 % CI 4,561 to 5,439)")
+    assert lines[1].endswith(
         "not clear at 5 replications; about 343 replications would settle it if the margin "
         "is as measured."
     )
