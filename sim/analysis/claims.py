@@ -18,7 +18,7 @@ import pandas as pd
 from pydantic import Field, ValidationError, model_validator
 
 from sim.analysis.compare import paired_differences
-from sim.analysis.stats import mean_ci
+from sim.analysis.stats import holm, mean_ci, paired_p_value
 from sim.config.names import STRUCTURE_NAMES
 from sim.config.scenario import Frozen, ScenarioError, format_validation_error
 
@@ -86,10 +86,15 @@ def score_claims(kpis: pd.DataFrame, claims: tuple[Claim, ...] | None = None) ->
     other side, "not significant" otherwise, "not tested" when a structure or
     the KPI is missing (or fewer than two replications give a CI).
 
+    Many claims are tested on one run, so a verdict other than "not
+    significant" also needs its test (paired t, or one-sample t against the
+    threshold) to reject under Holm's step-down over all the tested claims:
+    the chance that any claim's verdict is luck stays below 5 %.
+
     Returns:
         One row per claim: id, claim, kpi, structure, versus, expect,
         structure_mean, versus_mean (or the threshold), difference, ci_low,
-        ci_high, verdict.
+        ci_high, p_value, verdict.
     """
     claims = claims if claims is not None else load_claims()
     present = set(kpis["structure"].astype(str))
@@ -107,13 +112,19 @@ def score_claims(kpis: pd.DataFrame, claims: tuple[Claim, ...] | None = None) ->
             "difference": math.nan,
             "ci_low": math.nan,
             "ci_high": math.nan,
+            "p_value": math.nan,
             "verdict": "not tested",
         }
         needed = {claim.structure} | ({claim.versus} if claim.versus else set())
         if claim.kpi in kpis.columns and needed <= present:
             row.update(_compare(kpis, claim))
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    decided = table["verdict"].isin(["holds", "does not hold"])
+    table.loc[decided & ~holm(table["p_value"]), "verdict"] = "not significant"
+    return table
 
 
 def _compare(kpis: pd.DataFrame, claim: Claim) -> dict[str, object]:
@@ -125,10 +136,12 @@ def _compare(kpis: pd.DataFrame, claim: Claim) -> dict[str, object]:
         pairs = kpis[kpis["structure"].astype(str).isin([claim.structure, claim.versus])]
         diff = paired_differences(pairs, claim.versus, [claim.kpi]).iloc[0]
         mean, low, high = diff["difference"], diff["ci_low"], diff["ci_high"]
+        p_value = diff["p_value"]
     else:
         out["versus_mean"] = claim.threshold
         mean, low, high = (value - claim.threshold for value in mean_ci(own))
-    out.update({"difference": mean, "ci_low": low, "ci_high": high})
+        p_value = paired_p_value(own.to_numpy(dtype=float) - claim.threshold)
+    out.update({"difference": mean, "ci_low": low, "ci_high": high, "p_value": p_value})
     if not (math.isfinite(low) and math.isfinite(high)):
         return out
     sign = 1.0 if claim.expect == "higher" else -1.0

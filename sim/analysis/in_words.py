@@ -55,7 +55,8 @@ def describe_differences(differences: pd.DataFrame, kpis: list[str]) -> pd.DataF
         kpis: which KPIs to describe (the headline ones), in order.
 
     Returns:
-        One row per (structure, KPI) whose 95 % CI excludes 0, structures in
+        One row per (structure, KPI) that is significant (``paired_differences``:
+        Benjamini-Hochberg), structures in
         order, then KPIs in order: columns structure, reference, kpi, verdict
         (``better``, ``worse`` or empty where neither direction is better) and
         text, e.g. ``"throughput +2.51 wins per 30 days (95 % CI +1.90 to

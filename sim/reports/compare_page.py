@@ -85,7 +85,8 @@ FIGURE_CAPTIONS: dict[str, tuple[str, str]] = {
     "paired_differences": (
         "Paired differences",
         "Each structure minus the reference, replication by replication (same leads, same "
-        "luck), per KPI. Thick line: 95 % CI; filled dot: the CI excludes 0. The thin grey line, "
+        "luck), per KPI. Thick line: 95 % CI; filled dot: significant (Benjamini-Hochberg over "
+        "every KPI and structure). The thin grey line, "
         "when shown, is the CI the same number of replications gives without common random "
         "numbers.",
     ),
@@ -447,8 +448,9 @@ def _claims_html(comparison: Comparison, labels: dict[str, str]) -> str:
         "structures under common random numbers, "
         "or the structure's mean against a threshold, with a 95 % CI. A claim <em>holds</em> "
         "when the whole interval is on the claimed side, <em>does not hold</em> when it is "
-        "on the other side; <em>not tested</em> means the run lacks a structure or the "
-        "KPI.</p>"
+        "on the other side, in both cases only if its t test also passes Holm's step-down "
+        "over all the claims tested (so that no verdict is luck, at 95 % for all of them "
+        "together); <em>not tested</em> means the run lacks a structure or the KPI.</p>"
     )
     rows = []
     for claim in claims.itertuples(index=False):
@@ -541,7 +543,9 @@ def render_html(
         )
     elif not comparison.sentences.empty:
         parts.append(
-            "<p>Differences whose 95 % CI (on the per-replication differences) excludes 0:</p>"
+            "<p>Significant differences: the 95 % CI on the per-replication differences "
+            "excludes 0, and the difference passes Benjamini and Hochberg's procedure over "
+            "every KPI and structure compared:</p>"
         )
         for structure, group in comparison.sentences.groupby("structure", sort=False):
             items = "".join(
@@ -555,9 +559,12 @@ def render_html(
     else:
         parts.append("<p>None of the headline differences is significant at 95 %.</p>")
     parts += [
-        "<p class='note'>With many KPIs and structures, about one in twenty comparisons of "
-        "structures that do not really differ will still look significant: trust a pattern "
-        "across KPIs more than one isolated result, and add replications to confirm.</p>",
+        "<p class='note'>Why a correction: with many KPIs and structures, about one in twenty "
+        "intervals of structures that do not really differ still excludes 0. Benjamini and "
+        "Hochberg's procedure keeps the share of luck among the differences called "
+        "significant at 5 % or less (the false discovery rate), so a highlighted cell can be "
+        "trusted; compare.csv has each p-value and, for a difference not significant, the "
+        "replications that would make one this large significant.</p>",
         _differences_html(comparison, labels),
         "<h2>Variance reduction from common random numbers</h2>",
         _variance_html(comparison, labels),

@@ -32,10 +32,11 @@ def plot_paired_differences(forest: pd.DataFrame, reference: str) -> Figure:
     One panel per unit (wins per 30 days, percentage points, leads, days,
     thousands of currency), one row per KPI, one marker per structure in its
     colour; the thick line is the 95 % CI of the paired (common random
-    numbers) difference. A filled marker means the CI excludes 0 (significant),
-    a hollow one that it does not. When the comparison was also run with
-    independent lead streams, that wider CI is drawn as a thin grey line
-    behind, to show what common random numbers bought.
+    numbers) difference. A filled marker means the difference is significant
+    (Benjamini-Hochberg over every KPI and structure), a hollow one that it
+    is not. When the comparison was also run with independent lead streams,
+    that wider CI is drawn as a thin grey line behind, to show what common
+    random numbers bought.
 
     Args:
         forest: ``compare.forest_table``: columns structure, kpi, label, panel,
@@ -122,7 +123,7 @@ def plot_paired_differences(forest: pd.DataFrame, reference: str) -> Figure:
             marker="o",
             markerfacecolor="white",
             linestyle="none",
-            label="hollow: CI includes 0",
+            label="hollow: not significant",
         )
     )
     if independent:

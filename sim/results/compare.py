@@ -171,7 +171,10 @@ def terminal_text(comparison: Comparison, directory: Path | None = None) -> str:
     elif scenario.replications < 2:
         lines.append("Paired differences: one replication, no confidence intervals.")
     elif not comparison.sentences.empty:
-        lines.append(f"Significant differences from {reference} (95 % CI excludes 0):")
+        lines.append(
+            f"Significant differences from {reference} (Benjamini-Hochberg over every KPI, "
+            "false discovery rate 5 %):"
+        )
         lines += [
             f"  - {labels[row.structure]} vs {reference}: {row.text}"
             for row in comparison.sentences.itertuples(index=False)

@@ -152,10 +152,11 @@ def test_compare_csv_differences_match_the_per_replication_kpis(compared):
 
 def test_terminal_shows_headline_flags_and_significant_differences(compared):
     printed = compared[2]
+    assert printed.index("Which structure to run:") < printed.index("throughput (wins per")
     assert "throughput (wins per 30 days)" in printed and "All-In" in printed
     assert "Red flags:" in printed and "below the benchmark of 90 %" in printed
     assert (
-        "Significant differences from Conveyor (95 % CI excludes 0):" in printed
+        "Significant differences from Conveyor (Benjamini-Hochberg over every KPI" in printed
         or "No headline difference from Conveyor is significant" in printed
     )
     assert "Common random numbers: paired 95 % CIs are a median" in printed
