@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from sim.analysis.kpis import objective_problems
+from sim.analysis.selection import Selection
 from sim.config.scenario import Scenario, ScenarioError, without_sales_effects
 from sim.files.outdir import OutputFolder, output_folder
 
@@ -104,6 +106,122 @@ def run(
             ]
         )
     return Run(simulate(loaded, names, on_run_done=on_run_done))
+
+
+def select_best(
+    scenario: str | Path | Scenario,
+    *,
+    indifference: float | None = None,
+    precision: float | None = None,
+    batch: int = 5,
+    max_replications: int = 100,
+    structures: Sequence[str] | None = None,
+    overrides: Iterable[str] = (),
+    on_run_done: Callable[[int, str], None] | None = None,
+) -> tuple[Run, Selection]:
+    """Add replications in batches until the best structure is known, or a precision is reached.
+
+    With ``indifference``: Kim and Nelson's procedure (``sim.analysis.selection``)
+    on the scenario's first objective (``decision.objectives``), confidence
+    ``decision.confidence``, the scenario's replications as its first stage.
+    With ``precision`` instead: until every structure's 95 % CI half-width of
+    that objective is at most ``precision`` times its mean. Every structure
+    keeps running in every batch, so the report compares all objectives on
+    the same replications; the procedure's decisions read only its
+    contenders' numbers, so its guarantee is unchanged.
+
+    Args:
+        scenario: a scenario file or a loaded Scenario.
+        indifference: the smallest difference that matters, in the objective's unit.
+        precision: the relative CI half-width to reach (e.g. 0.05).
+        batch: replications added per step.
+        max_replications: never more than this many replications.
+        structures: which configured structures to run (default: all).
+        overrides: ``dotted.key=value`` changes.
+        on_run_done: called with (replication, structure) after each run.
+
+    Returns:
+        The run (all its replications) and where the procedure stopped.
+    """
+    from sim.model.runner import extend
+
+    loaded = load(scenario, list(overrides))
+    indifference = indifference if indifference is not None else loaded.decision.indifference
+    problems = selection_problems(loaded, indifference, precision, max_replications)
+    if problems:
+        raise ScenarioError(problems)
+    first_stage = loaded.replications
+    result = run(loaded, structures=structures, on_run_done=on_run_done).result
+    while True:
+        current = Run(result)
+        selection = _selection_step(current, first_stage, indifference, precision)
+        replications = result.scenario.replications
+        if selection.decided or replications >= max_replications:
+            return current, selection
+        target = min(replications + batch, max_replications)
+        if selection.bound:
+            target = min(target, max(selection.bound, replications + 1))
+        result = extend(result, target, on_run_done)
+
+
+def selection_problems(
+    scenario: Scenario,
+    indifference: float | None,
+    precision: float | None,
+    max_replications: int,
+) -> list[str]:
+    """What keeps ``select_best`` from starting, one line each (checked before simulating)."""
+    problems = []
+    objective = scenario.decision.objectives[0]
+    if indifference is None and precision is None:
+        problems.append(
+            f"{scenario.name}: --select-best needs --indifference: the smallest difference of "
+            f"{objective} that matters (or decision.indifference in the scenario), or "
+            "--precision"
+        )
+    if scenario.replications < 2:
+        problems.append(
+            f"{scenario.name}: --replications: a first stage of at least 2 replications is "
+            f"needed, got {scenario.replications}"
+        )
+    if max_replications < scenario.replications:
+        problems.append(
+            f"{scenario.name}: --max-replications {max_replications} is below the first "
+            f"stage's {scenario.replications}"
+        )
+    return problems
+
+
+def _selection_step(
+    run: Run, first_stage: int, indifference: float | None, precision: float | None
+) -> Selection:
+    """The procedure on the run so far (KN, or the precision rule when no indifference)."""
+    from sim.analysis.kpis import kpi_spec
+    from sim.analysis.selection import kn_select, relative_precision
+
+    scenario = run.scenario
+    objective = scenario.decision.objectives[0]
+    kpis = run.kpis.sort_values(["structure", "replication"], kind="stable")
+    values = {
+        name: kpis.loc[kpis["structure"] == name, objective].to_numpy(dtype=float)
+        for name in run.structures
+    }
+    if any(np.isnan(v).any() for v in values.values()):
+        raise ScenarioError(
+            [f"{scenario.name}: {objective} is undefined in some replication: it cannot select"]
+        )
+    if indifference is None:
+        reached = bool(relative_precision(values, scenario.decision.confidence) <= (precision or 0))
+        means = {n: float(np.mean(v)) * kpi_spec(objective).better for n, v in values.items()}
+        leader = max(means, key=means.__getitem__)
+        return Selection(reached, leader, tuple(run.structures), {}, scenario.replications, 0)
+    return kn_select(
+        values,
+        indifference,
+        1 - scenario.decision.confidence,
+        first_stage=first_stage,
+        better=kpi_spec(objective).better,
+    )
 
 
 def compare(

@@ -47,6 +47,7 @@ class Comparison:
         independent_measured: whether the independent-streams run exists.
         verdict: the best structure per objective, with its margins
             (``verdict.build_verdict``).
+        selection: what ``compare --select-best`` did (``selection.json``), or None.
     """
 
     result: SimulationResult
@@ -63,6 +64,7 @@ class Comparison:
     claims: pd.DataFrame
     independent_measured: bool
     verdict: Verdict
+    selection: dict | None = None
 
 
 def labels_of(structures: tuple[str, ...] | list[str]) -> dict[str, str]:
@@ -71,7 +73,10 @@ def labels_of(structures: tuple[str, ...] | list[str]) -> dict[str, str]:
 
 
 def build_comparison(
-    result: SimulationResult, reference: str, independent: SimulationResult | None = None
+    result: SimulationResult,
+    reference: str,
+    independent: SimulationResult | None = None,
+    selection: dict | None = None,
 ) -> Comparison:
     """Compute every table of the comparison from the runs' tables.
 
@@ -79,6 +84,7 @@ def build_comparison(
         result: the common-random-numbers run.
         reference: the structure to compare with; must be one of the run's.
         independent: the same structures on independent lead streams, if run.
+        selection: ``selection.json`` when ``compare --select-best`` made the run.
 
     Returns:
         The comparison.
@@ -114,6 +120,7 @@ def build_comparison(
         claims=score_claims(kpis),
         independent_measured=independent is not None,
         verdict=build_verdict(kpis, scenario.decision.objectives, scenario.decision.confidence),
+        selection=selection,
     )
 
 

@@ -35,6 +35,7 @@ import pandas as pd
 
 from sim.analysis.compare import structure_order
 from sim.analysis.kpis import format_value, kpi_spec
+from sim.analysis.selection import Selection
 from sim.analysis.stats import (
     holm,
     mean_ci,
@@ -209,6 +210,19 @@ def margin_text(objective: str, row: pd.Series) -> str:
     return f"{head} (95 % CI {low} to {high})"
 
 
+_SHORT_NAMES: dict[str, str] = {
+    "profit": "profit",
+    "arr_at_end": "annual recurring revenue at the end",
+    "wins_per_30_days": "wins per 30 days",
+    "cost_per_won_deal": "cost per won deal",
+}
+
+
+def objective_name(objective: str) -> str:
+    """An objective's name inside a sentence: ``profit``, ``wins per 30 days``."""
+    return _SHORT_NAMES.get(objective, kpi_spec(objective).label)
+
+
 def objective_title(objective: str, horizon_days: float) -> str:
     """What an objective asks, in a sales leader's words."""
     spec = kpi_spec(objective)
@@ -303,7 +317,7 @@ def _what_would_settle(verdict: Verdict) -> str:
     return (
         text[:1].upper()
         + text[1:]
-        + (f"; the other {rest} are practically equal." if rest else ".")
+        + (f"; the other {rest} {'is' if rest == 1 else 'are'} practically equal." if rest else ".")
     )
 
 
@@ -346,11 +360,97 @@ def overall_lines(verdict: Verdict) -> list[str]:
     return lines
 
 
-def verdict_lines(verdict: Verdict, horizon_days: float) -> list[str]:
-    """The verdict as the terminal prints it: the recommendation, then each objective."""
-    lines = ["Which structure to run:", *(f"  {line}" for line in overall_lines(verdict))]
+def opening_lines(verdict: Verdict, selection: dict | None) -> list[str]:
+    """The verdict's first lines: the selection when one was decided, else the recommendation.
+
+    A decided selection answers "which structure?" for the first objective with
+    the user's own indifference zone; the recommendation's first sentence, which
+    asks for clear margins of any size, would only contradict it.
+    """
+    overall = overall_lines(verdict)
+    if selection and selection.get("decided") and selection.get("method") == "kim_nelson":
+        overall = overall[1:]
+    return [*selection_lines(selection), *overall]
+
+
+def verdict_lines(
+    verdict: Verdict, horizon_days: float, selection: dict | None = None
+) -> list[str]:
+    """The verdict as the terminal prints it: selection, recommendation, each objective."""
+    lines = ["Which structure to run:"]
+    lines += [f"  {line}" for line in opening_lines(verdict, selection)]
     for objective in verdict.objectives:
         first, *rest = answer_lines(verdict, objective)
         lines += ["", f"{objective_title(objective, horizon_days)}: {first}"]
         lines += [f"  - {line}" for line in rest]
     return lines
+
+
+def selection_document(
+    selection: Selection,
+    objective: str,
+    *,
+    indifference: float | None,
+    precision: float | None,
+    confidence: float,
+    first_stage: int,
+    max_replications: int,
+) -> dict:
+    """What ``compare --select-best`` did, as saved in ``selection.json``."""
+    return {
+        "objective": objective,
+        "method": "kim_nelson" if indifference is not None else "precision",
+        "indifference": indifference,
+        "precision": precision if indifference is None else None,
+        "confidence": confidence,
+        "first_stage": first_stage,
+        "max_replications": max_replications,
+        "replications": int(selection.replications),
+        "bound": int(selection.bound) or None,
+        "decided": bool(selection.decided),
+        "best": str(selection.best),
+        "contenders": [str(name) for name in selection.contenders],
+        "eliminated": {str(name): int(at) for name, at in selection.eliminated.items()},
+    }
+
+
+def selection_lines(document: dict | None) -> list[str]:
+    """``selection.json`` in words: what was selected, with which guarantee, at what cost."""
+    if not document:
+        return []
+    objective = document["objective"]
+    label = objective_name(objective)
+    best = structure_label(document["best"])
+    replications = document["replications"]
+    if document["method"] == "precision":
+        share = f"{100 * document['precision']:g} %"
+        if document["decided"]:
+            return [
+                f"Replications were added until every structure's 95 % CI of {label} was within "
+                f"{share} of its mean: reached at {replications} replications."
+            ]
+        return [
+            f"The precision asked ({share} of the mean for {label}) was not reached within "
+            f"{replications} replications (--max-replications)."
+        ]
+    zone = format_value(objective, document["indifference"])
+    dropped = ", ".join(
+        f"{structure_label(name)} after {count}" for name, count in document["eliminated"].items()
+    )
+    cost = (
+        f"{replications} replications, the first {document['first_stage']} for every "
+        "structure" + (f"; dropped from contention: {dropped}" if dropped else "")
+    )
+    if document["decided"]:
+        return [
+            f"Selected {best} as the best on {label} (Kim and Nelson's procedure, {cost}).",
+            f"Guarantee: if the best structure is at least {zone} ahead of every other, it is "
+            f"the one selected with probability at least {100 * document['confidence']:.0f} %; "
+            f"if some are closer than {zone}, the one selected is within {zone} of the best.",
+        ]
+    contenders = names_in_words(document["contenders"])
+    return [
+        f"Not decided within {replications} replications (--max-replications): {contenders} "
+        f"are still in contention on {label}; the procedure stops by {document['bound']:,} "
+        f"replications at the latest ({cost})."
+    ]

@@ -54,6 +54,7 @@ EXAMPLES = {
         "python -m sim compare scenarios/baseline.toml --structures conveyor,pods "
         "--reference conveyor",
         "python -m sim compare scenarios/presets/massive_generalist.toml --no-independent",
+        "python -m sim compare scenarios/baseline.toml --select-best --indifference 50000",
     ],
     "report": [
         "python -m sim report results/baseline",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shlex
 import sys
@@ -119,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the second run on independent lead streams (no variance-reduction table)",
     )
+    _add_selection_arguments(compare)
     budget.add_yes_argument(compare)
     report = commands.add_parser(
         "report",
@@ -329,6 +331,51 @@ def cmd_fields(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_selection_arguments(compare: argparse.ArgumentParser) -> None:
+    """``--select-best`` and its settings: add replications until the best is known."""
+    group = compare.add_argument_group(
+        "select the best (Kim and Nelson's procedure on the first objective)"
+    )
+    group.add_argument(
+        "--select-best",
+        action="store_true",
+        help="add replications in batches until the best structure is known with the "
+        "scenario's confidence (decision.confidence), the scenario's replications being the "
+        "first stage",
+    )
+    group.add_argument(
+        "--indifference",
+        type=_positive_float,
+        help="the smallest difference of the first objective that matters, in its unit "
+        "(default: decision.indifference)",
+    )
+    group.add_argument(
+        "--precision",
+        type=_positive_float,
+        help="instead: add replications until every structure's 95 %% CI half-width of the "
+        "first objective is at most this share of its mean (e.g. 0.05)",
+    )
+    group.add_argument(
+        "--max-replications",
+        type=_positive_int,
+        default=100,
+        help="never more replications than this (default 100)",
+    )
+    group.add_argument(
+        "--batch", type=_positive_int, default=5, help="replications added per step (default 5)"
+    )
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -439,10 +486,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
             f"{label}: --reference: {reference!r} is not among the compared structures "
             f"({', '.join(names)})"
         )
+    if _selecting(args):
+        from sim.api import selection_problems
+
+        indifference = args.indifference or scenario.decision.indifference
+        problems += [
+            problem.replace(f"{scenario.name}: ", f"{label}: ", 1)
+            for problem in selection_problems(
+                scenario, indifference, args.precision, args.max_replications
+            )
+        ]
     if problems:
         raise ScenarioError(problems)
     passes = 1 if args.no_independent else 2
-    estimate = budget.estimate_runs(scenario, names, passes)
+    most = args.max_replications if _selecting(args) else scenario.replications
+    estimate = budget.estimate_runs(
+        scenario.model_copy(update={"replications": most}), names, passes
+    )
     budget.check(estimate, label, args.yes)
     out_dir = args.out or Path("results") / scenario.name
     with claim_output(
@@ -451,12 +511,53 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return _compare_into(folder, scenario, names, reference, args)
 
 
+def _selecting(args: argparse.Namespace) -> bool:
+    """Whether compare adds replications until it can decide (--select-best or --precision)."""
+    return bool(args.select_best or args.precision)
+
+
+def _select(scenario: Scenario, names, args: argparse.Namespace, progress) -> tuple[Any, dict]:
+    """``api.select_best`` with the command line's settings; the run and ``selection.json``."""
+    from sim import api
+    from sim.analysis.verdict import selection_document
+
+    indifference = args.indifference or scenario.decision.indifference
+    if not args.select_best:
+        indifference = None  # --precision alone
+    progress.start(args.max_replications * len(names))  # at most: it stops when it can decide
+    run, selection = api.select_best(
+        scenario,
+        indifference=indifference,
+        precision=args.precision,
+        batch=args.batch,
+        max_replications=args.max_replications,
+        structures=names,
+        on_run_done=_note_run(progress),
+    )
+    document = selection_document(
+        selection,
+        scenario.decision.objectives[0],
+        indifference=indifference,
+        precision=args.precision,
+        confidence=scenario.decision.confidence,
+        first_stage=scenario.replications,
+        max_replications=args.max_replications,
+    )
+    return run, document
+
+
 def _compare_into(folder: OutputFolder, scenario: Scenario, names, reference: str, args) -> int:
     from sim import api
     from sim.analysis.comparison import build_comparison
     from sim.cli.progress import Progress
     from sim.model.runner import simulate_independent
-    from sim.results.compare import terminal_text, write_independent, write_report, write_settings
+    from sim.results.compare import (
+        terminal_text,
+        write_independent,
+        write_report,
+        write_selection,
+        write_settings,
+    )
 
     passes = 1 if args.no_independent else 2
     print(
@@ -466,8 +567,15 @@ def _compare_into(folder: OutputFolder, scenario: Scenario, names, reference: st
         file=sys.stderr,
     )
     progress = Progress(scenario.replications * len(names) * passes)
+    selection = None
     try:
-        run = api.run(scenario, structures=names, on_run_done=_note_run(progress))
+        if _selecting(args):
+            run, selection = _select(scenario, names, args, progress)
+            scenario = run.scenario
+            if not args.no_independent:
+                progress.start(scenario.replications * len(names))
+        else:
+            run = api.run(scenario, structures=names, on_run_done=_note_run(progress))
         independent = (
             None
             if args.no_independent
@@ -475,9 +583,11 @@ def _compare_into(folder: OutputFolder, scenario: Scenario, names, reference: st
         )
     finally:
         progress.close()
-    comparison = build_comparison(run.result, reference, independent)
+    comparison = build_comparison(run.result, reference, independent, selection)
 
     def add_report(directory: Path) -> None:
+        if selection is not None:
+            write_selection(directory, selection)
         if independent is not None:
             write_independent(directory, independent, reference)
         else:
@@ -499,11 +609,18 @@ def _compare_into(folder: OutputFolder, scenario: Scenario, names, reference: st
 def cmd_report(args: argparse.Namespace) -> int:
     """Rebuild compare.csv, the figures and report.html from a saved results directory."""
     from sim.analysis.comparison import build_comparison
-    from sim.results.compare import REPORT_FILES, read_comparison, terminal_text, write_report
+    from sim.results.compare import (
+        REPORT_FILES,
+        read_comparison,
+        read_selection,
+        terminal_text,
+        write_report,
+    )
     from sim.results.folder import ResultsError
 
     directory = args.directory
     result, independent, reference, scenario_file = read_comparison(directory, args.reference)
+    selection = read_selection(directory)
 
     def regenerated(relative: PurePosixPath) -> bool:
         top = len(relative.parts) == 1
@@ -511,7 +628,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     with claim_output(directory, args, option="folder", replaces=regenerated) as folder:
         try:
-            comparison = build_comparison(result, reference, independent)
+            comparison = build_comparison(result, reference, independent, selection)
         except KeyError as exc:
             raise ResultsError(
                 [

@@ -42,6 +42,15 @@ class DecisionConfig(Frozen):
         "verdict's comparisons together (Holm's correction) (0-1)",
     )
 
+    indifference: float | None = Field(
+        default=None,
+        gt=0,
+        le=1e15,
+        description="the smallest difference of the first objective that matters, in its unit "
+        "(e.g. 50000 of profit): compare --select-best stops once it can name the best "
+        "structure at least this far ahead; none = give it with --indifference",
+    )
+
     @field_validator("objectives")
     @classmethod
     def _each_once(cls, objectives: tuple[str, ...]) -> tuple[str, ...]:

@@ -26,6 +26,7 @@ def simulate(
     scenario: Scenario,
     structures: Iterable[str] | None = None,
     on_run_done: Callable[[int, str], None] | None = None,
+    first_replication: int = 0,
 ) -> SimulationResult:
     """Run every structure of the scenario in every replication.
 
@@ -33,13 +34,14 @@ def simulate(
         scenario: the validated scenario.
         structures: names to run; defaults to every structure block in the scenario.
         on_run_done: called with (replication, structure) after each run, for progress.
+        first_replication: start here (``extend`` adds replications to a run).
 
     Returns:
         The concatenated lead, rep and sample tables.
     """
     names = tuple(structures) if structures is not None else scenario.structures.names
     leads, reps, samples = [], [], []
-    for replication in range(scenario.replications):
+    for replication in range(first_replication, scenario.replications):
         streams, stream = draw_replication(scenario, replication)
         for name in names:
             tables = run_structure(name, stream, scenario, streams)
@@ -54,6 +56,42 @@ def simulate(
         leads=_concat(leads, names),
         reps=_concat(reps, names),
         samples=_concat(samples, names),
+    )
+
+
+def extend(
+    result: SimulationResult,
+    replications: int,
+    on_run_done: Callable[[int, str], None] | None = None,
+) -> SimulationResult:
+    """The run with more replications: the same tables ``simulate`` makes with ``replications``.
+
+    Replication ``r`` draws its random numbers from the root seed and ``r``
+    alone, so the replications already run are kept and only the new ones are
+    simulated; the result equals a fresh run of ``replications`` row for row.
+    A sequential procedure (``sim.analysis.selection``) adds replications this
+    way until it can decide.
+
+    Args:
+        result: a run of ``result.scenario.replications`` replications.
+        replications: the total wanted (at least the run's).
+        on_run_done: called with (replication, structure) after each new run.
+
+    Returns:
+        The longer run, its scenario's ``replications`` updated.
+    """
+    done = result.scenario.replications
+    if replications <= done:
+        return result
+    scenario = result.scenario.model_copy(update={"replications": replications})
+    names = result.structures
+    more = simulate(scenario, names, on_run_done, first_replication=done)
+    return SimulationResult(
+        scenario=scenario,
+        structures=names,
+        leads=_concat([result.leads, more.leads], names),
+        reps=_concat([result.reps, more.reps], names),
+        samples=_concat([result.samples, more.samples], names),
     )
 
 

@@ -505,7 +505,9 @@ def render_html(
         f"(common random numbers): {scenario.replications} independent replications of "
         f"{scenario.horizon_days:g} days (first {scenario.warmup_days:g} days warm-up), "
         f"seed {scenario.seed}. Reference for differences: {_e(reference)}.</p>",
-        verdict_html(comparison.verdict, scenario.horizon_days, images.get("verdict")),
+        verdict_html(
+            comparison.verdict, scenario.horizon_days, images.get("verdict"), comparison.selection
+        ),
     ]
     if scenario.description:
         parts.append(f"<p>{_e(scenario.description)}</p>")

@@ -12,7 +12,12 @@ import base64
 import html
 from typing import Any
 
-from sim.analysis.verdict import Verdict, answer_lines, objective_title, overall_lines
+from sim.analysis.verdict import (
+    Verdict,
+    answer_lines,
+    objective_title,
+    opening_lines,
+)
 
 VERDICT_CSS = """
 .verdict { background: #f3f6fb; border-left: 5px solid #0072B2; padding: 0.6rem 1.1rem;
@@ -34,18 +39,21 @@ def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-def verdict_html(verdict: Verdict, horizon_days: float, image: bytes | None) -> str:
+def verdict_html(
+    verdict: Verdict, horizon_days: float, image: bytes | None, selection: dict | None = None
+) -> str:
     """The verdict box, each objective's answer (margins folded), and the headline figure.
 
     Args:
         verdict: ``verdict.build_verdict``.
         horizon_days: the run's horizon, for the profit objective's title.
         image: the headline figure's PNG bytes, if drawn.
+        selection: ``selection.json``'s document when ``--select-best`` made the run.
 
     Returns:
         An HTML fragment with ``id='verdict'`` on its box.
     """
-    first, *rest = overall_lines(verdict)
+    first, *rest = opening_lines(verdict, selection)
     parts = [
         "<section id='verdict' class='verdict'>",
         f"<p class='answer'>{_e(first)}</p>",

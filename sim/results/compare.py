@@ -26,6 +26,9 @@ from sim.version import __version__
 COMPARISON_DOCUMENT = "comparison.json"
 """How the comparison was made: reference, whether and how independent streams were run."""
 
+SELECTION_DOCUMENT = "selection.json"
+"""What ``compare --select-best`` did (``verdict.selection_document``)."""
+
 INDEPENDENT_DIR = "independent"
 """Sub-directory holding the run with independent lead streams."""
 
@@ -71,6 +74,26 @@ def write_independent(directory: Path, independent: SimulationResult, reference:
         "independent_seeds": seeds,
     }
     (directory / COMPARISON_DOCUMENT).write_text(json.dumps(settings, indent=2) + "\n")
+
+
+def write_selection(directory: Path, document: dict) -> None:
+    """Save what ``compare --select-best`` did, for the report and ``report DIR``."""
+    (directory / SELECTION_DOCUMENT).write_text(json.dumps(document, indent=2) + "\n")
+
+
+def read_selection(directory: Path) -> dict | None:
+    """``selection.json`` of a results directory, or None if it has none.
+
+    Raises:
+        ResultsError: when the file exists but cannot be read.
+    """
+    path = Path(directory) / SELECTION_DOCUMENT
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsError([f"{path}: unreadable ({str(exc).splitlines()[0]})"]) from None
 
 
 def write_settings(directory: Path, structures: tuple[str, ...], reference: str) -> None:
@@ -152,7 +175,7 @@ def terminal_text(comparison: Comparison, directory: Path | None = None) -> str:
         f"{scenario.replications} replications of {scenario.horizon_days:g} days, "
         f"seed {scenario.seed}",
         "",
-        *verdict_lines(comparison.verdict, scenario.horizon_days),
+        *verdict_lines(comparison.verdict, scenario.horizon_days, comparison.selection),
         "",
         in_words.headline_table(comparison.summary, comparison.headline)
         .rename(columns=labels)

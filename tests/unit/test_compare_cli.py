@@ -3,6 +3,7 @@
 import contextlib
 import html
 import io
+import json
 import os
 import re
 import shlex
@@ -363,3 +364,27 @@ def test_readme_compare_commands_run(tmp_path, capsys):
     assert {p.name: p.read_bytes() for p in out.glob("*.parquet")} == data_before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
     assert "throughput (wins per 30 days)" in capsys.readouterr().out
+
+
+def test_select_best_adds_replications_says_what_it_selected_and_report_keeps_it(tmp_path, capsys):
+    scenario = tmp_path / "tiny.toml"
+    scenario.write_text(TINY)
+    out = tmp_path / "out"
+    command = ["compare", str(scenario), "--out", str(out), "--no-independent"]
+    selecting = ["--select-best", "--indifference", "100000", "--max-replications", "9"]
+    assert main([*command, *selecting, "--batch", "3"]) == 0
+    printed = capsys.readouterr().out
+    document = json.loads((out / "selection.json").read_text())
+    assert document["method"] == "kim_nelson" and document["first_stage"] == 3
+    assert 3 <= document["replications"] <= 9
+    assert pd.read_csv(out / "kpis.csv")["replication"].max() == document["replications"] - 1
+    first = "Selected " if document["decided"] else "Not decided within 9 replications"
+    assert printed.split("Which structure to run:\n", 1)[1].lstrip().startswith(first)
+    page = (out / "report.html").read_text()
+    assert "Kim and Nelson" in page
+    assert main(["report", str(out)]) == 0
+    assert (out / "report.html").read_text() == page
+    # Without an indifference zone (none in the scenario) it refuses before simulating.
+    empty = tmp_path / "empty"
+    assert main([*command[:3], str(empty), "--no-independent", "--select-best"]) == 2
+    assert "needs --indifference" in capsys.readouterr().err and not empty.exists()

@@ -54,7 +54,7 @@ SLOW_COMMANDS = {"compare", "report", "plan", "backtest"}
 SHORT_RUN = ["--set", "horizon_days=30", "--set", "warmup_days=10", "--set", "maturity_days=10"]
 SHORTEN = {
     "simulate": ["--replications", "1", "--no-plots", *SHORT_RUN],
-    "compare": ["--replications", "2", "--no-independent", *SHORT_RUN],
+    "compare": ["--replications", "2", "--no-independent", "--max-replications", "4", *SHORT_RUN],
     "plan": ["--replications", "2", "--max-steps", "2", "--no-plots", *SHORT_RUN],
     "backtest": ["--replications", "2", "--no-plots"],
 }
