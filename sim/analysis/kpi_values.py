@@ -29,7 +29,7 @@ import pandas as pd
 from sim.analysis.cohort import cohort, stage_passed, stage_resolved
 from sim.analysis.forecast import forecast_kpis
 from sim.analysis.kpis import format_mean_ci, kpi_spec
-from sim.analysis.money import new_hire_payback_days, team_cost
+from sim.analysis.money import book_value, new_hire_payback_days, team_cost
 from sim.analysis.over_time import market_share_trend
 from sim.analysis.people import counted_quota_rows, people_kpis, utilisation
 from sim.analysis.stats import mean_ci
@@ -125,12 +125,15 @@ def _flow_kpis(df: pd.DataFrame, reps: pd.DataFrame, scenario: Scenario) -> dict
     wins = int(won.sum())
     gross_profit = scenario.money.gross_margin * revenue
     active = df["account_outcome"] == "active"
+    arr = float(df.loc[active, "account_value"].sum())
+    book = book_value(arr, int(active.sum()), scenario)
     kpis.update(
         {
             "wins_in_horizon": wins,
             "bookings": bookings,
             "revenue": revenue,
-            "arr_at_end": float(df.loc[active, "account_value"].sum()),
+            "arr_at_end": arr,
+            "book_value_at_end": book,
             "accounts_churned": int((df["account_outcome"] == "churned").sum()),
             "accounts_dropped_in_handoff": int(
                 (df["account_outcome"] == "dropped_in_handoff").sum()
@@ -140,6 +143,7 @@ def _flow_kpis(df: pd.DataFrame, reps: pd.DataFrame, scenario: Scenario) -> dict
             "cost": cost,
             "gross_profit": gross_profit,
             "profit": gross_profit - cost,
+            "profit_with_book": gross_profit - cost + book,
             "roi": (gross_profit - cost) / cost if cost > 0 else math.nan,
             "cost_per_won_deal": cost / wins if wins else math.nan,
             "revenue_per_rep": revenue / len(seats),

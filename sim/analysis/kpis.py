@@ -75,6 +75,12 @@ class KpiSpec:
         description: one line: what is counted, over which leads or time.
         pattern: the family's name for a per-stage, per-role or per-handoff
             KPI (``utilisation_<role>``); empty for a single KPI.
+        short: its name inside a sentence (default: the label).
+        heading: a verdict's heading for it as an objective; ``{horizon_days}``
+            is filled in (default: the label).
+        ahead: how a verdict says one structure is ahead on it, with
+            ``{margin}``: ``earns {margin} more profit`` (default: a generic
+            sentence on the label).
     """
 
     name: str
@@ -85,6 +91,19 @@ class KpiSpec:
     family: Family
     description: str
     pattern: str = ""
+    short: str = ""
+    heading: str = ""
+    ahead: str = ""
+
+    @property
+    def in_sentence(self) -> str:
+        """Its name inside a sentence: ``wins per 30 days``."""
+        return self.short or self.label
+
+    def heading_for(self, horizon_days: float) -> str:
+        """The verdict's heading for it: ``Profit over the 365 days``."""
+        text = (self.heading or self.label).format(horizon_days=f"{horizon_days:g}")
+        return text[:1].upper() + text[1:]
 
     @property
     def better(self) -> int:
@@ -154,8 +173,10 @@ def _one(
     direction: Direction,
     family: Family,
     description: str,
+    **words: str,
 ) -> tuple[KpiSpec, ...]:
-    return (KpiSpec(name, label, unit, format, direction, family, description),)
+    """One KPI; ``words`` are ``short``, ``heading`` and ``ahead`` (see ``KpiSpec``)."""
+    return (KpiSpec(name, label, unit, format, direction, family, description, **words),)
 
 
 def _each(
@@ -244,7 +265,9 @@ _ENTRIES: tuple[tuple[KpiSpec, ...], ...] = (
           "funnel", "Mean days cohort leads queued before the {} role started a stage."),
     # --- flow: the measured window ------------------------------------------------------
     _one("wins_per_30_days", "throughput", "wins per 30 days", "throughput", "higher", "flow",
-         "Wins from the end of the warm-up to the horizon, per 30 days."),
+         "Wins from the end of the warm-up to the horizon, per 30 days.",
+         short="wins per 30 days", heading="Deals won per 30 days",
+         ahead="wins {margin} more deals per 30 days"),
     _one("wins_in_horizon", "wins in the horizon", "wins per replication", "count", "higher",
          "flow", "Every win of the run, warm-up included."),
     _each("utilisation_<role>", ROLES, "utilisation: {}", "fraction", "percent", "neither",
@@ -316,7 +339,15 @@ _ENTRIES: tuple[tuple[KpiSpec, ...], ...] = (
     _one("revenue", "revenue recognised in the horizon", "currency", "money", "higher", "money",
          "Revenue recognised from the won accounts over the horizon."),
     _one("arr_at_end", "annual recurring revenue at the horizon", "currency", "money",
-         "higher", "money", "Yearly value of the accounts still active at the horizon."),
+         "higher", "money", "Yearly value of the accounts still active at the horizon.",
+         short="annual recurring revenue at the end",
+         heading="Book of business built (annual recurring revenue at the end)",
+         ahead="ends with {margin} more annual recurring revenue"),
+    _one("book_value_at_end", "value of the book built", "currency", "money", "higher",
+         "money", "The active accounts' margin less the cost to serve them for money.book_years "
+         "years after the horizon, at the base churn, discounted (sim.analysis.money.book_value).",
+         heading="Value of the book of customers built",
+         ahead="builds a book worth {margin} more"),
     _one("salary_cost", "rep base salaries", "currency", "money", "lower", "money",
          "Base pay of the reps for their days present."),
     _one("commission_cost", "commission of closers and generalists", "currency", "money", "lower",
@@ -334,11 +365,17 @@ _ENTRIES: tuple[tuple[KpiSpec, ...], ...] = (
     _one("gross_profit", "gross profit, revenue x margin", "currency", "money", "higher",
          "money", "Revenue times the gross margin."),
     _one("profit", "profit, gross margin - cost", "currency", "money", "higher", "money",
-         "Gross profit less the team's cost."),
+         "Gross profit less the team's cost.",
+         short="profit", heading="Profit over the {horizon_days} days",
+         ahead="earns {margin} more profit"),
+    _one("profit_with_book", "profit counting the book built", "currency", "money", "higher",
+         "money", "Profit over the horizon plus the value of the book built.",
+         ahead="earns {margin} more counting the book built"),
     _one("roi", "return on the team's cost, profit / cost", "fraction", "percent", "higher",
          "money", "Profit over cost."),
     _one("cost_per_won_deal", "cost per won deal", "currency", "money", "lower", "money",
-         "Cost over the wins in the horizon."),
+         "Cost over the wins in the horizon.",
+         ahead="spends {margin} less per won deal"),
     _one("revenue_per_rep", "revenue per seat", "currency", "money", "higher", "money",
          "Revenue over seats."),
     _one("new_hire_payback_days", "payback of a new closing hire", "days", "days", "lower",

@@ -118,6 +118,39 @@ def team_cost(reps: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
     }
 
 
+def book_value(arr: float, accounts: int, scenario: Scenario) -> float:
+    """What the book of active accounts at the horizon is worth today, net of serving it.
+
+    A first year spent building a book of customers shows a loss in cash, yet a
+    business buying the book would pay for it. Its value: for each of
+    ``money.book_years`` years after the horizon, the gross margin on the
+    book's annual recurring revenue less the account managers' time to serve
+    it (``accounts.mean_review_effort_days`` per review, paid at
+    ``money.salary_account_manager``), the book shrinking at the scenario's
+    base churn (``accounts.churn_prob_per_review`` at every review) and each
+    year discounted at ``money.discount_rate_per_year``. Expansion is left
+    out, and churn made worse by neglect too: a sober estimate.
+
+    Args:
+        arr: annual recurring revenue of the active accounts at the horizon.
+        accounts: how many accounts are active.
+        scenario: the scenario (money and accounts sections).
+
+    Returns:
+        The value in currency; 0 with ``book_years = 0``.
+    """
+    money, care = scenario.money, scenario.accounts
+    reviews_per_year = 365.0 / care.review_interval_days
+    retention = (1.0 - care.churn_prob_per_review) ** reviews_per_year
+    serve = (
+        accounts * care.mean_review_effort_days * reviews_per_year / 365.0
+    ) * money.salary_account_manager
+    yearly = money.gross_margin * arr - serve
+    rate = money.discount_rate_per_year
+    factor = sum(retention ** (t - 1) / (1.0 + rate) ** t for t in range(1, money.book_years + 1))
+    return yearly * factor
+
+
 def new_hire_payback_days(reps: pd.DataFrame, scenario: Scenario) -> float:
     """Days until a new closing rep's gross margin covers what they cost (NaN if beyond 5 years).
 

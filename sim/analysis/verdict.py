@@ -43,6 +43,7 @@ from sim.analysis.stats import (
     replications_to_separate,
 )
 from sim.config.names import structure_label
+from sim.config.schema import Scenario
 
 VERDICT_COLUMNS: tuple[str, ...] = (
     "objective",
@@ -60,15 +61,6 @@ VERDICT_COLUMNS: tuple[str, ...] = (
 )
 """``verdict.csv``: one row per objective and structure other than the best; ``margin`` is
 the best's advantage in the better direction (positive = the best is ahead), its CI too."""
-
-# How each default objective reads in a sentence: "{best} <phrase> than {other}".
-# Other KPIs read "{best} is ahead on <label> by <margin> <unit>".
-_PHRASES: dict[str, tuple[str, str]] = {
-    "profit": ("earns {margin} more profit", ""),
-    "arr_at_end": ("ends with {margin} more annual recurring revenue", ""),
-    "wins_per_30_days": ("wins {margin} more deals per 30 days", ""),
-    "cost_per_won_deal": ("spends {margin} less per won deal", ""),
-}
 
 
 @dataclass(frozen=True)
@@ -196,10 +188,9 @@ def margin_text(objective: str, row: pd.Series) -> str:
     """``earns 157,000 more profit than the Conveyor (95 % CI 89,000 to 225,000)``."""
     spec = kpi_spec(objective)
     other = structure_label(row["structure"])
-    phrase, _ = _PHRASES.get(objective, ("", ""))
     amount = _amount(objective, row["margin"])
-    if phrase:
-        head = phrase.format(margin=amount) + f" than {other}"
+    if spec.ahead:
+        head = spec.ahead.format(margin=amount) + f" than {other}"
     else:
         unit = "" if spec.format in ("percent", "points", "money") else f" {spec.difference_unit}"
         head = f"is ahead of {other} on {spec.label} by {amount}{unit}"
@@ -210,29 +201,14 @@ def margin_text(objective: str, row: pd.Series) -> str:
     return f"{head} (95 % CI {low} to {high})"
 
 
-_SHORT_NAMES: dict[str, str] = {
-    "profit": "profit",
-    "arr_at_end": "annual recurring revenue at the end",
-    "wins_per_30_days": "wins per 30 days",
-    "cost_per_won_deal": "cost per won deal",
-}
-
-
 def objective_name(objective: str) -> str:
     """An objective's name inside a sentence: ``profit``, ``wins per 30 days``."""
-    return _SHORT_NAMES.get(objective, kpi_spec(objective).label)
+    return kpi_spec(objective).in_sentence
 
 
 def objective_title(objective: str, horizon_days: float) -> str:
-    """What an objective asks, in a sales leader's words."""
-    spec = kpi_spec(objective)
-    if objective == "profit":
-        return f"Profit over the {horizon_days:g} days"
-    if objective == "arr_at_end":
-        return "Book of business built (annual recurring revenue at the end)"
-    if objective == "wins_per_30_days":
-        return "Deals won per 30 days"
-    return spec.label[:1].upper() + spec.label[1:]
+    """What an objective asks, in a sales leader's words (``KpiSpec.heading``)."""
+    return kpi_spec(objective).heading_for(horizon_days)
 
 
 PRACTICAL_REPLICATIONS = 1_000
@@ -453,4 +429,45 @@ def selection_lines(document: dict | None) -> list[str]:
         f"Not decided within {replications} replications (--max-replications): {contenders} "
         f"are still in contention on {label}; the procedure stops by {document['bound']:,} "
         f"replications at the latest ({cost})."
+    ]
+
+
+def _money_range(values: pd.Series) -> str:
+    low, high = float(values.min()), float(values.max())
+    if abs(low) >= 1e6 or abs(high) >= 1e6:
+        return f"{low / 1e6:,.2f} to {high / 1e6:,.2f} million"
+    return f"{low:,.0f} to {high:,.0f}"
+
+
+def economics_lines(summary: pd.DataFrame, scenario: Scenario) -> list[str]:
+    """Why every structure may lose money in the horizon, and what the book built is worth.
+
+    Said only when every structure's mean profit over the horizon is negative:
+    a sales leader reading "all four lose money" needs to know the horizon
+    paid for customers who keep paying after it.
+    """
+    means = summary.set_index(["kpi", "structure"])["mean"]
+    if "profit" not in means.index.get_level_values(0):
+        return []
+    profit = means.loc["profit"].dropna()
+    if profit.empty or (profit >= 0).any():
+        return []
+    days = f"{scenario.horizon_days:g} days"
+    first = (
+        f"Every structure spends more than it earns within the {days} (profit "
+        f"{_money_range(profit)}): the period pays for a team that builds a book of customers "
+        "who keep paying after it."
+    )
+    money, care = scenario.money, scenario.accounts
+    if money.book_years == 0 or "profit_with_book" not in means.index.get_level_values(0):
+        return [first]
+    churn = 1 - (1 - care.churn_prob_per_review) ** (365.0 / care.review_interval_days)
+    with_book = means.loc["profit_with_book"].dropna()
+    return [
+        first,
+        f"Counting that book (its margin for {money.book_years} more years less the cost to "
+        f"serve it, {100 * churn:.0f} % churn a year, discounted at "
+        f"{100 * money.discount_rate_per_year:g} % a year), profit is "
+        f"{_money_range(with_book)} (profit_with_book; money.book_years and "
+        "money.discount_rate_per_year set it).",
     ]

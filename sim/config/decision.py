@@ -16,12 +16,12 @@ from sim.config.base import Frozen
 
 DEFAULT_OBJECTIVES: tuple[str, ...] = (
     "profit",
-    "arr_at_end",
+    "book_value_at_end",
     "wins_per_30_days",
     "cost_per_won_deal",
 )
-"""Profit over the horizon, the yearly revenue of the book built, wins per 30 days, cost per
-won deal: what a sales leader asks first (``sim.analysis.kpis`` names them)."""
+"""Profit over the horizon, the value of the book of customers built, wins per 30 days, cost
+per won deal: what a sales leader asks first (``sim.analysis.kpis`` names them)."""
 
 
 class DecisionConfig(Frozen):

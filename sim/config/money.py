@@ -120,6 +120,20 @@ class MoneyConfig(Frozen):
         le=MAX_CURRENCY,
         description="annual base (currency/year)",
     )
+    discount_rate_per_year: float = Field(
+        default=0.10,
+        ge=0,
+        le=1,
+        description="what a currency unit a year later is worth less today, for the book's "
+        "value at the horizon (fraction per year)",
+    )
+    book_years: int = Field(
+        default=5,
+        ge=0,
+        le=50,
+        description="years after the horizon the book of active accounts is valued for "
+        "(0 = the book is worth nothing: profit over the horizon only) (years)",
+    )
     salary_generalist: float = Field(
         default=85_000,
         ge=0,

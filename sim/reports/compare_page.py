@@ -33,6 +33,7 @@ from typing import Any
 from sim.analysis import compare, funnel_tables, in_words, money, people, report_kpis
 from sim.analysis.comparison import Comparison, labels_of, variance_reduction_summary
 from sim.analysis.kpis import KpiSpec, format_mean_ci, format_value, kpi_spec
+from sim.analysis.verdict import economics_lines
 from sim.reports.verdict_section import VERDICT_CSS, verdict_html
 from sim.version import __version__
 
@@ -506,7 +507,11 @@ def render_html(
         f"{scenario.horizon_days:g} days (first {scenario.warmup_days:g} days warm-up), "
         f"seed {scenario.seed}. Reference for differences: {_e(reference)}.</p>",
         verdict_html(
-            comparison.verdict, scenario.horizon_days, images.get("verdict"), comparison.selection
+            comparison.verdict,
+            scenario.horizon_days,
+            images.get("verdict"),
+            comparison.selection,
+            economics_lines(comparison.summary, scenario),
         ),
     ]
     if scenario.description:

@@ -75,27 +75,22 @@ def _panel(ax, verdict: Verdict, summary: pd.DataFrame, objective: str, horizon_
     ax.axvline(0, color="#333333", linewidth=0.8)
     ax.grid(axis="x", alpha=0.3)
     ax.xaxis.set_major_locator(MaxNLocator(5))
-    ax.xaxis.set_major_formatter(FuncFormatter(_zero_plain(_tick_format(objective, ax))))
+    ax.xaxis.set_major_formatter(FuncFormatter(_tick_format(objective, factor, ax)))
     better = {"higher": "more is better", "lower": "less is better"}[kpi_spec(objective).direction]
     ax.set_xlabel(f"{unit} ({better})", fontsize=8)
     ax.set_title(objective_title(objective, horizon_days), fontsize=9, wrap=True)
     ax.tick_params(axis="x", labelsize=8)
 
 
-def _tick_format(objective: str, ax):
-    """Tick labels without an offset: money in k or M, throughput with two decimals."""
+def _tick_format(objective: str, factor: float, ax):
+    """Tick labels without an offset: money in k or M, others as the registry prints them."""
+    spec = kpi_spec(objective)
     largest = max(abs(v) for v in ax.get_xlim())
-    if kpi_spec(objective).format == "money" and largest >= 1e6:
-        return lambda x, _: f"{x / 1e6:,.1f}M"
-    if kpi_spec(objective).format == "money" and largest >= 1e4:
-        return lambda x, _: f"{x / 1e3:,.0f}k"
-    digits = 2 if kpi_spec(objective).format == "throughput" else 0
-    return lambda x, _: f"{x:,.{digits}f}"
-
-
-def _zero_plain(format_tick):
-    """``0`` rather than ``0.0M`` or ``-0k`` at the zero line."""
-    return lambda x, position: "0" if x == 0 else format_tick(x, position)
+    if spec.format == "money" and largest >= 1e6:
+        return lambda x, _: "0" if x == 0 else f"{x / 1e6:,.1f}M"
+    if spec.format == "money" and largest >= 1e4:
+        return lambda x, _: "0" if x == 0 else f"{x / 1e3:,.0f}k"
+    return lambda x, _: spec.format_value(x / factor)
 
 
 def plot_verdict(verdict: Verdict, summary: pd.DataFrame, horizon_days: float) -> Figure:

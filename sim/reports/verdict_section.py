@@ -40,7 +40,11 @@ def _e(text: Any) -> str:
 
 
 def verdict_html(
-    verdict: Verdict, horizon_days: float, image: bytes | None, selection: dict | None = None
+    verdict: Verdict,
+    horizon_days: float,
+    image: bytes | None,
+    selection: dict | None = None,
+    economics: list[str] | None = None,
 ) -> str:
     """The verdict box, each objective's answer (margins folded), and the headline figure.
 
@@ -49,6 +53,7 @@ def verdict_html(
         horizon_days: the run's horizon, for the profit objective's title.
         image: the headline figure's PNG bytes, if drawn.
         selection: ``selection.json``'s document when ``--select-best`` made the run.
+        economics: ``verdict.economics_lines``: why every structure may show a loss.
 
     Returns:
         An HTML fragment with ``id='verdict'`` on its box.
@@ -58,6 +63,7 @@ def verdict_html(
         "<section id='verdict' class='verdict'>",
         f"<p class='answer'>{_e(first)}</p>",
         *(f"<p>{_e(line)}</p>" for line in rest),
+        *(f"<p class='note'>{_e(line)}</p>" for line in economics or ()),
         "</section>",
         "<div class='objectives'>",
     ]

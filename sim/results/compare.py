@@ -16,7 +16,7 @@ from typing import Any
 
 from sim.analysis import in_words
 from sim.analysis.comparison import Comparison, labels_of, variance_reduction_summary
-from sim.analysis.verdict import verdict_lines
+from sim.analysis.verdict import economics_lines, verdict_lines
 from sim.files.tables import write_parquet
 from sim.model.results import SimulationResult
 from sim.reports.compare_page import comparison_figures, render_html
@@ -176,6 +176,7 @@ def terminal_text(comparison: Comparison, directory: Path | None = None) -> str:
         f"seed {scenario.seed}",
         "",
         *verdict_lines(comparison.verdict, scenario.horizon_days, comparison.selection),
+        *(["", *economics] if (economics := economics_lines(comparison.summary, scenario)) else []),
         "",
         in_words.headline_table(comparison.summary, comparison.headline)
         .rename(columns=labels)

@@ -131,3 +131,20 @@ def test_objectives_are_checked_against_the_registry():
     assert "neither better higher nor lower" in problems[1]
     baseline = Scenario.from_file("scenarios/baseline.toml")
     assert objective_problems(baseline.decision.objectives) == []
+
+
+def test_the_book_value_by_hand():
+    from sim.analysis.money import book_value
+
+    # 10 active accounts worth 100,000 a year; reviews every 30 days with 0.75 days of effort
+    # (12.1667 a year: 9.125 days, 2.5 % of a year, of a 75,000 account manager: 1,875 each),
+    # margin 0.78: 78,000 - 18,750 = 59,250 a year. Retention 0.99 ** 12.1667 = 0.88490;
+    # two years at 10 %: 1 / 1.1 + 0.88490 / 1.21 = 1.64041; value 97,194.
+    scenario = Scenario.from_file(
+        "scenarios/baseline.toml", ["money.book_years=2", "money.discount_rate_per_year=0.1"]
+    )
+    assert scenario.accounts.churn_prob_per_review == 0.01
+    assert scenario.money.gross_margin == 0.78
+    assert book_value(100_000, 10, scenario) == pytest.approx(97_194, abs=2)
+    off = Scenario.from_file("scenarios/baseline.toml", ["money.book_years=0"])
+    assert book_value(100_000, 10, off) == 0.0
