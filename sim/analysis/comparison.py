@@ -135,10 +135,21 @@ def variance_reduction_summary(comparison: Comparison) -> str:
     if len(ratios) == 0:
         return "Common random numbers: no CI width could be compared."
     median = float(pd.Series(ratios).median())
-    return (
+    if median <= 0:
+        return "Common random numbers: the paired CIs have zero width (identical structures)."
+    text = (
         f"Common random numbers: paired 95 % CIs are a median {median:.2f}x as wide as with "
         f"independent lead streams (headline KPIs, range {ratios.min():.2f}-{ratios.max():.2f}); "
-        f"as precise as about {1 / median**2:.0f}x the replications without them."
-        if median > 0
-        else "Common random numbers: the paired CIs have zero width (identical structures)."
+        f"as precise as about {1 / median**2:.1f}x the replications without them."
     )
+    wider = ratios[ratios > 1]
+    if len(wider):
+        text += (
+            f" {len(wider)} of {len(ratios)} intervals came out wider (up to {wider.max():.2f}x), "
+            "for two reasons: with few replications a width is itself a noisy estimate "
+            f"(from {comparison.result.scenario.replications - 1} degrees of freedom, two "
+            "widths of the same thing often differ by 2x or more), and where the structures "
+            "react to the same luck in opposite ways (a lead one structure wins is one "
+            "another loses to the competitor), pairing adds variance instead of cancelling it."
+        )
+    return text

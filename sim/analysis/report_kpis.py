@@ -23,6 +23,7 @@ HEADLINE_KPIS: tuple[str, ...] = (
     *(f"conversion_{stage}" for stage in STAGES),
     "dropped_handoff_to_qualification",
     "dropped_handoff_to_closing",
+    "dropped_handoff_to_pod",
     "accounts_dropped_in_handoff",
     "p50_days_to_close",
     "p90_days_to_close",

@@ -83,6 +83,8 @@ def path_table(plans: list[StructurePlan]) -> pd.DataFrame:
                     "wins_per_quarter_ci_low": low,
                     "wins_per_quarter_ci_high": high,
                     "gain": step.gain,
+                    "gain_ci_low": step.gain_ci_low,
+                    "gain_ci_high": step.gain_ci_high,
                     "cost": step.evaluation.kpis["cost"],
                     "profit": step.evaluation.kpis["profit"],
                 }
@@ -183,7 +185,16 @@ def write_plan(
             from sim.reports.plan_figure import plot_plan
             from sim.reports.saving import save_figures
 
-            save_figures({"plan": plot_plan(path_table(plans), plans[0].target)}, tmp)
+            save_figures(
+                {
+                    "plan": plot_plan(
+                        path_table(plans),
+                        plans[0].target,
+                        {plan.structure for plan in plans if plan.verdict == "reached"},
+                    )
+                },
+                tmp,
+            )
 
 
 def terminal_text(plans: list[StructurePlan], scenario: Scenario) -> str:

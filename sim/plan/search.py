@@ -207,6 +207,8 @@ class Step:
     reason: str
     evaluation: Evaluation
     gain: float  # mean paired change in wins per quarter against the team it changed
+    gain_ci_low: float = math.nan  # its paired 95 % CI
+    gain_ci_high: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -297,6 +299,7 @@ class _Search:
     on_step: Callable[[Step], None] | None = None
     on_run_done: Callable[[int, str], None] | None = None
     steps: list[Step] = field(default_factory=list)
+    last_gain_ci: tuple[float, float] = (math.nan, math.nan)  # of the last team tried
 
     def record(self, step: Step) -> None:
         """Keep a step and report it."""
@@ -314,10 +317,38 @@ class _Search:
         return not math.isnan(value) and value >= self.target
 
     def tried(self, current: Evaluation, team: dict[Unit, int]) -> tuple[Evaluation, float]:
-        """Simulate a changed team: its evaluation and mean paired gain in wins per quarter."""
+        """Simulate a changed team: its evaluation and mean paired gain in wins per quarter.
+
+        The gain's paired 95 % CI is kept in ``last_gain_ci`` for the step's record.
+        """
         trial = evaluate(self.scenario, self.structure, team, self.on_run_done)
-        gain = float(np.mean(trial.wins_per_quarter - current.wins_per_quarter))
-        return trial, gain
+        gain, low, high = stats.mean_ci(trial.wins_per_quarter - current.wins_per_quarter)
+        self.last_gain_ci = (low, high)
+        return trial, float(gain)
+
+    def gain_holds(self, gain: float, needed: float) -> tuple[bool, str]:
+        """Whether a gain counts: at least ``needed`` and, with 2+ replications, significant.
+
+        Noise is not an effect: a rep whose paired 95 % CI of the gain includes 0
+        is not kept, however large the mean. With one replication there is no
+        interval and the search says it is guessing.
+        """
+        low, high = self.last_gain_ci
+        interval = (
+            f" (95 % CI {low:+.2f} to {high:+.2f})" if math.isfinite(low) else " (guessing: no CI)"
+        )
+        if gain < needed:
+            return (
+                False,
+                f"raises wins per quarter by {gain:+.2f}{interval}, less than {needed:.2f}",
+            )
+        if math.isfinite(low) and low <= 0:
+            return False, f"raises wins per quarter by {gain:+.2f}{interval}: not significant"
+        return True, interval
+
+    def _ci_text(self) -> str:
+        low, high = self.last_gain_ci
+        return f", 95 % CI {low:+.2f} to {high:+.2f}" if math.isfinite(low) else ", guessing"
 
     def busiest_first(self, evaluation: Evaluation) -> list[Unit]:
         """The searched units (sales roles), highest utilisation first."""
@@ -353,16 +384,16 @@ class _Search:
             if self.out_of_steps():
                 return current, "out_of_steps"
             trial, gain = self.tried(current, {**current.team, unit: current.team[unit] + 1})
-            raised = gain >= self.gain_needed
+            raised, why = self.gain_holds(gain, self.gain_needed)
             if raised:
-                reason = (
+                why = (
                     f"{'busiest' if rank == 0 else 'next busiest'} role "
-                    f"(utilisation {_utilisation(current, unit):.0%})"
+                    f"(utilisation {_utilisation(current, unit):.0%}): wins {gain:+.2f}{why}"
                 )
-            else:
-                reason = f"raises wins per quarter by {gain:+.2f}, less than {self.gain_needed:.2f}"
             change = f"+1 {unit_label(unit)}"
-            self.record(Step(len(self.steps), "grow", change, raised, reason, trial, gain))
+            self.record(
+                Step(len(self.steps), "grow", change, raised, why, trial, gain, *self.last_gain_ci)
+            )
             if raised:
                 return trial, "raised"
         return current, "no_gain"
@@ -375,8 +406,8 @@ class _Search:
         added = trial.headcount - current.headcount
         # The same bar as for one rep, per rep added: many reps that each add
         # little do not count as raising wins.
-        raised = gain >= self.gain_needed * added
-        verdict_text = "" if raised else ", less than needed: headcount is not the limit"
+        raised, _ = self.gain_holds(gain, self.gain_needed * added)
+        verdict_text = "" if raised else ", not enough: headcount is not the limit"
         self.record(
             Step(
                 len(self.steps),
@@ -384,9 +415,10 @@ class _Search:
                 f"x2 every sales role ({current.headcount} -> {trial.headcount} reps)",
                 raised,
                 f"no single rep raised wins; doubling raises them by {gain:+.2f} "
-                f"({gain / added:+.2f} per added rep){verdict_text}",
+                f"({gain / added:+.2f} per added rep){self._ci_text()}{verdict_text}",
                 trial,
                 gain,
+                *self.last_gain_ci,
             )
         )
         return trial, "raised" if raised else "no_gain"
@@ -446,7 +478,9 @@ class _Search:
             kept = holds(trial)
             reason = f"{name} {'still holds' if kept else 'breaks'} ({shown(trial)})"
             change = f"-{size} {unit_label(unit)}"
-            self.record(Step(len(self.steps), "trim", change, kept, reason, trial, gain))
+            self.record(
+                Step(len(self.steps), "trim", change, kept, reason, trial, gain, *self.last_gain_ci)
+            )
             if kept:
                 chunk[unit] = max(1, min(size, trial.team[unit] // 4))
                 return trial, "kept"

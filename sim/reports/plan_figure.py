@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 from sim.reports.style import bottom_legend, structure_colour, structure_label
 
 
-def plot_plan(path: pd.DataFrame, target: float) -> Figure:
+def plot_plan(path: pd.DataFrame, target: float, reached: set[str] | None = None) -> Figure:
     """Wins per quarter against team size for every team the search tried.
 
     Accepted teams are joined by a line in search order (the path), each with
@@ -27,6 +27,9 @@ def plot_plan(path: pd.DataFrame, target: float) -> Figure:
         path: ``sim.plan.output.path_table``: structure, step, accepted, headcount,
             wins_per_quarter and its CI columns.
         target: the target wins per quarter.
+        reached: the structures whose search reached the target: their last team
+            is a plan (a star); the others' is only the best found (a cross).
+            Default: all of them.
 
     Returns:
         The figure.
@@ -59,11 +62,12 @@ def plot_plan(path: pd.DataFrame, target: float) -> Figure:
             zorder=3,
         )
         final = kept.iloc[-1]
+        planned = reached is None or str(structure) in reached
         ax.scatter(
             [final["headcount"]],
             [final["wins_per_quarter"]],
-            marker="*",
-            s=220,
+            marker="*" if planned else "X",
+            s=220 if planned else 120,
             color=colour,
             edgecolors="black",
             linewidths=0.6,
@@ -74,6 +78,7 @@ def plot_plan(path: pd.DataFrame, target: float) -> Figure:
     handles += [
         Line2D([], [], color="black", linestyle="--", label=f"target ({target:g})"),
         Line2D([], [], color="grey", marker="*", markersize=11, linestyle="", label="plan"),
+        Line2D([], [], color="grey", marker="X", markersize=8, linestyle="", label="target missed"),
         Line2D(
             [], [], color="grey", marker="o", markerfacecolor="none", linestyle="", label="undone"
         ),

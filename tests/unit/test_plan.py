@@ -1,6 +1,7 @@
 """Capacity planning: the plan reaches its target, says when it cannot, and is reproducible."""
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -156,3 +157,45 @@ def test_ctrl_c_exits_130_and_writes_nothing(tmp_path, monkeypatch, capsys):
     assert code == 130
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["small.toml"]
     assert capsys.readouterr().err.strip().endswith("interrupted: nothing was written")
+
+
+def test_a_gain_counts_only_when_large_enough_and_significant():
+    from sim.plan.search import _Search
+
+    search = _Search(scenario("replications=3"), "allin", 10.0, "ci_low", 5, gain_needed=0.1)
+    search.last_gain_ci = (-0.2, 1.6)  # noise read as an effect in the old search
+    kept, why = search.gain_holds(0.71, 0.1)
+    assert (
+        not kept
+        and why == "raises wins per quarter by +0.71 (95 % CI -0.20 to +1.60): not significant"
+    )
+    search.last_gain_ci = (0.3, 1.1)
+    assert search.gain_holds(0.7, 0.1) == (True, " (95 % CI +0.30 to +1.10)")
+    assert not search.gain_holds(0.05, 0.1)[0]  # significant but below --min-gain
+    search.last_gain_ci = (math.nan, math.nan)  # one replication: no interval
+    assert search.gain_holds(0.7, 0.1) == (True, " (guessing: no CI)")
+
+
+def test_only_plans_that_reach_the_target_get_a_star():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from sim.reports.plan_figure import plot_plan
+
+    path = pd.DataFrame(
+        {
+            "structure": ["allin", "allin", "pods", "pods"],
+            "step": [0, 1, 0, 1],
+            "accepted": [True, True, True, True],
+            "headcount": [4, 5, 6, 7],
+            "wins_per_quarter": [5.0, 8.0, 4.0, 4.5],
+            "wins_per_quarter_ci_low": [4.0, 7.0, 3.0, 3.5],
+            "wins_per_quarter_ci_high": [6.0, 9.0, 5.0, 5.5],
+        }
+    )
+    fig = plot_plan(path, 7.5, reached={"allin"})
+    FigureCanvasAgg(fig).draw()
+    finals = [
+        c for c in fig.axes[0].collections if hasattr(c, "get_sizes") and len(c.get_offsets()) == 1
+    ]
+    sizes = {tuple(c.get_offsets()[0]): float(c.get_sizes()[0]) for c in finals}
+    assert sizes[(5.0, 8.0)] == 220 and sizes[(7.0, 4.5)] == 120  # star, cross
