@@ -76,6 +76,8 @@ class Verdict:
         confidence: the family-wise confidence.
         replications: replications per structure.
         order: the structures in report order.
+        levels: each objective's mean and 95 % CI per structure (objective,
+            structure, mean, ci_low, ci_high).
     """
 
     table: pd.DataFrame
@@ -85,6 +87,7 @@ class Verdict:
     confidence: float
     replications: int
     order: tuple[str, ...]
+    levels: pd.DataFrame | None = None
 
     def clear_best(self, objective: str) -> bool:
         """True when the best is clearly ahead of every other structure on ``objective``."""
@@ -128,7 +131,7 @@ def build_verdict(
         name: group.set_index("replication")
         for name, group in kpis.groupby("structure", observed=True, sort=False)
     }
-    rows, best, answered = [], {}, []
+    rows, best, answered, levels = [], {}, [], []
     for objective in objectives:
         if objective not in kpis.columns or not kpis[objective].notna().any():
             continue
@@ -137,6 +140,9 @@ def build_verdict(
         if means.empty:
             continue
         answered.append(objective)
+        for name in means.index:
+            mean, low, high = mean_ci(runs[name][objective], confidence)
+            levels.append((objective, name, mean, low, high))
         winner = best[objective] = _best(means, spec.better)
         for other in order:
             if other == winner:
@@ -176,6 +182,9 @@ def build_verdict(
         confidence=confidence,
         replications=replications,
         order=tuple(order),
+        levels=pd.DataFrame(
+            levels, columns=["objective", "structure", "mean", "ci_low", "ci_high"]
+        ),
     )
 
 
@@ -245,7 +254,7 @@ def answer_lines(verdict: Verdict, objective: str) -> list[str]:
     winner = verdict.best[objective]
     best = structure_label(winner)
     if rows.empty:
-        return [f"{best} (the only structure)."]
+        return [f"{best}: {_level_text(verdict, objective, winner)}."]
     unclear = rows[~rows["clear"]]
     if unclear.empty:
         lines = [f"{best}, clearly."]
@@ -297,12 +306,33 @@ def _what_would_settle(verdict: Verdict) -> str:
     )
 
 
+def _level_text(verdict: Verdict, objective: str, structure: str) -> str:
+    """``-1,242,551 (95 % CI -3,400,000 to 900,000)``: one structure's mean on an objective."""
+    levels = verdict.levels
+    if levels is None:
+        return "-"
+    row = levels[(levels["objective"] == objective) & (levels["structure"] == structure)]
+    if row.empty:
+        return "-"
+    mean, low, high = row[["mean", "ci_low", "ci_high"]].iloc[0]
+    text = format_value(objective, mean)
+    if math.isfinite(low) and math.isfinite(high):
+        text += f" (95 % CI {format_value(objective, low)} to {format_value(objective, high)})"
+    return text
+
+
 def overall_lines(verdict: Verdict) -> list[str]:
     """The recommendation across objectives, how sure it is, and what would settle the rest."""
     if not verdict.objectives:
         return ["No objective could be measured on this run."]
     if verdict.table.empty:
-        return ["Only one structure was run: nothing to choose between."]
+        alone = verdict.order[0]
+        results = "; ".join(
+            f"{objective_name(o)} {_level_text(verdict, o, alone)}" for o in verdict.objectives
+        )
+        return [
+            f"{structure_label(alone)} on its own (no other structure to choose from): {results}."
+        ]
     contenders = _contenders(verdict)
     most = max(len(objectives) for objectives in contenders.values())
     top = [s for s in verdict.order if len(contenders.get(s, ())) == most]
@@ -353,8 +383,11 @@ def verdict_lines(
     verdict: Verdict, horizon_days: float, selection: dict | None = None
 ) -> list[str]:
     """The verdict as the terminal prints it: selection, recommendation, each objective."""
-    lines = ["Which structure to run:"]
+    alone = len(verdict.order) == 1
+    lines = ["What the run found:" if alone else "Which structure to run:"]
     lines += [f"  {line}" for line in opening_lines(verdict, selection)]
+    if alone:
+        return lines
     for objective in verdict.objectives:
         first, *rest = answer_lines(verdict, objective)
         lines += ["", f"{objective_title(objective, horizon_days)}: {first}"]
@@ -433,10 +466,12 @@ def selection_lines(document: dict | None) -> list[str]:
 
 
 def _money_range(values: pd.Series) -> str:
+    """``-1.45 to -1.26 million``, or one amount when every value is the same."""
     low, high = float(values.min()), float(values.max())
-    if abs(low) >= 1e6 or abs(high) >= 1e6:
-        return f"{low / 1e6:,.2f} to {high / 1e6:,.2f} million"
-    return f"{low:,.0f} to {high:,.0f}"
+    scale, unit, digits = (1e6, " million", 2) if max(abs(low), abs(high)) >= 1e6 else (1, "", 0)
+    if f"{low / scale:,.{digits}f}" == f"{high / scale:,.{digits}f}":
+        return f"{low / scale:,.{digits}f}{unit}"
+    return f"{low / scale:,.{digits}f} to {high / scale:,.{digits}f}{unit}"
 
 
 def economics_lines(summary: pd.DataFrame, scenario: Scenario) -> list[str]:
@@ -453,8 +488,13 @@ def economics_lines(summary: pd.DataFrame, scenario: Scenario) -> list[str]:
     if profit.empty or (profit >= 0).any():
         return []
     days = f"{scenario.horizon_days:g} days"
+    who = (
+        "Every structure spends"
+        if len(profit) > 1
+        else f"{structure_label(str(profit.index[0]))} spends"
+    )
     first = (
-        f"Every structure spends more than it earns within the {days} (profit "
+        f"{who} more than it earns within the {days} (profit "
         f"{_money_range(profit)}): the period pays for a team that builds a book of customers "
         "who keep paying after it."
     )

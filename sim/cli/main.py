@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.set_defaults(handler=cmd_simulate)
     _scenario_arguments(simulate)
     add_out_arguments(simulate, "results folder (default results/<name>/)")
-    simulate.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    simulate.add_argument(
+        "--no-plots", action="store_true", help="skip the PNG plots and report.html"
+    )
     simulate.add_argument(
         "--structures",
         help=f"comma-separated subset to run ({', '.join(STRUCTURES)}); default: all in the file",
@@ -287,11 +289,22 @@ def _simulate_into(folder: OutputFolder, scenario: Scenario, names, args) -> int
         f"simulated {leads:,} lead-runs in {elapsed:.1f} s ({leads / elapsed:,.0f} leads/s)",
         file=sys.stderr,
     )
+
+    def add_report(directory: Path) -> None:
+        # The comparison report, for one structure or several: its figures include the
+        # run's six, so they are drawn once, here.
+        from sim.results.compare import write_report, write_settings
+
+        print("  drawing the report", file=sys.stderr)
+        write_settings(directory, names, names[0])
+        write_report(directory, run.compare(names[0]), str(args.file))
+
     run.write(
         folder,
         scenario_file=str(args.file),
-        plots=not args.no_plots,
+        plots=False,
         on_step=lambda what: print(f"  {what}", file=sys.stderr),
+        extra=None if args.no_plots else add_report,
     )
     print(f"\n{scenario.name}: mean ± 95% CI half-width over {scenario.replications} replications")
     print(run.headline().to_string())

@@ -51,24 +51,14 @@ def comparison_figures(comparison: Comparison) -> dict[str, Any]:
     scenario = result.scenario
     summary = comparison.summary
     run = run_figures(result)
-    figures = {
-        "verdict": plot_verdict(comparison.verdict, summary, scenario.horizon_days),
-        "paired_differences": plot_paired_differences(
+    figures = {"verdict": plot_verdict(comparison.verdict, summary, scenario.horizon_days)}
+    if len(result.structures) > 1:
+        figures["paired_differences"] = plot_paired_differences(
             compare.forest_table(comparison.differences, comparison.headline),
             comparison.reference,
-        ),
-        **{
-            stem: run[stem]
-            for stem in (
-                "funnel",
-                "wins_over_time",
-                "cycle_time",
-                "work_in_progress",
-                "utilisation",
-                "headcount",
-            )
-        },
-    }
+        )
+    stems = ("funnel", "wins_over_time", "cycle_time", "work_in_progress", "utilisation")
+    figures |= {stem: run[stem] for stem in (*stems, "headcount")}
     if not comparison.pods.empty:
         figures["pod_utilisation"] = plot_pod_utilisation(
             comparison.pods, scenario.benchmarks.max_utilisation
@@ -501,7 +491,12 @@ def render_html(
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(scenario.name)}: {_e(names)} compared</title>",
         f"<style>{_CSS}{VERDICT_CSS}</style></head><body><main>",
-        f"<h1>{_e(scenario.name)}: which structure?</h1>",
+        f"<h1>{_e(scenario.name)}: "
+        + (
+            "which structure?</h1>"
+            if len(result.structures) > 1
+            else f"how {_e(labels[result.structures[0]])} does</h1>"
+        ),
         f"<p class='lead'>{_e(names)} on the same lead stream with the same luck "
         f"(common random numbers): {scenario.replications} independent replications of "
         f"{scenario.horizon_days:g} days (first {scenario.warmup_days:g} days warm-up), "

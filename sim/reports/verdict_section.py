@@ -67,7 +67,7 @@ def verdict_html(
         "</section>",
         "<div class='objectives'>",
     ]
-    for objective in verdict.objectives:
+    for objective in verdict.objectives if len(verdict.order) > 1 else ():
         head, *margins = answer_lines(verdict, objective)
         runner_up = f"<p>{_e(margins[0])}</p>" if margins else ""
         items = "".join(f"<li>{_e(line)}</li>" for line in margins[1:])

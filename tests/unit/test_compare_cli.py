@@ -388,3 +388,18 @@ def test_select_best_adds_replications_says_what_it_selected_and_report_keeps_it
     empty = tmp_path / "empty"
     assert main([*command[:3], str(empty), "--no-independent", "--select-best"]) == 2
     assert "needs --indifference" in capsys.readouterr().err and not empty.exists()
+
+
+def test_simulate_writes_the_report_too(tmp_path, capsys):
+    scenario = tmp_path / "tiny.toml"
+    scenario.write_text(TINY)
+    out = tmp_path / "one"
+    assert main(["simulate", str(scenario), "--structures", "pods", "--out", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    assert "<h1>tiny_compare: how Pods does</h1>" in page and "id='verdict'" in page
+    assert "Pods on its own (no other structure to choose from): profit " in page
+    assert not (out / "paired_differences.png").exists()  # nothing to pair with
+    assert main(["report", str(out)]) == 0 and (out / "report.html").read_text() == page
+    bare = tmp_path / "bare"
+    assert main(["simulate", str(scenario), "--no-plots", "--out", str(bare)]) == 0
+    assert not (bare / "report.html").exists() and not list(bare.glob("*.png"))

@@ -117,8 +117,14 @@ def test_one_structure_and_missing_objectives():
     table = _kpis()
     alone = v.build_verdict(table[table["structure"] == "pods"], ["profit", "arr_at_end"])
     assert alone.objectives == ["profit"] and alone.table.empty
-    assert v.answer_lines(alone, "profit") == ["Pods (the only structure)."]
-    assert v.overall_lines(alone) == ["Only one structure was run: nothing to choose between."]
+    # Pods' profit 10, 12, 11, 13, 14 thousand: mean 12,000, sd 1,581, half-width
+    # 2.776 * 1,581 / sqrt 5 = 1,963.
+    assert v.answer_lines(alone, "profit") == ["Pods: 12,000 (95 % CI 10,037 to 13,963)."]
+    assert v.overall_lines(alone) == [
+        "Pods on its own (no other structure to choose from): profit 12,000 "
+        "(95 % CI 10,037 to 13,963)."
+    ]
+    assert v.verdict_lines(alone, 365)[0] == "What the run found:"
 
 
 def test_objectives_are_checked_against_the_registry():
