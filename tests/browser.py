@@ -63,6 +63,13 @@ window.addEventListener('load', function () {
     images: images.length, loaded: loaded.length, errors: window.__salesimErrors,
     title: document.title, text_chars: document.body.innerText.length,
     viewport: [window.innerWidth, window.innerHeight],
+    height: document.documentElement.scrollHeight,
+    figures_top: (function () {
+      var heading = [].slice.call(document.querySelectorAll('h2')).filter(function (h) {
+        return h.textContent === 'Figures';
+      })[0];
+      return heading ? heading.getBoundingClientRect().top + window.scrollY : null;
+    })(),
     verdict_bottom: (function () {
       var box = document.getElementById('verdict');
       return box ? box.getBoundingClientRect().bottom + window.scrollY : null;
@@ -85,6 +92,10 @@ class RenderCheck:
     errors: list[str] = field(default_factory=list)
     viewport: tuple[int, int] = (0, 0)
     verdict_bottom: float | None = None
+    height: float = 0.0
+    """The page's height in CSS pixels, folded sections closed."""
+    figures_top: float | None = None
+    """Where the "Figures" heading starts, in CSS pixels from the page's top."""
     """Where the element with id ``verdict`` ends, in CSS pixels from the page's top."""
 
     @property
@@ -156,6 +167,8 @@ def check_html(path: Path, chromium: str | None = None, timeout_s: float = 90) -
         errors=errors,
         viewport=tuple(data["viewport"]),
         verdict_bottom=data["verdict_bottom"],
+        height=data["height"],
+        figures_top=data["figures_top"],
     )
 
 

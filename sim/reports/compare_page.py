@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
 from typing import Any
 
 from sim.analysis import compare, funnel_tables, in_words, money, people, report_kpis
@@ -339,6 +340,19 @@ def _levels_html(comparison: Comparison, labels: dict[str, str]) -> str:
     )
 
 
+def _folded(section: str) -> str:
+    """A section that opens on a click: its first heading becomes the summary line.
+
+    The page must show the verdict and the headline first; long tables and
+    diagnostics would otherwise push the figures thousands of pixels down.
+    """
+    match = re.match(r"\s*(<h([23])[^>]*>.*?</h\2>)(.*)", section, re.S)
+    if not match:
+        return section
+    heading, _, body = match.groups()
+    return f"<details class='section'><summary>{heading}</summary>{body}</details>"
+
+
 def _figure_html(name: str, data: bytes) -> str:
     title, caption = FIGURE_CAPTIONS.get(name, (name.replace("_", " "), ""))
     encoded = base64.b64encode(data).decode("ascii")
@@ -567,16 +581,27 @@ def render_html(
         "significant at 5 % or less (the false discovery rate), so a highlighted cell can be "
         "trusted; compare.csv has each p-value and, for a difference not significant, the "
         "replications that would make one this large significant.</p>",
-        _differences_html(comparison, labels),
-        "<h2>Variance reduction from common random numbers</h2>",
-        _variance_html(comparison, labels),
-        _people_html(comparison, images, labels),
-        _territories_html(comparison, labels),
-        _customers_html(comparison, labels),
-        _claims_html(comparison, labels),
+        _folded(
+            "<h3>Every headline KPI: paired difference [95 % CI]</h3>"
+            + _differences_html(comparison, labels)
+        ),
         "<h2>Figures</h2>",
     ]
     parts += [_figure_html(n, data) for n, data in images.items() if n not in OWN_PLACE_FIGURES]
+    parts += [
+        "<p class='note'>The sections below are folded: click a title to open it.</p>",
+        *map(
+            _folded,
+            (
+                "<h2>Variance reduction from common random numbers</h2>"
+                + _variance_html(comparison, labels),
+                _people_html(comparison, images, labels),
+                _territories_html(comparison, labels),
+                _customers_html(comparison, labels),
+                _claims_html(comparison, labels),
+            ),
+        ),
+    ]
     source = f" from <code>{_e(scenario_file)}</code>" if scenario_file else ""
     parts += [
         "<h2>About this report</h2>",

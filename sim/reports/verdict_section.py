@@ -32,6 +32,8 @@ VERDICT_CSS = """
 .objectives li { margin: 0.1rem 0; }
 details { margin: 0.6rem 0; }
 details > summary { cursor: pointer; font-weight: 600; }
+details.section > summary h2, details.section > summary h3 { display: inline; }
+details.section > summary { margin-top: 1.6rem; }
 """
 
 
