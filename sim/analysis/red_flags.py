@@ -88,16 +88,27 @@ def _flag(*values: object) -> dict:
 
 
 def _quota_flag(means: pd.DataFrame, structure: str, name: str, bench) -> list[dict]:
-    kpi = "share_reps_at_quota"
-    share, low, high = _flag_stat(means, structure, kpi)
-    if not (math.isfinite(share) and share < bench.min_share_at_quota):
-        return []
-    message = (
-        f"{name}: only {format_value(kpi, share)} of rep-periods reach quota "
-        f"({_flag_ci_text(kpi, low, high)}); "
-        f"the red line is {100 * bench.min_share_at_quota:.0f} %"
-    )
-    return [_flag(structure, "quota", "", share, bench.min_share_at_quota, message)]
+    """Per role that carries a quota: fewer of its rep-periods at quota than the red line.
+
+    The literature's rule of thumb (two thirds of reps at quota) is about the
+    reps of one quota plan; mixing roles would let well-paid closers hide an
+    impossible lead-generation quota, or the reverse.
+    """
+    flags = []
+    for role in ROLES:
+        kpi = f"share_at_quota_{role}"
+        share, low, high = _flag_stat(means, structure, kpi)
+        if not (math.isfinite(share) and share < bench.min_share_at_quota):
+            continue
+        words = role.replace("_", " ")  # as the registry's labels name roles
+        message = (
+            f"{name}: only {format_value(kpi, share)} of {words} rep-periods reach quota "
+            f"({_flag_ci_text(kpi, low, high)}); the red line is "
+            f"{100 * bench.min_share_at_quota:.0f} % of a role's reps: the {words} quota, or the "
+            "team around it, needs a look"
+        )
+        flags.append(_flag(structure, "quota", role, share, bench.min_share_at_quota, message))
+    return flags
 
 
 def _market_share_flag(means: pd.DataFrame, structure: str, name: str, bench) -> list[dict]:

@@ -215,7 +215,11 @@ def test_red_flags_trip_exactly_past_their_benchmarks():
     sc = scenario("benchmarks.win_rate=0.2", "benchmarks.max_pod_load_ratio=1.2")
     summary = summary_rows(
         [
-            ("conveyor", "share_reps_at_quota", 0.5, 0.4, 0.6),  # below two thirds: flag
+            # Per role: closers below two thirds (flag), qualifiers above; the mix of both
+            # (0.7) would have hidden the closers.
+            ("conveyor", "share_reps_at_quota", 0.7, 0.6, 0.8),
+            ("conveyor", "share_at_quota_closer", 0.5, 0.4, 0.6),
+            ("conveyor", "share_at_quota_qualifier", 0.9, 0.8, 1.0),
             ("conveyor", "conversion_closing", 0.19, 0.15, 0.23),  # below 0.2: flag
             ("conveyor", "utilisation_closer", 0.93, 0.9, 0.96),  # above 0.9: flag
             ("conveyor", "utilisation_qualifier", 0.9, 0.85, 0.95),  # at the line: no flag
@@ -239,13 +243,15 @@ def test_red_flags_trip_exactly_past_their_benchmarks():
     flags = red_flags.red_flags(summary, pods, sc)
     assert sorted(zip(flags["structure"], flags["flag"], flags["subject"], strict=True)) == [
         ("conveyor", "bottleneck", "closer"),
-        ("conveyor", "quota", ""),
+        ("conveyor", "quota", "closer"),
         ("conveyor", "win_rate", "closing"),
         ("pods", "market_share", ""),
         ("pods", "pod_load", "east"),  # 0.85 / 0.70 = 1.21 > 1.2; the others 0.76x
         ("pods", "turnover", ""),
     ]
     assert all(len(m.splitlines()) == 1 for m in flags["message"])
+    quota = flags.loc[flags["flag"] == "quota", "message"].iloc[0]
+    assert "only 50.0 % of closer rep-periods reach quota" in quota
     calm = scenario("benchmarks.max_pod_load_ratio=1.25")
     assert "pod_load" not in set(red_flags.red_flags(summary, pods, calm)["flag"])
     assert "win_rate" not in set(red_flags.red_flags(summary, pods, scenario())["flag"])
