@@ -28,13 +28,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import FuncFormatter
 
 from sim.analysis.kpis import kpi_spec
 from sim.reports.saving import DPI
 from sim.reports.style import structure_colour, structure_label  # chooses the Agg backend
 from sim.sweep.spec import Axis, Sweep
 from sim.sweep.store import write_atomic
-from sim.sweep.summary import winners
+from sim.sweep.summary import findings, winners
 
 MAX_PANELS = 12
 """At most this many panels (combinations of the other parameters) per figure."""
@@ -109,6 +110,10 @@ def plot_kpi_against(
         if not axis.numeric:
             ax.set_xticks(positions, [str(v) for v in axis.labels], rotation=20, fontsize=8)
         ax.grid(alpha=0.3)
+        # The registry's numbers on the y axis (no "1e6" offset); plain numbers on x.
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: kpi_spec(kpi).format_value(y)))
+        if axis.numeric and not axis.log:
+            ax.ticklabel_format(axis="x", style="plain", useOffset=False)
         if at:
             ax.set_title(at, fontsize=9)
         ax.set_xlabel(axis.name)
@@ -238,11 +243,12 @@ def report_html(
         for a in sweep.axes
     )
     if len(crossings):
-        crossing_html = _table(crossings)
+        crossing_html = _table(_readable_crossings(crossings))
     else:
         crossing_html = "<p>No crossover: the key KPIs keep their leader across the grid.</p>"
     first = sweep.kpis[0]
-    board = winners(summary, sweep, first).drop(columns=["point"])
+    board = _readable_board(winners(summary, sweep, first).drop(columns=["point"]), first)
+    found = "".join(f"<li>{esc(line)}</li>" for line in findings(summary, crossings, sweep))
     figures = "".join(
         f'<figure><img alt="{esc(name)}" src="data:image/png;base64,'
         f'{base64.b64encode(data).decode()}"><figcaption>{esc(name)}</figcaption></figure>'
@@ -260,6 +266,9 @@ img {{ max-width: 100%; }} figure {{ margin: 1.5em 0; }} code {{ background: #f3
 </style></head><body>
 <h1>Sweep <code>{esc(sweep.name)}</code></h1>
 <p>{esc(sweep.description)}</p>
+<section id="verdict"><h2>What the sweep found</h2><ul>{found}</ul>
+<p>Clear: the two structures' 95 % CIs do not overlap. A change of leader whose CIs overlap
+is within the noise of {sweep.replications} replications: no clear change.</p></section>
 <p>{len(sweep.points)} grid points &times; {len(sweep.structures)} structures ({esc(structures)})
 &times; {sweep.replications} replications = {runs} runs; base scenario
 <code>{esc(sweep.base.name)}</code>, seed {sweep.seed}, {sweep.base.horizon_days:g} days.
@@ -274,7 +283,7 @@ values, found by linear interpolation (in log space on a log axis). A crossover 
 grid points whose confidence bands overlap is a hint, not a finding.</p>
 {crossing_html}
 <h2>Leader per grid point: {esc(kpi_label(first))}</h2>
-<p><code>clear</code>: the winner's and the runner-up's 95 % CIs do not overlap.</p>
+<p>Clear: the leader's and the runner-up's 95 % CIs do not overlap.</p>
 {_table(board)}
 {_claims_section(claims, sweep)}
 <h2>Figures</h2>
@@ -335,6 +344,35 @@ def write_report(
     page = report_html(sweep, summary, crossings, images, claims)
     written.append(write_atomic(out_dir / "report.html", page.encode()))
     return written
+
+
+def _readable_crossings(crossings: pd.DataFrame) -> pd.DataFrame:
+    """The crossovers with human headers and names, clear ones first."""
+    table = crossings.sort_values("clear", ascending=False, kind="stable")
+    shown = pd.DataFrame(
+        {
+            "KPI": [kpi_spec(k).label for k in table["kpi"]],
+            "parameter": table["parameter"],
+            "other parameters": table["at"],
+            "near": [f"{v:.3g}" for v in table["value"]],
+            "leader below": [structure_label(s) for s in table["leader_before"]],
+            "leader above": [structure_label(s) for s in table["leader_after"]],
+            "clear": ["yes" if c else "no: CIs overlap" for c in table["clear"]],
+        }
+    )
+    return shown.drop(columns=["other parameters"]) if not table["at"].any() else shown
+
+
+def _readable_board(board: pd.DataFrame, kpi: str) -> pd.DataFrame:
+    """The leader per grid point with human headers and the KPI's own number format."""
+    spec = kpi_spec(kpi)
+    return board.assign(
+        winner=[structure_label(s) if s else "-" for s in board["winner"]],
+        runner_up=[structure_label(s) if s else "-" for s in board["runner_up"]],
+        best=[spec.format_value(v) for v in board["best"]],
+        margin=[spec.format_value(v) for v in board["margin"]],
+        clear=["yes" if c else "no" for c in board["clear"]],
+    ).rename(columns={"winner": "leader", "best": "leader's mean", "runner_up": "runner-up"})
 
 
 def _table(df: pd.DataFrame) -> str:

@@ -38,7 +38,7 @@ from sim.files.outdir import FolderLock
 from sim.sweep.backends import SweepSetupError, default_workers, open_backend, scheduler_problem
 from sim.sweep.spec import RunTask, Sweep, load_sweep
 from sim.sweep.store import RunStore, write_atomic
-from sim.sweep.summary import claims_along, crossovers, summarise_sweep, sweep_table
+from sim.sweep.summary import claims_along, crossovers, findings, summarise_sweep, sweep_table
 
 __all__ = ["Sweep", "SweepRun", "cmd_sweep", "load_sweep", "run_sweep", "write_outputs"]
 
@@ -277,10 +277,14 @@ def cmd_sweep(args: Any, progress: Any) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    print("What the sweep found:")
+    print("\n".join(f"  {line}" for line in findings(summary, crossing, sweep)))
+    print()
     print(headline(summary, sweep))
-    if len(crossing):
-        print("\ncrossovers (where the leader changes, by linear interpolation):")
-        print(crossing.to_string(index=False))
+    clear = crossing[crossing["clear"]] if len(crossing) else crossing
+    if len(clear):
+        print("\nclear crossovers (the 95 % CIs separate on both sides):")
+        print(clear.drop(columns=["clear"]).to_string(index=False))
     print(f"\nresults in {out_dir}/")
     return 0
 

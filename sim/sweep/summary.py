@@ -16,6 +16,7 @@ import pandas as pd
 
 from sim.analysis.kpis import kpi_spec
 from sim.analysis.stats import t_interval
+from sim.config.names import structure_label
 from sim.sweep.spec import Sweep
 
 
@@ -84,7 +85,10 @@ def crossovers(summary: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
         One row per crossing: kpi, parameter, at (the other axes' values,
         e.g. ``pods=2``; empty with one axis), value (the parameter value of
         the crossing), kpi_mean (both means there), leader_before and
-        leader_after (the better structure below and above the crossing).
+        leader_after (the better structure below and above the crossing), and
+        clear (True when at the grid values on either side the two
+        structures' 95 % CIs do not overlap: the lead really changes hands;
+        False: the means cross inside the noise, no clear change).
     """
     columns = [
         "kpi",
@@ -94,6 +98,7 @@ def crossovers(summary: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
         "kpi_mean",
         "leader_before",
         "leader_after",
+        "clear",
     ]
     rows = []
     structures = list(sweep.structures)
@@ -108,9 +113,12 @@ def crossovers(summary: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
             for held, group in groups:
                 held = held if isinstance(held, tuple) else (held,)
                 at = ", ".join(f"{n}={v}" for n, v in zip(others, held, strict=True))
-                wide = group.pivot_table(
-                    index=axis.name, columns="structure", values="mean", observed=True
-                ).sort_index()
+                wide, low, high = (
+                    group.pivot_table(
+                        index=axis.name, columns="structure", values=column, observed=True
+                    ).sort_index()
+                    for column in ("mean", "ci_low", "ci_high")
+                )
                 x = wide.index.to_numpy(dtype=float)
                 position = np.log(x) if axis.log else x
                 for first, second in itertools.combinations(structures, 2):
@@ -118,7 +126,8 @@ def crossovers(summary: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
                         continue
                     a = wide[first].to_numpy(dtype=float)
                     b = wide[second].to_numpy(dtype=float)
-                    for value, mean, before, after in _crossings(position, a, b):
+                    bounds = [frame[[first, second]].to_numpy(dtype=float) for frame in (low, high)]
+                    for value, mean, before, after, sides in _crossings(position, a, b):
                         better_before = _better(first, second, before, direction)
                         better_after = _better(first, second, after, direction)
                         rows.append(
@@ -130,15 +139,25 @@ def crossovers(summary: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
                                 "kpi_mean": mean,
                                 "leader_before": better_before,
                                 "leader_after": better_after,
+                                "clear": all(_apart(*bounds, i) for i in sides),
                             }
                         )
     return pd.DataFrame(rows, columns=columns)
 
 
+def _apart(low: np.ndarray, high: np.ndarray, index: int) -> bool:
+    """Whether two structures' 95 % CIs (columns of ``low`` and ``high``) do not overlap."""
+    (low_a, low_b), (high_a, high_b) = low[index], high[index]
+    return bool(low_a > high_b or low_b > high_a)  # NaN bounds compare False: not apart
+
+
 def _crossings(
     x: np.ndarray, a: np.ndarray, b: np.ndarray
-) -> list[tuple[float, float, float, float]]:
-    """Sign changes of ``a - b`` along ``x``: (x, mean there, diff before, diff after)."""
+) -> list[tuple[float, float, float, float, tuple[int, int]]]:
+    """Sign changes of ``a - b`` along ``x``.
+
+    Each as (x, mean there, diff before, diff after, the grid indices either side).
+    """
     diff = a - b
     found = []
     known = [i for i in range(len(x)) if np.isfinite(diff[i])]
@@ -149,12 +168,16 @@ def _crossings(
         between = [i for i in known if left < i < right]  # exact ties in between
         if between:
             at = between[0]
-            found.append((float(x[at]), float(a[at]), float(diff[left]), float(diff[right])))
+            found.append(
+                (float(x[at]), float(a[at]), float(diff[left]), float(diff[right]), (left, right))
+            )
             continue
         share = diff[left] / (diff[left] - diff[right])
         crossing = x[left] + share * (x[right] - x[left])
         mean = a[left] + share * (a[right] - a[left])
-        found.append((float(crossing), float(mean), float(diff[left]), float(diff[right])))
+        found.append(
+            (float(crossing), float(mean), float(diff[left]), float(diff[right]), (left, right))
+        )
     return found
 
 
@@ -223,3 +246,79 @@ def claims_along(table: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
     previous = scored.groupby("id", sort=False)["verdict"].shift()
     scored["changed"] = previous.notna() & (previous != scored["verdict"])
     return scored
+
+
+MAX_HELD = 4
+"""At most this many combinations of the other axes are described per axis."""
+
+
+def findings(summary: pd.DataFrame, crossings: pd.DataFrame, sweep: Sweep) -> list[str]:
+    """What the sweep found about its key KPIs, in words: the leader along each axis.
+
+    For each axis (and each combination of the other axes' values, at most
+    ``MAX_HELD``): which structure leads at the ends, and where the lead changes
+    hands clearly (the two structures' 95 % CIs separate on both sides of the
+    crossing) or only inside the noise ("no clear change").
+    """
+    lines = []
+    for kpi in sweep.kpis:
+        lines += _kpi_findings(summary, crossings, sweep, kpi)
+    return lines
+
+
+def _kpi_findings(
+    summary: pd.DataFrame, crossings: pd.DataFrame, sweep: Sweep, kpi: str
+) -> list[str]:
+    """``findings`` for one KPI."""
+    spec = kpi_spec(kpi)
+    board = winners(summary, sweep, kpi)
+    lines = []
+    for axis in sweep.axes:
+        others = [a.name for a in sweep.axes if a is not axis]
+        groups = board.groupby(others, sort=False) if others else [((), board)]
+        for count, (held, group) in enumerate(groups):
+            if count == MAX_HELD:
+                lines.append(f"(and {len(list(groups)) - MAX_HELD} more combinations: see below)")
+                break
+            held = held if isinstance(held, tuple) else (held,)
+            at = "; ".join(f"{n} = {v}" for n, v in zip(others, held, strict=True))
+            lines.append(_axis_finding(spec, axis, group, crossings, at))
+    return lines
+
+
+def _axis_finding(spec, axis, group: pd.DataFrame, crossings: pd.DataFrame, at: str) -> str:
+    """One sentence: the leader of ``spec``'s KPI along ``axis`` with the others at ``at``."""
+    values = [str(v) for v in axis.labels]
+    leaders = [structure_label(w) if w else "-" for w in group["winner"]]
+    clear = int(group["clear"].sum())
+    head = f"{spec.in_sentence} along {axis.name} ({values[0]} to {values[-1]}"
+    head += f", {at})" if at else ")"
+    if not axis.numeric:
+        listed = ", ".join(f"{v}: {w}" for v, w in zip(values, leaders, strict=True))
+        head = head[:1].upper() + head[1:]
+        return f"{head}: the leader is {listed} (clear at {clear} of {len(values)} values)."
+    marks = crossings[
+        (crossings["kpi"] == spec.name)
+        & (crossings["parameter"] == axis.name)
+        & (crossings["at"] == at.replace(" = ", "=").replace("; ", ", "))
+    ]
+    real = marks[marks["clear"]]
+    text = f"{head[:1].upper()}{head[1:]}: "
+    if len(set(leaders)) == 1:
+        text += f"{leaders[0]} leads at every value (clearly at {clear} of {len(values)})"
+    else:
+        text += f"{leaders[0]} leads at {values[0]}, {leaders[-1]} at {values[-1]}"
+    if len(real):
+        passes = "; ".join(
+            f"the lead passes from {structure_label(r.leader_before)} to "
+            f"{structure_label(r.leader_after)} near {r.value:.3g}"
+            for r in real.itertuples(index=False)
+        )
+        text += f"; {passes} (clear: the 95 % CIs separate on both sides)"
+    unclear = len(marks) - len(real)
+    if unclear:
+        text += (
+            f"; {unclear} crossing{'s' if unclear > 1 else ''} of the means where the CIs "
+            "overlap: no clear change"
+        )
+    return text + "."

@@ -19,7 +19,7 @@ from sim.model.runner import simulate
 from sim.sweep.backends import run_one
 from sim.sweep.run import run_sweep, write_outputs
 from sim.sweep.spec import load_sweep
-from sim.sweep.summary import crossovers, summarise_sweep, sweep_table, winners
+from sim.sweep.summary import crossovers, findings, summarise_sweep, sweep_table, winners
 from sim.sweep.sweep_file import KPI_DIRECTIONS, SweepRange
 from sim.sweep.sweep_file import reserved_name as _reserved_name
 
@@ -589,6 +589,19 @@ def test_summary_matches_mean_ci_and_crossovers_interpolate(tmp_path):
     board = winners(summary, sweep, "conversion")
     assert board["winner"].tolist() == ["conveyor", "allin"]
     assert board["clear"].tolist() == [True, True]
+    # All-In's CI: 0.31 +- 12.71 * 0.01414 / sqrt 2 = [0.183, 0.437]; the Conveyor's 0.5 and
+    # 0.1 (no spread) lie outside on either side: the lead changes hands clearly.
+    assert crossing.clear
+    (found,) = findings(summary, crossovers(summary, sweep), sweep)
+    assert "Conveyor leads at 0.0, All-In at 0.2" in found
+    assert "the lead passes from Conveyor to All-In near 0.095 (clear" in found
+    # The Conveyor at 0.35 instead of 0.5: inside All-In's CI, the same crossing is noise.
+    raw.loc[(raw["point"] == 0) & (raw["structure"] == "conveyor"), "conversion"] = 0.35
+    summary = summarise_sweep(sweep_table(sweep, raw), sweep)
+    (crossing,) = crossovers(summary, sweep).itertuples(index=False)
+    assert not crossing.clear
+    (found,) = findings(summary, crossovers(summary, sweep), sweep)
+    assert found.endswith("1 crossing of the means where the CIs overlap: no clear change.")
 
 
 # --- backends --------------------------------------------------------------
