@@ -113,6 +113,16 @@ def paired_p_value(differences: pd.Series | np.ndarray) -> float:
     return float(2 * stdtr(len(x) - 1, -statistic))
 
 
+def _sorted_p_values(p_values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The p-values as floats, an all-False reject mask, the finite ones' indices by p.
+
+    Ties keep their input order.
+    """
+    p = np.asarray(p_values, dtype=float)
+    finite = np.flatnonzero(np.isfinite(p))
+    return p, np.zeros(len(p), dtype=bool), finite[np.argsort(p[finite], kind="stable")]
+
+
 def holm(p_values: pd.Series | np.ndarray, alpha: float = 1 - CONFIDENCE) -> np.ndarray:
     """Holm's step-down: which of a family of tests reject, at family-wise error ``alpha``.
 
@@ -124,11 +134,9 @@ def holm(p_values: pd.Series | np.ndarray, alpha: float = 1 - CONFIDENCE) -> np.
     Returns:
         Booleans in the input's order.
     """
-    p = np.asarray(p_values, dtype=float)
-    reject = np.zeros(len(p), dtype=bool)
-    finite = np.flatnonzero(np.isfinite(p))
-    m = len(finite)
-    for k, index in enumerate(finite[np.argsort(p[finite], kind="stable")]):
+    p, reject, ordered = _sorted_p_values(p_values)
+    m = len(ordered)
+    for k, index in enumerate(ordered):
         if p[index] > alpha / (m - k):
             break
         reject[index] = True
@@ -149,13 +157,10 @@ def benjamini_hochberg(
     Returns:
         Booleans in the input's order.
     """
-    p = np.asarray(p_values, dtype=float)
-    reject = np.zeros(len(p), dtype=bool)
-    finite = np.flatnonzero(np.isfinite(p))
-    m = len(finite)
+    p, reject, ordered = _sorted_p_values(p_values)
+    m = len(ordered)
     if m == 0:
         return reject
-    ordered = finite[np.argsort(p[finite], kind="stable")]
     passing = np.flatnonzero(p[ordered] <= rate * np.arange(1, m + 1) / m)
     if len(passing):
         reject[ordered[: passing[-1] + 1]] = True
