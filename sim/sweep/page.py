@@ -232,8 +232,12 @@ def report_html(
     crossings: pd.DataFrame,
     images: dict[str, bytes],
     claims: pd.DataFrame | None = None,
+    pairs: pd.DataFrame | None = None,
 ) -> str:
-    """A self-contained HTML page: what was swept, crossovers, winners, figures."""
+    """A self-contained HTML page: what was swept, crossovers, winners, figures.
+
+    ``pairs`` (``summary.paired_table``) makes "clear" mean a paired 95 % CI clear of 0.
+    """
     esc = html.escape
     runs = sweep.run_count
     grid_rows = "".join(
@@ -247,8 +251,13 @@ def report_html(
     else:
         crossing_html = "<p>No crossover: the key KPIs keep their leader across the grid.</p>"
     first = sweep.kpis[0]
-    board = _readable_board(winners(summary, sweep, first).drop(columns=["point"]), first)
-    found = "".join(f"<li>{esc(line)}</li>" for line in findings(summary, crossings, sweep))
+    board = _readable_board(winners(summary, sweep, first, pairs).drop(columns=["point"]), first)
+    found = "".join(f"<li>{esc(line)}</li>" for line in findings(summary, crossings, sweep, pairs))
+    rule = (
+        "their paired difference (same leads in every replication) has a 95 % CI clear of 0"
+        if pairs is not None
+        else "their 95 % CIs do not overlap"
+    )
     figures = "".join(
         f'<figure><img alt="{esc(name)}" src="data:image/png;base64,'
         f'{base64.b64encode(data).decode()}"><figcaption>{esc(name)}</figcaption></figure>'
@@ -267,8 +276,8 @@ img {{ max-width: 100%; }} figure {{ margin: 1.5em 0; }} code {{ background: #f3
 <h1>Sweep <code>{esc(sweep.name)}</code></h1>
 <p>{esc(sweep.description)}</p>
 <section id="verdict"><h2>What the sweep found</h2><ul>{found}</ul>
-<p>Clear: the two structures' 95 % CIs do not overlap. A change of leader whose CIs overlap
-is within the noise of {sweep.replications} replications: no clear change.</p></section>
+<p>Clear: {rule}. A change of leader that is not clear is within the noise of
+{sweep.replications} replications: no clear change.</p></section>
 <p>{len(sweep.points)} grid points &times; {len(sweep.structures)} structures ({esc(structures)})
 &times; {sweep.replications} replications = {runs} runs; base scenario
 <code>{esc(sweep.base.name)}</code>, seed {sweep.seed}, {sweep.base.horizon_days:g} days.
@@ -283,7 +292,7 @@ values, found by linear interpolation (in log space on a log axis). A crossover 
 grid points whose confidence bands overlap is a hint, not a finding.</p>
 {crossing_html}
 <h2>Leader per grid point: {esc(kpi_label(first))}</h2>
-<p>Clear: the leader's and the runner-up's 95 % CIs do not overlap.</p>
+<p>Clear: for the leader and the runner-up, {rule}.</p>
 {_table(board)}
 {_claims_section(claims, sweep)}
 <h2>Figures</h2>
@@ -326,6 +335,7 @@ def write_report(
     crossings: pd.DataFrame,
     out_dir: Path,
     claims: pd.DataFrame | None = None,
+    pairs: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write ``plots/<name>.png`` and ``report.html`` into ``out_dir`` (each atomically).
 
@@ -341,7 +351,7 @@ def write_report(
     written = []
     for name, data in images.items():
         written.append(write_atomic(plots / f"{name}.png", data))
-    page = report_html(sweep, summary, crossings, images, claims)
+    page = report_html(sweep, summary, crossings, images, claims, pairs)
     written.append(write_atomic(out_dir / "report.html", page.encode()))
     return written
 

@@ -38,7 +38,14 @@ from sim.files.outdir import FolderLock
 from sim.sweep.backends import SweepSetupError, default_workers, open_backend, scheduler_problem
 from sim.sweep.spec import RunTask, Sweep, load_sweep
 from sim.sweep.store import RunStore, write_atomic
-from sim.sweep.summary import claims_along, crossovers, findings, summarise_sweep, sweep_table
+from sim.sweep.summary import (
+    claims_along,
+    crossovers,
+    findings,
+    paired_table,
+    summarise_sweep,
+    sweep_table,
+)
 
 __all__ = ["Sweep", "SweepRun", "cmd_sweep", "load_sweep", "run_sweep", "write_outputs"]
 
@@ -178,7 +185,8 @@ def _write_outputs(
     }
     write_atomic(out_dir / "sweep.parquet", lambda tmp: write_parquet(table, tmp, provenance))
     summary = summarise_sweep(table, sweep)
-    crossing = crossovers(summary, sweep)
+    pairs = paired_table(table, sweep)
+    crossing = crossovers(summary, sweep, pairs)
     write_atomic(out_dir / "sweep_summary.csv", csv_bytes(summary))
     write_atomic(out_dir / "crossovers.csv", csv_bytes(crossing))
     claims = claims_along(table, sweep)
@@ -187,7 +195,7 @@ def _write_outputs(
         step("drawing plots and report.html")
         from sim.sweep import page as sweep_page
 
-        sweep_page.write_report(sweep, summary, crossing, out_dir, claims)
+        sweep_page.write_report(sweep, summary, crossing, out_dir, claims, pairs)
     return table, summary, crossing
 
 
@@ -264,7 +272,7 @@ def cmd_sweep(args: Any, progress: Any) -> int:
         )
         return EXIT_FAILED_RUNS
     try:
-        _, summary, crossing = write_outputs(
+        table, summary, crossing = write_outputs(
             sweep,
             out_dir,
             plots=not args.no_plots,
@@ -278,7 +286,8 @@ def cmd_sweep(args: Any, progress: Any) -> int:
         )
         return EXIT_INTERRUPTED
     print("What the sweep found:")
-    print("\n".join(f"  {line}" for line in findings(summary, crossing, sweep)))
+    pairs = paired_table(table, sweep)
+    print("\n".join(f"  {line}" for line in findings(summary, crossing, sweep, pairs)))
     print()
     print(headline(summary, sweep))
     clear = crossing[crossing["clear"]] if len(crossing) else crossing

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.kpis import kpi_spec
-from sim.analysis.stats import t_interval
+from sim.analysis.stats import mean_ci, t_interval
 from sim.config.names import structure_label
 from sim.sweep.spec import Sweep
 
@@ -73,7 +73,63 @@ def summarise_sweep(table: pd.DataFrame, sweep: Sweep, confidence: float = 0.95)
     return summary[[*ids, "kpi", "mean", "ci_low", "ci_high", "replications"]]
 
 
-def crossovers(summary: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
+def paired_table(table: pd.DataFrame, sweep: Sweep, confidence: float = 0.95) -> pd.DataFrame:
+    """Paired differences of every two structures at every grid point, for the key KPIs.
+
+    Every run of a grid point is seeded by its replication alone, so in
+    replication ``r`` all structures met the same leads with the same luck
+    (common random numbers): the per-replication difference of two structures
+    cancels that luck, and its t interval is far tighter than either
+    structure's own. ``winners`` and ``crossovers`` call a lead clear by it.
+
+    Returns:
+        One row per (point, kpi, first, second), ``first`` before ``second``
+        in report order: difference (first - second), ci_low, ci_high.
+    """
+    rows = []
+    names = list(sweep.structures)
+    for kpi in sweep.kpis:
+        if kpi not in table:
+            continue
+        wide = table.pivot_table(
+            index=["point", "replication"], columns="structure", values=kpi, observed=True
+        )
+        for first, second in itertools.combinations(names, 2):
+            if first not in wide or second not in wide:
+                continue
+            for point, diff in (wide[first] - wide[second]).groupby(level="point"):
+                mean, low, high = mean_ci(diff.to_numpy(dtype=float), confidence)
+                rows.append((point, kpi, first, second, mean, low, high))
+    columns = ["point", "kpi", "first", "second", "difference", "ci_low", "ci_high"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def paired_sign(pairs: pd.DataFrame, point: int, kpi: str, first: str, second: str) -> int:
+    """+1 when ``first - second`` is clearly above 0 at the point, -1 clearly below, else 0."""
+    flip = 1
+    found = pairs[
+        (pairs["point"] == point)
+        & (pairs["kpi"] == kpi)
+        & (pairs["first"] == first)
+        & (pairs["second"] == second)
+    ]
+    if found.empty:
+        flip = -1
+        found = pairs[
+            (pairs["point"] == point)
+            & (pairs["kpi"] == kpi)
+            & (pairs["first"] == second)
+            & (pairs["second"] == first)
+        ]
+    if found.empty:
+        return 0
+    low, high = found[["ci_low", "ci_high"]].iloc[0]
+    return flip * (1 if low > 0 else -1 if high < 0 else 0)  # NaN bounds: 0
+
+
+def crossovers(
+    summary: pd.DataFrame, sweep: Sweep, pairs: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Where one structure overtakes another along a numeric axis, for the key KPIs.
 
     Along each numeric axis (the other axes held at each of their values),
@@ -87,8 +143,10 @@ def crossovers(summary: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
         the crossing), kpi_mean (both means there), leader_before and
         leader_after (the better structure below and above the crossing), and
         clear (True when at the grid values on either side the two
-        structures' 95 % CIs do not overlap: the lead really changes hands;
-        False: the means cross inside the noise, no clear change).
+        structures are apart in opposite directions: the lead really changes
+        hands; False: the means cross inside the noise, no clear change).
+        Apart: their paired difference's 95 % CI excludes 0 when ``pairs``
+        (``paired_table``) is given, else their own CIs do not overlap.
     """
     columns = [
         "kpi",
@@ -113,12 +171,13 @@ def crossovers(summary: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
             for held, group in groups:
                 held = held if isinstance(held, tuple) else (held,)
                 at = ", ".join(f"{n}={v}" for n, v in zip(others, held, strict=True))
-                wide, low, high = (
+                wide, low, high, points = (
                     group.pivot_table(
                         index=axis.name, columns="structure", values=column, observed=True
                     ).sort_index()
-                    for column in ("mean", "ci_low", "ci_high")
+                    for column in ("mean", "ci_low", "ci_high", "point")
                 )
+                at_points = points.iloc[:, 0].to_numpy()
                 x = wide.index.to_numpy(dtype=float)
                 position = np.log(x) if axis.log else x
                 for first, second in itertools.combinations(structures, 2):
@@ -139,10 +198,22 @@ def crossovers(summary: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
                                 "kpi_mean": mean,
                                 "leader_before": better_before,
                                 "leader_after": better_after,
-                                "clear": all(_apart(*bounds, i) for i in sides),
+                                "clear": (
+                                    all(_apart(*bounds, i) for i in sides)
+                                    if pairs is None
+                                    else _paired_crossing(
+                                        pairs, at_points, sides, kpi, first, second
+                                    )
+                                ),
                             }
                         )
     return pd.DataFrame(rows, columns=columns)
+
+
+def _paired_crossing(pairs, points, sides: tuple[int, int], kpi: str, first, second) -> bool:
+    """Whether two structures are clearly apart, in opposite order, on both sides."""
+    left, right = (paired_sign(pairs, int(points[i]), kpi, first, second) for i in sides)
+    return left != 0 and left == -right
 
 
 def _apart(low: np.ndarray, high: np.ndarray, index: int) -> bool:
@@ -187,13 +258,17 @@ def _better(first: str, second: str, diff: float, direction: str) -> str:
     return first if ahead else second
 
 
-def winners(summary: pd.DataFrame, sweep: Sweep, kpi: str) -> pd.DataFrame:
+def winners(
+    summary: pd.DataFrame, sweep: Sweep, kpi: str, pairs: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The best structure of one KPI at every grid point.
 
     Returns:
         One row per point: point, the swept values, winner, best (its mean),
         runner_up, margin (how far ahead, in the KPI's unit) and clear (True
-        when the two 95 % CIs do not overlap; False when they do or are unknown).
+        when the winner's paired difference from the runner-up has a 95 % CI
+        clear of 0, with ``pairs``; without, when the two structures' own 95 %
+        CIs do not overlap; False when not or unknown).
     """
     higher = kpi_spec(kpi).direction != "lower"
     picked = summary[summary["kpi"] == kpi]
@@ -210,7 +285,12 @@ def winners(summary: pd.DataFrame, sweep: Sweep, kpi: str) -> pd.DataFrame:
             row.update(winner=str(best["structure"]), best=float(best["mean"]))
         if len(ranked) > 1:
             second = ranked.iloc[1]
-            if higher:
+            if pairs is not None:
+                sign = paired_sign(
+                    pairs, point, kpi, str(best["structure"]), str(second["structure"])
+                )
+                apart = sign == (1 if higher else -1)
+            elif higher:
                 apart = float(best["ci_low"]) > float(second["ci_high"])
             else:
                 apart = float(best["ci_high"]) < float(second["ci_low"])
@@ -252,7 +332,12 @@ MAX_HELD = 4
 """At most this many combinations of the other axes are described per axis."""
 
 
-def findings(summary: pd.DataFrame, crossings: pd.DataFrame, sweep: Sweep) -> list[str]:
+def findings(
+    summary: pd.DataFrame,
+    crossings: pd.DataFrame,
+    sweep: Sweep,
+    pairs: pd.DataFrame | None = None,
+) -> list[str]:
     """What the sweep found about its key KPIs, in words: the leader along each axis.
 
     For each axis (and each combination of the other axes' values, at most
@@ -262,16 +347,16 @@ def findings(summary: pd.DataFrame, crossings: pd.DataFrame, sweep: Sweep) -> li
     """
     lines = []
     for kpi in sweep.kpis:
-        lines += _kpi_findings(summary, crossings, sweep, kpi)
+        lines += _kpi_findings(summary, crossings, sweep, kpi, pairs)
     return lines
 
 
 def _kpi_findings(
-    summary: pd.DataFrame, crossings: pd.DataFrame, sweep: Sweep, kpi: str
+    summary: pd.DataFrame, crossings: pd.DataFrame, sweep: Sweep, kpi: str, pairs
 ) -> list[str]:
     """``findings`` for one KPI."""
     spec = kpi_spec(kpi)
-    board = winners(summary, sweep, kpi)
+    board = winners(summary, sweep, kpi, pairs)
     lines = []
     for axis in sweep.axes:
         others = [a.name for a in sweep.axes if a is not axis]

@@ -19,7 +19,14 @@ from sim.model.runner import simulate
 from sim.sweep.backends import run_one
 from sim.sweep.run import run_sweep, write_outputs
 from sim.sweep.spec import load_sweep
-from sim.sweep.summary import crossovers, findings, summarise_sweep, sweep_table, winners
+from sim.sweep.summary import (
+    crossovers,
+    findings,
+    paired_table,
+    summarise_sweep,
+    sweep_table,
+    winners,
+)
 from sim.sweep.sweep_file import KPI_DIRECTIONS, SweepRange
 from sim.sweep.sweep_file import reserved_name as _reserved_name
 
@@ -602,6 +609,31 @@ def test_summary_matches_mean_ci_and_crossovers_interpolate(tmp_path):
     assert not crossing.clear
     (found,) = findings(summary, crossovers(summary, sweep), sweep)
     assert found.endswith("1 crossing of the means where the CIs overlap: no clear change.")
+
+
+def test_paired_differences_see_what_overlapping_intervals_hide(tmp_path):
+    text = SWEEP.replace('kpis = ["wins_per_30_days", "profit"]', 'kpis = ["conversion"]')
+    sweep = load_sweep(write(tmp_path, text))
+    # Replication 1 is a lucky year for both: All-In 0.30 then 0.40, the Conveyor 0.35 then
+    # 0.45. Each structure's own CI (t(1) = 12.71, half-width 0.64) overlaps the other's, but
+    # the Conveyor is 0.05 ahead in both years: its paired CI is [0.05, 0.05].
+    rows = [
+        (point, name, replication, 3, value + 0.1 * replication)
+        for point in (0, 1)
+        for name, value in (("allin", 0.30), ("conveyor", 0.35))
+        for replication in (0, 1)
+    ]
+    raw = pd.DataFrame(rows, columns=["point", "structure", "replication", "seed", "conversion"])
+    table = sweep_table(sweep, raw)
+    summary = summarise_sweep(table, sweep)
+    pairs = paired_table(table, sweep)
+    first = pairs[(pairs["point"] == 0) & (pairs["first"] == "allin")].iloc[0]
+    assert first["second"] == "conveyor"
+    assert (first["difference"], first["ci_low"], first["ci_high"]) == pytest.approx(
+        (-0.05, -0.05, -0.05)
+    )
+    assert winners(summary, sweep, "conversion")["clear"].tolist() == [False, False]
+    assert winners(summary, sweep, "conversion", pairs)["clear"].tolist() == [True, True]
 
 
 # --- backends --------------------------------------------------------------
