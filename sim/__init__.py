@@ -8,9 +8,10 @@ The Python API (``sim.api``)::
     run.summary                        # KPI means with 95 % CIs per structure
     run.compare(reference="allin")     # paired differences, claims, red flags
     run.write("results/baseline-10")   # the folder ``python -m sim simulate`` writes
+    run, selection = sim.select_best("scenarios/baseline.toml", indifference=50_000)
 
 Public names:
-    run, compare, load, Run: the API (``sim.api``).
+    run, compare, select_best, load, Run: the API (``sim.api``).
     Scenario, ScenarioError: a validated, frozen scenario and the error of bad input.
     simulate, SimulationResult: the model's replication loop and its raw tables.
     run_kpis, summarise: per-run KPIs and their means with 95 % CIs.
@@ -23,6 +24,7 @@ from sim.version import __version__
 __all__ = [
     "run",
     "compare",
+    "select_best",
     "load",
     "Run",
     "Scenario",
@@ -37,6 +39,7 @@ __all__ = [
 _WHERE = {
     "run": "sim.api",
     "compare": "sim.api",
+    "select_best": "sim.api",
     "load": "sim.api",
     "Run": "sim.api",
     "Scenario": "sim.config.scenario",
