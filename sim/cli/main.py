@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import shlex
 import sys
@@ -20,6 +19,13 @@ from typing import Any
 
 from sim.analysis.kpis import objective_problems
 from sim.cli.examples import WORKFLOW, command_help
+from sim.cli.selecting import (
+    add_selection_arguments,
+    positive_int,
+    select,
+    selecting,
+    selection_problems,
+)
 from sim.config import budget
 from sim.config.overrides import Override
 from sim.config.scenario import STRUCTURES, Scenario, ScenarioError, without_sales_effects
@@ -122,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the second run on independent lead streams (no variance-reduction table)",
     )
-    _add_selection_arguments(compare)
+    add_selection_arguments(compare)
     budget.add_yes_argument(compare)
     report = commands.add_parser(
         "report",
@@ -145,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("file", type=Path, help="sweep TOML file (see scenarios/sweeps/)")
     sweep.add_argument("--out", type=Path, help="sweep directory (default results/sweeps/<name>/)")
     sweep.add_argument(
-        "--workers", type=_positive_int, help="local worker processes (default: all cores)"
+        "--workers", type=positive_int, help="local worker processes (default: all cores)"
     )
     sweep.add_argument(
         "--scheduler",
@@ -344,58 +350,6 @@ def cmd_fields(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_selection_arguments(compare: argparse.ArgumentParser) -> None:
-    """``--select-best`` and its settings: add replications until the best is known."""
-    group = compare.add_argument_group(
-        "select the best (Kim and Nelson's procedure on the first objective)"
-    )
-    group.add_argument(
-        "--select-best",
-        action="store_true",
-        help="add replications in batches until the best structure is known with the "
-        "scenario's confidence (decision.confidence), the scenario's replications being the "
-        "first stage",
-    )
-    group.add_argument(
-        "--indifference",
-        type=_positive_float,
-        help="the smallest difference of the first objective that matters, in its unit "
-        "(default: decision.indifference)",
-    )
-    group.add_argument(
-        "--precision",
-        type=_positive_float,
-        help="instead: add replications until every structure's 95 %% CI half-width of the "
-        "first objective is at most this share of its mean (e.g. 0.05)",
-    )
-    group.add_argument(
-        "--max-replications",
-        type=_positive_int,
-        default=100,
-        help="never more replications than this (default 100)",
-    )
-    group.add_argument(
-        "--batch", type=_positive_int, default=5, help="replications added per step (default 5)"
-    )
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a parameter sweep (``sim.sweep.run``: imported here, it needs pandas and SimPy)."""
     from sim.cli.progress import Progress
@@ -499,20 +453,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
             f"{label}: --reference: {reference!r} is not among the compared structures "
             f"({', '.join(names)})"
         )
-    if _selecting(args):
-        from sim.api import selection_problems
-
-        indifference = args.indifference or scenario.decision.indifference
-        problems += [
-            problem.replace(f"{scenario.name}: ", f"{label}: ", 1)
-            for problem in selection_problems(
-                scenario, indifference, args.precision, args.max_replications
-            )
-        ]
+    problems += selection_problems(scenario, args, label)
     if problems:
         raise ScenarioError(problems)
     passes = 1 if args.no_independent else 2
-    most = args.max_replications if _selecting(args) else scenario.replications
+    most = args.max_replications if selecting(args) else scenario.replications
     estimate = budget.estimate_runs(
         scenario.model_copy(update={"replications": most}), names, passes
     )
@@ -522,41 +467,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
         out_dir, args, planned=RESULT_FILES, needs_bytes=int(estimate.disk_bytes)
     ) as folder:
         return _compare_into(folder, scenario, names, reference, args)
-
-
-def _selecting(args: argparse.Namespace) -> bool:
-    """Whether compare adds replications until it can decide (--select-best or --precision)."""
-    return bool(args.select_best or args.precision)
-
-
-def _select(scenario: Scenario, names, args: argparse.Namespace, progress) -> tuple[Any, dict]:
-    """``api.select_best`` with the command line's settings; the run and ``selection.json``."""
-    from sim import api
-    from sim.analysis.verdict import selection_document
-
-    indifference = args.indifference or scenario.decision.indifference
-    if not args.select_best:
-        indifference = None  # --precision alone
-    progress.start(args.max_replications * len(names))  # at most: it stops when it can decide
-    run, selection = api.select_best(
-        scenario,
-        indifference=indifference,
-        precision=args.precision,
-        batch=args.batch,
-        max_replications=args.max_replications,
-        structures=names,
-        on_run_done=_note_run(progress),
-    )
-    document = selection_document(
-        selection,
-        scenario.decision.objectives[0],
-        indifference=indifference,
-        precision=args.precision,
-        confidence=scenario.decision.confidence,
-        first_stage=scenario.replications,
-        max_replications=args.max_replications,
-    )
-    return run, document
 
 
 def _compare_into(folder: OutputFolder, scenario: Scenario, names, reference: str, args) -> int:
@@ -582,8 +492,10 @@ def _compare_into(folder: OutputFolder, scenario: Scenario, names, reference: st
     progress = Progress(scenario.replications * len(names) * passes)
     selection = None
     try:
-        if _selecting(args):
-            run, selection = _select(scenario, names, args, progress)
+        if selecting(args):
+            # At most this many runs: the procedure stops when it can decide.
+            progress.start(args.max_replications * len(names))
+            run, selection = select(scenario, names, args, _note_run(progress))
             scenario = run.scenario
             if not args.no_independent:
                 progress.start(scenario.replications * len(names))
