@@ -36,10 +36,10 @@ import pandas as pd
 from sim.analysis.kpis import kpi_spec
 from sim.analysis.report_kpis import comparison_kpis
 from sim.analysis.stats import (
+    PairedTest,
     benjamini_hochberg,
-    mean_ci,
-    paired_p_value,
-    replications_to_separate,
+    paired_test,
+    replications_needed,
 )
 
 DIFFERENCE_COLUMNS: tuple[str, ...] = (
@@ -114,30 +114,13 @@ def paired_differences(
             continue
         diff = by_structure[name] - base
         for kpi in columns:
-            values = diff[kpi].to_numpy()
-            mean, low, high = mean_ci(values, confidence)
-            finite = values[np.isfinite(values)]
-            rows.append(
-                {
-                    "structure": name,
-                    "reference": reference,
-                    "kpi": kpi,
-                    "difference": mean,
-                    "ci_low": low,
-                    "ci_high": high,
-                    "replications": len(finite),
-                    "p_value": paired_p_value(finite),
-                    "sd": float(finite.std(ddof=1)) if len(finite) > 1 else math.nan,
-                }
-            )
-    table = pd.DataFrame(rows, columns=[*DIFFERENCE_COLUMNS[:8], "sd"])
+            test = paired_test(diff[kpi].to_numpy(), confidence)
+            rows.append({"structure": name, "reference": reference, "kpi": kpi, **test._asdict()})
+    table = pd.DataFrame(rows, columns=["structure", "reference", "kpi", *PairedTest._fields])
     table["significant"] = benjamini_hochberg(table["p_value"], 1 - confidence)
-    table["replications_to_separate"] = [
-        math.nan if significant else (replications_to_separate(d, sd, 1 - confidence) or math.nan)
-        for significant, d, sd in zip(
-            table["significant"], table["difference"], table["sd"], strict=True
-        )
-    ]
+    table["replications_to_separate"] = replications_needed(
+        table["difference"], table["sd"], table["significant"], 1 - confidence
+    )
     return table[list(DIFFERENCE_COLUMNS)]
 
 

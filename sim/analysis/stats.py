@@ -196,3 +196,37 @@ def replications_to_separate(
             return n
         n += 1
     return None
+
+
+class PairedTest(NamedTuple):
+    """A paired comparison: the mean difference, its t interval, t test and spread."""
+
+    difference: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    sd: float
+    replications: int
+
+
+def paired_test(differences: pd.Series | np.ndarray, confidence: float = CONFIDENCE) -> PairedTest:
+    """Mean, t interval, two-sided p-value and standard deviation of per-replication differences.
+
+    NaN values (a KPI undefined in a replication) are left out; ``replications``
+    counts the rest.
+    """
+    x = np.asarray(differences, dtype=float)
+    x = x[~np.isnan(x)]
+    mean, low, high = mean_ci(x, confidence)
+    sd = float(x.std(ddof=1)) if len(x) > 1 else math.nan
+    return PairedTest(mean, low, high, paired_p_value(x), sd, len(x))
+
+
+def replications_needed(
+    differences: pd.Series, sds: pd.Series, settled: pd.Series, alpha: float
+) -> list[float]:
+    """``replications_to_separate`` per row of a table, NaN where settled or never."""
+    return [
+        math.nan if done else (replications_to_separate(d, sd, alpha) or math.nan)
+        for d, sd, done in zip(differences, sds, settled, strict=True)
+    ]

@@ -30,18 +30,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from sim.analysis.compare import structure_order
 from sim.analysis.kpis import format_value, kpi_spec
 from sim.analysis.selection import Selection
-from sim.analysis.stats import (
-    holm,
-    mean_ci,
-    paired_p_value,
-    replications_to_separate,
-)
+from sim.analysis.stats import holm, mean_ci, paired_test, replications_needed
 from sim.config.names import structure_label
 from sim.config.schema import Scenario
 
@@ -106,12 +100,6 @@ def _best(means: pd.Series, better: int) -> str:
     return str(scores.idxmax())
 
 
-def _sd(values: np.ndarray) -> float:
-    """Standard deviation of the finite values (``ddof=1``); NaN with fewer than two."""
-    finite = values[np.isfinite(values)]
-    return float(finite.std(ddof=1)) if len(finite) > 1 else math.nan
-
-
 def build_verdict(
     kpis: pd.DataFrame, objectives: tuple[str, ...] | list[str], confidence: float = 0.95
 ) -> Verdict:
@@ -148,8 +136,7 @@ def build_verdict(
             if other == winner:
                 continue
             pairs = (runs[winner][objective] - runs[other][objective]) * spec.better
-            margin, low, high = mean_ci(pairs, confidence)
-            values = pairs.to_numpy(dtype=float)
+            test = paired_test(pairs.to_numpy(dtype=float), confidence)
             rows.append(
                 {
                     "objective": objective,
@@ -157,22 +144,17 @@ def build_verdict(
                     "structure": other,
                     "best_mean": float(means.get(winner, math.nan)),
                     "structure_mean": float(means.get(other, math.nan)),
-                    "margin": margin,
-                    "ci_low": low,
-                    "ci_high": high,
-                    "p_value": paired_p_value(values),
-                    "sd": _sd(values),
-                    "replications": int(np.isfinite(values).sum()),
+                    **test._asdict(),
                 }
             )
-    table = pd.DataFrame(rows, columns=[*VERDICT_COLUMNS, "sd"])
+    table = pd.DataFrame(rows).rename(columns={"difference": "margin"})
+    table = table.reindex(columns=[*VERDICT_COLUMNS, "sd"])
     alpha = 1 - confidence
     table["clear"] = holm(table["p_value"], alpha) & (table["margin"] > 0)
     family = max(int(table["p_value"].notna().sum()), 1)
-    table["replications_to_separate"] = [
-        math.nan if clear else (replications_to_separate(margin, sd, alpha / family) or math.nan)
-        for clear, margin, sd in zip(table["clear"], table["margin"], table["sd"], strict=True)
-    ]
+    table["replications_to_separate"] = replications_needed(
+        table["margin"], table["sd"], table["clear"], alpha / family
+    )
     replications = int(kpis.groupby("structure", observed=True).size().max()) if len(kpis) else 0
     return Verdict(
         table=table[list(VERDICT_COLUMNS)],

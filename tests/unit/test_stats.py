@@ -94,3 +94,11 @@ def test_replications_to_separate_by_hand():
     assert salesim_stats.replications_to_separate(0.0, 2.0) is None
     assert salesim_stats.replications_to_separate(1e-6, 1.0) is None  # beyond any practical count
     assert salesim_stats.replications_to_separate(1.0, 0.0) == 2
+
+
+def test_paired_test_leaves_out_undefined_replications():
+    # [1, 2, 3] and a NaN: mean 2, sd 1, t = 3.464 on 2 degrees of freedom, 3 replications.
+    test = salesim_stats.paired_test([1.0, 2.0, math.nan, 3.0])
+    assert (test.difference, test.sd, test.replications) == (2.0, 1.0, 3)
+    assert test.p_value == pytest.approx(0.0742, abs=5e-5)
+    assert (test.ci_low, test.ci_high) == pytest.approx(mean_ci([1.0, 2.0, 3.0])[1:])
