@@ -511,10 +511,20 @@ def render_html(
             if len(result.structures) > 1
             else f"how {_e(labels[result.structures[0]])} does</h1>"
         ),
-        f"<p class='lead'>{_e(names)} on the same lead stream with the same luck "
-        f"(common random numbers): {scenario.replications} independent replications of "
+        f"<p class='lead'>{_e(names)}"
+        + (
+            " on the same lead stream with the same luck (common random numbers): "
+            if len(result.structures) > 1
+            else ": "
+        )
+        + f"{scenario.replications} independent replications of "
         f"{scenario.horizon_days:g} days (first {scenario.warmup_days:g} days warm-up), "
-        f"seed {scenario.seed}. Reference for differences: {_e(reference)}.</p>",
+        f"seed {scenario.seed}"
+        + (
+            f". Reference for differences: {_e(reference)}.</p>"
+            if len(result.structures) > 1
+            else ".</p>"
+        ),
         verdict_html(
             comparison.verdict,
             scenario.horizon_days,

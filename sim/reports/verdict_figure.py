@@ -69,7 +69,8 @@ def _panel(ax, verdict: Verdict, summary: pd.DataFrame, objective: str, horizon_
             xerr=error,
             error_kw={"elinewidth": 1, "ecolor": "#333333", "capsize": 3},
         )
-        labels.append(f"{structure_label(structure)}\n{words[status]}")
+        alone = len(verdict.order) == 1  # nothing to be best against
+        labels.append(structure_label(structure) + ("" if alone else f"\n{words[status]}"))
     ax.set_yticks(np.arange(len(names)), labels, fontsize=8)
     ax.set_ylim(len(names) - 0.5, -0.5)
     ax.axvline(0, color="#333333", linewidth=0.8)
@@ -108,6 +109,10 @@ def plot_verdict(verdict: Verdict, summary: pd.DataFrame, horizon_days: float) -
     fig, axes = panel_grid(count, sharex=False, sharey=False, panel_size=(4.8, 2.3))
     for ax, objective in zip(axes, verdict.objectives, strict=False):
         _panel(ax, verdict, summary, objective, horizon_days)
+    whiskers = f"bar: mean over {verdict.replications} replications, whisker: its 95 % CI"
+    if len(verdict.order) == 1:
+        fig.suptitle(f"{structure_label(verdict.order[0])} on each objective ({whiskers})")
+        return fig
     handles = [
         Patch(facecolor="#777777", edgecolor="#222222", linewidth=1.6, label="best mean"),
         Patch(facecolor="#777777", label="not told apart from the best yet"),
@@ -116,8 +121,7 @@ def plot_verdict(verdict: Verdict, summary: pd.DataFrame, horizon_days: float) -
     bottom_legend(
         fig,
         handles,
-        f"bar: mean over {verdict.replications} replications, whisker: its 95 % CI; "
-        "'clearly' from paired differences (same leads), Holm-corrected",
+        f"{whiskers}; 'clearly' from paired differences (same leads), Holm-corrected",
     )
     fig.suptitle("Which structure is ahead, per objective")
     return fig

@@ -85,12 +85,17 @@ def verdict_html(
     parts.append("</div>")
     if image is not None:
         encoded = base64.b64encode(image).decode("ascii")
+        caption = (
+            "<b>Which structure is ahead.</b> Per objective, each structure's mean with its "
+            "95 % CI; outlined: the best mean; faded: clearly behind the best (paired "
+            "differences on the same leads, Holm-corrected). Overlapping whiskers can still be "
+            "a clear difference: the pairs cancel the luck both structures shared."
+            if len(verdict.order) > 1
+            else "<b>Each objective.</b> The mean over the replications with its 95 % CI."
+        )
         parts.append(
             "<figure id='verdict-figure'><img src='data:image/png;base64,"
-            f"{encoded}' alt='Which structure is ahead, per objective'><figcaption><b>Which "
-            "structure is ahead.</b> Per objective, each structure's mean with its 95 % CI; "
-            "outlined: the best mean; faded: clearly behind the best (paired differences on "
-            "the same leads, Holm-corrected). Overlapping whiskers can still be a clear "
-            "difference: the pairs cancel the luck both structures shared.</figcaption></figure>"
+            f"{encoded}' alt='The objectives per structure'><figcaption>{caption}"
+            "</figcaption></figure>"
         )
     return "\n".join(parts)

@@ -403,6 +403,7 @@ def test_simulate_writes_the_report_too(tmp_path, capsys):
     assert "<h1>tiny_compare: how Pods does</h1>" in page and "id='verdict'" in page
     assert "Pods on its own (no other structure to choose from): profit " in page
     assert not (out / "paired_differences.png").exists()  # nothing to pair with
+    assert "Reference for differences" not in page and "Which structure is ahead" not in page
     assert main(["report", str(out)]) == 0 and (out / "report.html").read_text() == page
     bare = tmp_path / "bare"
     assert main(["simulate", str(scenario), "--no-plots", "--out", str(bare)]) == 0
