@@ -118,6 +118,16 @@ def team_cost(reps: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
     }
 
 
+def annual_retention(scenario: Scenario) -> float:
+    """Share of accounts kept over a year at the base churn, neglect and advocacy left out.
+
+    ``accounts.churn_prob_per_review`` at every review, ``365 / review_interval_days``
+    reviews a year.
+    """
+    care = scenario.accounts
+    return (1.0 - care.churn_prob_per_review) ** (365.0 / care.review_interval_days)
+
+
 def book_value(arr: float, accounts: int, scenario: Scenario) -> float:
     """What the book of active accounts at the horizon is worth today, net of serving it.
 
@@ -141,7 +151,7 @@ def book_value(arr: float, accounts: int, scenario: Scenario) -> float:
     """
     money, care = scenario.money, scenario.accounts
     reviews_per_year = 365.0 / care.review_interval_days
-    retention = (1.0 - care.churn_prob_per_review) ** reviews_per_year
+    retention = annual_retention(scenario)
     serve = (
         accounts * care.mean_review_effort_days * reviews_per_year / 365.0
     ) * money.salary_account_manager

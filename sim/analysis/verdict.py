@@ -34,6 +34,7 @@ import pandas as pd
 
 from sim.analysis.compare import structure_order
 from sim.analysis.kpis import format_value, kpi_spec
+from sim.analysis.money import annual_retention
 from sim.analysis.selection import Selection
 from sim.analysis.stats import holm, mean_ci, paired_test, replications_needed
 from sim.config.names import structure_label
@@ -81,7 +82,7 @@ class Verdict:
     confidence: float
     replications: int
     order: tuple[str, ...]
-    levels: pd.DataFrame | None = None
+    levels: pd.DataFrame
 
     def clear_best(self, objective: str) -> bool:
         """True when the best is clearly ahead of every other structure on ``objective``."""
@@ -291,8 +292,6 @@ def _what_would_settle(verdict: Verdict) -> str:
 def _level_text(verdict: Verdict, objective: str, structure: str) -> str:
     """``-1,242,551 (95 % CI -3,400,000 to 900,000)``: one structure's mean on an objective."""
     levels = verdict.levels
-    if levels is None:
-        return "-"
     row = levels[(levels["objective"] == objective) & (levels["structure"] == structure)]
     if row.empty:
         return "-"
@@ -480,10 +479,10 @@ def economics_lines(summary: pd.DataFrame, scenario: Scenario) -> list[str]:
         f"{_money_range(profit)}): the period pays for a team that builds a book of customers "
         "who keep paying after it."
     )
-    money, care = scenario.money, scenario.accounts
+    money = scenario.money
     if money.book_years == 0 or "profit_with_book" not in means.index.get_level_values(0):
         return [first]
-    churn = 1 - (1 - care.churn_prob_per_review) ** (365.0 / care.review_interval_days)
+    churn = 1 - annual_retention(scenario)
     with_book = means.loc["profit_with_book"].dropna()
     return [
         first,

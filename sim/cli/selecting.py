@@ -68,6 +68,13 @@ def positive_int(text: str) -> int:
     return value
 
 
+def _indifference(scenario: Scenario, args: argparse.Namespace) -> float | None:
+    """The indifference zone: the flag, else the scenario's; None for --precision alone."""
+    if not args.select_best:
+        return None
+    return args.indifference or scenario.decision.indifference
+
+
 def selecting(args: argparse.Namespace) -> bool:
     """Whether compare adds replications until it can decide (--select-best or --precision)."""
     return bool(args.select_best or args.precision)
@@ -80,9 +87,7 @@ def select(
     from sim import api
     from sim.analysis.verdict import selection_document
 
-    indifference = args.indifference or scenario.decision.indifference
-    if not args.select_best:
-        indifference = None  # --precision alone
+    indifference = _indifference(scenario, args)
     run, selection = api.select_best(
         scenario,
         indifference=indifference,
@@ -110,7 +115,7 @@ def selection_problems(scenario: Scenario, args: argparse.Namespace, label: str)
         return []
     from sim.api import selection_problems as problems
 
-    indifference = args.indifference or scenario.decision.indifference
+    indifference = _indifference(scenario, args)
     return [
         problem.replace(f"{scenario.name}: ", f"{label}: ", 1)
         for problem in problems(scenario, indifference, args.precision, args.max_replications)
