@@ -20,8 +20,8 @@ import pandas as pd
 
 from sim.analysis.compare import structure_order
 from sim.analysis.people import counted_quota_rows
+from sim.config.potential import BOOKINGS_ROLES
 from sim.config.scenario import Scenario
-from sim.model.records import BOOKINGS_ROLES
 
 
 def rep_pay(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:

@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.config.potential import organic_leads
 from sim.config.scenario import LEVELS, STAGE_ROLES, STAGES, Scenario, ScenarioError
 
 MiB = 2**20
@@ -102,22 +103,6 @@ class Estimate:
     peak_bytes: float
     seconds: float
     disk_bytes: float = DISK_FIXED_BYTES
-
-
-def organic_leads(scenario: Scenario) -> float:
-    """Expected leads arriving in one replication: the integral of the arrival rate.
-
-    The rate is ``arrivals_per_day * (1 + amplitude * cos(2 pi (t - peak) / 365))``
-    over ``[0, horizon)`` (``leads.arrival_times``); segments only share it out.
-    """
-    cfg = scenario.leads
-    horizon = scenario.horizon_days
-    omega = 2.0 * math.pi / 365.0
-    swing = (
-        math.sin(omega * (horizon - cfg.seasonality_peak_day))
-        - math.sin(omega * -cfg.seasonality_peak_day)
-    ) / omega
-    return cfg.arrivals_per_day * (horizon + cfg.seasonality_amplitude * swing)
 
 
 def _best_win_probability(scenario: Scenario, factor: float) -> float:

@@ -2,7 +2,10 @@
 
 A sales plan says what each rep must deliver ("700k bookings a year for a
 closer, 300 meetings for lead gen") and what they are paid for it; the money
-KPIs (cost of sale, ROI, payback) are computed from this block.
+KPIs (cost of sale, ROI, payback) are computed from this block. By default a
+seat's quota follows one rule in every structure: its share of what the
+market offers, discounted stage by stage (``sim.config.potential``); a number
+given for a role replaces the rule for that role.
 """
 
 from __future__ import annotations
@@ -15,38 +18,42 @@ from sim.config.base import MAX_COUNT_PER_YEAR, MAX_CURRENCY, ByRole, Frozen
 
 
 class RoleQuotas(ByRole):
-    """Annual quota per role, each in its role's own unit; none = no quota for that role."""
+    """Annual quota per role, each in its role's own unit.
+
+    Unset (none) = set by the rule (``quotas.stage_realisation``); 0 = no quota.
+    """
 
     generalist: float | None = Field(
-        default=450_000,
+        default=None,
         ge=0,
         le=MAX_CURRENCY,
-        description="bookings of an All-In rep (currency/year)",
+        description="bookings of an All-In rep (currency/year); none = by the rule",
     )
     lead_gen: float | None = Field(
-        default=300,
+        default=None,
         ge=0,
         le=MAX_COUNT_PER_YEAR,
-        description="meetings booked: leads that pass prospecting (per year)",
+        description="meetings booked: leads that pass prospecting (per year); none = by the rule",
     )
     qualifier: float | None = Field(
-        default=150,
+        default=None,
         ge=0,
         le=MAX_COUNT_PER_YEAR,
-        description="qualified opportunities: leads that pass qualification (per year)",
+        description="qualified opportunities: leads that pass qualification (per year); "
+        "none = by the rule",
     )
     closer: float | None = Field(
-        default=700_000,
+        default=None,
         ge=0,
         le=MAX_CURRENCY,
-        description="bookings of a closer (currency/year)",
+        description="bookings of a closer (currency/year); none = by the rule",
     )
     account_manager: float | None = Field(
         default=1.0,
         ge=0,
         le=3,
         description="net revenue retention of the accounts held at the start of each period "
-        "(1.0 = keep every currency unit; expansion counts, churn subtracts)",
+        "(1.0 = keep every currency unit; expansion counts, churn subtracts); none or 0 = no quota",
     )
 
 
@@ -81,7 +88,17 @@ class QuotasConfig(Frozen):
         default=True,
         description="prorate a new hire's quota by their mean ramp productivity in the period",
     )
-    roles: RoleQuotas = Field(default=RoleQuotas(), description="annual quota per role")
+    stage_realisation: float = Field(
+        default=0.7,
+        gt=0,
+        le=1,
+        description="the rule for roles without a number: a seat's annual quota is its equal "
+        "share of the meetings, opportunities or bookings the market's leads would bring, each "
+        "stage counted at this share of its pass chance (sim/config/potential.py)",
+    )
+    roles: RoleQuotas = Field(
+        default=RoleQuotas(), description="annual quota per role; a number replaces the rule"
+    )
 
 
 class MoneyConfig(Frozen):

@@ -11,17 +11,19 @@ the lead mix) and reads a file through ``sim.config.loading``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from sim.config import loading
+from sim.config import loading, potential
 from sim.config.accounts import AccountsConfig, FulfilmentConfig, ReferralsConfig
 from sim.config.base import (
     MAX_HORIZON_DAYS,
     MAX_SEED,
     NAME_MAX_LENGTH,
+    ROLES,
     STRUCTURES,
     Frozen,
     folder_name,
@@ -160,9 +162,27 @@ class Scenario(Frozen):
         return loading.validate(cls, raw, label)
 
     def quota(self, structure: str, role: str) -> float | None:
-        """Annual quota of a role in a structure (its override, else ``[quotas]``)."""
-        override = getattr(self.structures, structure).quotas.get(role)
-        return override if override is not None else self.quotas.roles.get(role)
+        """Annual quota of a seat of ``role`` in ``structure``; None or 0 = no quota.
+
+        The structure's override, else ``[quotas.roles]``, else the rule
+        (``sim.config.potential``: the seat's share of the market, discounted per stage).
+        """
+        return self._quotas.get((structure, role))
+
+    @cached_property
+    def _quotas(self) -> dict[tuple[str, str], float | None]:
+        """Every structure's quota per role, computed once (the rule averages over quality)."""
+        table: dict[tuple[str, str], float | None] = {}
+        for structure in self.structures.names:
+            overrides = getattr(self.structures, structure).quotas
+            for role in ROLES:
+                given = overrides.get(role)
+                if given is None:
+                    given = self.quotas.roles.get(role)
+                if given is None:
+                    given = potential.potential_quota(self, structure, role)
+                table[structure, role] = given
+        return table
 
     def replace(self, overrides: Iterable[str | Override], label: str = "") -> Scenario:
         """A copy with ``dotted.key=value`` overrides applied and re-validated.

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sim.config.potential import BOOKINGS_ROLES
 from sim.config.scenario import STAGES, Scenario
 from sim.model.people import mean_ramp_factor, period_edges, period_quota
 
@@ -370,9 +371,6 @@ REP_COLUMNS: tuple[str, ...] = (
     "accounts_at_end",
 )  # fmt: skip
 """Columns of ``reps.parquet``, in order."""
-
-BOOKINGS_ROLES = ("closer", "generalist")
-"""Roles credited with the bookings of the deals they close."""
 
 
 def credit_and_quota(

@@ -268,8 +268,8 @@ def test_cohort_must_leave_something_to_measure():
 def test_toml_leaves_out_unset_fields_and_notes_a_none_no_file_can_say():
     sc = scenario("decay.half_life_days=10.0")
     data = sc.model_dump(mode="json")
-    data["quotas"]["roles"]["closer"] = None  # possible from Python, not from a file
+    data["quotas"]["roles"]["account_manager"] = None  # possible from Python, not from a file
     text = to_toml(Scenario.from_dict(data))
-    assert "# closer: none (a file cannot say none)" in text
+    assert "# account_manager: none (a file cannot say none)" in text
     assert "mean_patience_days" not in text and "[structures.allin]" in text
     assert Scenario.from_dict(tomllib.loads(to_toml(sc))) == sc
