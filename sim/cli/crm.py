@@ -19,6 +19,7 @@ from sim.cli.examples import command_help
 from sim.cli.main import add_out_arguments, claim_output
 from sim.config.budget import add_yes_argument
 from sim.config.scenario import STRUCTURES, ScenarioError
+from sim.crm.capacity import DEFAULT_UTILISATION
 from sim.files.outdir import check_output_file, output_folder, read_manifest, write_file_atomic
 
 UNUSABLE_FILE = "unusable_rows.csv"
@@ -140,6 +141,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="calibrate from the usable rows; unusable ones are still listed",
     )
+    calibrate.add_argument(
+        "--utilisation",
+        type=float,
+        default=DEFAULT_UTILISATION,
+        help="share of their time the owners spent on the leads, for sizing the team and "
+        f"its effort from throughput when the export does not say ({DEFAULT_UTILISATION})",
+    )
 
     backtest = commands.add_parser(
         "backtest",
@@ -229,9 +237,11 @@ def cmd_export_crm(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Estimate and write the scenario; print the main estimates."""
     from sim.config.scenario import Scenario
-    from sim.crm.calibrate import calibrate
+    from sim.crm.calibrate import calibrate, calibration_lines, calibration_problems
     from sim.crm.scenario_file import scenario_toml
 
+    if not 0.05 <= args.utilisation <= 0.95:
+        raise ScenarioError([f"--utilisation: between 0.05 and 0.95, got {args.utilisation:g}"])
     out = args.out or Path("scenarios") / f"{args.export.stem}.toml"
     unusable = out.with_name(f"{out.stem}_unusable_rows.csv")
     check_output_file(out, "--out", args.overwrite, _calibrated_by_salesim)
@@ -240,18 +250,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         args.export, args.mapping, args.skip_bad_rows, lambda rows: _list_beside(rows, unusable)
     )
     name = args.name or out.stem
-    cal = calibrate(history, args.structure, args.cold_after_days)
+    cal = calibrate(history, args.structure, args.cold_after_days, args.utilisation)
+    problems = calibration_problems(cal, args.export.name)
+    if problems:
+        raise ScenarioError([*problems, f"{args.export.name}: nothing written"])
     text = scenario_toml(cal, name, args.export.name, unusable_file=unusable.name)
     import tomllib
 
     Scenario.from_dict(tomllib.loads(text), out.name)  # what simulate will accept
     write_file_atomic(out, text.encode("utf-8"))
-    print(f"{args.export.name}: {len(history.leads):,} leads over {history.as_of_day:.0f} days")
-    print(f"  arrivals per day {cal.arrivals_per_day.value:.3g} ({cal.arrivals_per_day.comment()})")
-    for stage, p in cal.pass_prob.items():
-        print(f"  {stage} pass_prob {p.value:.3f} ({p.comment()})")
-    for role, count in cal.headcount.items():
-        print(f"  {role} {count.value:g}")
+    for line in calibration_lines(cal):
+        print(line)
     print(f"scenario -> {out}")
     return 0
 

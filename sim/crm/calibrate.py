@@ -27,7 +27,10 @@ Estimators (times in days, all on the table ``sim.crm.read.read_export`` returns
 - handoff: delay (passed -> entered the next stage) and drop share;
 - went cold: leads that left a queue unworked, and open leads inactive for
   longer than ``cold_after_days``; patience = queue time / leads that went cold;
-- headcount per role: distinct owners per quarter (the median quarter).
+- headcount per role: distinct owners per quarter (the median quarter) where
+  the export has the role, else sized from the work at a stated utilisation;
+  effort from throughput when the export has no ``worked`` timestamps
+  (``sim.crm.capacity``).
 """
 
 from __future__ import annotations
@@ -40,10 +43,10 @@ import numpy as np
 import pandas as pd
 
 from sim.config.scenario import STAGES, STRUCTURES, ScenarioError
+from sim.crm import capacity
 from sim.crm.estimates import Z95, Estimate, cv, exponential_mean, mean_time, wilson
 from sim.crm.read import CrmHistory
 
-QUARTER_DAYS = 91.25
 EFFORT_SHARE_ASSUMED = 0.2
 """Share of a stage's in-work time assumed to be rep effort when the export has no
 ``worked`` timestamps (an assumption, flagged in the scenario file)."""
@@ -79,11 +82,16 @@ class Calibration:
     patience_days: Estimate
     headcount: dict[str, Estimate]
     pods: list[dict] = field(default_factory=list)
+    utilisation_assumed: float = capacity.DEFAULT_UTILISATION
+    expected_utilisation: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
 def calibrate(
-    history: CrmHistory, structure: str = "conveyor", cold_after_days: float = 60.0
+    history: CrmHistory,
+    structure: str = "conveyor",
+    cold_after_days: float = 60.0,
+    utilisation: float = capacity.DEFAULT_UTILISATION,
 ) -> Calibration:
     """Estimate every parameter the export supports.
 
@@ -93,6 +101,8 @@ def calibrate(
             make up which role).
         cold_after_days: an open lead without activity for longer than this
             before the export's last date counts as went cold.
+        utilisation: the share of their time the owners are assumed to have
+            spent on the leads, for sizing from throughput (``sim.crm.capacity``).
 
     Returns:
         The estimates, ready for ``scenario_toml``.
@@ -111,7 +121,9 @@ def calibrate(
     if "funnel" not in measured:
         _without_funnel(df, stages["pass_prob"], stages["effort_days"], stages["lag_days"])
     delay, drop = _handoff(df, measured)
-    headcount, pods = _headcount(df, structure)
+    headcount, pods, load = _team(
+        df, structure, stages, horizon, utilisation, effort_measured(measured)
+    )
     return Calibration(
         structure=structure,
         history=history,
@@ -126,6 +138,8 @@ def calibrate(
         handoff_drop_prob=drop,
         headcount=headcount,
         pods=pods,
+        utilisation_assumed=utilisation,
+        expected_utilisation=load,
     )
 
 
@@ -404,63 +418,94 @@ def _seasonality(arrival_day: np.ndarray, horizon: float) -> tuple[Estimate, flo
     return Estimate(amplitude, max(0.0, amplitude - half), amplitude + half, n), float(peak)
 
 
-def _quarterly_owners(df: pd.DataFrame, owner: pd.Series, day: pd.Series) -> Estimate:
-    """Distinct owners per quarter: the median quarter, with the range over quarters."""
-    known = (owner != "") & day.notna()
-    if not known.any():
-        return Estimate(math.nan, math.nan, math.nan, 0, "no owners recorded")
-    quarter = (day[known] // QUARTER_DAYS).astype(int)
-    per_quarter = owner[known].groupby(quarter).nunique()
-    last_full = int(day[known].max() // QUARTER_DAYS)
-    full = per_quarter[per_quarter.index < last_full]
-    counts = full if len(full) else per_quarter
-    total = int(owner[known].nunique())
+def _team(
+    df: pd.DataFrame,
+    structure: str,
+    stages: dict[str, Any],
+    horizon: float,
+    utilisation: float,
+    effort_known: bool,
+) -> tuple[dict[str, Estimate], list[dict], dict[str, float]]:
+    """Headcount per role (and per pod), effort from throughput, and each role's expected load.
+
+    When the export has no ``worked`` timestamps, each owned stage's effort is
+    what keeps its owners ``utilisation`` busy (``sim.crm.capacity``), and the
+    customer lag is the rest of the time in work; ``stages`` is updated.
+
+    Returns:
+        The headcount, the pods, and each role's expected utilisation.
+    """
+    groups = capacity.owner_groups(df)
+    per_day = _stage_leads_per_day(df, stages["pass_prob"], horizon)
+    in_work = {s: _days_in_work(stages, s) for s in STAGES}
+    if not effort_known:
+        for stage, effort in capacity.effort_from_throughput(
+            groups, per_day, in_work, utilisation
+        ).items():
+            stages["effort_days"][stage] = effort
+            stages["lag_days"][stage] = Estimate(
+                in_work[stage] - effort.value, math.nan, math.nan, effort.n,
+                "the rest of the time in work",
+            )  # fmt: skip
+    work = {s: per_day[s] * _value(stages["effort_days"][s]) for s in STAGES}
+    headcount = capacity.role_headcount(structure, groups, work, utilisation)
+    if structure != "allin":
+        headcount["account_managers"] = _account_managers(df, groups)
+    pods = _find_pods(df, stages, horizon, utilisation) if structure == "pods" else []
+    if pods:  # the busiest pod's, per role: a pod cannot lend its people to another
+        load = {
+            role: max(pod["load"][role] for pod in pods) for role in capacity.ROLE_STAGES[structure]
+        }
+    else:
+        load = capacity.utilisation(work, headcount, structure)
+    return headcount, pods, load
+
+
+def _value(estimate: Estimate) -> float:
+    return estimate.value if estimate.n and not math.isnan(estimate.value) else 0.0
+
+
+def _days_in_work(stages: dict[str, Any], stage: str) -> float:
+    """A stage's mean time from taken (or entered) to passed or failed: effort plus lag."""
+    return _value(stages["effort_days"][stage]) + _value(stages["lag_days"][stage])
+
+
+def _stage_leads_per_day(df: pd.DataFrame, pass_prob: dict, horizon: float) -> dict[str, float]:
+    """Leads a day worked at each stage: counted where the export dates the stages, else implied.
+
+    Without stage dates a lead's later stages are not seen; the leads reaching
+    a stage are then the arrivals times the calibrated pass probabilities before it.
+    """
+    per_day, reach = {}, len(df) / horizon
+    for stage in STAGES:
+        entered = int(df[f"{stage}_queue_day"].notna().sum())
+        per_day[stage] = entered / horizon if entered else reach
+        reach *= _value(pass_prob[stage])
+    return per_day
+
+
+def _account_managers(df: pd.DataFrame, groups: list[capacity.OwnerGroup]) -> Estimate:
+    """Account owners per quarter; the deal owners keeping their accounts do not count twice."""
+    owner = df["account_handler"].astype(str)
+    counted = capacity.quarterly_owners(owner, df["account_start_day"])
+    keepers = set(owner) - {""}
+    deal_owners = {person for s in STAGES for person in set(df[f"{s}_handler"].astype(str)) - {""}}
+    if counted.n and len(keepers & deal_owners) < capacity.SAME_PEOPLE_SHARE * len(keepers):
+        return counted
+    why = (
+        "the deal owners kept their accounts in the export"
+        if counted.n
+        else "no account owners recorded"
+    )
     return Estimate(
-        float(np.median(counts)), float(counts.min()), float(counts.max()), int(known.sum()),
-        f"{total} distinct owners over the export; {len(counts)} quarters",
+        1.0, math.nan, math.nan, 0,
+        f"{why}; account reviews take no effort in this scenario (not measured): one seat",
     )  # fmt: skip
 
 
-ROLE_STAGES: dict[str, dict[str, tuple[str, ...]]] = {
-    "allin": {"generalists": ("prospecting", "qualification", "closing")},
-    "two_party": {"lead_gen": ("prospecting",), "closers": ("qualification", "closing")},
-    "conveyor": {
-        "lead_gen": ("prospecting",),
-        "qualifiers": ("qualification",),
-        "closers": ("closing",),
-    },
-    "pods": {
-        "lead_gen": ("prospecting",),
-        "qualifiers": ("qualification",),
-        "closers": ("closing",),
-    },
-}
-"""Which stages' owners make up each headcount field of a structure block."""
-
-
-def _role_owners(df: pd.DataFrame, stages: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
-    owners = pd.concat([df[f"{s}_handler"].astype(str) for s in stages], ignore_index=True)
-    days = pd.concat(
-        [df[f"{s}_start_day"].fillna(df[f"{s}_queue_day"]) for s in stages], ignore_index=True
-    )
-    return owners, days
-
-
-def _headcount(df: pd.DataFrame, structure: str) -> tuple[dict[str, Estimate], list[dict]]:
-    roles = dict(ROLE_STAGES[structure])
-    estimates = {}
-    for name, stages in roles.items():
-        estimates[name] = _quarterly_owners(df, *_role_owners(df, stages))
-    if structure != "allin":
-        owner = df["account_handler"].astype(str)
-        estimates["account_managers"] = _quarterly_owners(df, owner, df["account_start_day"])
-    pods = []
-    if structure == "pods":
-        pods = _find_pods(df)
-    return estimates, pods
-
-
-def _find_pods(df: pd.DataFrame) -> list[dict]:
+def _find_pods(
+    df: pd.DataFrame, stages: dict[str, Any], horizon: float, utilisation: float
+) -> list[dict]:
     """Pods as groups of segments sharing owners (an owner's segments: 10 % of their leads+)."""
     segment = df["segment"].where(df["segment"] != "", "all").astype(str)
     links: dict[str, set[str]] = {}
@@ -475,17 +520,110 @@ def _find_pods(df: pd.DataFrame) -> list[dict]:
         touching = [g for g in groups if g & owned]
         merged = set(owned).union(*touching)
         groups = [g for g in groups if not g & owned] + [merged]
+    if not groups:
+        groups = [set(segment.unique())]
     groups.sort(key=lambda g: sorted(g))
-    pods = []
-    for index, segments in enumerate(groups, start=1):
-        in_pod = segment.isin(segments)
-        part = df[in_pod]
-        counts = {
-            role: _quarterly_owners(part, *_role_owners(part, stages))
-            for role, stages in ROLE_STAGES["pods"].items()
-        }
-        counts["account_managers"] = _quarterly_owners(
-            part, part["account_handler"].astype(str), part["account_start_day"]
+    return [
+        _pod(df[segment.isin(segments)], index, sorted(segments), stages, horizon, utilisation)
+        for index, segments in enumerate(groups, start=1)
+    ]
+
+
+def _pod(
+    part: pd.DataFrame,
+    index: int,
+    segments: list[str],
+    stages: dict[str, Any],
+    horizon: float,
+    utilisation: float,
+) -> dict:
+    """One pod: its segments, headcount per role from its own leads, and each role's load."""
+    per_day = _stage_leads_per_day(part, stages["pass_prob"], horizon)
+    work = {s: per_day[s] * _value(stages["effort_days"][s]) for s in STAGES}
+    groups = capacity.owner_groups(part)
+    counts = capacity.role_headcount("pods", groups, work, utilisation)
+    counts["account_managers"] = _account_managers(part, groups)
+    load = capacity.utilisation(work, counts, "pods")
+    return {"name": f"pod{index}", "segments": segments, "headcount": counts, "load": load}
+
+
+WINS_TOLERANCE = 0.10
+"""How far the wins the calibrated rates imply may be from the export's (share of them)."""
+
+MAX_UTILISATION = 1.0
+"""A role the calibrated work keeps this busy or more cannot carry the observed volume."""
+
+
+def matured_wins(cal: Calibration) -> tuple[float, int, int]:
+    """Wins the calibrated rates imply among the leads old enough to have finished, and history's.
+
+    A lead is old enough when it arrived longer before the export's end than
+    95 % of the won deals' cycles (arrival to win). Such a lead wins with the
+    product of the stage pass probabilities, less the share dropped at each
+    relay and the share of leads that went cold. Newer leads are left out: how
+    many of them have won yet depends on the cycle, not on the rates.
+
+    Returns:
+        The implied wins, the wins in history among the same leads, and their number.
+    """
+    df = cal.history.leads
+    won = df["outcome"].astype(str) == "won"
+    cycles = (df["end_day"] - df["arrival_day"])[won].dropna()
+    if len(cycles) == 0:
+        return 0.0, 0, 0
+    matured = df["arrival_day"] <= cal.history.as_of_day - float(np.quantile(cycles, 0.95))
+    win = math.prod(_value(p) for p in cal.pass_prob.values())
+    win *= (1.0 - _value(cal.handoff_drop_prob)) ** (len(STAGES) - 1)  # both relays
+    win *= 1.0 - cal.went_cold / len(df)
+    return win * int(matured.sum()), int((won & matured).sum()), int(matured.sum())
+
+
+def calibration_problems(cal: Calibration, label: str) -> list[str]:
+    """Why the calibrated scenario could not reproduce the export: one line each (none = fine)."""
+    problems = []
+    for role, load in cal.expected_utilisation.items():
+        if load >= MAX_UTILISATION:
+            problems.append(
+                f"{label}: structures.{cal.structure}.{role}: the calibrated work would keep "
+                f"them {load:.0%} busy: the team could not carry the export's volume (check "
+                "which columns name the owners, or the effort per stage)"
+            )
+    implied, history_wins, leads = matured_wins(cal)
+    # A small export's win count is noisy: beyond 3 Poisson standard deviations too.
+    allowed = max(WINS_TOLERANCE * history_wins, 3.0 * math.sqrt(implied))
+    if history_wins and abs(implied - history_wins) > allowed:
+        problems.append(
+            f"{label}: the calibrated pass probabilities imply {implied:,.0f} wins among the "
+            f"{leads:,} leads old enough to have finished, the export has {history_wins:,} "
+            f"(more than {WINS_TOLERANCE:.0%} apart, and more than chance allows): the "
+            "stages' outcomes do not add up"
         )
-        pods.append({"name": f"pod{index}", "segments": sorted(segments), "headcount": counts})
-    return pods
+    return problems
+
+
+def calibration_lines(cal: Calibration) -> list[str]:
+    """What calibration found, for the terminal: rates, team, and the checks it passed."""
+    history = cal.history
+    lines = [
+        f"{history.label}: {len(history.leads):,} leads over {history.as_of_day:.0f} days",
+        f"  arrivals per day {cal.arrivals_per_day.value:.3g} ({cal.arrivals_per_day.comment()})",
+    ]
+    lines += [
+        f"  {stage} pass_prob {p.value:.3f} ({p.comment()})" for stage, p in cal.pass_prob.items()
+    ]
+    if not cal.pods:  # pods carry their own headcounts
+        lines += [f"  {role} {capacity.seats(c)}: {c.note}" for role, c in cal.headcount.items()]
+    lines += [
+        f"  pod {pod['name']} {role} {capacity.seats(c)}: {c.note}"
+        for pod in cal.pods
+        for role, c in pod["headcount"].items()
+    ]
+    busy = ", ".join(f"{role} {load:.0%}" for role, load in cal.expected_utilisation.items())
+    lines.append(f"  expected utilisation (the busiest pod for Pods): {busy}")
+    implied, wins, leads = matured_wins(cal)
+    if leads:
+        lines.append(
+            f"  wins among the {leads:,} leads old enough to have finished: {wins:,} in the "
+            f"export, {implied:,.0f} implied by the calibrated rates"
+        )
+    return lines

@@ -2,7 +2,8 @@
 
 A row holds the lead's creation date and status and, per stage, when it entered
 the stage, was taken by an owner, was worked and passed
-(``qualification_entered_at`` ...), with the owner per stage. Lead L7, created
+(``qualification_entered_at`` ...), with the owner per stage (or one deal owner
+for all of them). Lead L7, created
 on 1 March, in closing from 20 March and won on 2 April, is one row and becomes
 one lead; a second row with id L7 makes both rows unusable.
 """
@@ -82,8 +83,8 @@ def _measured(df: pd.DataFrame) -> set[str]:
             ("segment", "segment" in df),
             ("tier", "tier" in df),
             ("amount", "amount" in df),
-            ("owner", any(f"{s}_owner" in df for s in STAGES)),
-            ("account_owner", "account_owner" in df),
+            ("owner", "owner" in df or any(f"{s}_owner" in df for s in STAGES)),
+            ("account_owner", "account_owner" in df or "owner" in df),
             ("lost_reason", "lost_reason" in df),
             *((step, any(f"{s}_{step}_at" in df for s in STAGES)) for step in STEPS[1:]),
             ("funnel", any(f"{s}_entered_at" in df for s in STAGES[1:])),
@@ -181,8 +182,11 @@ def _filled_lead(
     lead["outcome"] = status
     for target, column in cells.stage_columns:
         lead[target] = cells.dates[column][position]
+    # A deal owner ("Opportunity Owner", "Deal owner") owns every stage, and the
+    # account once won, unless a column names the owner of that stage or account.
+    deal_owner = str(record.get("owner", "")).strip()
     for stage in STAGES:
-        lead[f"{stage}_handler"] = str(record.get(f"{stage}_owner", "")).strip()
+        lead[f"{stage}_handler"] = str(record.get(f"{stage}_owner", "")).strip() or deal_owner
     if pd.isna(lead["prospecting_queue_day"]):
         lead["prospecting_queue_day"] = created
     if "closed_at" in cells.dates and not pd.isna(cells.dates["closed_at"][position]):
@@ -191,7 +195,9 @@ def _filled_lead(
     lead["tier"] = str(record.get("tier", "")).strip()
     lead["deal_value"] = cells.amounts[position]
     lead["lost_reason"] = str(record.get("lost_reason", "")).strip()
-    lead["account_handler"] = str(record.get("account_owner", "")).strip()
+    lead["account_handler"] = str(record.get("account_owner", "")).strip() or (
+        deal_owner if status == "won" else ""
+    )
     if status != "open" and pd.isna(lead["end_day"]):
         lead["end_day"] = _last_time(lead)
     return lead

@@ -46,6 +46,7 @@ LEAD_OPTIONAL: tuple[str, ...] = (
     "closed_at",
     "lost_reason",
     "account_owner",
+    "owner",  # the deal owner: every stage's and the account's owner unless those are given
     *(f"{stage}_{step}_at" for stage in STAGES for step in STEPS),
     *(f"{stage}_owner" for stage in STAGES),
 )

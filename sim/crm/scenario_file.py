@@ -20,13 +20,8 @@ import tomlkit
 
 from sim.config.scenario import STAGES, Scenario
 from sim.crm.calibrate import Calibration
+from sim.crm.capacity import seats
 from sim.crm.estimates import Estimate
-
-
-def _count(estimate: Estimate) -> int:
-    return (
-        max(1, int(round(estimate.value))) if estimate.n and not math.isnan(estimate.value) else 1
-    )
 
 
 def _toml(value: str | list[str]) -> str:
@@ -243,7 +238,7 @@ def _structure_lines(cal: Calibration) -> list[str]:
 
 def _headcount_lines(headcount: dict[str, Estimate]) -> list[str]:
     return [
-        f"{role} = {_count(estimate)}   # {_headcount_comment(estimate)}"
+        f"{role} = {seats(estimate)}   # {_headcount_comment(estimate)}"
         for role, estimate in headcount.items()
     ]
 
@@ -284,12 +279,10 @@ def _tier_lines(cal: Calibration) -> list[str]:
 
 
 def _headcount_comment(estimate: Estimate) -> str:
-    if not estimate.n:
-        return "no owners recorded: assumed 1"
-    return (
-        f"distinct owners per quarter: median {estimate.value:g}, range "
-        f"{estimate.low:g}-{estimate.high:g}; {estimate.note}"
-    )
+    """Where a headcount comes from: owners counted, or the rule that sized it."""
+    if math.isnan(estimate.low):
+        return estimate.note
+    return f"{estimate.note}: median {estimate.value:g}, range {estimate.low:g}-{estimate.high:g}"
 
 
 def calibrated_scenario(

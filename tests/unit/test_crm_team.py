@@ -1,0 +1,162 @@
+"""Calibrating the team from a real-looking export: one deal owner, no stage dates.
+
+Most opportunity exports name one owner for the whole deal and date only its
+creation and close. The team is then sized from what it carried (Little's
+law at a stated utilisation), never left at one person per role.
+"""
+
+import dataclasses
+import math
+
+import pandas as pd
+import pytest
+
+from sim.cli.main import main
+from sim.crm import capacity
+from sim.crm.calibrate import calibrate, calibration_problems, matured_wins
+from sim.crm.estimates import Estimate
+from sim.crm.mapping import read_mapping
+from sim.crm.read import read_export
+from sim.crm.write import export_crm
+from sim.model.runner import simulate
+from tests.builders import scenario
+
+TRUTH = (
+    "horizon_days=365.0",
+    "seed=11",
+    "leads.arrivals_per_day=4.0",
+    "leads.mean_deal_value=20000.0",
+    "stages.prospecting.pass_prob=0.5",
+    "stages.qualification.pass_prob=0.5",
+    "stages.closing.pass_prob=0.4",
+    "stages.prospecting.mean_effort_days=0.2",
+    "stages.qualification.mean_effort_days=0.5",
+    "stages.closing.mean_effort_days=1.0",
+    "stages.prospecting.mean_lag_days=2.0",
+    "stages.qualification.mean_lag_days=6.0",
+    "stages.closing.mean_lag_days=12.0",
+    "structures.allin.generalists=6",
+)
+MAPPING = """[columns]
+"Opportunity ID" = "lead_id"
+"Deal owner" = "owner"
+"Created" = "created_at"
+"Status" = "status"
+"Close Date" = "closed_at"
+"Amount" = "amount"
+"""
+
+
+@pytest.fixture(scope="module")
+def deal_owner_export(tmp_path_factory):
+    """Six generalists' year as an opportunity export: one owner, dates only, no stages."""
+    leads = simulate(scenario(*TRUTH), ("allin",)).leads
+    full = export_crm(leads, "leads")
+    folder = tmp_path_factory.mktemp("deal_owner")
+    pd.DataFrame(
+        {
+            "Opportunity ID": full["lead_id"],
+            "Deal owner": full["prospecting_owner"],
+            "Created": full["created_at"].str[:10],
+            "Status": full["status"],
+            "Close Date": full["closed_at"].str[:10],
+            "Amount": full["amount"],
+        }
+    ).to_csv(folder / "deals.csv", index=False)
+    (folder / "mapping.toml").write_text(MAPPING)
+    return folder
+
+
+def _history(folder):
+    return read_export(folder / "deals.csv", read_mapping(folder / "mapping.toml"))
+
+
+def test_a_deal_owner_owns_every_stage_and_the_team_is_counted(deal_owner_export):
+    cal = calibrate(_history(deal_owner_export), "allin")
+    assert capacity.seats(cal.headcount["generalists"]) == 6
+    # Without worked timestamps, effort is what keeps the six at 75 %.
+    assert cal.expected_utilisation["generalists"] == pytest.approx(0.75, abs=1e-9)
+    assert "from throughput" in cal.effort_days["closing"].note
+
+
+def test_another_structure_gets_the_same_people_shared_by_their_work(deal_owner_export):
+    cal = calibrate(_history(deal_owner_export), "conveyor")
+    seats = {role: capacity.seats(e) for role, e in cal.headcount.items()}
+    assert seats["lead_gen"] + seats["qualifiers"] + seats["closers"] == 6
+    assert all("no owners recorded" not in e.note for e in cal.headcount.values())
+    # Prospecting carries the most leads, so lead generation gets the most people.
+    assert seats["lead_gen"] >= seats["qualifiers"] >= seats["closers"] >= 1
+    assert all(load < 1 for load in cal.expected_utilisation.values())
+    assert calibration_problems(cal, "deals.csv") == []
+
+
+def test_the_implied_wins_match_history_among_leads_that_had_time(deal_owner_export):
+    cal = calibrate(_history(deal_owner_export), "allin")
+    implied, wins, leads = matured_wins(cal)
+    assert leads > 1000 and wins > 100
+    assert implied == pytest.approx(wins, rel=0.10)
+
+
+def test_effort_from_throughput_by_hand():
+    # 4 owners of prospecting (10 leads a day, 1 day in work) and closing (2 a day,
+    # 5 days in work) at 50 %: 2 days of work a day shared 1:1 by the stages' work.
+    group = capacity.OwnerGroup(("prospecting", "closing"), Estimate(4.0, 4.0, 4.0, 100))
+    effort = capacity.effort_from_throughput(
+        [group],
+        {"prospecting": 10.0, "qualification": 0.0, "closing": 2.0},
+        {"prospecting": 1.0, "qualification": 0.0, "closing": 5.0},
+        0.5,
+    )
+    assert effort["prospecting"].value == pytest.approx(0.1)
+    assert effort["closing"].value == pytest.approx(0.5)
+    assert 10 * 0.1 + 2 * 0.5 == pytest.approx(0.5 * 4)
+
+
+def test_people_are_shared_by_largest_remainder_at_least_one_each():
+    share = capacity._largest_remainder
+    assert share(6, {"lead_gen": 4.05, "qualifiers": 1.85, "closers": 0.85}) == {
+        "lead_gen": 3,
+        "qualifiers": 2,
+        "closers": 1,
+    }
+    assert share(2, {"a": 10.0, "b": 0.0, "c": 0.0}) == {"a": 1, "b": 1, "c": 1}
+
+
+def test_a_role_without_owners_is_sized_from_its_work():
+    counts = capacity.role_headcount("conveyor", [], {"closing": 2.6}, 0.75)
+    assert counts["closers"].value == math.ceil(2.6 / 0.75)
+    assert "no owners recorded for closing: sized to carry" in counts["closers"].note
+
+
+def test_a_team_that_cannot_carry_the_volume_or_rates_that_do_not_add_up_are_refused(
+    deal_owner_export,
+):
+    cal = calibrate(_history(deal_owner_export), "conveyor")
+    busy = dataclasses.replace(
+        cal, expected_utilisation={**cal.expected_utilisation, "closers": 1.4}
+    )
+    assert calibration_problems(busy, "deals.csv") == [
+        "deals.csv: structures.conveyor.closers: the calibrated work would keep them 140% busy: "
+        "the team could not carry the export's volume (check which columns name the owners, or "
+        "the effort per stage)"
+    ]
+    closing = cal.pass_prob["closing"]
+    off = dataclasses.replace(
+        cal, pass_prob={**cal.pass_prob, "closing": dataclasses.replace(closing, value=0.9)}
+    )
+    (line,) = calibration_problems(off, "deals.csv")
+    assert "wins among the" in line and "more than 10% apart, and more than chance" in line
+
+
+def test_calibrate_prints_where_each_headcount_comes_from(deal_owner_export, tmp_path, capsys):
+    out = tmp_path / "ours.toml"
+    args = ["calibrate", str(deal_owner_export / "deals.csv"), "--structure", "conveyor"]
+    args += ["--mapping", str(deal_owner_export / "mapping.toml"), "--out", str(out)]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "shared among lead_gen, qualifiers, closers by their work" in printed
+    assert "nan" not in printed
+    text = out.read_text()
+    assert "closers = " in text and "no owners recorded: assumed 1" not in text
+    assert main([*args, "--overwrite", "--utilisation", "1.5"]) == 2
+    assert "--utilisation: between 0.05 and 0.95" in capsys.readouterr().err
