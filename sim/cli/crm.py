@@ -10,6 +10,7 @@ which is also written when ``--skip-bad-rows`` goes on without them.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -156,8 +157,17 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     backtest.set_defaults(handler=cmd_backtest)
     backtest.add_argument("scenario", type=Path, help="the calibrated scenario (TOML)")
-    backtest.add_argument("export", type=Path, help="the CRM export (CSV)")
-    backtest.add_argument("--mapping", type=Path, help="TOML file renaming columns and stages")
+    backtest.add_argument(
+        "export",
+        type=Path,
+        nargs="?",
+        help="the CRM export (CSV); default: the one the scenario was calibrated from",
+    )
+    backtest.add_argument(
+        "--mapping",
+        type=Path,
+        help="TOML file renaming columns and stages (default: the scenario's, if calibrated)",
+    )
     add_out_arguments(backtest, "folder (default results/<name>/backtest/)")
     backtest.add_argument("--replications", type=int, default=20, help="replications (20)")
     backtest.add_argument("--structure", help="structure to simulate (default: the first)")
@@ -254,7 +264,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     problems = calibration_problems(cal, args.export.name)
     if problems:
         raise ScenarioError([*problems, f"{args.export.name}: nothing written"])
-    text = scenario_toml(cal, name, args.export.name, unusable_file=unusable.name)
+    text = scenario_toml(
+        cal, name, args.export.name, unusable_file=unusable.name, made_from=_made_from(args, out)
+    )
     import tomllib
 
     Scenario.from_dict(tomllib.loads(text), out.name)  # what simulate will accept
@@ -263,6 +275,48 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(line)
     print(f"scenario -> {out}")
     return 0
+
+
+def _relative_to(path: Path, folder: Path) -> str:
+    """``path`` as the scenario file will find it: relative to its folder where possible."""
+    try:
+        return os.path.relpath(path.resolve(), folder.resolve())
+    except ValueError:  # another drive on Windows
+        return str(path.resolve())
+
+
+def _made_from(args: argparse.Namespace, out: Path):
+    """The ``[calibration]`` a calibrated scenario remembers."""
+    from sim.config.source import CalibrationSource
+
+    return CalibrationSource(
+        export=_relative_to(args.export, out.parent),
+        mapping=_relative_to(args.mapping, out.parent) if args.mapping else None,
+        structure=args.structure,
+        skip_bad_rows=args.skip_bad_rows,
+        cold_after_days=args.cold_after_days,
+        utilisation=args.utilisation,
+    )
+
+
+def _remembered(args: argparse.Namespace, scenario) -> None:
+    """Fill the back-test's export, mapping and options from the scenario's ``[calibration]``."""
+    source = scenario.calibration
+    if args.export is None:
+        if source is None:
+            raise ScenarioError(
+                [
+                    f"{args.scenario.name}: no export given, and the scenario does not say which "
+                    "export it was calibrated from (only calibrate writes [calibration])"
+                ]
+            )
+        args.export = args.scenario.parent / source.export
+    if source is None:
+        return
+    if args.mapping is None and source.mapping is not None:
+        args.mapping = args.scenario.parent / source.mapping
+    args.skip_bad_rows = args.skip_bad_rows or source.skip_bad_rows
+    args.structure = args.structure or source.structure
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -274,6 +328,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if args.replications < 2:
         raise ScenarioError([f"--replications: at least 2 for a band, got {args.replications}"])
     scenario = Scenario.from_file(args.scenario)
+    _remembered(args, scenario)
     structure = args.structure or scenario.structures.names[0]
     if structure not in scenario.structures.names:
         raise ScenarioError(

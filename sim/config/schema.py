@@ -35,6 +35,7 @@ from sim.config.market import LeadsConfig
 from sim.config.money import MoneyConfig, QuotasConfig
 from sim.config.overrides import Override
 from sim.config.people import PeopleConfig
+from sim.config.source import CalibrationSource
 from sim.config.structures_config import StructuresConfig
 
 
@@ -103,6 +104,11 @@ class Scenario(Frozen):
         default=DecisionConfig(), description="what the comparison report answers first"
     )
     structures: StructuresConfig = Field(description="the organisation structures to compare")
+    calibration: CalibrationSource | None = Field(
+        default=None,
+        description="what calibrate made this scenario from (backtest reads it); none = written "
+        "by hand",
+    )
 
     @field_validator("name")
     @classmethod

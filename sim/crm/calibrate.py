@@ -321,8 +321,8 @@ def _work_time_split(df: pd.DataFrame, stage: str, as_of: float) -> tuple[Estima
 def _handoff(df: pd.DataFrame, measured: frozenset[str]) -> tuple[Estimate, Estimate]:
     """Handoff delay (passed -> entered the next stage) and drop share, from exited dates."""
     if "exited" not in measured:
-        delay = Estimate(0.0, math.nan, math.nan, 0, "not measured (no exited timestamps)")
-        drop = Estimate(0.0, math.nan, math.nan, 0, "not measured (no exited timestamps)")
+        delay = Estimate(0.0, math.nan, math.nan, 0, "no exited timestamps")
+        drop = Estimate(0.0, math.nan, math.nan, 0, "no exited timestamps")
         return delay, drop
     lost_at = df["lost_at"].astype(str)
     delays, drops, handed = [], 0, 0

@@ -19,6 +19,7 @@ import math
 import tomlkit
 
 from sim.config.scenario import STAGES, Scenario
+from sim.config.source import CalibrationSource
 from sim.crm.calibrate import Calibration
 from sim.crm.capacity import seats
 from sim.crm.estimates import Estimate
@@ -43,6 +44,7 @@ def scenario_toml(
     source: str,
     replications: int = 5,
     unusable_file: str | None = None,
+    made_from: CalibrationSource | None = None,
 ) -> str:
     """A commented scenario file that ``simulate`` accepts unchanged.
 
@@ -52,6 +54,8 @@ def scenario_toml(
         source: the export file name, for the header comment.
         replications: replications the scenario asks for.
         unusable_file: where the unusable rows are listed, for the header comment.
+        made_from: the export, mapping and options, written as ``[calibration]``
+            so that ``backtest`` needs only the scenario.
 
     Returns:
         TOML text.
@@ -72,7 +76,20 @@ def scenario_toml(
     for stage in STAGES:
         lines += ["", *_stage_lines(cal, stage)]
     lines += ["", *_decay_lines(cal), "", *_PEOPLE_LINES, "", *_structure_lines(cal)]
+    if made_from is not None:
+        lines += ["", *_calibration_lines(made_from)]
     return "\n".join(lines) + "\n"
+
+
+def _calibration_lines(made_from: CalibrationSource) -> list[str]:
+    """The ``[calibration]`` table, written by tomlkit: any path or name round-trips."""
+    table = tomlkit.table()
+    table.add(tomlkit.comment("what this scenario was calibrated from: `backtest FILE` reads it"))
+    for key, value in made_from.model_dump(exclude_none=True).items():
+        table.add(key, value)
+    document = tomlkit.document()
+    document.add("calibration", table)
+    return tomlkit.dumps(document).rstrip("\n").split("\n")
 
 
 def _header_lines(cal: Calibration, source: str, unusable_file: str | None) -> list[str]:

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from sim.cli.main import main
+from sim.config.scenario import Scenario
 from sim.crm import capacity
 from sim.crm.calibrate import calibrate, calibration_problems, matured_wins
 from sim.crm.estimates import Estimate
@@ -160,3 +161,24 @@ def test_calibrate_prints_where_each_headcount_comes_from(deal_owner_export, tmp
     assert "closers = " in text and "no owners recorded: assumed 1" not in text
     assert main([*args, "--overwrite", "--utilisation", "1.5"]) == 2
     assert "--utilisation: between 0.05 and 0.95" in capsys.readouterr().err
+
+
+def test_the_scenario_remembers_its_export_so_backtest_needs_only_the_scenario(
+    deal_owner_export, tmp_path, capsys
+):
+    scenarios = tmp_path / "scenarios"
+    out = scenarios / "ours.toml"
+    export, mapping = deal_owner_export / "deals.csv", deal_owner_export / "mapping.toml"
+    calibrate_args = ["calibrate", str(export), "--structure", "allin", "--out", str(out)]
+    assert main([*calibrate_args, "--mapping", str(mapping), "--utilisation", "0.6"]) == 0
+    source = Scenario.from_file(out).calibration
+    assert (scenarios / source.export).resolve() == export.resolve()
+    assert (scenarios / source.mapping).resolve() == mapping.resolve()
+    assert (source.structure, source.utilisation, source.skip_bad_rows) == ("allin", 0.6, False)
+    backtest = ["backtest", str(out), "--out", str(tmp_path / "bt"), "--replications", "2"]
+    assert main([*backtest, "--no-plots"]) == 0
+    assert "against deals.csv" in capsys.readouterr().err
+    hand_written = tmp_path / "hand.toml"
+    hand_written.write_text(out.read_text().split("[calibration]")[0])
+    assert main(["backtest", str(hand_written), "--out", str(tmp_path / "bt2")]) == 2
+    assert "no export given, and the scenario does not say" in capsys.readouterr().err
