@@ -82,6 +82,8 @@ class Calibration:
     patience_days: Estimate
     headcount: dict[str, Estimate]
     pods: list[dict] = field(default_factory=list)
+    stale_open: int = 0
+    stale_after_days: float = math.nan
     utilisation_assumed: float = capacity.DEFAULT_UTILISATION
     expected_utilisation: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -117,9 +119,12 @@ def calibrate(
     measured = history.measured
     tier = df["tier"].astype(str) if "tier" in measured else pd.Series("", index=df.index)
     deals = _deal_estimates(df, tier)
-    stages = _stage_estimates(df, measured, horizon, cold_after_days)
+    stale, stale_after = _gone_stale(df, horizon)
+    alive = df[~stale]
+    stages = _stage_estimates(alive, measured, horizon, cold_after_days)
+    stages["went_cold"] += int(stale.sum())
     if "funnel" not in measured:
-        _without_funnel(df, stages["pass_prob"], stages["effort_days"], stages["lag_days"])
+        _without_funnel(alive, stages["pass_prob"], stages["effort_days"], stages["lag_days"])
     delay, drop = _handoff(df, measured)
     headcount, pods, load = _team(
         df, structure, stages, horizon, utilisation, effort_measured(measured)
@@ -140,7 +145,32 @@ def calibrate(
         pods=pods,
         utilisation_assumed=utilisation,
         expected_utilisation=load,
+        stale_open=int(stale.sum()),
+        stale_after_days=stale_after,
     )
+
+
+STALE_FACTOR = 1.5
+"""An open deal older than this many times the won deals' 95th-percentile cycle has gone
+cold: 19 in 20 wins come sooner, and a CRM keeps deals nobody closed (an assumption)."""
+
+
+def _gone_stale(df: pd.DataFrame, as_of: float) -> tuple[pd.Series, float]:
+    """Open deals idle far longer than a won deal's cycle, and the idle days that make them so.
+
+    Such a deal is not alive: counting its age as time still in work would
+    stretch every stage's time. It counts as gone cold instead, and is left
+    out of the stage estimates (its stage never ended).
+    """
+    won = df["outcome"].astype(str) == "won"
+    cycles = (df["end_day"] - df["arrival_day"])[won].dropna()
+    if len(cycles) < 20:  # too few wins to say what a long cycle is
+        return pd.Series(False, index=df.index), math.nan
+    cutoff = STALE_FACTOR * float(np.quantile(cycles, 0.95))
+    days = [c for c in df.columns if c.endswith("_day")]
+    last_seen = df[days].max(axis=1)  # its last recorded step: arrival, a stage, an owner
+    stale = (df["outcome"].astype(str) == "open") & (as_of - last_seen > cutoff)
+    return stale, cutoff
 
 
 def _arrival_rate(leads: int, horizon: float) -> Estimate:
@@ -618,6 +648,8 @@ def calibration_lines(cal: Calibration) -> list[str]:
         for pod in cal.pods
         for role, c in pod["headcount"].items()
     ]
+    if cal.stale_open:
+        lines.append(f"  {stale_sentence(cal)}")
     busy = ", ".join(f"{role} {load:.0%}" for role, load in cal.expected_utilisation.items())
     lines.append(f"  expected utilisation (the busiest pod for Pods): {busy}")
     implied, wins, leads = matured_wins(cal)
@@ -627,3 +659,12 @@ def calibration_lines(cal: Calibration) -> list[str]:
             f"export, {implied:,.0f} implied by the calibrated rates"
         )
     return lines
+
+
+def stale_sentence(cal: Calibration) -> str:
+    """Which open deals counted as gone cold, and why."""
+    return (
+        f"{cal.stale_open:,} open deals idle for more than {cal.stale_after_days:.0f} days "
+        f"({STALE_FACTOR:g} x the won deals' 95th-percentile cycle) count as gone cold, "
+        "not as alive"
+    )

@@ -20,7 +20,7 @@ import tomlkit
 
 from sim.config.scenario import STAGES, Scenario
 from sim.config.source import CalibrationSource
-from sim.crm.calibrate import Calibration
+from sim.crm.calibrate import Calibration, stale_sentence
 from sim.crm.capacity import seats
 from sim.crm.estimates import Estimate
 
@@ -111,6 +111,8 @@ def _header_lines(cal: Calibration, source: str, unusable_file: str | None) -> l
             "#   "
             + ", ".join(f"{count} {kind}" for kind, count in history.problem_counts().items())
         )
+    if cal.stale_open:
+        lines.append(f"# {stale_sentence(cal)}.")
     return lines + [
         "# Each estimate has its 95 % confidence interval and sample size (n) beside it.",
         "# What an export cannot measure is set to its neutral value and says so.",

@@ -230,6 +230,11 @@ def test_backtest_cli_writes_bands_and_report(tmp_path, capsys):
     ours = tmp_path / "ours.toml"
     calibrate_args = ["calibrate", str(export), "--structure", "conveyor", "--out", str(ours)]
     assert main([*calibrate_args, "--skip-bad-rows"]) == 0
+    # The scenario remembers --skip-bad-rows; a copy without [calibration] does not.
+    remembered = ["backtest", str(ours), "--out", str(tmp_path / "bt0"), "--replications", "2"]
+    assert main([*remembered, "--no-plots"]) == 0
+    assert (tmp_path / "bt0" / "unusable_rows.csv").exists()
+    ours.write_text(ours.read_text().split("[calibration]")[0])
     out = tmp_path / "bt"
     args = ["backtest", str(ours), str(export), "--out", str(out), "--replications", "5"]
     assert main([*args, "--no-plots"]) == 2  # the unusable row stops it...

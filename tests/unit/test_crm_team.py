@@ -18,6 +18,7 @@ from sim.crm.calibrate import calibrate, calibration_problems, matured_wins
 from sim.crm.estimates import Estimate
 from sim.crm.mapping import read_mapping
 from sim.crm.read import read_export
+from sim.crm.scenario_file import scenario_toml
 from sim.crm.write import export_crm
 from sim.model.runner import simulate
 from tests.builders import scenario
@@ -182,3 +183,33 @@ def test_the_scenario_remembers_its_export_so_backtest_needs_only_the_scenario(
     hand_written.write_text(out.read_text().split("[calibration]")[0])
     assert main(["backtest", str(hand_written), "--out", str(tmp_path / "bt2")]) == 2
     assert "no export given, and the scenario does not say" in capsys.readouterr().err
+
+
+def test_open_deals_far_older_than_any_win_count_as_gone_cold(deal_owner_export, tmp_path):
+    # 200 deals opened in the first fortnight and never closed: a CRM keeps them open.
+    deals = pd.read_csv(deal_owner_export / "deals.csv", dtype=str, keep_default_na=False)
+    stale = pd.DataFrame(
+        {
+            "Opportunity ID": [f"S{i:04d}" for i in range(200)],
+            "Deal owner": deals["Deal owner"].iloc[0],
+            "Created": [f"2024-01-{1 + i % 14:02d}" for i in range(200)],
+            "Status": "open",
+            "Close Date": "",
+            "Amount": "",
+        }
+    )
+    pd.concat([deals, stale]).to_csv(tmp_path / "deals.csv", index=False)
+    (tmp_path / "mapping.toml").write_text(MAPPING)
+    clean = calibrate(_history(deal_owner_export), "allin")
+    cal = calibrate(_history(tmp_path), "allin")
+    assert cal.stale_open >= 200
+    assert cal.stale_after_days == pytest.approx(1.5 * clean_p95(clean), rel=1e-9)
+    for stage in ("prospecting", "closing"):  # their age is not counted as time in work
+        assert cal.lag_days[stage].value == pytest.approx(clean.lag_days[stage].value, rel=0.05)
+    assert "count as gone cold, not as alive" in scenario_toml(cal, "x", "deals.csv")
+
+
+def clean_p95(cal) -> float:
+    df = cal.history.leads
+    won = df["outcome"] == "won"
+    return float((df["end_day"] - df["arrival_day"])[won].quantile(0.95))
