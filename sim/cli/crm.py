@@ -24,7 +24,7 @@ from sim.crm.capacity import DEFAULT_UTILISATION
 from sim.files.outdir import check_output_file, output_folder, read_manifest, write_file_atomic
 
 UNUSABLE_FILE = "unusable_rows.csv"
-BACKTEST_FILES = ("backtest.csv", "outside.csv", "report.txt", "backtest.png")
+BACKTEST_FILES = ("backtest.csv", "outside.csv", "report.txt", "backtest.html", "backtest.png")
 CALIBRATED_HEADER = "# Calibrated from "
 """How a scenario file that ``calibrate`` wrote begins (so a re-run may replace it)."""
 

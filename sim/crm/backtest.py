@@ -28,6 +28,50 @@ MONTH_DAYS = 365.25 / 12
 BAND = (0.025, 0.975)
 CYCLE_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 
+WINS_TOLERANCE = 0.10
+"""Total wins: the replications' median within 10 % of history."""
+CYCLE_TOLERANCE = 0.15
+"""Median cycle of won deals (arrival to win): within 15 % of history."""
+WIN_RATE_TOLERANCE = 0.02
+"""Decided win rate (won / won or lost): within 2 percentage points of history."""
+MIN_MONTHS_INSIDE = 0.80
+"""Monthly points (leads entering each dated stage, wins): at least 80 % inside their band."""
+
+
+MONTHS_CHECK = "monthly points inside their band"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One pass-or-fail test of a back-test against a stated tolerance."""
+
+    name: str
+    history: float
+    simulated: float
+    tolerance: str
+    passed: bool
+
+    def measured(self) -> str:
+        """``history 412, simulated 398 (within 10 %)``."""
+        if self.name == MONTHS_CHECK:
+            return f"{_number(self.simulated)} of them ({self.tolerance})"
+        return (
+            f"history {_number(self.history)}, simulated {_number(self.simulated)} "
+            f"({self.tolerance})"
+        )
+
+    def line(self) -> str:
+        """``wins in the period: history 412, simulated 398 (within 10 %): pass``."""
+        return f"{self.name}: {self.measured()}: {'pass' if self.passed else 'FAIL'}"
+
+
+def _number(value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    if abs(value) < 1:
+        return f"{value:.1%}"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
 
 def month_edges(
     as_of_day: float, origin: pd.Timestamp | None = None
@@ -99,6 +143,11 @@ def history_series(
         rows.append((f"conversion_{stage}", -1, "", conversion))
     won = outcome == "won"
     per_month("wins", leads["end_day"].where(won))
+    in_months = leads["end_day"] < edges[-1]
+    rows.append(("wins_total", -1, "", float((won & in_months).sum())))
+    decided = int((outcome.isin(["won", "lost"]) & (leads["end_day"] <= as_of_day)).sum())
+    won_by_then = int((won & (leads["end_day"] <= as_of_day)).sum())
+    rows.append(("win_rate_decided", -1, "", won_by_then / decided if decided else math.nan))
     cycle = (leads["end_day"] - leads["arrival_day"])[won]
     for q in CYCLE_QUANTILES:
         value = float(cycle.quantile(q)) if len(cycle) else math.nan
@@ -121,14 +170,57 @@ class BacktestResult:
         """The points where history falls outside the replication band."""
         return self.table[self.table["outside"]]
 
+    def checks(self) -> list[Check]:
+        """The four tests: total wins, median cycle, decided win rate, months inside the bands."""
+        whole = self.table[self.table["month"] < 0].set_index("metric")
+
+        def pair(metric: str) -> tuple[float, float]:
+            if metric not in whole.index:
+                return math.nan, math.nan
+            return float(whole.at[metric, "history"]), float(whole.at[metric, "sim_median"])
+
+        wins, cycle, rate = pair("wins_total"), pair("cycle_days_p50"), pair("win_rate_decided")
+        monthly = self.table[(self.table["month"] >= 0)].dropna(subset=["history", "sim_low"])
+        inside = 1.0 - float(monthly["outside"].mean()) if len(monthly) else math.nan
+        return [
+            Check("wins in the period", *wins, f"within {WINS_TOLERANCE:.0%}",
+                  abs(wins[1] - wins[0]) <= WINS_TOLERANCE * wins[0]),
+            Check("median cycle of won deals (days)", *cycle, f"within {CYCLE_TOLERANCE:.0%}",
+                  abs(cycle[1] - cycle[0]) <= CYCLE_TOLERANCE * cycle[0]),
+            Check("decided win rate", *rate, f"within {100 * WIN_RATE_TOLERANCE:.0f} points",
+                  abs(rate[1] - rate[0]) <= WIN_RATE_TOLERANCE),
+            Check(MONTHS_CHECK, MIN_MONTHS_INSIDE, inside,
+                  f"{len(monthly)} points; at least {MIN_MONTHS_INSIDE:.0%} needed",
+                  inside >= MIN_MONTHS_INSIDE),
+        ]  # fmt: skip
+
+    @property
+    def passed(self) -> bool:
+        """Whether every check passes."""
+        return all(check.passed for check in self.checks())
+
+    def verdict_lines(self) -> list[str]:
+        """Pass or fail in words, then each check."""
+        checks = self.checks()
+        failed = [c for c in checks if not c.passed]
+        head = (
+            f"PASS: {self.scenario.name} reproduces {self.history.label} within every tolerance"
+            if not failed
+            else f"FAIL: {self.scenario.name} misses {len(failed)} of {len(checks)} tolerances "
+            f"against {self.history.label}: do not trust its comparisons of structures yet"
+        )
+        return [head, *(f"  {check.line()}" for check in checks)]
+
     def report_lines(self) -> list[str]:
-        """What the terminal shows: the share outside, then each point outside."""
+        """What the terminal shows: the verdict, the share outside, each point outside."""
         table = self.table.dropna(subset=["history", "sim_low"])
         outside = table[table["outside"]]
         lines = [
+            *self.verdict_lines(),
+            "",
             f"{self.scenario.name}: {len(outside)} of {len(table)} points of history fall "
             f"outside the middle 95 % of {self.replications} replications "
-            f"({len(outside) / max(1, len(table)):.0%}; about 5 % is chance)"
+            f"({len(outside) / max(1, len(table)):.0%}; about 5 % is chance)",
         ]
         for row in outside.itertuples(index=False):
             when = "whole period" if row.month < 0 else row.period
@@ -195,8 +287,8 @@ def run_backtest(
 def write_backtest(result: BacktestResult, out_dir: Any, plots: bool = True) -> None:
     """Write the back-test's files, all or nothing.
 
-    backtest.csv, outside.csv, report.txt, backtest.png (unless ``plots`` is
-    false) and, when the export has unusable rows, unusable_rows.csv, into
+    backtest.csv, outside.csv, report.txt, backtest.html, backtest.png (unless
+    ``plots`` is false) and, when the export has unusable rows, unusable_rows.csv, into
     ``out_dir`` (a path, or a folder claimed with ``sim.files.outdir.OutputFolder.claim``).
     """
     from sim.files.csvsafe import write_csv
@@ -210,11 +302,16 @@ def write_backtest(result: BacktestResult, out_dir: Any, plots: bool = True) -> 
             from sim.crm.problems import write_unusable_rows
 
             write_unusable_rows(result.history.problems, tmp / "unusable_rows.csv")
+        image = None
         if plots:
             from sim.reports.backtest_figure import plot_backtest
 
             figure = plot_backtest(result.table, result.history.origin)
             figure.savefig(tmp / "backtest.png", dpi=110)  # a Figure, not pyplot: nothing to close
+            image = (tmp / "backtest.png").read_bytes()
+        from sim.reports.backtest_page import render_backtest_html
+
+        (tmp / "backtest.html").write_text(render_backtest_html(result, image), encoding="utf-8")
 
 
 def band_share_outside(table: pd.DataFrame) -> float:

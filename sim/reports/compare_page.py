@@ -143,7 +143,7 @@ OWN_PLACE_FIGURES: tuple[str, ...] = ("verdict", *PEOPLE_FIGURES)
 
 # --------------------------------------------------------------------------- HTML
 
-_CSS = """
+PAGE_CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
        color: #222; background: #fafafa; line-height: 1.45; }
 main { max-width: 1100px; margin: 0 auto; padding: 1.5rem 2rem 3rem; background: #fff; }
@@ -504,7 +504,7 @@ def render_html(
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(scenario.name)}: {_e(names)} compared</title>",
-        f"<style>{_CSS}{VERDICT_CSS}</style></head><body><main>",
+        f"<style>{PAGE_CSS}{VERDICT_CSS}</style></head><body><main>",
         f"<h1>{_e(scenario.name)}: "
         + (
             "which structure?</h1>"

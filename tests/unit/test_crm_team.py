@@ -213,3 +213,55 @@ def clean_p95(cal) -> float:
     df = cal.history.leads
     won = df["outcome"] == "won"
     return float((df["end_day"] - df["arrival_day"])[won].quantile(0.95))
+
+
+def _backtest_table(wins_sim: float, cycle_sim: float, rate_sim: float, outside: int):
+    whole = [
+        ("wins_total", 100.0, wins_sim),
+        ("cycle_days_p50", 20.0, cycle_sim),
+        ("win_rate_decided", 0.30, rate_sim),
+    ]
+    rows = [(m, -1, "", h, s, s, s, False) for m, h, s in whole]
+    rows += [("wins", k, f"2024-{k + 1:02d}", 8.0, 5.0, 8.0, 11.0, k < outside) for k in range(10)]
+    columns = ["metric", "month", "period", "history", "sim_low", "sim_median", "sim_high"]
+    return pd.DataFrame(rows, columns=[*columns, "outside"])
+
+
+@pytest.mark.parametrize(
+    ("wins", "cycle", "rate", "outside", "failed"),
+    [
+        (109.0, 22.9, 0.319, 2, []),  # every tolerance met, just
+        (111.0, 20.0, 0.30, 0, ["wins in the period"]),
+        (100.0, 23.1, 0.30, 0, ["median cycle of won deals (days)"]),
+        (100.0, 20.0, 0.321, 0, ["decided win rate"]),
+        (100.0, 20.0, 0.30, 3, ["monthly points inside their band"]),  # 70 % inside
+    ],
+)
+def test_the_backtest_passes_or_fails_on_the_stated_tolerances(wins, cycle, rate, outside, failed):
+    from sim.crm.backtest import BacktestResult
+
+    history = dataclasses.replace(_history_stub(), label="deals.csv")
+    result = BacktestResult(
+        scenario("name='ours'"), "allin", history, _backtest_table(wins, cycle, rate, outside), 20
+    )
+    assert [c.name for c in result.checks() if not c.passed] == failed
+    assert result.passed == (not failed)
+    head = result.verdict_lines()[0]
+    assert head.startswith("PASS: ours reproduces deals.csv" if not failed else "FAIL: ours misses")
+
+
+def _history_stub():
+    from sim.crm.read import CrmHistory
+
+    return CrmHistory(pd.DataFrame(), pd.Timestamp("2024-01-01"), 300.0, "leads", frozenset(), 0)
+
+
+def test_the_shipped_example_calibrates_and_passes_its_backtest(tmp_path, capsys):
+    out = tmp_path / "ours.toml"
+    export = "scenarios/examples/crm_export.csv"
+    assert main(["calibrate", export, "--structure", "conveyor", "--out", str(out)]) == 0
+    assert main(["backtest", str(out), "--out", str(tmp_path / "bt")]) == 0
+    printed = capsys.readouterr().out
+    assert "\nPASS: ours reproduces crm_export.csv within every tolerance" in printed
+    page = (tmp_path / "bt" / "backtest.html").read_text()
+    assert "PASS: ours reproduces crm_export.csv" in page and "data:image/png;base64," in page
