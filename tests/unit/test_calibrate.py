@@ -242,7 +242,8 @@ def test_backtest_cli_writes_bands_and_report(tmp_path, capsys):
     assert (out / "unusable_rows.csv").exists()
     assert main([*args, "--no-plots", "--skip-bad-rows"]) == 0  # ... unless told to go on
     assert {p.name for p in out.iterdir()} == {
-        "backtest.csv", "outside.csv", "report.txt", "unusable_rows.csv", "salesim-manifest.json"
+        "backtest.csv", "outside.csv", "report.txt", "unusable_rows.csv", "salesim-manifest.json",
+        "backtest.html",
     }  # fmt: skip
     listed = pd.read_csv(out / "unusable_rows.csv")
     assert listed[["row", "lead_id", "kind"]].values.tolist() == [[len(table) + 1, "X1",
@@ -306,7 +307,7 @@ def test_an_export_with_only_the_required_columns_calibrates(tmp_path, capsys):
     scenario = calibrated_scenario(cal)
     result = run_backtest(scenario, history, "conveyor", replications=3)
     compared = result.table.dropna(subset=["history"])["metric"]
-    assert set(compared) == {"entered_prospecting", "wins"} | {
+    assert set(compared) == {"entered_prospecting", "wins", "wins_total", "win_rate_decided"} | {
         f"cycle_days_p{q}" for q in (10, 25, 50, 75, 90)
     }
 
