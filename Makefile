@@ -5,6 +5,7 @@
 #   make sweep SWEEP=handoff_loss   a parameter sweep -> results/sweeps/handoff_loss/
 #   make plan SCENARIO=baseline TARGET=30  reps per role for 30 wins a quarter -> results/baseline/plan/
 #   make calibrate-demo             calibrate a scenario from scenarios/examples/crm_export.csv, back-test it
+#   make calibrate-compare EXPORT=deals.csv MAPPING=map.toml STRUCTURE=allin  your export -> which structure
 #   make test                       the test suite (unit, property, theory checks; under 4 minutes)
 #   make test-integration           the end-to-end tests of many seconds (CI runs both)
 #   make validate                   every shipped scenario checked + the long theory checks
@@ -27,10 +28,10 @@ SCENARIO_FILE = $(if $(wildcard $(SCENARIO)),$(SCENARIO),scenarios/$(basename $(
 SCENARIO_NAME = $(notdir $(basename $(SCENARIO)))
 SWEEP_FILE = $(if $(wildcard $(SWEEP)),$(SWEEP),scenarios/sweeps/$(basename $(patsubst scenarios/sweeps/%,%,$(SWEEP))).toml)
 
-.PHONY: simulate compare report report-check sweep plan calibrate-demo test test-integration validate bench docs lint clean distclean help
+.PHONY: simulate compare report report-check sweep plan calibrate-demo calibrate-compare test test-integration validate bench docs lint clean distclean help
 
 help:
-	@sed -n '1,14p' Makefile
+	@sed -n '1,15p' Makefile
 
 # The venv and its packages. uv takes seconds; without uv on the machine, uv is first
 # brought into the venv through pip (a few seconds) and does the rest, and plain pip is
@@ -78,6 +79,17 @@ plan: $(STAMP)
 calibrate-demo: $(STAMP)
 	$(PY) -m sim calibrate scenarios/examples/crm_export.csv --structure conveyor --out results/calibrate-demo/ours.toml
 	$(PY) -m sim backtest results/calibrate-demo/ours.toml scenarios/examples/crm_export.csv --out results/calibrate-demo/backtest
+
+# Your CRM export to the decision: calibrate the team as it is (and the other structures
+# with the same people), back-test it, compare -> results/<name>/
+EXPORT ?= scenarios/examples/crm_export.csv
+STRUCTURE ?= conveyor
+MAPPING ?=
+CAL_NAME = $(notdir $(basename $(EXPORT)))
+calibrate-compare: $(STAMP)
+	$(PY) -m sim calibrate $(EXPORT) --structure $(STRUCTURE) $(if $(MAPPING),--mapping $(MAPPING)) --all-structures --out results/$(CAL_NAME)-calibrated/$(CAL_NAME).toml $(ARGS)
+	$(PY) -m sim backtest results/$(CAL_NAME)-calibrated/$(CAL_NAME).toml --out results/$(CAL_NAME)-calibrated/backtest
+	$(PY) -m sim compare results/$(CAL_NAME)-calibrated/$(CAL_NAME).toml --out results/$(CAL_NAME)
 
 # Tests run on every core (pytest-xdist); see the README for how long each part takes.
 test: $(DEV_STAMP)

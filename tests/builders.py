@@ -72,20 +72,27 @@ def scenario(*overrides: str, base: dict | None = None) -> Scenario:
     return Scenario.from_dict(raw, "test")
 
 
-def structure_headcounts(sc: Scenario) -> dict[str, int]:
-    """Seats per structure of a scenario that configures all four."""
+def structure_headcounts(
+    sc: Scenario, names: tuple[str, ...] = ("allin", "two_party", "conveyor", "pods")
+) -> dict[str, int]:
+    """Seats per structure of a scenario that configures ``names`` (default: all four)."""
     s = sc.structures
-    return {
-        "allin": s.allin.generalists,
-        "two_party": s.two_party.lead_gen + s.two_party.closers + s.two_party.account_managers,
-        "conveyor": s.conveyor.lead_gen
-        + s.conveyor.qualifiers
-        + s.conveyor.closers
-        + s.conveyor.account_managers,
-        "pods": sum(
+    seats = {
+        "allin": lambda: s.allin.generalists,
+        "two_party": lambda: (
+            s.two_party.lead_gen + s.two_party.closers + s.two_party.account_managers
+        ),
+        "conveyor": lambda: (
+            s.conveyor.lead_gen
+            + s.conveyor.qualifiers
+            + s.conveyor.closers
+            + s.conveyor.account_managers
+        ),
+        "pods": lambda: sum(
             p.lead_gen + p.qualifiers + p.closers + p.account_managers for p in s.pods.pods
         ),
     }
+    return {name: seats[name]() for name in names}
 
 
 def hand_leads(

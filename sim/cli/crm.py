@@ -143,6 +143,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="calibrate from the usable rows; unusable ones are still listed",
     )
     calibrate.add_argument(
+        "--all-structures",
+        action="store_true",
+        help="also write the other structures, each with the calibrated team's people, so "
+        "that compare answers 'what if we reorganised?' on this market",
+    )
+    calibrate.add_argument(
         "--utilisation",
         type=float,
         default=DEFAULT_UTILISATION,
@@ -265,7 +271,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if problems:
         raise ScenarioError([*problems, f"{args.export.name}: nothing written"])
     text = scenario_toml(
-        cal, name, args.export.name, unusable_file=unusable.name, made_from=_made_from(args, out)
+        cal,
+        name,
+        args.export.name,
+        unusable_file=unusable.name,
+        made_from=_made_from(args, out),
+        structures=_structures_to_write(cal, args.all_structures),
     )
     import tomllib
 
@@ -275,6 +286,24 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(line)
     print(f"scenario -> {out}")
     return 0
+
+
+def _structures_to_write(cal, all_structures: bool) -> tuple[str, ...]:
+    """The team's own structure first, then (asked for) the others; Pods when they can differ."""
+    from sim.crm.calibrate import pod_count
+
+    if not all_structures:
+        return (cal.structure,)
+    pods_differ = cal.structure == "pods" or pod_count(cal) >= 2
+    if not pods_differ:
+        print(
+            "  Pods left out: one pod is the Conveyor, and two need two segments and at least "
+            f"{2 * 4} people (lead gen, qualifier, closer, account manager each)"
+        )
+    return (
+        cal.structure,
+        *(s for s in STRUCTURES if s != cal.structure and (s != "pods" or pods_differ)),
+    )
 
 
 def _relative_to(path: Path, folder: Path) -> str:

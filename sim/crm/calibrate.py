@@ -82,6 +82,8 @@ class Calibration:
     patience_days: Estimate
     headcount: dict[str, Estimate]
     pods: list[dict] = field(default_factory=list)
+    owner_groups: list = field(default_factory=list)
+    work_per_day: dict[str, float] = field(default_factory=dict)
     stale_open: int = 0
     stale_after_days: float = math.nan
     utilisation_assumed: float = capacity.DEFAULT_UTILISATION
@@ -126,7 +128,7 @@ def calibrate(
     if "funnel" not in measured:
         _without_funnel(alive, stages["pass_prob"], stages["effort_days"], stages["lag_days"])
     delay, drop = _handoff(df, measured)
-    headcount, pods, load = _team(
+    headcount, pods, load, groups, work = _team(
         df, structure, stages, horizon, utilisation, effort_measured(measured)
     )
     return Calibration(
@@ -145,6 +147,8 @@ def calibrate(
         pods=pods,
         utilisation_assumed=utilisation,
         expected_utilisation=load,
+        owner_groups=groups,
+        work_per_day=work,
         stale_open=int(stale.sum()),
         stale_after_days=stale_after,
     )
@@ -455,7 +459,7 @@ def _team(
     horizon: float,
     utilisation: float,
     effort_known: bool,
-) -> tuple[dict[str, Estimate], list[dict], dict[str, float]]:
+) -> tuple[dict[str, Estimate], list[dict], dict[str, float], list, dict[str, float]]:
     """Headcount per role (and per pod), effort from throughput, and each role's expected load.
 
     When the export has no ``worked`` timestamps, each owned stage's effort is
@@ -463,7 +467,8 @@ def _team(
     customer lag is the rest of the time in work; ``stages`` is updated.
 
     Returns:
-        The headcount, the pods, and each role's expected utilisation.
+        The headcount, the pods, each role's expected utilisation, the owner
+        groups and each stage's work (days of effort a day).
     """
     groups = capacity.owner_groups(df)
     per_day = _stage_leads_per_day(df, stages["pass_prob"], horizon)
@@ -488,7 +493,7 @@ def _team(
         }
     else:
         load = capacity.utilisation(work, headcount, structure)
-    return headcount, pods, load
+    return headcount, pods, load, groups, work
 
 
 def _value(estimate: Estimate) -> float:
@@ -668,3 +673,106 @@ def stale_sentence(cal: Calibration) -> str:
         f"({STALE_FACTOR:g} x the won deals' 95th-percentile cycle) count as gone cold, "
         "not as alive"
     )
+
+
+def same_team_as(cal: Calibration, structure: str) -> tuple[dict[str, Estimate], list[dict]]:
+    """The calibrated team's people organised as ``structure``: the same headcount, by their work.
+
+    All-In gets everyone (stage owners and account managers) as generalists;
+    the other structures keep the account managers (at least one; taken from
+    the stage owners when the team had none) and share the rest among their
+    roles by the roles' work (``capacity.role_headcount``); Pods get one pod
+    per segment, each with at least one person per role and an account
+    manager, people following each segment's share of the work.
+
+    Returns:
+        The headcount per role, and the pods (empty unless ``structure`` is Pods).
+    """
+    if structure == cal.structure:
+        return cal.headcount, cal.pods
+    total = _stage_people(cal) + _account_seats(cal)
+    note = f"the calibrated team of {total} as {structure}, shared by the roles' work"
+    if structure == "allin":
+        return {"generalists": Estimate(float(total), math.nan, math.nan, 0, note)}, []
+    if structure == "pods":
+        return {}, _segment_pods(cal, total)
+    keepers = max(1, _account_seats(cal))
+    people = Estimate(float(total - keepers), math.nan, math.nan, 1, note)
+    headcount = capacity.role_headcount(
+        structure, [capacity.OwnerGroup(STAGES, people)], cal.work_per_day, 1.0
+    )
+    headcount["account_managers"] = Estimate(float(keepers), math.nan, math.nan, 0, note)
+    return headcount, []
+
+
+def _stage_people(cal: Calibration) -> int:
+    if cal.pods:
+        return sum(_pod_people(pod, with_accounts=False) for pod in cal.pods)
+    return sum(capacity.seats(e) for r, e in cal.headcount.items() if r != "account_managers")
+
+
+def _pod_people(pod: dict, with_accounts: bool) -> int:
+    return sum(
+        capacity.seats(e)
+        for role, e in pod["headcount"].items()
+        if with_accounts or role != "account_managers"
+    )
+
+
+def _account_seats(cal: Calibration) -> int:
+    if cal.pods:
+        return sum(capacity.seats(pod["headcount"]["account_managers"]) for pod in cal.pods)
+    if "account_managers" in cal.headcount:
+        return capacity.seats(cal.headcount["account_managers"])
+    return 0
+
+
+POD_ROLES = 4
+"""People a pod needs at least: lead generation, a qualifier, a closer, an account manager."""
+
+
+def pod_count(cal: Calibration) -> int:
+    """Pods the calibrated team can staff: one per segment, at most one per four people."""
+    return min(len(cal.segments), (_stage_people(cal) + _account_seats(cal)) // POD_ROLES)
+
+
+def _segment_pods(cal: Calibration, total: int) -> list[dict]:
+    """Pods of segments (``pod_count``), the team shared by each pod's share of the work.
+
+    With fewer pods than segments, segments go to pods largest first, each to
+    the pod with the least work so far.
+    """
+    df = cal.history.leads
+    segment = df["segment"].where(df["segment"] != "", "all").astype(str)
+    shares = segment.value_counts(normalize=True)
+    owned: list[list[str]] = [[] for _ in range(max(1, pod_count(cal)))]
+    load = [0.0] * len(owned)
+    for name, share in shares.items():  # largest first: value_counts sorts so
+        lightest = load.index(min(load))
+        owned[lightest].append(str(name))
+        load[lightest] += float(share)
+    pod_share = {f"pod{k + 1}": load[k] for k in range(len(owned))}
+    keepers = capacity.share_people(max(_account_seats(cal), len(owned)), pod_share)
+    roles = capacity.ROLE_STAGES["pods"]
+    work = {
+        f"{pod}\x00{role}": share * sum(cal.work_per_day.get(s, 0.0) for s in stages)
+        for pod, share in pod_share.items()
+        for role, stages in roles.items()
+    }
+    seats = capacity.share_people(total - sum(keepers.values()), work)
+    note = f"the calibrated team of {total} in {len(owned)} pods of segments, shared by the work"
+
+    def seat(count: int) -> Estimate:
+        return Estimate(float(count), math.nan, math.nan, 0, note)
+
+    return [
+        {
+            "name": pod,
+            "segments": sorted(segments),
+            "headcount": {
+                **{role: seat(seats[f"{pod}\x00{role}"]) for role in roles},
+                "account_managers": seat(keepers[pod]),
+            },
+        }
+        for pod, segments in zip(pod_share, owned, strict=True)
+    ]

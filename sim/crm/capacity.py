@@ -172,7 +172,7 @@ def role_headcount(
             counts[spanned[0]] = group.people
             continue
         work = {r: sum(work_per_day.get(s, 0.0) for s in roles[r]) for r in spanned}
-        shares = _largest_remainder(round(group.people.value), work)
+        shares = share_people(round(group.people.value), work)
         for role in spanned:
             counts[role] = _plus(
                 counts.get(role), shares[role], group.people.n,
@@ -204,7 +204,7 @@ def _sized(work_per_day: float, utilisation: float, why: str) -> Estimate:
     )  # fmt: skip
 
 
-def _largest_remainder(total: int, work: dict[str, float]) -> dict[str, int]:
+def share_people(total: int, work: dict[str, float]) -> dict[str, int]:
     """``total`` people shared in proportion to ``work``, at least one each."""
     names = list(work)
     total = max(total, len(names))

@@ -20,7 +20,7 @@ import tomlkit
 
 from sim.config.scenario import STAGES, Scenario
 from sim.config.source import CalibrationSource
-from sim.crm.calibrate import Calibration, stale_sentence
+from sim.crm.calibrate import Calibration, same_team_as, stale_sentence
 from sim.crm.capacity import seats
 from sim.crm.estimates import Estimate
 
@@ -45,6 +45,7 @@ def scenario_toml(
     replications: int = 5,
     unusable_file: str | None = None,
     made_from: CalibrationSource | None = None,
+    structures: tuple[str, ...] = (),
 ) -> str:
     """A commented scenario file that ``simulate`` accepts unchanged.
 
@@ -56,6 +57,8 @@ def scenario_toml(
         unusable_file: where the unusable rows are listed, for the header comment.
         made_from: the export, mapping and options, written as ``[calibration]``
             so that ``backtest`` needs only the scenario.
+        structures: the structures to write (default: the team's own); each
+            gets the calibrated team's people (``calibrate.same_team_as``).
 
     Returns:
         TOML text.
@@ -75,7 +78,9 @@ def scenario_toml(
     ]
     for stage in STAGES:
         lines += ["", *_stage_lines(cal, stage)]
-    lines += ["", *_decay_lines(cal), "", *_PEOPLE_LINES, "", *_structure_lines(cal)]
+    lines += ["", *_decay_lines(cal), "", *_PEOPLE_LINES]
+    for structure in structures or (cal.structure,):
+        lines += ["", *_structure_lines(cal, structure)]
     if made_from is not None:
         lines += ["", *_calibration_lines(made_from)]
     return "\n".join(lines) + "\n"
@@ -227,32 +232,46 @@ _PEOPLE_LINES = (
 """The ``[people.*]`` tables: what an export cannot measure about reps, switched off."""
 
 
-def _structure_lines(cal: Calibration) -> list[str]:
-    """The structure's table: headcounts (or pods), assignment and handoff."""
+RELAY_ASSUMED = {"drop_prob": 0.05, "mean_delay_days": 2.0, "context_loss": 0.10}
+"""What a relay costs in a structure the export's team did not have relays in: the
+assumptions of scenarios/baseline.toml (5 % never picked up, 2 days, 10 % of the next
+stage's chance lost), for teams that hand over through the CRM."""
+
+
+def _structure_lines(cal: Calibration, structure: str) -> list[str]:
+    """A structure's table: headcounts (or pods), assignment and handoff."""
+    headcount, pods = same_team_as(cal, structure)
     lines = [
-        f"[structures.{cal.structure}]",
+        f"[structures.{structure}]",
         '# assignment: not visible in an export; "pooled" = one shared queue per team',
         'assignment = "pooled"',
     ]
-    if cal.structure == "pods":
+    if structure == "pods":
         lines.append("segment_expertise_factor = 1.0   # already inside the measured pass_prob")
     else:
-        lines += _headcount_lines(cal.headcount)
-    delay, drop = cal.handoff_delay_days, cal.handoff_drop_prob
-    if cal.structure != "allin":
-        lines += [
-            "",
-            f"[structures.{cal.structure}.handoff]",
-            f"drop_prob = {_num(drop.value if drop.n else 0.0)}   # {drop.comment()}",
-            f"mean_delay_days = {_num(delay.value if delay.n else 0.0)}   "
-            f"# {delay.comment(' days')}",
-            "context_loss = 0.0   # not identifiable from an export: inside the pass_prob",
-        ]
-    for pod in cal.pods:
-        lines += ["", f"[[structures.{cal.structure}.pods]]", f"name = {_toml(pod['name'])}"]
+        lines += _headcount_lines(headcount)
+    if structure != "allin":
+        lines += ["", f"[structures.{structure}.handoff]", *_handoff_lines(cal)]
+    for pod in pods:
+        lines += ["", f"[[structures.{structure}.pods]]", f"name = {_toml(pod['name'])}"]
         lines.append(f"segments = {_toml(pod['segments'])}")
         lines += _headcount_lines(pod["headcount"])
     return lines
+
+
+def _handoff_lines(cal: Calibration) -> list[str]:
+    """A relay's cost: measured when the export's team had relays, else assumed."""
+    delay, drop = cal.handoff_delay_days, cal.handoff_drop_prob
+    if cal.structure == "allin" and not drop.n:
+        return [
+            f"{key} = {value:g}   # assumption (baseline.toml's): the export's team had no relays"
+            for key, value in RELAY_ASSUMED.items()
+        ]
+    return [
+        f"drop_prob = {_num(drop.value if drop.n else 0.0)}   # {drop.comment()}",
+        f"mean_delay_days = {_num(delay.value if delay.n else 0.0)}   # {delay.comment(' days')}",
+        "context_loss = 0.0   # not identifiable from an export: inside the pass_prob",
+    ]
 
 
 def _headcount_lines(headcount: dict[str, Estimate]) -> list[str]:

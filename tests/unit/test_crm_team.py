@@ -21,7 +21,7 @@ from sim.crm.read import read_export
 from sim.crm.scenario_file import scenario_toml
 from sim.crm.write import export_crm
 from sim.model.runner import simulate
-from tests.builders import scenario
+from tests.builders import scenario, structure_headcounts
 
 TRUTH = (
     "horizon_days=365.0",
@@ -115,7 +115,7 @@ def test_effort_from_throughput_by_hand():
 
 
 def test_people_are_shared_by_largest_remainder_at_least_one_each():
-    share = capacity._largest_remainder
+    share = capacity.share_people
     assert share(6, {"lead_gen": 4.05, "qualifiers": 1.85, "closers": 0.85}) == {
         "lead_gen": 3,
         "qualifiers": 2,
@@ -265,3 +265,51 @@ def test_the_shipped_example_calibrates_and_passes_its_backtest(tmp_path, capsys
     assert "\nPASS: ours reproduces crm_export.csv within every tolerance" in printed
     page = (tmp_path / "bt" / "backtest.html").read_text()
     assert "PASS: ours reproduces crm_export.csv" in page and "data:image/png;base64," in page
+
+
+def _regional_export(folder, generalists: int) -> tuple:
+    """A deal-owner export of ``generalists`` reps with a region per deal (60 % north)."""
+    leads = simulate(scenario(*TRUTH, f"structures.allin.generalists={generalists}"), ("allin",))
+    full = export_crm(leads.leads, "leads")
+    pd.DataFrame(
+        {
+            "Opportunity ID": full["lead_id"],
+            "Deal owner": full["prospecting_owner"],
+            "Created": full["created_at"].str[:10],
+            "Status": full["status"],
+            "Close Date": full["closed_at"].str[:10],
+            "Amount": full["amount"],
+            "Region": ["north" if i % 5 < 3 else "south" for i in range(len(full))],
+        }
+    ).to_csv(folder / "deals.csv", index=False)
+    (folder / "mapping.toml").write_text(MAPPING + '"Region" = "segment"\n')
+    return folder / "deals.csv", folder / "mapping.toml"
+
+
+def _calibrate_all(export, mapping, out) -> int:
+    args = ["calibrate", str(export), "--structure", "allin", "--all-structures"]
+    return main([*args, "--mapping", str(mapping), "--out", str(out)])
+
+
+def test_all_structures_get_the_calibrated_team_s_people(tmp_path, capsys):
+    out = tmp_path / "ours.toml"
+    assert _calibrate_all(*_regional_export(tmp_path, 10), out) == 0
+    sc = Scenario.from_file(out)
+    assert sc.structures.names == ("allin", "two_party", "conveyor", "pods")
+    assert set(structure_headcounts(sc).values()) == {10}, structure_headcounts(sc)
+    assert [pod.segments for pod in sc.structures.pods.pods] == [("north",), ("south",)]
+    north, south = sc.structures.pods.pods
+    assert north.lead_gen >= south.lead_gen  # the bigger region carries more prospecting
+    # The team had no relays: a relay costs the stated assumption, the same in every structure.
+    assert sc.structures.conveyor.handoff.drop_prob == sc.structures.two_party.handoff.drop_prob
+    assert sc.structures.conveyor.handoff.drop_prob == 0.05
+    assert sc.calibration.structure == "allin"  # the back-test simulates the team as it was
+
+
+def test_a_team_too_small_for_two_pods_leaves_pods_out(tmp_path, capsys):
+    out = tmp_path / "ours.toml"
+    assert _calibrate_all(*_regional_export(tmp_path, 6), out) == 0
+    assert "Pods left out" in capsys.readouterr().out
+    sc = Scenario.from_file(out)
+    assert sc.structures.names == ("allin", "two_party", "conveyor")
+    assert set(structure_headcounts(sc, ("allin", "two_party", "conveyor")).values()) == {6}
