@@ -77,7 +77,8 @@ def sniff_delimiter(text: str) -> str:
     A header split into one field by a delimiter rules it out; with none that
     splits it, the file has one column and the comma is as good as any.
     """
-    lines = [line for line in text.split("\n", SNIFF_LINES)[:SNIFF_LINES] if line.strip()]
+    head = text[: SNIFF_LINES * 2000]  # enough for 50 lines; the rest of a big file stays put
+    lines = [line for line in head.split("\n")[:SNIFF_LINES] if line.strip()]
 
     def fit(delimiter: str) -> tuple[int, int]:
         rows = list(csv.reader(lines, delimiter=delimiter))

@@ -7,6 +7,13 @@ and simulation alike. Times are days since the export's origin (midnight of the
 first creation date): in an export whose first lead came on 1 January 2024, a
 lead created on 1 March 2024 at noon arrives on day 60.5. Unusable rows are
 listed, never dropped silently (``sim.crm.problems``).
+
+The steps, each in its module: the file's table whatever its encoding and
+delimiter (``export_file``), the mapping's names checked against its header and
+applied (``mapping``), columns joined from other files (``joins``), the dates'
+order (``dates``), then the shape's reader (``leads_shape``, ``history_shape``,
+amounts in ``amounts``). How the file was read, where it was not the usual, is
+kept as notes for the terminal.
 """
 
 from __future__ import annotations

@@ -541,3 +541,13 @@ def test_read_export_raises_one_line_per_problem(tmp_path):
     assert [line.split(": ")[1] for line in caught.value.problems] == [
         "columns.dealstage", "columns.close_valu"
     ]  # fmt: skip
+
+
+def test_docs_join_example_is_the_one_tested_here(tmp_path):
+    import re
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "guide" / "calibrate.md"
+    (example,) = re.findall(r'```toml title="opportunities.toml"\n(.*?)```', page.read_text(), re.S)
+    documented = read_mapping(write_mapping(tmp_path / "docs.toml", example))
+    tested = read_mapping(write_mapping(tmp_path / "mapping.toml", OPPORTUNITY_MAPPING))
+    assert documented.model_dump() == tested.model_dump()
