@@ -133,9 +133,7 @@ def test_mapping_and_sweep_files_go_through_the_same_reader(tmp_path):
     assert one_problem(read_mapping, bad).startswith("bad.toml: TOML syntax error:")
 
 
-def test_an_export_over_its_limit_is_one_line_and_not_utf8_is_read_as_cp1252(
-    tmp_path, monkeypatch
-):
+def test_an_export_over_its_limit_is_one_line_and_not_utf8_is_read_as_cp1252(tmp_path, monkeypatch):
     path = tmp_path / "export.csv"
     path.write_text(EXPORT)
     assert len(read_export(path).leads) == 2
