@@ -155,6 +155,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="share of their time the owners spent on the leads, for sizing the team and "
         f"its effort from throughput when the export does not say ({DEFAULT_UTILISATION})",
     )
+    add_bad_rows_limit(calibrate)
 
     backtest = commands.add_parser(
         "backtest",
@@ -181,6 +182,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     backtest.add_argument(
         "--skip-bad-rows", action="store_true", help="use the usable rows; others are listed"
     )
+    add_bad_rows_limit(backtest)
     add_yes_argument(backtest)
 
 
@@ -188,18 +190,35 @@ SHOWN_PROBLEMS = 20
 """Unusable rows printed on the terminal; all of them go to the unusable-rows file."""
 
 
-def _read(export: Path, mapping_file: Path | None, skip_bad_rows: bool, unusable: Unusable):
-    """Read the export; list its unusable rows on stderr and through ``unusable``.
+def add_bad_rows_limit(parser: argparse.ArgumentParser) -> None:
+    """The ``--bad-rows-limit`` option of the commands that read an export."""
+    from sim.crm.problems import MAX_BAD_ROWS_PERCENT
 
-    Without ``skip_bad_rows`` any unusable row stops the command (exit code 2);
-    the unusable rows are written either way (and a stale list removed when
-    every row is usable).
+    parser.add_argument(
+        "--bad-rows-limit",
+        type=float,
+        default=MAX_BAD_ROWS_PERCENT,
+        metavar="PERCENT",
+        help=f"--skip-bad-rows stops when more rows than this are bad ({MAX_BAD_ROWS_PERCENT:g})",
+    )
+
+
+def _read(export: Path, args: argparse.Namespace, unusable: Unusable):
+    """Read the export; say how it was read; list its bad rows on stderr and through ``unusable``.
+
+    Without ``--skip-bad-rows`` any bad row stops the command (exit code 2),
+    and so does more than ``--bad-rows-limit`` percent of bad rows with it; the
+    unusable rows are written either way (and a stale list removed when every
+    row is usable).
     """
     from sim.crm.mapping import read_mapping
     from sim.crm.read import ExportError, read_export
 
+    limit = args.bad_rows_limit
+    if not 0 <= limit <= 100:
+        raise ScenarioError([f"--bad-rows-limit: a percentage from 0 to 100, got {limit:g}"])
     try:
-        history = read_export(export, read_mapping(mapping_file))
+        history = read_export(export, read_mapping(args.mapping))
     except ExportError as exc:
         if exc.unusable:
             unusable_file = unusable(exc.unusable)
@@ -208,11 +227,12 @@ def _read(export: Path, mapping_file: Path | None, skip_bad_rows: bool, unusable
             ) from None
         raise
     unusable_file = unusable(history.problems)
-    if not history.problems:
+    if not history.errors:
+        _say(history.notes)
         return history
     lines = history.problem_lines(SHOWN_PROBLEMS)
     where = f"{export.name}: all {len(history.problems)} listed in {unusable_file}"
-    if not skip_bad_rows:
+    if not args.skip_bad_rows:
         raise ScenarioError(
             [
                 *lines,
@@ -220,9 +240,17 @@ def _read(export: Path, mapping_file: Path | None, skip_bad_rows: bool, unusable
                 f"{export.name}: fix these rows, or use --skip-bad-rows to go on without them",
             ]
         )
-    for line in (*lines, where):
-        print(line, file=sys.stderr)
+    too_many = history.too_many_bad_rows(limit)
+    if too_many:
+        raise ScenarioError([f"{too_many} All listed in {unusable_file}"])
+    _say([*history.notes, *lines, where])
     return history
+
+
+def _say(lines: Sequence[str]) -> None:
+    """How the export was read and what was left out, on stderr (stdout holds the results)."""
+    for line in lines:
+        print(line, file=sys.stderr)
 
 
 def cmd_export_crm(args: argparse.Namespace) -> int:
@@ -262,9 +290,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     unusable = out.with_name(f"{out.stem}_unusable_rows.csv")
     check_output_file(out, "--out", args.overwrite, _calibrated_by_salesim)
     check_output_file(unusable, "--out", args.overwrite, _unusable_list_by_salesim)
-    history = _read(
-        args.export, args.mapping, args.skip_bad_rows, lambda rows: _list_beside(rows, unusable)
-    )
+    history = _read(args.export, args, lambda rows: _list_beside(rows, unusable))
     name = args.name or out.stem
     cal = calibrate(history, args.structure, args.cold_after_days, args.utilisation)
     problems = calibration_problems(cal, args.export.name)
@@ -365,9 +391,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         )
     out = args.out or Path("results") / scenario.name / "backtest"
     with claim_output(out, args, planned=BACKTEST_FILES) as folder:
-        history = _read(
-            args.export, args.mapping, args.skip_bad_rows, lambda rows: _list_in(rows, folder)
-        )
+        history = _read(args.export, args, lambda rows: _list_in(rows, folder))
         run = backtest_scenario(scenario, history, args.replications)
         check(estimate_runs(run, (structure,)), args.scenario.name, args.yes)
         return _backtest_into(folder, scenario, structure, history, args)

@@ -16,36 +16,47 @@ from sim.config.scenario import STAGES
 from sim.crm.mapping import HISTORY_STAGES, STEP_TO_DAY, STEPS, CrmMapping, map_value
 from sim.crm.problems import ExportProblem
 from sim.crm.rows import (
+    ShapeRead,
     bad_dates,
     cell_problems,
+    decimal_note,
     empty_lead,
     finish_lead,
     lead_frame,
+    leads_left_out,
     parse_amounts,
-    parse_dates,
 )
 
 
-def read_history_shape(df: pd.DataFrame, mapping: CrmMapping):
-    """The leads of a history-shaped export: (leads, problems, measured, leads left out)."""
+def read_history_shape(
+    df: pd.DataFrame, mapping: CrmMapping, parsed: dict[str, pd.Series]
+) -> ShapeRead:
+    """The leads of a history-shaped export.
+
+    Args:
+        df: the export's cells, columns renamed to ours.
+        mapping: the stage names.
+        parsed: the ``changed_at`` timestamps (``sim.crm.dates``), by column.
+    """
     df = df.copy()
     df["lead_id"] = df["lead_id"].str.strip()
-    changed = parse_dates(df["changed_at"], mapping.dates.format)
+    changed = parsed["changed_at"]
     problems = bad_dates(df, "changed_at", changed)
-    amounts, amount_problems = parse_amounts(df)
+    amounts, amount_problems, mark = parse_amounts(df)
     problems += amount_problems
     measured = _measured(df)
     stage, event, value_problems = _stages_and_events(df, mapping)
     problems += value_problems
     problems += _row_problems(df, stage, event)
-    changes = _changes(df, changed, stage, event, amounts, {p.row for p in problems})
+    bad_rows = {p.row for p in problems if p.leaves_lead_out}
+    changes = _changes(df, changed, stage, event, amounts, bad_rows)
     leads, lead_problems = _leads_of(changes)
     problems += lead_problems
-    bad_ids = {p.lead_id for p in problems if p.lead_id}
+    bad_ids = leads_left_out(problems) - {""}
     leads = [lead for lead in leads if lead["lead_id"] not in bad_ids]
     for lead in leads:
         finish_lead(lead, measured)
-    return lead_frame(leads), problems, measured, bad_ids
+    return ShapeRead(lead_frame(leads), problems, measured, bad_ids, decimal_note(mark))
 
 
 def _measured(df: pd.DataFrame) -> set[str]:
@@ -102,6 +113,11 @@ def _row_problems(df: pd.DataFrame, stage: pd.Series, event: pd.Series) -> list[
         ExportProblem(int(index) + 2, "", "lead_id is empty", "missing_value")
         for index in df.index[df["lead_id"] == ""]
     ]
+    problems += [
+        ExportProblem(int(index) + 2, df.at[index, "lead_id"], "changed_at is empty",
+                      "missing_value")
+        for index in df.index[(df["changed_at"].str.strip() == "") & (df["lead_id"] != "")]
+    ]  # fmt: skip
     key = df["lead_id"] + "\x00" + df["changed_at"] + "\x00" + stage + "\x00" + event
     duplicated = key.duplicated(keep=False) & (df["lead_id"] != "")
     first_row: dict[str, int] = {}

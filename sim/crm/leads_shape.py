@@ -6,6 +6,16 @@ the stage, was taken by an owner, was worked and passed
 for all of them). Lead L7, created
 on 1 March, in closing from 20 March and won on 2 April, is one row and becomes
 one lead; a second row with id L7 makes both rows unusable.
+
+What real exports leave out: a lead without ``created_at`` starts at its first
+stage date when it has one (an export whose creation date is blank for some
+leads but whose stage dates are not); an open lead without any date is one in
+a stage the CRM does not date (HubSpot's and many reports' early stages), not
+yet engaged, so not placed in time: it is listed (``undated_open``) and not
+used, and it is no error. A close date on an open lead is a forecast (HubSpot
+sets one on every deal), not an outcome, and is not used. A won or lost lead
+without a close date, nor a stage dated after its creation, has no known end:
+it is left out (``won_without_close_date``), never given a cycle of 0 days.
 """
 
 from __future__ import annotations
@@ -18,22 +28,33 @@ from sim.config.scenario import STAGES
 from sim.crm.mapping import STATUSES, STEP_TO_DAY, STEPS, CrmMapping, map_value
 from sim.crm.problems import ExportProblem
 from sim.crm.rows import (
+    ShapeRead,
     bad_dates,
     check_order,
+    decimal_note,
     empty_lead,
     finish_lead,
     lead_frame,
+    leads_left_out,
     parse_amounts,
-    parse_dates,
 )
 
 
-def read_leads_shape(df: pd.DataFrame, mapping: CrmMapping):
-    """The leads of a leads-shaped export: (leads, problems, measured, leads left out)."""
+def read_leads_shape(
+    df: pd.DataFrame, mapping: CrmMapping, parsed: dict[str, pd.Series]
+) -> ShapeRead:
+    """The leads of a leads-shaped export.
+
+    Args:
+        df: the export's cells, columns renamed to ours.
+        mapping: the stage and status names.
+        parsed: each date column's timestamps (``sim.crm.dates``).
+    """
     df = df.copy()
     df["lead_id"] = df["lead_id"].str.strip()
-    dates, problems = _date_columns(df, mapping.dates.format)
-    amounts, amount_problems = parse_amounts(df)
+    dates = parsed
+    problems = [p for column, values in dates.items() for p in bad_dates(df, column, values)]
+    amounts, amount_problems, mark = parse_amounts(df)
     problems += amount_problems
     measured = _measured(df)
     cells = _Cells(
@@ -46,33 +67,34 @@ def read_leads_shape(df: pd.DataFrame, mapping: CrmMapping):
             if f"{stage}_{step}_at" in dates
         ],
     )
-    rows, row_problems = _row_leads(
-        df.to_dict("records"), cells, mapping, measured, {p.row for p in problems}
-    )
+    bad_rows = {p.row for p in problems if p.leaves_lead_out}
+    rows, row_problems = _row_leads(df.to_dict("records"), cells, mapping, measured, bad_rows)
     problems += row_problems
-    bad_ids = {p.lead_id for p in problems}
+    bad_ids = leads_left_out(problems)
     leads = [lead for lead in rows if lead["lead_id"] not in bad_ids]
     for lead in leads:
         finish_lead(lead, measured)
     left_out = bad_ids | {p.row for p in problems if not p.lead_id}
-    return lead_frame(leads), problems, measured, left_out
+    notes = _notes(df, dates, cells, mapping) + decimal_note(mark)
+    return ShapeRead(lead_frame(leads), problems, measured, left_out, notes)
 
 
-def _date_columns(
-    df: pd.DataFrame, fmt: str | None
-) -> tuple[dict[str, pd.Series], list[ExportProblem]]:
-    """The date columns (created, closed, each stage step) parsed, and the unreadable cells."""
-    problems: list[ExportProblem] = []
-    dates = {}
-    for column in df.columns:
-        if (
-            column == "created_at"
-            or column == "closed_at"
-            or column.endswith(tuple(f"_{step}_at" for step in STEPS))
-        ):
-            dates[column] = parse_dates(df[column], fmt)
-            problems += bad_dates(df, column, dates[column])
-    return dates, problems
+def _notes(df: pd.DataFrame, dates: dict[str, pd.Series], cells, mapping: CrmMapping) -> list[str]:
+    """What was assumed or ignored: creation from a stage date, forecast close dates."""
+    notes = []
+    created_blank = df["created_at"].str.strip() == ""
+    stage_dated = pd.Series(False, index=df.index)
+    for _, column in cells.stage_columns:
+        stage_dated |= dates[column].notna()
+    if (implied := int((created_blank & stage_dated).sum())) > 0:
+        notes.append(f"{implied} leads without created_at start at their first stage date")
+    if "closed_at" in dates:
+        is_open = df["status"].map(lambda v: map_value(v, mapping)) == "open"
+        if (forecast := int((is_open & dates["closed_at"].notna()).sum())) > 0:
+            notes.append(
+                f"{forecast} open leads have a close date: a forecast, not an outcome; not used"
+            )
+    return notes
 
 
 def _measured(df: pd.DataFrame) -> set[str]:
@@ -162,11 +184,19 @@ def _row_lead(
             "not_in_mapping",
         )
     created = cells.dates["created_at"][position]
+    if pd.isna(created) and not bad_row:
+        created = _first_stage_date(position, cells)
     if pd.isna(created):
         if bad_row:
             return None, None
+        if status == "open":
+            why = "an open lead without any date: it cannot be placed in time; not used"
+            return None, ExportProblem(row, lead_id, why, "undated_open")
         return None, ExportProblem(row, lead_id, "created_at is empty", "missing_value")
     lead = _filled_lead(record, position, cells, created, status)
+    if status != "open" and pd.isna(lead["end_day"]):
+        why = f"{status} without a close date (closed_at empty, no stage dated after creation)"
+        return None, ExportProblem(row, lead_id, why, f"{status}_without_close_date")
     why = check_order(lead, "funnel" in measured)
     if why is not None:
         return None, ExportProblem(row, lead_id, *why)
@@ -189,8 +219,10 @@ def _filled_lead(
         lead[f"{stage}_handler"] = str(record.get(f"{stage}_owner", "")).strip() or deal_owner
     if pd.isna(lead["prospecting_queue_day"]):
         lead["prospecting_queue_day"] = created
-    if "closed_at" in cells.dates and not pd.isna(cells.dates["closed_at"][position]):
-        lead["end_day"] = cells.dates["closed_at"][position]
+    # An open lead's close date is a forecast (HubSpot sets one on every deal).
+    closed = cells.dates["closed_at"][position] if "closed_at" in cells.dates else pd.NaT
+    if status != "open" and not pd.isna(closed):
+        lead["end_day"] = closed
     lead["segment"] = str(record.get("segment", "")).strip()
     lead["tier"] = str(record.get("tier", "")).strip()
     lead["deal_value"] = cells.amounts[position]
@@ -199,7 +231,9 @@ def _filled_lead(
         deal_owner if status == "won" else ""
     )
     if status != "open" and pd.isna(lead["end_day"]):
-        lead["end_day"] = _last_time(lead)
+        last = _last_time(lead)
+        if last > created:  # closed by its last dated step; no such step: no known end
+            lead["end_day"] = last
     return lead
 
 
@@ -211,3 +245,10 @@ def _last_time(lead: dict) -> pd.Timestamp:
         if not pd.isna(lead[f"{s}_{what}"])
     ]
     return max(times) if times else lead["_created"]
+
+
+def _first_stage_date(position: int, cells: _Cells) -> pd.Timestamp:
+    """The earliest stage date of a row (NaT if none): when a lead without created_at began."""
+    times = [cells.dates[column][position] for _, column in cells.stage_columns]
+    times = [t for t in times if not pd.isna(t)]
+    return min(times) if times else pd.NaT

@@ -7,24 +7,39 @@ and simulation alike. Times are days since the export's origin (midnight of the
 first creation date): in an export whose first lead came on 1 January 2024, a
 lead created on 1 March 2024 at noon arrives on day 60.5. Unusable rows are
 listed, never dropped silently (``sim.crm.problems``).
+
+The steps, each in its module: the file's table whatever its encoding and
+delimiter (``export_file``), the mapping's names checked against its header and
+applied (``mapping``), columns joined from other files (``joins``), the dates'
+order (``dates``), then the shape's reader (``leads_shape``, ``history_shape``,
+amounts in ``amounts``). How the file was read, where it was not the usual, is
+kept as notes for the terminal.
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 
-from sim.config.scenario import ScenarioError
+from sim.crm.dates import date_only, date_reader
+from sim.crm.export_file import read_table
 from sim.crm.history_shape import read_history_shape
+from sim.crm.joins import apply_joins
 from sim.crm.leads_shape import read_leads_shape
-from sim.crm.mapping import HISTORY_REQUIRED, LEAD_REQUIRED, CrmMapping
-from sim.crm.problems import ExportProblem
-from sim.files.read import CSV_LIMIT_BYTES, read_user_file, utf8_problem
+from sim.crm.mapping import (
+    DATE_COLUMNS,
+    HISTORY_REQUIRED,
+    LEAD_REQUIRED,
+    CrmMapping,
+    header_problems,
+)
+from sim.crm.problems import ExportError, ExportProblem
+from sim.crm.rows import leads_left_out
+
+__all__ = ["CrmHistory", "ExportError", "detect_shape", "read_export"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,10 @@ class CrmHistory:
         rows_read: data rows in the file.
         problems: the unusable rows.
         leads_left_out: leads not used because of a problem.
+        label: the file's name, for the lines.
+        notes: how the file was read where it was not the usual (encoding,
+            delimiter, date order, decimal comma) and what was assumed or
+            ignored, one line each, for the terminal.
     """
 
     leads: pd.DataFrame
@@ -55,11 +74,30 @@ class CrmHistory:
     problems: tuple[ExportProblem, ...] = ()
     leads_left_out: int = 0
     label: str = "export"
+    notes: tuple[str, ...] = ()
 
     @property
     def rows_unusable(self) -> int:
         """Rows not used: rows with a problem, and the other rows of the leads left out."""
-        return len({p.row for p in self.problems})
+        return len({p.row for p in self.problems if p.leaves_lead_out})
+
+    @property
+    def errors(self) -> tuple[ExportProblem, ...]:
+        """The problems that are faults in the file (not the undated open leads)."""
+        return tuple(p for p in self.problems if p.is_error)
+
+    def too_many_bad_rows(self, limit_percent: float) -> str | None:
+        """The line refusing to go on when more than ``limit_percent`` of the rows are bad."""
+        bad = len({p.row for p in self.errors})
+        if bad * 100 <= limit_percent * self.rows_read:
+            return None
+        kinds = pd.Series(list({(p.row, p.kind) for p in self.errors})).str[1].value_counts()
+        return (
+            f"{self.label}: {bad:,} of {self.rows_read:,} rows are bad "
+            f"({bad / self.rows_read:.0%}: {', '.join(f'{n} {k}' for k, n in kinds.items())}), "
+            f"more than the {limit_percent:g} % that --skip-bad-rows goes on without: is a "
+            "column read the wrong way (a mapping, a date order)? (--bad-rows-limit)."
+        )
 
     def problem_counts(self) -> dict[str, int]:
         """Unusable rows per kind (``PROBLEM_KINDS``), most frequent first."""
@@ -67,53 +105,26 @@ class CrmHistory:
         return {str(k): int(v) for k, v in kinds.value_counts().items()}
 
     def problem_lines(self, limit: int | None = None) -> list[str]:
-        """The report of unusable rows: a count, then one line per row."""
-        if not self.problems:
+        """The report of the rows with a fault: a count, then one line per row.
+
+        Undated open leads are no fault; a note counts them (``notes``).
+        """
+        errors = self.errors
+        if not errors:
             return []
-        kinds = ", ".join(f"{count} {kind}" for kind, count in self.problem_counts().items())
+        kinds = pd.Series([p.kind for p in errors]).value_counts()
+        kept = {p.row for p in errors} - {p.row for p in errors if p.leaves_lead_out}
+        amounts = f"; {len(kept)} more lose only their amount" if kept else ""
         lines = [
             f"{self.label}: {self.rows_unusable} of {self.rows_read} rows cannot be used; "
-            f"{self.leads_left_out} leads left out because of them ({kinds}):"
+            f"{self.leads_left_out} leads left out because of them{amounts} "
+            f"({', '.join(f'{count} {kind}' for kind, count in kinds.items())}):"
         ]
-        shown = self.problems if limit is None else self.problems[:limit]
+        shown = errors if limit is None else errors[:limit]
         lines += [p.line(self.label) for p in shown]
-        if len(shown) < len(self.problems):
-            lines.append(f"{self.label}: ... and {len(self.problems) - len(shown)} more")
+        if len(shown) < len(errors):
+            lines.append(f"{self.label}: ... and {len(errors) - len(shown)} more")
         return lines
-
-
-class ExportError(ScenarioError):
-    """An export that cannot be used at all; ``problems`` holds one line per problem.
-
-    ``unusable`` holds the unusable rows when the file was read but no row was usable.
-    """
-
-    def __init__(self, problems: list[str], unusable: tuple[ExportProblem, ...] = ()):
-        super().__init__(problems)
-        self.unusable = unusable
-
-
-def _read_csv(path: Path, mapping: CrmMapping) -> pd.DataFrame:
-    label = path.name
-    try:
-        data = read_user_file(path, CSV_LIMIT_BYTES, "CSV export")
-    except ScenarioError as exc:
-        raise ExportError(exc.problems) from None
-    try:
-        # pandas decodes the bytes as it would the file (UTF-8, a BOM dropped).
-        df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise ExportError([f"{label}: empty file: no header and no rows"]) from None
-    except UnicodeDecodeError:
-        raise ExportError([f"{path}: cannot read: {utf8_problem(data)}"]) from None
-    except pd.errors.ParserError as exc:
-        first = str(exc).splitlines()[0]
-        raise ExportError([f"{label}: not a readable CSV file ({first})"]) from None
-    df.columns = [str(c).strip() for c in df.columns]
-    df = df.rename(columns=dict(mapping.columns))
-    if len(df) == 0:
-        raise ExportError([f"{label}: no rows (only a header: {', '.join(df.columns)})"])
-    return df
 
 
 def detect_shape(columns: list[str]) -> Literal["leads", "history"]:
@@ -125,59 +136,117 @@ def read_export(path: str | Path, mapping: CrmMapping | None = None) -> CrmHisto
     """Read a CRM export of either shape into the simulator's lead table.
 
     Args:
-        path: the CSV file.
-        mapping: column and stage renames (``read_mapping``); none = our names.
+        path: the CSV file (any of the encodings, delimiters and line ends
+            ``sim.crm.export_file`` reads).
+        mapping: column and stage renames, joined files (``read_mapping``);
+            none = our names.
 
     Returns:
-        The usable leads and the list of unusable rows.
+        The usable leads, the list of rows with a problem, and notes on how
+        the file was read.
 
     Raises:
         ExportError: the file cannot be used at all (missing, empty, a
-            required column missing, no usable row); one line per problem.
+            required column missing, a mapping naming columns it lacks, a
+            date order it cannot tell, no usable row); one line per problem.
     """
     path = Path(path)
     mapping = mapping or CrmMapping()
-    df = _read_csv(path, mapping)
+    label = path.name
+    table = read_table(path)
+    df, shape = _renamed(table.frame, mapping, label)
+    df, join_problems, join_notes = apply_joins(df.copy(), mapping, label)
+    text = {column: df[column] for column in DATE_COLUMNS if column in df}
+    reader, date_notes = date_reader(text, mapping.dates.format, mapping.dates.order, label)
+    parsed = {column: reader.parse(values) for column, values in text.items()}
+    read_shape = read_leads_shape if shape == "leads" else read_history_shape
+    read = read_shape(df, mapping, parsed)
+    left_out = read.left_out | leads_left_out(join_problems)
+    problems = _with_left_out_rows(df, read.problems + join_problems)
+    leads = read.leads[~read.leads["lead_id"].isin(left_out)] if len(read.leads) else read.leads
+    if leads.empty:
+        _refuse_no_usable_rows(problems, len(df), label)
+    notes = [*table.notes, *join_notes, *date_notes, *(f"{label}: {n}" for n in read.notes)]
+    leads, origin, as_of_day, end_note = _in_days(leads, text, parsed, label)
+    return CrmHistory(
+        leads=leads.reset_index(drop=True),
+        origin=origin,
+        as_of_day=as_of_day,
+        shape=shape,
+        measured=frozenset(read.measured),
+        rows_read=len(df),
+        problems=tuple(sorted(problems, key=lambda p: p.row)),
+        leads_left_out=len({lead for lead in left_out if lead != ""}),
+        label=label,
+        notes=tuple(notes + end_note + _undated_note(problems, label)),
+    )
+
+
+def _renamed(
+    frame: pd.DataFrame, mapping: CrmMapping, label: str
+) -> tuple[pd.DataFrame, Literal["leads", "history"]]:
+    """The export with our column names, its shape, and its required columns checked."""
+    header = list(frame.columns)
+    problems = header_problems(mapping, header, label)
+    if problems:
+        raise ExportError(problems)
+    df = frame.rename(columns=dict(mapping.columns))
     shape = detect_shape(list(df.columns))
     required = HISTORY_REQUIRED if shape == "history" else LEAD_REQUIRED
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise ExportError(
             [
-                f"{path.name}: missing required column {c!r} (a {shape}-shaped export needs "
-                f"{', '.join(required)}; found {', '.join(df.columns)}; a mapping file renames "
+                f"{label}: missing required column {c!r} (a {shape}-shaped export needs "
+                f"{', '.join(required)}; found {', '.join(header)}; a mapping file renames "
                 f'yours: [columns] "Your name" = "{c}")'
                 for c in missing
             ]
         )
-    if shape == "leads":
-        leads, problems, measured, bad_leads = read_leads_shape(df, mapping)
-    else:
-        leads, problems, measured, bad_leads = read_history_shape(df, mapping)
-    problems = _with_left_out_rows(df, problems)
-    if leads.empty:
-        lines = [p.line(path.name) for p in problems[:20]]
-        more = [f"{path.name}: ... and {len(problems) - 20} more"] if len(problems) > 20 else []
-        raise ExportError(
-            [f"{path.name}: no usable rows ({len(df)} rows read)", *lines, *more],
-            tuple(problems),
-        )
+    return df, shape
+
+
+def _refuse_no_usable_rows(problems: list[ExportProblem], rows: int, label: str) -> None:
+    lines = [p.line(label) for p in problems[:20]]
+    more = [f"{label}: ... and {len(problems) - 20} more"] if len(problems) > 20 else []
+    raise ExportError(
+        [f"{label}: no usable rows ({rows} rows read)", *lines, *more], tuple(problems)
+    )
+
+
+def _in_days(
+    leads: pd.DataFrame, text: dict[str, pd.Series], parsed: dict[str, pd.Series], label: str
+) -> tuple[pd.DataFrame, pd.Timestamp, float, list[str]]:
+    """The lead table's times in days since the origin, the origin, the export's end.
+
+    The export ends at its last timestamp; when that is a date without a time,
+    it means the whole day, so the export ends at the end of that day (else
+    the last day, and a month ending on it, would go unobserved).
+    """
+    leads = leads.copy()
     origin = leads.pop("_created").min().normalize()
     day_columns = [c for c in leads.columns if c.endswith("_day")]
+    last = max(leads[c].max() for c in day_columns if leads[c].notna().any())
+    whole_days = {
+        stamp for column, values in parsed.items() for stamp in values[date_only(text[column])]
+    }
+    note = []
+    if last in whole_days:
+        note = [f"{label}: the last date, {last:%Y-%m-%d}, has no time: counted to the day's end"]
+        last = last + pd.Timedelta(days=1)
     for column in day_columns:
         leads[column] = (leads[column] - origin) / pd.Timedelta(days=1)
-    as_of_day = float(np.nanmax(leads[day_columns].to_numpy(dtype=float)))
-    return CrmHistory(
-        leads=leads.reset_index(drop=True),
-        origin=origin,
-        as_of_day=as_of_day,
-        shape=shape,
-        measured=frozenset(measured),
-        rows_read=len(df),
-        problems=tuple(sorted(problems, key=lambda p: p.row)),
-        leads_left_out=len(bad_leads),
-        label=path.name,
-    )
+    return leads, origin, float((last - origin) / pd.Timedelta(days=1)), note
+
+
+def _undated_note(problems: list[ExportProblem], label: str) -> list[str]:
+    undated = sum(p.kind == "undated_open" for p in problems)
+    if not undated:
+        return []
+    return [
+        f"{label}: {undated} open leads have no date at all (a stage the CRM does not "
+        "date): they cannot be placed in time and are not used (listed as undated_open)"
+    ]
 
 
 def _with_left_out_rows(df: pd.DataFrame, problems: list[ExportProblem]) -> list[ExportProblem]:
@@ -185,7 +254,7 @@ def _with_left_out_rows(df: pd.DataFrame, problems: list[ExportProblem]) -> list
     listed = {p.row for p in problems}
     first: dict[str, int] = {}
     for p in sorted(problems, key=lambda p: p.row):
-        if p.lead_id:
+        if p.lead_id and p.leaves_lead_out:
             first.setdefault(p.lead_id, p.row)
     ids = df["lead_id"].str.strip()
     extra = [

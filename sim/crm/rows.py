@@ -12,20 +12,39 @@ stage was dropped in the handoff.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from sim.config.scenario import STAGES
+from sim.crm.amounts import parse_amount_cells
 from sim.crm.mapping import STEP_TO_DAY
 from sim.crm.problems import ExportProblem
 
 
-def parse_dates(values: pd.Series, fmt: str | None) -> pd.Series:
-    """Timestamps from text (``fmt`` = strptime format, none = ISO 8601); NaT if unreadable."""
-    text = values.str.strip()
-    parsed = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce")
-    return parsed.mask(text == "")
+@dataclass
+class ShapeRead:
+    """What a shape's reader makes of the rows.
+
+    Attributes:
+        leads: the usable leads (``lead_frame``).
+        problems: the rows with a problem.
+        measured: which optional facts the export holds (``CrmHistory.measured``).
+        left_out: the leads (ids, or rows without one) not used.
+        notes: what the reader assumed or ignored, one line each (without the file name).
+    """
+
+    leads: pd.DataFrame
+    problems: list[ExportProblem]
+    measured: set[str]
+    left_out: set
+    notes: list[str] = field(default_factory=list)
+
+
+def leads_left_out(problems: list[ExportProblem]) -> set[str]:
+    """The ids of the leads a fault leaves out (a bad amount does not; an undated lead is none)."""
+    return {p.lead_id for p in problems if p.leaves_lead_out and p.is_error}
 
 
 def cell_problems(
@@ -52,17 +71,24 @@ def bad_dates(df: pd.DataFrame, column: str, parsed: pd.Series) -> list[ExportPr
     return cell_problems(df, bad, column, "cannot read {value} as a date", "unreadable_date")
 
 
-def parse_amounts(df: pd.DataFrame) -> tuple[pd.Series, list[ExportProblem]]:
-    """The ``amount`` column as numbers (NaN if missing or bad), and the bad cells."""
+def parse_amounts(df: pd.DataFrame) -> tuple[pd.Series, list[ExportProblem], str]:
+    """The ``amount`` column as numbers (NaN if missing or bad), the bad cells, the decimal mark.
+
+    A bad amount loses the amount only: the lead is kept (``sim.crm.amounts``).
+    """
     if "amount" not in df:
-        return pd.Series(np.nan, index=df.index), []
-    text = df["amount"].str.replace(",", "", regex=False).str.strip()
-    values = pd.to_numeric(text, errors="coerce")
-    bad = values.isna() & (text != "") | (values < 0)
+        return pd.Series(np.nan, index=df.index), [], ""
+    values, bad, mark = parse_amount_cells(df["amount"])
     problems = cell_problems(
-        df, bad, "amount", "{value} is not a non-negative number", "bad_amount"
-    )
-    return values.where(~bad), problems
+        df, bad, "amount", "{value} is not a non-negative number; the lead is kept without it",
+        "bad_amount",
+    )  # fmt: skip
+    return values, problems, mark
+
+
+def decimal_note(mark: str) -> list[str]:
+    """The note saying amounts were read with a decimal comma (none for a dot)."""
+    return ["amounts read with a decimal comma (1.200,50 is 1200.5)"] if mark == "," else []
 
 
 def empty_lead(lead_id: str, row: int) -> dict:

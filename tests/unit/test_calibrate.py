@@ -181,13 +181,13 @@ def test_open_lead_waiting_past_the_threshold_counts_as_went_cold(tmp_path):
     path.write_text(
         "lead_id,created_at,status,prospecting_entered_at,prospecting_assigned_at,"
         "prospecting_owner\n"
-        "A,2024-01-01,open,2024-01-01,,\n"  # unworked for 100 days at the end
-        "B,2024-01-11,open,2024-01-11,,\n"  # unworked for 90 days
-        "C,2024-04-10,open,2024-04-10,2024-04-10,ann\n"  # the export ends on 2024-04-10
-    )
+        "A,2024-01-01,open,2024-01-01,,\n"  # unworked for 101 days at the end
+        "B,2024-01-11,open,2024-01-11,,\n"  # unworked for 91 days
+        "C,2024-04-10,open,2024-04-10,2024-04-10,ann\n"  # the export ends on 2024-04-10...
+    )  # ... at the end of that day: a date without a time means the whole day
     cal = calibrate(read_export(path), "conveyor", cold_after_days=95)
     assert (cal.went_cold, cal.open_inactive) == (1, 1)
-    assert cal.patience_days.value == pytest.approx(100 + 90)  # time at risk / leads gone cold
+    assert cal.patience_days.value == pytest.approx(101 + 91)  # time at risk / leads gone cold
     cal = calibrate(read_export(path), "conveyor", cold_after_days=60)
     assert (cal.went_cold, cal.open_inactive) == (2, 2)
 

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sim.cli.main import main
@@ -13,7 +14,7 @@ HEADER = (
     "lead_id,created_at,status,segment,amount,prospecting_entered_at,qualification_entered_at\n"
 )
 GOOD_ROWS = [
-    "L1,2024-01-01 09:00,lost,soft,100,2024-01-01 09:00,\n",
+    "L1,2024-01-01 09:00,open,soft,100,2024-01-01 09:00,\n",
     "L2,2024-01-02 09:00,open,soft,200,2024-01-02 09:00,2024-01-05 10:00\n",
 ]
 
@@ -91,9 +92,17 @@ BAD_EXPORTS = {
         "B1,2024-01-03 09:00,prospecting,\n",
         5, "B1", "duplicate", "duplicate row: same as row 4",
     ),
-    "bad_amount": (
-        "lead_id,created_at,status,amount\nG1,2024-01-01,open,10\nB1,2024-01-02,open,ten\n",
-        3, "B1", "bad_amount", "amount: 'ten' is not a non-negative number",
+    "won_without_close_date": (
+        LEADS_HEADER + GOOD_LEAD + "B1,2024-01-03 09:00,won,2024-01-03 09:00,\n",
+        3, "B1", "won_without_close_date", "won without a close date",
+    ),
+    "lost_without_close_date": (
+        LEADS_HEADER + GOOD_LEAD + "B1,2024-01-03 09:00,lost,,\n",
+        3, "B1", "lost_without_close_date", "lost without a close date",
+    ),
+    "missing_changed_at": (
+        HISTORY_HEADER + GOOD_HISTORY + "B1,2024-01-03 09:00,prospecting,\nB1,,qualification,\n",
+        5, "B1", "missing_value", "changed_at is empty",
     ),
 }  # fmt: skip
 
@@ -114,6 +123,18 @@ def test_each_kind_of_bad_row_is_reported_with_row_and_reason(tmp_path, case):
     table = unusable_rows(history.problems)
     assert list(table.columns) == ["row", "lead_id", "kind", "reason"]
     assert set(table["row"]) == bad_rows and set(table["lead_id"]) == {"B1"}
+
+
+def test_a_bad_amount_loses_the_amount_not_the_lead(tmp_path):
+    text = "lead_id,created_at,status,amount\nG1,2024-01-01,open,10\nB1,2024-01-02,open,ten\n"
+    history = read_export(write(tmp_path, text))
+    (problem,) = history.problems
+    assert (problem.row, problem.lead_id, problem.kind) == (3, "B1", "bad_amount")
+    assert problem.reason.startswith("amount: 'ten' is not a non-negative number")
+    assert list(history.leads["lead_id"]) == ["G1", "B1"] and history.leads_left_out == 0
+    assert history.leads["deal_value"].tolist()[0] == 10
+    assert pd.isna(history.leads["deal_value"].tolist()[1])
+    assert history.problem_lines()[0].startswith("export.csv: 0 of 2 rows cannot be used")
 
 
 def test_other_rows_of_a_left_out_lead_are_listed(tmp_path):
@@ -204,9 +225,8 @@ def test_calibrate_cli_reports_bad_rows_and_exits_2(tmp_path, capsys):
         "row,lead_id,kind,reason",
         "4,L3,unreadable_date,created_at: cannot read 'yesterday' as a date",
     ]
-    code = main(
-        ["calibrate", str(path), "--structure", "conveyor", "--out", str(out), "--skip-bad-rows"]
-    )
+    skip = ["--skip-bad-rows", "--bad-rows-limit", "50"]  # 1 row of 3 is more than the 10 %
+    code = main(["calibrate", str(path), "--structure", "conveyor", "--out", str(out), *skip])
     assert code == 0 and out.exists() and listed.exists()
     assert "row 4" in capsys.readouterr().err
     header = out.read_text().split("\n[leads]")[0]

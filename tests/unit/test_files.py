@@ -13,7 +13,7 @@ import pytest
 
 from sim.cli.main import main
 from sim.config.scenario import Scenario, ScenarioError
-from sim.crm import read as crm
+from sim.crm import export_file as crm
 from sim.crm.mapping import read_mapping
 from sim.crm.read import read_export
 from sim.files import read as files
@@ -133,7 +133,7 @@ def test_mapping_and_sweep_files_go_through_the_same_reader(tmp_path):
     assert one_problem(read_mapping, bad).startswith("bad.toml: TOML syntax error:")
 
 
-def test_an_export_over_its_limit_or_not_utf8_is_one_line(tmp_path, monkeypatch):
+def test_an_export_over_its_limit_is_one_line_and_not_utf8_is_read_as_cp1252(tmp_path, monkeypatch):
     path = tmp_path / "export.csv"
     path.write_text(EXPORT)
     assert len(read_export(path).leads) == 2
@@ -143,11 +143,11 @@ def test_an_export_over_its_limit_or_not_utf8_is_one_line(tmp_path, monkeypatch)
         "may have (a wrong file?)"
     )
     monkeypatch.undo()
-    latin = tmp_path / "latin.csv"
-    latin.write_bytes(EXPORT.replace("open", "op\xe9n").encode("latin-1"))
-    line = one_problem(read_export, latin)
-    assert line.startswith(f"{latin}: cannot read: not UTF-8 text (invalid continuation byte")
-    assert f"at byte {EXPORT.index('open') + 2})" in line
+    latin = tmp_path / "latin.csv"  # Excel on Windows: cp1252, not UTF-8 (issue 16)
+    latin.write_bytes(EXPORT.replace("L1", "L\xe91").encode("cp1252"))
+    history = read_export(latin)
+    assert list(history.leads["lead_id"]) == ["L\xe91", "L2"]
+    assert history.notes == ("latin.csv: not UTF-8; read as cp1252",)
 
 
 def test_an_export_with_a_byte_order_mark_reads_as_before(tmp_path):
