@@ -293,6 +293,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     history = _read(args.export, args, lambda rows: _list_beside(rows, unusable))
     name = args.name or out.stem
     cal = calibrate(history, args.structure, args.cold_after_days, args.utilisation)
+    if "funnel" not in history.measured:  # no stage dates: fit the cycle's shape
+        from sim.crm.cycle_fit import fit_cycle
+        from sim.crm.scenario_file import calibrated_scenario
+
+        cal = fit_cycle(cal, calibrated_scenario(cal)) or cal
     problems = calibration_problems(cal, args.export.name)
     if problems:
         raise ScenarioError([*problems, f"{args.export.name}: nothing written"])

@@ -82,6 +82,7 @@ class Calibration:
     patience_days: Estimate
     headcount: dict[str, Estimate]
     pods: list[dict] = field(default_factory=list)
+    cycle_fit: Any = None  # sim.crm.cycle_fit.CycleFit, when the lags were fitted
     owner_groups: list = field(default_factory=list)
     work_per_day: dict[str, float] = field(default_factory=dict)
     stale_open: int = 0
@@ -655,6 +656,8 @@ def calibration_lines(cal: Calibration) -> list[str]:
     ]
     if cal.stale_open:
         lines.append(f"  {stale_sentence(cal)}")
+    if cal.cycle_fit is not None:
+        lines += [f"  {line}" for line in cal.cycle_fit.lines()]
     busy = ", ".join(f"{role} {load:.0%}" for role, load in cal.expected_utilisation.items())
     lines.append(f"  expected utilisation (the busiest pod for Pods): {busy}")
     implied, wins, leads = matured_wins(cal)

@@ -118,6 +118,8 @@ def _header_lines(cal: Calibration, source: str, unusable_file: str | None) -> l
         )
     if cal.stale_open:
         lines.append(f"# {stale_sentence(cal)}.")
+    if cal.cycle_fit is not None:
+        lines += [f"# {line}" for line in cal.cycle_fit.lines()]
     return lines + [
         "# Each estimate has its 95 % confidence interval and sample size (n) beside it.",
         "# What an export cannot measure is set to its neutral value and says so.",
