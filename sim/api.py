@@ -12,6 +12,11 @@ wants to try twenty headcounts in a loop writes::
     comparison.differences # paired differences with 95 % CIs (common random numbers)
     run.write("results/baseline-10")   # the same folder ``python -m sim simulate`` writes
 
+Replications run in this process unless given a backend: with
+``sim.model.runner.replication_runs(workers=4)`` as ``runs``,
+``sim.run(..., runs=runs)`` runs them on four processes (or on Dask with
+``scheduler=``), with the same tables, byte for byte.
+
 Everything here is a thin layer over the pipeline (``sim.config`` ->
 ``sim.model`` -> ``sim.analysis`` -> ``sim.reports``); the CLI calls the same
 functions. Tables are plain pandas DataFrames; nothing is printed.
@@ -36,6 +41,7 @@ from sim.files.outdir import OutputFolder, output_folder
 if TYPE_CHECKING:  # the heavy modules load only when a run is made
     from sim.analysis.comparison import Comparison
     from sim.model.results import SimulationResult
+    from sim.parallel import Runs
 
 
 def load(scenario: str | Path | Scenario, overrides: Iterable[str] = ()) -> Scenario:
@@ -71,6 +77,7 @@ def run(
     overrides: Iterable[str] = (),
     sales_effects: bool = True,
     on_run_done: Callable[[int, str], None] | None = None,
+    runs: Runs | None = None,
 ) -> Run:
     """Simulate every structure of a scenario on the same lead streams.
 
@@ -82,6 +89,8 @@ def run(
         overrides: ``dotted.key=value`` changes, validated like the file.
         sales_effects: False switches every sales effect off (a plain queueing network).
         on_run_done: called with (replication, structure) after each run, for progress.
+        runs: where replications run (``sim.model.runner.replication_runs``);
+            None: in this process. The tables do not depend on it.
 
     Returns:
         The run: its tables, KPIs and comparisons.
@@ -105,7 +114,7 @@ def run(
                 f"(configured: {', '.join(loaded.structures.names)})"
             ]
         )
-    return Run(simulate(loaded, names, on_run_done=on_run_done))
+    return Run(simulate(loaded, names, on_run_done=on_run_done, runs=runs))
 
 
 def select_best(
@@ -118,6 +127,7 @@ def select_best(
     structures: Sequence[str] | None = None,
     overrides: Iterable[str] = (),
     on_run_done: Callable[[int, str], None] | None = None,
+    runs: Runs | None = None,
 ) -> tuple[Run, Selection]:
     """Add replications in batches until the best structure is known, or a precision is reached.
 
@@ -139,6 +149,8 @@ def select_best(
         structures: which configured structures to run (default: all).
         overrides: ``dotted.key=value`` changes.
         on_run_done: called with (replication, structure) after each run.
+        runs: where replications run (``sim.model.runner.replication_runs``), each
+            batch a round; None: in this process. The run does not depend on it.
 
     Returns:
         The run (all its replications) and where the procedure stopped.
@@ -151,7 +163,7 @@ def select_best(
     if problems:
         raise ScenarioError(problems)
     first_stage = loaded.replications
-    result = run(loaded, structures=structures, on_run_done=on_run_done).result
+    result = run(loaded, structures=structures, on_run_done=on_run_done, runs=runs).result
     while True:
         current = Run(result)
         selection = _selection_step(current, first_stage, indifference, precision)
@@ -161,7 +173,7 @@ def select_best(
         target = min(replications + batch, max_replications)
         if selection.bound:
             target = min(target, max(selection.bound, replications + 1))
-        result = extend(result, target, on_run_done)
+        result = extend(result, target, on_run_done, runs)
 
 
 def selection_problems(

@@ -18,6 +18,7 @@ from typing import Any
 
 from sim.cli.examples import command_help
 from sim.cli.main import add_out_arguments, claim_output
+from sim.cli.workers import add_worker_arguments, local_workers, opened_runs, worker_count
 from sim.config.budget import add_yes_argument
 from sim.config.scenario import STRUCTURES, ScenarioError
 from sim.crm.capacity import DEFAULT_UTILISATION
@@ -183,6 +184,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "--skip-bad-rows", action="store_true", help="use the usable rows; others are listed"
     )
     add_bad_rows_limit(backtest)
+    add_worker_arguments(backtest)
     add_yes_argument(backtest)
 
 
@@ -385,6 +387,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from sim.config.scenario import Scenario
     from sim.crm.backtest import backtest_scenario
 
+    workers = worker_count(args)
     if args.replications < 2:
         raise ScenarioError([f"--replications: at least 2 for a band, got {args.replications}"])
     scenario = Scenario.from_file(args.scenario)
@@ -395,14 +398,18 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             [f"{args.scenario.name}: --structure: {structure!r} is not configured in the scenario"]
         )
     out = args.out or Path("results") / scenario.name / "backtest"
-    with claim_output(out, args, planned=BACKTEST_FILES) as folder:
+    local = local_workers(args, workers, args.replications)
+    with (
+        opened_runs(args, workers, args.replications) as backend,
+        claim_output(out, args, planned=BACKTEST_FILES) as folder,
+    ):
         history = _read(args.export, args, lambda rows: _list_in(rows, folder))
         run = backtest_scenario(scenario, history, args.replications)
-        check(estimate_runs(run, (structure,)), args.scenario.name, args.yes)
-        return _backtest_into(folder, scenario, structure, history, args)
+        check(estimate_runs(run, (structure,), workers=local), args.scenario.name, args.yes)
+        return _backtest_into(folder, scenario, structure, history, args, backend.runs)
 
 
-def _backtest_into(folder, scenario, structure: str, history, args) -> int:
+def _backtest_into(folder, scenario, structure: str, history, args, runs=None) -> int:
     from sim.crm.backtest import run_backtest, write_backtest
 
     print(
@@ -410,7 +417,7 @@ def _backtest_into(folder, scenario, structure: str, history, args) -> int:
         f"{args.replications} replications over {history.as_of_day:.0f} days",
         file=sys.stderr,
     )
-    result = run_backtest(scenario, history, structure, args.replications)
+    result = run_backtest(scenario, history, structure, args.replications, runs)
     write_backtest(result, folder, plots=not args.no_plots)
     for line in result.report_lines():
         print(line)

@@ -1,8 +1,9 @@
 """Command line: ``python -m sim simulate|validate`` (also the ``salesim`` script).
 
 Argument parsing and printing only; the work is done by the modules it calls.
-Exit codes: 0 success, 2 bad input (one line per problem on stderr, nothing
-written), 130 interrupted (nothing written).
+Exit codes: 0 success, 1 a run lost its worker process at every attempt
+(killed, e.g. out of memory; nothing written), 2 bad input (one line per
+problem on stderr, nothing written), 130 interrupted (nothing written).
 """
 
 from __future__ import annotations
@@ -21,19 +22,27 @@ from sim.analysis.kpis import objective_problems
 from sim.cli.examples import WORKFLOW, command_help
 from sim.cli.selecting import (
     add_selection_arguments,
-    positive_int,
     select,
     selecting,
     selection_problems,
+)
+from sim.cli.workers import (
+    Backend,
+    add_worker_arguments,
+    local_workers,
+    opened_runs,
+    worker_count,
 )
 from sim.config import budget
 from sim.config.overrides import Override
 from sim.config.scenario import STRUCTURES, Scenario, ScenarioError, without_sales_effects
 from sim.files.outdir import OutputFolder
+from sim.parallel import WorkerLost
 
 RESULT_FILES = ("leads.parquet", "reps.parquet", "samples.parquet", "kpis.csv", "summary.json")
 """Outputs of simulate and compare that a folder must not hold unless salesim wrote them."""
 
+EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # as a process the reader's end of the pipe killed (128 + SIGPIPE)
@@ -91,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--structures",
         help=f"comma-separated subset to run ({', '.join(STRUCTURES)}); default: all in the file",
     )
+    add_worker_arguments(simulate)
     budget.add_yes_argument(simulate)
     validate = commands.add_parser(
         "validate",
@@ -129,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip the second run on independent lead streams (no variance-reduction table)",
     )
     add_selection_arguments(compare)
+    add_worker_arguments(compare)
     budget.add_yes_argument(compare)
     report = commands.add_parser(
         "report",
@@ -150,14 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.set_defaults(handler=cmd_sweep)
     sweep.add_argument("file", type=Path, help="sweep TOML file (see scenarios/sweeps/)")
     sweep.add_argument("--out", type=Path, help="sweep directory (default results/sweeps/<name>/)")
-    sweep.add_argument(
-        "--workers", type=positive_int, help="local worker processes (default: all cores)"
-    )
-    sweep.add_argument(
-        "--scheduler",
-        metavar="tcp://HOST:PORT|local",
-        help="run on Dask: a scheduler address, or 'local' for a LocalCluster (salesim[dask])",
-    )
+    add_worker_arguments(sweep)
     again = sweep.add_mutually_exclusive_group()
     again.add_argument(
         "--resume",
@@ -205,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_out_arguments(plan, "plan folder (default results/<name>/plan/)")
     plan.add_argument("--no-plots", action="store_true", help="skip plan.png")
+    add_worker_arguments(plan)
     budget.add_yes_argument(plan)
     from sim.cli.crm import add_commands  # export-crm, calibrate, backtest (issue 8)
 
@@ -262,31 +267,39 @@ def _note_run(progress: Any) -> Callable[[int, str], None]:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Run the scenario, write results, print the headline table."""
+    workers = worker_count(args)
     scenario = load_scenario(args)
     names = _selected_structures(scenario, args.structures, args.file.name)
-    estimate = budget.estimate_runs(scenario, names)
+    total = scenario.replications * len(names)
+    local = local_workers(args, workers, total)
+    estimate = budget.estimate_runs(scenario, names, workers=local)
     budget.check(estimate, args.file.name, args.yes)
     out_dir = args.out or Path("results") / scenario.name
-    with claim_output(
-        out_dir, args, planned=RESULT_FILES, needs_bytes=int(estimate.disk_bytes)
-    ) as folder:
-        return _simulate_into(folder, scenario, names, args)
+    with (
+        opened_runs(args, workers, total) as backend,
+        claim_output(
+            out_dir, args, planned=RESULT_FILES, needs_bytes=int(estimate.disk_bytes)
+        ) as folder,
+    ):
+        return _simulate_into(folder, scenario, names, args, backend)
 
 
-def _simulate_into(folder: OutputFolder, scenario: Scenario, names, args) -> int:
+def _simulate_into(folder: OutputFolder, scenario: Scenario, names, args, backend: Backend) -> int:
     from sim import api
     from sim.cli.progress import Progress
 
     total = scenario.replications * len(names)
     print(
         f"salesim: {scenario.name}: {', '.join(names)} x {scenario.replications} replications, "
-        f"{scenario.horizon_days:g} days, seed {scenario.seed}",
+        f"{scenario.horizon_days:g} days, seed {scenario.seed}, {backend.where}",
         file=sys.stderr,
     )
     progress = Progress(total)
     started = time.perf_counter()
     try:
-        run = api.run(scenario, structures=names, on_run_done=_note_run(progress))
+        run = api.run(
+            scenario, structures=names, on_run_done=_note_run(progress), runs=backend.runs
+        )
     finally:
         progress.close()
     elapsed = time.perf_counter() - started
@@ -355,6 +368,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.cli.progress import Progress
     from sim.sweep.run import cmd_sweep as run
 
+    args.workers = worker_count(args)
     return run(args, Progress())
 
 
@@ -374,6 +388,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from sim.plan.search import check_settings
 
     label = args.file.name
+    workers = worker_count(args)
     target = _number(args.wins_per_quarter, "--wins-per-quarter", label)
     max_steps = _number(args.max_steps, "--max-steps", label, int)
     min_gain = _number(args.min_gain, "--min-gain", label)
@@ -388,20 +403,30 @@ def cmd_plan(args: argparse.Namespace) -> int:
         problems.append(f"{label}: --min-gain: must be 0 or more, got {min_gain:g}")
     if problems:
         raise ScenarioError(problems)
-    # Each structure tries at most max_steps teams after its starting one.
-    budget.check(budget.estimate_runs(scenario, names, rounds=max_steps + 1), label, args.yes)
+    # Each structure tries at most max_steps teams after its starting one, one at a time:
+    # a round is one team's replications.
+    per_round = scenario.replications
+    local = local_workers(args, workers, per_round)
+    estimate = budget.estimate_runs(scenario, names, rounds=max_steps + 1, workers=local)
+    budget.check(estimate, label, args.yes)
     out_dir = args.out or Path("results") / scenario.name / "plan"
-    with claim_output(out_dir, args, planned=PLAN_FILES) as folder:
-        return _plan_into(folder, scenario, names, target, max_steps, min_gain, args)
+    with (
+        opened_runs(args, workers, per_round) as backend,
+        claim_output(out_dir, args, planned=PLAN_FILES) as folder,
+    ):
+        settings = (target, max_steps, min_gain)
+        return _plan_into(folder, scenario, names, settings, args, backend)
 
 
-def _plan_into(folder, scenario, names, target, max_steps, min_gain, args) -> int:
+def _plan_into(folder, scenario, names, settings, args, backend: Backend) -> int:
     from sim.plan.output import terminal_text, write_plan
     from sim.plan.search import plan_structure
 
+    target, max_steps, min_gain = settings
     print(
         f"salesim: plan {scenario.name}: {', '.join(names)} for {target:g} wins per quarter "
-        f"({args.criterion}), {scenario.replications} replications per team, seed {scenario.seed}",
+        f"({args.criterion}), {scenario.replications} replications per team, seed {scenario.seed}, "
+        f"{backend.where}",
         file=sys.stderr,
     )
     started = time.monotonic()
@@ -422,7 +447,14 @@ def _plan_into(folder, scenario, names, target, max_steps, min_gain, args) -> in
 
         plans.append(
             plan_structure(
-                scenario, name, target, args.criterion, max_steps, min_gain, on_step=show
+                scenario,
+                name,
+                target,
+                args.criterion,
+                max_steps,
+                min_gain,
+                on_step=show,
+                runs=backend.runs,
             )
         )
     write_plan(
@@ -441,6 +473,7 @@ def _plan_into(folder, scenario, names, target, max_steps, min_gain, args) -> in
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run the structures on the same leads (and once on independent ones), write the report."""
+    workers = worker_count(args)
     scenario = load_scenario(args)
     label = args.file.name
     names = _selected_structures(scenario, args.structures, label)
@@ -458,18 +491,27 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ScenarioError(problems)
     passes = 1 if args.no_independent else 2
     most = args.max_replications if selecting(args) else scenario.replications
+    per_round = most * len(names)
     estimate = budget.estimate_runs(
-        scenario.model_copy(update={"replications": most}), names, passes
+        scenario.model_copy(update={"replications": most}),
+        names,
+        passes,
+        workers=local_workers(args, workers, per_round),
     )
     budget.check(estimate, label, args.yes)
     out_dir = args.out or Path("results") / scenario.name
-    with claim_output(
-        out_dir, args, planned=RESULT_FILES, needs_bytes=int(estimate.disk_bytes)
-    ) as folder:
-        return _compare_into(folder, scenario, names, reference, args)
+    with (
+        opened_runs(args, workers, per_round) as backend,
+        claim_output(
+            out_dir, args, planned=RESULT_FILES, needs_bytes=int(estimate.disk_bytes)
+        ) as folder,
+    ):
+        return _compare_into(folder, scenario, names, reference, args, backend)
 
 
-def _compare_into(folder: OutputFolder, scenario: Scenario, names, reference: str, args) -> int:
+def _compare_into(
+    folder: OutputFolder, scenario: Scenario, names, reference: str, args, backend: Backend
+) -> int:
     from sim import api
     from sim.analysis.comparison import build_comparison
     from sim.cli.progress import Progress
@@ -485,7 +527,7 @@ def _compare_into(folder: OutputFolder, scenario: Scenario, names, reference: st
     passes = 1 if args.no_independent else 2
     print(
         f"salesim: {scenario.name}: {', '.join(names)} x {scenario.replications} replications, "
-        f"{scenario.horizon_days:g} days, seed {scenario.seed}"
+        f"{scenario.horizon_days:g} days, seed {scenario.seed}, {backend.where}"
         + ("" if args.no_independent else "; then once more on independent lead streams"),
         file=sys.stderr,
     )
@@ -495,16 +537,20 @@ def _compare_into(folder: OutputFolder, scenario: Scenario, names, reference: st
         if selecting(args):
             # At most this many runs: the procedure stops when it can decide.
             progress.start(args.max_replications * len(names))
-            run, selection = select(scenario, names, args, _note_run(progress))
+            run, selection = select(scenario, names, args, _note_run(progress), backend.runs)
             scenario = run.scenario
             if not args.no_independent:
                 progress.start(scenario.replications * len(names))
         else:
-            run = api.run(scenario, structures=names, on_run_done=_note_run(progress))
+            run = api.run(
+                scenario, structures=names, on_run_done=_note_run(progress), runs=backend.runs
+            )
         independent = (
             None
             if args.no_independent
-            else simulate_independent(scenario, names, on_run_done=_note_run(progress))
+            else simulate_independent(
+                scenario, names, on_run_done=_note_run(progress), runs=backend.runs
+            )
         )
     finally:
         progress.close()
@@ -579,6 +625,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except WorkerLost as exc:
+        print(f"run failed: {exc}; nothing was written", file=sys.stderr)
+        return EXIT_RUN_FAILED
     except BrokenPipeError:
         # The reader went away (``salesim fields | head``): stop quietly, and point
         # stdout at nothing so that the interpreter's last flush cannot fail again.

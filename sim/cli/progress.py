@@ -24,6 +24,19 @@ from typing import TextIO
 from tqdm import tqdm
 
 
+class _Bar(tqdm):
+    """tqdm without its monitor thread, which every bar starts, even a hidden one.
+
+    The worker pool forks only while this process has no other thread
+    (``sim.parallel.pool``): a lingering monitor would make every worker
+    started after the first bar (one replacing a lost worker, a test's pool)
+    take the slow way that imports the model anew. The monitor only corrects
+    the redraw rate of loops far faster than a run.
+    """
+
+    monitor_interval = 0
+
+
 class Progress:
     """Runs done out of total: a tqdm bar on a terminal, a plain line every few seconds otherwise.
 
@@ -45,7 +58,7 @@ class Progress:
         self.every_seconds = every_seconds
         self.total = self.done = self.reused = 0
         self.started = self.last = time.monotonic()
-        self.bar: tqdm | None = None
+        self.bar: _Bar | None = None
         if total:
             self.start(total, done)
 
@@ -59,7 +72,7 @@ class Progress:
         # disable=None: a bar only on a terminal. TQDM_DISABLE=1 turns it off there too; tqdm
         # reads that variable once, on import, and not at all when disable is given.
         off = os.environ.get("TQDM_DISABLE", "").lower() not in ("", "0", "false")
-        bar = tqdm(
+        bar = _Bar(
             total=total,
             initial=done,
             unit="run",

@@ -81,9 +81,16 @@ def selecting(args: argparse.Namespace) -> bool:
 
 
 def select(
-    scenario: Scenario, names, args: argparse.Namespace, on_run_done: Callable[[int, str], None]
+    scenario: Scenario,
+    names,
+    args: argparse.Namespace,
+    on_run_done: Callable[[int, str], None],
+    runs: Any = None,
 ) -> tuple[Any, dict]:
-    """``api.select_best`` with the command line's settings; the run and ``selection.json``."""
+    """``api.select_best`` with the command line's settings; the run and ``selection.json``.
+
+    ``runs``: where replications run (``sim.cli.workers.opened_runs``), each batch a round.
+    """
     from sim import api
     from sim.analysis.verdict import selection_document
 
@@ -96,6 +103,7 @@ def select(
         max_replications=args.max_replications,
         structures=names,
         on_run_done=on_run_done,
+        runs=runs,
     )
     document = selection_document(
         selection,

@@ -167,7 +167,11 @@ def _cost(lead_runs: float, rows: float) -> tuple[float, float]:
 
 
 def estimate_runs(
-    scenario: Scenario, structures: Sequence[str], passes: int = 1, rounds: int = 1
+    scenario: Scenario,
+    structures: Sequence[str],
+    passes: int = 1,
+    rounds: int = 1,
+    workers: int = 1,
 ) -> Estimate:
     """Estimate a command that runs the structures over every replication.
 
@@ -179,6 +183,9 @@ def estimate_runs(
         rounds: ``plan``: the most teams tried per structure. Each is
             simulated over every replication and reduced to a few numbers
             before the next, so memory holds one round of one structure.
+        workers: local worker processes. Each holds one run (one structure in
+            one replication) until it is sent back, beside the tables the
+            command collects; the time is shared among them.
 
     Returns:
         The estimate.
@@ -193,7 +200,11 @@ def estimate_runs(
     else:
         held_runs, held_rows = total_runs, total_rows
     memory, _ = _cost(held_runs, held_rows)
+    if workers > 1:
+        one_run, _ = _cost(leads, max(rows) / reps)
+        memory += workers * (FIXED_BYTES + one_run)
     _, seconds = _cost(total_runs, total_rows)
+    seconds /= max(1, workers)
     # Only simulate and compare keep every lead-run on disk; plan keeps a few rows per team.
     kept_runs, kept_rows = (total_runs, total_rows) if rounds == 1 else (0.0, 0.0)
     disk = DISK_FIXED_BYTES + DISK_BYTES_PER_LEAD_RUN * kept_runs

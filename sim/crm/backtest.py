@@ -239,7 +239,11 @@ def backtest_scenario(scenario: Scenario, history: CrmHistory, replications: int
 
 
 def run_backtest(
-    scenario: Scenario, history: CrmHistory, structure: str, replications: int = 20
+    scenario: Scenario,
+    history: CrmHistory,
+    structure: str,
+    replications: int = 20,
+    runs: Any = None,
 ) -> BacktestResult:
     """Simulate ``structure`` over the export's period and band each measure.
 
@@ -248,6 +252,7 @@ def run_backtest(
         history: the export it is tested against.
         structure: the structure to simulate.
         replications: independent replications making the bands.
+        runs: where they run (``sim.model.runner.replication_runs``); None: in this process.
 
     Returns:
         The comparison table.
@@ -255,7 +260,7 @@ def run_backtest(
     from sim.model.runner import simulate
 
     run = backtest_scenario(scenario, history, replications)
-    result = simulate(run, (structure,))
+    result = simulate(run, (structure,), runs=runs)
     sims = [
         history_series(part, history.as_of_day, history.origin).assign(replication=int(rep))
         for rep, part in result.leads.groupby("replication", observed=True)

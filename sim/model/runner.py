@@ -6,11 +6,21 @@ This module is the only place that draws a replication and runs structures
 on it: ``simulate`` loops over replications for the CLI, the API and the
 tests, and the sweep runs one structure in one replication at a time with
 ``run_once``, so all of them get identical numbers for the same scenario.
+
+Given a backend (``replication_runs``: a local process pool or Dask),
+``simulate`` hands each (structure, replication) to a worker as a
+``ReplicationRun`` instead; the worker draws the replication's lead stream
+itself (milliseconds) and returns the run's tables, and they are put back in
+the order of the loop above. A run depends on the scenario, the structure
+and the replication alone, so the tables are the same, byte for byte,
+whatever the number of workers and the order in which runs finish.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,13 +30,73 @@ from sim.model.leads import LeadStream, generate_leads
 from sim.model.results import SimulationResult
 from sim.model.seeding import Streams, replication_streams
 from sim.model.structures import RunTables, run_structure
+from sim.parallel import Runs, WorkerLost, open_backend
+
+OnRunDone = Callable[[int, str], None]
+"""Called with (replication, structure) after each run, for progress."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ReplicationRun:
+    """One structure in one replication of a scenario: what a worker process runs."""
+
+    scenario: Scenario
+    structure: str
+    replication: int
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """(structure, replication): unique among the runs of one ``simulate``."""
+        return (self.structure, self.replication)
+
+    @property
+    def label(self) -> str:
+        """``STRUCTURE/REPLICATION``, e.g. ``pods/1``: the run in Dask keys and test hooks."""
+        return f"{self.structure}/{self.replication}"
+
+
+def run_replication(task: ReplicationRun) -> RunTables:
+    """Do one ``ReplicationRun`` (in a worker process): the tables ``simulate`` makes for it."""
+    return run_once(task.scenario, task.structure, task.replication)
+
+
+@contextlib.contextmanager
+def replication_runs(
+    workers: int, scheduler: str | None = None, connect_seconds: float | None = None
+) -> Iterator[Runs | None]:
+    """Where ``simulate`` runs replications, open for as many rounds as the caller needs.
+
+    Yields None (this process, the plain loop) for one worker and no
+    scheduler, else a started backend (``sim.parallel.open_backend``): its
+    local workers are up before the caller starts a thread (a progress bar),
+    and the Dask scheduler has answered before the caller writes anything.
+    Leaving the block stops the workers and cancels runs not yet done.
+
+    Args:
+        workers: local processes (or LocalCluster processes with ``scheduler="local"``).
+        scheduler: None, ``"local"`` or a Dask scheduler address.
+        connect_seconds: how long a Dask scheduler has to answer.
+
+    Raises:
+        sim.parallel.BackendSetupError: a bad address, Dask missing, no scheduler answered.
+    """
+    if scheduler is None and workers <= 1:
+        yield None
+        return
+    runs = open_backend(run_replication, workers, scheduler, connect_seconds)
+    try:
+        runs.start()
+        yield runs
+    finally:
+        runs.close()
 
 
 def simulate(
     scenario: Scenario,
     structures: Iterable[str] | None = None,
-    on_run_done: Callable[[int, str], None] | None = None,
+    on_run_done: OnRunDone | None = None,
     first_replication: int = 0,
+    runs: Runs | None = None,
 ) -> SimulationResult:
     """Run every structure of the scenario in every replication.
 
@@ -35,34 +105,74 @@ def simulate(
         structures: names to run; defaults to every structure block in the scenario.
         on_run_done: called with (replication, structure) after each run, for progress.
         first_replication: start here (``extend`` adds replications to a run).
+        runs: where to run them (``replication_runs``); None: here, one after the other.
+            The tables are the same either way.
 
     Returns:
         The concatenated lead, rep and sample tables.
     """
     names = tuple(structures) if structures is not None else scenario.structures.names
-    leads, reps, samples = [], [], []
-    for replication in range(first_replication, scenario.replications):
+    replications = range(first_replication, scenario.replications)
+    if runs is None:
+        parts = _run_here(scenario, names, replications, on_run_done)
+    else:
+        tasks = [ReplicationRun(scenario, name, r) for r in replications for name in names]
+        parts = _run_on(runs, tasks, on_run_done)
+    return _result(scenario, names, parts)
+
+
+def _run_here(
+    scenario: Scenario, names: tuple[str, ...], replications: range, on_run_done: OnRunDone | None
+) -> list[RunTables]:
+    """Every structure in every replication, in this process, each lead stream drawn once."""
+    parts = []
+    for replication in replications:
         streams, stream = draw_replication(scenario, replication)
         for name in names:
-            tables = run_structure(name, stream, scenario, streams)
-            leads.append(tables.leads)
-            reps.append(tables.reps)
-            samples.append(tables.samples)
+            parts.append(run_structure(name, stream, scenario, streams))
             if on_run_done is not None:
                 on_run_done(replication, name)
+    return parts
+
+
+def _run_on(
+    runs: Runs, tasks: Sequence[ReplicationRun], on_run_done: OnRunDone | None
+) -> list[RunTables]:
+    """The tasks' tables from a backend, in the tasks' order whatever order they finish in.
+
+    A run that failed raises its exception here (a worker lost twice:
+    ``WorkerLost`` naming the run); the caller closes the backend, which
+    abandons the runs still going.
+    """
+    runs.submit(tasks)
+    finished: dict[tuple[str, int], RunTables] = {}
+    for task, tables in runs:
+        if isinstance(tables, WorkerLost):
+            raise WorkerLost(f"{task.structure} replication {task.replication}: {tables}")
+        if isinstance(tables, BaseException):
+            raise tables
+        finished[task.key] = tables
+        if on_run_done is not None:
+            on_run_done(task.replication, task.structure)
+    return [finished[task.key] for task in tasks]
+
+
+def _result(scenario: Scenario, names: tuple[str, ...], parts: list[RunTables]) -> SimulationResult:
+    """The runs' tables concatenated in the order given."""
     return SimulationResult(
         scenario=scenario,
         structures=names,
-        leads=_concat(leads, names),
-        reps=_concat(reps, names),
-        samples=_concat(samples, names),
+        leads=_concat([p.leads for p in parts], names),
+        reps=_concat([p.reps for p in parts], names),
+        samples=_concat([p.samples for p in parts], names),
     )
 
 
 def extend(
     result: SimulationResult,
     replications: int,
-    on_run_done: Callable[[int, str], None] | None = None,
+    on_run_done: OnRunDone | None = None,
+    runs: Runs | None = None,
 ) -> SimulationResult:
     """The run with more replications: the same tables ``simulate`` makes with ``replications``.
 
@@ -76,6 +186,7 @@ def extend(
         result: a run of ``result.scenario.replications`` replications.
         replications: the total wanted (at least the run's).
         on_run_done: called with (replication, structure) after each new run.
+        runs: where to run them (``replication_runs``); None: in this process.
 
     Returns:
         The longer run, its scenario's ``replications`` updated.
@@ -85,7 +196,7 @@ def extend(
         return result
     scenario = result.scenario.model_copy(update={"replications": replications})
     names = result.structures
-    more = simulate(scenario, names, on_run_done, first_replication=done)
+    more = simulate(scenario, names, on_run_done, first_replication=done, runs=runs)
     return SimulationResult(
         scenario=scenario,
         structures=names,
@@ -117,7 +228,8 @@ def _concat(frames: list[pd.DataFrame], names: tuple[str, ...]) -> pd.DataFrame:
 def simulate_independent(
     scenario: Scenario,
     structures: Iterable[str] | None = None,
-    on_run_done: Callable[[int, str], None] | None = None,
+    on_run_done: OnRunDone | None = None,
+    runs: Runs | None = None,
 ) -> SimulationResult:
     """Run each structure on lead streams of its own (no common random numbers).
 
@@ -131,6 +243,8 @@ def simulate_independent(
         scenario: the validated scenario (its own seed only derives the others).
         structures: names to run; defaults to every structure block in the scenario.
         on_run_done: called with (replication, structure) after each run.
+        runs: where to run them (``replication_runs``); None: in this process. Every
+            structure's replications go to the workers in one round.
 
     Returns:
         The tables as ``simulate`` returns them, with ``scenario`` unchanged.
@@ -138,14 +252,25 @@ def simulate_independent(
     from sim.model.seeding import independent_seed
 
     names = tuple(structures) if structures is not None else scenario.structures.names
-    parts = [
-        simulate(
-            scenario.model_copy(update={"seed": independent_seed(scenario.seed, name)}),
-            (name,),
-            on_run_done,
-        )
+    seeded = {
+        name: scenario.model_copy(update={"seed": independent_seed(scenario.seed, name)})
         for name in names
-    ]
+    }
+    if runs is None:
+        parts = [simulate(seeded[name], (name,), on_run_done) for name in names]
+    else:
+        tasks = [
+            ReplicationRun(seeded[name], name, r)
+            for name in names
+            for r in range(scenario.replications)
+        ]
+        tables = _run_on(runs, tasks, on_run_done)
+        # Grouped as the loop above groups them: one result per structure, then all.
+        per_structure = scenario.replications
+        parts = [
+            _result(seeded[name], (name,), tables[i * per_structure : (i + 1) * per_structure])
+            for i, name in enumerate(names)
+        ]
     return SimulationResult(
         scenario=scenario,
         structures=names,

@@ -46,6 +46,8 @@ It is no guarantee for any single quarter, whose spread is wider.
 ``criterion="mean"`` sizes to the mean (and works with one replication).
 
 Plain pandas and numpy on top of ``sim.model.runner.simulate``; no printing.
+Each team's replications may run on several processes (``runs``); the
+search sees the same numbers, so it takes the same steps.
 """
 
 from __future__ import annotations
@@ -53,13 +55,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from sim.analysis import kpi_values, people, stats
 from sim.config.scenario import STAGE_ROLES, Scenario, ScenarioError
 from sim.model.runner import simulate
+
+if TYPE_CHECKING:
+    from sim.parallel import Runs
 
 QUARTER_DAYS = 91.25
 """Days in a quarter (365 / 4)."""
@@ -167,6 +172,7 @@ def evaluate(
     structure: str,
     team: dict[Unit, int],
     on_run_done: Callable[[int, str], None] | None = None,
+    runs: Runs | None = None,
 ) -> Evaluation:
     """Simulate one team of one structure (every replication, the scenario's seed).
 
@@ -175,12 +181,14 @@ def evaluate(
         structure: the structure to run.
         team: headcount per (pod, role); units not named keep the scenario's count.
         on_run_done: called with (replication, structure) after each run.
+        runs: where the replications run (``sim.model.runner.replication_runs``);
+            None: in this process. The evaluation does not depend on it.
 
     Returns:
         Wins per quarter per replication, utilisation per unit, cost and profit.
     """
     sized = with_team(scenario, structure, team)
-    result = simulate(sized, (structure,), on_run_done)
+    result = simulate(sized, (structure,), on_run_done, runs=runs)
     kpis = kpi_values.run_kpis(result.leads, result.reps, sized).sort_values("replication")
     wins = kpis["wins_per_30_days"].to_numpy(dtype=float) * QUARTER_DAYS / 30.0
     per_run = result.reps.groupby(["replication", "pod", "role"], observed=True).apply(
@@ -238,6 +246,7 @@ def plan_structure(
     min_gain: float | None = None,
     on_step: Callable[[Step], None] | None = None,
     on_run_done: Callable[[int, str], None] | None = None,
+    runs: Runs | None = None,
 ) -> StructurePlan:
     """Search the smallest team of one structure that reaches ``target`` wins per quarter.
 
@@ -253,6 +262,8 @@ def plan_structure(
             default 1 % of the target.
         on_step: called with each step as soon as it is simulated.
         on_run_done: called with (replication, structure) after each run.
+        runs: where each team's replications run (``sim.model.runner.replication_runs``);
+            None: in this process. The plan does not depend on it.
 
     Returns:
         The plan: verdict, the final team's evaluation and every step tried.
@@ -266,8 +277,9 @@ def plan_structure(
         gain_needed=0.01 * target if min_gain is None else min_gain,
         on_step=on_step,
         on_run_done=on_run_done,
+        runs=runs,
     )
-    start = evaluate(scenario, structure, team_of(scenario, structure), on_run_done)
+    start = evaluate(scenario, structure, team_of(scenario, structure), on_run_done, runs)
     search.record(Step(0, "start", "", True, "the scenario's team", start, math.nan))
     grown, verdict = search.grow(start)
     final, minimal = search.trim(grown, verdict)
@@ -298,6 +310,7 @@ class _Search:
     gain_needed: float
     on_step: Callable[[Step], None] | None = None
     on_run_done: Callable[[int, str], None] | None = None
+    runs: Runs | None = None
     steps: list[Step] = field(default_factory=list)
     last_gain_ci: tuple[float, float] = (math.nan, math.nan)  # of the last team tried
 
@@ -321,7 +334,7 @@ class _Search:
 
         The gain's paired 95 % CI is kept in ``last_gain_ci`` for the step's record.
         """
-        trial = evaluate(self.scenario, self.structure, team, self.on_run_done)
+        trial = evaluate(self.scenario, self.structure, team, self.on_run_done, self.runs)
         gain, low, high = stats.mean_ci(trial.wins_per_quarter - current.wins_per_quarter)
         self.last_gain_ci = (low, high)
         return trial, float(gain)

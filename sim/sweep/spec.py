@@ -97,6 +97,11 @@ class RunTask:
         """(point, structure, replication): what identifies the run."""
         return (self.point, self.structure, self.replication)
 
+    @property
+    def label(self) -> str:
+        """``POINT/STRUCTURE/REPLICATION``: the run's name in Dask keys and test hooks."""
+        return f"{self.point}/{self.structure}/{self.replication}"
+
 
 @dataclasses.dataclass(frozen=True)
 class Sweep:

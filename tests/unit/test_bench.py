@@ -39,6 +39,10 @@ def test_bench_json_has_every_figure(quick):
     assert quick["parallel"]["speedup_2_workers"]["median"] > 0
     assert quick["profile"]["engine"]["top"] and quick["profile"]["full"]["sim_cumulative"]
     assert "2 workers >= 1.8x" in quick["targets"]
+    compare = quick["parallel_compare"]
+    assert compare["runs"] == 8 and compare["speedup_2_workers"]["median"] > 0
+    assert all(r["median"] > 0 for r in compare["replications_per_second"].values())
+    assert "compare: 2 workers >= 1.8x one (runs >= 1 s)" in quick["targets"]
 
 
 def test_engines_agree(quick):

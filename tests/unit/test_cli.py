@@ -253,7 +253,8 @@ def test_ctrl_c_during_the_run_exits_130_and_writes_nothing(
 
     monkeypatch.setattr(sim.model.runner, "run_structure", interrupted)
     out = tmp_path / "out"
-    assert main(["simulate", str(scenario_file), "--out", str(out)]) == 130
+    # In this process: a pool's Ctrl-C is tested with a real signal (test_parallel_cli.py).
+    assert main(["simulate", str(scenario_file), "--out", str(out), "--workers", "1"]) == 130
     assert calls and not out.exists()
     assert capsys.readouterr().err.strip().endswith("interrupted: nothing was written")
 

@@ -152,7 +152,9 @@ def test_ctrl_c_exits_130_and_writes_nothing(tmp_path, monkeypatch, capsys):
     path.write_text(GOOD)
     out = tmp_path / "plan"
     code = main(
+        # In this process: a pool's Ctrl-C is tested with a real signal (test_parallel_cli.py).
         ["plan", str(path), "--wins-per-quarter", "5", "--replications", "2", "--out", str(out)]
+        + ["--workers", "1"]
     )
     assert code == 130
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["small.toml"]
