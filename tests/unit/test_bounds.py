@@ -56,8 +56,10 @@ def numeric_fields() -> list[tuple[str, str]]:
 
 
 def full_scenario() -> dict:
-    """The tiny scenario with every block written out (all four structures, one pod)."""
-    return Scenario.from_dict(copy.deepcopy(BASE), "test").model_dump(mode="json")
+    """The tiny scenario with every block written out (all four structures, one pod, a source)."""
+    raw = copy.deepcopy(BASE)
+    raw["calibration"] = {"export": "deals.csv", "structure": "allin"}
+    return Scenario.from_dict(raw, "test").model_dump(mode="json")
 
 
 def set_path(raw: dict, path: str, value) -> None:
