@@ -31,8 +31,8 @@ from sim.config.scenario import STAGES, Scenario
 from sim.crm.calibrate import Calibration
 from sim.crm.estimates import Estimate
 
-FIT_REPLICATIONS = 3
-"""Replications per evaluation: about 3 x the export's wins per evaluation."""
+FIT_REPLICATIONS = 2
+"""Replications per evaluation: twice the export's wins to measure each cycle on."""
 FIT_ROUNDS = 2
 """Rounds of (scale on the median, then shape on the tail)."""
 SECANT_STEPS = 4

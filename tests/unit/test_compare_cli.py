@@ -370,6 +370,7 @@ def test_readme_compare_commands_run(tmp_path, capsys):
     assert "throughput (wins per 30 days)" in capsys.readouterr().out
 
 
+@pytest.mark.integration  # about 20 s: several batches of compare
 def test_select_best_adds_replications_says_what_it_selected_and_report_keeps_it(tmp_path, capsys):
     scenario = tmp_path / "tiny.toml"
     scenario.write_text(TINY)

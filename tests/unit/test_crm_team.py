@@ -256,6 +256,7 @@ def _history_stub():
     return CrmHistory(pd.DataFrame(), pd.Timestamp("2024-01-01"), 300.0, "leads", frozenset(), 0)
 
 
+@pytest.mark.integration  # a 20-replication back-test
 def test_the_shipped_example_calibrates_and_passes_its_backtest(tmp_path, capsys):
     out = tmp_path / "ours.toml"
     export = "scenarios/examples/crm_export.csv"
@@ -315,6 +316,7 @@ def test_a_team_too_small_for_two_pods_leaves_pods_out(tmp_path, capsys):
     assert set(structure_headcounts(sc, ("allin", "two_party", "conveyor")).values()) == {6}
 
 
+@pytest.mark.integration  # calibrate with the fit, then a 20-replication back-test
 def test_without_stage_dates_the_lags_are_fitted_and_the_backtest_passes(
     deal_owner_export, tmp_path, capsys
 ):
