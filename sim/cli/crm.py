@@ -150,6 +150,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "that compare answers 'what if we reorganised?' on this market",
     )
     calibrate.add_argument(
+        "--trend",
+        action="store_true",
+        help="write the arrivals' trend (growth_per_year) so that a longer horizon "
+        "forecasts forward with it",
+    )
+    calibrate.add_argument(
         "--utilisation",
         type=float,
         default=DEFAULT_UTILISATION,
@@ -358,6 +364,7 @@ def _made_from(args: argparse.Namespace, out: Path):
         skip_bad_rows=args.skip_bad_rows,
         cold_after_days=args.cold_after_days,
         utilisation=args.utilisation,
+        trend=args.trend,
     )
 
 

@@ -7,6 +7,9 @@ stream every structure then works on.
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import numpy as np
 from pydantic import Field, model_validator
 
 from sim.config.base import MAX_CURRENCY, MAX_ITEMS, MAX_SHARE, MAX_VALUE_MULTIPLIER, Frozen
@@ -91,6 +94,20 @@ class LeadsConfig(Frozen):
     seasonality_peak_day: float = Field(
         default=0.0, ge=0, le=365, description="day of the year when arrivals peak (day)"
     )
+    monthly_factors: tuple[Annotated[float, Field(ge=0, le=100)], ...] = Field(
+        default=(),
+        max_length=1200,
+        description="arrival rate of each month (365.25 / 12 days from day 0) relative to "
+        "arrivals_per_day, e.g. a ramp [0.3, 0.6, 1.0]; after the last, the last holds; "
+        "empty = 1 throughout",
+    )
+    growth_per_year: float = Field(
+        default=0.0,
+        ge=-0.9,
+        le=10,
+        description="trend of the arrival rate (0.4 = 40 % more a year), compounding from "
+        "day 0, or from the end of monthly_factors when given (a forecast forward)",
+    )
     mean_deal_value: float = Field(
         gt=0,
         le=MAX_CURRENCY,
@@ -133,3 +150,31 @@ class LeadsConfig(Frozen):
     def segment_names(self) -> tuple[str, ...]:
         """Segment names in file order (their index is the segment code)."""
         return tuple(segment.name for segment in self.segments)
+
+
+MONTH_DAYS = 365.25 / 12
+"""The length of a month of ``monthly_factors`` (days)."""
+
+
+def arrival_shape(cfg: LeadsConfig, days: np.ndarray) -> np.ndarray:
+    """The arrival rate at ``days`` relative to ``arrivals_per_day``, seasonality aside.
+
+    The month's factor (the last one after them), times the trend compounding
+    from day 0, or from the end of the monthly factors when there are some.
+    """
+    days = np.asarray(days, dtype=float)
+    shape = np.ones_like(days)
+    start = 0.0
+    if cfg.monthly_factors:
+        factors = np.asarray(cfg.monthly_factors, dtype=float)
+        month = np.minimum((days // MONTH_DAYS).astype(int), len(factors) - 1)
+        shape = factors[np.maximum(month, 0)]
+        start = len(factors) * MONTH_DAYS
+    if cfg.growth_per_year:
+        shape = shape * (1.0 + cfg.growth_per_year) ** (np.maximum(days - start, 0.0) / 365.0)
+    return shape
+
+
+def shaped(cfg: LeadsConfig) -> bool:
+    """Whether the arrival rate changes over time other than by seasonality."""
+    return bool(cfg.monthly_factors) or cfg.growth_per_year != 0.0

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config.base import STAGE_ROLES, STAGES
+from sim.config.market import arrival_shape, shaped
 
 if TYPE_CHECKING:
     from sim.config.schema import Scenario
@@ -56,10 +57,19 @@ def organic_leads(scenario: Scenario) -> float:
     """Expected leads arriving in one replication: the integral of the arrival rate.
 
     The rate is ``arrivals_per_day * (1 + amplitude * cos(2 pi (t - peak) / 365))``
-    over ``[0, horizon)`` (``leads.arrival_times``); segments only share it out.
+    over ``[0, horizon)`` (``leads.arrival_times``), times the monthly factors and
+    the trend when there are some; segments only share it out.
     """
     cfg = scenario.leads
     horizon = scenario.horizon_days
+    if shaped(cfg):  # months and trend: the rate integrated numerically (trapezoids)
+        days = np.linspace(0.0, horizon, 20_001)
+        rate = arrival_shape(cfg, days) * (
+            1.0
+            + cfg.seasonality_amplitude
+            * np.cos(2.0 * np.pi * (days - cfg.seasonality_peak_day) / 365.0)
+        )
+        return cfg.arrivals_per_day * float(np.trapezoid(rate, x=days))
     omega = 2.0 * math.pi / 365.0
     swing = (
         math.sin(omega * (horizon - cfg.seasonality_peak_day))

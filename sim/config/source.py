@@ -31,6 +31,9 @@ class CalibrationSource(Frozen):
     cold_after_days: float = Field(
         default=60.0, gt=0, le=3650, description="--cold-after-days the scenario was made with"
     )
+    trend: bool = Field(
+        default=False, description="whether the arrival trend was written (--trend)"
+    )
     utilisation: float = Field(
         default=0.75, ge=0.05, le=0.95, description="--utilisation the team was sized at"
     )

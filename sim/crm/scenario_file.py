@@ -72,7 +72,7 @@ def scenario_toml(
         f"replications = {replications}",
         f"horizon_days = {cal.horizon_days:g}   # the export's period",
         "",
-        *_leads_lines(cal),
+        *_leads_lines(cal, made_from is not None and made_from.trend),
         "",
         *_tier_lines(cal),
     ]
@@ -126,7 +126,7 @@ def _header_lines(cal: Calibration, source: str, unusable_file: str | None) -> l
     ]
 
 
-def _leads_lines(cal: Calibration) -> list[str]:
+def _leads_lines(cal: Calibration, trend: bool = False) -> list[str]:
     """The ``[leads]`` table (arrivals, seasonality, deal values) and its segments."""
     lines = [
         "[leads]",
@@ -143,7 +143,8 @@ def _leads_lines(cal: Calibration) -> list[str]:
             f"seasonality_peak_day = {peak:.1f}   # day of the year, counted from day 0",
         ]
     else:
-        lines.append("# seasonality: not estimated, the export covers less than a year")
+        lines.append("# seasonality: not fitted, the export covers less than two years")
+    lines += _arrival_shape_lines(cal, trend)
     mean_value = cal.mean_deal_value
     if mean_value.n:
         lines.append(f"mean_deal_value = {mean_value.value:.2f}   # {mean_value.comment()}")
@@ -158,6 +159,28 @@ def _leads_lines(cal: Calibration) -> list[str]:
     for segment, share in cal.segments.items():
         lines += ["", *_segment_lines(cal, segment, share)]
     return lines
+
+
+def _arrival_shape_lines(cal: Calibration, trend: bool) -> list[str]:
+    """The export's months (short exports) and the trend (written only when asked for)."""
+    lines = []
+    if cal.monthly_factors:
+        factors = ", ".join(f"{f:.3g}" for f in cal.monthly_factors)
+        lines += [
+            "# arrivals month by month as they were (months of 365.25 / 12 days from day 0,",
+            "# relative to arrivals_per_day; the last month's rate holds after them)",
+            f"monthly_factors = [{factors}]",
+        ]
+    growth = cal.growth_per_year
+    if growth is None or not growth.n:
+        return lines
+    said = f"{growth.value:+.0%} a year ({growth.comment()})"
+    if trend:
+        return lines + [
+            f"growth_per_year = {_num(growth.value)}   # trend {said}; compounds after the "
+            "export's months: a forecast forward"
+        ]
+    return lines + [f"# trend of arrivals: {said}; calibrate --trend forecasts forward with it"]
 
 
 def _segment_lines(cal: Calibration, segment: str, share: Estimate) -> list[str]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.config.market import MONTH_DAYS, arrival_shape, shaped
 from sim.config.scenario import STAGES, LeadsConfig, Scenario
 
 N_STAGES = len(STAGES)
@@ -86,17 +87,27 @@ def arrival_times(cfg: LeadsConfig, horizon_days: float, rng: np.random.Generato
     Seasonality uses thinning: draw a homogeneous stream at the peak rate and keep
     each arrival with probability rate(t) / peak rate, which gives a
     non-homogeneous Poisson process with rate
-    ``arrivals_per_day * (1 + amplitude * cos(2 pi (t - peak_day) / 365))``.
+    ``arrivals_per_day * (1 + amplitude * cos(2 pi (t - peak_day) / 365))``, times the
+    monthly factors and the trend (``market.arrival_shape``) when there are some.
     """
-    peak_rate = cfg.arrivals_per_day * (1.0 + cfg.seasonality_amplitude)
+    # Without a monthly shape or a trend, the draws are exactly those of a stationary
+    # (or only seasonal) stream, so scenarios without them keep their lead streams.
+    grid = np.linspace(0.0, horizon_days, 4097) if shaped(cfg) else None
+    highest = float(arrival_shape(cfg, grid).max()) if grid is not None else 1.0
+    if cfg.monthly_factors:  # the monthly steps: a grid point can miss a month's start
+        starts = np.arange(len(cfg.monthly_factors)) * MONTH_DAYS
+        highest = max(highest, float(arrival_shape(cfg, starts[starts < horizon_days]).max()))
+    peak_rate = cfg.arrivals_per_day * (1.0 + cfg.seasonality_amplitude) * highest
     count = rng.poisson(peak_rate * horizon_days)
     times = np.sort(rng.uniform(0.0, horizon_days, size=count))
-    if cfg.seasonality_amplitude > 0:
+    if cfg.seasonality_amplitude > 0 or grid is not None:
         rate = cfg.arrivals_per_day * (
             1.0
             + cfg.seasonality_amplitude
             * np.cos(2.0 * np.pi * (times - cfg.seasonality_peak_day) / 365.0)
         )
+        if grid is not None:
+            rate = rate * arrival_shape(cfg, times)
         keep = rng.uniform(size=count) * peak_rate < rate
         times = times[keep]
     return times
