@@ -49,13 +49,14 @@ MAPPING = """[columns]
 """
 
 
-@pytest.fixture(scope="module")
-def deal_owner_export(tmp_path_factory):
-    """Six generalists' year as an opportunity export: one owner, dates only, no stages."""
-    leads = simulate(scenario(*TRUTH), ("allin",)).leads
-    full = export_crm(leads, "leads")
-    folder = tmp_path_factory.mktemp("deal_owner")
-    pd.DataFrame(
+def write_deal_export(folder, generalists: int = 6, regions: bool = False):
+    """A year of ``generalists`` reps as an opportunity export: one owner, dates, no stages.
+
+    With ``regions``, each deal also has a region (60 % north), mapped to the segment.
+    """
+    leads = simulate(scenario(*TRUTH, f"structures.allin.generalists={generalists}"), ("allin",))
+    full = export_crm(leads.leads, "leads")
+    table = pd.DataFrame(
         {
             "Opportunity ID": full["lead_id"],
             "Deal owner": full["prospecting_owner"],
@@ -64,8 +65,21 @@ def deal_owner_export(tmp_path_factory):
             "Close Date": full["closed_at"].str[:10],
             "Amount": full["amount"],
         }
-    ).to_csv(folder / "deals.csv", index=False)
-    (folder / "mapping.toml").write_text(MAPPING)
+    )
+    mapping = MAPPING
+    if regions:
+        table["Region"] = ["north" if i % 5 < 3 else "south" for i in range(len(full))]
+        mapping += '"Region" = "segment"\n'
+    table.to_csv(folder / "deals.csv", index=False)
+    (folder / "mapping.toml").write_text(mapping)
+    return folder / "deals.csv", folder / "mapping.toml"
+
+
+@pytest.fixture(scope="module")
+def deal_owner_export(tmp_path_factory):
+    """Six generalists' year as an opportunity export: one owner, dates only, no stages."""
+    folder = tmp_path_factory.mktemp("deal_owner")
+    write_deal_export(folder)
     return folder
 
 
@@ -268,25 +282,6 @@ def test_the_shipped_example_calibrates_and_passes_its_backtest(tmp_path, capsys
     assert "PASS: ours reproduces crm_export.csv" in page and "data:image/png;base64," in page
 
 
-def _regional_export(folder, generalists: int) -> tuple:
-    """A deal-owner export of ``generalists`` reps with a region per deal (60 % north)."""
-    leads = simulate(scenario(*TRUTH, f"structures.allin.generalists={generalists}"), ("allin",))
-    full = export_crm(leads.leads, "leads")
-    pd.DataFrame(
-        {
-            "Opportunity ID": full["lead_id"],
-            "Deal owner": full["prospecting_owner"],
-            "Created": full["created_at"].str[:10],
-            "Status": full["status"],
-            "Close Date": full["closed_at"].str[:10],
-            "Amount": full["amount"],
-            "Region": ["north" if i % 5 < 3 else "south" for i in range(len(full))],
-        }
-    ).to_csv(folder / "deals.csv", index=False)
-    (folder / "mapping.toml").write_text(MAPPING + '"Region" = "segment"\n')
-    return folder / "deals.csv", folder / "mapping.toml"
-
-
 def _calibrate_all(export, mapping, out) -> int:
     args = ["calibrate", str(export), "--structure", "allin", "--all-structures"]
     return main([*args, "--mapping", str(mapping), "--out", str(out)])
@@ -294,7 +289,7 @@ def _calibrate_all(export, mapping, out) -> int:
 
 def test_all_structures_get_the_calibrated_team_s_people(tmp_path, capsys):
     out = tmp_path / "ours.toml"
-    assert _calibrate_all(*_regional_export(tmp_path, 10), out) == 0
+    assert _calibrate_all(*write_deal_export(tmp_path, 10, regions=True), out) == 0
     sc = Scenario.from_file(out)
     assert sc.structures.names == ("allin", "two_party", "conveyor", "pods")
     assert set(structure_headcounts(sc).values()) == {10}, structure_headcounts(sc)
@@ -309,7 +304,7 @@ def test_all_structures_get_the_calibrated_team_s_people(tmp_path, capsys):
 
 def test_a_team_too_small_for_two_pods_leaves_pods_out(tmp_path, capsys):
     out = tmp_path / "ours.toml"
-    assert _calibrate_all(*_regional_export(tmp_path, 6), out) == 0
+    assert _calibrate_all(*write_deal_export(tmp_path, 6, regions=True), out) == 0
     assert "Pods left out" in capsys.readouterr().out
     sc = Scenario.from_file(out)
     assert sc.structures.names == ("allin", "two_party", "conveyor")
