@@ -34,6 +34,7 @@ count, on random small scenarios.
 """
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -108,6 +109,7 @@ def waits(leads, stage):
     return start.dropna()
 
 
+@pytest.mark.integration  # about 18 s of hypothesis examples
 @given(capacity_pair())
 def test_more_reps_at_the_one_congested_pooled_stage_never_delay_a_lead(pair):
     small_sc, big_sc, congested = pair

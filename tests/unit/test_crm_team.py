@@ -287,6 +287,7 @@ def _calibrate_all(export, mapping, out) -> int:
     return main([*args, "--mapping", str(mapping), "--out", str(out)])
 
 
+@pytest.mark.integration  # calibrate with the cycle fit on a 10-person year
 def test_all_structures_get_the_calibrated_team_s_people(tmp_path, capsys):
     out = tmp_path / "ours.toml"
     assert _calibrate_all(*write_deal_export(tmp_path, 10, regions=True), out) == 0

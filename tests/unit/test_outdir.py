@@ -115,7 +115,10 @@ def manifest_files(folder: Path) -> set[str]:
 # -- 1. an existing folder is never emptied ---------------------------------
 
 
-@pytest.mark.parametrize("command", ["simulate", "compare", "plan"])
+@pytest.mark.parametrize(
+    "command",
+    ["simulate", pytest.param("compare", marks=pytest.mark.integration), "plan"],  # compare: 16 s
+)
 def test_a_folder_with_a_users_file_is_refused_and_kept(tmp_path, scenario_file, capsys, command):
     mine = tmp_path / "mine"
     mine.mkdir()

@@ -56,6 +56,7 @@ def test_two_workers_give_the_tables_of_one_and_count_each_run_once(pool):
     assert_same_tables(extend(shorter, 3, runs=pool), serial)
 
 
+@pytest.mark.integration  # several batches and a plan search, twice
 def test_select_best_and_plan_take_the_same_steps_on_two_workers(pool):
     from sim.plan.search import plan_structure
 
