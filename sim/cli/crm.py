@@ -289,7 +289,8 @@ def cmd_export_crm(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Estimate and write the scenario; print the main estimates."""
     from sim.config.scenario import Scenario
-    from sim.crm.calibrate import calibrate, calibration_lines, calibration_problems
+    from sim.crm.calibrate import calibrate
+    from sim.crm.checks import calibration_lines, calibration_problems
     from sim.crm.scenario_file import scenario_toml
 
     if not 0.05 <= args.utilisation <= 0.95:
@@ -329,7 +330,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def _structures_to_write(cal, all_structures: bool) -> tuple[str, ...]:
     """The team's own structure first, then (asked for) the others; Pods when they can differ."""
-    from sim.crm.calibrate import pod_count
+    from sim.crm.team import pod_count
 
     if not all_structures:
         return (cal.structure,)

@@ -49,6 +49,11 @@ class Estimate:
         return f"{text}; {self.note}" if self.note else text
 
 
+def measured(estimate: Estimate) -> float:
+    """The estimate's value, 0 when nothing was measured."""
+    return estimate.value if estimate.n and not math.isnan(estimate.value) else 0.0
+
+
 def wilson(successes: int, trials: int) -> Estimate:
     """A proportion with its Wilson score interval."""
     if trials == 0:

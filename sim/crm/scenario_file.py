@@ -20,9 +20,11 @@ import tomlkit
 
 from sim.config.scenario import STAGES, Scenario
 from sim.config.source import CalibrationSource
-from sim.crm.calibrate import Calibration, same_team_as, stale_sentence
+from sim.crm.calibrate import Calibration
 from sim.crm.capacity import seats
+from sim.crm.checks import stale_sentence
 from sim.crm.estimates import Estimate
+from sim.crm.team import same_team_as
 
 
 def _toml(value: str | list[str]) -> str:
@@ -58,7 +60,7 @@ def scenario_toml(
         made_from: the export, mapping and options, written as ``[calibration]``
             so that ``backtest`` needs only the scenario.
         structures: the structures to write (default: the team's own); each
-            gets the calibrated team's people (``calibrate.same_team_as``).
+            gets the calibrated team's people (``team.same_team_as``).
 
     Returns:
         TOML text.

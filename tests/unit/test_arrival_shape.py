@@ -7,7 +7,8 @@ import pytest
 
 from sim.config import potential
 from sim.config.market import MONTH_DAYS, arrival_shape
-from sim.crm.calibrate import calibrate, growth_per_year, monthly_factors
+from sim.crm.arrivals import growth_per_year, monthly_factors
+from sim.crm.calibrate import calibrate
 from sim.crm.read import read_export
 from sim.crm.write import export_crm
 from sim.model.leads import arrival_times

@@ -14,7 +14,8 @@ import pytest
 from sim.cli.main import main
 from sim.config.scenario import Scenario
 from sim.crm import capacity
-from sim.crm.calibrate import calibrate, calibration_problems, matured_wins
+from sim.crm.calibrate import calibrate
+from sim.crm.checks import calibration_problems, matured_wins
 from sim.crm.estimates import Estimate
 from sim.crm.mapping import read_mapping
 from sim.crm.read import read_export
