@@ -330,7 +330,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def _structures_to_write(cal, all_structures: bool) -> tuple[str, ...]:
     """The team's own structure first, then (asked for) the others; Pods when they can differ."""
-    from sim.crm.team import pod_count
+    from sim.crm.team import POD_ROLES, pod_count
 
     if not all_structures:
         return (cal.structure,)
@@ -338,7 +338,7 @@ def _structures_to_write(cal, all_structures: bool) -> tuple[str, ...]:
     if not pods_differ:
         print(
             "  Pods left out: one pod is the Conveyor, and two need two segments and at least "
-            f"{2 * 4} people (lead gen, qualifier, closer, account manager each)"
+            f"{2 * POD_ROLES} people (lead gen, qualifier, closer, account manager each)"
         )
     return (
         cal.structure,

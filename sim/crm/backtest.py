@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config.scenario import STAGES, Scenario
-from sim.crm.read import CrmHistory
+from sim.crm.read import CrmHistory, closed_cycles
 
 MONTH_DAYS = 365.25 / 12
 BAND = (0.025, 0.975)
@@ -148,7 +148,7 @@ def history_series(
     decided = int((outcome.isin(["won", "lost"]) & (leads["end_day"] <= as_of_day)).sum())
     won_by_then = int((won & (leads["end_day"] <= as_of_day)).sum())
     rows.append(("win_rate_decided", -1, "", won_by_then / decided if decided else math.nan))
-    cycle = (leads["end_day"] - leads["arrival_day"])[won]
+    cycle = closed_cycles(leads)
     for q in CYCLE_QUANTILES:
         value = float(cycle.quantile(q)) if len(cycle) else math.nan
         rows.append((f"cycle_days_p{round(q * 100)}", -1, "", value))

@@ -46,7 +46,7 @@ from sim.config.scenario import STAGES, STRUCTURES, ScenarioError
 from sim.crm import capacity
 from sim.crm.arrivals import arrival_rate, growth_per_year, monthly_factors, seasonality
 from sim.crm.estimates import Z95, Estimate, cv, exponential_mean, mean_time, wilson
-from sim.crm.read import CrmHistory
+from sim.crm.read import CrmHistory, closed_cycles
 from sim.crm.team import calibrated_team
 
 EFFORT_SHARE_ASSUMED = 0.2
@@ -171,8 +171,7 @@ def _gone_stale(df: pd.DataFrame, as_of: float) -> tuple[pd.Series, float]:
     stretch every stage's time. It counts as gone cold instead, and is left
     out of the stage estimates (its stage never ended).
     """
-    won = df["outcome"].astype(str) == "won"
-    cycles = (df["end_day"] - df["arrival_day"])[won].dropna()
+    cycles = closed_cycles(df)
     if len(cycles) < 20:  # too few wins to say what a long cycle is
         return pd.Series(False, index=df.index), math.nan
     cutoff = STALE_FACTOR * float(np.quantile(cycles, 0.95))
@@ -384,7 +383,7 @@ def _without_funnel(df: pd.DataFrame, pass_prob: dict, effort: dict, lag: dict) 
         f"not measured (no stage dates): the win rate {rate.value:.3g} ({rate.comment()}) "
         f"spread evenly over {len(STAGES)} stages"
     )
-    cycle = (df["end_day"] - df["arrival_day"])[outcome == "won"].to_numpy()
+    cycle = closed_cycles(df).to_numpy()
     per_stage = float(np.mean(cycle)) / len(STAGES) if len(cycle) else math.nan
     share = EFFORT_SHARE_ASSUMED
     timing = (

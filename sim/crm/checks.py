@@ -16,6 +16,7 @@ from sim.config.scenario import STAGES
 from sim.crm import capacity
 from sim.crm.calibrate import STALE_FACTOR, Calibration
 from sim.crm.estimates import measured
+from sim.crm.read import closed_cycles
 
 WINS_TOLERANCE = 0.10
 """How far the wins the calibrated rates imply may be from the export's (share of them)."""
@@ -38,7 +39,7 @@ def matured_wins(cal: Calibration) -> tuple[float, int, int]:
     """
     df = cal.history.leads
     won = df["outcome"].astype(str) == "won"
-    cycles = (df["end_day"] - df["arrival_day"])[won].dropna()
+    cycles = closed_cycles(df)
     if len(cycles) == 0:
         return 0.0, 0, 0
     matured = df["arrival_day"] <= cal.history.as_of_day - float(np.quantile(cycles, 0.95))

@@ -30,6 +30,7 @@ import numpy as np
 from sim.config.scenario import STAGES, Scenario
 from sim.crm.calibrate import Calibration
 from sim.crm.estimates import Estimate
+from sim.crm.read import closed_cycles
 
 FIT_REPLICATIONS = 2
 """Replications per evaluation: twice the export's wins to measure each cycle on."""
@@ -69,8 +70,7 @@ class CycleFit:
 
 def cycle_quantiles(leads, outcome: str) -> tuple[float, float]:
     """Median and 90th percentile of arrival to close of the leads with ``outcome``."""
-    closed = leads["outcome"].astype(str) == outcome
-    cycle = (leads["end_day"] - leads["arrival_day"])[closed].dropna().to_numpy(dtype=float)
+    cycle = closed_cycles(leads, outcome).to_numpy(dtype=float)
     if len(cycle) == 0:
         return math.nan, math.nan
     return float(np.median(cycle)), float(np.quantile(cycle, 0.9))

@@ -127,6 +127,12 @@ class CrmHistory:
         return lines
 
 
+def closed_cycles(leads: pd.DataFrame, outcome: str = "won") -> pd.Series:
+    """Days from arrival to close of the leads that closed with ``outcome`` (any lead table)."""
+    closed = leads["outcome"].astype(str) == outcome
+    return (leads["end_day"] - leads["arrival_day"])[closed].dropna()
+
+
 def detect_shape(columns: list[str]) -> Literal["leads", "history"]:
     """``history`` if the export has ``changed_at`` and ``stage`` columns, else ``leads``."""
     return "history" if {"changed_at", "stage"} <= set(columns) else "leads"

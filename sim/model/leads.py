@@ -92,21 +92,23 @@ def arrival_times(cfg: LeadsConfig, horizon_days: float, rng: np.random.Generato
     """
     # Without a monthly shape or a trend, the draws are exactly those of a stationary
     # (or only seasonal) stream, so scenarios without them keep their lead streams.
-    grid = np.linspace(0.0, horizon_days, 4097) if shaped(cfg) else None
-    highest = float(arrival_shape(cfg, grid).max()) if grid is not None else 1.0
-    if cfg.monthly_factors:  # the monthly steps: a grid point can miss a month's start
-        starts = np.arange(len(cfg.monthly_factors)) * MONTH_DAYS
-        highest = max(highest, float(arrival_shape(cfg, starts[starts < horizon_days]).max()))
+    highest = 1.0
+    if shaped(cfg):
+        # The shape is a step per month times a monotone trend: its highest value is
+        # at a month's start, the end of the months or the horizon.
+        months = np.arange(len(cfg.monthly_factors) + 1) * MONTH_DAYS
+        candidates = np.append(months[months < horizon_days], horizon_days)
+        highest = float(arrival_shape(cfg, candidates).max())
     peak_rate = cfg.arrivals_per_day * (1.0 + cfg.seasonality_amplitude) * highest
     count = rng.poisson(peak_rate * horizon_days)
     times = np.sort(rng.uniform(0.0, horizon_days, size=count))
-    if cfg.seasonality_amplitude > 0 or grid is not None:
+    if cfg.seasonality_amplitude > 0 or shaped(cfg):
         rate = cfg.arrivals_per_day * (
             1.0
             + cfg.seasonality_amplitude
             * np.cos(2.0 * np.pi * (times - cfg.seasonality_peak_day) / 365.0)
         )
-        if grid is not None:
+        if shaped(cfg):
             rate = rate * arrival_shape(cfg, times)
         keep = rng.uniform(size=count) * peak_rate < rate
         times = times[keep]
