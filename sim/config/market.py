@@ -81,6 +81,34 @@ class TierConfig(Frozen):
     )
 
 
+class CampaignConfig(Frozen):
+    """A window in which the arrival rate is multiplied: a campaign, or a step change for good."""
+
+    name: str = Field(min_length=1, description="campaign name, e.g. 'spring_webinars'")
+    start_day: float = Field(ge=0, le=36_500, description="first day of the change (day)")
+    end_day: float | None = Field(
+        default=None,
+        gt=0,
+        le=36_500,
+        description="day the change ends (day); none = it lasts to the horizon (a step change)",
+    )
+    arrivals_factor: float = Field(
+        ge=0,
+        le=100,
+        description="arrival rate inside the window relative to outside it (x); campaigns "
+        "that overlap multiply",
+    )
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> CampaignConfig:
+        if self.end_day is not None and self.end_day <= self.start_day:
+            raise ValueError(
+                f"campaign {self.name!r}: end_day {self.end_day:g} must be after "
+                f"start_day {self.start_day:g}"
+            )
+        return self
+
+
 class LeadsConfig(Frozen):
     """The lead stream: how many leads arrive, of what kind and value."""
 
@@ -108,6 +136,11 @@ class LeadsConfig(Frozen):
         description="trend of the arrival rate (0.4 = 40 % more a year), compounding from "
         "day 0, or from the end of monthly_factors when given (a forecast forward)",
     )
+    campaigns: tuple[CampaignConfig, ...] = Field(
+        default=(),
+        max_length=MAX_ITEMS,
+        description="windows of a higher or lower arrival rate (campaigns, step changes)",
+    )
     mean_deal_value: float = Field(
         gt=0,
         le=MAX_CURRENCY,
@@ -115,6 +148,13 @@ class LeadsConfig(Frozen):
     )
     deal_value_sigma: float = Field(
         default=0.6, ge=0, le=3, description="log-normal spread of deal values (log units)"
+    )
+    deal_value_growth_per_year: float = Field(
+        default=0.0,
+        ge=-0.9,
+        le=10,
+        description="drift of deal values (0.1 = a lead arriving a year later is worth 10 % "
+        "more), compounding from day 0",
     )
     quality_weight: float = Field(
         default=0.0,
@@ -137,7 +177,11 @@ class LeadsConfig(Frozen):
 
     @model_validator(mode="after")
     def _unique_names(self) -> LeadsConfig:
-        for label, items in (("segments", self.segments), ("tiers", self.tiers)):
+        for label, items in (
+            ("segments", self.segments),
+            ("tiers", self.tiers),
+            ("campaigns", self.campaigns),
+        ):
             names = [item.name for item in items]
             if len(set(names)) != len(names):
                 raise ValueError(f"{label} names must be unique, got {names}")
@@ -160,21 +204,61 @@ def arrival_shape(cfg: LeadsConfig, days: np.ndarray) -> np.ndarray:
     """The arrival rate at ``days`` relative to ``arrivals_per_day``, seasonality aside.
 
     The month's factor (the last one after them), times the trend compounding
-    from day 0, or from the end of the monthly factors when there are some.
+    from day 0, or from the end of the monthly factors when there are some,
+    times the factor of every campaign running that day.
     """
     days = np.asarray(days, dtype=float)
+    return _steps(cfg, days) * _trend(cfg, days)
+
+
+def _trend_start(cfg: LeadsConfig) -> float:
+    return len(cfg.monthly_factors) * MONTH_DAYS
+
+
+def _trend(cfg: LeadsConfig, days: np.ndarray) -> np.ndarray:
+    """The growth trend at ``days``: continuous and monotone (1 before it starts)."""
+    if not cfg.growth_per_year:
+        return np.ones_like(days)
+    years = np.maximum(days - _trend_start(cfg), 0.0) / 365.0
+    return (1.0 + cfg.growth_per_year) ** years
+
+
+def _steps(cfg: LeadsConfig, days: np.ndarray) -> np.ndarray:
+    """The piecewise-constant part: the month's factor times the running campaigns'."""
     shape = np.ones_like(days)
-    start = 0.0
     if cfg.monthly_factors:
         factors = np.asarray(cfg.monthly_factors, dtype=float)
         month = np.minimum((days // MONTH_DAYS).astype(int), len(factors) - 1)
         shape = factors[np.maximum(month, 0)]
-        start = len(factors) * MONTH_DAYS
-    if cfg.growth_per_year:
-        shape = shape * (1.0 + cfg.growth_per_year) ** (np.maximum(days - start, 0.0) / 365.0)
+    for campaign in cfg.campaigns:
+        end = np.inf if campaign.end_day is None else campaign.end_day
+        running = (days >= campaign.start_day) & (days < end)
+        shape = np.where(running, shape * campaign.arrivals_factor, shape)
     return shape
+
+
+def peak_shape(cfg: LeadsConfig, horizon_days: float) -> float:
+    """The highest value of ``arrival_shape`` on ``[0, horizon_days)``, exactly.
+
+    The shape is a step function times a continuous monotone trend, so on each
+    step (between consecutive month starts, campaign starts and ends) its
+    supremum is the step's value times the trend at one of the step's ends.
+    """
+    edges = [0.0, horizon_days, _trend_start(cfg)]
+    edges += [month * MONTH_DAYS for month in range(len(cfg.monthly_factors))]
+    for campaign in cfg.campaigns:
+        edges += [campaign.start_day] + ([] if campaign.end_day is None else [campaign.end_day])
+    edges = np.unique(np.clip(edges, 0.0, horizon_days))
+    starts, ends = edges[:-1], edges[1:]
+    trend = np.maximum(_trend(cfg, starts), _trend(cfg, ends))
+    return float((_steps(cfg, starts) * trend).max())
 
 
 def shaped(cfg: LeadsConfig) -> bool:
     """Whether the arrival rate changes over time other than by seasonality."""
-    return bool(cfg.monthly_factors) or cfg.growth_per_year != 0.0
+    return bool(cfg.monthly_factors) or cfg.growth_per_year != 0.0 or bool(cfg.campaigns)
+
+
+def deal_value_drift(cfg: LeadsConfig, days: np.ndarray) -> np.ndarray:
+    """Deal value of a lead arriving on ``days`` relative to one arriving on day 0."""
+    return (1.0 + cfg.deal_value_growth_per_year) ** (np.asarray(days, dtype=float) / 365.0)

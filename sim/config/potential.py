@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config.base import STAGE_ROLES, STAGES
-from sim.config.market import arrival_shape, shaped
+from sim.config.market import arrival_shape, deal_value_drift, shaped
 
 if TYPE_CHECKING:
     from sim.config.schema import Scenario
@@ -62,20 +62,38 @@ def organic_leads(scenario: Scenario) -> float:
     """
     cfg = scenario.leads
     horizon = scenario.horizon_days
-    if shaped(cfg):  # months and trend: the rate integrated numerically (trapezoids)
-        days = np.linspace(0.0, horizon, 20_001)
-        rate = arrival_shape(cfg, days) * (
-            1.0
-            + cfg.seasonality_amplitude
-            * np.cos(2.0 * np.pi * (days - cfg.seasonality_peak_day) / 365.0)
-        )
-        return cfg.arrivals_per_day * float(np.trapezoid(rate, x=days))
+    if shaped(cfg):  # months, trend, campaigns: the rate integrated numerically
+        days, rate = _arrival_rate_curve(scenario)
+        return float(np.trapezoid(rate, x=days))
     omega = 2.0 * math.pi / 365.0
     swing = (
         math.sin(omega * (horizon - cfg.seasonality_peak_day))
         - math.sin(omega * -cfg.seasonality_peak_day)
     ) / omega
     return cfg.arrivals_per_day * (horizon + cfg.seasonality_amplitude * swing)
+
+
+def _arrival_rate_curve(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """The arrival rate (leads a day) on a fine grid of the horizon (days, rate)."""
+    cfg = scenario.leads
+    days = np.linspace(0.0, scenario.horizon_days, 20_001)
+    seasonal = 1.0 + cfg.seasonality_amplitude * np.cos(
+        2.0 * np.pi * (days - cfg.seasonality_peak_day) / 365.0
+    )
+    return days, cfg.arrivals_per_day * arrival_shape(cfg, days) * seasonal
+
+
+def mean_value_drift(scenario: Scenario) -> float:
+    """Mean deal-value drift over the horizon's leads (1 without drift).
+
+    Each lead's value is multiplied by ``deal_value_drift`` at its arrival day,
+    so the mean is that factor averaged with the arrival rate as the weight.
+    """
+    if not scenario.leads.deal_value_growth_per_year:
+        return 1.0
+    days, rate = _arrival_rate_curve(scenario)
+    drift = deal_value_drift(scenario.leads, days)
+    return float(np.trapezoid(rate * drift, x=days) / np.trapezoid(rate, x=days))
 
 
 def reach_probabilities(scenario: Scenario) -> np.ndarray:
@@ -116,7 +134,12 @@ def mean_deal_value(scenario: Scenario) -> float:
     tier_multiplier = float(
         tier_shares @ np.array([t.value_multiplier for t in tiers]) / tier_shares.sum()
     )
-    return scenario.leads.mean_deal_value * mean_segment_multiplier(scenario) * tier_multiplier
+    return (
+        scenario.leads.mean_deal_value
+        * mean_segment_multiplier(scenario)
+        * tier_multiplier
+        * mean_value_drift(scenario)
+    )
 
 
 def market_potential_per_year(scenario: Scenario, role: str) -> float:

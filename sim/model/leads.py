@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config.market import MONTH_DAYS, arrival_shape, shaped
+from sim.config.market import arrival_shape, deal_value_drift, peak_shape, shaped
 from sim.config.scenario import STAGES, LeadsConfig, Scenario
 
 N_STAGES = len(STAGES)
@@ -88,17 +88,12 @@ def arrival_times(cfg: LeadsConfig, horizon_days: float, rng: np.random.Generato
     each arrival with probability rate(t) / peak rate, which gives a
     non-homogeneous Poisson process with rate
     ``arrivals_per_day * (1 + amplitude * cos(2 pi (t - peak_day) / 365))``, times the
-    monthly factors and the trend (``market.arrival_shape``) when there are some.
+    monthly factors, the trend and the campaigns (``market.arrival_shape``) when there
+    are some.
     """
-    # Without a monthly shape or a trend, the draws are exactly those of a stationary
+    # Without months, a trend or campaigns, the draws are exactly those of a stationary
     # (or only seasonal) stream, so scenarios without them keep their lead streams.
-    highest = 1.0
-    if shaped(cfg):
-        # The shape is a step per month times a monotone trend: its highest value is
-        # at a month's start, the end of the months or the horizon.
-        months = np.arange(len(cfg.monthly_factors) + 1) * MONTH_DAYS
-        candidates = np.append(months[months < horizon_days], horizon_days)
-        highest = float(arrival_shape(cfg, candidates).max())
+    highest = peak_shape(cfg, horizon_days) if shaped(cfg) else 1.0
     peak_rate = cfg.arrivals_per_day * (1.0 + cfg.seasonality_amplitude) * highest
     count = rng.poisson(peak_rate * horizon_days)
     times = np.sort(rng.uniform(0.0, horizon_days, size=count))
@@ -201,6 +196,8 @@ def draw_leads(scenario: Scenario, arrival_day: np.ndarray, rng: np.random.Gener
     sigma = cfg.deal_value_sigma
     # log-normal with the configured mean: E[exp(N(mu, sigma))] = exp(mu + sigma^2 / 2)
     deal_value = cfg.mean_deal_value * multiplier * rng.lognormal(-0.5 * sigma**2, sigma, n)
+    if cfg.deal_value_growth_per_year:  # no draw: the same leads, worth more (or less)
+        deal_value = deal_value * deal_value_drift(cfg, arrival_day)
     quality = rng.standard_normal(n)
     pass_u = rng.uniform(size=(n, N_STAGES))
     handoff_u = rng.uniform(size=(n, len(HANDOFF_POINTS)))
