@@ -19,6 +19,7 @@ import pandas as pd
 
 from sim.analysis import compare, in_words, kpi_values, people, red_flags, report_kpis
 from sim.analysis.claims import score_claims
+from sim.analysis.risk import risk_table
 from sim.analysis.verdict import Verdict, build_verdict
 from sim.config.names import structure_label
 from sim.model.results import SimulationResult
@@ -47,6 +48,7 @@ class Comparison:
         independent_measured: whether the independent-streams run exists.
         verdict: the best structure per objective, with its margins
             (``verdict.build_verdict``).
+        risk: P10, P50 and P90 of each objective per structure (``risk.risk_table``).
         selection: what ``compare --select-best`` did (``selection.json``), or None.
     """
 
@@ -64,6 +66,7 @@ class Comparison:
     claims: pd.DataFrame
     independent_measured: bool
     verdict: Verdict
+    risk: pd.DataFrame
     selection: dict | None = None
 
 
@@ -120,6 +123,7 @@ def build_comparison(
         claims=score_claims(kpis),
         independent_measured=independent is not None,
         verdict=build_verdict(kpis, scenario.decision.objectives, scenario.decision.confidence),
+        risk=risk_table(kpis, scenario.decision.objectives),
         selection=selection,
     )
 

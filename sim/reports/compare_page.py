@@ -34,6 +34,7 @@ from typing import Any
 from sim.analysis import compare, funnel_tables, in_words, money, people, report_kpis
 from sim.analysis.comparison import Comparison, labels_of, variance_reduction_summary
 from sim.analysis.kpis import KpiSpec, format_mean_ci, format_value, kpi_spec
+from sim.analysis.risk import QUANTILES, risk_sentences, roughness_note
 from sim.analysis.verdict import economics_lines
 from sim.reports.verdict_section import VERDICT_CSS, verdict_html
 from sim.version import __version__
@@ -201,6 +202,36 @@ def _headline_html(comparison: Comparison, labels: dict[str, str]) -> str:
     )
 
 
+def _risk_html(comparison: Comparison, labels: dict[str, str]) -> str:
+    """P10, P50 and P90 of each objective by structure: how far one year can swing."""
+    risk = comparison.risk
+    if risk.empty or comparison.result.scenario.replications < 2:
+        return "<p>One replication: no spread to show. Run more replications.</p>"
+    structures = list(comparison.result.structures)
+    rows = []
+    for kpi, group in risk.groupby("kpi", sort=False):
+        by_structure = group.set_index("structure")
+        for column in QUANTILES:
+            cells = "".join(
+                f"<td>{_e(format_value(kpi, by_structure.at[s, column]))}</td>"
+                if s in by_structure.index
+                else "<td></td>"
+                for s in structures
+            )
+            rows.append(f"<tr>{_label_cell(kpi, percentile=column.upper())}{cells}</tr>")
+    sentences = "".join(f"<li>{_e(line)}</li>" for line in risk_sentences(risk))
+    return (
+        "<p>Each replication is one possible year of the same market: one year in ten "
+        "comes out below P10, one in ten above P90.</p>"
+        f"<ul>{sentences}</ul>"
+        f"<table><thead><tr><th>Objective, percentile across replications</th>"
+        f"{_structure_header(structures, labels)}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<p class='note'>{_e(roughness_note(int(risk['replications'].max())))} "
+        "The numbers are in <code>risk.csv</code>.</p>"
+    )
+
+
 def _compared_kpis(comparison: Comparison) -> list[str]:
     """Headline KPIs with a difference for at least one structure (a role both have)."""
     defined = comparison.differences.loc[
@@ -276,11 +307,12 @@ def _variance_html(comparison: Comparison, labels: dict[str, str]) -> str:
     )
 
 
-def _label_cell(kpi: str, unit: str | None = None) -> str:
-    """A row's first cell: the KPI's label and, in a note, its unit (default: as printed)."""
+def _label_cell(kpi: str, unit: str | None = None, percentile: str = "") -> str:
+    """A row's first cell: the KPI's label (and percentile) and, in a note, its unit."""
     spec = kpi_spec(kpi)
     unit = spec.shown_unit if unit is None else unit
-    return f"<td>{_e(spec.label)} <span class='note'>({_e(unit)})</span></td>"
+    label = f"{spec.label} {percentile}".strip()
+    return f"<td>{_e(label)} <span class='note'>({_e(unit)})</span></td>"
 
 
 def _kpi_table_html(
@@ -558,6 +590,8 @@ def render_html(
         "<p class='note'>Throughput counts wins between warm-up and horizon; funnel KPIs count "
         "the measured cohort of leads; money covers the whole horizon. Rates are in %, "
         "dropped leads are counts per replication, money in the scenario's currency.</p>",
+        "<h2>Risk: how far a year can swing</h2>",
+        _risk_html(comparison, labels),
         f"<h2>What is significantly different from {_e(reference)}</h2>",
     ]
     if len(result.structures) < 2:

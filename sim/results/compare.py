@@ -32,7 +32,7 @@ SELECTION_DOCUMENT = "selection.json"
 INDEPENDENT_DIR = "independent"
 """Sub-directory holding the run with independent lead streams."""
 
-REPORT_FILES = ("verdict.csv", "compare.csv", "claims.csv", "report.html")
+REPORT_FILES = ("verdict.csv", "compare.csv", "claims.csv", "risk.csv", "report.html")
 """Files the report step writes besides the PNGs (``report`` rewrites them all)."""
 
 
@@ -158,6 +158,7 @@ def write_report(directory: Path, comparison: Comparison, scenario_file: str | N
     write_csv(comparison.verdict.table, directory / "verdict.csv")
     write_csv(comparison.table, directory / "compare.csv")
     write_csv(comparison.claims, directory / "claims.csv")
+    write_csv(comparison.risk, directory / "risk.csv")
     paths = save_figures(comparison_figures(comparison), directory)
     images = {path.stem: path.read_bytes() for path in paths}
     (directory / "report.html").write_text(

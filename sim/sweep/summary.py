@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.kpis import kpi_spec
+from sim.analysis.risk import QUANTILES
 from sim.analysis.stats import mean_ci, t_interval
 from sim.config.names import structure_label
 from sim.sweep.spec import Sweep
@@ -47,7 +48,8 @@ def summarise_sweep(table: pd.DataFrame, sweep: Sweep, confidence: float = 0.95)
 
     Returns:
         One row per (point, structure, KPI): point, the swept values,
-        structure, kpi, mean, ci_low, ci_high, replications (non-missing
+        structure, kpi, mean, ci_low, ci_high, the spread of the replications
+        (p10, p50, p90: ``sim.analysis.risk``), replications (non-missing
         values); bounds are NaN with fewer than two values, as in
         ``sim.analysis.stats.t_interval``.
     """
@@ -58,6 +60,8 @@ def summarise_sweep(table: pd.DataFrame, sweep: Sweep, confidence: float = 0.95)
     long["value"] = long["value"].astype(float)
     grouped = long.groupby([*ids, "kpi"], observed=True, sort=False)["value"]
     summary = grouped.agg(mean="mean", sd="std", replications="count").reset_index()
+    for column, q in QUANTILES.items():
+        summary[column] = grouped.quantile(q).to_numpy()
     interval = t_interval(
         summary["mean"].to_numpy(dtype=float),
         summary["sd"].to_numpy(dtype=float),
@@ -70,7 +74,7 @@ def summarise_sweep(table: pd.DataFrame, sweep: Sweep, confidence: float = 0.95)
     summary["kpi_order"] = summary["kpi"].map(order)
     summary = summary.sort_values(["point", "structure", "kpi_order"], ignore_index=True)
     summary["replications"] = summary["replications"].astype("int64")
-    return summary[[*ids, "kpi", "mean", "ci_low", "ci_high", "replications"]]
+    return summary[[*ids, "kpi", "mean", "ci_low", "ci_high", *QUANTILES, "replications"]]
 
 
 def paired_table(table: pd.DataFrame, sweep: Sweep, confidence: float = 0.95) -> pd.DataFrame:

@@ -247,6 +247,22 @@ def test_report_scores_the_claims_and_shows_territories(compared):
     assert per_structure.sort_index().to_numpy() == pytest.approx(cohort.sort_index().to_numpy())
 
 
+def test_report_shows_the_spread_of_each_objective_from_the_replications(compared):
+    _, out, _ = compared
+    text = (out / "report.html").read_text()
+    risk = pd.read_csv(out / "risk.csv")
+    kpis = pd.read_csv(out / "kpis.csv")
+    for row in risk.itertuples():
+        values = kpis.loc[kpis["structure"] == row.structure, row.kpi].dropna()
+        assert row.p10 == pytest.approx(values.quantile(0.1))
+        assert row.p90 == pytest.approx(values.quantile(0.9))
+    section = text[text.index("<h2>Risk: how far a year can swing</h2>") :]
+    section = section[: section.index("<h2>", 10)]
+    # Three rows (P10, P50, P90) per objective, and one sentence each.
+    assert section.count("<tr><td>") == 3 * risk["kpi"].nunique()
+    assert section.count("P10 to P90:") == risk["kpi"].nunique()
+
+
 def test_report_renders_in_a_real_browser(compared):
     chromium = find_chromium()
     if chromium is None:

@@ -537,6 +537,9 @@ def test_cli_writes_tables_plots_and_a_self_contained_report(cli_sweep):
         "mean",
         "ci_low",
         "ci_high",
+        "p10",
+        "p50",
+        "p90",
         "replications",
     ]
     manifest = json.loads((out / "sweep.json").read_text())
