@@ -55,6 +55,9 @@ STRUCTURES: tuple[str, ...] = STRUCTURE_NAMES
 ROLES: tuple[str, ...] = ("generalist", "lead_gen", "qualifier", "closer", "account_manager")
 """Every role a rep can have."""
 
+Role = Literal["generalist", "lead_gen", "qualifier", "closer", "account_manager"]
+"""A role's name, as a type (``ROLES`` in order)."""
+
 STAGE_ROLES: dict[str, tuple[str, str, str, str]] = {
     # role working prospecting, qualification, closing, then the account
     "allin": ("generalist", "generalist", "generalist", "generalist"),

@@ -202,6 +202,10 @@ class TurnoverConfig(Frozen):
         le=365,
         description="days a seat stays empty after a rep leaves; default: an assumption",
     )
+    backfill: bool = Field(
+        default=True,
+        description="false = a leaver's seat stays empty to the horizon (a hiring freeze)",
+    )
     open_deals: Literal["reassign", "lose"] = Field(
         default="reassign",
         description="what happens to the leads a leaver owned: another rep of the team takes "

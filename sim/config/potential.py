@@ -164,6 +164,26 @@ def seats(scenario: Scenario, structure: str, role: str) -> int:
     return getattr(config, field)
 
 
+def planned_seats(scenario: Scenario, structure: str, role: str) -> float:
+    """The hiring plan's seats of ``role``, each counted for the share of the horizon it is filled.
+
+    A closer starting half-way through the horizon takes half a seat of the
+    market's potential, so the quotas of a growing team add up as those of a
+    fixed one do.
+    """
+    config = getattr(scenario.structures, structure)
+    if config is None:
+        return 0.0
+    horizon = scenario.horizon_days
+    lag = scenario.people.turnover.hiring_lag_days
+    filled = 0.0
+    for hire in config.hires:
+        if hire.role == role:
+            start = hire.day + (lag if hire.lag_days is None else hire.lag_days)
+            filled += hire.count * max(0.0, horizon - start) / horizon
+    return filled
+
+
 def potential_quota(scenario: Scenario, structure: str, role: str) -> float | None:
     """Annual quota of a seat by the rule: its equal share of the role's potential, discounted.
 
@@ -172,7 +192,7 @@ def potential_quota(scenario: Scenario, structure: str, role: str) -> float | No
     discount compounds down the funnel). None for a role the market does not
     set a quota for (account managers) or that the structure does not have.
     """
-    count = seats(scenario, structure, role)
+    count = seats(scenario, structure, role) + planned_seats(scenario, structure, role)
     if role not in CREDITED_STAGE or count == 0:
         return None
     discount = scenario.quotas.stage_realisation ** (CREDITED_STAGE[role] + 1)

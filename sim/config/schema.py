@@ -24,6 +24,7 @@ from sim.config.base import (
     MAX_SEED,
     NAME_MAX_LENGTH,
     ROLES,
+    STAGE_ROLES,
     STRUCTURES,
     Frozen,
     folder_name,
@@ -135,9 +136,28 @@ class Scenario(Frozen):
                 problems.append(f"structures.pods: segments {unknown} are not in leads.segments")
             if orphans:
                 problems.append(f"structures.pods: no pod owns segments {orphans}")
+        problems += self._hiring_problems()
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _hiring_problems(self) -> list[str]:
+        """Each planned hire's role is one its structure has, in a pod that exists."""
+        problems = []
+        for name in self.structures.names:
+            config = getattr(self.structures, name)
+            pods = [pod.name for pod in config.pods] if name == "pods" else []
+            for k, hire in enumerate(config.hires):
+                where = f"structures.{name}.hires.{k}"
+                if hire.role not in STAGE_ROLES[name]:
+                    roles = ", ".join(dict.fromkeys(STAGE_ROLES[name]))
+                    problems.append(f"{where}.role: {name} has no {hire.role} (roles: {roles})")
+                if pods and hire.pod not in pods:
+                    known = ", ".join(pods)
+                    problems.append(f"{where}.pod: {hire.pod!r} is not a pod (pods: {known})")
+                if not pods and hire.pod:
+                    problems.append(f"{where}.pod: only Pods have pods")
+        return problems
 
     @classmethod
     def from_file(cls, path: str | Path, overrides: Iterable[str | Override] = ()) -> Scenario:

@@ -13,9 +13,27 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sim.config.base import MAX_ITEMS, STRUCTURES, Assignment, Frozen, OwnerAssignment
+from sim.config.base import MAX_ITEMS, STRUCTURES, Assignment, Frozen, OwnerAssignment, Role
 from sim.config.funnel import HandoffConfig
 from sim.config.money import QuotaOverrides
+
+
+class HireConfig(Frozen):
+    """Planned hires: ``count`` new reps of ``role`` whose requisition opens on ``day``."""
+
+    role: Role = Field(description="the role hired (one the structure has)")
+    day: float = Field(
+        ge=0, le=3650, description="day the hire is decided and the requisition opens (day)"
+    )
+    count: int = Field(default=1, ge=1, le=10_000, description="reps hired")
+    pod: str = Field(default="", description="the pod they join (Pods only, required there)")
+    lag_days: float | None = Field(
+        default=None,
+        ge=0,
+        le=365,
+        description="days from the requisition to the start; none = people.turnover."
+        "hiring_lag_days, the lag of a backfill",
+    )
 
 
 class Structure(Frozen):
@@ -42,6 +60,11 @@ class Structure(Frozen):
         default=True,
         description="whether managers watch each rep's own numbers under team commission; if "
         "not, weak performers free-ride and a missed quota does not push anyone out",
+    )
+    hires: tuple[HireConfig, ...] = Field(
+        default=(),
+        max_length=MAX_ITEMS,
+        description="the hiring plan: reps added during the run, each ramping from its start",
     )
 
     @property

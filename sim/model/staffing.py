@@ -24,7 +24,7 @@ import numpy as np
 import simpy
 
 from sim.config.scenario import ROLES, PerformanceConfig, Scenario, TurnoverConfig
-from sim.model.people import coaching_factors, person_factors
+from sim.model.people import coaching_factors, person_factors, role_levels
 from sim.model.records import RepLog, credit_and_quota
 from sim.model.seeding import keyed_rng
 from sim.model.state import Clock
@@ -147,6 +147,8 @@ def seat_turnover(
         if rng.uniform() * highest >= current:
             continue
         yield from resign_and_replace(env, staffing, team, rep)
+        if not cfg.backfill:
+            return  # the seat stays empty: nobody left in it to resign
 
 
 def resign_and_replace(
@@ -177,6 +179,8 @@ def resign_and_replace(
         blocker = rep.resource.request(SEAT_BLOCK_PRIORITY)
         yield blocker  # granted once the task in hand is done
     leaver.left_day = env.now
+    if not staffing.turnover.backfill:
+        return  # a hiring freeze: the seat stays blocked and empty to the horizon
     yield env.timeout(max(0.0, staffing.turnover.hiring_lag_days - (env.now - resigned)))
     staffing.seat_person(rep, team, leaver.level, env.now, initial=False)
     rep.present = True
@@ -186,6 +190,45 @@ def resign_and_replace(
         team.resource.release()
     else:
         rep.resource.release()
+
+
+def plan_hires(
+    env: simpy.Environment, staffing: Staffing, teams: list[Team], first_rep_id: int
+) -> None:
+    """The structure's hiring plan: each planned seat is filled at its start day.
+
+    The seats are numbered after every seat of day 0 (rep id, seat within
+    the role), so a plan changes none of the draws or levels of the team in
+    post; a hire starting at or after the horizon changes nothing at all.
+    """
+    config = getattr(staffing.scenario.structures, staffing.structure)
+    lag = staffing.scenario.people.turnover.hiring_lag_days
+    by_name = {team.name: team for team in teams}
+    rep_id = first_rep_id
+    for hire in config.hires:
+        team = by_name[f"{hire.pod}/{hire.role}" if hire.pod else hire.role]
+        start_day = hire.day + (lag if hire.lag_days is None else hire.lag_days)
+        for _ in range(hire.count):
+            rep = team.planned_seat(staffing, rep_id)
+            rep_id += 1
+            if start_day < staffing.clock.horizon_days:
+                env.process(_start_planned_hire(env, staffing, team, rep, start_day))
+
+
+def _start_planned_hire(
+    env: simpy.Environment, staffing: Staffing, team: Team, rep: Rep, start_day: float
+) -> Generator[simpy.Event, Any, None]:
+    """A planned hire starts: a new seat in the team, its person at tenure 0."""
+    yield env.timeout(start_day)
+    mix = staffing.scenario.people.levels.mix.get(team.role)
+    level = role_levels(mix, rep.role_seat, 1)[0]
+    staffing.seat_person(rep, team, level, env.now, initial=False)
+    team.reps.append(rep)
+    if team.pooled:
+        team.idle.append(rep)
+        team.resource.release()  # one more server for the team's queue
+    if staffing.turnover is not None:
+        env.process(seat_turnover(env, staffing, team, rep))
 
 
 def quota_periods(

@@ -37,7 +37,7 @@ from sim.model.lead_table import LeadBook
 from sim.model.leads import LeadStream
 from sim.model.records import LeadLog, leads_frame, reps_frame, samples_frame
 from sim.model.seeding import Streams
-from sim.model.staffing import Staffing, finish_reps, quota_periods, seat_turnover
+from sim.model.staffing import Staffing, finish_reps, plan_hires, quota_periods, seat_turnover
 from sim.model.state import AccountsBook, Clock, JourneyRules, Run, TierRules
 from sim.model.teams import Org, Route, Team
 
@@ -274,7 +274,9 @@ def build_run(
         raise KeyError(f"unknown structure {name!r}; known: {', '.join(BUILDERS)}")
     clock = Clock.of(env, scenario)
     staffing = Staffing(clock, scenario, name, streams.work)
-    org = BUILDERS[name](TeamFactory(scenario, staffing, leads.segment_names))
+    factory = TeamFactory(scenario, staffing, leads.segment_names)
+    org = BUILDERS[name](factory)
+    plan_hires(env, staffing, org.teams, factory.next_rep_id)
     return Run(
         clock=clock,
         log=LeadLog(len(leads)),

@@ -146,6 +146,14 @@ class Team:
         self.context_switch_cost = 0.0
         self.max_context_switch_factor = 1.0
 
+    def planned_seat(self, staffing: Staffing, rep_id: int) -> Rep:
+        """A seat of the hiring plan, numbered now, filled (``staffing.plan_hires``) later."""
+        ramp = staffing.scenario.people.ramp
+        rep = Rep(staffing.clock.env, rep_id, own_queue=not self.pooled)
+        rep.ramp_days = ramp.days.get(self.role) if ramp.enabled else 0.0
+        rep.role_seat = staffing.number_seats(self.role, 1)
+        return rep
+
     def assign_owner(self) -> Rep:
         """Pick the rep who will own a new lead or account (a present one if any)."""
         reps = self.reps
