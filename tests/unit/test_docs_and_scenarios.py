@@ -62,12 +62,23 @@ def test_every_generated_docs_block_matches_the_code():
     assert hooks.stale_blocks(stale) == [] and hooks.stale_blocks(stale.replace("`name`", "`x`"))
 
 
+def _inline(table: dict) -> str:
+    """A TOML inline table of ``table``."""
+    inline = tomlkit.inline_table()
+    inline.update(table)
+    return inline.as_string()
+
+
 def _as_overrides(fragment: dict, prefix: str = "") -> list[str]:
     """``dotted.key=value`` changes that set every leaf of a TOML fragment."""
     changes = []
     for key, value in fragment.items():
         if isinstance(value, dict):
             changes += _as_overrides(value, f"{prefix}{key}.")
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            # An array of tables ([[leads.campaigns]]) as one inline array of inline tables.
+            tables = ", ".join(_inline(v) for v in value)
+            changes.append(f"{prefix}{key}=[{tables}]")
         else:
             changes.append(f"{prefix}{key}={tomlkit.item(value).as_string()}")
     return changes
