@@ -29,6 +29,21 @@ AGENT_NAMES = (
 """First names of agents; the last ones are written in cp1252 by the European export."""
 
 
+KNOWN_FUNNEL = (
+    "leads.mean_deal_value=20000.0",
+    "stages.prospecting.pass_prob=0.5",
+    "stages.qualification.pass_prob=0.5",
+    "stages.closing.pass_prob=0.4",
+    "stages.prospecting.mean_effort_days=0.2",
+    "stages.qualification.mean_effort_days=0.5",
+    "stages.closing.mean_effort_days=1.0",
+    "stages.prospecting.mean_lag_days=2.0",
+    "stages.qualification.mean_lag_days=6.0",
+    "stages.closing.mean_lag_days=12.0",
+)
+"""The known stages and deal value the exported markets are simulated with (overrides)."""
+
+
 @dataclass(frozen=True)
 class ShapedExport:
     """An export written in one shape: the file, its mapping and the options it needs."""

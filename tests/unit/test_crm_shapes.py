@@ -18,23 +18,14 @@ import pytest
 from sim.cli.main import main
 from sim.model.runner import simulate
 from tests.builders import scenario
-from tests.crm_shapes import SHAPES, write_rows
+from tests.crm_shapes import KNOWN_FUNNEL, SHAPES, write_rows
 
 TRUTH = (
     "horizon_days=426.0",
     "seed=11",
     "leads.arrivals_per_day=4.0",
-    "leads.mean_deal_value=20000.0",
     "leads.monthly_factors=[0.3,0.5,0.7,0.9,1.0,1.1,1.1,1.2,1.2,1.2,1.2,1.2,1.2,1.2]",
-    "stages.prospecting.pass_prob=0.5",
-    "stages.qualification.pass_prob=0.5",
-    "stages.closing.pass_prob=0.4",
-    "stages.prospecting.mean_effort_days=0.2",
-    "stages.qualification.mean_effort_days=0.5",
-    "stages.closing.mean_effort_days=1.0",
-    "stages.prospecting.mean_lag_days=2.0",
-    "stages.qualification.mean_lag_days=6.0",
-    "stages.closing.mean_lag_days=12.0",
+    *KNOWN_FUNNEL,
     "structures.allin.generalists=24",
 )
 """A few dozen agents over 14 months whose first months ramp up (the issue's export)."""

@@ -23,21 +23,13 @@ from sim.crm.scenario_file import scenario_toml
 from sim.crm.write import export_crm
 from sim.model.runner import simulate
 from tests.builders import scenario, structure_headcounts
+from tests.crm_shapes import KNOWN_FUNNEL
 
 TRUTH = (
     "horizon_days=365.0",
     "seed=11",
     "leads.arrivals_per_day=4.0",
-    "leads.mean_deal_value=20000.0",
-    "stages.prospecting.pass_prob=0.5",
-    "stages.qualification.pass_prob=0.5",
-    "stages.closing.pass_prob=0.4",
-    "stages.prospecting.mean_effort_days=0.2",
-    "stages.qualification.mean_effort_days=0.5",
-    "stages.closing.mean_effort_days=1.0",
-    "stages.prospecting.mean_lag_days=2.0",
-    "stages.qualification.mean_lag_days=6.0",
-    "stages.closing.mean_lag_days=12.0",
+    *KNOWN_FUNNEL,
     "structures.allin.generalists=6",
 )
 MAPPING = """[columns]
