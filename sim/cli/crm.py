@@ -289,7 +289,7 @@ def cmd_export_crm(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Estimate and write the scenario; print the main estimates."""
     from sim.config.scenario import Scenario
-    from sim.crm.calibrate import calibrate
+    from sim.crm.calibrate import calibrate, effort_measured
     from sim.crm.checks import calibration_lines, calibration_problems
     from sim.crm.scenario_file import scenario_toml
 
@@ -302,7 +302,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     history = _read(args.export, args, lambda rows: _list_beside(rows, unusable))
     name = args.name or out.stem
     cal = calibrate(history, args.structure, args.cold_after_days, args.utilisation)
-    if "funnel" not in history.measured:  # no stage dates: fit the cycle's shape
+    if not effort_measured(history.measured):  # rep's and customer's time not apart: fit
         from sim.crm.cycle_fit import fit_cycle
         from sim.crm.scenario_file import calibrated_scenario
 

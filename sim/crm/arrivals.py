@@ -85,3 +85,21 @@ def seasonality(arrival_day: np.ndarray, horizon: float) -> tuple[Estimate, floa
     half = Z95 * math.sqrt(2 / n)
     peak = (np.angle(phase) / (2 * np.pi) * 365.0) % 365.0
     return Estimate(amplitude, max(0.0, amplitude - half), amplitude + half, n), float(peak)
+
+
+def busiest_month(
+    factors: list[float], season: tuple[Estimate, float] | None, horizon: float
+) -> float:
+    """The busiest month's arrival rate over the mean, as the calibrated scenario simulates it.
+
+    The largest monthly factor (a last month observed for under half its days
+    left out: a few days' arrivals say little), else the seasonal peak
+    (1 + amplitude), else 1.
+    """
+    if factors:
+        partial = horizon - (len(factors) - 1) * MONTH_DAYS
+        whole = factors[:-1] if partial < MONTH_DAYS / 2 and len(factors) > 1 else factors
+        return max(1.0, max(whole))
+    if season is not None:
+        return 1.0 + season[0].value
+    return 1.0

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config.scenario import STAGES, Scenario
-from sim.crm.read import CrmHistory, closed_cycles
+from sim.crm.read import CrmHistory, closed_cycles, gone_stale, stale_as_lost
 
 MONTH_DAYS = 365.25 / 12
 BAND = (0.025, 0.975)
@@ -275,7 +275,10 @@ def run_backtest(
         )
         .reset_index()
     )
-    past = history_series(history.leads, history.as_of_day, history.origin)
+    # Open deals gone stale are lost, as calibrate counted them (``stale_as_lost``).
+    stale, cutoff = gone_stale(history.leads, history.as_of_day)
+    decided = stale_as_lost(history.leads, stale, cutoff, "assigned" in history.measured)
+    past = history_series(decided, history.as_of_day, history.origin)
     past = past.rename(columns={"value": "history"})
     if "funnel" not in history.measured:  # no stage dates: nothing to compare per stage
         unmeasured = past["metric"].isin(

@@ -44,9 +44,15 @@ import pandas as pd
 
 from sim.config.scenario import STAGES, STRUCTURES, ScenarioError
 from sim.crm import capacity
-from sim.crm.arrivals import arrival_rate, growth_per_year, monthly_factors, seasonality
+from sim.crm.arrivals import (
+    arrival_rate,
+    busiest_month,
+    growth_per_year,
+    monthly_factors,
+    seasonality,
+)
 from sim.crm.estimates import Z95, Estimate, cv, exponential_mean, mean_time, wilson
-from sim.crm.read import CrmHistory, closed_cycles
+from sim.crm.read import CrmHistory, closed_cycles, gone_stale, stale_as_lost
 from sim.crm.team import calibrated_team
 
 EFFORT_SHARE_ASSUMED = 0.2
@@ -92,6 +98,7 @@ class Calibration:
     stale_open: int = 0
     stale_after_days: float = math.nan
     utilisation_assumed: float = capacity.DEFAULT_UTILISATION
+    busiest_month: float = 1.0  # its arrival rate over the mean: the month the team is sized for
     expected_utilisation: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -126,22 +133,29 @@ def calibrate(
     measured = history.measured
     tier = df["tier"].astype(str) if "tier" in measured else pd.Series("", index=df.index)
     deals = _deal_estimates(df, tier)
-    stale, stale_after = _gone_stale(df, horizon)
-    alive = df[~stale]
-    stages = _stage_estimates(alive, measured, horizon, cold_after_days)
-    stages["went_cold"] += int(stale.sum())
+    stale, stale_after = gone_stale(df, horizon)
+    # A stale deal was lost where it stood: its outcome counts, its age is no time in work.
+    outcomes = stale_as_lost(df, stale, stale_after, "assigned" in measured)
+    stages = _stage_estimates(df[~stale], outcomes, measured, horizon, cold_after_days)
+    stages["went_cold"] += int((outcomes["lost_reason"][stale] == "went_cold").sum())
     if "funnel" not in measured:
-        _without_funnel(alive, stages["pass_prob"], stages["effort_days"], stages["lag_days"])
+        _without_funnel(outcomes, stages["pass_prob"], stages["effort_days"], stages["lag_days"])
     delay, drop = _handoff(df, measured)
-    team = calibrated_team(df, structure, stages, horizon, utilisation, effort_measured(measured))
+    arrival_days = df["arrival_day"].to_numpy()
+    months = monthly_factors(arrival_days, horizon)
+    season = seasonality(arrival_days, horizon)
+    peak = busiest_month(months, season, horizon)
+    team = calibrated_team(
+        df, structure, stages, horizon, utilisation, effort_measured(measured), peak
+    )
     return Calibration(
         structure=structure,
         history=history,
         horizon_days=math.ceil(horizon),
         arrivals_per_day=arrival_rate(len(df), horizon),
-        seasonality=seasonality(df["arrival_day"].to_numpy(), horizon),
-        monthly_factors=monthly_factors(df["arrival_day"].to_numpy(), horizon),
-        growth_per_year=growth_per_year(df["arrival_day"].to_numpy(), horizon),
+        seasonality=season,
+        monthly_factors=months,
+        growth_per_year=growth_per_year(arrival_days, horizon),
         **deals,
         tier_effort=_tier_effort(df, tier, deals["tiers"]) if effort_measured(measured) else {},
         **stages,
@@ -151,34 +165,13 @@ def calibrate(
         headcount=team.headcount,
         pods=team.pods,
         utilisation_assumed=utilisation,
+        busiest_month=peak,
         expected_utilisation=team.load,
         owner_groups=team.groups,
         work_per_day=team.work_per_day,
         stale_open=int(stale.sum()),
         stale_after_days=stale_after,
     )
-
-
-STALE_FACTOR = 1.5
-"""An open deal older than this many times the won deals' 95th-percentile cycle has gone
-cold: 19 in 20 wins come sooner, and a CRM keeps deals nobody closed (an assumption)."""
-
-
-def _gone_stale(df: pd.DataFrame, as_of: float) -> tuple[pd.Series, float]:
-    """Open deals idle far longer than a won deal's cycle, and the idle days that make them so.
-
-    Such a deal is not alive: counting its age as time still in work would
-    stretch every stage's time. It counts as gone cold instead, and is left
-    out of the stage estimates (its stage never ended).
-    """
-    cycles = closed_cycles(df)
-    if len(cycles) < 20:  # too few wins to say what a long cycle is
-        return pd.Series(False, index=df.index), math.nan
-    cutoff = STALE_FACTOR * float(np.quantile(cycles, 0.95))
-    days = [c for c in df.columns if c.endswith("_day")]
-    last_seen = df[days].max(axis=1)  # its last recorded step: arrival, a stage, an owner
-    stale = (df["outcome"].astype(str) == "open") & (as_of - last_seen > cutoff)
-    return stale, cutoff
 
 
 def _deal_estimates(df: pd.DataFrame, tier: pd.Series) -> dict[str, Any]:
@@ -222,9 +215,16 @@ def _value_spread(values: pd.Series, segment: pd.Series, tier: pd.Series) -> Est
 
 
 def _stage_estimates(
-    df: pd.DataFrame, measured: frozenset[str], as_of: float, cold_after_days: float
+    df: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    measured: frozenset[str],
+    as_of: float,
+    cold_after_days: float,
 ) -> dict[str, Any]:
     """Per stage pass probability, waiting, effort and lag; leads gone cold and patience.
+
+    Times come from ``df`` (the leads alive or closed), pass probabilities from
+    ``outcomes`` (the same with the stale deals as lost, ``stale_as_lost``).
 
     Returns:
         The Calibration fields ``pass_prob``, ``waiting_days``, ``effort_days``,
@@ -235,7 +235,7 @@ def _stage_estimates(
     queue_exposure: list[np.ndarray] = []
     cold = open_inactive = 0
     for stage in STAGES:
-        pass_prob[stage] = _pass_prob(df, stage)
+        pass_prob[stage] = _pass_prob(outcomes, stage)
         if "assigned" in measured:
             waiting[stage], spells, went_cold, inactive = _waiting(
                 df, stage, as_of, cold_after_days

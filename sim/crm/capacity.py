@@ -12,8 +12,10 @@ the share of their time spent on it). So, at a stated utilisation ``u``:
 - **effort from throughput**, when the export has no ``worked`` timestamps:
   a group of ``N`` owners working stages ``S`` gives each lead at stage ``s``
   ``e_s = u N w_s / sum_t(lambda_t w_t)`` days of effort, where ``lambda_t``
-  is the leads a day worked at stage ``t`` and ``w_t`` the stage's time in
-  work; the group is then exactly ``u`` busy, and the stages share its time
+  is the leads a day worked at stage ``t`` in the busiest month (an export
+  that ramps up carries more at its end than on average) and ``w_t`` the
+  stage's time in work; the group is then exactly ``u`` busy in that month
+  and less in the others, and the stages share its time
   as they share the time in work. Effort never exceeds the time in work;
 - **headcount per role** of the structure asked for: counted when the export
   has that role (its owners work exactly the role's stages), else sized from

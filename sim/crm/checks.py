@@ -14,9 +14,9 @@ import numpy as np
 
 from sim.config.scenario import STAGES
 from sim.crm import capacity
-from sim.crm.calibrate import STALE_FACTOR, Calibration
+from sim.crm.calibrate import Calibration
 from sim.crm.estimates import measured
-from sim.crm.read import closed_cycles
+from sim.crm.read import STALE_FACTOR, closed_cycles
 
 WINS_TOLERANCE = 0.10
 """How far the wins the calibrated rates imply may be from the export's (share of them)."""
@@ -56,8 +56,8 @@ def calibration_problems(cal: Calibration, label: str) -> list[str]:
         if load >= MAX_UTILISATION:
             problems.append(
                 f"{label}: structures.{cal.structure}.{role}: the calibrated work would keep "
-                f"them {load:.0%} busy: the team could not carry the export's volume (check "
-                "which columns name the owners, or the effort per stage)"
+                f"them {load:.0%} busy{_in_busiest(cal)}: the team could not carry the "
+                "export's volume (check which columns name the owners, or the effort per stage)"
             )
     implied, history_wins, leads = matured_wins(cal)
     # A small export's win count is noisy: beyond 3 Poisson standard deviations too.
@@ -70,6 +70,10 @@ def calibration_problems(cal: Calibration, label: str) -> list[str]:
             "stages' outcomes do not add up"
         )
     return problems
+
+
+def _in_busiest(cal: Calibration) -> str:
+    return " in the busiest month" if cal.busiest_month > 1.0 else ""
 
 
 def calibration_lines(cal: Calibration) -> list[str]:
@@ -94,7 +98,12 @@ def calibration_lines(cal: Calibration) -> list[str]:
     if cal.cycle_fit is not None:
         lines += [f"  {line}" for line in cal.cycle_fit.lines()]
     busy = ", ".join(f"{role} {load:.0%}" for role, load in cal.expected_utilisation.items())
-    lines.append(f"  expected utilisation (the busiest pod for Pods): {busy}")
+    month = (
+        f"in the busiest month ({cal.busiest_month:.2f} x the mean arrivals)"
+        if cal.busiest_month > 1.0
+        else "at the mean arrivals"
+    )
+    lines.append(f"  expected utilisation {month}, the busiest pod for Pods: {busy}")
     implied, wins, leads = matured_wins(cal)
     if leads:
         lines.append(
@@ -109,5 +118,5 @@ def stale_sentence(cal: Calibration) -> str:
     return (
         f"{cal.stale_open:,} open deals idle for more than {cal.stale_after_days:.0f} days "
         f"({STALE_FACTOR:g} x the won deals' 95th-percentile cycle) count as gone cold, "
-        "not as alive"
+        "not as alive: lost where they stood"
     )

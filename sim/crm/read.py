@@ -18,12 +18,15 @@ kept as notes for the terminal.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
+from sim.config.scenario import STAGES
 from sim.crm.dates import date_only, date_reader
 from sim.crm.export_file import read_table
 from sim.crm.history_shape import read_history_shape
@@ -131,6 +134,59 @@ def closed_cycles(leads: pd.DataFrame, outcome: str = "won") -> pd.Series:
     """Days from arrival to close of the leads that closed with ``outcome`` (any lead table)."""
     closed = leads["outcome"].astype(str) == outcome
     return (leads["end_day"] - leads["arrival_day"])[closed].dropna()
+
+
+STALE_FACTOR = 1.5
+"""An open deal older than this many times the won deals' 95th-percentile cycle has gone
+cold: 19 in 20 wins come sooner, and a CRM keeps deals nobody closed (an assumption)."""
+
+
+def gone_stale(leads: pd.DataFrame, as_of: float) -> tuple[pd.Series, float]:
+    """Open deals idle far longer than a won deal's cycle, and the idle days that make them so.
+
+    Such a deal is not alive: counting its age as time still in work would
+    stretch every stage's time (``stale_as_lost`` says what it is instead).
+    """
+    cycles = closed_cycles(leads)
+    if len(cycles) < 20:  # too few wins to say what a long cycle is
+        return pd.Series(False, index=leads.index), math.nan
+    cutoff = STALE_FACTOR * float(np.quantile(cycles, 0.95))
+    stale = (leads["outcome"].astype(str) == "open") & (as_of - _last_seen(leads) > cutoff)
+    return stale, cutoff
+
+
+def _last_seen(leads: pd.DataFrame) -> pd.Series:
+    """Each lead's last recorded step: arrival, a stage, an owner."""
+    return leads[[c for c in leads.columns if c.endswith("_day")]].max(axis=1)
+
+
+def stale_as_lost(
+    leads: pd.DataFrame, stale: pd.Series, cutoff: float, owners_dated: bool
+) -> pd.DataFrame:
+    """The lead table with its stale open deals (``gone_stale``) lost where they stood.
+
+    A deal nobody closed for months was lost; a CRM only kept it open. It is
+    lost at the last stage it entered, when it went stale (last seen + the
+    cut-off): went cold if it still waited for an owner and the export dates
+    when owners took their leads (``owners_dated``), else failed. Calibration
+    counts it so in the pass probabilities, and the back-test in history's win
+    rate, so that both read the export alike.
+    """
+    out = leads.copy()
+    if not stale.any():
+        return out
+    rows = out.index[stale]
+    reached = out.loc[rows, [f"{s}_queue_day" for s in STAGES]].notna().to_numpy()
+    # the last stage entered (prospecting for a lead that entered none)
+    last = len(STAGES) - 1 - np.argmax(reached[:, ::-1], axis=1)
+    last = np.where(reached.any(axis=1), last, 0)
+    started = out.loc[rows, [f"{s}_start_day" for s in STAGES]].notna().to_numpy()
+    waiting = ~started[np.arange(len(rows)), last]
+    out.loc[rows, "outcome"] = "lost"
+    out.loc[rows, "lost_at"] = [STAGES[k] for k in last]
+    out.loc[rows, "lost_reason"] = np.where(owners_dated & waiting, "went_cold", "failed")
+    out.loc[rows, "end_day"] = _last_seen(leads)[stale] + cutoff
+    return out
 
 
 def detect_shape(columns: list[str]) -> Literal["leads", "history"]:

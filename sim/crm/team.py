@@ -8,6 +8,7 @@ market compares organisations, not headcounts.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -38,6 +39,7 @@ def calibrated_team(
     horizon: float,
     utilisation: float,
     effort_known: bool,
+    peak: float = 1.0,
 ) -> Team:
     """Headcount per role (and per pod), effort from throughput, and each role's expected load.
 
@@ -45,17 +47,27 @@ def calibrated_team(
     what keeps its owners ``utilisation`` busy (``sim.crm.capacity``), and the
     customer lag is the rest of the time in work; ``stages`` is updated.
 
+    The load is the busiest month's: ``peak`` is its arrival rate over the
+    export's mean (the largest monthly factor the scenario simulates). A team
+    that was ``utilisation`` busy on average through a ramp would be more than
+    that in its last months, and the simulated queues there, not the
+    customers, would set the cycle; the team carried its busiest month, so
+    that month is the one sized at ``utilisation``.
+
     Returns:
         The headcount, the pods, each role's expected utilisation, the owner
         groups and each stage's work (days of effort a day).
     """
     groups = capacity.owner_groups(df)
-    per_day = _stage_leads_per_day(df, stages["pass_prob"], horizon)
+    per_day = _stage_leads_per_day(df, stages["pass_prob"], horizon, peak)
     in_work = {s: _days_in_work(stages, s) for s in STAGES}
     if not effort_known:
         for stage, effort in capacity.effort_from_throughput(
             groups, per_day, in_work, utilisation
         ).items():
+            if peak > 1.0:
+                month = f" in the busiest month ({peak:.2f} x the mean arrivals)"
+                effort = dataclasses.replace(effort, note=effort.note + month)
             stages["effort_days"][stage] = effort
             stages["lag_days"][stage] = Estimate(
                 in_work[stage] - effort.value, math.nan, math.nan, effort.n,
@@ -65,7 +77,7 @@ def calibrated_team(
     headcount = capacity.role_headcount(structure, groups, work, utilisation)
     if structure != "allin":
         headcount["account_managers"] = _account_managers(df, groups)
-    pods = _find_pods(df, stages, horizon, utilisation) if structure == "pods" else []
+    pods = _find_pods(df, stages, horizon, utilisation, peak) if structure == "pods" else []
     if pods:  # the busiest pod's, per role: a pod cannot lend its people to another
         load = {
             role: max(pod["load"][role] for pod in pods) for role in capacity.ROLE_STAGES[structure]
@@ -80,16 +92,19 @@ def _days_in_work(stages: dict[str, Any], stage: str) -> float:
     return measured(stages["effort_days"][stage]) + measured(stages["lag_days"][stage])
 
 
-def _stage_leads_per_day(df: pd.DataFrame, pass_prob: dict, horizon: float) -> dict[str, float]:
-    """Leads a day worked at each stage: counted where the export dates the stages, else implied.
+def _stage_leads_per_day(
+    df: pd.DataFrame, pass_prob: dict, horizon: float, peak: float = 1.0
+) -> dict[str, float]:
+    """Leads a day worked at each stage in the busiest month (``peak`` times the mean day).
 
-    Without stage dates a lead's later stages are not seen; the leads reaching
-    a stage are then the arrivals times the calibrated pass probabilities before it.
+    Counted where the export dates the stages, else implied: without stage
+    dates a lead's later stages are not seen; the leads reaching a stage are
+    then the arrivals times the calibrated pass probabilities before it.
     """
-    per_day, reach = {}, len(df) / horizon
+    per_day, reach = {}, peak * len(df) / horizon
     for stage in STAGES:
         entered = int(df[f"{stage}_queue_day"].notna().sum())
-        per_day[stage] = entered / horizon if entered else reach
+        per_day[stage] = peak * entered / horizon if entered else reach
         reach *= measured(pass_prob[stage])
     return per_day
 
@@ -114,7 +129,7 @@ def _account_managers(df: pd.DataFrame, groups: list[capacity.OwnerGroup]) -> Es
 
 
 def _find_pods(
-    df: pd.DataFrame, stages: dict[str, Any], horizon: float, utilisation: float
+    df: pd.DataFrame, stages: dict[str, Any], horizon: float, utilisation: float, peak: float
 ) -> list[dict]:
     """Pods as groups of segments sharing owners (an owner's segments: 10 % of their leads+)."""
     segment = df["segment"].where(df["segment"] != "", "all").astype(str)
@@ -134,7 +149,9 @@ def _find_pods(
         groups = [set(segment.unique())]
     groups.sort(key=lambda g: sorted(g))
     return [
-        _pod(df[segment.isin(segments)], index, sorted(segments), stages, horizon, utilisation)
+        _pod(
+            df[segment.isin(segments)], index, sorted(segments), stages, horizon, utilisation, peak
+        )  # fmt: skip
         for index, segments in enumerate(groups, start=1)
     ]
 
@@ -146,9 +163,10 @@ def _pod(
     stages: dict[str, Any],
     horizon: float,
     utilisation: float,
+    peak: float,
 ) -> dict:
     """One pod: its segments, headcount per role from its own leads, and each role's load."""
-    per_day = _stage_leads_per_day(part, stages["pass_prob"], horizon)
+    per_day = _stage_leads_per_day(part, stages["pass_prob"], horizon, peak)
     work = {s: per_day[s] * measured(stages["effort_days"][s]) for s in STAGES}
     groups = capacity.owner_groups(part)
     counts = capacity.role_headcount("pods", groups, work, utilisation)

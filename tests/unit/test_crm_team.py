@@ -23,21 +23,13 @@ from sim.crm.scenario_file import scenario_toml
 from sim.crm.write import export_crm
 from sim.model.runner import simulate
 from tests.builders import scenario, structure_headcounts
+from tests.crm_shapes import KNOWN_FUNNEL
 
 TRUTH = (
     "horizon_days=365.0",
     "seed=11",
     "leads.arrivals_per_day=4.0",
-    "leads.mean_deal_value=20000.0",
-    "stages.prospecting.pass_prob=0.5",
-    "stages.qualification.pass_prob=0.5",
-    "stages.closing.pass_prob=0.4",
-    "stages.prospecting.mean_effort_days=0.2",
-    "stages.qualification.mean_effort_days=0.5",
-    "stages.closing.mean_effort_days=1.0",
-    "stages.prospecting.mean_lag_days=2.0",
-    "stages.qualification.mean_lag_days=6.0",
-    "stages.closing.mean_lag_days=12.0",
+    *KNOWN_FUNNEL,
     "structures.allin.generalists=6",
 )
 MAPPING = """[columns]
@@ -153,7 +145,8 @@ def test_a_team_that_cannot_carry_the_volume_or_rates_that_do_not_add_up_are_ref
         cal, expected_utilisation={**cal.expected_utilisation, "closers": 1.4}
     )
     assert calibration_problems(busy, "deals.csv") == [
-        "deals.csv: structures.conveyor.closers: the calibrated work would keep them 140% busy: "
+        "deals.csv: structures.conveyor.closers: the calibrated work would keep them 140% busy in "
+        "the busiest month: "
         "the team could not carry the export's volume (check which columns name the owners, or "
         "the effort per stage)"
     ]
@@ -165,6 +158,7 @@ def test_a_team_that_cannot_carry_the_volume_or_rates_that_do_not_add_up_are_ref
     assert "wins among the" in line and "more than 10% apart, and more than chance" in line
 
 
+@pytest.mark.integration  # calibrate with the cycle fit (~10 s)
 def test_calibrate_prints_where_each_headcount_comes_from(deal_owner_export, tmp_path, capsys):
     out = tmp_path / "ours.toml"
     args = ["calibrate", str(deal_owner_export / "deals.csv"), "--structure", "conveyor"]
@@ -179,6 +173,7 @@ def test_calibrate_prints_where_each_headcount_comes_from(deal_owner_export, tmp
     assert "--utilisation: between 0.05 and 0.95" in capsys.readouterr().err
 
 
+@pytest.mark.integration  # calibrate with the fit, then a back-test
 def test_the_scenario_remembers_its_export_so_backtest_needs_only_the_scenario(
     deal_owner_export, tmp_path, capsys
 ):
@@ -220,7 +215,14 @@ def test_open_deals_far_older_than_any_win_count_as_gone_cold(deal_owner_export,
     assert cal.stale_open >= 200
     assert cal.stale_after_days == pytest.approx(1.5 * clean_p95(clean), rel=1e-9)
     for stage in ("prospecting", "closing"):  # their age is not counted as time in work
-        assert cal.lag_days[stage].value == pytest.approx(clean.lag_days[stage].value, rel=0.05)
+        in_work = cal.lag_days[stage].value + cal.effort_days[stage].value
+        clean_in_work = clean.lag_days[stage].value + clean.effort_days[stage].value
+        assert in_work == pytest.approx(clean_in_work, rel=0.05)
+    # ... but they were lost: the win rate counts them among the decided deals
+    outcome = cal.history.leads["outcome"]
+    won, lost = int((outcome == "won").sum()), int((outcome == "lost").sum())
+    win_rate = math.prod(p.value for p in cal.pass_prob.values())
+    assert win_rate == pytest.approx(won / (won + lost + cal.stale_open), rel=1e-9)
     assert "count as gone cold, not as alive" in scenario_toml(cal, "x", "deals.csv")
 
 
@@ -304,6 +306,7 @@ def test_all_structures_get_the_calibrated_team_s_people(tmp_path, capsys):
     assert sc.calibration.structure == "allin"  # the back-test simulates the team as it was
 
 
+@pytest.mark.integration  # calibrate with the cycle fit (~15 s)
 def test_a_team_too_small_for_two_pods_leaves_pods_out(tmp_path, capsys):
     out = tmp_path / "ours.toml"
     assert _calibrate_all(*write_deal_export(tmp_path, 6, regions=True), out) == 0
@@ -332,3 +335,42 @@ def test_without_stage_dates_the_lags_are_fitted_and_the_backtest_passes(
     assert "fitted: the won cycle's median and p90" in out.read_text()
     assert main(["backtest", str(out), "--out", str(tmp_path / "bt"), "--no-plots"]) == 0
     assert "PASS: ours reproduces deals.csv within every tolerance" in capsys.readouterr().out
+
+
+def test_the_team_is_sized_for_its_busiest_month(deal_owner_export):
+    # The team carried its busiest month: effort from throughput keeps that month, not the
+    # average one, 75 % busy (a ramp-up's last months were queueing at 97 % before).
+    from sim.crm.arrivals import busiest_month
+    from sim.crm.team import _stage_leads_per_day
+
+    assert busiest_month([0.5, 1.6, 1.0, 0.4], None, 4 * 30.4375) == 1.6
+    assert busiest_month([0.5, 1.0, 1.6], None, 2 * 30.4375 + 5) == 1.0  # 5 days say little
+    assert busiest_month([0.5, 0.8], None, 2 * 30.4375) == 1.0  # never below the mean
+    assert busiest_month([], (Estimate(0.3, 0.2, 0.4, 100), 40.0), 800.0) == pytest.approx(1.3)
+    assert busiest_month([], None, 800.0) == 1.0
+    history = _history(deal_owner_export)
+    cal = calibrate(history, "allin")
+    assert cal.busiest_month == max(cal.monthly_factors) > 1.0  # a whole last month
+    mean = _stage_leads_per_day(history.leads, cal.pass_prob, history.as_of_day)
+    peak = _stage_leads_per_day(history.leads, cal.pass_prob, history.as_of_day, 1.6)
+    assert peak["closing"] == pytest.approx(1.6 * mean["closing"], rel=1e-12)
+    at_peak = sum(cal.work_per_day.values()) / 6
+    assert at_peak == pytest.approx(0.75, rel=1e-9)
+    on_average = sum(
+        mean[s] * cal.effort_days[s].value for s in ("prospecting", "qualification", "closing")
+    )
+    assert on_average / 6 == pytest.approx(0.75 / cal.busiest_month, rel=1e-9)
+
+
+def test_the_fit_keeps_the_best_point_it_evaluated():
+    from sim.crm.cycle_fit import _secant
+
+    seen = {}
+
+    def noisy(x: float) -> float:  # a root near 2, with noise larger than the slope nearby
+        seen[x] = (x - 2.0) / 2.0 + (0.3 if round(x * 100) % 2 else -0.3)
+        return seen[x]
+
+    best = _secant(noisy, 1.0, 0.01, 20.0)
+    assert best in seen
+    assert abs(seen[best]) == min(abs(v) for v in seen.values())
