@@ -482,7 +482,10 @@ def _claims_html(comparison: Comparison, labels: dict[str, str]) -> str:
 
 
 def render_html(
-    comparison: Comparison, images: dict[str, bytes], scenario_file: str | None = None
+    comparison: Comparison,
+    images: dict[str, bytes],
+    scenario_file: str | None = None,
+    sensitivity_page: bool = False,
 ) -> str:
     """The whole report as one self-contained HTML document.
 
@@ -490,6 +493,8 @@ def render_html(
         comparison: the computed comparison.
         images: PNG bytes by figure name, embedded as base64 data URIs.
         scenario_file: shown in the header when known.
+        sensitivity_page: link ``sensitivity/index.html`` (``python -m sim sensitivity``
+            wrote it beside the report) under the verdict.
 
     Returns:
         The HTML text; the same inputs always give the same text (no dates).
@@ -533,6 +538,11 @@ def render_html(
             economics_lines(comparison.summary, scenario),
         ),
     ]
+    if sensitivity_page:
+        parts.append(
+            "<p>Which assumptions decide this verdict, and at which value the leader changes: "
+            "<a href='sensitivity/index.html'>the sensitivity analysis</a>.</p>"
+        )
     if scenario.description:
         parts.append(f"<p>{_e(scenario.description)}</p>")
     parts.append("<h2>Red flags</h2>")
