@@ -4,6 +4,7 @@
 #   make report SCENARIO=baseline   rebuild that report from the saved results (no simulation)
 #   make sweep SWEEP=handoff_loss   a parameter sweep -> results/sweeps/handoff_loss/
 #   make plan SCENARIO=baseline TARGET=30  reps per role for 30 wins a quarter -> results/baseline/plan/
+#   make sensitivity SCENARIO=baseline  which assumptions decide the verdict -> results/baseline/sensitivity/
 #   make calibrate-demo             calibrate a scenario from scenarios/examples/crm_export.csv, back-test it
 #   make calibrate-compare EXPORT=deals.csv MAPPING=map.toml STRUCTURE=allin  your export -> which structure
 #   make test                       the test suite (unit, property, theory checks; under 4 minutes)
@@ -28,10 +29,10 @@ SCENARIO_FILE = $(if $(wildcard $(SCENARIO)),$(SCENARIO),scenarios/$(basename $(
 SCENARIO_NAME = $(notdir $(basename $(SCENARIO)))
 SWEEP_FILE = $(if $(wildcard $(SWEEP)),$(SWEEP),scenarios/sweeps/$(basename $(patsubst scenarios/sweeps/%,%,$(SWEEP))).toml)
 
-.PHONY: simulate compare report report-check sweep plan calibrate-demo calibrate-compare test test-integration validate bench docs lint clean distclean help
+.PHONY: simulate compare report report-check sweep plan sensitivity calibrate-demo calibrate-compare test test-integration validate bench docs lint clean distclean help
 
 help:
-	@sed -n '1,15p' Makefile
+	@sed -n '1,16p' Makefile
 
 # The venv and its packages. uv takes seconds; without uv on the machine, uv is first
 # brought into the venv through pip (a few seconds) and does the rest, and plain pip is
@@ -74,6 +75,11 @@ sweep: $(STAMP)
 # Capacity plan: a search by simulation, minutes for the baseline (one line per team tried).
 plan: $(STAMP)
 	$(PY) -m sim plan $(SCENARIO_FILE) --wins-per-quarter $(TARGET) $(ARGS)
+
+# Each uncalibrated assumption over its range, one at a time: minutes for the baseline;
+# ARGS="--quick" for a first look, ARGS="--only pods.handoff.drop_prob" for one assumption.
+sensitivity: $(STAMP)
+	$(PY) -m sim sensitivity $(SCENARIO_FILE) $(ARGS)
 
 # The calibration loop on the shipped (generated) example export -> results/calibrate-demo/
 calibrate-demo: $(STAMP)

@@ -120,7 +120,7 @@ def build_comparison(
         sentences=in_words.describe_differences(differences, headline),
         pods=pods,
         levels=people.attainment_by_level(result.reps, scenario),
-        claims=score_claims(kpis),
+        claims=score_claims(kpis, scenario=scenario),
         independent_measured=independent is not None,
         verdict=build_verdict(kpis, scenario.decision.objectives, scenario.decision.confidence),
         risk=risk_table(kpis, scenario.decision.objectives),

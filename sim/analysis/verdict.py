@@ -95,7 +95,7 @@ class Verdict:
         return list(rows["structure"])
 
 
-def _best(means: pd.Series, better: int) -> str:
+def best_structure(means: pd.Series, better: int) -> str:
     """The structure with the best mean; the first in report order on a tie."""
     scores = means * better
     return str(scores.idxmax())
@@ -132,7 +132,7 @@ def build_verdict(
         for name in means.index:
             mean, low, high = mean_ci(runs[name][objective], confidence)
             levels.append((objective, name, mean, low, high))
-        winner = best[objective] = _best(means, spec.better)
+        winner = best[objective] = best_structure(means, spec.better)
         for other in order:
             if other == winner:
                 continue

@@ -22,6 +22,8 @@ the usual workflow:
                                                    a parameter grid -> results/sweeps/handoff_loss/
   python -m sim plan scenarios/baseline.toml --wins-per-quarter 30
                                                    reps per role for a target of wins
+  python -m sim sensitivity scenarios/baseline.toml
+                                                   which assumptions decide the verdict
 
 from a CRM export:
   python -m sim calibrate export.csv --structure conveyor --out scenarios/ours.toml
@@ -71,6 +73,13 @@ EXAMPLES = {
         "--structures conveyor,pods --criterion mean",
         "python -m sim plan scenarios/pods.toml --wins-per-quarter 25 --replications 20 "
         "--out results/pods/plan-25",
+    ],
+    "sensitivity": [
+        "python -m sim sensitivity scenarios/baseline.toml",
+        "python -m sim sensitivity scenarios/baseline.toml --quick --workers 2",
+        "python -m sim sensitivity scenarios/baseline.toml --only pods.handoff.drop_prob "
+        "--only generalist.pass_prob_factor --replications 5",
+        "python -m sim sensitivity scenarios/pods.toml --assumptions my_ranges.toml",
     ],
     "export-crm": [
         "python -m sim export-crm results/pods",

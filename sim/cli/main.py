@@ -175,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--no-plots", action="store_true", help="skip the plots and report.html")
     sweep.set_defaults(fresh=False)
     budget.add_yes_argument(sweep)
+    from sim.cli import sensitivity
+
+    sensitivity.add_parser(commands, _scenario_arguments, add_out_arguments)
     plan = commands.add_parser(
         "plan",
         help="capacity plan: reps per role each structure needs for a target of wins",
@@ -316,7 +319,7 @@ def _simulate_into(folder: OutputFolder, scenario: Scenario, names, args, backen
 
         print("  drawing the report", file=sys.stderr)
         write_settings(directory, names, names[0])
-        write_report(directory, run.compare(names[0]), str(args.file))
+        write_report(directory, run.compare(names[0]), str(args.file), folder.path)
 
     run.write(
         folder,
@@ -564,7 +567,7 @@ def _compare_into(
         else:
             write_settings(directory, names, reference)
         print("  drawing the report", file=sys.stderr)
-        write_report(directory, comparison, str(args.file))
+        write_report(directory, comparison, str(args.file), folder.path)
 
     run.write(
         folder,
@@ -608,7 +611,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 ]
             ) from None
         with folder.writing(stale=regenerated) as tmp:
-            write_report(tmp, comparison, scenario_file)
+            write_report(tmp, comparison, scenario_file, directory)
     print(terminal_text(comparison, directory))
     return 0
 

@@ -36,6 +36,7 @@ from sim.analysis.comparison import Comparison, labels_of, variance_reduction_su
 from sim.analysis.kpis import KpiSpec, format_mean_ci, format_value, kpi_spec
 from sim.analysis.risk import QUANTILES, risk_sentences, roughness_note
 from sim.analysis.verdict import economics_lines
+from sim.reports.claims_section import claims_html
 from sim.reports.verdict_section import VERDICT_CSS, verdict_html
 from sim.version import __version__
 
@@ -475,46 +476,11 @@ def _customers_html(comparison: Comparison, labels: dict[str, str]) -> str:
     )
 
 
-def _claims_html(comparison: Comparison, labels: dict[str, str]) -> str:
-    """The scoreboard: each claim of the literature, its KPI test and verdict on this run."""
-    claims = comparison.claims
-    head = (
-        "<h2>The literature's claims, checked on this scenario</h2>"
-        "<p>Each claim is tested by one KPI (the list is in "
-        "<code>sim/analysis/claims.toml</code>): the paired difference between the two "
-        "structures under common random numbers, "
-        "or the structure's mean against a threshold, with a 95 % CI. A claim <em>holds</em> "
-        "when the whole interval is on the claimed side, <em>does not hold</em> when it is "
-        "on the other side, in both cases only if its t test also passes Holm's step-down "
-        "over all the claims tested (so that no verdict is luck, at 95 % for all of them "
-        "together); <em>not tested</em> means the run lacks a structure or the KPI.</p>"
-    )
-    rows = []
-    for claim in claims.itertuples(index=False):
-        who = labels.get(claim.structure, claim.structure)
-        versus = labels.get(claim.versus, claim.versus)
-        test = f"{claim.kpi}: {who} {claim.expect} than {versus}"
-        if claim.verdict == "not tested":
-            value = "-"
-        else:
-            value = (
-                f"{format_value(claim.kpi, claim.difference, difference=True)} "
-                f"[{format_value(claim.kpi, claim.ci_low, difference=True)}, "
-                f"{format_value(claim.kpi, claim.ci_high, difference=True)}]"
-            )
-        rows.append(
-            f"<tr><td>{_e(claim.claim)}</td><td>{_e(test)}</td><td>{_e(value)}</td>"
-            f"<td class='{_e(claim.verdict.replace(' ', '-'))}'>{_e(claim.verdict)}</td></tr>"
-        )
-    table = (
-        "<table><thead><tr><th>claim</th><th>test</th><th>difference [95 % CI]</th>"
-        f"<th>verdict</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    )
-    return head + table
-
-
 def render_html(
-    comparison: Comparison, images: dict[str, bytes], scenario_file: str | None = None
+    comparison: Comparison,
+    images: dict[str, bytes],
+    scenario_file: str | None = None,
+    sensitivity_page: bool = False,
 ) -> str:
     """The whole report as one self-contained HTML document.
 
@@ -522,6 +488,8 @@ def render_html(
         comparison: the computed comparison.
         images: PNG bytes by figure name, embedded as base64 data URIs.
         scenario_file: shown in the header when known.
+        sensitivity_page: link ``sensitivity/index.html`` (``python -m sim sensitivity``
+            wrote it beside the report) under the verdict.
 
     Returns:
         The HTML text; the same inputs always give the same text (no dates).
@@ -565,6 +533,11 @@ def render_html(
             economics_lines(comparison.summary, scenario),
         ),
     ]
+    if sensitivity_page:
+        parts.append(
+            "<p>Which assumptions decide this verdict, and at which value the leader changes: "
+            "<a href='sensitivity/index.html'>the sensitivity analysis</a>.</p>"
+        )
     if scenario.description:
         parts.append(f"<p>{_e(scenario.description)}</p>")
     parts.append("<h2>Red flags</h2>")
@@ -642,7 +615,7 @@ def render_html(
                 _people_html(comparison, images, labels),
                 _territories_html(comparison, labels),
                 _customers_html(comparison, labels),
-                _claims_html(comparison, labels),
+                claims_html(comparison.claims, labels),
             ),
         ),
     ]

@@ -150,8 +150,25 @@ def read_comparison(
     return result, independent, chosen, scenario_file
 
 
-def write_report(directory: Path, comparison: Comparison, scenario_file: str | None) -> None:
-    """Write ``verdict.csv``, ``compare.csv``, the figures and ``report.html``."""
+SENSITIVITY_PAGE = Path("sensitivity") / "index.html"
+"""Where ``python -m sim sensitivity`` writes its page, relative to the results folder."""
+
+
+def write_report(
+    directory: Path,
+    comparison: Comparison,
+    scenario_file: str | None,
+    final: Path | None = None,
+) -> None:
+    """Write ``verdict.csv``, ``compare.csv``, the figures and ``report.html``.
+
+    Args:
+        directory: where to write (a temporary folder swapped in afterwards).
+        comparison: the computed comparison.
+        scenario_file: shown in the report.
+        final: the results folder the report ends up in: its sensitivity page,
+            when there is one, is linked.
+    """
     from sim.files.csvsafe import write_csv
     from sim.reports.saving import save_figures
 
@@ -162,7 +179,13 @@ def write_report(directory: Path, comparison: Comparison, scenario_file: str | N
     paths = save_figures(comparison_figures(comparison), directory)
     images = {path.stem: path.read_bytes() for path in paths}
     (directory / "report.html").write_text(
-        render_html(comparison, images, scenario_file), encoding="utf-8"
+        render_html(
+            comparison,
+            images,
+            scenario_file,
+            sensitivity_page=final is not None and (Path(final) / SENSITIVITY_PAGE).is_file(),
+        ),
+        encoding="utf-8",
     )
 
 

@@ -319,8 +319,9 @@ def claims_along(table: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
 
     claims = load_claims()
     frames = []
+    scenarios = {p.index: p.scenario for p in sweep.points}
     for point, runs in table.groupby("point", sort=True):
-        scored = score_claims(runs, claims)
+        scored = score_claims(runs, claims, scenarios[point])
         scored.insert(0, "point", point)
         frames.append(scored)
     scored = pd.concat(frames, ignore_index=True)

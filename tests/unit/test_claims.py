@@ -1,5 +1,6 @@
 """The claims scoreboard: built-in claims load, and verdicts follow the evidence."""
 
+import pandas as pd
 import pytest
 
 from sim.analysis import kpi_values
@@ -23,6 +24,8 @@ def test_the_shipped_claims_load_and_name_known_kpis_or_say_they_are_untested():
     assert list(scored["id"]) == [c.id for c in claims]
     for row in scored.itertuples():
         tested = row.kpi in kpis.columns and {row.structure, row.versus} <= {"allin", "conveyor"}
+        # A claim with a condition is untested without the scenario to check it against.
+        tested = tested and not row.condition and (not row.kpi_2 or row.kpi_2 in kpis.columns)
         assert (row.verdict != "not tested") == tested, row.id
 
 
@@ -84,3 +87,140 @@ def test_a_bad_claims_file_names_the_field(tmp_path):
     text = str(error.value)
     assert "claims.toml: claims.0.structure" in text
     assert "claims.0.expect" in text
+
+
+def _table(values: dict[str, dict[str, list[float]]]) -> pd.DataFrame:
+    """A hand-made per-run KPI table: {structure: {kpi: one value per replication}}."""
+    rows = []
+    for structure, kpis in values.items():
+        for replication in range(len(next(iter(kpis.values())))):
+            rows.append(
+                {
+                    "structure": structure,
+                    "replication": replication,
+                    **{k: v[replication] for k, v in kpis.items()},
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+TRADE = Claim(
+    id="trade",
+    claim="faster but leakier",
+    kind="trade_off",
+    kpi="p50_days_to_close",
+    expect="lower",
+    kpi_2="lost_dropped_in_handoff",
+    expect_2="higher",
+    structure="conveyor",
+    versus="allin",
+)
+
+
+@pytest.mark.parametrize(
+    ("dropped", "verdict"),
+    [
+        ([5.0, 6.0, 7.0, 6.0, 5.5], "holds"),  # faster and leakier: both halves hold
+        ([0.1, -0.1, 0.2, -0.2, 0.0], "not significant"),  # no loss difference
+        ([-5.0, -6.0, -7.0, -6.0, -5.5], "does not hold"),  # faster and tighter
+    ],
+)
+def test_a_trade_off_needs_both_halves(dropped, verdict):
+    kpis = _table(
+        {
+            "allin": {
+                "p50_days_to_close": [40, 42, 41, 43, 40],
+                "lost_dropped_in_handoff": [0] * 5,
+            },
+            "conveyor": {
+                "p50_days_to_close": [30, 31, 29, 32, 30],
+                "lost_dropped_in_handoff": dropped,
+            },
+        }
+    )
+    row = score_claims(kpis, (TRADE,)).iloc[0]
+    assert row["verdict"] == verdict
+    assert row["difference"] == pytest.approx(30.4 - 41.2)
+    assert row["difference_2"] == pytest.approx(sum(dropped) / 5)
+
+
+def test_a_spread_claim_compares_p10_to_p90_ranges():
+    claim = Claim(
+        id="spread",
+        claim="big win or big loss",
+        kind="spread",
+        kpi="profit",
+        structure="two_party",
+        versus="conveyor",
+        expect="higher",
+    )
+    wild = [-100.0, 300.0, -200.0, 400.0, 0.0, 500.0, -300.0, 200.0, 100.0, -400.0]
+    calm = [10.0, 12.0, 9.0, 11.0, 10.0, 13.0, 8.0, 10.0, 11.0, 9.0]
+    kpis = _table({"two_party": {"profit": wild}, "conveyor": {"profit": calm}})
+    row = score_claims(kpis, (claim,)).iloc[0]
+    # numpy's linear percentiles of the ten values, by hand: wild P10 = -310, P90 = 410;
+    # calm P10 = 8.9, P90 = 12.1.
+    assert row["difference"] == pytest.approx((410 - -310) - (12.1 - 8.9))
+    assert row["verdict"] == "holds" and row["ci_low"] > 0
+    again = score_claims(kpis, (claim,)).iloc[0]
+    assert (again["ci_low"], again["ci_high"]) == (row["ci_low"], row["ci_high"])
+    narrower = claim.model_copy(update={"expect": "lower"})
+    assert score_claims(kpis, (narrower,)).iloc[0]["verdict"] == "does not hold"
+
+
+def test_a_claim_with_a_condition_is_tested_only_inside_it():
+    kpis = _table({"allin": {"profit": [1.0, 2.0, 3.0]}, "pods": {"profit": [5.0, 6.5, 7.0]}})
+    claim = Claim(
+        id="scale",
+        claim="pods at scale",
+        kpi="profit",
+        structure="pods",
+        versus="allin",
+        expect="higher",
+        condition=({"path": "leads.arrivals_per_day", "at_least": 20},),
+    )
+    small = scenario("leads.arrivals_per_day=10.0")
+    large = scenario("leads.arrivals_per_day=25.0")
+    assert score_claims(kpis, (claim,), small).iloc[0]["verdict"] == "not tested"
+    assert score_claims(kpis, (claim,)).iloc[0]["verdict"] == "not tested"
+    scored = score_claims(kpis, (claim,), large).iloc[0]
+    assert scored["verdict"] == "holds"
+    assert scored["condition"] == "leads.arrivals_per_day >= 20"
+
+
+def test_the_report_shows_input_claims_apart_from_mechanisms():
+    from sim.reports.claims_section import claims_html
+
+    claims = load_claims()
+    kpis = _table({"allin": {"profit": [1.0, 2.0]}, "conveyor": {"profit": [2.0, 3.0]}})
+    page = claims_html(score_claims(kpis, claims), {})
+    mechanisms, inputs = page.split("<h3>Claims that restate an input</h3>")
+    assert "<h3>Claims that test a mechanism</h3>" in mechanisms
+    for claim in claims:
+        assert (claim.claim in inputs) == (claim.tests == "input"), claim.id
+    assert {c.id for c in claims if c.tests == "input"} >= {
+        "pods_cheaper_handoffs",
+        "pods_segment_expertise",
+    }
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"kind": "trade_off"}, "kpi_2 and expect_2 go with kind = 'trade_off'"),
+        ({"kpi_2": "profit", "expect_2": "higher"}, "kpi_2 and expect_2 go with kind"),
+        ({"kind": "spread", "versus": None, "threshold": 1.0}, "compares with versus"),
+        ({"condition": ({"path": "seed"},)}, "a condition needs at_least or at_most"),
+    ],
+)
+def test_a_malformed_claim_is_refused(fields, message):
+    base = {
+        "id": "x",
+        "claim": "c",
+        "kpi": "profit",
+        "structure": "pods",
+        "versus": "allin",
+        "expect": "higher",
+    }
+    with pytest.raises(ValueError, match=message):
+        Claim.model_validate({**base, **fields})

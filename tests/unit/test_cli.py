@@ -291,5 +291,5 @@ def test_top_level_help_shows_the_workflow(capsys):
     text = _help(capsys)
     workflow = [line.split("  ")[1] for line in text.splitlines() if line.startswith("  python")]
     commands = [_parses(example)[0] for example in workflow]
-    main_flow = ["validate", "simulate", "compare", "report", "sweep", "plan"]
+    main_flow = ["validate", "simulate", "compare", "report", "sweep", "plan", "sensitivity"]
     assert commands == [*main_flow, "calibrate", "backtest"]

@@ -184,6 +184,19 @@ def test_report_rebuilds_the_same_bytes_without_simulating(compared, tmp_path, m
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy"]
 
 
+@pytest.mark.integration
+def test_report_links_the_sensitivity_page_when_there_is_one(compared, tmp_path):
+    _, out, _ = compared
+    link = "<a href='sensitivity/index.html'>"
+    assert link not in (out / "report.html").read_text()
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    (copy / "sensitivity").mkdir()
+    (copy / "sensitivity" / "index.html").write_text("<html></html>")
+    assert main(["report", str(copy)]) == 0
+    assert link in (copy / "report.html").read_text()
+
+
 def test_report_html_is_self_contained(compared):
     _, out, _ = compared
     text = (out / "report.html").read_text()

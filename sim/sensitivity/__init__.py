@@ -1,0 +1,1 @@
+"""The sensitivity command: which uncalibrated assumptions decide the verdict."""
