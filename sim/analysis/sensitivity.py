@@ -24,6 +24,7 @@ import pandas as pd
 
 from sim.analysis.compare import structure_order
 from sim.analysis.kpis import kpi_spec
+from sim.analysis.stats import mean_ci
 from sim.analysis.verdict import best_structure, objective_name
 from sim.config.assumptions import Assumption
 from sim.config.names import structure_label
@@ -48,11 +49,15 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "switch_above",
     "leader_above",
     "half_width",
+    "clear_below",
+    "clear_above",
 )
 """``sensitivity.csv``: one row per objective and assumption. ``margin_*`` is the base
 leader's advantage over the best other structure (in the better direction, negative when
 it is behind); ``switch_below``/``switch_above`` the value below/above the scenario's
-where the leader changes, to ``leader_below``/``leader_above``, within ``half_width``."""
+where the leader changes, to ``leader_below``/``leader_above``, within ``half_width``;
+``clear_below``/``clear_above`` whether, at that end of the range, the new leader's paired
+95 % CI over the old one excludes 0 (else the change is within the replications' noise)."""
 
 
 def leader(kpis: pd.DataFrame, objective: str) -> str:
@@ -61,6 +66,21 @@ def leader(kpis: pd.DataFrame, objective: str) -> str:
     means = kpis.groupby("structure", observed=True, sort=False)[objective].mean()
     means = means.reindex(order).dropna()
     return best_structure(means, kpi_spec(objective).better) if len(means) else ""
+
+
+def clear_lead(kpis: pd.DataFrame, objective: str, ahead: str, behind: str) -> bool:
+    """Whether ``ahead`` beats ``behind`` on ``objective`` beyond noise, on common random numbers.
+
+    The per-replication differences (same replication = same leads and luck)
+    have a paired 95 % t interval; the lead is clear when it excludes 0 in
+    the better direction. With one replication nothing is clear.
+    """
+    wide = kpis.pivot_table(index="replication", columns="structure", values=objective)
+    if ahead not in wide or behind not in wide:
+        return False
+    gains = ((wide[ahead] - wide[behind]) * kpi_spec(objective).better).dropna()
+    _, low, _ = mean_ci(gains)
+    return bool(low > 0)
 
 
 def lead_margin(kpis: pd.DataFrame, objective: str, structure: str) -> float:
@@ -180,11 +200,15 @@ def result_rows(
         "switch_above": math.nan,
         "leader_above": "",
         "half_width": math.nan,
+        "clear_below": False,
+        "clear_above": False,
     }
     for search in finished:
         side = "above" if search.above else "below"
         row[f"switch_{side}"] = search.switch
         row[f"leader_{side}"] = search.outer_leader
+        end = tables[high if search.above else low]
+        row[f"clear_{side}"] = clear_lead(end, objective, search.outer_leader, base_leader)
         widest = row["half_width"]
         row["half_width"] = (
             search.half_width if math.isnan(widest) else max(widest, search.half_width)
@@ -201,10 +225,10 @@ def condition_text(assumption: Assumption, row: pd.Series, side: str) -> str:
     """``the relay drop inside a pod exceeds 4 % (then the Conveyor leads)``."""
     value = row[f"switch_{side}"]
     word = "exceeds" if side == "above" else "falls below"
-    after = structure_label(row[f"leader_{side}"])
     return (
         f"{assumption.label} {word} {assumption.text(value)} "
-        f"(± {assumption.text(row['half_width']).split(' x ')[0]}; then {after} leads)"
+        f"(± {assumption.text(row['half_width']).split(' x ')[0]}; "
+        f"then {_verb(row[f'leader_{side}'])})"
     )
 
 
@@ -219,14 +243,26 @@ def objective_sentence(
     head = f"{_verb(base_leader)} on {objective_name(objective)}"
     changing = rows[rows["changes_leader"]]
     if changing.empty:
-        return f"{head} over every range tried ({len(rows)} assumptions, one at a time)."
-    conditions = [
-        condition_text(assumptions[row["assumption"]], row, side)
-        for _, row in changing.iterrows()
-        for side in ("below", "above")
-        if isinstance(row[f"leader_{side}"], str) and row[f"leader_{side}"]
-    ]
-    return f"{head} unless " + "; or unless ".join(conditions) + "."
+        plural = "" if len(rows) == 1 else "s"
+        return f"{head} over every range tried ({len(rows)} assumption{plural}, one at a time)."
+    clear, noisy = [], []
+    for _, row in changing.iterrows():
+        for side in ("below", "above"):
+            if isinstance(row[f"leader_{side}"], str) and row[f"leader_{side}"]:
+                text = condition_text(assumptions[row["assumption"]], row, side)
+                (clear if bool(row.get(f"clear_{side}", True)) else noisy).append(text)
+    if clear:
+        sentence = f"{head} unless " + "; or unless ".join(clear) + "."
+    else:
+        sentence = f"{head} over every range tried, beyond the noise of the replications."
+    if noisy:
+        sentence += (
+            " Within that noise (the new leader's paired 95 % CI at the end of the range "
+            "includes no difference), the leader also changes when "
+            + "; or when ".join(noisy)
+            + ": more replications (--only NAME --replications 10) would tell."
+        )
+    return sentence
 
 
 def tornado_order(table: pd.DataFrame, objective: str) -> pd.DataFrame:

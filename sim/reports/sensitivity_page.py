@@ -97,7 +97,9 @@ def _table_html(table: pd.DataFrame, objective: str, assumptions: dict[str, Assu
     for _, row in rows.iterrows():
         a = assumptions[row["assumption"]]
         switches = [
-            f"{a.text(row[f'switch_{side}'])} ({_e(structure_label(row[f'leader_{side}']))} after)"
+            f"{a.text(row[f'switch_{side}'])} ({_e(structure_label(row[f'leader_{side}']))} after"
+            + ("" if row.get(f"clear_{side}", True) else ", within the noise")
+            + ")"
             for side in ("below", "above")
             if isinstance(row[f"leader_{side}"], str) and row[f"leader_{side}"]
         ]

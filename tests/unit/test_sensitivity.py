@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.analysis.sensitivity import leader, objective_sentence, searches
+from sim.analysis.sensitivity import clear_lead, leader, objective_sentence, searches
 from sim.cli.main import main
 from sim.config.assumptions import (
     DEFAULT_ASSUMPTIONS,
@@ -143,10 +143,30 @@ def test_sentence_names_the_assumption_the_value_and_the_new_leader():
     sentence = objective_sentence(table, "profit", {DROP.name: DROP})
     assert sentence == (
         "Conveyor leads on profit unless the relay drop in the Conveyor exceeds 4 % "
-        "(± 0.2 %; then Pods leads)."
+        "(± 0.2 %; then Pods lead)."
     )
+    noisy = table.assign(clear_above=False)
+    sentence = objective_sentence(noisy, "profit", {DROP.name: DROP})
+    assert sentence.startswith("Conveyor leads on profit over every range tried, beyond the noise")
+    assert "the leader also changes when the relay drop in the Conveyor exceeds 4 %" in sentence
     other = objective_sentence(table, "wins_per_30_days", {DROP.name: DROP})
-    assert other.endswith("over every range tried (1 assumptions, one at a time).")
+    assert other.endswith("over every range tried (1 assumption, one at a time).")
+
+
+def test_a_lead_is_clear_only_when_its_paired_interval_excludes_no_difference():
+    # Pods ahead by 1, 2 and 3 in three paired replications: mean 2, sd 1, t(2) = 4.30,
+    # half-width 4.30 / sqrt(3) = 2.48 > 2, so not clear; by 2.0, 2.1, 1.9 it is.
+    kpis = pd.DataFrame(
+        {
+            "structure": ["conveyor"] * 3 + ["pods"] * 3,
+            "replication": [0, 1, 2] * 2,
+            "profit": [10.0, 10.0, 10.0, 11.0, 12.0, 13.0],
+        }
+    )
+    assert not clear_lead(kpis, "profit", "pods", "conveyor")
+    steady = kpis.assign(profit=[10.0, 10.0, 10.0, 12.0, 12.1, 11.9])
+    assert clear_lead(steady, "profit", "pods", "conveyor")
+    assert not clear_lead(steady, "profit", "conveyor", "pods")
 
 
 def test_a_file_changes_a_default_range_and_refuses_unknown_names(tmp_path):
