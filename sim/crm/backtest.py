@@ -27,6 +27,8 @@ from sim.crm.read import CrmHistory, closed_cycles, gone_stale, stale_as_lost
 MONTH_DAYS = 365.25 / 12
 BAND = (0.025, 0.975)
 CYCLE_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+LOST_CYCLE_QUANTILES = (0.5, 0.9)
+"""The lost deals' cycle (arrival to lost): shown beside the checks, not one of them."""
 
 WINS_TOLERANCE = 0.10
 """Total wins: the replications' median within 10 % of history."""
@@ -148,11 +150,18 @@ def history_series(
     decided = int((outcome.isin(["won", "lost"]) & (leads["end_day"] <= as_of_day)).sum())
     won_by_then = int((won & (leads["end_day"] <= as_of_day)).sum())
     rows.append(("win_rate_decided", -1, "", won_by_then / decided if decided else math.nan))
-    cycle = closed_cycles(leads)
-    for q in CYCLE_QUANTILES:
-        value = float(cycle.quantile(q)) if len(cycle) else math.nan
-        rows.append((f"cycle_days_p{round(q * 100)}", -1, "", value))
+    rows += _cycle_rows(leads, "won", "cycle_days_p", CYCLE_QUANTILES)
+    rows += _cycle_rows(leads, "lost", "lost_cycle_days_p", LOST_CYCLE_QUANTILES)
     return pd.DataFrame(rows, columns=["metric", "month", "period", "value"])
+
+
+def _cycle_rows(leads: pd.DataFrame, outcome: str, prefix: str, quantiles: tuple) -> list[tuple]:
+    """Quantiles of arrival to close of the leads closed with ``outcome`` (whole-period rows)."""
+    cycle = closed_cycles(leads, outcome)
+    return [
+        (f"{prefix}{round(q * 100)}", -1, "", float(cycle.quantile(q)) if len(cycle) else math.nan)
+        for q in quantiles
+    ]
 
 
 @dataclass(frozen=True)
@@ -199,6 +208,22 @@ class BacktestResult:
         """Whether every check passes."""
         return all(check.passed for check in self.checks())
 
+    def lost_cycle_line(self) -> str:
+        """The lost deals' cycle, history against the replications' median: shown, not checked."""
+        whole = self.table[self.table["month"] < 0].set_index("metric")
+
+        def quantiles(column: str) -> str:
+            return ", ".join(
+                f"{'median' if q == 0.5 else f'p{round(q * 100)}'} "
+                f"{whole.at[f'lost_cycle_days_p{round(q * 100)}', column]:.1f}"
+                for q in LOST_CYCLE_QUANTILES
+            )
+
+        return (
+            f"cycle of lost deals (days; shown, not a check): history {quantiles('history')}; "
+            f"simulated {quantiles('sim_median')}"
+        )
+
     def verdict_lines(self) -> list[str]:
         """Pass or fail in words, then each check."""
         checks = self.checks()
@@ -217,6 +242,7 @@ class BacktestResult:
         outside = table[table["outside"]]
         lines = [
             *self.verdict_lines(),
+            f"  {self.lost_cycle_line()}",
             "",
             f"{self.scenario.name}: {len(outside)} of {len(table)} points of history fall "
             f"outside the middle 95 % of {self.replications} replications "
@@ -279,6 +305,11 @@ def run_backtest(
     stale, cutoff = gone_stale(history.leads, history.as_of_day)
     decided = stale_as_lost(history.leads, stale, cutoff, "assigned" in history.measured)
     past = history_series(decided, history.as_of_day, history.origin)
+    # The lost cycle of the deals the export closed: a stale deal's close is the cut-off's.
+    lost = history_series(history.leads, history.as_of_day, history.origin)
+    lost = lost[lost["metric"].str.startswith("lost_cycle_")].set_index("metric")["value"]
+    is_lost = past["metric"].isin(lost.index)
+    past.loc[is_lost, "value"] = past.loc[is_lost, "metric"].map(lost)
     past = past.rename(columns={"value": "history"})
     if "funnel" not in history.measured:  # no stage dates: nothing to compare per stage
         unmeasured = past["metric"].isin(

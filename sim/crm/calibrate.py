@@ -35,6 +35,7 @@ Estimators (times in days, all on the table ``sim.crm.read.read_export`` returns
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,6 +94,8 @@ class Calibration:
     monthly_factors: list[float] = field(default_factory=list)
     growth_per_year: Estimate | None = None
     cycle_fit: Any = None  # sim.crm.cycle_fit.CycleFit, when the lags were fitted
+    loss_split: float = 1.0  # where the win rate's losses fall without stage dates (loss_weights)
+    time_split: float = 1.0  # how the won cycle is shared over the stages then (split_cycle)
     owner_groups: list[capacity.OwnerGroup] = field(default_factory=list)
     work_per_day: dict[str, float] = field(default_factory=dict)
     stale_open: int = 0
@@ -139,7 +142,10 @@ def calibrate(
     stages = _stage_estimates(df[~stale], outcomes, measured, horizon, cold_after_days)
     stages["went_cold"] += int((outcomes["lost_reason"][stale] == "went_cold").sum())
     if "funnel" not in measured:
-        _without_funnel(outcomes, stages["pass_prob"], stages["effort_days"], stages["lag_days"])
+        _without_funnel(
+            outcomes, stages["pass_prob"], stages["effort_days"], stages["lag_days"],
+            effort_measured(measured),
+        )  # fmt: skip
     delay, drop = _handoff(df, measured)
     arrival_days = df["arrival_day"].to_numpy()
     months = monthly_factors(arrival_days, horizon)
@@ -171,6 +177,45 @@ def calibrate(
         work_per_day=team.work_per_day,
         stale_open=int(stale.sum()),
         stale_after_days=stale_after,
+    )
+
+
+def with_loss_split(cal: Calibration, split: float, time_split: float = 1.0) -> Calibration:
+    """The calibration of an export without stage dates, re-split.
+
+    Its losses are shared over the stages by ``split`` (``split_win_rate``)
+    and the won deals' cycle by ``time_split`` (``split_cycle``); the leads
+    reaching each stage change, hence the effort from throughput and the team
+    (``calibrated_team``). At 1.0 and 1.0 it is ``calibrate``'s.
+    """
+    df = cal.history.leads
+    stale, stale_after = gone_stale(df, cal.history.as_of_day)
+    outcomes = stale_as_lost(df, stale, stale_after, "assigned" in cal.history.measured)
+    stages = {
+        "pass_prob": dict(cal.pass_prob),
+        "effort_days": dict(cal.effort_days),
+        "lag_days": dict(cal.lag_days),
+    }
+    _without_funnel(
+        outcomes, stages["pass_prob"], stages["effort_days"], stages["lag_days"],
+        cal.effort_measured, (split, time_split),
+    )  # fmt: skip
+    team = calibrated_team(
+        df, cal.structure, stages, cal.history.as_of_day, cal.utilisation_assumed,
+        cal.effort_measured, cal.busiest_month,
+    )  # fmt: skip
+    return dataclasses.replace(
+        cal,
+        pass_prob=stages["pass_prob"],
+        effort_days=stages["effort_days"],
+        lag_days=stages["lag_days"],
+        headcount=team.headcount,
+        pods=team.pods,
+        expected_utilisation=team.load,
+        owner_groups=team.groups,
+        work_per_day=team.work_per_day,
+        loss_split=split,
+        time_split=time_split,
     )
 
 
@@ -368,38 +413,91 @@ def _handoff(df: pd.DataFrame, measured: frozenset[str]) -> tuple[Estimate, Esti
     return mean_time(np.concatenate(delays)), wilson(drops, handed)
 
 
-def _without_funnel(df: pd.DataFrame, pass_prob: dict, effort: dict, lag: dict) -> None:
-    """Stage estimates from outcomes alone, for an export without stage dates.
+def loss_weights(split: float) -> list[float]:
+    """Each stage's share of the win rate's log: ``split ** k`` normalised (1.0: even thirds).
 
-    The win rate (won / decided) is spread evenly over the stages (each passes
-    with its cube root) and the won deals' cycle time evenly over their time in
-    work, 20 % of it effort; each estimate says it is an assumption.
+    A stage passing with ``rate ** w`` fails more often the larger its ``w``;
+    a split below 1 puts the losses early (most lost deals fail in
+    prospecting), above 1 late.
     """
-    outcome = df["outcome"].astype(str)
+    raw = [split**k for k in range(len(STAGES))]
+    return [w / sum(raw) for w in raw]
+
+
+def split_win_rate(outcomes: pd.DataFrame, split: float = 1.0) -> dict[str, Estimate]:
+    """Pass probability per stage from the win rate alone, shared by ``loss_weights``.
+
+    An export without stage dates says how many deals were won, not where the
+    others were lost; ``split`` says it (1.0 spreads evenly, each stage
+    passing with the cube root; ``sim.crm.cycle_fit`` fits it to the lost
+    deals' cycle). The product of the stages' pass probabilities is the win
+    rate whatever the split.
+    """
+    outcome = outcomes["outcome"].astype(str)
     won, decided = int((outcome == "won").sum()), int(outcome.isin(["won", "lost"]).sum())
     rate = wilson(won, decided)
-    root = 1 / len(STAGES)
-    note = (
-        f"not measured (no stage dates): the win rate {rate.value:.3g} ({rate.comment()}) "
+    if not rate.n:
+        return {}
+    how = (
         f"spread evenly over {len(STAGES)} stages"
+        if split == 1.0
+        else f"shared over the stages as {'/'.join(f'{w:.2f}' for w in loss_weights(split))} "
+        f"of its log (split {split:.3g}, fitted to the lost deals' cycle)"
     )
-    cycle = closed_cycles(df).to_numpy()
-    per_stage = float(np.mean(cycle)) / len(STAGES) if len(cycle) else math.nan
-    share = EFFORT_SHARE_ASSUMED
+    note = f"not measured (no stage dates): the win rate {rate.value:.3g} ({rate.comment()}) {how}"
+    return {
+        stage: Estimate(rate.value**w, rate.low**w, rate.high**w, rate.n, note)
+        for stage, w in zip(STAGES, loss_weights(split), strict=True)
+    }
+
+
+def _without_funnel(
+    df: pd.DataFrame,
+    pass_prob: dict,
+    effort: dict,
+    lag: dict,
+    effort_known: bool,
+    splits: tuple[float, float] = (1.0, 1.0),
+) -> None:
+    """Stage estimates from outcomes alone, for an export without stage dates.
+
+    The win rate (won / decided) is spread evenly over the stages
+    (``split_win_rate``) and the won deals' cycle time evenly over their time
+    in work (``split_cycle``), 20 % of it effort, unless ``splits`` (of the
+    losses, of the time) say otherwise; each estimate says it is an
+    assumption. A stage whose effort and lag the export measured (``worked``
+    timestamps on a stage it dates) keeps them.
+    """
+    pass_prob.update(split_win_rate(df, splits[0]))
+    for stage, (stage_effort, stage_lag) in split_cycle(df, splits[1]).items():
+        if not (effort_known and effort[stage].n):
+            effort[stage], lag[stage] = stage_effort, stage_lag
+
+
+def split_cycle(outcomes: pd.DataFrame, split: float = 1.0) -> dict[str, tuple[Estimate, Estimate]]:
+    """Effort and lag per stage from the won deals' mean cycle, shared by ``loss_weights(split)``.
+
+    1.0 gives each stage a third; below 1 the early stages are shorter
+    (``sim.crm.cycle_fit`` fits it to the lost deals' cycle). Empty without wins.
+    """
+    cycle = closed_cycles(outcomes).to_numpy()
+    if not len(cycle):
+        return {}
+    mean, share = float(np.mean(cycle)), EFFORT_SHARE_ASSUMED
+    raw = [split**k for k in range(len(STAGES))]
+    how = "a third" if split == 1.0 else f"a share (split {split:.3g}, fitted)"
     timing = (
-        f"not measured (no stage dates): {share:.0%} of a third of the won deals' mean "
-        f"cycle time {per_stage * len(STAGES):.3g} days"
+        f"not measured (no stage dates): {share:.0%} of {how} of the won deals' mean "
+        f"cycle time {mean:.3g} days"
     )
-    for stage in STAGES:
-        if rate.n:
-            pass_prob[stage] = Estimate(
-                rate.value**root, rate.low**root, rate.high**root, rate.n, note
-            )
-        if len(cycle):
-            effort[stage] = Estimate(per_stage * share, math.nan, math.nan, len(cycle), timing)
-            lag[stage] = Estimate(
-                per_stage * (1 - share), math.nan, math.nan, len(cycle), "the rest"
-            )
+    out = {}
+    for stage, weight in zip(STAGES, raw, strict=True):
+        in_work = mean * weight / sum(raw)
+        out[stage] = (
+            Estimate(in_work * share, math.nan, math.nan, len(cycle), timing),
+            Estimate(in_work * (1 - share), math.nan, math.nan, len(cycle), "the rest"),
+        )
+    return out
 
 
 def effort_measured(measured: frozenset[str]) -> bool:

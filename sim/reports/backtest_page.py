@@ -50,6 +50,7 @@ def render_backtest_html(result: Any, image: bytes | None) -> str:
         f"{first}, against what the export records.</p>",
         f"<div class='verdict'><p class='answer'>{_e(verdict)}</p></div>",
         _checks_table(result.checks()),
+        f"<p>{_e(result.lost_cycle_line())}.</p>",
     ]
     if image is not None:
         encoded = base64.b64encode(image).decode("ascii")

@@ -309,7 +309,7 @@ def test_an_export_with_only_the_required_columns_calibrates(tmp_path, capsys):
     compared = result.table.dropna(subset=["history"])["metric"]
     assert set(compared) == {"entered_prospecting", "wins", "wins_total", "win_rate_decided"} | {
         f"cycle_days_p{q}" for q in (10, 25, 50, 75, 90)
-    }
+    } | {"lost_cycle_days_p50", "lost_cycle_days_p90"}
 
 
 def test_names_with_quotes_and_backslashes_are_written_as_they_are(tmp_path):
