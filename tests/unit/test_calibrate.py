@@ -285,6 +285,7 @@ def test_backtest_months_are_calendar_months():
     assert labels == ["month 1", "month 2"] and edges[1] == pytest.approx(30.4375)
 
 
+@pytest.mark.integration  # a cycle fit of about 16 s
 def test_an_export_with_only_the_required_columns_calibrates(tmp_path, capsys):
     """Missing optional columns are fine: no stage dates, owners or amounts."""
     from sim.crm.backtest import run_backtest
