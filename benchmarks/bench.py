@@ -462,6 +462,10 @@ def scaled_conveyor(leads: int):
         overrides.append(
             f"structures.conveyor.{field}={max(1, round(getattr(team, field) * factor))}"
         )
+    # The operations team that implements new customers is a headcount too: left at
+    # its size, it would fall ever further behind and the run would hold a growing
+    # queue of customers waiting to go live instead of live accounts.
+    overrides.append(f"fulfilment.ops_staff={max(1, round(base.fulfilment.ops_staff * factor))}")
     return Scenario.from_file(SCENARIOS / "conveyor.toml", overrides)
 
 

@@ -6,7 +6,10 @@ competitor decides. The stream (``leads.py``) is kept column by column; a
 journey wants one lead's facts at once, so they are packed in one (n, 27)
 float64 matrix and a lead converts its own row to Python floats on arrival
 (one ``tolist``). Only leads in flight hold Python objects, which keeps
-memory per lead small and the garbage collector's work flat.
+memory per lead small and the garbage collector's work flat. The matrix is
+built a block of ``TABLE_BLOCK_LEADS`` leads at a time, as they arrive: the
+stream already holds every draw, so a whole-run matrix would only hold them
+twice (216 bytes per lead, a fifth of a million-lead run's peak).
 
 The columns are named here, once: ``row[EFFORT_UNIT + s]`` is the effort
 unit of stage ``s``, ``row[DEAL_VALUE]`` the deal value. A field with one
@@ -18,8 +21,8 @@ journey's arithmetic needs anyway (a structured row's fields are numpy
 scalars, ten times slower in Python arithmetic, and separate arrays cost a
 conversion per field per lead).
 
-``LeadBook`` holds the table of one structure run and the referral leads
-that arrive during it. Time unit: days.
+``LeadBook`` serves the rows of one structure run and holds the referral
+leads that arrive during it. Time unit: days.
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ OVERFLOW_U = TIER + 1  # uniform deciding a drop when Pods pass the lead to anot
 OVERFLOW_DELAY_UNIT = OVERFLOW_U + 1  # unit-mean delay of that relay
 GO_LIVE_UNIT = OVERFLOW_DELAY_UNIT + 1  # unit-mean implementation effort if won
 LEAD_TABLE_WIDTH = GO_LIVE_UNIT + 1
+
+TABLE_BLOCK_LEADS = 4096
+"""Leads per block of ``lead_table`` that ``LeadBook`` builds (under 1 MB each)."""
 
 ACCOUNT_RELAY = HANDOFF_POINTS.index("account")
 """Relay point of the handover to the account; relay point ``s - 1`` leads into stage ``s``."""
@@ -122,38 +128,48 @@ def referral_table(chances: LeadStream, scenario: Scenario) -> np.ndarray:
 class LeadBook:
     """The leads of one structure run by id: the stream's, then referrals as they arrive.
 
-    Referral leads get ids from ``n_organic`` on, in the order they arrive in
-    this run; ``referrals.referral_arrivals`` adds them (``add_referral``),
-    nothing else changes the book.
+    A stream lead's row comes from the block of ``lead_table`` that holds it,
+    built when a lead of the block first asks (leads arrive in id order, so
+    each block is built once and only one is kept). Referral leads get ids
+    from ``n_organic`` on, in the order they arrive in this run;
+    ``referrals.referral_arrivals`` adds them (``add_referral``), nothing else
+    changes the book.
 
     Attributes:
         stream: the replication's lead stream (shared by every structure).
         scenario: the scenario, to draw an advocate's referral chances.
-        table: the stream's ``lead_table``.
         n_organic: leads in the stream.
+        block_first: id of the first lead of ``block``.
+        block: the ``lead_table`` of leads ``block_first`` to ``block_first + TABLE_BLOCK_LEADS``.
         referral_rows: each referral's row, as Python floats.
         referral_keys: each referral's seed key (``key``).
         referrals: what is known of each referral when it arrives (for the lead table).
     """
 
     __slots__ = (
-        "stream", "scenario", "table", "n_organic", "referral_rows", "referral_keys", "referrals",
+        "stream", "scenario", "n_organic", "block_first", "block", "referral_rows",
+        "referral_keys", "referrals",
     )  # fmt: skip
 
     def __init__(self, stream: LeadStream, scenario: Scenario):
         self.stream = stream
         self.scenario = scenario
-        self.table = lead_table(stream, scenario)
         self.n_organic = len(stream)
+        self.block_first = -1
+        self.block = np.empty((0, LEAD_TABLE_WIDTH))
         self.referral_rows: list[list[float]] = []
         self.referral_keys: list[tuple[int, ...]] = []
         self.referrals = ReferralLeads()
 
     def row(self, lead: int) -> list[float]:
         """A lead's ``lead_table`` row as Python floats (a referral's is kept as one)."""
-        if lead < self.n_organic:
-            return self.table[lead].tolist()
-        return self.referral_rows[lead - self.n_organic]
+        if lead >= self.n_organic:
+            return self.referral_rows[lead - self.n_organic]
+        first = lead - lead % TABLE_BLOCK_LEADS
+        if first != self.block_first:
+            part = self.stream.part(first, first + TABLE_BLOCK_LEADS)
+            self.block, self.block_first = lead_table(part, self.scenario), first
+        return self.block[lead - first].tolist()
 
     def key(self, lead: int) -> tuple[int, ...]:
         """The ids that key a lead's own random streams, the same in every structure.
