@@ -41,6 +41,7 @@ from sim.model.lead_table import (
     PASS_U,
     PATIENCE_UNIT,
     TIER,
+    Row,
 )
 from sim.model.records import COMPETITOR, DROPPED, FAILED, REP_LEFT, WENT_COLD, WON, LeadLog
 from sim.model.state import JourneyRules, Run
@@ -57,7 +58,7 @@ class Deal:
 
     Attributes:
         lead: the lead's id.
-        row: the lead's ``lead_table`` row as Python floats (columns in ``lead_table``).
+        row: the lead's ``lead_table`` row (columns named in ``lead_table``).
         tier: its size tier.
         owner: who owns it in an owner-assigned team (None in a pooled one).
         owner_gone: fires if that owner resigns.
@@ -67,7 +68,7 @@ class Deal:
 
     __slots__ = ("lead", "row", "tier", "owner", "owner_gone", "waited", "context_loss")
 
-    def __init__(self, lead: int, row: list[float]):
+    def __init__(self, lead: int, row: Row):
         self.lead = lead
         self.row = row
         self.tier = int(row[TIER])

@@ -109,7 +109,9 @@ class LeadLog:
         self.account_value = self._column("d", NAN)
         self.neglected_reviews = self._column("i", 0)
         self.revenue = self._column("d", 0.0)
-        self.revenue_until_day = self._column("d", NAN)
+        # Up to when each account's revenue is recognised: by lead, for accounts only
+        # (not a column of the lead table, and a few per cent of leads become one).
+        self.revenue_until_day: dict[int, float] = {}
         self.go_live_day = self._column("d", NAN)
         self.advocate_day = self._column("d", NAN)  # when the account first became an advocate
         self.advocate = self._column("b", False)  # an advocate now (at the horizon: at the end)
@@ -194,11 +196,11 @@ class RepLog:
 class ReferralLeads:
     """What is known of the referral leads of one run when they arrive, in lead-id order."""
 
-    arrival_day: list[float] = field(default_factory=list)
-    segment: list[int] = field(default_factory=list)
-    tier: list[int] = field(default_factory=list)
-    deal_value: list[float] = field(default_factory=list)
-    quality: list[float] = field(default_factory=list)
+    arrival_day: array = field(default_factory=lambda: array("d"))
+    segment: array = field(default_factory=lambda: array("h"))
+    tier: array = field(default_factory=lambda: array("h"))
+    deal_value: array = field(default_factory=lambda: array("d"))
+    quality: array = field(default_factory=lambda: array("d"))
 
 
 def leads_frame(
@@ -227,7 +229,7 @@ def leads_frame(
     """
     n = log.n
     facts = {name: getattr(leads, name) for name in _LEAD_FACTS}
-    if referrals is not None and referrals.arrival_day:
+    if referrals is not None and len(referrals.arrival_day):
         for name in _LEAD_FACTS:
             facts[name] = np.concatenate([facts[name], np.asarray(getattr(referrals, name))])
     arrival_day = facts["arrival_day"]

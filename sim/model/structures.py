@@ -14,6 +14,8 @@ Time unit: days.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -265,6 +267,21 @@ def rare_garbage_collection() -> Iterator[None]:
         gc.unfreeze()
 
 
+def return_freed_memory() -> None:
+    """Hand the C allocator's free pages back to the system (glibc; elsewhere nothing).
+
+    glibc keeps the pages of freed objects for reuse, and the lead table's
+    new columns are too large to reuse them: without this, the objects in
+    flight at the horizon would still count under the peak while the tables
+    are built (about 60 bytes per lead, a tenth of a run's memory).
+    """
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
+
+
 def build_run(
     name: str, env: simpy.Environment, leads: LeadStream, scenario: Scenario, streams: Streams
 ) -> Run:
@@ -316,6 +333,7 @@ def run_structure(name: str, leads: LeadStream, scenario: Scenario, streams: Str
         # events) hangs in reference cycles through the environment, which is gone
         # now: free it before the tables are built, or it would sit under their peak.
         gc.collect()
+    return_freed_memory()
     return RunTables(
         leads=leads_frame(
             log,
