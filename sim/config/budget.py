@@ -301,8 +301,8 @@ def problems(
     if available_bytes is not None and estimate.peak_bytes > available_bytes:
         lines.append(
             f"{label}: too big for this machine: {size}, needing about "
-            f"{_bytes(estimate.peak_bytes)} of memory with {_bytes(available_bytes)} available; "
-            + hint
+            f"{_bytes(estimate.peak_bytes)} of memory ({BYTES_PER_LEAD_RUN:,} bytes per lead-run "
+            f"held) with {_bytes(available_bytes)} available; " + hint
         )
     if estimate.seconds > time_limit_seconds:
         lines.append(

@@ -30,9 +30,22 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+ROW_GROUP_ROWS = 16_384
+"""Rows converted to Arrow and written at a time (a row group of the file)."""
+
+
 def write_parquet(df: pd.DataFrame, path: Path, provenance: dict[str, Any]) -> None:
-    """Write a table with the run's provenance in the parquet file's metadata."""
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    metadata = dict(table.schema.metadata or {})
+    """Write a table with the run's provenance in the parquet file's metadata.
+
+    The table goes to Arrow and to the file one row group of
+    ``ROW_GROUP_ROWS`` rows at a time: converted whole, a million-lead table
+    would sit in memory twice (as pandas and as Arrow) while it is written.
+    """
+    schema = pa.Schema.from_pandas(df, preserve_index=False)
+    metadata = dict(schema.metadata or {})
     metadata[b"salesim"] = json.dumps(provenance, sort_keys=True).encode()
-    pq.write_table(table.replace_schema_metadata(metadata), path)
+    schema = schema.with_metadata(metadata)
+    with pq.ParquetWriter(path, schema) as writer:
+        for first in range(0, max(len(df), 1), ROW_GROUP_ROWS):
+            part = df.iloc[first : first + ROW_GROUP_ROWS]
+            writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))

@@ -41,6 +41,7 @@ from sim.model.lead_table import (
     PASS_U,
     PATIENCE_UNIT,
     TIER,
+    Row,
 )
 from sim.model.records import COMPETITOR, DROPPED, FAILED, REP_LEFT, WENT_COLD, WON, LeadLog
 from sim.model.state import JourneyRules, Run
@@ -57,7 +58,7 @@ class Deal:
 
     Attributes:
         lead: the lead's id.
-        row: the lead's ``lead_table`` row as Python floats (columns in ``lead_table``).
+        row: the lead's ``lead_table`` row (columns named in ``lead_table``).
         tier: its size tier.
         owner: who owns it in an owner-assigned team (None in a pooled one).
         owner_gone: fires if that owner resigns.
@@ -67,7 +68,7 @@ class Deal:
 
     __slots__ = ("lead", "row", "tier", "owner", "owner_gone", "waited", "context_loss")
 
-    def __init__(self, lead: int, row: list[float]):
+    def __init__(self, lead: int, row: Row):
         self.lead = lead
         self.row = row
         self.tier = int(row[TIER])
@@ -87,18 +88,25 @@ class Deal:
         log.lose(self.lead, day, at, reason)
 
 
-def lead_arrivals(
-    env: simpy.Environment, run: Run, routes: list[Route]
-) -> Generator[simpy.Event, Any, None]:
+ARRIVAL_BLOCK_LEADS = 4096
+"""Leads whose arrival days and segments the market turns into Python values at a time."""
+
+
+def lead_arrivals(env: simpy.Environment, run: Run) -> Generator[simpy.Event, Any, None]:
     """The market: start each lead's journey at its pre-drawn arrival time.
 
     One source process instead of one sleeping process per lead keeps memory
-    flat in the number of leads.
+    flat in the number of leads; so does reading the stream a block at a
+    time (a whole-stream ``tolist`` holds 32 bytes per lead for the run).
     """
-    for lead, arrival in enumerate(run.leads.stream.arrival_day.tolist()):
-        if arrival > env.now:
-            yield env.timeout(arrival - env.now)
-        env.process(lead_journey(env, run, lead, routes[lead]))
+    stream, routes = run.leads.stream, run.org.segment_routes
+    for first in range(0, len(stream), ARRIVAL_BLOCK_LEADS):
+        part = stream.part(first, first + ARRIVAL_BLOCK_LEADS)
+        days, segments = part.arrival_day.tolist(), part.segment.tolist()
+        for lead, (arrival, segment) in enumerate(zip(days, segments, strict=True), first):
+            if arrival > env.now:
+                yield env.timeout(arrival - env.now)
+            env.process(lead_journey(env, run, lead, routes[segment]))
 
 
 def lead_journey(

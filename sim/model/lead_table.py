@@ -4,25 +4,32 @@ Like a case file handed to whoever works the lead next: its pass
 probabilities, the coins already tossed for it, its deal value, the day a
 competitor decides. The stream (``leads.py``) is kept column by column; a
 journey wants one lead's facts at once, so they are packed in one (n, 27)
-float64 matrix and a lead converts its own row to Python floats on arrival
-(one ``tolist``). Only leads in flight hold Python objects, which keeps
-memory per lead small and the garbage collector's work flat.
+float64 matrix and a lead takes its own row on arrival as an ``array("d")``
+(one copy of 216 bytes; a list of 27 Python floats would take 920). Only
+leads in flight hold their row, which keeps memory per lead small and the
+garbage collector's work flat. The matrix is built a block of
+``TABLE_BLOCK_LEADS`` leads at a time, as they arrive: the stream already
+holds every draw, so a whole-run matrix would only hold them twice (216
+bytes per lead, a fifth of a million-lead run's peak).
 
 The columns are named here, once: ``row[EFFORT_UNIT + s]`` is the effort
 unit of stage ``s``, ``row[DEAL_VALUE]`` the deal value. A field with one
 value per stage (or per relay point) spans three columns from its name;
 ``per_stage`` gives their slice for whole-table arithmetic. Named offsets
 into one plain matrix rather than a numpy structured array or one array per
-field: a row stays one contiguous ``tolist`` into plain floats, which the
-journey's arithmetic needs anyway (a structured row's fields are numpy
-scalars, ten times slower in Python arithmetic, and separate arrays cost a
-conversion per field per lead).
+field: a row stays one contiguous copy whose items read as plain Python
+floats, which the journey's arithmetic needs (a structured row's fields are
+numpy scalars, ten times slower in Python arithmetic, and separate arrays
+cost a conversion per field per lead).
 
-``LeadBook`` holds the table of one structure run and the referral leads
-that arrive during it. Time unit: days.
+``LeadBook`` serves the rows of one structure run and holds the referral
+leads that arrive during it. Time unit: days.
 """
 
 from __future__ import annotations
+
+from array import array
+from typing import NamedTuple
 
 import numpy as np
 
@@ -49,8 +56,56 @@ OVERFLOW_DELAY_UNIT = OVERFLOW_U + 1  # unit-mean delay of that relay
 GO_LIVE_UNIT = OVERFLOW_DELAY_UNIT + 1  # unit-mean implementation effort if won
 LEAD_TABLE_WIDTH = GO_LIVE_UNIT + 1
 
+TABLE_BLOCK_LEADS = 4096
+"""Leads per block of ``lead_table`` that ``LeadBook`` builds (under 1 MB each)."""
+
 ACCOUNT_RELAY = HANDOFF_POINTS.index("account")
 """Relay point of the handover to the account; relay point ``s - 1`` leads into stage ``s``."""
+
+
+Row = array
+"""One lead's ``lead_table`` row, ``array("d")``: indexed like a list of floats."""
+
+
+def table_row(table: np.ndarray, index: int) -> Row:
+    """Row ``index`` of a ``lead_table`` as a ``Row`` (a copy: the table may go)."""
+    return array("d", table[index].tobytes())
+
+
+class ReferralChance(NamedTuple):
+    """One of an advocate's referral chances: the prospect it would bring, if taken.
+
+    Attributes:
+        day: the day it comes up.
+        segment, tier: codes of the prospect's segment and size tier.
+        deal_value, quality: as in the lead stream.
+        row: its ``referral_table`` row.
+    """
+
+    day: float
+    segment: int
+    tier: int
+    deal_value: float
+    quality: float
+    row: Row
+
+
+def referral_chance_list(chances: LeadStream, scenario: Scenario) -> list[ReferralChance]:
+    """An account's referral chances one by one (a few a year: no arrays of their own)."""
+    rows = referral_table(chances, scenario)
+    return [
+        ReferralChance(day, segment, tier, deal_value, quality, table_row(rows, j))
+        for j, (day, segment, tier, deal_value, quality) in enumerate(
+            zip(
+                chances.arrival_day.tolist(),
+                chances.segment.tolist(),
+                chances.tier.tolist(),
+                chances.deal_value.tolist(),
+                chances.quality.tolist(),
+                strict=True,
+            )
+        )
+    ]
 
 
 def per_stage(first: int) -> slice:
@@ -122,38 +177,48 @@ def referral_table(chances: LeadStream, scenario: Scenario) -> np.ndarray:
 class LeadBook:
     """The leads of one structure run by id: the stream's, then referrals as they arrive.
 
-    Referral leads get ids from ``n_organic`` on, in the order they arrive in
-    this run; ``referrals.referral_arrivals`` adds them (``add_referral``),
-    nothing else changes the book.
+    A stream lead's row comes from the block of ``lead_table`` that holds it,
+    built when a lead of the block first asks (leads arrive in id order, so
+    each block is built once and only one is kept). Referral leads get ids
+    from ``n_organic`` on, in the order they arrive in this run;
+    ``referrals.referral_arrivals`` adds them (``add_referral``), nothing else
+    changes the book.
 
     Attributes:
         stream: the replication's lead stream (shared by every structure).
         scenario: the scenario, to draw an advocate's referral chances.
-        table: the stream's ``lead_table``.
         n_organic: leads in the stream.
-        referral_rows: each referral's row, as Python floats.
+        block_first: id of the first lead of ``block``.
+        block: the ``lead_table`` of leads ``block_first`` to ``block_first + TABLE_BLOCK_LEADS``.
+        referral_rows: each referral's row.
         referral_keys: each referral's seed key (``key``).
         referrals: what is known of each referral when it arrives (for the lead table).
     """
 
     __slots__ = (
-        "stream", "scenario", "table", "n_organic", "referral_rows", "referral_keys", "referrals",
+        "stream", "scenario", "n_organic", "block_first", "block", "referral_rows",
+        "referral_keys", "referrals",
     )  # fmt: skip
 
     def __init__(self, stream: LeadStream, scenario: Scenario):
         self.stream = stream
         self.scenario = scenario
-        self.table = lead_table(stream, scenario)
         self.n_organic = len(stream)
-        self.referral_rows: list[list[float]] = []
+        self.block_first = -1
+        self.block = np.empty((0, LEAD_TABLE_WIDTH))
+        self.referral_rows: list[Row] = []
         self.referral_keys: list[tuple[int, ...]] = []
         self.referrals = ReferralLeads()
 
-    def row(self, lead: int) -> list[float]:
-        """A lead's ``lead_table`` row as Python floats (a referral's is kept as one)."""
-        if lead < self.n_organic:
-            return self.table[lead].tolist()
-        return self.referral_rows[lead - self.n_organic]
+    def row(self, lead: int) -> Row:
+        """A lead's ``lead_table`` row (a referral's is kept as one)."""
+        if lead >= self.n_organic:
+            return self.referral_rows[lead - self.n_organic]
+        first = lead - lead % TABLE_BLOCK_LEADS
+        if first != self.block_first:
+            part = self.stream.part(first, first + TABLE_BLOCK_LEADS)
+            self.block, self.block_first = lead_table(part, self.scenario), first
+        return table_row(self.block, lead - first)
 
     def key(self, lead: int) -> tuple[int, ...]:
         """The ids that key a lead's own random streams, the same in every structure.
@@ -165,15 +230,13 @@ class LeadBook:
             return (lead,)
         return self.referral_keys[lead - self.n_organic]
 
-    def add_referral(
-        self, key: tuple[int, ...], row: list[float], chances: LeadStream, chance: int
-    ) -> None:
+    def add_referral(self, key: tuple[int, ...], chance: ReferralChance) -> None:
         """Record the next referral lead: its seed key, its row and its facts."""
-        self.referral_rows.append(row)
+        self.referral_rows.append(chance.row)
         self.referral_keys.append(key)
         facts = self.referrals
-        facts.arrival_day.append(float(chances.arrival_day[chance]))
-        facts.segment.append(int(chances.segment[chance]))
-        facts.tier.append(int(chances.tier[chance]))
-        facts.deal_value.append(float(chances.deal_value[chance]))
-        facts.quality.append(float(chances.quality[chance]))
+        facts.arrival_day.append(chance.day)
+        facts.segment.append(chance.segment)
+        facts.tier.append(chance.tier)
+        facts.deal_value.append(chance.deal_value)
+        facts.quality.append(chance.quality)

@@ -14,7 +14,7 @@ slower takes exactly 1.2 times the same lead's specialist effort.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -72,6 +72,15 @@ class LeadStream:
 
     def __len__(self) -> int:
         return len(self.lead_id)
+
+    def part(self, first: int, stop: int) -> LeadStream:
+        """Leads ``first`` to ``stop - 1`` as a stream of their own (views, nothing copied)."""
+        values = {
+            f.name: value[first:stop] if isinstance(value, np.ndarray) else value
+            for f in fields(self)
+            for value in (getattr(self, f.name),)
+        }
+        return LeadStream(**values)
 
     def competitor_deadlines(self, contested_share: float, mean_days: float) -> np.ndarray:
         """Day each lead's competitor decides (infinity where no competitor pursues it)."""

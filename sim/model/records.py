@@ -12,7 +12,9 @@ of floats per event, and the table is built in one go at the end. The columns
 are ``array.array``s: a write costs about 50 ns (a Python list: a few ns, a
 numpy array: about 100 ns), a value takes 8 bytes instead of a pointer and a
 float object, and numpy reads the finished column without a copy (converting a
-list of 100,000 floats takes about 7 ms, for each of 37 columns).
+list of 100,000 floats takes about 7 ms, for each of 37 columns). The lead
+table is made of those very arrays, so the log is never held twice (a
+million-lead log is about 200 MB).
 
 Times are in days since the start of the horizon; NaN means "never happened".
 """
@@ -68,71 +70,63 @@ def stage_column(stage: str, what: str) -> str:
     return f"{stage}_{what}"
 
 
-_BY_STAGE_INDEX = frozenset(
-    {"stage_queue_day", "stage_start_day", "stage_end_day", "stage_done_day", "stage_handler"}
-)
-
-
-def float_column(n: int, fill: float = NAN) -> array:
-    """A column of ``n`` float64 values, all ``fill``."""
-    return array("d", [fill]) * n
-
-
-def int_column(n: int, fill: int, typecode: str = "l") -> array:
-    """A column of ``n`` integers of C type ``typecode``, all ``fill``."""
-    return array(typecode, [fill]) * n
-
-
 def as_numpy(column: array, dtype: type) -> np.ndarray:
     """The column as a numpy array of ``dtype`` (no copy when the C types agree)."""
     return np.asarray(column).astype(dtype, copy=False)
 
 
 class LeadLog:
-    """Preallocated columns for every lead of one structure run."""
+    """Preallocated columns for every lead of one structure run.
+
+    Each column has the C type of its column in ``leads_frame`` (rep ids
+    int32, pod int16, flags and codes int8), so the frame takes the log's
+    memory as it is instead of a converted copy.
+    """
 
     def __init__(self, n: int):
         self.n = n
+        self.fills: list[tuple[array, float | int]] = []  # every column and its fill, for add_lead
         self.stage_times = {
-            (stage, what): float_column(n) for stage in STAGES for what in STAGE_TIME_FIELDS
+            (stage, what): self._column("d", NAN) for stage in STAGES for what in STAGE_TIME_FIELDS
         }
         # The same lists by stage index, for the processes: stage_queue_day[s][lead].
         self.stage_queue_day = [self.stage_times[(stage, "queue_day")] for stage in STAGES]
         self.stage_start_day = [self.stage_times[(stage, "start_day")] for stage in STAGES]
         self.stage_end_day = [self.stage_times[(stage, "end_day")] for stage in STAGES]
         self.stage_done_day = [self.stage_times[(stage, "done_day")] for stage in STAGES]
-        self.handler = {stage: int_column(n, -1) for stage in STAGES}
+        self.handler = {stage: self._column("i", -1) for stage in STAGES}
         self.stage_handler = [self.handler[stage] for stage in STAGES]
-        self.outcome = int_column(n, OPEN, "b")
-        self.lost_at = int_column(n, 0, "b")
-        self.lost_reason = int_column(n, 0, "b")
-        self.end_day = float_column(n)
-        self.pod = int_column(n, -1)
-        self.overflowed = int_column(n, False, "b")
-        self.account_handler = int_column(n, -1)
-        self.account_start_day = float_column(n)
-        self.account_end_day = float_column(n)
-        self.account_outcome = int_column(n, 0, "b")
-        self.account_value = float_column(n)
-        self.neglected_reviews = int_column(n, 0)
-        self.revenue = float_column(n, 0.0)
-        self.revenue_until_day = float_column(n)
-        self.go_live_day = float_column(n)
-        self.advocate_day = float_column(n)  # when the account first became an advocate
-        self.advocate = int_column(n, False, "b")  # an advocate now (at the horizon: at the end)
-        self.referred_by = int_column(n, -1)  # the account whose referral this lead is
+        self.outcome = self._column("b", OPEN)
+        self.lost_at = self._column("b", 0)
+        self.lost_reason = self._column("b", 0)
+        self.end_day = self._column("d", NAN)
+        self.pod = self._column("h", -1)
+        self.overflowed = self._column("b", False)
+        self.account_handler = self._column("i", -1)
+        self.account_start_day = self._column("d", NAN)
+        self.account_end_day = self._column("d", NAN)
+        self.account_outcome = self._column("b", 0)
+        self.account_value = self._column("d", NAN)
+        self.neglected_reviews = self._column("i", 0)
+        self.revenue = self._column("d", 0.0)
+        # Up to when each account's revenue is recognised: by lead, for accounts only
+        # (not a column of the lead table, and a few per cent of leads become one).
+        self.revenue_until_day: dict[int, float] = {}
+        self.go_live_day = self._column("d", NAN)
+        self.advocate_day = self._column("d", NAN)  # when the account first became an advocate
+        self.advocate = self._column("b", False)  # an advocate now (at the horizon: at the end)
+        self.referred_by = self._column("q", -1)  # the account whose referral this lead is
+
+    def _column(self, typecode: str, fill: float | int) -> array:
+        """A new column of ``n`` values ``fill``, registered for ``add_lead``."""
+        column = array(typecode, [fill]) * self.n
+        self.fills.append((column, fill))
+        return column
 
     def add_lead(self) -> int:
         """One more lead (a referral), with every column at its "never happened" value."""
-        fresh = LeadLog(1)
-        for name, column in vars(self).items():
-            if name in _BY_STAGE_INDEX:
-                continue  # the same columns as in stage_times and handler, extended there
-            if isinstance(column, array):
-                column.extend(getattr(fresh, name))
-            elif isinstance(column, dict):
-                for key, values in column.items():
-                    values.extend(getattr(fresh, name)[key])
+        for column, fill in self.fills:
+            column.append(fill)
         lead = self.n
         self.n += 1
         return lead
@@ -202,11 +196,11 @@ class RepLog:
 class ReferralLeads:
     """What is known of the referral leads of one run when they arrive, in lead-id order."""
 
-    arrival_day: list[float] = field(default_factory=list)
-    segment: list[int] = field(default_factory=list)
-    tier: list[int] = field(default_factory=list)
-    deal_value: list[float] = field(default_factory=list)
-    quality: list[float] = field(default_factory=list)
+    arrival_day: array = field(default_factory=lambda: array("d"))
+    segment: array = field(default_factory=lambda: array("h"))
+    tier: array = field(default_factory=lambda: array("h"))
+    deal_value: array = field(default_factory=lambda: array("d"))
+    quality: array = field(default_factory=lambda: array("d"))
 
 
 def leads_frame(
@@ -235,7 +229,7 @@ def leads_frame(
     """
     n = log.n
     facts = {name: getattr(leads, name) for name in _LEAD_FACTS}
-    if referrals is not None and referrals.arrival_day:
+    if referrals is not None and len(referrals.arrival_day):
         for name in _LEAD_FACTS:
             facts[name] = np.concatenate([facts[name], np.asarray(getattr(referrals, name))])
     arrival_day = facts["arrival_day"]
@@ -245,10 +239,10 @@ def leads_frame(
         "seed": np.full(n, seed, dtype=np.int64),
         "lead_id": np.arange(n, dtype=np.int64),
         "segment": pd.Categorical.from_codes(
-            facts["segment"].astype(np.int16), categories=list(leads.segment_names)
+            facts["segment"].astype(np.int16, copy=False), categories=list(leads.segment_names)
         ),
         "tier": pd.Categorical.from_codes(
-            facts["tier"].astype(np.int16), categories=list(leads.tier_names)
+            facts["tier"].astype(np.int16, copy=False), categories=list(leads.tier_names)
         ),
         "arrival_day": arrival_day,
         "in_cohort": (arrival_day >= cohort_days[0]) & (arrival_day < cohort_days[1]),
@@ -286,7 +280,9 @@ def leads_frame(
             "advocate_at_end": as_numpy(log.advocate, bool),
         }
     )
-    return pd.DataFrame(columns)
+    # The columns as they are (the log's memory, the stream's arrays): a consolidating
+    # copy would double the largest table of the run at its peak.
+    return pd.DataFrame(columns, copy=False)
 
 
 def reps_frame(

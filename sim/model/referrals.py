@@ -17,11 +17,10 @@ import math
 from collections.abc import Generator
 from typing import Any
 
-import numpy as np
 import simpy
 
-from sim.model.lead_table import referral_table
-from sim.model.leads import LeadStream, referral_chances
+from sim.model.lead_table import ReferralChance, referral_chance_list
+from sim.model.leads import referral_chances
 from sim.model.seeding import keyed_rng
 from sim.model.state import Run
 
@@ -38,15 +37,14 @@ class Advocacy:
     account is an advocate now: advocacy changes only at reviews.
     """
 
-    __slots__ = ("run", "lead", "streak", "advocate", "chances", "rows", "next_chance")
+    __slots__ = ("run", "lead", "streak", "advocate", "chances", "next_chance")
 
     def __init__(self, run: Run, lead: int):
         self.run = run
         self.lead = lead
         self.streak = 0
         self.advocate = False
-        self.chances: LeadStream | None = None
-        self.rows: np.ndarray | None = None  # the chances' referral_table, built with them
+        self.chances: list[ReferralChance] | None = None
         self.next_chance = 0
 
     def review(self, env: simpy.Environment, well_served: bool, until_next: float) -> None:
@@ -62,35 +60,29 @@ class Advocacy:
             log.advocate_day[self.lead] = env.now
         if self.chances is None:
             self.draw_chances()
-        days = self.chances.arrival_day
+        chances = self.chances
         # Chances while the account was not an advocate have passed unused.
-        while self.next_chance < len(days) and days[self.next_chance] <= env.now:
+        while self.next_chance < len(chances) and chances[self.next_chance].day <= env.now:
             self.next_chance += 1
         due = []
         end = min(env.now + until_next, run.clock.horizon_days)
-        while self.next_chance < len(days) and days[self.next_chance] <= end:
+        while self.next_chance < len(chances) and chances[self.next_chance].day <= end:
             due.append(self.next_chance)
             self.next_chance += 1
         if due:
-            env.process(referral_arrivals(env, run, self.lead, self.chances, self.rows, due))
+            env.process(referral_arrivals(env, run, self.lead, chances, due))
 
     def draw_chances(self) -> None:
-        """The account's referral chances over the horizon, and their lead-table rows."""
+        """The account's referral chances over the horizon, with their lead-table rows."""
         run = self.run
         scenario = run.leads.scenario
         rng = keyed_rng(run.accounts.seed, *run.leads.key(self.lead), REFERRAL_BRANCH)
         rate_per_day = run.accounts.referrals.per_advocate_per_year / 365.0
-        self.chances = referral_chances(scenario, rate_per_day, rng)
-        self.rows = referral_table(self.chances, scenario)
+        self.chances = referral_chance_list(referral_chances(scenario, rate_per_day, rng), scenario)
 
 
 def referral_arrivals(
-    env: simpy.Environment,
-    run: Run,
-    referrer: int,
-    chances: LeadStream,
-    rows: np.ndarray,
-    due: list[int],
+    env: simpy.Environment, run: Run, referrer: int, chances: list[ReferralChance], due: list[int]
 ) -> Generator[simpy.Event, Any, None]:
     """Start the journey of each referral chance that came due, at its day."""
     # Imported here: a referral's journey may end in an account that refers again
@@ -98,12 +90,12 @@ def referral_arrivals(
     from sim.model.journey import lead_journey
 
     for j in due:
-        day = float(chances.arrival_day[j])
-        if day > env.now:
-            yield env.timeout(day - env.now)
+        chance = chances[j]
+        if chance.day > env.now:
+            yield env.timeout(chance.day - env.now)
         lead = run.log.add_lead()
         run.log.referred_by[lead] = referrer
         key = (*run.leads.key(referrer), REFERRAL_BRANCH, j)
-        run.leads.add_referral(key, rows[j].tolist(), chances, j)
-        route = run.org.segment_routes[int(chances.segment[j])]
+        run.leads.add_referral(key, chance)
+        route = run.org.segment_routes[chance.segment]
         env.process(lead_journey(env, run, lead, route))

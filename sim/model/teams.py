@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from sim.config.scenario import HandoffConfig
-from sim.model.leads import LeadStream
 from sim.model.people import initial_tenure, ramp_factor, role_levels
 from sim.model.pools import Pool, PriorityPool
 from sim.model.records import RepLog
@@ -224,16 +223,10 @@ class Route:
 
 @dataclass(frozen=True)
 class Org:
-    """The teams of one structure and the route of every lead (and of each segment)."""
+    """The teams of one structure and the route a new lead of each segment takes."""
 
     teams: list[Team]
     segment_routes: list[Route]  # by segment code: where a new lead of the segment goes
-
-    def routes(self, leads: LeadStream) -> list[Route]:
-        """The route of every lead of the stream."""
-        if len(set(map(id, self.segment_routes))) == 1:
-            return [self.segment_routes[0]] * len(leads)
-        return [self.segment_routes[code] for code in leads.segment.tolist()]
 
 
 def relay(

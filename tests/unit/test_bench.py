@@ -38,11 +38,19 @@ def test_bench_json_has_every_figure(quick):
     assert all(p["peak_rss_bytes"]["median"] > 0 and p["parquet_bytes"] > 0 for p in points)
     assert quick["parallel"]["speedup_2_workers"]["median"] > 0
     assert quick["profile"]["engine"]["top"] and quick["profile"]["full"]["sim_cumulative"]
-    assert "2 workers >= 1.8x" in quick["targets"]
+    assert quick["targets"]["sweep: 2 workers / 1 worker"]["target"] == ">= 1.8"
     compare = quick["parallel_compare"]
     assert compare["runs"] == 8 and compare["speedup_2_workers"]["median"] > 0
     assert all(r["median"] > 0 for r in compare["replications_per_second"].values())
-    assert "compare: 2 workers >= 1.8x one (runs >= 1 s)" in quick["targets"]
+    compare_target = quick["targets"]["compare: 2 workers / 1 worker (runs >= 1 s)"]
+    assert compare_target["value"] == compare["speedup_2_workers"]["median"]
+    memory = {key: entry for key, entry in quick["targets"].items() if "bytes" in key}
+    # --quick runs no million leads: the peak is extrapolated, and says so.
+    peak = quick["targets"]["1,000,000-lead Conveyor peak RSS, MiB (extrapolated)"]
+    assert peak["target"] == "< 1,024" and peak["met"] == (peak["value"] < 1024)
+    marginal = next(entry for key, entry in memory.items() if key.startswith("marginal peak"))
+    slope = quick["scaling"]["memory_marginal_bytes_per_lead"][-1]
+    assert marginal["value"] == slope and marginal["met"] == (slope <= 600)
 
 
 def test_engines_agree(quick):
