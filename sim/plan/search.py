@@ -369,7 +369,7 @@ class _Search:
         interval = f" (95 % CI {show(low)} to {show(high)})" if math.isfinite(low) else ""
         interval = interval or " (guessing: no CI)"
         if gain < needed:
-            return False, f"raises {name} by {show(gain)}{interval}, less than {needed:.2f}"
+            return False, f"raises {name} by {show(gain)}{interval}, less than {show(needed)[1:]}"
         if math.isfinite(low) and low <= 0:
             return False, f"raises {name} by {show(gain)}{interval}: not significant"
         return True, interval
@@ -532,7 +532,7 @@ class _Search:
     def _trim_goal(self, ceiling: Evaluation, verdict: Verdict) -> _TrimGoal:
         if verdict == "reached":
             return (
-                f"target {self.target:g}",
+                f"target {self.target:g}" if self.kpi == "wins" else f"target {self.target:,.0f}",
                 self.meets,
                 lambda trial: _planned_text(trial, self.criterion, self.target_kind),
             )
