@@ -13,12 +13,10 @@ import numpy as np
 import pytest
 
 import sim.plan.search
-from sim.cli.main import main
 from sim.plan.goal import Target, probability_reaching, seat_cost_per_year
 from sim.plan.output import plan_table, terminal_text
 from sim.plan.search import Evaluation, plan_structure, team_of
 from tests.builders import scenario
-from tests.unit.test_scenario import GOOD
 
 LUCK = np.array([-1.0, 0.0, 1.0])
 # Closers cost four times what the other roles do; levels off so a seat is its salary plus overhead.
@@ -141,27 +139,3 @@ def test_the_plan_table_carries_the_probability(linear):
         probability_reaching(np.array([39.0, 40.0, 41.0]), 35.0)
     )
     assert "P reach" in terminal_text([plan], scenario(*PRICES))
-
-
-@pytest.mark.parametrize(
-    ("args", "expected"),
-    [
-        ([], "give exactly one target, --wins-per-quarter or --bookings-per-quarter or"),
-        (
-            ["--wins-per-quarter", "5", "--bookings-per-quarter", "9"],
-            "got --wins-per-quarter, --bookings-per-quarter",
-        ),
-        (["--revenue-per-quarter", "0"], "--revenue-per-quarter: must be a number above 0"),
-        (["--bookings-per-quarter", "x"], "--bookings-per-quarter: expected a number, got 'x'"),
-        (["--wins-per-quarter", "5", "--budget-per-year", "-1"], "--budget-per-year: must be"),
-        (["--wins-per-quarter", "5", "--budget-per-year", "lots"], "--budget-per-year: expected"),
-    ],
-)
-def test_bad_targets_and_budgets_exit_2_with_one_line(tmp_path, capsys, args, expected):
-    path = tmp_path / "small.toml"
-    path.write_text(GOOD)
-    out = tmp_path / "plan"
-    assert main(["plan", str(path), "--out", str(out), *args]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and expected in err[0], err
-    assert not out.exists()
