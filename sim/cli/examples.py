@@ -21,7 +21,7 @@ the usual workflow:
   python -m sim sweep scenarios/sweeps/handoff_loss.toml
                                                    a parameter grid -> results/sweeps/handoff_loss/
   python -m sim plan scenarios/baseline.toml --wins-per-quarter 30
-                                                   reps per role for a target of wins
+                                                   the cheapest team for a target
   python -m sim sensitivity scenarios/baseline.toml
                                                    which assumptions decide the verdict
 
@@ -73,6 +73,8 @@ EXAMPLES = {
         "--structures conveyor,pods --criterion mean",
         "python -m sim plan scenarios/pods.toml --wins-per-quarter 25 --replications 20 "
         "--out results/pods/plan-25",
+        "python -m sim plan scenarios/baseline.toml --bookings-per-quarter 400000 "
+        "--budget-per-year 1500000",
     ],
     "sensitivity": [
         "python -m sim sensitivity scenarios/baseline.toml",

@@ -180,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     sensitivity.add_parser(commands, _scenario_arguments, add_out_arguments)
     plan = commands.add_parser(
         "plan",
-        help="capacity plan: reps per role each structure needs for a target of wins",
+        help="capacity plan: the cheapest team per structure for a target of wins, "
+        "bookings or revenue",
         **command_help("plan"),
     )
     plan.set_defaults(handler=cmd_plan)
@@ -188,9 +189,20 @@ def build_parser() -> argparse.ArgumentParser:
     # Numbers are checked by the command, not argparse, so a bad one is one line, exit 2.
     plan.add_argument(
         "--wins-per-quarter",
-        required=True,
         metavar="N",
         help="target wins per quarter (91.25 days of the measured window)",
+    )
+    for kpi in ("bookings", "revenue"):
+        plan.add_argument(
+            f"--{kpi}-per-quarter",
+            metavar="X",
+            help=f"target {kpi} per quarter (the horizon's {kpi} per 91.25 days); "
+            "give exactly one target",
+        )
+    plan.add_argument(
+        "--budget-per-year",
+        metavar="X",
+        help="most the team may cost a year (the cost KPI per 365 days); above it: over budget",
     )
     plan.add_argument(
         "--structures",
@@ -385,14 +397,32 @@ def _number(text: str | None, option: str, label: str, kind: type = float) -> fl
         raise ScenarioError([f"{label}: {option}: expected {noun}, got {text!r}"]) from None
 
 
+def _plan_target(args: argparse.Namespace, label: str):
+    """The one target the options give (``sim.plan.goal.Target``), or one line saying why not."""
+    from sim.plan.goal import TARGET_FLAGS, Target
+
+    given = {
+        kpi: getattr(args, f"{kpi}_per_quarter")
+        for kpi in TARGET_FLAGS
+        if getattr(args, f"{kpi}_per_quarter") is not None
+    }
+    if len(given) != 1:
+        flags = " or ".join(TARGET_FLAGS.values())
+        found = "none" if not given else ", ".join(TARGET_FLAGS[k] for k in given)
+        raise ScenarioError([f"{label}: give exactly one target, {flags}; got {found}"])
+    kpi, text = next(iter(given.items()))
+    return Target(kpi, _number(text, TARGET_FLAGS[kpi], label))
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
-    """Search each structure's team for the target wins per quarter; write the plan."""
+    """Search each structure's cheapest team for the target per quarter; write the plan."""
     from sim.plan.output import PLAN_FILES
     from sim.plan.search import check_settings
 
     label = args.file.name
     workers = worker_count(args)
-    target = _number(args.wins_per_quarter, "--wins-per-quarter", label)
+    target = _plan_target(args, label)
+    budget_per_year = _number(args.budget_per_year, "--budget-per-year", label)
     max_steps = _number(args.max_steps, "--max-steps", label, int)
     min_gain = _number(args.min_gain, "--min-gain", label)
     if args.replications is not None and args.replications < 1:
@@ -401,7 +431,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         )
     scenario = load_scenario(args)
     names = _selected_structures(scenario, args.structures, label)
-    problems = check_settings(scenario, target, args.criterion, max_steps, label)
+    problems = check_settings(scenario, target, args.criterion, max_steps, label, budget_per_year)
     if min_gain is not None and not min_gain >= 0:
         problems.append(f"{label}: --min-gain: must be 0 or more, got {min_gain:g}")
     if problems:
@@ -417,7 +447,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         opened_runs(args, workers, per_round) as backend,
         claim_output(out_dir, args, planned=PLAN_FILES) as folder,
     ):
-        settings = (target, max_steps, min_gain)
+        settings = (target, max_steps, min_gain, budget_per_year)
         return _plan_into(folder, scenario, names, settings, args, backend)
 
 
@@ -425,9 +455,10 @@ def _plan_into(folder, scenario, names, settings, args, backend: Backend) -> int
     from sim.plan.output import terminal_text, write_plan
     from sim.plan.search import plan_structure
 
-    target, max_steps, min_gain = settings
+    target, max_steps, min_gain, budget_per_year = settings
     print(
-        f"salesim: plan {scenario.name}: {', '.join(names)} for {target:g} wins per quarter "
+        f"salesim: plan {scenario.name}: {', '.join(names)} for "
+        f"{target.amount(target.per_quarter)} {target.label} "
         f"({args.criterion}), {scenario.replications} replications per team, seed {scenario.seed}, "
         f"{backend.where}",
         file=sys.stderr,
@@ -437,13 +468,14 @@ def _plan_into(folder, scenario, names, settings, args, backend: Backend) -> int
     for name in names:
 
         def show(step, name=name) -> None:
-            mean, low, high = step.evaluation.wins
-            ci = "" if low != low else f" ({low:.1f}-{high:.1f})"
+            mean, low, high = step.evaluation.interval(target.kpi)
+            ci = "" if low != low else f" ({target.amount(low)}-{target.amount(high)})"
             change = step.change or "start"
             kept = "" if step.phase == "start" else (" kept" if step.accepted else " undone")
             print(
                 f"  {name} step {step.number}: {change}{kept}: {step.evaluation.headcount} reps, "
-                f"{mean:.1f}{ci} wins/quarter ({time.monotonic() - started:.1f} s)",
+                f"{target.amount(mean)}{ci} {target.kpi}/quarter "
+                f"({time.monotonic() - started:.1f} s)",
                 file=sys.stderr,
                 flush=True,
             )
@@ -458,6 +490,7 @@ def _plan_into(folder, scenario, names, settings, args, backend: Backend) -> int
                 min_gain,
                 on_step=show,
                 runs=backend.runs,
+                budget_per_year=budget_per_year,
             )
         )
     write_plan(

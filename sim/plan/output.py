@@ -16,38 +16,49 @@ from typing import Any
 import pandas as pd
 
 from sim.config.scenario import Scenario
-from sim.plan.search import (
-    HEADCOUNT_FIELDS,
-    QUARTER_DAYS,
-    StructurePlan,
-    role_totals,
-    team_text,
-)
+from sim.plan.goal import QUARTER_DAYS, Target
+from sim.plan.search import HEADCOUNT_FIELDS, StructurePlan, role_totals, team_text
 from sim.version import __version__
 
 
+def goal_of(plan: StructurePlan) -> Target:
+    """The plan's target as a ``Target``."""
+    return Target(plan.kpi, plan.target)  # type: ignore[arg-type]
+
+
+def _values(evaluation: Any, kpis: tuple[str, ...]) -> dict[str, float]:
+    """``<kpi>_per_quarter`` with its CI columns, for wins and the target's KPI."""
+    out = {}
+    for kpi in dict.fromkeys(kpis):
+        mean, low, high = evaluation.interval(kpi)
+        name = f"{kpi}_per_quarter"
+        out.update({name: mean, f"{name}_ci_low": low, f"{name}_ci_high": high})
+    return out
+
+
 def plan_table(plans: list[StructurePlan]) -> pd.DataFrame:
-    """One row per structure: verdict, reps per role, headcount, wins per quarter, cost, profit."""
+    """One row per structure: verdict, reps per role, the target's KPI, cost, profit, P(reach)."""
     rows = []
     for plan in plans:
         final = plan.final
-        mean, low, high = final.wins
         totals = role_totals(final.team)
         row: dict[str, Any] = {
             "structure": plan.structure,
             "verdict": plan.verdict,
-            "target_wins_per_quarter": plan.target,
+            "target_kpi": plan.kpi,
+            "target_per_quarter": plan.target,
             "criterion": plan.criterion,
+            "probability_target_reached": plan.probability,
+            "budget_per_year": plan.budget_per_year,
         }
         row.update({role: totals.get(role) for role in HEADCOUNT_FIELDS})
         row.update(
             {
                 "headcount": final.headcount,
                 "team": team_text(final.team),
-                "wins_per_quarter": mean,
-                "wins_per_quarter_ci_low": low,
-                "wins_per_quarter_ci_high": high,
+                **_values(final, ("wins", plan.kpi)),
                 **final.kpis,
+                "cost_per_year": final.cost_per_year,
                 "minimal": plan.minimal,
                 "simulations": plan.simulations,
             }
@@ -64,7 +75,6 @@ def path_table(plans: list[StructurePlan]) -> pd.DataFrame:
     rows = []
     for plan in plans:
         for step in plan.steps:
-            mean, low, high = step.evaluation.wins
             totals = role_totals(step.evaluation.team)
             row: dict[str, Any] = {
                 "structure": plan.structure,
@@ -79,14 +89,13 @@ def path_table(plans: list[StructurePlan]) -> pd.DataFrame:
                 {
                     "headcount": step.evaluation.headcount,
                     "team": team_text(step.evaluation.team),
-                    "wins_per_quarter": mean,
-                    "wins_per_quarter_ci_low": low,
-                    "wins_per_quarter_ci_high": high,
+                    **_values(step.evaluation, ("wins", plan.kpi)),
                     "gain": step.gain,
                     "gain_ci_low": step.gain_ci_low,
                     "gain_ci_high": step.gain_ci_high,
                     "cost": step.evaluation.kpis["cost"],
                     "profit": step.evaluation.kpis["profit"],
+                    "cost_per_year": step.evaluation.cost_per_year,
                 }
             )
             rows.append(row)
@@ -98,7 +107,9 @@ def path_table(plans: list[StructurePlan]) -> pd.DataFrame:
 
 VERDICT_TEXT: dict[str, str] = {
     "reached": "reached",
-    "not_reachable": "NOT REACHABLE: more reps add less than --min-gain wins per quarter each, "
+    "over_budget": "OVER BUDGET: the cheapest team found that reaches the target costs more a "
+    "year than --budget-per-year",
+    "not_reachable": "NOT REACHABLE: more reps add less than --min-gain per quarter each, "
     "even with every sales role doubled (lead volume, pass rates and losses are the limit, "
     "not headcount)",
     "max_steps": "UNDECIDED: --max-steps used up before the target was reached",
@@ -131,7 +142,9 @@ def plan_document(
                 for (pod, role), count in plan.final.team.items()
             ],
             "plan": {k: v for k, v in row.items() if k not in ("structure", "team")},
+            "probability_target_reached": plan.probability,
             "wins_per_quarter_by_replication": list(plan.final.wins_per_quarter),
+            f"{plan.kpi}_per_quarter_by_replication": list(plan.final.per_quarter[plan.kpi]),
             "path": path,
         }
     return json_safe(
@@ -140,10 +153,14 @@ def plan_document(
             "scenario_file": scenario_file,
             "seed": scenario.seed,
             "replications": scenario.replications,
-            "target_wins_per_quarter": plans[0].target if plans else None,
+            "target_kpi": plans[0].kpi if plans else None,
+            "target_per_quarter": plans[0].target if plans else None,
+            "target_source": goal_of(plans[0]).source if plans else None,
+            "budget_per_year": plans[0].budget_per_year if plans else None,
+            "objective": "cost",
             "criterion": plans[0].criterion if plans else None,
             "quarter_days": QUARTER_DAYS,
-            "min_gain_wins_per_quarter": min_gain,
+            "min_gain_per_quarter": min_gain,
             "max_steps": max_steps,
             "confidence": 0.95,
             "structures": structures,
@@ -191,6 +208,8 @@ def write_plan(
                         path_table(plans),
                         plans[0].target,
                         {plan.structure for plan in plans if plan.verdict == "reached"},
+                        kpi=plans[0].kpi,
+                        probabilities={plan.structure: plan.probability for plan in plans},
                     )
                 },
                 tmp,
@@ -201,48 +220,70 @@ def terminal_text(plans: list[StructurePlan], scenario: Scenario) -> str:
     """The plan as printed: the search path per structure, then one table for all."""
     if not plans:
         return ""
-    target, criterion = plans[0].target, plans[0].criterion
-    rule = (
-        "lower 95 % CI bound of mean wins per quarter"
-        if criterion == "ci_low"
-        else "mean wins per quarter"
-    )
+    goal, criterion = goal_of(plans[0]), plans[0].criterion
+    rule = f"lower 95 % CI bound of mean {goal.label}" if criterion == "ci_low" else "mean"
+    budget = plans[0].budget_per_year
     lines = [
-        f"{scenario.name}: target {target:g} wins per quarter ({rule} >= target), "
-        f"{scenario.replications} replications, seed {scenario.seed}",
+        f"{scenario.name}: the cheapest team for {goal.amount(goal.per_quarter)} {goal.label} "
+        f"({rule} >= target"
+        + ("" if budget is None else f", cost at most {budget:,.0f} a year")
+        + f"), {scenario.replications} replications, seed {scenario.seed}",
         "",
     ]
     width = max(len(step.change) for plan in plans for step in plan.steps)
     for plan in plans:
-        trim = (
-            "; no single rep can be removed"
-            if plan.minimal
-            else ("; --max-steps ended the trim early" if plan.verdict != "max_steps" else "")
-        )
-        lines.append(f"{plan.structure}: {VERDICT_TEXT[plan.verdict]}{trim}")
+        lines.append(f"{plan.structure}: {_verdict_line(plan)}")
         for step in plan.steps:
-            mean, low, high = step.evaluation.wins
             mark = "start" if step.phase == "start" else ("ok  " if step.accepted else "undo")
             lines.append(
                 f"  {step.number:>3} {mark:5} {step.change or '-':<{width}} "
-                f"{step.evaluation.headcount:>4} reps  {_wins_text(mean, low, high):<22} "
-                f"{step.reason}"
+                f"{step.evaluation.headcount:>4} reps  "
+                f"{_value_text(goal, *step.evaluation.interval(goal.kpi)):<22} {step.reason}"
             )
         lines.append("")
+    lines.append(
+        f"plan (cost and profit over the {scenario.horizon_days:g}-day horizon, mean over "
+        f"replications; P reach: probability that the expected {goal.label} reaches the target):"
+    )
+    lines.append(_summary(plans, goal).to_string(justify="left"))
+    return "\n".join(lines)
+
+
+def _verdict_line(plan: StructurePlan) -> str:
+    trim = (
+        "; no single rep can be removed"
+        if plan.minimal
+        else ("; --max-steps ended the trim early" if plan.verdict != "max_steps" else "")
+    )
+    text = VERDICT_TEXT[plan.verdict]
+    if plan.verdict == "over_budget":
+        text += (
+            f" ({plan.final.cost_per_year:,.0f} a year against {plan.budget_per_year:,.0f}; "
+            "the team shown is the cheapest found)"
+        )
+    return text + trim
+
+
+def _summary(plans: list[StructurePlan], goal: Target) -> pd.DataFrame:
     table = plan_table(plans)
+    column = f"{goal.kpi}_per_quarter"
     shown = pd.DataFrame(
         {
             "verdict": table["verdict"],
             "reps": table["headcount"],
-            "wins/quarter (95% CI)": [
-                _wins_text(m, lo, hi)
+            f"{goal.kpi}/quarter (95% CI)": [
+                _value_text(goal, m, lo, hi)
                 for m, lo, hi in zip(
-                    table["wins_per_quarter"],
-                    table["wins_per_quarter_ci_low"],
-                    table["wins_per_quarter_ci_high"],
+                    table[column],
+                    table[f"{column}_ci_low"],
+                    table[f"{column}_ci_high"],
                     strict=True,
                 )
             ],
+            "P reach": table["probability_target_reached"].map(
+                lambda p: "-" if p != p else f"{p:.0%}"
+            ),
+            "cost/year": table["cost_per_year"].map(lambda v: f"{v:,.0f}"),
             "cost": table["cost"].map(lambda v: f"{v:,.0f}"),
             "profit": table["profit"].map(lambda v: f"{v:,.0f}"),
             "team": table["team"].str.ljust(int(table["team"].str.len().max())),
@@ -250,15 +291,10 @@ def terminal_text(plans: list[StructurePlan], scenario: Scenario) -> str:
     )
     shown.index = table["structure"]
     shown.index.name = None
-    lines.append(
-        f"plan (cost and profit over the {scenario.horizon_days:g}-day horizon, mean over "
-        "replications):"
-    )
-    lines.append(shown.to_string(justify="left"))
-    return "\n".join(lines)
+    return shown
 
 
-def _wins_text(mean: float, low: float, high: float) -> str:
+def _value_text(goal: Target, mean: float, low: float, high: float) -> str:
     if math.isnan(low):
-        return f"{mean:.1f}"
-    return f"{mean:.1f} ({low:.1f}-{high:.1f})"
+        return goal.amount(mean)
+    return f"{goal.amount(mean)} ({goal.amount(low)}-{goal.amount(high)})"

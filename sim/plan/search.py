@@ -1,47 +1,50 @@
-"""Capacity planning: how many reps per role a structure needs for a target of wins.
+"""Capacity planning: the cheapest team per structure that reaches a target per quarter.
 
-A sales leader asks "we want 30 new customers a quarter: how big must the team
-be?". Dividing the target by a rep's win rate ignores everything that makes a
-real team smaller than its seat count: new hires ramping up, leavers and the
-empty seat until the replacement arrives, queues in front of a busy role,
-leads that go cold while they wait. This module answers by simulation: it
-runs the structure, looks at which role is the bottleneck, adds a rep there,
-and runs again, on the same leads with the same luck (common random numbers:
-every team size sees the same seed), until the target is met.
+A sales leader asks "we want 30 new customers (or 2 million of bookings) a
+quarter: what is the cheapest team that gets there?". Dividing the target by a
+rep's win rate ignores everything that makes a real team smaller than its seat
+count: ramp-up, leavers and empty seats, queues, leads going cold. This module
+answers by simulation, on the same leads with the same luck for every team
+tried (common random numbers), minimising the team's cost (the simulated
+``cost`` KPI) subject to the target (``sim.plan.goal``: wins, bookings or
+revenue per quarter).
 
 The search, per structure (``plan_structure``):
 
-1. *Grow.* While the planned wins per quarter are below the target, add one
-   rep to the busiest role that works the sales stages (highest utilisation;
-   for Pods, the busiest role of the busiest pod). If that rep does not raise
-   mean wins per quarter by at least ``min_gain`` (paired over replications,
-   default 1 % of the target), try the next busiest role instead. When no
-   single rep helps, double every sales role: several roles may be saturated
-   at once, so that only a rep in each helps, and one rep's gain is hard to
-   tell from noise, a doubled team's is not. If the doubled team does not
-   raise wins by ``min_gain`` per added rep either, the target is **not
-   reachable**: lead volume, pass rates and losses cap wins, not headcount.
+1. *Grow.* While the target's KPI is below the target, add one rep where it
+   buys the most: every sales role within ``NEAR_BUSIEST`` utilisation of the
+   busiest (for Pods, per pod) gets one more rep in turn, and of those whose
+   paired gain counts (at least ``min_gain``, default 1 % of the target, and
+   significant), the one with the best gain per seat cost
+   (``seat_cost_per_year``) is kept. If none counts, the other roles are tried,
+   busiest first. When no single rep helps, double every sales role: several
+   roles may be saturated at once, and a doubled team's gain is easy to tell
+   from noise. If the doubled team does not raise the KPI by ``min_gain`` per
+   added rep either, the target is **not reachable**.
 2. *Trim.* Once the target holds (or when the starting team already beats
-   it), remove one rep from the least-utilised role while the target still
-   holds; a removal that breaks it is undone and the next role is tried.
-   Reps go in chunks of a quarter of the role, halved after each chunk that
-   breaks the target, down to one rep, so a doubled team shrinks quickly.
-   For a target that is not reachable the trim keeps wins within
-   ``min_gain`` of the highest found instead, so the table shows the
-   smallest team that reaches the ceiling.
+   it), remove reps from the role whose seat costs most (the least busy among
+   equal seats) while the target still holds; a removal that breaks it is
+   undone and the next role is tried. Reps go in chunks of a quarter of the
+   role, halved after each chunk that breaks the target, down to one rep. For
+   a target that is not reachable the trim keeps the KPI within ``min_gain``
+   of the highest found instead.
+3. *Budget.* With ``budget_per_year``, a trimmed team that still costs more a
+   year is not accepted: the verdict is **over budget**, with that team (the
+   cheapest found) and its cost.
 
 Each tried team is one simulation of every replication; ``max_steps`` caps
 the tries per structure. Account managers are not searched: they serve won
 accounts and work no sales stage, so wins do not depend on them (the
 scenario's count is kept; size them on the account book).
 
-"Planned wins" are wins closed in the measured window (after the warm-up)
-per 91.25 days, ramp-up, turnover and vacancies included, since they are in
-the model. By default the target must hold for the lower bound of the 95 %
-confidence interval of the mean over replications (``criterion="ci_low"``),
+Wins per quarter are wins closed in the measured window (after the warm-up)
+per 91.25 days, ramp-up, turnover and vacancies included. By default the
+target must hold for the lower bound of the 95 % confidence interval of the
+mean over replications (``criterion="ci_low"``),
 not just for the mean: the mean comes from a few replications, so a team
-sized to it has roughly even odds that its true expected wins fall short,
-while the lower bound asks for 97.5 % confidence that they reach the target.
+sized to it has roughly even odds that its true expected value falls short,
+while the lower bound asks for 97.5 % confidence (``StructurePlan.probability``
+says how sure the final team is).
 It is no guarantee for any single quarter, whose spread is wider.
 ``criterion="mean"`` sizes to the mean (and works with one replication).
 
@@ -60,96 +63,62 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from sim.analysis import kpi_values, people, stats
-from sim.config.scenario import STAGE_ROLES, Scenario, ScenarioError
+from sim.config.scenario import Scenario
 from sim.model.runner import simulate
+from sim.plan.goal import (
+    QUARTER_DAYS,
+    Target,
+    per_quarter,
+    per_year,
+    probability_reaching,
+    seat_cost_per_year,
+)
+from sim.plan.team import (
+    HEADCOUNT_FIELDS,
+    Unit,
+    role_totals,
+    searched_roles,
+    team_of,
+    team_text,
+    unit_label,
+    with_team,
+)
 
 if TYPE_CHECKING:
     from sim.parallel import Runs
 
-QUARTER_DAYS = 91.25
-"""Days in a quarter (365 / 4)."""
-
-HEADCOUNT_FIELDS: dict[str, str] = {
-    "generalist": "generalists",
-    "lead_gen": "lead_gen",
-    "qualifier": "qualifiers",
-    "closer": "closers",
-    "account_manager": "account_managers",
-}
-"""Role -> the scenario field holding its headcount."""
+# Re-exported: callers and tests import the team helpers from here.
+__all__ = [
+    "HEADCOUNT_FIELDS",
+    "QUARTER_DAYS",
+    "Target",
+    "evaluate",
+    "plan_structure",
+    "role_totals",
+    "team_of",
+    "team_text",
+    "with_team",
+]
 
 MAX_DOUBLINGS = 3
 """Most times the search doubles every sales role (8x the team): beyond it, not reachable."""
 
 Criterion = Literal["ci_low", "mean"]
-Verdict = Literal["reached", "not_reachable", "max_steps"]
+Verdict = Literal["reached", "over_budget", "not_reachable", "max_steps"]
 
-Unit = tuple[str, str]
-"""Where a rep is added or removed: (pod name, role); the pod is "" outside Pods."""
-
-
-def unit_label(unit: Unit) -> str:
-    """``closer`` or, in Pods, ``east/closer``."""
-    pod, role = unit
-    return f"{pod}/{role}" if pod else role
-
-
-def searched_roles(structure: str) -> tuple[str, ...]:
-    """Roles whose headcount the search changes: those working the three sales stages."""
-    return tuple(dict.fromkeys(STAGE_ROLES[structure][:3]))
-
-
-def team_of(scenario: Scenario, structure: str) -> dict[Unit, int]:
-    """The structure's headcount per (pod, role), every role including account managers."""
-    block = getattr(scenario.structures, structure)
-    if block is None:
-        raise ScenarioError([f"{scenario.name}: structure {structure!r} is not configured"])
-    roles = dict.fromkeys(STAGE_ROLES[structure])
-    if structure == "pods":
-        return {
-            (pod.name, role): getattr(pod, HEADCOUNT_FIELDS[role])
-            for pod in block.pods
-            for role in roles
-        }
-    return {("", role): getattr(block, HEADCOUNT_FIELDS[role]) for role in roles}
-
-
-def with_team(scenario: Scenario, structure: str, team: dict[Unit, int]) -> Scenario:
-    """A validated copy of the scenario with the structure's headcounts set to ``team``."""
-    data = scenario.model_dump(mode="json")
-    block = data["structures"][structure]
-    pods = {pod["name"]: pod for pod in block.get("pods") or ()}
-    for (pod, role), count in team.items():
-        (pods[pod] if pod else block)[HEADCOUNT_FIELDS[role]] = int(count)
-    return Scenario.from_dict(data, f"{scenario.name} (plan)")
-
-
-def role_totals(team: dict[Unit, int]) -> dict[str, int]:
-    """Headcount per role, summed over pods."""
-    totals: dict[str, int] = {}
-    for (_, role), count in team.items():
-        totals[role] = totals.get(role, 0) + count
-    return totals
-
-
-def team_text(team: dict[Unit, int]) -> str:
-    """``lead_gen 3, closer 4, account_manager 3``; pods as ``east: ...; west: ...``."""
-    pods = list(dict.fromkeys(pod for pod, _ in team))
-    parts = []
-    for pod in pods:
-        roles = ", ".join(f"{role} {n}" for (p, role), n in team.items() if p == pod)
-        parts.append(f"{pod}: {roles}" if pod else roles)
-    return "; ".join(parts)
+NEAR_BUSIEST = 0.10
+"""Roles within this much utilisation of the busiest are all tried, the best gain per cost kept."""
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """One simulated team: its wins per quarter per replication and what it costs."""
+    """One simulated team: its wins, bookings and revenue per quarter per replication, its cost."""
 
     team: dict[Unit, int]
-    wins_per_quarter: np.ndarray  # one value per replication, in replication order
+    per_quarter: dict[str, np.ndarray]  # wins/bookings/revenue: one value per replication
     utilisation: dict[Unit, float]  # mean over replications
     kpis: dict[str, float]  # mean and CI of cost and profit
+    cost_per_year: float = math.nan  # the mean cost KPI per 365 days
 
     @property
     def headcount(self) -> int:
@@ -157,14 +126,27 @@ class Evaluation:
         return sum(self.team.values())
 
     @property
+    def wins_per_quarter(self) -> np.ndarray:
+        """Wins per quarter per replication, in replication order."""
+        return self.per_quarter["wins"]
+
+    @property
     def wins(self) -> tuple[float, float, float]:
         """Mean wins per quarter and its 95 % confidence interval."""
         return stats.mean_ci(self.wins_per_quarter)
 
-    def planned_wins(self, criterion: Criterion) -> float:
-        """The number compared with the target: the CI's lower bound or the mean."""
-        mean, low, _ = self.wins
+    def interval(self, kpi: str) -> tuple[float, float, float]:
+        """Mean of a target KPI per quarter and its 95 % confidence interval."""
+        return stats.mean_ci(self.per_quarter[kpi])
+
+    def planned(self, kpi: str, criterion: Criterion) -> float:
+        """The number compared with a target: the CI's lower bound or the mean."""
+        mean, low, _ = self.interval(kpi)
         return low if criterion == "ci_low" else mean
+
+    def planned_wins(self, criterion: Criterion) -> float:
+        """The number compared with a target of wins: the CI's lower bound or the mean."""
+        return self.planned("wins", criterion)
 
 
 def evaluate(
@@ -185,22 +167,24 @@ def evaluate(
             None: in this process. The evaluation does not depend on it.
 
     Returns:
-        Wins per quarter per replication, utilisation per unit, cost and profit.
+        Wins, bookings and revenue per quarter per replication, utilisation per
+        unit, cost and profit.
     """
     sized = with_team(scenario, structure, team)
     result = simulate(sized, (structure,), on_run_done, runs=runs)
     kpis = kpi_values.run_kpis(result.leads, result.reps, sized).sort_values("replication")
-    wins = kpis["wins_per_30_days"].to_numpy(dtype=float) * QUARTER_DAYS / 30.0
     per_run = result.reps.groupby(["replication", "pod", "role"], observed=True).apply(
         people.utilisation, include_groups=False
     )
     means = per_run.groupby(level=["pod", "role"]).mean()
     utilisation = {(str(pod), str(role)): float(value) for (pod, role), value in means.items()}
+    money = stats.with_ci(kpis, ("cost", "profit"))
     return Evaluation(
         team=team_of(sized, structure),
-        wins_per_quarter=wins,
+        per_quarter=per_quarter(kpis, sized),
         utilisation=utilisation,
-        kpis=stats.with_ci(kpis, ("cost", "profit")),
+        kpis=money,
+        cost_per_year=per_year(money["cost"], sized),
     )
 
 
@@ -214,7 +198,7 @@ class Step:
     accepted: bool
     reason: str
     evaluation: Evaluation
-    gain: float  # mean paired change in wins per quarter against the team it changed
+    gain: float  # mean paired change in the target per quarter against the team it changed
     gain_ci_low: float = math.nan  # its paired 95 % CI
     gain_ci_high: float = math.nan
 
@@ -224,73 +208,92 @@ class StructurePlan:
     """The search's answer for one structure."""
 
     structure: str
-    target: float
+    target: float  # per quarter, of ``kpi``
     criterion: Criterion
     verdict: Verdict
     final: Evaluation
     steps: list[Step] = field(default_factory=list)
     minimal: bool = False  # the trim ended because no single removal kept the answer
+    kpi: str = "wins"
+    budget_per_year: float | None = None
 
     @property
     def simulations(self) -> int:
         """Teams simulated (each one every replication)."""
         return len(self.steps)
 
+    @property
+    def probability(self) -> float:
+        """Probability that the final team's expected per-quarter value reaches the target."""
+        return probability_reaching(self.final.per_quarter[self.kpi], self.target)
+
 
 def plan_structure(
     scenario: Scenario,
     structure: str,
-    target: float,
+    target: float | Target,
     criterion: Criterion = "ci_low",
     max_steps: int = 40,
     min_gain: float | None = None,
     on_step: Callable[[Step], None] | None = None,
     on_run_done: Callable[[int, str], None] | None = None,
     runs: Runs | None = None,
+    budget_per_year: float | None = None,
 ) -> StructurePlan:
-    """Search the smallest team of one structure that reaches ``target`` wins per quarter.
+    """Search the cheapest team of one structure that reaches ``target`` per quarter.
 
     Args:
         scenario: the scenario; the structure's team in it is the starting point.
         structure: the structure to size.
-        target: wins per quarter to reach (> 0).
+        target: what to reach per quarter (> 0): a ``Target``, or a number of wins.
         criterion: ``"ci_low"`` (the 95 % CI's lower bound must reach the
             target; needs at least 2 replications) or ``"mean"``.
         max_steps: most teams tried after the starting one.
-        min_gain: least rise in mean wins per quarter per added rep (paired
-            over replications) for adding reps to count as raising wins;
+        min_gain: least rise in the target's KPI per quarter per added rep
+            (paired over replications) for adding reps to count as raising it;
             default 1 % of the target.
         on_step: called with each step as soon as it is simulated.
         on_run_done: called with (replication, structure) after each run.
         runs: where each team's replications run (``sim.model.runner.replication_runs``);
             None: in this process. The plan does not depend on it.
+        budget_per_year: most the team may cost a year (the simulated ``cost``
+            per 365 days); a team that reaches the target above it gets the
+            verdict ``over_budget``. None: no budget.
 
     Returns:
         The plan: verdict, the final team's evaluation and every step tried.
     """
+    goal = target if isinstance(target, Target) else Target("wins", float(target))
     search = _Search(
         scenario,
         structure,
-        target,
+        goal.per_quarter,
         criterion,
         max_steps,
-        gain_needed=0.01 * target if min_gain is None else min_gain,
+        gain_needed=0.01 * goal.per_quarter if min_gain is None else min_gain,
         on_step=on_step,
         on_run_done=on_run_done,
         runs=runs,
+        goal=goal,
     )
     start = evaluate(scenario, structure, team_of(scenario, structure), on_run_done, runs)
     search.record(Step(0, "start", "", True, "the scenario's team", start, math.nan))
     grown, verdict = search.grow(start)
     final, minimal = search.trim(grown, verdict)
+    if verdict == "reached" and budget_per_year is not None:
+        # The trim has made the team as cheap as the search can: if that is still above
+        # the budget, no team the search found reaches the target within it.
+        verdict = "over_budget" if final.cost_per_year > budget_per_year else verdict
     return StructurePlan(
         structure,
-        target,
+        goal.per_quarter,
         criterion,
         verdict,
         final,
         search.steps,
         minimal=minimal and verdict != "max_steps",
+        kpi=goal.kpi,
+        budget_per_year=budget_per_year,
     )
 
 
@@ -311,8 +314,23 @@ class _Search:
     on_step: Callable[[Step], None] | None = None
     on_run_done: Callable[[int, str], None] | None = None
     runs: Runs | None = None
+    goal: Target | None = None  # None: wins per quarter
     steps: list[Step] = field(default_factory=list)
     last_gain_ci: tuple[float, float] = (math.nan, math.nan)  # of the last team tried
+
+    @property
+    def kpi(self) -> str:
+        """The target's KPI: wins, bookings or revenue."""
+        return "wins" if self.goal is None else self.goal.kpi
+
+    @property
+    def target_kind(self) -> Target:
+        """The target as a ``Target``."""
+        return self.goal or Target("wins", self.target)
+
+    def seat_cost(self, unit: Unit) -> float:
+        """What one more rep in this unit's role costs a year (``seat_cost_per_year``)."""
+        return seat_cost_per_year(self.scenario, unit[1])
 
     def record(self, step: Step) -> None:
         """Keep a step and report it."""
@@ -325,17 +343,17 @@ class _Search:
         return len(self.steps) > self.max_steps
 
     def meets(self, evaluation: Evaluation) -> bool:
-        """Whether a team's planned wins reach the target."""
-        value = evaluation.planned_wins(self.criterion)
+        """Whether a team's planned value of the target's KPI reaches the target."""
+        value = evaluation.planned(self.kpi, self.criterion)
         return not math.isnan(value) and value >= self.target
 
     def tried(self, current: Evaluation, team: dict[Unit, int]) -> tuple[Evaluation, float]:
-        """Simulate a changed team: its evaluation and mean paired gain in wins per quarter.
+        """Simulate a changed team: its evaluation and mean paired gain in the target's KPI.
 
         The gain's paired 95 % CI is kept in ``last_gain_ci`` for the step's record.
         """
         trial = evaluate(self.scenario, self.structure, team, self.on_run_done, self.runs)
-        gain, low, high = stats.mean_ci(trial.wins_per_quarter - current.wins_per_quarter)
+        gain, low, high = stats.mean_ci(trial.per_quarter[self.kpi] - current.per_quarter[self.kpi])
         self.last_gain_ci = (low, high)
         return trial, float(gain)
 
@@ -347,27 +365,34 @@ class _Search:
         interval and the search says it is guessing.
         """
         low, high = self.last_gain_ci
-        interval = (
-            f" (95 % CI {low:+.2f} to {high:+.2f})" if math.isfinite(low) else " (guessing: no CI)"
-        )
+        show, name = self.target_kind.change, self.target_kind.label
+        interval = f" (95 % CI {show(low)} to {show(high)})" if math.isfinite(low) else ""
+        interval = interval or " (guessing: no CI)"
         if gain < needed:
-            return (
-                False,
-                f"raises wins per quarter by {gain:+.2f}{interval}, less than {needed:.2f}",
-            )
+            return False, f"raises {name} by {show(gain)}{interval}, less than {show(needed)[1:]}"
         if math.isfinite(low) and low <= 0:
-            return False, f"raises wins per quarter by {gain:+.2f}{interval}: not significant"
+            return False, f"raises {name} by {show(gain)}{interval}: not significant"
         return True, interval
 
     def _ci_text(self) -> str:
         low, high = self.last_gain_ci
-        return f", 95 % CI {low:+.2f} to {high:+.2f}" if math.isfinite(low) else ", guessing"
+        show = self.target_kind.change
+        return f", 95 % CI {show(low)} to {show(high)}" if math.isfinite(low) else ", guessing"
 
     def busiest_first(self, evaluation: Evaluation) -> list[Unit]:
         """The searched units (sales roles), highest utilisation first."""
         roles = searched_roles(self.structure)
         units = [unit for unit in evaluation.team if unit[1] in roles]
         return sorted(units, key=lambda u: -_utilisation(evaluation, u))
+
+    def costliest_first(self, evaluation: Evaluation) -> list[Unit]:
+        """The searched units, dearest seat first, the least busy first among equals.
+
+        The order the trim tries removals in: a rep saved in the dearest role
+        saves the most.
+        """
+        least_busy = list(reversed(self.busiest_first(evaluation)))
+        return sorted(least_busy, key=lambda u: -self.seat_cost(u))
 
     def grow(self, current: Evaluation) -> tuple[Evaluation, Verdict]:
         """Add reps where the queue is until the target holds: the team and the verdict."""
@@ -389,27 +414,72 @@ class _Search:
         return current, "reached"
 
     def _add_one_rep(self, current: Evaluation) -> tuple[Evaluation, str]:
-        """One rep in the busiest role that raises wins enough, else in the next busiest.
+        """One rep where it buys the most, else in the next busiest role that raises the target.
+
+        Every role within ``NEAR_BUSIEST`` utilisation of the busiest is tried and,
+        of those whose gain counts, the one with the highest gain per seat cost is
+        kept: two roles that are both nearly full may each lift the target, and the
+        cheaper lift wins. If none counts, the other roles are tried, busiest first.
 
         Returns the team and ``raised``, ``no_gain`` (no single rep did) or ``out_of_steps``.
         """
-        for rank, unit in enumerate(self.busiest_first(current)):
+        ranked = self.busiest_first(current)
+        top = _utilisation(current, ranked[0]) if ranked else 0.0
+        near = [u for u in ranked if _utilisation(current, u) >= top - NEAR_BUSIEST]
+        chosen = self._best_per_cost(current, near)
+        if chosen is not None:
+            return chosen, "raised"
+        for unit in ranked[len(near) :]:
             if self.out_of_steps():
                 return current, "out_of_steps"
             trial, gain = self.tried(current, {**current.team, unit: current.team[unit] + 1})
             raised, why = self.gain_holds(gain, self.gain_needed)
             if raised:
                 why = (
-                    f"{'busiest' if rank == 0 else 'next busiest'} role "
-                    f"(utilisation {_utilisation(current, unit):.0%}): wins {gain:+.2f}{why}"
+                    f"next busiest role (utilisation {_utilisation(current, unit):.0%}): "
+                    f"{self.target_kind.kpi} {self.target_kind.change(gain)}{why}"
                 )
-            change = f"+1 {unit_label(unit)}"
-            self.record(
-                Step(len(self.steps), "grow", change, raised, why, trial, gain, *self.last_gain_ci)
-            )
+            self._record_added(unit, trial, gain, raised, why)
             if raised:
                 return trial, "raised"
-        return current, "no_gain"
+        return current, "out_of_steps" if self.out_of_steps() else "no_gain"
+
+    def _best_per_cost(self, current: Evaluation, units: list[Unit]) -> Evaluation | None:
+        """Try one more rep in each unit; keep the best counted gain per seat cost (or None).
+
+        The steps are recorded once all are tried, so each says whether it was kept.
+        """
+        tried = []
+        for unit in units:
+            if self.out_of_steps():
+                break
+            trial, gain = self.tried(current, {**current.team, unit: current.team[unit] + 1})
+            raised, why = self.gain_holds(gain, self.gain_needed)
+            tried.append((unit, trial, gain, raised, why, self.last_gain_ci))
+        counted = [t for t in tried if t[3]]
+        best = max(counted, key=lambda t: t[2] / self.seat_cost(t[0]), default=None)
+        show = self.target_kind.change
+        for unit, trial, gain, raised, why, gain_ci in tried:
+            kept = best is not None and unit == best[0]
+            if raised:
+                what = "busiest role" if unit == units[0] else "nearly as busy"
+                why = (
+                    f"{what} (utilisation {_utilisation(current, unit):.0%}): "
+                    f"{self.target_kind.kpi} {show(gain)}{why} for a seat of "
+                    f"{self.seat_cost(unit):,.0f} a year"
+                    f"{'' if kept else ': another role gains more per cost'}"
+                )
+            self.last_gain_ci = gain_ci
+            self._record_added(unit, trial, gain, kept, why)
+        return None if best is None else best[1]
+
+    def _record_added(
+        self, unit: Unit, trial: Evaluation, gain: float, kept: bool, why: str
+    ) -> None:
+        change = f"+1 {unit_label(unit)}"
+        self.record(
+            Step(len(self.steps), "grow", change, kept, why, trial, gain, *self.last_gain_ci)
+        )
 
     def _double(self, current: Evaluation) -> tuple[Evaluation, str]:
         """Every sales role doubled: the team and ``raised`` or ``no_gain``."""
@@ -418,7 +488,7 @@ class _Search:
         trial, gain = self.tried(current, doubled)
         added = trial.headcount - current.headcount
         # The same bar as for one rep, per rep added: many reps that each add
-        # little do not count as raising wins.
+        # little do not count as raising the target's KPI.
         raised, _ = self.gain_holds(gain, self.gain_needed * added)
         verdict_text = "" if raised else ", not enough: headcount is not the limit"
         self.record(
@@ -427,8 +497,9 @@ class _Search:
                 "grow",
                 f"x2 every sales role ({current.headcount} -> {trial.headcount} reps)",
                 raised,
-                f"no single rep raised wins; doubling raises them by {gain:+.2f} "
-                f"({gain / added:+.2f} per added rep){self._ci_text()}{verdict_text}",
+                f"no single rep raised {self.target_kind.kpi}; doubling raises them by "
+                f"{self.target_kind.change(gain)} ({self.target_kind.change(gain / added)} "
+                f"per added rep){self._ci_text()}{verdict_text}",
                 trial,
                 gain,
                 *self.last_gain_ci,
@@ -437,9 +508,9 @@ class _Search:
         return trial, "raised" if raised else "no_gain"
 
     def trim(self, current: Evaluation, verdict: Verdict) -> tuple[Evaluation, bool]:
-        """Drop reps the answer does not need, least busy role first.
+        """Drop reps the answer does not need, dearest seat first (least busy among equals).
 
-        Reached: the target must still hold. Not reachable: wins must stay at the
+        Reached: the target must still hold. Not reachable: the target's KPI must stay at the
         ceiling found (within ``min_gain`` of it), so the table shows the smallest
         team that gets there. A big team (after doubling) sheds reps in chunks of a
         quarter of a role, halved after each chunk that breaks the answer, down to
@@ -461,27 +532,28 @@ class _Search:
     def _trim_goal(self, ceiling: Evaluation, verdict: Verdict) -> _TrimGoal:
         if verdict == "reached":
             return (
-                f"target {self.target:g}",
+                f"target {self.target:g}" if self.kpi == "wins" else f"target {self.target:,.0f}",
                 self.meets,
-                lambda trial: _planned_text(trial, self.criterion),
+                lambda trial: _planned_text(trial, self.criterion, self.target_kind),
             )
-        floor = float(np.mean(ceiling.wins_per_quarter)) - self.gain_needed
+        kpi, amount = self.kpi, self.target_kind.amount
+        floor = float(np.mean(ceiling.per_quarter[kpi])) - self.gain_needed
         return (
-            f"ceiling {floor:.1f}",
-            lambda trial: float(np.mean(trial.wins_per_quarter)) >= floor,
-            lambda trial: f"mean {np.mean(trial.wins_per_quarter):.1f}",
+            f"ceiling {amount(floor)}",
+            lambda trial: float(np.mean(trial.per_quarter[kpi])) >= floor,
+            lambda trial: f"mean {amount(float(np.mean(trial.per_quarter[kpi])))}",
         )
 
     def _remove_reps(
         self, current: Evaluation, chunk: dict[Unit, int], goal: _TrimGoal
     ) -> tuple[Evaluation, str]:
-        """Try removing a chunk from each role, least busy first, until one keeps the answer.
+        """Try removing a chunk from each role, dearest first, until one keeps the answer.
 
         Returns the team and ``kept`` (a chunk removed), ``halved`` (a chunk broke the
         answer and is halved), ``minimal`` (no removal keeps it) or ``out_of_steps``.
         """
         name, holds, shown = goal
-        for unit in reversed(self.busiest_first(current)):
+        for unit in self.costliest_first(current):
             size = min(chunk[unit], current.team[unit] - 1)
             if size < 1:
                 continue
@@ -508,18 +580,28 @@ def _utilisation(evaluation: Evaluation, unit: Unit) -> float:
     return -1.0 if math.isnan(value) else value
 
 
-def _planned_text(evaluation: Evaluation, criterion: Criterion) -> str:
+def _planned_text(evaluation: Evaluation, criterion: Criterion, target: Target) -> str:
     label = "CI low" if criterion == "ci_low" else "mean"
-    return f"{label} {evaluation.planned_wins(criterion):.1f}"
+    return f"{label} {target.amount(evaluation.planned(target.kpi, criterion))}"
 
 
 def check_settings(
-    scenario: Scenario, target: float, criterion: str, max_steps: int, label: str
+    scenario: Scenario,
+    target: float | Target,
+    criterion: str,
+    max_steps: int,
+    label: str,
+    budget_per_year: float | None = None,
 ) -> list[str]:
     """One line per reason the settings cannot be planned (empty when they can)."""
+    goal = target if isinstance(target, Target) else Target("wins", float(target))
     problems = []
-    if not math.isfinite(target) or target <= 0:
-        problems.append(f"{label}: --wins-per-quarter: must be a number above 0, got {target:g}")
+    if not math.isfinite(goal.per_quarter) or goal.per_quarter <= 0:
+        problems.append(f"{label}: {goal.flag}: must be a number above 0, got {goal.per_quarter:g}")
+    if budget_per_year is not None and not (math.isfinite(budget_per_year) and budget_per_year > 0):
+        problems.append(
+            f"{label}: --budget-per-year: must be a number above 0, got {budget_per_year:g}"
+        )
     if criterion not in ("ci_low", "mean"):
         problems.append(f"{label}: --criterion: must be ci_low or mean, got {criterion!r}")
     if criterion == "ci_low" and scenario.replications < 2:

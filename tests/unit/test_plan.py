@@ -10,6 +10,7 @@ import pytest
 from sim.analysis import kpi_values, stats
 from sim.cli.main import main
 from sim.model.runner import simulate
+from sim.plan.goal import probability_reaching
 from sim.plan.output import path_table
 from sim.plan.search import (
     QUARTER_DAYS,
@@ -113,6 +114,13 @@ def test_cli_writes_the_plan_atomically(tmp_path, capsys):
     table = pd.read_csv(out / "plan.csv")
     assert table.loc[0, "wins_per_quarter"] >= 5
     assert np.isfinite(table.loc[0, "cost"]) and "profit" in table
+    wins = document["structures"]["conveyor"]["wins_per_quarter_by_replication"]
+    assert table.loc[0, "probability_target_reached"] == pytest.approx(
+        probability_reaching(np.array(wins), 5.0)
+    )
+    assert document["structures"]["conveyor"]["probability_target_reached"] == pytest.approx(
+        table.loc[0, "probability_target_reached"]
+    )
     printed = capsys.readouterr()
     assert "conveyor" in printed.out and "step 0" in printed.err
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
@@ -129,6 +137,16 @@ def test_cli_writes_the_plan_atomically(tmp_path, capsys):
         (["--wins-per-quarter", "5", "--criterion", "median"], "--criterion: must be ci_low"),
         (["--wins-per-quarter", "5", "--structures", "pods"], "'pods' is not configured"),
         (["--wins-per-quarter", "5", "--min-gain", "-1"], "--min-gain: must be 0 or more"),
+        # Targets other than wins and a budget (tests/unit/test_plan_cost.py).
+        ([], "give exactly one target, --wins-per-quarter or --bookings-per-quarter or"),
+        (
+            ["--wins-per-quarter", "5", "--bookings-per-quarter", "9"],
+            "got --wins-per-quarter, --bookings-per-quarter",
+        ),
+        (["--revenue-per-quarter", "0"], "--revenue-per-quarter: must be a number above 0"),
+        (["--bookings-per-quarter", "x"], "--bookings-per-quarter: expected a number, got 'x'"),
+        (["--wins-per-quarter", "5", "--budget-per-year", "-1"], "--budget-per-year: must be"),
+        (["--wins-per-quarter", "5", "--budget-per-year", "lots"], "--budget-per-year: expected"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys, args, expected):
