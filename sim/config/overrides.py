@@ -125,11 +125,20 @@ def problem_lines(
     """One line per problem: blamed on the override that caused it, else on ``label``.
 
     The fields missing from a table an override created are one line, saying
-    that the scenario has no such block and what it has.
+    that the scenario has no such block and what it has; a bad value in that
+    same override joins that line, so each override still gets one line.
     """
     lines: list[str | int] = []
     missing: dict[int, list[str]] = {}  # override's position -> fields its new table lacks
-    for error in relevant_errors(exc):
+    also: dict[int, list[str]] = {}  # override's position -> its other problems
+    errors = list(relevant_errors(exc))
+    creating = {
+        i
+        for error in errors
+        for i, o in enumerate(overrides)
+        if _missing_in_created(error, dotted(tuple(error["loc"])), o)
+    }
+    for error in errors:
         loc = dotted(tuple(error["loc"]))
         blamed = [i for i, o in enumerate(overrides) if loc and o.blamed_for(loc)]
         if not blamed:
@@ -141,10 +150,15 @@ def problem_lines(
                 missing[blamed[-1]] = []
                 lines.append(blamed[-1])  # the one line for them all goes here
             missing[blamed[-1]].append(loc.removeprefix(f"{override.created}."))
+        elif blamed[-1] in creating:
+            line = error_line(error, override.shown, loc != override.key, model)
+            also.setdefault(blamed[-1], []).append(line.removeprefix(f"{override.shown}: "))
         else:
             lines.append(error_line(error, override.shown, loc != override.key, model))
     return [
-        _no_block_line(overrides[line], missing[line]) if isinstance(line, int) else line
+        _no_block_line(overrides[line], missing[line], also.get(line, []))
+        if isinstance(line, int)
+        else line
         for line in lines
     ]
 
@@ -157,10 +171,11 @@ def _missing_in_created(error: ErrorDetails, loc: str, override: Override) -> bo
     )
 
 
-def _no_block_line(override: Override, missing: list[str]) -> str:
+def _no_block_line(override: Override, missing: list[str], also: list[str]) -> str:
     parent, _, _ = override.created.rpartition(".")
     has = f" (its {parent}: {', '.join(override.neighbours) or 'none'})" if parent else ""
+    besides = "".join(f"; and {problem}" for problem in also)
     return (
         f"{override.shown}: the scenario has no {override.created} block{has}; "
-        f"a new one also needs {', '.join(missing)}"
+        f"a new one also needs {', '.join(missing)}{besides}"
     )
