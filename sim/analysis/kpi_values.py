@@ -28,7 +28,7 @@ import pandas as pd
 
 from sim.analysis.cohort import cohort, stage_passed, stage_resolved
 from sim.analysis.forecast import forecast_kpis
-from sim.analysis.kpis import format_mean_ci, kpi_spec
+from sim.analysis.kpis import RELAY_LOSS_KPIS, format_mean_ci, kpi_spec
 from sim.analysis.money import book_value, new_hire_payback_days, team_cost
 from sim.analysis.over_time import market_share_trend
 from sim.analysis.people import counted_quota_rows, people_kpis, utilisation
@@ -75,8 +75,9 @@ def _funnel_kpis(df: pd.DataFrame, structure: str) -> dict[str, float]:
     kpis["market_share"] = (
         won.sum() / (won.sum() + competitor) if won.any() or competitor else math.nan
     )
-    for point in ("handoff_to_qualification", "handoff_to_closing", "handoff_to_pod"):
-        kpis[f"dropped_{point}"] = int((df["lost_at"] == point).sum())
+    for point, kpi in RELAY_LOSS_KPIS.items():
+        if kpi.startswith("dropped_"):  # a lead lost on its way (accounts: below)
+            kpis[kpi] = int((df["lost_at"] == point).sum())
     kpis["leads_overflowed"] = int(df["overflowed"].sum())
     for stage in STAGES:
         resolved = stage_resolved(df, stage).sum()

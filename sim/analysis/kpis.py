@@ -60,6 +60,13 @@ FAMILIES: tuple[Family, ...] = (
 LOST_REASONS: tuple[str, ...] = ("failed", "dropped_in_handoff", "went_cold", "rep_left")
 """Reasons a lead is lost inside the team, each counted as ``lost_<reason>``."""
 
+RELAY_LOSS_KPIS: dict[str, str] = {
+    **{f"handoff_to_{stage}": f"dropped_handoff_to_{stage}" for stage in STAGES[1:]},
+    "handoff_to_pod": "dropped_handoff_to_pod",
+    "handoff_to_account_management": "accounts_dropped_in_handoff",
+}
+"""Each relay point of the funnel (``funnel_tables.funnel_table``) and the KPI of its losses."""
+
 
 @dataclass(frozen=True)
 class KpiSpec:

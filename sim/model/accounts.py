@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from sim.config.scenario import RELAYS
 from sim.model.lead_table import ACCOUNT_RELAY, GO_LIVE_UNIT, HANDOFF_DELAY_UNIT, HANDOFF_U
 from sim.model.records import ACCOUNT_DROPPED, ACTIVE, CHURNED, LeadLog
 from sim.model.referrals import Advocacy
@@ -32,6 +33,9 @@ from sim.model.seeding import keyed_rng
 from sim.model.state import AccountsBook, Clock, Run
 from sim.model.teams import ACCOUNT_PRIORITY, SALES_PRIORITY, Rep, Route, Team, relay
 from sim.model.work import OWNER_LEFT, stage_work
+
+TO_ACCOUNTS = RELAYS.index("to_account_management")
+assert TO_ACCOUNTS == ACCOUNT_RELAY, "the route's relay and the lead's draws for it agree"
 
 
 class Account:
@@ -164,7 +168,7 @@ def open_account(
         account.take(closer, env.now)
     else:
         loss, _ = yield from relay(
-            env, route.handoff, account.handover_u, account.handover_delay_unit
+            env, route.relays[TO_ACCOUNTS], account.handover_u, account.handover_delay_unit
         )
         if loss is None:
             log.account_outcome[lead] = ACCOUNT_DROPPED

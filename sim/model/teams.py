@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from sim.config.scenario import HandoffConfig
+from sim.config.scenario import RelayCosts
 from sim.model.leads import LeadStream
 from sim.model.people import initial_tenure, ramp_factor, role_levels
 from sim.model.pools import Pool, PriorityPool
@@ -197,7 +197,8 @@ class Route:
     Attributes:
         teams: the team working each funnel stage (prospecting, qualification, closing).
         account_team: the team that looks after the account once won.
-        handoff: relay costs between two different people.
+        relays: what each relay point costs, in ``scenario.RELAYS`` order (into
+            qualification, into closing, to account management, to another pod).
         pass_factor: per-stage multiplier on pass probability (generalist, expertise).
         effort_factor: per-stage multiplier on effort (generalist).
         pod: pod index, or -1 outside Pods.
@@ -207,7 +208,7 @@ class Route:
 
     teams: tuple[Team, Team, Team]
     account_team: Team
-    handoff: HandoffConfig
+    relays: tuple[RelayCosts, ...]
     pass_factor: tuple[float, float, float]
     effort_factor: tuple[float, float, float]
     pod: int = -1
@@ -229,7 +230,7 @@ class Org:
 
 
 def relay(
-    env: simpy.Environment, handoff: HandoffConfig, drop_u: float, delay_unit: float
+    env: simpy.Environment, handoff: RelayCosts, drop_u: float, delay_unit: float
 ) -> Generator[simpy.Event, Any, tuple[float | None, float]]:
     """A lead passes between two people: maybe dropped, then delayed.
 
