@@ -44,9 +44,11 @@ class AccountsConfig(Frozen):
     expansion_fraction: float = Field(
         default=0.0, ge=0, le=10, description="value added by an expansion, share of deal value"
     )
-    review_priority: Literal["accounts_first", "fifo"] = Field(
-        default="accounts_first",
-        description="whether a rep serves account reviews before waiting sales work",
+    review_priority: Literal["sales_first", "fifo", "accounts_first"] = Field(
+        default="sales_first",
+        description="where a due account review queues for a rep who also sells (All-In): "
+        "sales_first: after every waiting sales task (the lone wolf hunts first); fifo: in "
+        "arrival order with sales work; accounts_first: before waiting sales work",
     )
 
 

@@ -31,7 +31,7 @@ from sim.model.records import ACCOUNT_DROPPED, ACTIVE, CHURNED, LeadLog
 from sim.model.referrals import Advocacy
 from sim.model.seeding import keyed_rng
 from sim.model.state import AccountsBook, Clock, Run
-from sim.model.teams import ACCOUNT_PRIORITY, SALES_PRIORITY, Rep, Route, Team, relay
+from sim.model.teams import REVIEW_PRIORITY, Rep, Route, Team, relay
 from sim.model.work import OWNER_LEFT, stage_work
 
 TO_ACCOUNTS = RELAYS.index("to_account_management")
@@ -208,7 +208,7 @@ def review_work(
     """
     book, clock = run.accounts, run.clock
     cfg = book.cfg
-    priority = ACCOUNT_PRIORITY if cfg.review_priority == "accounts_first" else SALES_PRIORITY
+    priority = REVIEW_PRIORITY[cfg.review_priority]
     queued = env.now
     effort = cfg.mean_review_effort_days * effort_unit * run.tiers.effort[account.tier]
     while True:

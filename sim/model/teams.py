@@ -32,6 +32,13 @@ if TYPE_CHECKING:
 
 ACCOUNT_PRIORITY = 0  # lower is served first by a PriorityPool
 SALES_PRIORITY = 1
+REVIEW_LAST_PRIORITY = 2  # an account review behind every waiting sales task
+REVIEW_PRIORITY = {
+    "accounts_first": ACCOUNT_PRIORITY,
+    "fifo": SALES_PRIORITY,
+    "sales_first": REVIEW_LAST_PRIORITY,
+}
+"""An account review's queue priority under each ``accounts.review_priority``."""
 SEAT_BLOCK_PRIORITY = -1  # a leaver's empty seat takes the next free slot before any work
 
 

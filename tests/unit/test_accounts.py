@@ -37,24 +37,33 @@ def test_account_dropped_in_the_handover_earns_nothing():
     assert df["revenue"].tolist() == [0.0]
 
 
-@pytest.mark.parametrize("priority", ["accounts_first", "fifo"])
+@pytest.mark.parametrize("priority", ["accounts_first", "fifo", "sales_first"])
 def test_all_in_review_work_competes_with_sales_work(priority):
     # One generalist, prospecting takes 2 days: lead 0 is won at day 7, its first
-    # review is due at 37 while lead 1 (arrived 36) is being prospected until 38
-    # and lead 2 (arrived 36.5) waits. At 38 the rep serves the review first only
-    # when accounts come first.
+    # review is due at 37 while lead 1 (arrived 36) is being prospected until 38;
+    # lead 2 (arrived 36.5) waits from before the review, lead 3 (37.5) from after.
+    # At 38 the rep serves the review first when accounts come first, after lead 2
+    # in arrival order (fifo), and after both leads when sales come first.
     sc = scenario(
         "accounts.mean_review_effort_days=1.0",
         "stages.prospecting.mean_effort_days=2.0",
         f"accounts.review_priority='{priority}'",
     )
-    tables = run("allin", hand_leads([0.0, 36.0, 36.5]), sc)
-    start = tables.leads["prospecting_start_day"].tolist()[2]
+    tables = run("allin", hand_leads([0.0, 36.0, 36.5, 37.5]), sc)
+    start = tables.leads["prospecting_start_day"].tolist()
     if priority == "accounts_first":
-        assert start > 38.0
+        assert start[2] > 38.0
     else:
-        assert start == 38.0
+        assert start[2] == 38.0
+    if priority == "sales_first":
+        assert start[3] == 40.0  # the review still waits
+    else:
+        assert start[3] > 40.0  # the review (effort drawn, > 0) went first
     assert tables.reps["reviews"].iloc[0] >= 3
+
+
+def test_the_lone_wolf_hunts_first_by_default():
+    assert scenario().accounts.review_priority == "sales_first"
 
 
 def test_neglect_counts_reviews_that_waited_too_long():
