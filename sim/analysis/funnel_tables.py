@@ -133,7 +133,7 @@ def funnel_table(leads: pd.DataFrame) -> pd.DataFrame:
             }
         )
         if roles[-1] != roles[-2]:  # a closer hands the customer to account management
-            dropped = int((won & (df["account_outcome"] == "dropped_in_handoff")).sum())
+            dropped = int((won & df["account_handover_dropped"]).sum())
             rows.append(_relay_row(structure, replication, int(won.sum()), dropped))
     runs = pd.DataFrame(rows).fillna({"open": 0})
     table = runs.groupby(["structure", "point"], observed=True, sort=False).mean(numeric_only=True)

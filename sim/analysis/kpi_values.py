@@ -136,9 +136,7 @@ def _flow_kpis(df: pd.DataFrame, reps: pd.DataFrame, scenario: Scenario) -> dict
             "arr_at_end": arr,
             "book_value_at_end": book,
             "accounts_churned": int((df["account_outcome"] == "churned").sum()),
-            "accounts_dropped_in_handoff": int(
-                (df["account_outcome"] == "dropped_in_handoff").sum()
-            ),
+            "accounts_dropped_in_handoff": int(df["account_handover_dropped"].sum()),
             "neglected_reviews": int(df["neglected_reviews"].sum()),
             **pay,
             "cost": cost,

@@ -294,7 +294,8 @@ _ENTRIES: tuple[tuple[KpiSpec, ...], ...] = (
          "Won accounts that churned before the horizon."),
     _one("accounts_dropped_in_handoff", "won deals dropped in handoff to account care",
          _ACCOUNTS, "count", "lower", "customers",
-         "Won deals lost in the relay from the closer to account management."),
+         "Won deals whose relay from the closer to account management was dropped: lost "
+         "without contracts; under a contract still billing, with a shakier first review."),
     _one("neglected_reviews", "account reviews neglected", "reviews per replication", "count",
          "lower", "customers", "Account reviews that waited longer than the neglect limit."),
     _one("mean_days_to_go_live", "mean time from win to go-live", "days", "days", "lower",

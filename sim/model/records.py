@@ -113,6 +113,7 @@ class LeadLog:
         self.account_start_day = float_column(n)
         self.account_end_day = float_column(n)
         self.account_outcome = int_column(n, 0, "b")
+        self.account_handover_dropped = int_column(n, False, "b")
         self.account_value = float_column(n)
         self.neglected_reviews = int_column(n, 0)
         self.revenue = float_column(n, 0.0)
@@ -278,6 +279,7 @@ def leads_frame(
             "account_outcome": pd.Categorical.from_codes(
                 np.asarray(log.account_outcome), categories=list(ACCOUNT_OUTCOMES)
             ),
+            "account_handover_dropped": as_numpy(log.account_handover_dropped, bool),
             "account_value": as_numpy(log.account_value, float),
             "neglected_reviews": as_numpy(log.neglected_reviews, np.int32),
             "revenue": as_numpy(log.revenue, float),

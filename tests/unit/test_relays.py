@@ -86,7 +86,7 @@ def test_the_handover_to_account_management_has_its_own_drop():
     leads = hand_leads([0.0, 1.0])
     df = run("two_party", leads, sc).leads
     assert df["outcome"].tolist() == ["won", "won"]  # no lead lost on its way
-    assert df["account_outcome"].tolist() == ["dropped_in_handoff"] * 2
+    assert df["account_handover_dropped"].tolist() == [True, True]
     funnel = funnel_tables.funnel_table(_measured(df)).set_index("point")
     relay = funnel.loc["handoff_to_account_management"]
     assert (relay["reached"], relay["dropped_in_handoff"]) == (2, 2)
