@@ -66,7 +66,12 @@ def set_path(raw: dict, path: str, value) -> None:
     parts = path.split(".")
     node = raw
     for part in parts[:-1]:
-        node = node[int(part)] if isinstance(node, list) else node[part]
+        if isinstance(node, list):
+            node = node[int(part)]
+        else:
+            if node[part] is None:  # an optional table left out (a relay's own costs)
+                node[part] = {}
+            node = node[part]
     node[parts[-1]] = value
 
 
