@@ -139,7 +139,9 @@ def plot_funnel(funnel: pd.DataFrame) -> Figure:
             elif absent[index]:
                 text, end = "no relay in this structure", 0.0
             else:
-                text = f"lost {left[index]:,.0f} of {reached[index]:,.0f}"
+                # A relay drops (a customer dropped at the handover still bills under a contract).
+                verb = "dropped" if points[index].startswith("handoff_") else "lost"
+                text = f"{verb} {left[index]:,.0f} of {reached[index]:,.0f}"
                 end = reached[index]
             ax.text(end + 0.01 * x_max, index, text, va="center", fontsize=7.5, color="#333333")
         ax.set_title(structure_label(structure), color=colour, fontweight="bold")

@@ -9,6 +9,7 @@ import pytest
 
 from sim.analysis import funnel_tables
 from sim.analysis.kpi_values import run_kpis
+from sim.analysis.kpis import KPIS
 from sim.config.scenario import (
     ConveyorHandoffConfig,
     PodsHandoffConfig,
@@ -16,6 +17,7 @@ from sim.config.scenario import (
     Scenario,
     ScenarioError,
 )
+from sim.reports.funnel_figures import plot_funnel
 from tests.builders import event_log, hand_leads, run, scenario
 
 DETERMINISTIC = "delay_distribution='deterministic'"
@@ -87,10 +89,16 @@ def test_the_handover_to_account_management_has_its_own_drop():
     df = run("two_party", leads, sc).leads
     assert df["outcome"].tolist() == ["won", "won"]  # no lead lost on its way
     assert df["account_handover_dropped"].tolist() == [True, True]
-    funnel = funnel_tables.funnel_table(_measured(df)).set_index("point")
+    table = funnel_tables.funnel_table(_measured(df))
+    funnel = table.set_index("point")
     relay = funnel.loc["handoff_to_account_management"]
     assert (relay["reached"], relay["dropped_in_handoff"]) == (2, 2)
     assert funnel.loc["handoff_to_qualification", "dropped_in_handoff"] == 0
+    # The funnel figure names the relay by its loss KPI's registry label.
+    figure = plot_funnel(table)
+    ticks = [tick.get_text() for tick in figure.axes[0].get_yticklabels()]
+    assert ticks[-1] == KPIS["accounts_dropped_in_handoff"].label
+    assert "dropped 2 of 2" in [text.get_text() for text in figure.axes[0].texts]
 
 
 def test_the_funnel_and_the_kpis_count_each_relay_apart():
