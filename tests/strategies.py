@@ -24,14 +24,29 @@ def stage(draw) -> dict:
     }
 
 
+CONVEYOR_RELAYS = ("to_qualification", "to_closing", "to_account_management")
+
+
 @st.composite
-def handoff(draw) -> dict:
+def relay_costs(draw) -> dict:
     return {
         "drop_prob": draw(st.floats(0.0, 0.5)),
         "mean_delay_days": draw(st.floats(0.0, 3.0)),
         "context_loss": draw(st.floats(0.0, 0.5)),
         "delay_distribution": draw(st.sampled_from(["exponential", "deterministic"])),
     }
+
+
+@st.composite
+def handoff(draw, relays: tuple[str, ...] = ("to_qualification", "to_account_management")):
+    """A structure's default relay costs, and some of its relays with some fields of their own."""
+    costs = draw(relay_costs())
+    for relay in relays:
+        own = draw(relay_costs())
+        fields = draw(st.sets(st.sampled_from(sorted(own))))
+        if fields:
+            costs[relay] = {field: own[field] for field in fields}
+    return costs
 
 
 @st.composite
@@ -85,6 +100,8 @@ def scenarios(draw) -> Scenario:
             "neglect_churn_multiplier": 2.0,
             "expansion_prob_per_review": draw(st.floats(0.0, 0.3)),
             "expansion_fraction": 0.2,
+            "contract_months": draw(st.sampled_from([0, 1, 12])),
+            "dropped_handover_churn_multiplier": draw(st.floats(1.0, 5.0)),
         },
         "structures": {
             "allin": {"generalists": draw(count), "owner_assignment": owner},
@@ -101,7 +118,7 @@ def scenarios(draw) -> Scenario:
                 "qualifiers": draw(count),
                 "closers": draw(count),
                 "account_managers": draw(count),
-                "handoff": draw(handoff()),
+                "handoff": draw(handoff(CONVEYOR_RELAYS)),
                 "assignment": assignment,
                 "owner_assignment": owner,
             },
@@ -124,13 +141,12 @@ def scenarios(draw) -> Scenario:
                         "account_managers": 1,
                     },
                 ],
-                "handoff": draw(handoff()),
+                "handoff": draw(handoff((*CONVEYOR_RELAYS, "to_pod"))),
                 "assignment": assignment,
                 "segment_expertise_factor": draw(st.floats(1.0, 1.3)),
                 "overflow": {
                     "policy": draw(st.sampled_from(["none", "least_loaded"])),
                     "threshold_leads_per_rep": draw(st.floats(0.5, 3.0)),
-                    "handoff": draw(handoff()),
                 },
             },
         },

@@ -81,8 +81,10 @@ def funnel_table(leads: pd.DataFrame) -> pd.DataFrame:
     order, with the leads that ``reached`` it and how many were lost there as
     ``failed``, ``dropped_in_handoff``, ``went_cold`` or ``rep_left``; the
     first point ``handoff_to_pod`` (Pods passing leads to another pod) appears
-    only where that happened; the last point ``won``
-    counts wins, and ``open`` those still in the funnel at the horizon.
+    only where that happened; the point ``won`` counts wins, and ``open``
+    those still in the funnel at the horizon; last, where a closer hands the
+    customer on, ``handoff_to_account_management``: the wins that reached it
+    and the customers dropped there (``dropped_in_handoff``).
     """
     points = (
         "handoff_to_pod",
@@ -116,12 +118,13 @@ def funnel_table(leads: pd.DataFrame) -> pd.DataFrame:
                 row[reason] = int((here & (df["lost_reason"] == reason)).sum())
             remaining -= int(here.sum())
             rows.append(row)
+        won = df["outcome"] == "won"
         rows.append(
             {
                 "structure": structure,
                 "replication": replication,
                 "point": "won",
-                "reached": int((df["outcome"] == "won").sum()),
+                "reached": int(won.sum()),
                 "failed": 0,
                 "dropped_in_handoff": 0,
                 "went_cold": 0,
@@ -129,9 +132,27 @@ def funnel_table(leads: pd.DataFrame) -> pd.DataFrame:
                 "open": int((df["outcome"] == "open").sum()),
             }
         )
+        if roles[-1] != roles[-2]:  # a closer hands the customer to account management
+            dropped = int((won & df["account_handover_dropped"]).sum())
+            rows.append(_relay_row(structure, replication, int(won.sum()), dropped))
     runs = pd.DataFrame(rows).fillna({"open": 0})
     table = runs.groupby(["structure", "point"], observed=True, sort=False).mean(numeric_only=True)
     return table.drop(columns="replication").reset_index()
+
+
+def _relay_row(structure: str, replication: int, reached: int, dropped: int) -> dict:
+    """The relay of won customers to account management: wins in, customers dropped."""
+    return {
+        "structure": structure,
+        "replication": replication,
+        "point": "handoff_to_account_management",
+        "reached": reached,
+        "failed": 0,
+        "dropped_in_handoff": dropped,
+        "went_cold": 0,
+        "rep_left": 0,
+        "open": 0,
+    }
 
 
 def _same_hands(roles: tuple[str, ...], point: str) -> bool:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from sim.analysis.cohort import cohort, stage_passed, stage_resolved
 from sim.analysis.forecast import forecast_kpis
-from sim.analysis.kpis import format_mean_ci, kpi_spec
+from sim.analysis.kpis import RELAY_LOSS_KPIS, format_mean_ci, kpi_spec
 from sim.analysis.money import book_value, new_hire_payback_days, team_cost
 from sim.analysis.over_time import market_share_trend
 from sim.analysis.people import counted_quota_rows, people_kpis, utilisation
@@ -75,8 +75,9 @@ def _funnel_kpis(df: pd.DataFrame, structure: str) -> dict[str, float]:
     kpis["market_share"] = (
         won.sum() / (won.sum() + competitor) if won.any() or competitor else math.nan
     )
-    for point in ("handoff_to_qualification", "handoff_to_closing", "handoff_to_pod"):
-        kpis[f"dropped_{point}"] = int((df["lost_at"] == point).sum())
+    for point, kpi in RELAY_LOSS_KPIS.items():
+        if kpi.startswith("dropped_"):  # a lead lost on its way (accounts: below)
+            kpis[kpi] = int((df["lost_at"] == point).sum())
     kpis["leads_overflowed"] = int(df["overflowed"].sum())
     for stage in STAGES:
         resolved = stage_resolved(df, stage).sum()
@@ -135,9 +136,7 @@ def _flow_kpis(df: pd.DataFrame, reps: pd.DataFrame, scenario: Scenario) -> dict
             "arr_at_end": arr,
             "book_value_at_end": book,
             "accounts_churned": int((df["account_outcome"] == "churned").sum()),
-            "accounts_dropped_in_handoff": int(
-                (df["account_outcome"] == "dropped_in_handoff").sum()
-            ),
+            "accounts_dropped_in_handoff": int(df["account_handover_dropped"].sum()),
             "neglected_reviews": int(df["neglected_reviews"].sum()),
             **pay,
             "cost": cost,

@@ -60,6 +60,13 @@ FAMILIES: tuple[Family, ...] = (
 LOST_REASONS: tuple[str, ...] = ("failed", "dropped_in_handoff", "went_cold", "rep_left")
 """Reasons a lead is lost inside the team, each counted as ``lost_<reason>``."""
 
+RELAY_LOSS_KPIS: dict[str, str] = {
+    **{f"handoff_to_{stage}": f"dropped_handoff_to_{stage}" for stage in STAGES[1:]},
+    "handoff_to_pod": "dropped_handoff_to_pod",
+    "handoff_to_account_management": "accounts_dropped_in_handoff",
+}
+"""Each relay point of the funnel (``funnel_tables.funnel_table``) and the KPI of its losses."""
+
 
 @dataclass(frozen=True)
 class KpiSpec:
@@ -287,7 +294,8 @@ _ENTRIES: tuple[tuple[KpiSpec, ...], ...] = (
          "Won accounts that churned before the horizon."),
     _one("accounts_dropped_in_handoff", "won deals dropped in handoff to account care",
          _ACCOUNTS, "count", "lower", "customers",
-         "Won deals lost in the relay from the closer to account management."),
+         "Won deals whose relay from the closer to account management was dropped: lost "
+         "without contracts; under a contract still billing, with a shakier first review."),
     _one("neglected_reviews", "account reviews neglected", "reviews per replication", "count",
          "lower", "customers", "Account reviews that waited longer than the neglect limit."),
     _one("mean_days_to_go_live", "mean time from win to go-live", "days", "days", "lower",

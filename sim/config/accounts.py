@@ -1,8 +1,9 @@
 """After the win: accounts that need care, go live through operations, and refer.
 
 A won deal becomes an account, like a new customer a sales team hands to
-account management: it is implemented, reviewed every month, may churn or
-expand, and, well served, becomes an advocate who refers new leads.
+account management: it is implemented, pays its contract, is reviewed every
+month, may leave or grow at its renewal, and, well served, becomes an
+advocate who refers new leads.
 """
 
 from __future__ import annotations
@@ -15,7 +16,17 @@ from sim.config.base import MAX_WAIT_DAYS, Frozen
 
 
 class AccountsConfig(Frozen):
-    """Won deals become accounts that need care, churn, and expand."""
+    """Won deals become accounts that need care, churn, and expand.
+
+    Under a contract (``contract_months`` > 0) a review is where the customer
+    makes up their mind: a churn or expansion drawn at a review takes effect
+    at the contract's next renewal, and the account bills until then.
+    """
+
+    @property
+    def contract_days(self) -> float | None:
+        """A contract's term in days (a month is 365/12 days); None without contracts."""
+        return self.contract_months * 365.0 / 12.0 if self.contract_months else None
 
     review_interval_days: float = Field(
         default=30.0,
@@ -44,9 +55,28 @@ class AccountsConfig(Frozen):
     expansion_fraction: float = Field(
         default=0.0, ge=0, le=10, description="value added by an expansion, share of deal value"
     )
-    review_priority: Literal["accounts_first", "fifo"] = Field(
-        default="accounts_first",
-        description="whether a rep serves account reviews before waiting sales work",
+    contract_months: int = Field(
+        default=12,
+        ge=0,
+        le=120,
+        description="length of a customer's contract (months of 365/12 days): it bills from "
+        "go-live to its renewal, where churn and expansion decided at the term's reviews take "
+        "effect, and a handover nobody picked up raises churn risk instead of losing the "
+        "customer; 0 = no contract: churn and expansion at each review, and a customer dropped "
+        "at the handover is lost (the model before contracts)",
+    )
+    dropped_handover_churn_multiplier: float = Field(
+        default=2.0,
+        ge=1,
+        le=20,
+        description="under a contract, churn chance multiplier at the first review of a "
+        "customer whose handover to account management was dropped (x); default: an assumption",
+    )
+    review_priority: Literal["sales_first", "fifo", "accounts_first"] = Field(
+        default="sales_first",
+        description="where a due account review queues for a rep who also sells (All-In): "
+        "sales_first: after every waiting sales task (the lone wolf hunts first); fifo: in "
+        "arrival order with sales work; accounts_first: before waiting sales work",
     )
 
 

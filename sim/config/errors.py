@@ -4,7 +4,8 @@ pydantic already says which field, which bound and which value; here its errors
 become one line each, the way a reviewer marks a form:
 ``pods.toml: structures.pods.handoff.drop_prob: Input should be less than or
 equal to 1 (got 1.5)``. An unknown key names the field it resembles
-(``unknown field 'pas_prob'; did you mean 'pass_prob'?``). The command line
+(``unknown field 'pas_prob'; did you mean 'pass_prob'?``), and one a block
+says is elsewhere says where (``NOT_HERE``). The command line
 prints the lines and exits with code 2.
 """
 
@@ -69,9 +70,12 @@ def error_line(
     message = error["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
-    known = known_fields(model, loc[:-1]) if model and error["type"] == "extra_forbidden" else None
+    block = block_model(model, loc[:-1]) if model and error["type"] == "extra_forbidden" else None
+    known = list(block.model_fields) if block is not None else None
     if known is not None:
-        message = unknown_field(str(loc[-1]), known)
+        not_here = getattr(block, "NOT_HERE", {}).get(str(loc[-1]))
+        message = f"no field {loc[-1]!r} here: {not_here}" if not_here else None
+        message = message or unknown_field(str(loc[-1]), known)
     path = dotted(loc) or "(top level)"
     line = f"{prefix}: {path}: {message}" if with_path else f"{prefix}: {message}"
     # A missing field's input is its whole parent table, a list's input the whole
@@ -99,8 +103,12 @@ def unknown_field(name: str, known: list[str]) -> str:
     return f"unknown field {name!r}"
 
 
-def known_fields(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str] | None:
-    """The field names of the block at ``loc`` inside ``model`` (None if it is not a block)."""
+def block_model(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The block type at ``loc`` inside ``model`` (None if it is not a block).
+
+    A block may say why a field someone looks for in it is elsewhere, in a
+    ``NOT_HERE`` mapping of field name to reason (a relay another structure has).
+    """
     for part in loc:
         if isinstance(part, int):
             continue  # an item of a list of blocks: the list's block type holds
@@ -108,7 +116,7 @@ def known_fields(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str
         model = nested_model(field.annotation) if field is not None else None
         if model is None:
             return None
-    return list(model.model_fields)
+    return model
 
 
 def nested_model(annotation: Any) -> type[BaseModel] | None:

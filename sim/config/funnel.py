@@ -9,6 +9,8 @@ several stages pay a generalist's penalty.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
 from sim.config.base import MAX_WAIT_DAYS, DelayDistribution, Distribution, Frozen
@@ -61,7 +63,15 @@ class StagesConfig(Frozen):
         return getattr(self, stage)
 
 
-class HandoffConfig(Frozen):
+RELAYS: tuple[str, ...] = ("to_qualification", "to_closing", "to_account_management", "to_pod")
+"""The relay points a lead can pass, in the order of the lead's draws for them.
+
+Into qualification, into closing, from the closer to account management, and
+(Pods with overflow) from an overloaded pod to another pod.
+"""
+
+
+class RelayCosts(Frozen):
     """What happens when a lead passes from one person to another."""
 
     drop_prob: float = Field(
@@ -78,6 +88,89 @@ class HandoffConfig(Frozen):
         ge=0,
         le=1,
         description="fraction of the next stage's pass probability lost with context (0-1)",
+    )
+
+
+class RelayOverride(Frozen):
+    """One relay's own costs; a field left out takes the structure's ``handoff`` value."""
+
+    drop_prob: float | None = Field(
+        default=None, ge=0, le=1, description="probability the lead is dropped here (0-1)"
+    )
+    mean_delay_days: float | None = Field(
+        default=None, ge=0, le=365, description="mean time the lead waits in this relay (days)"
+    )
+    delay_distribution: DelayDistribution | None = Field(
+        default=None, description="shape of this relay's delay around its mean"
+    )
+    context_loss: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="fraction of the next step's pass probability lost with context here (0-1)",
+    )
+
+
+class HandoffConfig(RelayCosts):
+    """Every relay's costs by default, and the relays that have their own.
+
+    A lead-gen rep who sits next to the closers passes a lead more cheaply
+    than a closer who hands a signed customer to a support team in another
+    building: each relay point may set its own drop, delay and context loss;
+    what it leaves out comes from the fields above. This block has the
+    relays of Two-Party (a full-cycle rep qualifies and closes);
+    ``ConveyorHandoffConfig`` adds the relay into closing.
+    """
+
+    NOT_HERE: ClassVar[dict[str, str]] = {
+        "to_closing": "Two-Party has no relay into closing: the rep who qualifies also closes",
+    }
+    """Fields a user may look for here, and why they are not here."""
+
+    to_qualification: RelayOverride | None = Field(
+        default=None, description="the relay into qualification (lead gen to the next rep)"
+    )
+    to_account_management: RelayOverride | None = Field(
+        default=None, description="the relay of a won customer to account management"
+    )
+
+    def costs(self, relay: str) -> RelayCosts:
+        """The costs of one relay point: its own fields over the structure's default.
+
+        Args:
+            relay: a name of ``RELAYS``; one this block does not have costs the default.
+        """
+        default = RelayCosts(**{name: getattr(self, name) for name in RelayCosts.model_fields})
+        own = getattr(self, relay, None)
+        if own is None:
+            return default
+        return default.model_copy(update=own.model_dump(exclude_none=True))
+
+    def all_costs(self) -> tuple[RelayCosts, ...]:
+        """Every relay point's costs, in ``RELAYS`` order."""
+        return tuple(self.costs(relay) for relay in RELAYS)
+
+
+class ConveyorHandoffConfig(HandoffConfig):
+    """A Conveyor's relays: into qualification, into closing, to account management."""
+
+    NOT_HERE: ClassVar[dict[str, str]] = {
+        "to_pod": "only Pods pass a lead to another pod (structures.pods.handoff.to_pod)",
+    }
+
+    to_closing: RelayOverride | None = Field(
+        default=None, description="the relay into closing (qualifier to closer)"
+    )
+
+
+class PodsHandoffConfig(ConveyorHandoffConfig):
+    """A pod's relays, and the relay of a lead to another pod (overflow)."""
+
+    NOT_HERE: ClassVar[dict[str, str]] = {}
+
+    to_pod: RelayOverride | None = Field(
+        default=None,
+        description="the relay of a new lead from an overloaded pod to another pod (overflow)",
     )
 
 

@@ -9,12 +9,12 @@ costs, quota overrides and pay plan are set here.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from sim.config.base import MAX_ITEMS, STRUCTURES, Assignment, Frozen, OwnerAssignment, Role
-from sim.config.funnel import HandoffConfig
+from sim.config.funnel import ConveyorHandoffConfig, HandoffConfig, PodsHandoffConfig
 from sim.config.money import QuotaOverrides
 
 
@@ -97,8 +97,8 @@ class ConveyorConfig(Structure):
     qualifiers: int = Field(ge=1, le=10_000, description="qualifiers")
     closers: int = Field(ge=1, le=10_000, description="closers")
     account_managers: int = Field(ge=1, le=10_000, description="account managers")
-    handoff: HandoffConfig = Field(
-        default=HandoffConfig(), description="what each relay between the teams costs"
+    handoff: ConveyorHandoffConfig = Field(
+        default=ConveyorHandoffConfig(), description="what each relay between the teams costs"
     )
 
 
@@ -114,7 +114,10 @@ class PodConfig(Frozen):
 
 
 class OverflowConfig(Frozen):
-    """Whether an overloaded pod may pass a new lead to a less loaded pod, and at what cost."""
+    """Whether an overloaded pod may pass a new lead to a less loaded pod.
+
+    What the pass costs is the pods' ``handoff.to_pod`` relay.
+    """
 
     policy: Literal["none", "least_loaded"] = Field(
         default="none",
@@ -128,19 +131,21 @@ class OverflowConfig(Frozen):
         description="a pod is overloaded when its lead-gen team has more leads waiting or in "
         "work than this per rep present",
     )
-    handoff: HandoffConfig = Field(
-        default=HandoffConfig(),
-        description="what passing a lead to another pod costs (drop, delay, context); the "
-        "receiving pod also lacks the segment expertise",
-    )
+
+    NOT_HERE: ClassVar[dict[str, str]] = {
+        "handoff": "the relay to another pod is structures.pods.handoff.to_pod (its "
+        "default is the pods' handoff)",
+    }
+    """Fields a user may look for here, and why they are not here."""
 
 
 class PodsConfig(Structure):
     """Pods: several small conveyors, each owning segments of the market."""
 
     pods: tuple[PodConfig, ...] = Field(min_length=1, max_length=MAX_ITEMS, description="the pods")
-    handoff: HandoffConfig = Field(
-        default=HandoffConfig(), description="what each relay inside a pod costs"
+    handoff: PodsHandoffConfig = Field(
+        default=PodsHandoffConfig(),
+        description="what each relay inside a pod costs, and passing a lead to another pod",
     )
     segment_expertise_factor: float = Field(
         default=1.0,

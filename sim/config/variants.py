@@ -38,7 +38,6 @@ def without_sales_effects(scenario: Scenario) -> Scenario:
             block["handoff"] = {}
         if name == "pods":
             block["segment_expertise_factor"] = 1.0
-            block["overflow"]["handoff"] = {}
     return Scenario.from_dict(data, scenario.name)
 
 

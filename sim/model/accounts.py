@@ -26,13 +26,17 @@ from typing import Any
 import numpy as np
 import simpy
 
+from sim.config.scenario import RELAYS
 from sim.model.lead_table import ACCOUNT_RELAY, GO_LIVE_UNIT, HANDOFF_DELAY_UNIT, HANDOFF_U, Row
 from sim.model.records import ACCOUNT_DROPPED, ACTIVE, CHURNED, LeadLog
 from sim.model.referrals import Advocacy
 from sim.model.seeding import keyed_rng
 from sim.model.state import AccountsBook, Clock, Run
-from sim.model.teams import ACCOUNT_PRIORITY, SALES_PRIORITY, Rep, Route, Team, relay
+from sim.model.teams import REVIEW_PRIORITY, Rep, Route, Team, relay
 from sim.model.work import OWNER_LEFT, stage_work
+
+TO_ACCOUNTS = RELAYS.index("to_account_management")
+assert TO_ACCOUNTS == ACCOUNT_RELAY, "the route's relay and the lead's draws for it agree"
 
 
 class Account:
@@ -51,11 +55,14 @@ class Account:
         fragile_until: a leaver's handover puts the account at risk until this day.
         context_loss: context lost at the handover (a shakier first renewal).
         late_go_live: whether the implementation missed its target.
+        dropped_handover: whether the handover to its manager was dropped (under a
+            contract it still bills, with a shakier first review).
     """
 
     __slots__ = (
         "lead", "tier", "value", "annual_value", "team", "handover_u", "handover_delay_unit",
         "go_live_unit", "rep", "gone", "since", "fragile_until", "context_loss", "late_go_live",
+        "dropped_handover",
     )  # fmt: skip
 
     def __init__(self, lead: int, tier: int, value: float, team: Team, draws: tuple):
@@ -71,6 +78,7 @@ class Account:
         self.fragile_until = -math.inf
         self.context_loss = 0.0
         self.late_go_live = False
+        self.dropped_handover = False
 
     @classmethod
     def won(cls, lead: int, tier: int, value: float, row: Row, team: Team) -> Account:
@@ -109,8 +117,10 @@ def account_care(
     implement it; then it is handed to its account manager. Revenue is
     recognised daily at the account's current annual value from the handover
     until it churns or the horizon ends (the last stretch is added by
-    ``finish_accounts`` when the run stops). With referrals on, a well-served
-    account becomes an advocate (``Advocacy``).
+    ``finish_accounts`` when the run stops). Under a contract, churn and
+    expansion drawn at a review take effect at the next renewal
+    (``Contract``); without one, at the review. With referrals on, a
+    well-served account becomes an advocate (``Advocacy``).
     """
     if not (yield from open_account(env, run, account, route, closer)):
         return
@@ -122,8 +132,12 @@ def account_care(
     cfg = book.cfg
     reviews = math.ceil((run.clock.horizon_days - account.since) / cfg.review_interval_days) + 1
     advocacy = Advocacy(run, account.lead) if book.referrals is not None else None
+    contract = Contract(account.since, cfg.contract_days) if cfg.contract_days else None
     for review in range(reviews):
-        yield env.timeout(cfg.review_interval_days)
+        if contract is None:
+            yield env.timeout(cfg.review_interval_days)
+        elif (yield from contract.until_review(env, run, account, cfg.review_interval_days)):
+            return  # the customer did not renew
         if review == 0:
             # Drawn when first needed: an account won less than one review interval
             # before the horizon never has a review and never pays for a generator.
@@ -136,27 +150,111 @@ def account_care(
         if cfg.mean_review_effort_days > 0:
             neglected = yield from review_work(env, run, account, effort_units[review])
         recognise_revenue(run.log, account.lead, account.annual_value, env.now)
-        fragile = env.now < account.fragile_until
-        advocate = advocacy is not None and advocacy.advocate
-        if churn_u[review] < churn_probability(run, account, review, neglected, fragile, advocate):
-            account_churns(run, account)
-            if advocacy is not None:
-                advocacy.review(env, False, 0.0)
+        if contract is not None and contract.leaving:
+            continue  # notice given: nothing left to decide until the renewal
+        draws = (churn_u[review], expand_u[review])
+        if review_decides(run, account, review, neglected, draws, contract, advocacy):
             return
-        if expand_u[review] < cfg.expansion_prob_per_review:
-            account_expands(run, account)
+
+
+def review_decides(
+    run: Run,
+    account: Account,
+    review: int,
+    neglected: bool,
+    draws: tuple[float, float],
+    contract: Contract | None,
+    advocacy: Advocacy | None,
+) -> bool:
+    """What the customer decides at a review: leave, grow, or stay; True if it left now.
+
+    Without a contract, churn and expansion happen at the review; under one,
+    they are noted on the contract for its renewal.
+    """
+    env, cfg = run.clock.env, run.accounts.cfg
+    churn_u, expand_u = draws
+    fragile = env.now < account.fragile_until
+    advocate = advocacy is not None and advocacy.advocate
+    if churn_u < churn_probability(run, account, review, neglected, fragile, advocate):
         if advocacy is not None:
-            well_served = not (neglected or fragile or (review == 0 and account.late_go_live))
-            advocacy.review(env, well_served, cfg.review_interval_days)
+            advocacy.review(env, False, 0.0)
+        if contract is None:
+            account_churns(run, account)
+            return True
+        contract.leaving = True  # bills until the renewal, then leaves
+        return False
+    if expand_u < cfg.expansion_prob_per_review:
+        if contract is None:
+            account_expands(run, account)
+        else:
+            contract.expansions += 1
+    if advocacy is not None:
+        first_bad = review == 0 and (account.late_go_live or account.dropped_handover)
+        well_served = not (neglected or fragile or first_bad)
+        advocacy.review(env, well_served, cfg.review_interval_days)
+    return False
+
+
+class Contract:
+    """A customer's contract: renewal dates, and what the term's reviews decided.
+
+    Like a gym's annual membership: a member who decides in March to quit
+    still pays until the renewal in January, and an upgrade agreed during the
+    year starts with the new term.
+
+    Attributes:
+        term_days: the contract's length.
+        renewal_day: the next renewal.
+        leaving: a review of this term decided the customer will not renew.
+        expansions: expansions agreed in this term, which start at the renewal.
+    """
+
+    __slots__ = ("term_days", "renewal_day", "leaving", "expansions")
+
+    def __init__(self, start_day: float, term_days: float):
+        self.term_days = term_days
+        self.renewal_day = start_day + term_days
+        self.leaving = False
+        self.expansions = 0
+
+    def until_review(
+        self, env: simpy.Environment, run: Run, account: Account, interval_days: float
+    ) -> Generator[simpy.Event, Any, bool]:
+        """Wait for the next review, renewing on the way; True if the customer left at one."""
+        review_day = env.now + interval_days
+        while self.renewal_day <= review_day:
+            # A renewal that fell while the last review waited for its rep is
+            # settled when that review is done: a few days late, never early.
+            yield env.timeout(max(0.0, self.renewal_day - env.now))
+            if self.renew(run, account):
+                return True
+        yield env.timeout(review_day - env.now)
+        return False
+
+    def renew(self, run: Run, account: Account) -> bool:
+        """The renewal date: a leaving customer churns, agreed expansions start; True if left."""
+        now = run.clock.env.now
+        recognise_revenue(run.log, account.lead, account.annual_value, now)
+        if self.leaving:
+            account_churns(run, account)
+            return True
+        for _ in range(self.expansions):
+            account_expands(run, account)
+        self.expansions = 0
+        self.renewal_day += self.term_days
+        return False
 
 
 def open_account(
     env: simpy.Environment, run: Run, account: Account, route: Route, closer: Rep
 ) -> Generator[simpy.Event, Any, bool]:
-    """Go-live (with fulfilment on), then the handover; False if the account was dropped.
+    """Go-live (with fulfilment on), then the handover; False if the account was lost.
 
     In All-In the rep who closed keeps the customer; elsewhere the account is
-    relayed to the account team, which can drop it or lose context.
+    relayed to the account team, which can drop it or lose context. Under a
+    contract a dropped customer still bills: someone picks the account up,
+    and its first review is shakier (``dropped_handover``); without one, it
+    is lost.
     """
     log, lead = run.log, account.lead
     if run.accounts.ops is not None:
@@ -164,13 +262,16 @@ def open_account(
     if account.team is route.teams[-1]:
         account.take(closer, env.now)
     else:
-        loss, _ = yield from relay(
-            env, route.handoff, account.handover_u, account.handover_delay_unit
-        )
+        costs = route.relays[TO_ACCOUNTS]
+        loss, _ = yield from relay(env, costs, account.handover_u, account.handover_delay_unit)
         if loss is None:
-            log.account_outcome[lead] = ACCOUNT_DROPPED
-            log.account_end_day[lead] = env.now
-            return False
+            log.account_handover_dropped[lead] = True
+            if not run.accounts.cfg.contract_months:
+                log.account_outcome[lead] = ACCOUNT_DROPPED
+                log.account_end_day[lead] = env.now
+                return False
+            account.dropped_handover = True
+            loss = costs.context_loss  # nobody passed the context on either
         account.context_loss = loss * run.tiers.complexity[account.tier]
         account.take(account.team.assign_owner(), env.now)
     log.account_handler[lead] = account.rep.rep_id
@@ -205,7 +306,7 @@ def review_work(
     """
     book, clock = run.accounts, run.clock
     cfg = book.cfg
-    priority = ACCOUNT_PRIORITY if cfg.review_priority == "accounts_first" else SALES_PRIORITY
+    priority = REVIEW_PRIORITY[cfg.review_priority]
     queued = env.now
     effort = cfg.mean_review_effort_days * effort_unit * run.tiers.effort[account.tier]
     while True:
@@ -239,8 +340,8 @@ def churn_probability(
 
     The base chance, raised by a neglected review, by a leaver's recent
     handover (``fragile``), by a key account looked after without a senior,
-    and at the first review by a late go-live and the context lost at the
-    handover; lowered for an advocate.
+    and at the first review by a late go-live, a dropped handover (under a
+    contract) and the context lost at the handover; lowered for an advocate.
     """
     book = run.accounts
     cfg = book.cfg
@@ -253,6 +354,8 @@ def churn_probability(
     if review == 0:
         if account.late_go_live:
             churn *= book.fulfilment.late_churn_multiplier
+        if account.dropped_handover:
+            churn *= cfg.dropped_handover_churn_multiplier
         # Context lost at the handover shows up as a shakier first renewal.
         churn = 1.0 - (1.0 - min(churn, 1.0)) * (1.0 - account.context_loss)
     if advocate:

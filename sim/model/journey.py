@@ -26,7 +26,7 @@ from typing import Any
 
 import simpy
 
-from sim.config.scenario import STAGES, OverflowConfig
+from sim.config.scenario import RELAYS, STAGES, OverflowConfig
 from sim.model.accounts import Account, account_care
 from sim.model.lead_table import (
     COMPETITOR_DAY,
@@ -51,6 +51,9 @@ from sim.model.work import OWNER_LEFT, finish_work, stage_work, start_work
 HANDOFF_POINT_NAMES = ("handoff_to_qualification", "handoff_to_closing")
 """Where a lead is lost when dropped in the relay into stage 1 and stage 2."""
 CLOSING = len(STAGES) - 1
+TO_POD = RELAYS.index("to_pod")
+# A route's relays into stage s sit at s - 1, as the lead's draws for them do.
+assert RELAYS[:CLOSING] == tuple(f"to_{stage}" for stage in STAGES[1:])
 
 
 class Deal:
@@ -186,7 +189,8 @@ def enter_pod(
         return route
     run.log.overflowed[deal.lead] = True
     row = deal.row
-    loss, delay = yield from relay(env, overflow.handoff, row[OVERFLOW_U], row[OVERFLOW_DELAY_UNIT])
+    costs = route.relays[TO_POD]
+    loss, delay = yield from relay(env, costs, row[OVERFLOW_U], row[OVERFLOW_DELAY_UNIT])
     if loss is None:
         deal.lose(run.log, env.now, "handoff_to_pod", DROPPED)
         return None
@@ -218,7 +222,7 @@ def relay_in(
     """
     deal.release()
     deal.owner = None
-    handoff = route.handoff
+    handoff = route.relays[s - 1]
     if handoff.drop_prob == 0 and handoff.mean_delay_days == 0:
         loss, delay = handoff.context_loss, 0.0  # a relay that costs no time
     else:

@@ -106,6 +106,7 @@ class LeadLog:
         self.account_start_day = self._column("d", NAN)
         self.account_end_day = self._column("d", NAN)
         self.account_outcome = self._column("b", 0)
+        self.account_handover_dropped = self._column("b", False)
         self.account_value = self._column("d", NAN)
         self.neglected_reviews = self._column("i", 0)
         self.revenue = self._column("d", 0.0)
@@ -272,6 +273,7 @@ def leads_frame(
             "account_outcome": pd.Categorical.from_codes(
                 np.asarray(log.account_outcome), categories=list(ACCOUNT_OUTCOMES)
             ),
+            "account_handover_dropped": as_numpy(log.account_handover_dropped, bool),
             "account_value": as_numpy(log.account_value, float),
             "neglected_reviews": as_numpy(log.neglected_reviews, np.int32),
             "revenue": as_numpy(log.revenue, float),

@@ -110,6 +110,10 @@ class TeamFactory:
         return tuple(pass_factor), tuple(effort_factor)
 
 
+NO_RELAYS = HandoffConfig().all_costs()
+"""All-In's relays: none is ever passed (one rep keeps the lead), so none costs anything."""
+
+
 def build_allin(make: TeamFactory) -> Org:
     """All-In: one generalist owns each lead from first touch to account."""
     cfg = make.scenario.structures.allin
@@ -118,7 +122,7 @@ def build_allin(make: TeamFactory) -> Org:
     )
     stage_teams = (generalists, generalists, generalists)
     pass_factor, effort_factor = make.generalist_factors(stage_teams)
-    route = Route(stage_teams, generalists, HandoffConfig(), pass_factor, effort_factor)
+    route = Route(stage_teams, generalists, NO_RELAYS, pass_factor, effort_factor)
     return Org(make.teams, [route] * len(make.segment_names))
 
 
@@ -130,7 +134,7 @@ def build_two_party(make: TeamFactory) -> Org:
     support = make.team("account_manager", cfg.account_managers, False, cfg.owner_assignment)
     stage_teams = (lead_gen, closers, closers)
     pass_factor, effort_factor = make.generalist_factors(stage_teams)
-    route = Route(stage_teams, support, cfg.handoff, pass_factor, effort_factor)
+    route = Route(stage_teams, support, cfg.handoff.all_costs(), pass_factor, effort_factor)
     return Org(make.teams, [route] * len(make.segment_names))
 
 
@@ -187,7 +191,7 @@ def _conveyor_route(
     return Route(
         (lead_gen, qualifiers, closers),
         managers,
-        handoff,
+        handoff.all_costs(),
         (expertise, expertise, expertise),
         (1.0, 1.0, 1.0),
         pod_index,

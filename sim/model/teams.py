@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from sim.config.scenario import HandoffConfig
+from sim.config.scenario import RelayCosts
 from sim.model.people import initial_tenure, ramp_factor, role_levels
 from sim.model.pools import Pool, PriorityPool
 from sim.model.records import RepLog
@@ -31,6 +31,13 @@ if TYPE_CHECKING:
 
 ACCOUNT_PRIORITY = 0  # lower is served first by a PriorityPool
 SALES_PRIORITY = 1
+REVIEW_LAST_PRIORITY = 2  # an account review behind every waiting sales task
+REVIEW_PRIORITY = {
+    "accounts_first": ACCOUNT_PRIORITY,
+    "fifo": SALES_PRIORITY,
+    "sales_first": REVIEW_LAST_PRIORITY,
+}
+"""An account review's queue priority under each ``accounts.review_priority``."""
 SEAT_BLOCK_PRIORITY = -1  # a leaver's empty seat takes the next free slot before any work
 
 
@@ -204,7 +211,8 @@ class Route:
     Attributes:
         teams: the team working each funnel stage (prospecting, qualification, closing).
         account_team: the team that looks after the account once won.
-        handoff: relay costs between two different people.
+        relays: what each relay point costs, in ``scenario.RELAYS`` order (into
+            qualification, into closing, to account management, to another pod).
         pass_factor: per-stage multiplier on pass probability (generalist, expertise).
         effort_factor: per-stage multiplier on effort (generalist).
         pod: pod index, or -1 outside Pods.
@@ -214,7 +222,7 @@ class Route:
 
     teams: tuple[Team, Team, Team]
     account_team: Team
-    handoff: HandoffConfig
+    relays: tuple[RelayCosts, ...]
     pass_factor: tuple[float, float, float]
     effort_factor: tuple[float, float, float]
     pod: int = -1
@@ -230,7 +238,7 @@ class Org:
 
 
 def relay(
-    env: simpy.Environment, handoff: HandoffConfig, drop_u: float, delay_unit: float
+    env: simpy.Environment, handoff: RelayCosts, drop_u: float, delay_unit: float
 ) -> Generator[simpy.Event, Any, tuple[float | None, float]]:
     """A lead passes between two people: maybe dropped, then delayed.
 

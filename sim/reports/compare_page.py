@@ -87,7 +87,8 @@ FIGURE_CAPTIONS: dict[str, tuple[str, str]] = {
     "funnel": (
         "Where leads are lost",
         "Per structure, the leads that reached each stage or handoff, and how many were lost "
-        "there: failed (the customer said no), dropped in a handoff, or went cold waiting.",
+        "there: failed (the customer said no), dropped in a handoff, or went cold waiting. "
+        "The last row is the handover of won customers to account management.",
     ),
     "wins_over_time": (
         "Wins over time",

@@ -23,6 +23,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from sim.analysis.kpis import KPIS, RELAY_LOSS_KPIS
 from sim.reports.style import (
     bottom_row,
     no_data,
@@ -49,22 +50,24 @@ LOSS_LABELS: dict[str, str] = {
 
 POINT_LABELS: dict[str, str] = {
     "prospecting": "prospecting",
-    "handoff_to_qualification": "handoff → qualification",
     "qualification": "qualification",
-    "handoff_to_closing": "handoff → closing",
     "closing": "closing",
     "won": "outcome at horizon",
+    # A relay is labelled by the KPI of its losses, as the headline table names it.
+    **{point: KPIS[kpi].label for point, kpi in RELAY_LOSS_KPIS.items()},
 }
 """Funnel points as printed on the funnel figure's axis."""
 
 
 FUNNEL_ORDER = (
+    "handoff_to_pod",
     "prospecting",
     "handoff_to_qualification",
     "qualification",
     "handoff_to_closing",
     "closing",
     "won",
+    "handoff_to_account_management",
 )
 """The order in which a lead meets the funnel points."""
 
@@ -136,7 +139,9 @@ def plot_funnel(funnel: pd.DataFrame) -> Figure:
             elif absent[index]:
                 text, end = "no relay in this structure", 0.0
             else:
-                text = f"lost {left[index]:,.0f} of {reached[index]:,.0f}"
+                # A relay drops (a customer dropped at the handover still bills under a contract).
+                verb = "dropped" if points[index].startswith("handoff_") else "lost"
+                text = f"{verb} {left[index]:,.0f} of {reached[index]:,.0f}"
                 end = reached[index]
             ax.text(end + 0.01 * x_max, index, text, va="center", fontsize=7.5, color="#333333")
         ax.set_title(structure_label(structure), color=colour, fontweight="bold")

@@ -101,9 +101,12 @@ def tied_times(data: dict) -> None:
     for block in data["structures"].values():
         if block is None:
             continue
-        for handoff in (block.get("handoff"), block.get("overflow", {}).get("handoff")):
-            if handoff is not None:
-                handoff.update(mean_delay_days=1.0, delay_distribution="deterministic")
+        handoff = block.get("handoff")
+        if handoff is None:
+            continue
+        # The structure's default and every relay that sets its own (Pods' to_pod).
+        for costs in (handoff, *(v for v in handoff.values() if isinstance(v, dict))):
+            costs.update(mean_delay_days=1.0, delay_distribution="deterministic")
     data["accounts"]["mean_review_effort_days"] = 0.5
     data["people"]["turnover"]["hiring_lag_days"] = 30.0
 

@@ -59,6 +59,15 @@ def full_scenario() -> dict:
     """The tiny scenario with every block written out (all four structures, one pod, a source)."""
     raw = copy.deepcopy(BASE)
     raw["calibration"] = {"export": "deals.csv", "structure": "allin"}
+    # Lists that are empty by default get an item, so their fields are reached at item 0.
+    raw["leads"]["campaigns"] = [{"name": "c", "start_day": 1.0, "arrivals_factor": 2.0}]
+    for name, role, pod in (
+        ("allin", "generalist", ""),
+        ("two_party", "closer", ""),
+        ("conveyor", "closer", ""),
+        ("pods", "closer", "p"),
+    ):
+        raw["structures"][name]["hires"] = [{"role": role, "day": 1.0, "pod": pod}]
     return Scenario.from_dict(raw, "test").model_dump(mode="json")
 
 
@@ -66,7 +75,12 @@ def set_path(raw: dict, path: str, value) -> None:
     parts = path.split(".")
     node = raw
     for part in parts[:-1]:
-        node = node[int(part)] if isinstance(node, list) else node[part]
+        if isinstance(node, list):
+            node = node[int(part)]
+        else:
+            if node[part] is None:  # an optional table left out (a relay's own costs)
+                node[part] = {}
+            node = node[part]
     node[parts[-1]] = value
 
 

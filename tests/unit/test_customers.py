@@ -53,6 +53,7 @@ def test_a_late_go_live_makes_the_first_renewal_shakier():
     # first review; of the others, some survive it.
     sc = scenario(
         "horizon_days=450.0",
+        "accounts.contract_months=0",  # churn at the review itself, not at a renewal
         "accounts.churn_prob_per_review=0.5",
         "fulfilment.enabled=true",
         "fulfilment.ops_staff=1",
@@ -92,6 +93,7 @@ def test_neglect_ends_advocacy_and_an_advocate_churns_less():
     # Advocates never churn (multiplier 0): every churn happens before advocacy.
     sc = scenario(
         "horizon_days=500.0",
+        "accounts.contract_months=0",  # churn at the review itself, not at a renewal
         "accounts.churn_prob_per_review=0.1",
         "referrals.enabled=true",
         "referrals.reviews_to_advocate=2",

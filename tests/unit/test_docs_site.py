@@ -314,7 +314,7 @@ def test_mkdocs_build_strict(tmp_path):
     )
     assert build.returncode == 0, build.stdout + build.stderr
     fields = (site / "reference" / "fields" / "index.html").read_text()
-    assert "structures.pods.overflow.handoff.context_loss" in fields
+    assert "structures.pods.handoff.to_pod.context_loss" in fields
     api = (site / "api" / "reference" / "index.html").read_text()
     assert 'id="sim.model.runner.simulate"' in api
     assert 'id="sim.analysis.kpi_values.run_kpis"' in api

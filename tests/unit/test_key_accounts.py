@@ -42,6 +42,7 @@ def test_a_key_account_looked_after_without_a_senior_churns_more():
         "people.levels.enabled=true",
         "people.levels.mix.account_manager={junior = 1.0, mid = 0.0, senior = 0.0}",
         "accounts.churn_prob_per_review=0.05",
+        "accounts.contract_months=0",  # churn at the review itself, not at a renewal
         "horizon_days=200.0",
     )
     df = run("conveyor", hand_leads([0.0]), sc).leads

@@ -56,8 +56,8 @@ def test_an_overloaded_pod_passes_a_new_lead_to_the_idle_pod():
         *TWO_PODS,
         'structures.pods.overflow.policy="least_loaded"',
         "structures.pods.overflow.threshold_leads_per_rep=1.5",
-        "structures.pods.overflow.handoff.mean_delay_days=1.0",
-        'structures.pods.overflow.handoff.delay_distribution="deterministic"',
+        "structures.pods.handoff.to_pod.mean_delay_days=1.0",
+        'structures.pods.handoff.to_pod.delay_distribution="deterministic"',
     )
     leads = hand_leads([0.0, 0.0, 0.0], segments=("a", "b"), segment=[0, 0, 0])
     df = run("pods", leads, sc).leads
@@ -75,7 +75,7 @@ def test_an_overloaded_pod_passes_a_new_lead_to_the_idle_pod():
         (1, "prospecting", 0.0, 1.0, 2.0, 2.0, 0),
         (2, "prospecting", 1.0, 1.0, 2.0, 2.0, 4),
     ]
-    dropped = sc.replace(["structures.pods.overflow.handoff.drop_prob=0.5"])
+    dropped = sc.replace(["structures.pods.handoff.to_pod.drop_prob=0.5"])
     unlucky = replace(leads, overflow_u=np.array([0.9, 0.9, 0.1]))  # below 0.5: dropped
     df = run("pods", unlucky, dropped).leads
     assert df["lost_at"].tolist()[2] == "handoff_to_pod"
