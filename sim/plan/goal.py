@@ -37,18 +37,17 @@ QUARTER_DAYS = 91.25
 
 TargetKpi = Literal["wins", "bookings", "revenue"]
 
-TARGET_FLAGS: dict[str, str] = {
-    "wins": "--wins-per-quarter",
-    "bookings": "--bookings-per-quarter",
-    "revenue": "--revenue-per-quarter",
-}
+TARGETS: tuple[tuple[TargetKpi, str, str], ...] = (
+    ("wins", "--wins-per-quarter", "wins_per_30_days"),
+    ("bookings", "--bookings-per-quarter", "bookings"),
+    ("revenue", "--revenue-per-quarter", "revenue"),
+)
+"""Each target: its name, the ``plan`` option that sets it, the registry KPI it is read from."""
+
+TARGET_FLAGS: dict[str, str] = {name: flag for name, flag, _ in TARGETS}
 """Target KPI -> the ``plan`` option that sets it."""
 
-_REGISTRY_KPI: dict[str, str] = {
-    "wins": "wins_per_30_days",
-    "bookings": "bookings",
-    "revenue": "revenue",
-}
+_REGISTRY_KPI: dict[str, str] = {name: kpi for name, _, kpi in TARGETS}
 """Target KPI -> the registry KPI it is read from."""
 
 
