@@ -1,0 +1,197 @@
+"""``python -m sim plan``: the cheapest team per structure for a target, from the command line.
+
+The options are read and checked here (each bad one is one line, exit 2,
+before anything runs); the search is ``sim.plan.search`` and the files
+``sim.plan.output``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from sim.cli.examples import command_help
+from sim.cli.workers import (
+    Backend,
+    add_worker_arguments,
+    local_workers,
+    opened_runs,
+    worker_count,
+)
+from sim.config import budget
+from sim.config.scenario import STRUCTURES, ScenarioError
+
+
+def add_parser(commands: argparse._SubParsersAction, scenario_arguments, out_arguments) -> None:
+    """The ``plan`` command and its options."""
+    plan = commands.add_parser(
+        "plan",
+        help="capacity plan: the cheapest team per structure for a target of wins, "
+        "bookings or revenue",
+        **command_help("plan"),
+    )
+    plan.set_defaults(handler=cmd_plan)
+    scenario_arguments(plan)
+    # Numbers are checked by the command, not argparse, so a bad one is one line, exit 2.
+    plan.add_argument(
+        "--wins-per-quarter",
+        metavar="N",
+        help="target wins per quarter (91.25 days of the measured window)",
+    )
+    for kpi in ("bookings", "revenue"):
+        plan.add_argument(
+            f"--{kpi}-per-quarter",
+            metavar="X",
+            help=f"target {kpi} per quarter (the horizon's {kpi} per 91.25 days); "
+            "give exactly one target",
+        )
+    plan.add_argument(
+        "--budget-per-year",
+        metavar="X",
+        help="most the team may cost a year (the cost KPI per 365 days); above it: over budget",
+    )
+    plan.add_argument(
+        "--structures",
+        help=f"comma-separated structures to plan ({', '.join(STRUCTURES)}); "
+        "default: all in the file",
+    )
+    plan.add_argument(
+        "--max-steps", default="40", metavar="K", help="most teams tried per structure (40)"
+    )
+    plan.add_argument(
+        "--criterion",
+        default="ci_low",
+        help="what must reach the target: ci_low (lower 95%% CI bound, default) or mean",
+    )
+    plan.add_argument(
+        "--min-gain",
+        metavar="WINS",
+        help="least rise in wins per quarter for an added rep to count (default 1%% of target)",
+    )
+    out_arguments(plan, "plan folder (default results/<name>/plan/)")
+    plan.add_argument("--no-plots", action="store_true", help="skip plan.png")
+    add_worker_arguments(plan)
+    budget.add_yes_argument(plan)
+
+
+def _number(text: str | None, option: str, label: str, kind: type = float) -> float | None:
+    if text is None:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        noun = "a whole number" if kind is int else "a number"
+        raise ScenarioError([f"{label}: {option}: expected {noun}, got {text!r}"]) from None
+
+
+def _plan_target(args: argparse.Namespace, label: str):
+    """The one target the options give (``sim.plan.goal.Target``), or one line saying why not."""
+    from sim.plan.goal import TARGET_FLAGS, Target
+
+    given = {
+        kpi: getattr(args, f"{kpi}_per_quarter")
+        for kpi in TARGET_FLAGS
+        if getattr(args, f"{kpi}_per_quarter") is not None
+    }
+    if len(given) != 1:
+        flags = " or ".join(TARGET_FLAGS.values())
+        found = "none" if not given else ", ".join(TARGET_FLAGS[k] for k in given)
+        raise ScenarioError([f"{label}: give exactly one target, {flags}; got {found}"])
+    kpi, text = next(iter(given.items()))
+    return Target(kpi, _number(text, TARGET_FLAGS[kpi], label))
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Search each structure's cheapest team for the target per quarter; write the plan."""
+    from sim.cli.main import _selected_structures, claim_output, load_scenario
+    from sim.plan.output import PLAN_FILES
+    from sim.plan.search import check_settings
+
+    label = args.file.name
+    workers = worker_count(args)
+    target = _plan_target(args, label)
+    budget_per_year = _number(args.budget_per_year, "--budget-per-year", label)
+    max_steps = _number(args.max_steps, "--max-steps", label, int)
+    min_gain = _number(args.min_gain, "--min-gain", label)
+    if args.replications is not None and args.replications < 1:
+        raise ScenarioError(
+            [f"{label}: --replications: must be at least 1, got {args.replications}"]
+        )
+    scenario = load_scenario(args)
+    names = _selected_structures(scenario, args.structures, label)
+    problems = check_settings(scenario, target, args.criterion, max_steps, label, budget_per_year)
+    if min_gain is not None and not min_gain >= 0:
+        problems.append(f"{label}: --min-gain: must be 0 or more, got {min_gain:g}")
+    if problems:
+        raise ScenarioError(problems)
+    # Each structure tries at most max_steps teams after its starting one, one at a time:
+    # a round is one team's replications.
+    per_round = scenario.replications
+    local = local_workers(args, workers, per_round)
+    estimate = budget.estimate_runs(scenario, names, rounds=max_steps + 1, workers=local)
+    budget.check(estimate, label, args.yes)
+    out_dir = args.out or Path("results") / scenario.name / "plan"
+    with (
+        opened_runs(args, workers, per_round) as backend,
+        claim_output(out_dir, args, planned=PLAN_FILES) as folder,
+    ):
+        settings = (target, max_steps, min_gain, budget_per_year)
+        return _plan_into(folder, scenario, names, settings, args, backend)
+
+
+def _plan_into(folder, scenario, names, settings, args, backend: Backend) -> int:
+    from sim.plan.output import terminal_text, write_plan
+    from sim.plan.search import plan_structure
+
+    target, max_steps, min_gain, budget_per_year = settings
+    print(
+        f"salesim: plan {scenario.name}: {', '.join(names)} for "
+        f"{target.amount(target.per_quarter)} {target.label} "
+        f"({args.criterion}), {scenario.replications} replications per team, seed {scenario.seed}, "
+        f"{backend.where}",
+        file=sys.stderr,
+    )
+    started = time.monotonic()
+    plans = []
+    for name in names:
+
+        def show(step, name=name) -> None:
+            mean, low, high = step.evaluation.interval(target.kpi)
+            ci = "" if low != low else f" ({target.amount(low)}-{target.amount(high)})"
+            change = step.change or "start"
+            kept = "" if step.phase == "start" else (" kept" if step.accepted else " undone")
+            print(
+                f"  {name} step {step.number}: {change}{kept}: {step.evaluation.headcount} reps, "
+                f"{target.amount(mean)}{ci} {target.kpi}/quarter "
+                f"({time.monotonic() - started:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        plans.append(
+            plan_structure(
+                scenario,
+                name,
+                target,
+                args.criterion,
+                max_steps,
+                min_gain,
+                on_step=show,
+                runs=backend.runs,
+                budget_per_year=budget_per_year,
+            )
+        )
+    write_plan(
+        plans,
+        folder,
+        scenario,
+        scenario_file=str(args.file),
+        min_gain=min_gain,
+        max_steps=max_steps,
+        plots=not args.no_plots,
+    )
+    print(terminal_text(plans, scenario))
+    print(f"\nplan in {folder.path}/")
+    return 0
