@@ -1,11 +1,12 @@
 """A hiring plan: seats added during the run, each ramping from its start; backfill or not."""
 
-import subprocess
-import sys
+import contextlib
+import io
 
 import pandas as pd
 import pytest
 
+from sim.cli.main import main
 from sim.config import potential
 from tests.builders import hand_leads, run, scenario
 
@@ -109,13 +110,10 @@ def test_the_quota_rule_counts_a_hire_for_the_share_of_the_horizon_it_is_filled(
 )
 def test_a_hire_the_structure_cannot_take_is_one_line_and_exit_2(tmp_path, setting, expected):
     out = tmp_path / "out"
-    result = subprocess.run(
-        [sys.executable, "-m", "sim", "simulate", "scenarios/baseline.toml", "--set", setting]
-        + ["--out", str(out)],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    problems = [line for line in result.stderr.splitlines() if "hires" in line]
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(["simulate", "scenarios/baseline.toml", "--set", setting, "--out", str(out)])
+    assert code == 2 and "Traceback" not in err.getvalue()
+    problems = [line for line in err.getvalue().splitlines() if "hires" in line]
     assert len(problems) == 1 and expected in problems[0]
     assert not out.exists()

@@ -1,11 +1,12 @@
 """A market that changes: campaigns and step changes in arrivals, deal values drifting."""
 
-import subprocess
-import sys
+import contextlib
+import io
 
 import numpy as np
 import pytest
 
+from sim.cli.main import main
 from sim.config import potential
 from sim.config.market import arrival_shape, peak_shape
 from sim.model.leads import arrival_times, generate_leads
@@ -113,23 +114,11 @@ def test_without_campaigns_or_drift_the_lead_stream_is_unchanged():
 def test_a_campaign_ending_before_it_starts_is_one_line_and_exit_2(tmp_path):
     bad = "leads.campaigns=[{name='c', start_day=50.0, end_day=40.0, arrivals_factor=2.0}]"
     out = tmp_path / "out"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim",
-            "simulate",
-            "scenarios/allin.toml",
-            "--set",
-            bad,
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if "campaign" in line]
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(["simulate", "scenarios/allin.toml", "--set", bad, "--out", str(out)])
+    assert code == 2
+    assert "Traceback" not in err.getvalue()
+    lines = [line for line in err.getvalue().splitlines() if "campaign" in line]
     assert len(lines) == 1 and "end_day" in lines[0] and "start_day" in lines[0]
     assert not out.exists()
