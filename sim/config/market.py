@@ -254,6 +254,22 @@ def peak_shape(cfg: LeadsConfig, horizon_days: float) -> float:
     return float((_steps(cfg, starts) * trend).max())
 
 
+def arrival_rate(cfg: LeadsConfig, days: np.ndarray) -> np.ndarray:
+    """Leads a day at ``days``: the mean, its yearly seasonal swing, then the shape if any.
+
+    ``arrivals_per_day * (1 + amplitude * cos(2 pi (t - peak_day) / 365))``,
+    times ``arrival_shape`` when the scenario has months, a trend or campaigns.
+    """
+    rate = cfg.arrivals_per_day * (
+        1.0
+        + cfg.seasonality_amplitude
+        * np.cos(2.0 * np.pi * (days - cfg.seasonality_peak_day) / 365.0)
+    )
+    if shaped(cfg):
+        rate = rate * arrival_shape(cfg, days)
+    return rate
+
+
 def shaped(cfg: LeadsConfig) -> bool:
     """Whether the arrival rate changes over time other than by seasonality."""
     return bool(cfg.monthly_factors) or cfg.growth_per_year != 0.0 or bool(cfg.campaigns)

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config.base import STAGE_ROLES, STAGES
-from sim.config.market import arrival_shape, deal_value_drift, shaped
+from sim.config.market import arrival_rate, deal_value_drift, shaped
 
 if TYPE_CHECKING:
     from sim.config.schema import Scenario
@@ -75,12 +75,8 @@ def organic_leads(scenario: Scenario) -> float:
 
 def _arrival_rate_curve(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
     """The arrival rate (leads a day) on a fine grid of the horizon (days, rate)."""
-    cfg = scenario.leads
     days = np.linspace(0.0, scenario.horizon_days, 20_001)
-    seasonal = 1.0 + cfg.seasonality_amplitude * np.cos(
-        2.0 * np.pi * (days - cfg.seasonality_peak_day) / 365.0
-    )
-    return days, cfg.arrivals_per_day * arrival_shape(cfg, days) * seasonal
+    return days, arrival_rate(scenario.leads, days)
 
 
 def mean_value_drift(scenario: Scenario) -> float:
@@ -179,8 +175,7 @@ def planned_seats(scenario: Scenario, structure: str, role: str) -> float:
     filled = 0.0
     for hire in config.hires:
         if hire.role == role:
-            start = hire.day + (lag if hire.lag_days is None else hire.lag_days)
-            filled += hire.count * max(0.0, horizon - start) / horizon
+            filled += hire.count * max(0.0, horizon - hire.start_day(lag)) / horizon
     return filled
 
 

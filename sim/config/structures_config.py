@@ -35,6 +35,10 @@ class HireConfig(Frozen):
         "hiring_lag_days, the lag of a backfill",
     )
 
+    def start_day(self, backfill_lag_days: float) -> float:
+        """The day the hires start: the requisition's day plus its lag (else the backfill's)."""
+        return self.day + (backfill_lag_days if self.lag_days is None else self.lag_days)
+
 
 class Structure(Frozen):
     """Fields shared by every structure block."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from sim.config.market import arrival_shape, deal_value_drift, peak_shape, shaped
+from sim.config.market import arrival_rate, deal_value_drift, peak_shape, shaped
 from sim.config.scenario import STAGES, LeadsConfig, Scenario
 
 N_STAGES = len(STAGES)
@@ -107,13 +107,7 @@ def arrival_times(cfg: LeadsConfig, horizon_days: float, rng: np.random.Generato
     count = rng.poisson(peak_rate * horizon_days)
     times = np.sort(rng.uniform(0.0, horizon_days, size=count))
     if cfg.seasonality_amplitude > 0 or shaped(cfg):
-        rate = cfg.arrivals_per_day * (
-            1.0
-            + cfg.seasonality_amplitude
-            * np.cos(2.0 * np.pi * (times - cfg.seasonality_peak_day) / 365.0)
-        )
-        if shaped(cfg):
-            rate = rate * arrival_shape(cfg, times)
+        rate = arrival_rate(cfg, times)
         keep = rng.uniform(size=count) * peak_rate < rate
         times = times[keep]
     return times

@@ -207,7 +207,7 @@ def plan_hires(
     rep_id = first_rep_id
     for hire in config.hires:
         team = by_name[f"{hire.pod}/{hire.role}" if hire.pod else hire.role]
-        start_day = hire.day + (lag if hire.lag_days is None else hire.lag_days)
+        start_day = hire.start_day(lag)
         for _ in range(hire.count):
             rep = team.planned_seat(staffing, rep_id)
             rep_id += 1
