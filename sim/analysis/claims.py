@@ -39,7 +39,9 @@ import pandas as pd
 from pydantic import Field, ValidationError, model_validator
 
 from sim.analysis.compare import paired_differences
+from sim.analysis.risk import p10_p90_range
 from sim.analysis.stats import holm, mean_ci, paired_p_value
+from sim.config.base import value_at
 from sim.config.names import STRUCTURE_NAMES
 from sim.config.scenario import Frozen, ScenarioError, format_validation_error
 
@@ -59,14 +61,7 @@ class Condition(Frozen):
 
     def met(self, data: dict[str, Any]) -> bool:
         """True when the dumped scenario's field lies within the bounds."""
-        value: Any = data
-        for part in self.path.split("."):
-            if isinstance(value, list) and part.isdigit() and int(part) < len(value):
-                value = value[int(part)]
-            elif isinstance(value, dict) and part in value:
-                value = value[part]
-            else:
-                return False
+        value = value_at(data, self.path)
         if isinstance(value, bool) or not isinstance(value, int | float):
             return False
         low = self.at_least if self.at_least is not None else -math.inf
@@ -291,12 +286,6 @@ SPREAD_BOOTSTRAP = 2_000
 """Bootstrap resamples of the replications for a spread claim's interval."""
 
 
-def p10_p90_range(values: np.ndarray) -> float:
-    """The range from the 10th to the 90th percentile: how far the good and bad years lie."""
-    low, high = np.quantile(values, [0.1, 0.9])
-    return float(high - low)
-
-
 def _spread(kpis: pd.DataFrame, claim: Claim) -> dict[str, object]:
     runs = kpis[kpis["structure"].astype(str).isin([claim.structure, claim.versus])]
     wide = runs.pivot_table(index="replication", columns="structure", values=claim.kpi)
@@ -313,8 +302,7 @@ def _spread(kpis: pd.DataFrame, claim: Claim) -> dict[str, object]:
     # Resampled in pairs: replication r of both structures met the same leads.
     rng = np.random.default_rng(0)
     picks = rng.integers(0, len(wide), size=(SPREAD_BOOTSTRAP, len(wide)))
-    boot = np.quantile(own[picks], 0.9, axis=1) - np.quantile(own[picks], 0.1, axis=1)
-    boot -= np.quantile(other[picks], 0.9, axis=1) - np.quantile(other[picks], 0.1, axis=1)
+    boot = p10_p90_range(own[picks], axis=1) - p10_p90_range(other[picks], axis=1)
     low, high = (float(q) for q in np.quantile(boot, [0.025, 0.975]))
     share_above = float((boot > 0).mean())
     p_value = min(1.0, 2 * min(share_above, 1 - share_above))

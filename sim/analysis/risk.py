@@ -14,6 +14,7 @@ rough: P10 and P90 of 5 years are mostly the worst and best year.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from sim.analysis.kpis import format_value, kpi_spec
@@ -21,6 +22,13 @@ from sim.config.names import structure_label
 
 QUANTILES: dict[str, float] = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
 """The percentiles reported, by column name."""
+
+
+def p10_p90_range(values: np.ndarray, axis: int | None = None) -> np.ndarray | float:
+    """P90 minus P10: how far a good year lies from a bad one (along ``axis`` if given)."""
+    low, high = np.quantile(values, [QUANTILES["p10"], QUANTILES["p90"]], axis=axis)
+    return float(high - low) if axis is None else high - low
+
 
 ROUGH_BELOW = 10
 """With fewer replications than this, P10 and P90 are about the worst and best year."""

@@ -38,13 +38,12 @@ A sensitivity file (``--assumptions FILE``)::
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from sim.config.base import Frozen
+from sim.config.base import Frozen, value_at
 from sim.config.errors import ScenarioError
 from sim.config.scenario import Scenario, format_validation_error
 from sim.files.read import read_user_toml
@@ -103,7 +102,7 @@ class Assumption:
         if self.scale == "absolute":
             return [f"{path}={value!r}" for path in self.paths]
         data = scenario.model_dump(mode="json")
-        return [f"{path}={float(field_value(data, path)) * value!r}" for path in self.paths]
+        return [f"{path}={float(value_at(data, path)) * value!r}" for path in self.paths]
 
 
 def _handoff(structure: str, where: str) -> list[Assumption]:
@@ -268,16 +267,6 @@ class SensitivityFile(Frozen):
     sensitivity: SensitivitySettings = SensitivitySettings()
 
 
-def field_value(data: Mapping[str, Any], path: str) -> Any:
-    """The value at a dotted path of a dumped scenario; KeyError when it has none."""
-    here: Any = data
-    for part in path.split("."):
-        if not isinstance(here, Mapping) or part not in here:
-            raise KeyError(path)
-        here = here[part]
-    return here
-
-
 def read_settings(path: Path | None) -> SensitivitySettings:
     """The settings of a sensitivity file (the defaults without one).
 
@@ -349,12 +338,9 @@ def chosen_assumptions(
 def applicable(assumption: Assumption, scenario: Scenario) -> bool:
     """Whether the scenario has every field the assumption sets (and its switch is on)."""
     data = scenario.model_dump(mode="json")
-    try:
-        for path in assumption.paths:
-            field_value(data, path)
-        return assumption.requires is None or bool(field_value(data, assumption.requires))
-    except KeyError:
+    if any(value_at(data, path) is None for path in assumption.paths):
         return False
+    return assumption.requires is None or bool(value_at(data, assumption.requires))
 
 
 def base_value(assumption: Assumption, scenario: Scenario) -> float:
@@ -364,7 +350,7 @@ def base_value(assumption: Assumption, scenario: Scenario) -> float:
     """
     if assumption.scale == "relative":
         return 1.0
-    return float(field_value(scenario.model_dump(mode="json"), assumption.paths[0]))
+    return float(value_at(scenario.model_dump(mode="json"), assumption.paths[0]))
 
 
 def variant(assumption: Assumption, scenario: Scenario, value: float, label: str) -> Scenario:

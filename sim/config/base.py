@@ -118,3 +118,20 @@ class ByRole(Frozen):
     def get(self, role: str) -> Any:
         """The value for one role."""
         return getattr(self, role)
+
+
+def value_at(data: Any, path: str) -> Any:
+    """The value at a dotted path of a dumped scenario (list items by index); None where none.
+
+    ``value_at(dump, "structures.pods.pods.0.closers")``. A field whose value is
+    None reads the same as a missing one: neither holds a value to read.
+    """
+    node = data
+    for part in path.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+    return node

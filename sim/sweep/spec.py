@@ -43,6 +43,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
+from sim.config.base import value_at
 from sim.config.scenario import (
     STRUCTURES,
     Scenario,
@@ -372,7 +373,7 @@ def _value_assignments(
             if not spec.relative:
                 pairs.extend(_pairs(data, target, value))
                 continue
-            base = _lookup(data, target)
+            base = value_at(data, target)
             if not is_number(base):
                 problems.append(
                     f"{where}.relative: {target} is {base!r} in the base scenario, "
@@ -427,7 +428,7 @@ def _merged(data: Mapping[str, Any], table: Mapping[str, Any]) -> list[tuple[str
 
 def _pairs(data: Mapping[str, Any], path: str, value: Any) -> Iterator[tuple[str, Any]]:
     """A table merges key by key into a table already there; anything else replaces."""
-    if isinstance(value, dict) and value and isinstance(_lookup(data, path), dict):
+    if isinstance(value, dict) and value and isinstance(value_at(data, path), dict):
         for key, item in value.items():
             yield from _pairs(data, f"{path}.{key}", item)
     else:
@@ -492,19 +493,6 @@ def _assign(data: dict[str, Any], path: str, value: Any) -> str | None:
                 return f"{where} is not configured in the base scenario"
             node = node[part]
     return None
-
-
-def _lookup(data: Mapping[str, Any], path: str) -> Any:
-    """The value at ``path`` in a scenario dump, or None where there is none."""
-    node: Any = data
-    for part in path.split("."):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        elif isinstance(node, dict):
-            node = node.get(part)
-        else:
-            return None
-    return node
 
 
 def _digest(obj: Any) -> str:
