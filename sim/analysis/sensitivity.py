@@ -22,9 +22,8 @@ import math
 
 import pandas as pd
 
-from sim.analysis.compare import structure_order
+from sim.analysis.compare import paired_differences, structure_order
 from sim.analysis.kpis import kpi_spec
-from sim.analysis.stats import mean_ci
 from sim.analysis.verdict import best_structure, objective_name
 from sim.config.assumptions import Assumption
 from sim.config.names import structure_label
@@ -75,12 +74,12 @@ def clear_lead(kpis: pd.DataFrame, objective: str, ahead: str, behind: str) -> b
     have a paired 95 % t interval; the lead is clear when it excludes 0 in
     the better direction. With one replication nothing is clear.
     """
-    wide = kpis.pivot_table(index="replication", columns="structure", values=objective)
-    if ahead not in wide or behind not in wide:
+    pairs = kpis[kpis["structure"].astype(str).isin([ahead, behind])]
+    if set(pairs["structure"].astype(str)) != {ahead, behind}:
         return False
-    gains = ((wide[ahead] - wide[behind]) * kpi_spec(objective).better).dropna()
-    _, low, _ = mean_ci(gains)
-    return bool(low > 0)
+    row = paired_differences(pairs, behind, [objective]).iloc[0]
+    better = kpi_spec(objective).better
+    return bool(min(row["ci_low"] * better, row["ci_high"] * better) > 0)
 
 
 def lead_margin(kpis: pd.DataFrame, objective: str, structure: str) -> float:

@@ -215,7 +215,8 @@ def _changes(args: argparse.Namespace) -> list[str]:
     return changes + ["--no-sales-effects"] * args.no_sales_effects
 
 
-def _selected_structures(scenario: Scenario, text: str | None, label: str) -> tuple[str, ...]:
+def selected_structures(scenario: Scenario, text: str | None, label: str) -> tuple[str, ...]:
+    """The structures ``--structures`` names (all the scenario's without it), checked."""
     if not text:
         return scenario.structures.names
     names = tuple(name.strip() for name in text.split(",") if name.strip())
@@ -239,7 +240,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     """Run the scenario, write results, print the headline table."""
     workers = worker_count(args)
     scenario = load_scenario(args)
-    names = _selected_structures(scenario, args.structures, args.file.name)
+    names = selected_structures(scenario, args.structures, args.file.name)
     total = scenario.replications * len(names)
     local = local_workers(args, workers, total)
     estimate = budget.estimate_runs(scenario, names, workers=local)
@@ -347,7 +348,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     workers = worker_count(args)
     scenario = load_scenario(args)
     label = args.file.name
-    names = _selected_structures(scenario, args.structures, label)
+    names = selected_structures(scenario, args.structures, label)
     problems = []
     if len(set(names)) != len(names):
         problems.append(f"{label}: --structures: name each structure once, got {','.join(names)}")

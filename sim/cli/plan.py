@@ -105,7 +105,7 @@ def _plan_target(args: argparse.Namespace, label: str):
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """Search each structure's cheapest team for the target per quarter; write the plan."""
-    from sim.cli.main import _selected_structures, claim_output, load_scenario
+    from sim.cli.main import claim_output, load_scenario, selected_structures
     from sim.plan.output import PLAN_FILES
     from sim.plan.search import check_settings
 
@@ -120,7 +120,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
             [f"{label}: --replications: must be at least 1, got {args.replications}"]
         )
     scenario = load_scenario(args)
-    names = _selected_structures(scenario, args.structures, label)
+    names = selected_structures(scenario, args.structures, label)
     problems = check_settings(scenario, target, args.criterion, max_steps, label, budget_per_year)
     if min_gain is not None and not min_gain >= 0:
         problems.append(f"{label}: --min-gain: must be 0 or more, got {min_gain:g}")

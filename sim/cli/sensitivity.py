@@ -92,7 +92,7 @@ def _settings(args: argparse.Namespace, label: str):
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Check everything, claim the folder, run the rounds, write the page, print the answer."""
-    from sim.cli.main import _selected_structures, claim_output, load_scenario
+    from sim.cli.main import claim_output, load_scenario, selected_structures
     from sim.sensitivity.run import make_plan
 
     workers = worker_count(args)
@@ -101,7 +101,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     replications, args.replications = args.replications, None  # the analysis sets its own
     scenario = load_scenario(args)
     args.replications = replications
-    names = _selected_structures(scenario, args.structures, label)
+    names = selected_structures(scenario, args.structures, label)
     settings_label = args.assumptions.name if args.assumptions else "sensitivity"
     plan = make_plan(
         scenario, settings, label, only=tuple(args.only), settings_label=settings_label

@@ -55,12 +55,12 @@ CLOSE_ENOUGH = 0.02
 """A secant stops within 2 % of its target (the back-test allows 15 % on the median)."""
 MIN_SCALE, MAX_SCALE = 0.01, 20.0
 MIN_CV, MAX_CV = 0.05, 1.5
-MIN_SPLIT, MAX_SPLIT = 0.02, 50.0
-"""The split of the win rate over the stages (``loss_weights``): at 0.02 practically every
-lost deal fails in prospecting, at 50 in closing."""
 """The lags' coefficient of variation stays at most 1.5: a gamma with a larger one draws
 mostly lags near 0, the median cycle then hardly moves with the lags' scale, and the
 scale's secant runs away (a Pipedrive-shaped export's fit ended 73 % off at cv 2.9)."""
+MIN_SPLIT, MAX_SPLIT = 0.02, 50.0
+"""The split of the win rate over the stages (``loss_weights``): at 0.02 practically every
+lost deal fails in prospecting, at 50 in closing."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ import pandas as pd
 from scipy.special import stdtr  # Student t CDF; scipy.stats costs seconds to import
 
 from sim.analysis.kpis import KPIS
+from sim.config.base import LEVELS
 from sim.config.scenario import Scenario
 
 QUARTER_DAYS = 91.25
@@ -121,8 +122,7 @@ def seat_cost_per_year(scenario: Scenario, role: str) -> float:
     levels = scenario.people.levels
     shares = getattr(levels.mix, role).shares()
     factor = sum(
-        share * levels.get(level).salary_factor
-        for share, level in zip(shares, ("junior", "mid", "senior"), strict=True)
+        share * levels.get(level).salary_factor for share, level in zip(shares, LEVELS, strict=True)
     )
     return scenario.money.salary(role) * factor + scenario.money.overhead_per_head
 
