@@ -8,6 +8,7 @@ before anything runs); the search is ``sim.plan.search`` and the files
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -22,6 +23,9 @@ from sim.cli.workers import (
 )
 from sim.config import budget
 from sim.config.scenario import STRUCTURES, ScenarioError
+
+REPLICATIONS_GROWTH = 4
+"""By default a decision may take up to this many times the scenario's replications."""
 
 
 def add_parser(commands: argparse._SubParsersAction, scenario_arguments, out_arguments) -> None:
@@ -59,6 +63,13 @@ def add_parser(commands: argparse._SubParsersAction, scenario_arguments, out_arg
     )
     plan.add_argument(
         "--max-steps", default="40", metavar="K", help="most teams tried per structure (40)"
+    )
+    plan.add_argument(
+        "--max-replications",
+        metavar="N",
+        help="most replications a decision may take: one the scenario's replications leave "
+        "open gets twice as many, up to N (default 4x --replications; "
+        "--max-replications equal to --replications turns it off)",
     )
     plan.add_argument(
         "--criterion",
@@ -115,6 +126,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     budget_per_year = _number(args.budget_per_year, "--budget-per-year", label)
     max_steps = _number(args.max_steps, "--max-steps", label, int)
     min_gain = _number(args.min_gain, "--min-gain", label)
+    max_replications = _number(args.max_replications, "--max-replications", label, int)
     if args.replications is not None and args.replications < 1:
         raise ScenarioError(
             [f"{label}: --replications: must be at least 1, got {args.replications}"]
@@ -124,20 +136,28 @@ def cmd_plan(args: argparse.Namespace) -> int:
     problems = check_settings(scenario, target, args.criterion, max_steps, label, budget_per_year)
     if min_gain is not None and not min_gain >= 0:
         problems.append(f"{label}: --min-gain: must be 0 or more, got {min_gain:g}")
+    if max_replications is None:
+        max_replications = REPLICATIONS_GROWTH * scenario.replications
+    elif max_replications < scenario.replications:
+        problems.append(
+            f"{label}: --max-replications: must be at least --replications "
+            f"({scenario.replications}), got {max_replications}"
+        )
     if problems:
         raise ScenarioError(problems)
     # Each structure tries at most max_steps teams after its starting one, one at a time:
-    # a round is one team's replications.
+    # a round is one team's replications. At most, every team runs max_replications.
     per_round = scenario.replications
     local = local_workers(args, workers, per_round)
-    estimate = budget.estimate_runs(scenario, names, rounds=max_steps + 1, workers=local)
+    rounds = math.ceil((max_steps + 1) * max_replications / scenario.replications)
+    estimate = budget.estimate_runs(scenario, names, rounds=rounds, workers=local)
     budget.check(estimate, label, args.yes)
     out_dir = args.out or Path("results") / scenario.name / "plan"
     with (
         opened_runs(args, workers, per_round) as backend,
         claim_output(out_dir, args, planned=PLAN_FILES) as folder,
     ):
-        settings = (target, max_steps, min_gain, budget_per_year)
+        settings = (target, max_steps, min_gain, budget_per_year, max_replications)
         return _plan_into(folder, scenario, names, settings, args, backend)
 
 
@@ -145,7 +165,7 @@ def _plan_into(folder, scenario, names, settings, args, backend: Backend) -> int
     from sim.plan.output import terminal_text, write_plan
     from sim.plan.search import plan_structure
 
-    target, max_steps, min_gain, budget_per_year = settings
+    target, max_steps, min_gain, budget_per_year, max_replications = settings
     print(
         f"salesim: plan {scenario.name}: {', '.join(names)} for "
         f"{target.amount(target.per_quarter)} {target.label} "
@@ -181,6 +201,7 @@ def _plan_into(folder, scenario, names, settings, args, backend: Backend) -> int
                 on_step=show,
                 runs=backend.runs,
                 budget_per_year=budget_per_year,
+                max_replications=max_replications,
             )
         )
     write_plan(

@@ -61,6 +61,7 @@ def plan_table(plans: list[StructurePlan]) -> pd.DataFrame:
                 "cost_per_year": final.cost_per_year,
                 "minimal": plan.minimal,
                 "simulations": plan.simulations,
+                "replications": plan.replications,
             }
         )
         rows.append(row)
@@ -96,6 +97,7 @@ def path_table(plans: list[StructurePlan]) -> pd.DataFrame:
                     "cost": step.evaluation.kpis["cost"],
                     "profit": step.evaluation.kpis["profit"],
                     "cost_per_year": step.evaluation.cost_per_year,
+                    "replications": step.evaluation.replications,
                 }
             )
             rows.append(row)
@@ -162,6 +164,7 @@ def plan_document(
             "quarter_days": QUARTER_DAYS,
             "min_gain_per_quarter": min_gain,
             "max_steps": max_steps,
+            "max_replications": plans[0].max_replications if plans else None,
             "confidence": 0.95,
             "structures": structures,
             "scenario": scenario.model_dump(mode="json"),
@@ -227,7 +230,9 @@ def terminal_text(plans: list[StructurePlan], scenario: Scenario) -> str:
         f"{scenario.name}: the cheapest team for {goal.amount(goal.per_quarter)} {goal.label} "
         f"({rule} >= target"
         + ("" if budget is None else f", cost at most {budget:,.0f} a year")
-        + f"), {scenario.replications} replications, seed {scenario.seed}",
+        + f"), {scenario.replications} replications"
+        + _more_replications_text(plans)
+        + f", seed {scenario.seed}",
         "",
     ]
     width = max(len(step.change) for plan in plans for step in plan.steps)
@@ -238,7 +243,8 @@ def terminal_text(plans: list[StructurePlan], scenario: Scenario) -> str:
             lines.append(
                 f"  {step.number:>3} {mark:5} {step.change or '-':<{width}} "
                 f"{step.evaluation.headcount:>4} reps  "
-                f"{_value_text(goal, *step.evaluation.interval(goal.kpi)):<22} {step.reason}"
+                f"{_value_text(goal, *step.evaluation.interval(goal.kpi)):<22} "
+                f"{step.evaluation.replications:>3} runs  {step.reason}"
             )
         lines.append("")
     lines.append(
@@ -247,6 +253,14 @@ def terminal_text(plans: list[StructurePlan], scenario: Scenario) -> str:
     )
     lines.append(_summary(plans, goal).to_string(justify="left"))
     return "\n".join(lines)
+
+
+def _more_replications_text(plans: list[StructurePlan]) -> str:
+    """Where decisions took more replications than the scenario's, say so."""
+    most = max(plan.replications for plan in plans)
+    if most <= min(step.evaluation.replications for p in plans for step in p.steps[:1]):
+        return ""
+    return f" (up to {most} where a decision needed them)"
 
 
 def _verdict_line(plan: StructurePlan) -> str:
@@ -271,6 +285,7 @@ def _summary(plans: list[StructurePlan], goal: Target) -> pd.DataFrame:
         {
             "verdict": table["verdict"],
             "reps": table["headcount"],
+            "runs": table["replications"],
             f"{goal.kpi}/quarter (95% CI)": [
                 _value_text(goal, m, lo, hi)
                 for m, lo, hi in zip(

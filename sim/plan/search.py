@@ -33,7 +33,12 @@ The search, per structure (``plan_structure``):
    cheapest found) and its cost.
 
 Each tried team is one simulation of every replication; ``max_steps`` caps
-the tries per structure. Account managers are not searched: they serve won
+the tries per structure. Replications go where they decide the answer: when a
+decision is left open by the replications run so far (a gain whose paired CI
+straddles 0, a team whose CI straddles the target), every team compared from
+then on gets twice the replications, up to ``max_replications``; only the
+replications a team lacks are simulated (replication ``r`` has the same leads
+and luck for every team, ``sim.plan.evaluation``). Account managers are not searched: they serve won
 accounts and work no sales stage, so wins do not depend on them (the
 scenario's count is kept; size them on the account book).
 
@@ -62,17 +67,10 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from sim.analysis import kpi_values, people, stats
+from sim.analysis import stats
 from sim.config.scenario import Scenario
-from sim.model.runner import simulate
-from sim.plan.goal import (
-    QUARTER_DAYS,
-    Target,
-    per_quarter,
-    per_year,
-    probability_reaching,
-    seat_cost_per_year,
-)
+from sim.plan.evaluation import Evaluation, evaluate, joined
+from sim.plan.goal import QUARTER_DAYS, Target, probability_reaching, seat_cost_per_year
 from sim.plan.team import (
     HEADCOUNT_FIELDS,
     Unit,
@@ -91,6 +89,7 @@ if TYPE_CHECKING:
 __all__ = [
     "HEADCOUNT_FIELDS",
     "QUARTER_DAYS",
+    "Evaluation",
     "Target",
     "evaluate",
     "plan_structure",
@@ -108,84 +107,6 @@ Verdict = Literal["reached", "over_budget", "not_reachable", "max_steps"]
 
 NEAR_BUSIEST = 0.10
 """Roles within this much utilisation of the busiest are all tried, the best gain per cost kept."""
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """One simulated team: its wins, bookings and revenue per quarter per replication, its cost."""
-
-    team: dict[Unit, int]
-    per_quarter: dict[str, np.ndarray]  # wins/bookings/revenue: one value per replication
-    utilisation: dict[Unit, float]  # mean over replications
-    kpis: dict[str, float]  # mean and CI of cost and profit
-    cost_per_year: float = math.nan  # the mean cost KPI per 365 days
-
-    @property
-    def headcount(self) -> int:
-        """Seats in the team, account managers included."""
-        return sum(self.team.values())
-
-    @property
-    def wins_per_quarter(self) -> np.ndarray:
-        """Wins per quarter per replication, in replication order."""
-        return self.per_quarter["wins"]
-
-    @property
-    def wins(self) -> tuple[float, float, float]:
-        """Mean wins per quarter and its 95 % confidence interval."""
-        return stats.mean_ci(self.wins_per_quarter)
-
-    def interval(self, kpi: str) -> tuple[float, float, float]:
-        """Mean of a target KPI per quarter and its 95 % confidence interval."""
-        return stats.mean_ci(self.per_quarter[kpi])
-
-    def planned(self, kpi: str, criterion: Criterion) -> float:
-        """The number compared with a target: the CI's lower bound or the mean."""
-        mean, low, _ = self.interval(kpi)
-        return low if criterion == "ci_low" else mean
-
-    def planned_wins(self, criterion: Criterion) -> float:
-        """The number compared with a target of wins: the CI's lower bound or the mean."""
-        return self.planned("wins", criterion)
-
-
-def evaluate(
-    scenario: Scenario,
-    structure: str,
-    team: dict[Unit, int],
-    on_run_done: Callable[[int, str], None] | None = None,
-    runs: Runs | None = None,
-) -> Evaluation:
-    """Simulate one team of one structure (every replication, the scenario's seed).
-
-    Args:
-        scenario: the scenario; its seed fixes the leads and luck of every team.
-        structure: the structure to run.
-        team: headcount per (pod, role); units not named keep the scenario's count.
-        on_run_done: called with (replication, structure) after each run.
-        runs: where the replications run (``sim.model.runner.replication_runs``);
-            None: in this process. The evaluation does not depend on it.
-
-    Returns:
-        Wins, bookings and revenue per quarter per replication, utilisation per
-        unit, cost and profit.
-    """
-    sized = with_team(scenario, structure, team)
-    result = simulate(sized, (structure,), on_run_done, runs=runs)
-    kpis = kpi_values.run_kpis(result.leads, result.reps, sized).sort_values("replication")
-    per_run = result.reps.groupby(["replication", "pod", "role"], observed=True).apply(
-        people.utilisation, include_groups=False
-    )
-    means = per_run.groupby(level=["pod", "role"]).mean()
-    utilisation = {(str(pod), str(role)): float(value) for (pod, role), value in means.items()}
-    money = stats.with_ci(kpis, ("cost", "profit"))
-    return Evaluation(
-        team=team_of(sized, structure),
-        per_quarter=per_quarter(kpis, sized),
-        utilisation=utilisation,
-        kpis=money,
-        cost_per_year=per_year(money["cost"], sized),
-    )
 
 
 @dataclass(frozen=True)
@@ -216,11 +137,17 @@ class StructurePlan:
     minimal: bool = False  # the trim ended because no single removal kept the answer
     kpi: str = "wins"
     budget_per_year: float | None = None
+    max_replications: int = 0  # most replications a decision could take
 
     @property
     def simulations(self) -> int:
         """Teams simulated (each one every replication)."""
         return len(self.steps)
+
+    @property
+    def replications(self) -> int:
+        """Replications the final team was simulated on (more than the scenario's if needed)."""
+        return self.final.replications
 
     @property
     def probability(self) -> float:
@@ -239,6 +166,7 @@ def plan_structure(
     on_run_done: Callable[[int, str], None] | None = None,
     runs: Runs | None = None,
     budget_per_year: float | None = None,
+    max_replications: int | None = None,
 ) -> StructurePlan:
     """Search the cheapest team of one structure that reaches ``target`` per quarter.
 
@@ -259,6 +187,11 @@ def plan_structure(
         budget_per_year: most the team may cost a year (the simulated ``cost``
             per 365 days); a team that reaches the target above it gets the
             verdict ``over_budget``. None: no budget.
+        max_replications: most replications one decision may take. A decision the
+            scenario's replications leave open (a gain whose CI straddles 0, a
+            team whose CI straddles the target) doubles the replications of
+            every team compared from then on, up to this. None: the scenario's
+            (no more replications).
 
     Returns:
         The plan: verdict, the final team's evaluation and every step tried.
@@ -275,11 +208,13 @@ def plan_structure(
         on_run_done=on_run_done,
         runs=runs,
         goal=goal,
+        max_replications=max_replications or scenario.replications,
     )
-    start = evaluate(scenario, structure, team_of(scenario, structure), on_run_done, runs)
+    start = search.evaluated(team_of(scenario, structure))
     search.record(Step(0, "start", "", True, "the scenario's team", start, math.nan))
     grown, verdict = search.grow(start)
     final, minimal = search.trim(grown, verdict)
+    final = search.level(final)
     if verdict == "reached" and budget_per_year is not None:
         # The trim has made the team as cheap as the search can: if that is still above
         # the budget, no team the search found reaches the target within it.
@@ -294,6 +229,7 @@ def plan_structure(
         minimal=minimal and verdict != "max_steps",
         kpi=goal.kpi,
         budget_per_year=budget_per_year,
+        max_replications=search.max_replications,
     )
 
 
@@ -317,6 +253,13 @@ class _Search:
     goal: Target | None = None  # None: wins per quarter
     steps: list[Step] = field(default_factory=list)
     last_gain_ci: tuple[float, float] = (math.nan, math.nan)  # of the last team tried
+    max_replications: int = 0  # most replications a decision may take; 0: the scenario's
+    replications: int = 0  # what every team is now compared on; 0: the scenario's
+    known: dict[tuple, Evaluation] = field(default_factory=dict)  # by team, the longest run
+
+    def __post_init__(self) -> None:
+        self.replications = self.replications or self.scenario.replications
+        self.max_replications = max(self.max_replications, self.replications)
 
     @property
     def kpi(self) -> str:
@@ -343,19 +286,90 @@ class _Search:
         return len(self.steps) > self.max_steps
 
     def meets(self, evaluation: Evaluation) -> bool:
-        """Whether a team's planned value of the target's KPI reaches the target."""
+        """Whether a team's planned value of the target's KPI reaches the target.
+
+        While the target lies inside the team's 95 % CI, more replications could
+        move the planned value across it: every team then gets more, up to
+        ``max_replications``.
+        """
+        evaluation = self.level(evaluation)
+        _, low, high = evaluation.interval(self.kpi)
+        while low < self.target <= high and self.more_replications():
+            evaluation = self.level(evaluation)
+            _, low, high = evaluation.interval(self.kpi)
         value = evaluation.planned(self.kpi, self.criterion)
         return not math.isnan(value) and value >= self.target
 
     def tried(self, current: Evaluation, team: dict[Unit, int]) -> tuple[Evaluation, float]:
         """Simulate a changed team: its evaluation and mean paired gain in the target's KPI.
 
-        The gain's paired 95 % CI is kept in ``last_gain_ci`` for the step's record.
+        While the gain's paired 95 % CI leaves open whether it counts
+        (``gain_undecided``), both teams get more replications, up to
+        ``max_replications``. The CI is kept in ``last_gain_ci`` for the step's record.
         """
-        trial = evaluate(self.scenario, self.structure, team, self.on_run_done, self.runs)
-        gain, low, high = stats.mean_ci(trial.per_quarter[self.kpi] - current.per_quarter[self.kpi])
+        trial = self.evaluated(team)
+        while True:
+            current, trial = self.level(current), self.level(trial)
+            difference = trial.per_quarter[self.kpi] - current.per_quarter[self.kpi]
+            gain, low, high = stats.mean_ci(difference)
+            if not self.gain_undecided(gain, low, high) or not self.more_replications():
+                break
         self.last_gain_ci = (low, high)
         return trial, float(gain)
+
+    def gain_undecided(self, gain: float, low: float, high: float) -> bool:
+        """Whether more replications could change whether a rising gain counts.
+
+        A gain counts when its mean reaches ``gain_needed`` and its CI excludes 0;
+        it is undecided while the mean is above 0 and the CI reaches both a gain that
+        would count and one that would not.
+        """
+        return gain > 0 and high >= self.gain_needed and (low <= 0 or gain < self.gain_needed)
+
+    def evaluated(self, team: dict[Unit, int]) -> Evaluation:
+        """A team simulated at the search's current number of replications (once per team)."""
+        key = _team_key(team)
+        known = self.known.get(key)
+        if known is not None and known.replications >= self.replications:
+            return known
+        if known is not None:
+            return self.level(known)
+        scenario = self.scenario.model_copy(update={"replications": self.replications})
+        evaluation = evaluate(scenario, self.structure, team, self.on_run_done, self.runs)
+        self.known[_team_key(evaluation.team)] = self.known[key] = evaluation
+        return evaluation
+
+    def level(self, evaluation: Evaluation) -> Evaluation:
+        """The team with as many replications as the search now runs (only the new ones run).
+
+        Replication ``r`` has the same leads and luck for every team, so teams
+        evaluated at the same number of replications pair replication by replication.
+        """
+        key = _team_key(evaluation.team)
+        known = self.known.get(key, evaluation)
+        if known.replications >= self.replications:
+            return known
+        scenario = self.scenario.model_copy(update={"replications": self.replications})
+        more = evaluate(
+            scenario,
+            self.structure,
+            known.team,
+            self.on_run_done,
+            self.runs,
+            first_replication=known.replications,
+        )
+        self.known[key] = extended = joined(known, more, self.scenario.horizon_days)
+        return extended
+
+    def more_replications(self) -> bool:
+        """Double the replications every team is compared on, up to ``max_replications``.
+
+        Returns False when already there: the decision is taken on what is known.
+        """
+        if self.replications >= self.max_replications:
+            return False
+        self.replications = min(2 * self.replications, self.max_replications)
+        return True
 
     def gain_holds(self, gain: float, needed: float) -> tuple[bool, str]:
         """Whether a gain counts: at least ``needed`` and, with 2+ replications, significant.
@@ -573,6 +587,11 @@ class _Search:
                 chunk[unit] = max(1, size // 2)
                 return current, "halved"
         return current, "minimal"
+
+
+def _team_key(team: dict[Unit, int]) -> tuple:
+    """A team as a key: its units and counts, in a fixed order."""
+    return tuple(sorted(team.items()))
 
 
 def _utilisation(evaluation: Evaluation, unit: Unit) -> float:

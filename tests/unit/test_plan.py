@@ -137,6 +137,11 @@ def test_cli_writes_the_plan_atomically(tmp_path, capsys):
         (["--wins-per-quarter", "5", "--criterion", "median"], "--criterion: must be ci_low"),
         (["--wins-per-quarter", "5", "--structures", "pods"], "'pods' is not configured"),
         (["--wins-per-quarter", "5", "--min-gain", "-1"], "--min-gain: must be 0 or more"),
+        (
+            ["--wins-per-quarter", "5", "--replications", "3", "--max-replications", "2"],
+            "--max-replications: must be at least --replications (3), got 2",
+        ),
+        (["--wins-per-quarter", "5", "--max-replications", "x"], "--max-replications: expected"),
         # Targets other than wins and a budget (tests/unit/test_plan_cost.py).
         ([], "give exactly one target, --wins-per-quarter or --bookings-per-quarter or"),
         (

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 import sim.plan.search
+from sim.plan.evaluation import summarised
 from sim.plan.goal import Target, probability_reaching, seat_cost_per_year
 from sim.plan.output import plan_table, terminal_text
-from sim.plan.search import Evaluation, plan_structure, team_of
+from sim.plan.search import plan_structure, team_of
 from tests.builders import scenario
 
 LUCK = np.array([-1.0, 0.0, 1.0])
@@ -32,16 +33,18 @@ PRICES = (
 
 
 def _linear_model(utilisation):
-    def evaluate(sc, structure, team, on_run_done=None, runs=None):
+    def evaluate(sc, structure, team, on_run_done=None, runs=None, first_replication=0):
         full = {**team_of(sc, structure), **team}
-        wins = 10.0 * (full[("", "qualifier")] + full[("", "closer")]) + LUCK
+        luck = LUCK[np.arange(first_replication, sc.replications) % len(LUCK)]
+        wins = 10.0 * (full[("", "qualifier")] + full[("", "closer")]) + luck
         cost = sum(seat_cost_per_year(sc, role) * n for (_, role), n in full.items())
-        return Evaluation(
-            team=full,
-            per_quarter={"wins": wins, "bookings": 1000.0 * wins, "revenue": 500.0 * wins},
-            utilisation={("", role): u for role, u in utilisation.items()},
-            kpis={"cost": cost, "profit": -cost},
-            cost_per_year=cost,
+        same = np.ones_like(wins)
+        return summarised(
+            full,
+            {"wins": wins, "bookings": 1000.0 * wins, "revenue": 500.0 * wins},
+            {("", role): u * same for role, u in utilisation.items()},
+            {"cost": cost * same, "profit": -cost * same},
+            horizon_days=365.0,
         )
 
     return evaluate
