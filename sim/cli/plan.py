@@ -65,6 +65,12 @@ def add_parser(commands: argparse._SubParsersAction, scenario_arguments, out_arg
         "--max-steps", default="40", metavar="K", help="most teams tried per structure (40)"
     )
     plan.add_argument(
+        "--objective",
+        default="cost",
+        help="cost (default: the cheapest team that reaches the target), or profit / "
+        "profit_with_book (from there, add reps while one raises it significantly)",
+    )
+    plan.add_argument(
         "--max-replications",
         metavar="N",
         help="most replications a decision may take: one the scenario's replications leave "
@@ -117,8 +123,8 @@ def _plan_target(args: argparse.Namespace, label: str):
 def cmd_plan(args: argparse.Namespace) -> int:
     """Search each structure's cheapest team for the target per quarter; write the plan."""
     from sim.cli.main import claim_output, load_scenario, selected_structures
+    from sim.plan.goal import check_settings
     from sim.plan.output import PLAN_FILES
-    from sim.plan.search import check_settings
 
     label = args.file.name
     workers = worker_count(args)
@@ -133,7 +139,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
         )
     scenario = load_scenario(args)
     names = selected_structures(scenario, args.structures, label)
-    problems = check_settings(scenario, target, args.criterion, max_steps, label, budget_per_year)
+    problems = check_settings(
+        scenario, target, args.criterion, max_steps, label, budget_per_year, args.objective
+    )
     if min_gain is not None and not min_gain >= 0:
         problems.append(f"{label}: --min-gain: must be 0 or more, got {min_gain:g}")
     if max_replications is None:
@@ -202,6 +210,7 @@ def _plan_into(folder, scenario, names, settings, args, backend: Backend) -> int
                 runs=backend.runs,
                 budget_per_year=budget_per_year,
                 max_replications=max_replications,
+                objective=args.objective,
             )
         )
     write_plan(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -29,7 +29,7 @@ from sim.plan.team import Unit, team_of, with_team
 if TYPE_CHECKING:
     from sim.parallel import Runs
 
-MONEY = ("cost", "profit")
+MONEY = ("cost", "profit", "profit_with_book")
 """The money KPIs an evaluation keeps per replication (horizon totals)."""
 
 
@@ -40,7 +40,7 @@ class Evaluation:
     team: dict[Unit, int]
     per_quarter: dict[str, np.ndarray]  # wins/bookings/revenue: one value per replication
     utilisation: dict[Unit, float]  # mean over replications
-    kpis: dict[str, float]  # mean and CI of cost and profit
+    kpis: dict[str, float]  # mean and CI of each of MONEY
     cost_per_year: float = math.nan  # the mean cost KPI per 365 days
     # Per replication, what ``extended`` needs to merge more replications in.
     utilisation_runs: dict[Unit, np.ndarray] = field(default_factory=dict, repr=False)
@@ -75,9 +75,28 @@ class Evaluation:
         mean, low, _ = self.interval(kpi)
         return low if criterion == "ci_low" else mean
 
+    def values(self, kpi: str) -> np.ndarray:
+        """One value per replication of a target KPI (per quarter) or a money KPI (horizon)."""
+        return self.per_quarter[kpi] if kpi in self.per_quarter else self.money_runs[kpi]
+
     def planned_wins(self, criterion: str) -> float:
         """The number compared with a target of wins: the CI's lower bound or the mean."""
         return self.planned("wins", criterion)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One team tried by the search."""
+
+    number: int  # 0 is the starting team
+    phase: Literal["start", "grow", "trim", "profit"]
+    change: str  # "+1 closer", "-1 east/lead_gen", "" for the start
+    accepted: bool
+    reason: str
+    evaluation: Evaluation
+    gain: float  # mean paired change in the target per quarter against the team it changed
+    gain_ci_low: float = math.nan  # its paired 95 % CI
+    gain_ci_high: float = math.nan
 
 
 def summarised(
@@ -167,4 +186,4 @@ def joined(first: Evaluation, more: Evaluation, horizon_days: float) -> Evaluati
     )
 
 
-__all__ = ["Evaluation", "evaluate", "joined", "summarised"]
+__all__ = ["Evaluation", "Step", "evaluate", "joined", "summarised"]

@@ -15,6 +15,8 @@ target. Here live the pieces it reasons with:
 * ``probability_reaching``: how sure the plan is that a team's expected
   per-quarter value reaches the target, from the t distribution of the
   replications' mean.
+* ``check_settings``: the plan's settings checked before anything runs, one
+  line per problem.
 
 Pure numpy and pandas; no simulation.
 """
@@ -32,6 +34,9 @@ from scipy.special import stdtr  # Student t CDF; scipy.stats costs seconds to i
 from sim.analysis.kpis import KPIS
 from sim.config.base import LEVELS
 from sim.config.scenario import Scenario
+
+OBJECTIVES = ("cost", "profit", "profit_with_book")
+"""What the plan optimises: the cheapest team, or the most profit while the target holds."""
 
 QUARTER_DAYS = 91.25
 """Days in a quarter (365 / 4)."""
@@ -145,3 +150,37 @@ def probability_reaching(values: np.ndarray, target: float) -> float:
     if error == 0:
         return 1.0 if mean >= target else 0.0
     return float(stdtr(len(x) - 1, (mean - target) / error))
+
+
+def check_settings(
+    scenario: Scenario,
+    target: float | Target,
+    criterion: str,
+    max_steps: int,
+    label: str,
+    budget_per_year: float | None = None,
+    objective: str = "cost",
+) -> list[str]:
+    """One line per reason the settings cannot be planned (empty when they can)."""
+    goal = target if isinstance(target, Target) else Target("wins", float(target))
+    problems = []
+    if not math.isfinite(goal.per_quarter) or goal.per_quarter <= 0:
+        problems.append(f"{label}: {goal.flag}: must be a number above 0, got {goal.per_quarter:g}")
+    if budget_per_year is not None and not (math.isfinite(budget_per_year) and budget_per_year > 0):
+        problems.append(
+            f"{label}: --budget-per-year: must be a number above 0, got {budget_per_year:g}"
+        )
+    if criterion not in ("ci_low", "mean"):
+        problems.append(f"{label}: --criterion: must be ci_low or mean, got {criterion!r}")
+    if criterion == "ci_low" and scenario.replications < 2:
+        problems.append(
+            f"{label}: --replications: the ci_low criterion needs at least 2 replications "
+            f"(got {scenario.replications}); or use --criterion mean"
+        )
+    if max_steps < 1:
+        problems.append(f"{label}: --max-steps: must be at least 1, got {max_steps}")
+    if objective not in OBJECTIVES:
+        problems.append(
+            f"{label}: --objective: must be one of {', '.join(OBJECTIVES)}, got {objective!r}"
+        )
+    return problems

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.kpis import KPIS
 from sim.config.scenario import Scenario
 from sim.plan.goal import QUARTER_DAYS, Target
 from sim.plan.search import HEADCOUNT_FIELDS, StructurePlan, role_totals, team_text
@@ -48,6 +49,7 @@ def plan_table(plans: list[StructurePlan]) -> pd.DataFrame:
             "target_kpi": plan.kpi,
             "target_per_quarter": plan.target,
             "criterion": plan.criterion,
+            "objective": plan.objective,
             "probability_target_reached": plan.probability,
             "budget_per_year": plan.budget_per_year,
         }
@@ -159,7 +161,7 @@ def plan_document(
             "target_per_quarter": plans[0].target if plans else None,
             "target_source": goal_of(plans[0]).source if plans else None,
             "budget_per_year": plans[0].budget_per_year if plans else None,
-            "objective": "cost",
+            "objective": plans[0].objective if plans else None,
             "criterion": plans[0].criterion if plans else None,
             "quarter_days": QUARTER_DAYS,
             "min_gain_per_quarter": min_gain,
@@ -227,7 +229,8 @@ def terminal_text(plans: list[StructurePlan], scenario: Scenario) -> str:
     rule = f"lower 95 % CI bound of mean {goal.label}" if criterion == "ci_low" else "mean"
     budget = plans[0].budget_per_year
     lines = [
-        f"{scenario.name}: the cheapest team for {goal.amount(goal.per_quarter)} {goal.label} "
+        f"{scenario.name}: {_objective_text(plans[0].objective)} for "
+        f"{goal.amount(goal.per_quarter)} {goal.label} "
         f"({rule} >= target"
         + ("" if budget is None else f", cost at most {budget:,.0f} a year")
         + f"), {scenario.replications} replications"
@@ -248,11 +251,19 @@ def terminal_text(plans: list[StructurePlan], scenario: Scenario) -> str:
             )
         lines.append("")
     lines.append(
-        f"plan (cost and profit over the {scenario.horizon_days:g}-day horizon, mean over "
+        f"plan (cost and profit over the {scenario.horizon_days:g}-day horizon, with book: "
+        "profit plus the value of the book built, mean over "
         f"replications; P reach: probability that the expected {goal.label} reaches the target):"
     )
     lines.append(_summary(plans, goal).to_string(justify="left"))
     return "\n".join(lines)
+
+
+def _objective_text(objective: str) -> str:
+    """What the plan looked for, in words."""
+    if objective == "cost":
+        return "the cheapest team"
+    return f"the team with the most {KPIS[objective].in_sentence} (from the cheapest)"
 
 
 def _more_replications_text(plans: list[StructurePlan]) -> str:
@@ -301,6 +312,7 @@ def _summary(plans: list[StructurePlan], goal: Target) -> pd.DataFrame:
             "cost/year": table["cost_per_year"].map(lambda v: f"{v:,.0f}"),
             "cost": table["cost"].map(lambda v: f"{v:,.0f}"),
             "profit": table["profit"].map(lambda v: f"{v:,.0f}"),
+            "with book": table["profit_with_book"].map(lambda v: f"{v:,.0f}"),
             "team": table["team"].str.ljust(int(table["team"].str.len().max())),
         }
     )

@@ -69,8 +69,9 @@ import numpy as np
 
 from sim.analysis import stats
 from sim.config.scenario import Scenario
-from sim.plan.evaluation import Evaluation, evaluate, joined
+from sim.plan.evaluation import Evaluation, Step, evaluate, joined
 from sim.plan.goal import QUARTER_DAYS, Target, probability_reaching, seat_cost_per_year
+from sim.plan.profit import climb
 from sim.plan.team import (
     HEADCOUNT_FIELDS,
     Unit,
@@ -110,21 +111,6 @@ NEAR_BUSIEST = 0.10
 
 
 @dataclass(frozen=True)
-class Step:
-    """One team tried by the search."""
-
-    number: int  # 0 is the starting team
-    phase: Literal["start", "grow", "trim"]
-    change: str  # "+1 closer", "-1 east/lead_gen", "" for the start
-    accepted: bool
-    reason: str
-    evaluation: Evaluation
-    gain: float  # mean paired change in the target per quarter against the team it changed
-    gain_ci_low: float = math.nan  # its paired 95 % CI
-    gain_ci_high: float = math.nan
-
-
-@dataclass(frozen=True)
 class StructurePlan:
     """The search's answer for one structure."""
 
@@ -138,6 +124,7 @@ class StructurePlan:
     kpi: str = "wins"
     budget_per_year: float | None = None
     max_replications: int = 0  # most replications a decision could take
+    objective: str = "cost"
 
     @property
     def simulations(self) -> int:
@@ -167,6 +154,7 @@ def plan_structure(
     runs: Runs | None = None,
     budget_per_year: float | None = None,
     max_replications: int | None = None,
+    objective: str = "cost",
 ) -> StructurePlan:
     """Search the cheapest team of one structure that reaches ``target`` per quarter.
 
@@ -192,6 +180,10 @@ def plan_structure(
             team whose CI straddles the target) doubles the replications of
             every team compared from then on, up to this. None: the scenario's
             (no more replications).
+        objective: ``cost`` (the cheapest team that reaches the target), or
+            ``profit`` / ``profit_with_book``: from there, add reps while one
+            raises that KPI significantly, the target holds and the budget is kept
+            (``sim.plan.profit``).
 
     Returns:
         The plan: verdict, the final team's evaluation and every step tried.
@@ -214,6 +206,8 @@ def plan_structure(
     search.record(Step(0, "start", "", True, "the scenario's team", start, math.nan))
     grown, verdict = search.grow(start)
     final, minimal = search.trim(grown, verdict)
+    if objective != "cost" and verdict == "reached":
+        final = climb(search, final, objective, budget_per_year)
     final = search.level(final)
     if verdict == "reached" and budget_per_year is not None:
         # The trim has made the team as cheap as the search can: if that is still above
@@ -230,6 +224,7 @@ def plan_structure(
         kpi=goal.kpi,
         budget_per_year=budget_per_year,
         max_replications=search.max_replications,
+        objective=objective,
     )
 
 
@@ -300,31 +295,38 @@ class _Search:
         value = evaluation.planned(self.kpi, self.criterion)
         return not math.isnan(value) and value >= self.target
 
-    def tried(self, current: Evaluation, team: dict[Unit, int]) -> tuple[Evaluation, float]:
-        """Simulate a changed team: its evaluation and mean paired gain in the target's KPI.
+    def tried(
+        self, current: Evaluation, team: dict[Unit, int], kpi: str | None = None
+    ) -> tuple[Evaluation, float]:
+        """Simulate a changed team: its evaluation and mean paired gain in ``kpi``.
+
+        ``kpi`` is the target's by default (a gain must reach ``gain_needed``), or a
+        money KPI of ``evaluation.MONEY`` (any gain above 0).
 
         While the gain's paired 95 % CI leaves open whether it counts
         (``gain_undecided``), both teams get more replications, up to
         ``max_replications``. The CI is kept in ``last_gain_ci`` for the step's record.
         """
+        kpi = kpi or self.kpi
+        needed = self.gain_needed if kpi == self.kpi else 0.0
         trial = self.evaluated(team)
         while True:
             current, trial = self.level(current), self.level(trial)
-            difference = trial.per_quarter[self.kpi] - current.per_quarter[self.kpi]
-            gain, low, high = stats.mean_ci(difference)
-            if not self.gain_undecided(gain, low, high) or not self.more_replications():
+            gain, low, high = stats.mean_ci(trial.values(kpi) - current.values(kpi))
+            if not self.gain_undecided(gain, low, high, needed) or not self.more_replications():
                 break
         self.last_gain_ci = (low, high)
         return trial, float(gain)
 
-    def gain_undecided(self, gain: float, low: float, high: float) -> bool:
+    @staticmethod
+    def gain_undecided(gain: float, low: float, high: float, needed: float) -> bool:
         """Whether more replications could change whether a rising gain counts.
 
-        A gain counts when its mean reaches ``gain_needed`` and its CI excludes 0;
+        A gain counts when its mean reaches ``needed`` and its CI excludes 0;
         it is undecided while the mean is above 0 and the CI reaches both a gain that
         would count and one that would not.
         """
-        return gain > 0 and high >= self.gain_needed and (low <= 0 or gain < self.gain_needed)
+        return gain > 0 and high >= needed and (low <= 0 or gain < needed)
 
     def evaluated(self, team: dict[Unit, int]) -> Evaluation:
         """A team simulated at the search's current number of replications (once per team)."""
@@ -602,32 +604,3 @@ def _utilisation(evaluation: Evaluation, unit: Unit) -> float:
 def _planned_text(evaluation: Evaluation, criterion: Criterion, target: Target) -> str:
     label = "CI low" if criterion == "ci_low" else "mean"
     return f"{label} {target.amount(evaluation.planned(target.kpi, criterion))}"
-
-
-def check_settings(
-    scenario: Scenario,
-    target: float | Target,
-    criterion: str,
-    max_steps: int,
-    label: str,
-    budget_per_year: float | None = None,
-) -> list[str]:
-    """One line per reason the settings cannot be planned (empty when they can)."""
-    goal = target if isinstance(target, Target) else Target("wins", float(target))
-    problems = []
-    if not math.isfinite(goal.per_quarter) or goal.per_quarter <= 0:
-        problems.append(f"{label}: {goal.flag}: must be a number above 0, got {goal.per_quarter:g}")
-    if budget_per_year is not None and not (math.isfinite(budget_per_year) and budget_per_year > 0):
-        problems.append(
-            f"{label}: --budget-per-year: must be a number above 0, got {budget_per_year:g}"
-        )
-    if criterion not in ("ci_low", "mean"):
-        problems.append(f"{label}: --criterion: must be ci_low or mean, got {criterion!r}")
-    if criterion == "ci_low" and scenario.replications < 2:
-        problems.append(
-            f"{label}: --replications: the ci_low criterion needs at least 2 replications "
-            f"(got {scenario.replications}); or use --criterion mean"
-        )
-    if max_steps < 1:
-        problems.append(f"{label}: --max-steps: must be at least 1, got {max_steps}")
-    return problems

@@ -142,6 +142,7 @@ def test_cli_writes_the_plan_atomically(tmp_path, capsys):
             "--max-replications: must be at least --replications (3), got 2",
         ),
         (["--wins-per-quarter", "5", "--max-replications", "x"], "--max-replications: expected"),
+        (["--wins-per-quarter", "5", "--objective", "fun"], "--objective: must be one of cost,"),
         # Targets other than wins and a budget (tests/unit/test_plan_cost.py).
         ([], "give exactly one target, --wins-per-quarter or --bookings-per-quarter or"),
         (

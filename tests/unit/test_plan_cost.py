@@ -32,18 +32,20 @@ PRICES = (
 )
 
 
-def _linear_model(utilisation):
+def _linear_model(utilisation, margin_per_win=0.0, most_qualifiers=None):
     def evaluate(sc, structure, team, on_run_done=None, runs=None, first_replication=0):
         full = {**team_of(sc, structure), **team}
         luck = LUCK[np.arange(first_replication, sc.replications) % len(LUCK)]
-        wins = 10.0 * (full[("", "qualifier")] + full[("", "closer")]) + luck
+        qualifiers = min(full[("", "qualifier")], most_qualifiers or full[("", "qualifier")])
+        wins = 10.0 * (qualifiers + full[("", "closer")]) + luck
         cost = sum(seat_cost_per_year(sc, role) * n for (_, role), n in full.items())
         same = np.ones_like(wins)
+        profit = margin_per_win * (wins - luck) - cost * same  # the same luck cancels in pairs
         return summarised(
             full,
             {"wins": wins, "bookings": 1000.0 * wins, "revenue": 500.0 * wins},
             {("", role): u * same for role, u in utilisation.items()},
-            {"cost": cost * same, "profit": -cost * same},
+            {"cost": cost * same, "profit": profit, "profit_with_book": profit},
             horizon_days=365.0,
         )
 
@@ -52,8 +54,8 @@ def _linear_model(utilisation):
 
 @pytest.fixture
 def linear(monkeypatch):
-    def install(utilisation):
-        monkeypatch.setattr(sim.plan.search, "evaluate", _linear_model(utilisation))
+    def install(utilisation, **model):
+        monkeypatch.setattr(sim.plan.search, "evaluate", _linear_model(utilisation, **model))
 
     return install
 
@@ -142,3 +144,42 @@ def test_the_plan_table_carries_the_probability(linear):
         probability_reaching(np.array([39.0, 40.0, 41.0]), 35.0)
     )
     assert "P reach" in terminal_text([plan], scenario(*PRICES))
+
+
+def test_the_profit_objective_adds_reps_while_profit_rises(linear):
+    # From the cheapest team (3 qualifiers, 1 closer: 40 wins), each win earns 6,000:
+    # a qualifier (50,000) adds 10 wins, +10,000 of profit, up to 5 qualifiers, beyond
+    # which a sixth adds no wins (-50,000); a closer (200,000) adds -140,000. Roles are
+    # tried busiest first.
+    linear(
+        {"lead_gen": 0.1, "qualifier": 0.9, "closer": 0.95},
+        margin_per_win=6000.0,
+        most_qualifiers=5,
+    )
+    sc = scenario(*PRICES)
+    plan = plan_structure(sc, "conveyor", target=35, objective="profit")
+    climbs = [(s.change, s.accepted, s.gain) for s in plan.steps if s.phase == "profit"]
+    rising = [("+1 closer", False, -140000.0), ("+1 qualifier", True, 10000.0)]
+    lead_gen = [("+1 lead_gen", False, -50000.0)]  # a lead-gen rep adds no wins here
+    flat = [("+1 closer", False, -140000.0), ("+1 qualifier", False, -50000.0)]
+    assert climbs == (rising + lead_gen) * 2 + flat + lead_gen
+    assert plan.final.team[("", "qualifier")] == 5 and plan.objective == "profit"
+    cheapest = plan_structure(sc, "conveyor", target=35)
+    assert cheapest.final.team[("", "qualifier")] == 3  # the cost objective stops there
+
+
+def test_the_profit_objective_keeps_the_budget(linear):
+    linear(
+        {"lead_gen": 0.1, "qualifier": 0.9, "closer": 0.95},
+        margin_per_win=6000.0,
+        most_qualifiers=5,
+    )
+    sc = scenario(*PRICES)
+    four_qualifiers = 50000 + 4 * 50000 + 200000 + 50000
+    plan = plan_structure(
+        sc, "conveyor", target=35, objective="profit", budget_per_year=four_qualifiers
+    )
+    assert plan.verdict == "reached" and plan.final.team[("", "qualifier")] == 4
+    over = [s for s in plan.steps if s.phase == "profit" and "over budget" in s.reason]
+    assert over and not any(s.accepted for s in over)
+    assert "the team with the most profit (from the cheapest)" in terminal_text([plan], sc)

@@ -22,7 +22,7 @@ def _noisy_closers(sc, structure, team, on_run_done=None, runs=None, first_repli
         full,
         {"wins": wins, "bookings": wins, "revenue": wins},
         {unit: 0.5 * same for unit in full},
-        {"cost": same, "profit": same},
+        {"cost": same, "profit": same, "profit_with_book": same},
         horizon_days=365.0,
     )
 
