@@ -154,6 +154,62 @@ DEFAULT_ASSUMPTIONS: tuple[Assumption, ...] = (
         1.2,
         "factor",
     ),
+    *(
+        Assumption(
+            f"pods.team_relays.{field}",
+            label,
+            (f"structures.pods.team_relays.{field}",),
+            "absolute",
+            0.0,
+            1.0,
+            "factor",
+        )
+        for field, label in (
+            ("shared_context", "the share of a relay's context loss a pod's team avoids"),
+            ("delay_factor", "a relay's delay inside a pod against between teams"),
+            ("drop_factor", "a relay's drops inside a pod against between teams"),
+        )
+    ),
+    Assumption(
+        "pods.versatility.effort_factor",
+        "the effort of a pod member covering another role",
+        ("structures.pods.versatility.effort_factor",),
+        "absolute",
+        1.0,
+        3.0,
+        "factor",
+        requires="structures.pods.versatility.enabled",
+    ),
+    Assumption(
+        "pods.versatility.pass_prob_factor",
+        "the win rate of a pod member covering another role",
+        ("structures.pods.versatility.pass_prob_factor",),
+        "absolute",
+        0.6,
+        1.0,
+        "factor",
+        requires="structures.pods.versatility.enabled",
+    ),
+    Assumption(
+        "people.learning.novice_factor",
+        "the win rate of a rep new to a segment",
+        ("people.learning.novice_factor",),
+        "absolute",
+        0.6,
+        1.0,
+        "factor",
+        requires="people.learning.enabled",
+    ),
+    Assumption(
+        "people.learning.half_gap_deals",
+        "the deals in a segment that close half the learning gap",
+        ("people.learning.half_gap_deals",),
+        "relative",
+        0.25,
+        4.0,
+        "times",
+        requires="people.learning.enabled",
+    ),
     Assumption(
         "generalist.pass_prob_factor",
         "a generalist's win rate against a specialist's",
@@ -227,7 +283,10 @@ DEFAULT_ASSUMPTIONS: tuple[Assumption, ...] = (
 Handoff ranges run from a perfect relay to a bad one (a fifth of leads
 dropped, a week's wait, a third of the context lost); relative ranges are
 plus or minus a quarter (win probabilities) to a half (deal value, arrivals)
-of the scenario's own value, and half to double its ramp."""
+of the scenario's own value, and half to double its ramp. The pods' mechanisms
+run from none to all (a team relay's savings), from a specialist's efficiency
+to a third of it (versatility), and the learning curve from a novice at 60 %
+to no gap, and from a quarter to four times the scenario's half-gap."""
 
 
 class AssumptionEntry(Frozen):

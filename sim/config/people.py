@@ -288,6 +288,49 @@ class PerformanceConfig(Frozen):
     )
 
 
+class LearningConfig(Frozen):
+    """Segment expertise from experience: a learning curve on the deals worked in a segment.
+
+    A rep new to a segment (a vertical, a region) wins ``novice_factor`` of
+    what an experienced one wins; each deal worked in it closes part of the
+    gap, half of it every ``half_gap_deals`` deals. The stages' pass
+    probabilities are an experienced rep's, as the benchmarks behind them are.
+    Experience is counted per person and segment in every structure: a pod's
+    rep sees one segment's deals, an All-In rep spreads them over all, so
+    expertise follows from focus. The curve's shape (exponential approach)
+    and its numbers are assumptions; learning curves in the literature are
+    power laws in cumulative experience, which this approximates with a finite
+    ceiling.
+    """
+
+    enabled: bool = Field(
+        default=False, description="false = no learning curve (every rep fully experienced)"
+    )
+    novice_factor: float = Field(
+        default=0.85,
+        gt=0,
+        le=1,
+        description="pass probability of a rep with no deal worked in the segment (x)",
+    )
+    half_gap_deals: float = Field(
+        default=50.0,
+        gt=0,
+        le=100_000,
+        description="deals worked in a segment that close half the gap to an experienced rep",
+    )
+    initial_deals: float = Field(
+        default=50.0,
+        ge=0,
+        le=100_000,
+        description="deals in each segment the people in post at day 0 worked before (the same "
+        "in every structure); new hires start at 0",
+    )
+
+    def factor(self, deals_worked: float) -> float:
+        """Pass-probability multiplier after ``deals_worked`` deals in a segment."""
+        return 1.0 - (1.0 - self.novice_factor) * 0.5 ** (deals_worked / self.half_gap_deals)
+
+
 class PeopleConfig(Frozen):
     """Who the reps are: seniority, ramp-up of new hires, turnover and individual skill."""
 
@@ -296,4 +339,7 @@ class PeopleConfig(Frozen):
     turnover: TurnoverConfig = Field(default=TurnoverConfig(), description="reps leaving")
     performance: PerformanceConfig = Field(
         default=PerformanceConfig(), description="individual skill, incentives and coaching"
+    )
+    learning: LearningConfig = Field(
+        default=LearningConfig(), description="segment expertise from the deals worked in it"
     )

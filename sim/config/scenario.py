@@ -64,6 +64,7 @@ from sim.config.money import MoneyConfig, QuotaOverrides, QuotasConfig, RoleQuot
 from sim.config.overrides import apply_overrides
 from sim.config.people import (
     AttritionRates,
+    LearningConfig,
     LevelConfig,
     LevelMix,
     LevelsConfig,
@@ -74,6 +75,7 @@ from sim.config.people import (
     RoleLevelMix,
     TurnoverConfig,
 )
+from sim.config.pod_mechanisms import TeamRelayConfig, VersatilityConfig
 from sim.config.reference import field_reference
 from sim.config.schema import Scenario
 from sim.config.structures_config import (
@@ -121,6 +123,7 @@ __all__ = [
     "GeneralistConfig",
     "HandoffConfig",
     "LeadsConfig",
+    "LearningConfig",
     "LevelConfig",
     "LevelMix",
     "LevelsConfig",
@@ -149,9 +152,11 @@ __all__ = [
     "StagesConfig",
     "Structure",
     "StructuresConfig",
+    "TeamRelayConfig",
     "TierConfig",
     "TurnoverConfig",
     "TwoPartyConfig",
+    "VersatilityConfig",
     "apply_overrides",
     "as_markovian_network",
     "field_reference",

@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 from sim.config.base import MAX_ITEMS, STRUCTURES, Assignment, Frozen, OwnerAssignment, Role
 from sim.config.funnel import ConveyorHandoffConfig, HandoffConfig, PodsHandoffConfig
 from sim.config.money import QuotaOverrides
+from sim.config.pod_mechanisms import TeamRelayConfig, VersatilityConfig
 
 
 class HireConfig(Frozen):
@@ -155,7 +156,18 @@ class PodsConfig(Structure):
         default=1.0,
         ge=1,
         le=2,
-        description="pass probability multiplier from knowing the segment (x, capped at 1)",
+        description="a flat pass probability multiplier for working the pod's own segments (x, "
+        "capped at 1): an input, not a mechanism (people.learning makes expertise from "
+        "experience)",
+    )
+    versatility: VersatilityConfig = Field(
+        default=VersatilityConfig(),
+        description="pod members covering another role of their pod when their queue is empty",
+    )
+    team_relays: TeamRelayConfig = Field(
+        default=TeamRelayConfig(),
+        description="what a relay inside a pod saves of the handoff's costs (shared context, "
+        "shorter delay, fewer drops); not the relay to another pod",
     )
     overflow: OverflowConfig = Field(
         default=OverflowConfig(), description="passing leads from an overloaded pod to another"

@@ -19,7 +19,7 @@ def without_sales_effects(scenario: Scenario) -> Scenario:
     What remains is a plain open queueing network: Poisson arrivals, pass
     probabilities, effort and lag as configured, no handoff loss, delay or
     context loss, no decay, patience or competitor, no generalist penalty, no lead-quality
-    effect, no segment expertise, accounts that neither need effort nor churn,
+    effect, no segment expertise or versatility, accounts that neither need effort nor churn,
     and reps who are all mid-level, fully ramped and never leave.
     """
     data = scenario.model_dump(mode="json")
@@ -38,17 +38,19 @@ def without_sales_effects(scenario: Scenario) -> Scenario:
             block["handoff"] = {}
         if name == "pods":
             block["segment_expertise_factor"] = 1.0
+            block["versatility"] = {}  # one role per rep: a pod is a small Jackson network
+            block["team_relays"] = {}
     return Scenario.from_dict(data, scenario.name)
 
 
 def without_people_effects(scenario: Scenario) -> Scenario:
-    """The same scenario with levels, ramp-up and turnover switched off.
+    """The same scenario with levels, ramp-up, turnover, skill and learning switched off.
 
-    Every rep is then a fully ramped mid-level rep who never leaves: the core
+    Every rep is then a fully ramped, fully experienced mid-level rep who never leaves: the core
     model of the structures without the people effects.
     """
     data = scenario.model_dump(mode="json")
-    for effect in ("levels", "ramp", "turnover", "performance"):
+    for effect in ("levels", "ramp", "turnover", "performance", "learning"):
         data["people"][effect]["enabled"] = False
     data["people"]["ramp"]["initial_ramped_share"] = 1.0  # tenure facts: everyone ramped
     return Scenario.from_dict(data, scenario.name)

@@ -137,9 +137,10 @@ def lead_journey(
         log.stage_queue_day[s][lead] = queued
         effort = rules.mean_effort_days[s] * row[EFFORT_UNIT + s] * effort_tier
         effort *= route.effort_factor[s]
-        if deal.owner is None and rules.patience_days is None:
+        if deal.owner is None and rules.patience_days is None and team.cover is None:
             # A pooled team and a lead that waits as long as it takes: stage_work's
-            # common case written out, which saves a sub-generator per task.
+            # common case written out, which saves a sub-generator per task
+            # (without versatility: a colleague covering needs stage_work's bookkeeping).
             pool = team.resource
             if not pool.take():  # no rep free: queue for one
                 grant = pool.request(SALES_PRIORITY) if team.priority_pool else pool.request()
@@ -157,6 +158,8 @@ def lead_journey(
             rep, start, skill = done
         worker = rep.record
         period = record_work(run, deal, s, rep, queued, start)
+        if run.experience is not None:
+            skill *= run.experience.factor(lead, s, rep)
         lag = rules.mean_lag_days[s] * row[LAG_UNIT + s]
         if lag > 0:
             yield env.timeout(lag)

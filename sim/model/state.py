@@ -45,6 +45,7 @@ from sim.model.pools import Pool
 from sim.model.records import LeadLog, RepLog
 
 if TYPE_CHECKING:
+    from sim.model.expertise import SegmentExperience
     from sim.model.lead_table import LeadBook
     from sim.model.staffing import Staffing
     from sim.model.teams import Org
@@ -237,3 +238,4 @@ class Run:
     accounts: AccountsBook
     staffing: Staffing
     org: Org
+    experience: SegmentExperience | None = None  # the learning curve, None when off

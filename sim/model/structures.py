@@ -25,6 +25,7 @@ import pandas as pd
 import simpy
 
 from sim.config.scenario import (
+    RELAYS,
     STAGE_ROLES,
     ConveyorConfig,
     HandoffConfig,
@@ -34,6 +35,7 @@ from sim.config.scenario import (
     Structure,
 )
 from sim.model.accounts import finish_accounts
+from sim.model.expertise import segment_experience
 from sim.model.journey import lead_arrivals
 from sim.model.lead_table import LeadBook
 from sim.model.leads import LeadStream
@@ -49,6 +51,7 @@ from sim.model.seeding import Streams
 from sim.model.staffing import Staffing, finish_reps, plan_hires, quota_periods, seat_turnover
 from sim.model.state import AccountsBook, Clock, JourneyRules, Run, TierRules
 from sim.model.teams import Org, Route, Team
+from sim.model.versatility import enable_cover
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,8 @@ class TeamFactory:
         return tuple(pass_factor), tuple(effort_factor)
 
 
+TO_POD = RELAYS.index("to_pod")
+
 NO_RELAYS = HandoffConfig().all_costs()
 """All-In's relays: none is ever passed (one rep keeps the lead), so none costs anything."""
 
@@ -152,6 +157,13 @@ def build_pods(make: TeamFactory) -> Org:
         _conveyor_route(make, pod, cfg, cfg.handoff, pod.name, index, cfg.segment_expertise_factor)
         for index, pod in enumerate(cfg.pods)
     ]
+    # Working in one team: relays inside a pod save what team_relays says, and
+    # idle members may cover another role (the relay to another pod is between teams).
+    inside = [cfg.team_relays.within_team(costs) for costs in cfg.handoff.all_costs()]
+    inside[TO_POD] = cfg.handoff.costs("to_pod")
+    home = [replace(route, relays=tuple(inside)) for route in home]
+    for route in home:
+        enable_cover(list(route.teams), cfg.versatility)
     if cfg.overflow.policy == "least_loaded" and len(home) > 1:
         # A pod working another pod's segment has no expertise in it.
         foreign = [replace(route, pass_factor=(1.0, 1.0, 1.0)) for route in home]
@@ -305,15 +317,17 @@ def build_run(
     factory = TeamFactory(scenario, staffing, leads.segment_names)
     org = BUILDERS[name](factory)
     plan_hires(env, staffing, org.teams, factory.next_rep_id)
+    log, book = LeadLog(len(leads)), LeadBook(leads, scenario)
     return Run(
         clock=clock,
-        log=LeadLog(len(leads)),
-        leads=LeadBook(leads, scenario),
+        log=log,
+        leads=book,
         tiers=TierRules.of(scenario),
         rules=JourneyRules.of(scenario),
         accounts=AccountsBook(env, scenario, streams.accounts),
         staffing=staffing,
         org=org,
+        experience=segment_experience(scenario.people.learning, book, log.stage_handler),
     )
 
 

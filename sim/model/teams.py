@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from sim.config.scenario import RelayCosts
+from sim.config.scenario import RelayCosts, VersatilityConfig
 from sim.model.people import initial_tenure, ramp_factor, role_levels
 from sim.model.pools import Pool, PriorityPool
 from sim.model.records import RepLog
@@ -151,6 +151,8 @@ class Team:
         self.in_service = 0
         self.context_switch_cost = 0.0
         self.max_context_switch_factor = 1.0
+        # Versatility: set when colleagues of other roles in the pod may cover (versatility.py).
+        self.cover: VersatilityConfig | None = None
 
     def planned_seat(self, staffing: Staffing, rep_id: int) -> Rep:
         """A seat of the hiring plan, numbered now, filled (``staffing.plan_hires``) later."""

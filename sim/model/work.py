@@ -19,6 +19,7 @@ import simpy
 
 from sim.model.state import Clock
 from sim.model.teams import Rep, Team, rep_skill
+from sim.model.versatility import covering
 
 OWNER_LEFT = "owner_left"
 """What ``stage_work`` returns when the owner a task waited for resigned meanwhile."""
@@ -79,10 +80,13 @@ def stage_work(
                 team.waiting -= 1
                 return OWNER_LEFT if owner_gone is not None and owner_gone.triggered else None
         team.waiting -= 1
+        cover_pass = 1.0
+        if team.cover is not None:  # a colleague of another role may work it (versatility)
+            team, effort_days, cover_pass = covering(team, request, effort_days)
         rep, start, effort_days, pass_factor = start_work(env, team, owner, effort_days)
         yield env.timeout(effort_days)
         finish_work(env, clock, team, rep, start, pooled=owner is None)
-    return rep, start, pass_factor
+    return rep, start, pass_factor * cover_pass
 
 
 def start_work(

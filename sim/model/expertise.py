@@ -1,0 +1,74 @@
+"""Segment expertise from experience: each person's learning curve per segment.
+
+Like a new account executive moved to the banking vertical: the first deals
+go slower to win, and after a few dozen they know the buyers' language. Each
+person counts the deals they have worked in each segment (a deal counts once
+per person, whichever of its stages they work, won or lost); the pass
+probability of the next deal they work in that segment is multiplied by
+``LearningConfig.factor`` of that count. The count belongs to the person, not
+the seat: a new hire starts at zero, and the people in post at day 0 at
+``initial_deals`` in every segment, in every structure.
+
+Nothing here favours a structure: a pod's rep sees the deals of one or two
+segments, a Conveyor's or All-In rep those of all, so the pod's rep climbs
+each curve faster. Time unit: days.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+from sim.config.scenario import LearningConfig
+from sim.model.lead_table import LeadBook
+from sim.model.teams import Rep
+
+
+class SegmentExperience:
+    """The deals each person has worked in each segment during one structure run.
+
+    Attributes:
+        learning: the learning curve.
+        leads: the run's leads (each lead's segment).
+        deals: deals worked by person and segment, keyed ``person_id * segments + segment``;
+            absent = the person's starting count.
+    """
+
+    __slots__ = ("learning", "leads", "segments", "handler", "deals")
+
+    def __init__(self, learning: LearningConfig, leads: LeadBook, handler: list[array]):
+        self.learning = learning
+        self.leads = leads
+        self.segments = len(leads.stream.segment_names)
+        self.handler = handler  # the lead log's stage handlers, by stage
+        self.deals: dict[int, float] = {}
+
+    def segment_of(self, lead: int) -> int:
+        """The lead's segment code (a referral's is kept with the run's referrals)."""
+        organic = self.leads.n_organic
+        if lead < organic:
+            return int(self.leads.stream.segment[lead])
+        return self.leads.referrals.segment[lead - organic]
+
+    def factor(self, lead: int, s: int, rep: Rep) -> float:
+        """Pass-probability multiplier of ``rep`` working stage ``s`` of ``lead``; counts the deal.
+
+        The deals worked before this one set the factor. A person who worked
+        the stage before too (a generalist, or a pod member who covered)
+        already counted the deal there.
+        """
+        record = rep.record
+        key = record.person_id * self.segments + self.segment_of(lead)
+        worked = self.deals.get(key)
+        if worked is None:
+            worked = self.learning.initial_deals if record.initial else 0.0
+        if s > 0 and self.handler[s - 1][lead] == rep.rep_id:
+            return self.learning.factor(max(worked - 1.0, 0.0))
+        self.deals[key] = worked + 1.0
+        return self.learning.factor(worked)
+
+
+def segment_experience(
+    learning: LearningConfig, leads: LeadBook, handler: list[array]
+) -> SegmentExperience | None:
+    """The run's experience counts, or None when the learning curve is off."""
+    return SegmentExperience(learning, leads, handler) if learning.enabled else None
