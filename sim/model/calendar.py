@@ -74,8 +74,10 @@ class WorkingDays:
         """When work of ``effort_days`` working days begun at ``start`` is done.
 
         Work that ends exactly at the end of a working day finishes then, not
-        at the start of the next one.
+        at the start of the next one; no work at all is done at once.
         """
+        if effort_days <= 0.0:
+            return start
         target = self.worked(start) + effort_days
         whole = math.floor(target)
         if whole >= len(self.starts):
@@ -133,7 +135,12 @@ class WorkCalendar:
         return start, days.finish(start, effort_days)
 
     def company_span(self, now: float, effort_days: float) -> float:
-        """Calendar time from ``now`` to the end of ``effort_days`` of work in office hours."""
+        """Calendar time from ``now`` to the end of ``effort_days`` of work in office hours.
+
+        No work (a neutral go-live) takes no time, even out of office hours.
+        """
+        if effort_days <= 0.0:
+            return 0.0
         start = self.company.at_work(now)
         return self.company.finish(start, effort_days) - now
 

@@ -41,6 +41,8 @@ def test_four_hours_begun_friday_at_three_end_monday_at_eleven():
     # Work that fills the day ends at 17:00 that day, not at 09:00 the next.
     assert days.finish(at(FRIDAY, 9), 1.0) == pytest.approx(at(FRIDAY, 17))
     assert days.worked(at(MONDAY, 11)) - days.worked(at(FRIDAY, 15)) == pytest.approx(0.5)
+    # No work is done at once, even at the start of a working day.
+    assert days.finish(at(MONDAY, 9), 0.0) == pytest.approx(at(MONDAY, 9))
 
 
 def test_friday_evening_is_first_worked_on_monday_morning():
