@@ -278,7 +278,8 @@ _ENTRIES: tuple[tuple[KpiSpec, ...], ...] = (
     _one("wins_in_horizon", "wins in the horizon", "wins per replication", "count", "higher",
          "flow", "Every win of the run, warm-up included."),
     _each("utilisation_<role>", ROLES, "utilisation: {}", "fraction", "percent", "neither",
-          "flow", "Busy time of the {}s over their time present, in the measured window."),
+          "flow", "Busy time of the {}s over their time present, in the measured window; "
+          "working hours over working hours with the calendar on, else around the clock."),
     # --- market ---------------------------------------------------------------------------
     _one("lost_to_competitor", "leads lost to the competitor", _LEADS, "count", "lower",
          "market", "Cohort leads a competitor won before the team closed them."),

@@ -30,6 +30,7 @@ from sim.config.base import (
     folder_name,
 )
 from sim.config.benchmarks import BenchmarksConfig
+from sim.config.calendar import CalendarConfig
 from sim.config.decision import DecisionConfig
 from sim.config.funnel import CompetitionConfig, DecayConfig, GeneralistConfig, StagesConfig
 from sim.config.market import LeadsConfig
@@ -95,6 +96,11 @@ class Scenario(Frozen):
     )
     people: PeopleConfig = Field(
         default=PeopleConfig(), description="seniority, ramp-up and turnover of reps"
+    )
+    calendar: CalendarConfig = Field(
+        default=CalendarConfig(),
+        description="when reps work (days a week, hours a day, holidays, leave); off = around "
+        "the clock",
     )
     quotas: QuotasConfig = Field(default=QuotasConfig(), description="quota per role and period")
     money: MoneyConfig = Field(default=MoneyConfig(), description="salaries, commission, margin")

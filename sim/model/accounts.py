@@ -289,9 +289,11 @@ def go_live(
     won = env.now
     fulfilment = run.accounts.fulfilment
     effort = fulfilment.mean_effort_days * account.go_live_unit * run.tiers.effort[account.tier]
+    calendar = run.clock.calendar
     with run.accounts.ops.request() as request:
         yield request
-        yield env.timeout(effort)
+        # The operations team keeps office hours (no leave: a team, not seats).
+        yield env.timeout(effort if calendar is None else calendar.company_span(env.now, effort))
     run.log.go_live_day[account.lead] = env.now
     return env.now - won > fulfilment.target_days
 

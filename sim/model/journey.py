@@ -147,7 +147,7 @@ def lead_journey(
                 team.waiting += 1
                 yield grant
                 team.waiting -= 1
-            rep, start, effort, skill = start_work(env, team, None, effort)
+            rep, start, effort, skill = start_work(env, clock, team, None, effort)
             yield env.timeout(effort)
             finish_work(env, clock, team, rep, start, pooled=True)
             pool.release()

@@ -40,6 +40,7 @@ from sim.config.scenario import (
     Scenario,
     TurnoverConfig,
 )
+from sim.model.calendar import WorkCalendar
 from sim.model.people import period_edges
 from sim.model.pools import Pool
 from sim.model.records import LeadLog, RepLog
@@ -62,6 +63,7 @@ class Clock:
         period_days: length of a quota period.
         period_edges: start of every quota period and the horizon.
         last_period: index of the last quota period.
+        calendar: the reps' working days and hours; None = around the clock.
     """
 
     env: simpy.Environment
@@ -70,6 +72,7 @@ class Clock:
     period_days: float
     period_edges: list[float]
     last_period: int
+    calendar: WorkCalendar | None = None
 
     @classmethod
     def of(cls, env: simpy.Environment, scenario: Scenario) -> Clock:
@@ -82,6 +85,7 @@ class Clock:
             scenario.quotas.period_days,
             edges,
             len(edges) - 2,
+            WorkCalendar.of(scenario),
         )
 
     def period_of(self, day: float) -> int:
@@ -90,13 +94,21 @@ class Clock:
         return period if period < self.last_period else self.last_period
 
     def add_busy(self, record: RepLog, start: float, end: float) -> None:
-        """Credit a person with work done in [start, end], split by quota period."""
+        """Credit a person with work done in [start, end], split by quota period.
+
+        With a calendar, what is credited is the working time in [start, end]
+        (working days of the person's seat), else the calendar time.
+        """
         low = start if start >= self.warmup_days else self.warmup_days
         high = end if end <= self.horizon_days else self.horizon_days
         if high <= low:
             return
         period = self.period_of(low)
         edges = self.period_edges
+        if self.calendar is not None:
+            worked = self.calendar.seat(record.rep_id).worked
+            low, high = worked(low), worked(high)
+            edges = [worked(edge) for edge in edges]
         while period < self.last_period and high > edges[period + 1]:
             record.busy_days[period] += edges[period + 1] - low
             low, period = edges[period + 1], period + 1
