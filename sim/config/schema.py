@@ -36,6 +36,7 @@ from sim.config.market import LeadsConfig
 from sim.config.money import MoneyConfig, QuotasConfig
 from sim.config.overrides import Override
 from sim.config.people import PeopleConfig
+from sim.config.routing import NurtureConfig, RoutingConfig, routing_problems
 from sim.config.source import CalibrationSource
 from sim.config.structures_config import StructuresConfig
 
@@ -96,6 +97,12 @@ class Scenario(Frozen):
     people: PeopleConfig = Field(
         default=PeopleConfig(), description="seniority, ramp-up and turnover of reps"
     )
+    routing: RoutingConfig = Field(
+        default=RoutingConfig(), description="senior routing, queue order, open-deal cap"
+    )
+    nurture: NurtureConfig = Field(
+        default=NurtureConfig(), description="cold leads that may come back from nurture"
+    )
     quotas: QuotasConfig = Field(default=QuotasConfig(), description="quota per role and period")
     money: MoneyConfig = Field(default=MoneyConfig(), description="salaries, commission, margin")
     benchmarks: BenchmarksConfig = Field(
@@ -137,6 +144,7 @@ class Scenario(Frozen):
             if orphans:
                 problems.append(f"structures.pods: no pod owns segments {orphans}")
         problems += self._hiring_problems()
+        problems += routing_problems(self)
         if problems:
             raise ValueError("; ".join(problems))
         return self

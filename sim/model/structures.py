@@ -45,6 +45,7 @@ from sim.model.records import (
     reps_frame,
     samples_frame,
 )
+from sim.model.routing import Routing
 from sim.model.seeding import Streams
 from sim.model.staffing import Staffing, finish_reps, plan_hires, quota_periods, seat_turnover
 from sim.model.state import AccountsBook, Clock, JourneyRules, Run, TierRules
@@ -305,15 +306,19 @@ def build_run(
     factory = TeamFactory(scenario, staffing, leads.segment_names)
     org = BUILDERS[name](factory)
     plan_hires(env, staffing, org.teams, factory.next_rep_id)
+    log = LeadLog(len(leads))
+    if scenario.nurture.enabled:
+        log.track_nurture()
     return Run(
         clock=clock,
-        log=LeadLog(len(leads)),
+        log=log,
         leads=LeadBook(leads, scenario),
         tiers=TierRules.of(scenario),
         rules=JourneyRules.of(scenario),
         accounts=AccountsBook(env, scenario, streams.accounts),
         staffing=staffing,
         org=org,
+        routing=Routing.of(env, scenario, org, streams.leads),
     )
 
 
