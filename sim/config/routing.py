@@ -44,7 +44,8 @@ class RoutingConfig(Frozen):
         "prefer: the team's closing owner is a senior when one is present and has room, else "
         "anyone (the tier's penalty applies); wait: it waits for a senior with room (a team "
         "with no senior at all falls back to prefer). In a pooled team a free senior takes it "
-        "if one is free when its turn comes, else the first rep free (both modes)",
+        "if one is free when its turn comes, else the first rep free (both modes). A new key "
+        "account goes to a present senior account manager if any (both modes)",
     )
     priority: RolePriority = Field(
         default=RolePriority(),

@@ -176,6 +176,20 @@ def senior_first(run: Run, deal: Deal, team: Team, s: int) -> None:
             return
 
 
+def account_owner(run: Run, tier: int, team: Team) -> Rep:
+    """Who looks after a new account: a present senior for a key account under senior routing.
+
+    An account cannot wait for care, so ``wait`` acts as ``prefer`` here; with
+    no senior present it goes to the team's usual owner (the tier's churn
+    penalty applies). A leaver's accounts move to the usual owner.
+    """
+    if run.routing.senior != "off" and run.tiers.senior_rule[tier] is not None:
+        seniors = [rep for rep in team.reps if rep.present and rep.record.level == "senior"]
+        if seniors:
+            return pick_owner(team, seniors)
+    return team.assign_owner()
+
+
 def candidates(routing: Routing, team: Team, senior: bool) -> list[Rep]:
     """Present reps of ``team`` with room under the cap (seniors only if ``senior``)."""
     cap = routing.cap

@@ -5,6 +5,9 @@ import dataclasses
 import numpy as np
 import pytest
 
+from sim.analysis import kpi_values
+from sim.analysis.funnel_tables import funnel_table
+from sim.cli.main import main
 from sim.config.scenario import ScenarioError
 from sim.model.nurture import nurture_draws
 from sim.model.seeding import replication_streams
@@ -14,6 +17,25 @@ KEY_TIER = (
     'leads.tiers=[{name = "standard", share = 1.0, senior_required = true, '
     "without_senior_pass_factor = 0.5}]"
 )
+SMALL = """
+name = "small"
+replications = 1
+horizon_days = 20
+[leads]
+arrivals_per_day = 1
+mean_deal_value = 1000
+[stages.prospecting]
+pass_prob = 0.5
+mean_effort_days = 0.2
+[stages.qualification]
+pass_prob = 0.5
+mean_effort_days = 0.2
+[stages.closing]
+pass_prob = 0.5
+mean_effort_days = 0.2
+[structures.allin]
+generalists = 2
+"""
 # Two closers: seat 0 a junior, seat 1 a senior (``people.role_levels``).
 JUNIOR_THEN_SENIOR = "people.levels.mix.closer={junior = 0.6, mid = 0.0, senior = 0.4}"
 
@@ -88,7 +110,12 @@ def test_a_lead_that_finds_every_rep_full_goes_to_nurture_and_comes_back():
     assert _column(back, "prospecting_queue_day")[2] == pytest.approx(10.2)
     assert _column(back, "nurture_visits") == [0, 0, 2]
     assert _column(back, "nurture_returns") == [0, 0, 2]
-    gone = run("allin", leads, scenario(*full, "nurture.return_prob=0.0")).leads
+    sc = scenario(*full, "nurture.return_prob=0.0")
+    gone = run("allin", leads, sc).leads
+    kpis = kpi_values.run_kpis(gone, run("allin", leads, sc).reps, sc).iloc[0]
+    assert (kpis["leads_nurtured"], kpis["leads_back_from_nurture"]) == (1, 0)
+    funnel = funnel_table(gone).set_index("point")
+    assert funnel.loc["prospecting", "no_free_rep"] == 1
     assert _column(gone, "outcome")[2] == "lost"
     assert _column(gone, "lost_reason")[2] == "no_free_rep"
     assert _column(gone, "lost_at")[2] == "prospecting"
@@ -125,6 +152,9 @@ def test_a_cold_lead_comes_back_from_nurture_after_patience_plus_delay(name, sta
     off = run(name, hand_leads([0.0, 0.1]), scenario("decay.mean_patience_days=0.5")).leads
     assert _column(off, "lost_reason")[1] == "went_cold"
     assert "nurture_visits" not in off.columns  # no column (no memory) when nurture is off
+    assert "leads_nurtured" not in kpi_values.run_kpis(
+        off, run(name, hand_leads([0.0]), sc).reps, sc
+    )
 
 
 def test_nurture_draws_are_the_leads_own_luck():
@@ -204,6 +234,23 @@ def test_an_owner_assigned_team_routes_key_accounts_to_a_senior_or_waits():
     assert handlers[0] != handlers[1]
 
 
+@pytest.mark.parametrize(("mode", "to_senior"), [("off", False), ("prefer", True)])
+def test_a_key_account_is_looked_after_by_a_senior_account_manager(mode, to_senior):
+    # Two account managers, a junior (seat 0) and a senior; least loaded gives the
+    # new account to seat 0 unless senior routing sends it to the senior.
+    sc = scenario(
+        "people.levels.enabled=true",
+        "people.levels.mix.account_manager={junior = 0.6, mid = 0.0, senior = 0.4}",
+        "structures.conveyor.account_managers=2",
+        KEY_TIER,
+        f'routing.senior_routing="{mode}"',
+    )
+    result = run("conveyor", hand_leads([0.0]), sc)
+    reps = result.reps
+    seniors = set(reps.loc[reps["level"] == "senior", "rep_id"])
+    assert (result.leads["account_handler"][0] in seniors) is to_senior
+
+
 # --- validation ----------------------------------------------------------------------------
 
 
@@ -222,3 +269,22 @@ def test_routing_settings_that_do_nothing_or_are_out_of_bounds_are_refused(setti
     with pytest.raises(ScenarioError) as error:
         scenario(setting)
     assert message in str(error.value)
+
+
+def test_the_command_line_names_each_routing_problem_on_a_line_and_runs_nothing(tmp_path, capsys):
+    path = tmp_path / "tiny.toml"
+    path.write_text(SMALL)
+    out = tmp_path / "out"
+    settings = ['routing.senior_routing="wait"', 'routing.when_full="nurture"']
+    args = [arg for setting in settings for arg in ("--set", setting)]
+    assert main(["simulate", str(path), "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err
+    # As every cross-field rule of a scenario, the problems share the file's line.
+    assert err.startswith("tiny.toml: ") and "Traceback" not in err
+    for problem in (
+        "routing.senior_routing: needs a tier",
+        "routing.when_full: nurture applies only with routing.max_open_deals_per_rep",
+        "routing.when_full: nurture needs nurture.enabled = true",
+    ):
+        assert problem in err
+    assert not out.exists()
