@@ -68,13 +68,14 @@ class SlotBoard:
         """``rep`` may have room now: wake the first waiter it could take."""
         senior = rep.record.level == "senior"
         for k, (event, needs_senior) in enumerate(self.waiters):
-            if event.triggered:
-                continue  # its patience ran out meanwhile; dropped below
             if senior or not needs_senior:
-                del self.waiters[: k + 1]
+                del self.waiters[k]
                 event.succeed()
                 return
-        self.waiters = [w for w in self.waiters if not w[0].triggered]
+
+    def give_up(self, event: simpy.Event) -> None:
+        """A waiter's patience ran out: it no longer waits (nor takes a wake-up)."""
+        self.waiters = [w for w in self.waiters if w[0] is not event]
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +267,7 @@ def take_owner(
         else:
             yield room | env.timeout(max(0.0, since + patience - env.now))
         if not room.triggered:  # went cold waiting for room
+            team.slots.give_up(room)
             deal.waited += env.now - since
             if routing.nurture is None:
                 run.log.lose(deal.lead, env.now, STAGES[s], WENT_COLD)

@@ -95,6 +95,19 @@ def test_a_lead_that_finds_every_rep_at_the_cap_waits_for_a_slot():
     assert _column(free, "prospecting_queue_day")[2] == pytest.approx(0.2)
 
 
+def test_a_lead_that_gave_up_waiting_for_a_slot_leaves_it_to_the_next():
+    # One generalist, one open deal. Lead 1 waits from 0.1 with 0.5 days of patience
+    # and goes cold at 0.6; lead 2 waits from 0.2 with 50 days. Lead 0 is won at
+    # 1 + 2 + 3 = 6.0, and its slot goes to lead 2, not to lead 1's abandoned place.
+    leads = hand_leads([0.0, 0.1, 0.2], patience=[[100.0] * 3, [1.0] * 3, [100.0] * 3])
+    sc = scenario("routing.max_open_deals_per_rep=1", "decay.mean_patience_days=0.5")
+    df = run("allin", leads, sc).leads
+    assert _column(df, "lost_reason")[1] == "went_cold"
+    assert _column(df, "end_day")[1] == pytest.approx(0.6)
+    assert _column(df, "prospecting_queue_day")[2] == 6.0
+    assert _column(df, "outcome") == ["won", "lost", "won"]
+
+
 def test_a_lead_that_finds_every_rep_full_goes_to_nurture_and_comes_back():
     # Lead 2 finds both slots taken at 0.2: nurture for 5 days (deterministic), back
     # at 5.2 still full, again, back at 10.2: lead 0 freed its slot at 9.0.
