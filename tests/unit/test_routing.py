@@ -11,31 +11,12 @@ from sim.cli.main import main
 from sim.config.scenario import ScenarioError
 from sim.model.nurture import nurture_draws
 from sim.model.seeding import replication_streams
-from tests.builders import hand_leads, run, scenario
+from tests.builders import SMALL_TOML, hand_leads, run, scenario
 
 KEY_TIER = (
     'leads.tiers=[{name = "standard", share = 1.0, senior_required = true, '
     "without_senior_pass_factor = 0.5}]"
 )
-SMALL = """
-name = "small"
-replications = 1
-horizon_days = 20
-[leads]
-arrivals_per_day = 1
-mean_deal_value = 1000
-[stages.prospecting]
-pass_prob = 0.5
-mean_effort_days = 0.2
-[stages.qualification]
-pass_prob = 0.5
-mean_effort_days = 0.2
-[stages.closing]
-pass_prob = 0.5
-mean_effort_days = 0.2
-[structures.allin]
-generalists = 2
-"""
 # Two closers: seat 0 a junior, seat 1 a senior (``people.role_levels``).
 JUNIOR_THEN_SENIOR = "people.levels.mix.closer={junior = 0.6, mid = 0.0, senior = 0.4}"
 
@@ -286,7 +267,7 @@ def test_routing_settings_that_do_nothing_or_are_out_of_bounds_are_refused(setti
 
 def test_the_command_line_names_each_routing_problem_on_a_line_and_runs_nothing(tmp_path, capsys):
     path = tmp_path / "tiny.toml"
-    path.write_text(SMALL)
+    path.write_text(SMALL_TOML)
     out = tmp_path / "out"
     settings = ['routing.senior_routing="wait"', 'routing.when_full="nurture"']
     args = [arg for setting in settings for arg in ("--set", setting)]
