@@ -262,6 +262,11 @@ _ENTRIES: tuple[tuple[KpiSpec, ...], ...] = (
          "lower", "funnel", "Cohort leads lost while a pod passed them to another pod."),
     _one("leads_overflowed", "leads passed to another pod", _LEADS, "count", "neither",
          "funnel", "Cohort leads a pod passed to another pod (Pods with overflow)."),
+    _one("leads_nurtured", "leads put in nurture", _LEADS, "count", "lower", "funnel",
+         "Cohort leads that went to nurture at least once: gone cold, or every rep full "
+         "(with nurture on)."),
+    _one("leads_back_from_nurture", "leads back from nurture", _LEADS, "count", "neither",
+         "funnel", "Cohort leads that came back from nurture at least once (with nurture on)."),
     _one("mean_days_to_close", "mean cycle time, arrival to win", "days", "days", "lower",
          "funnel", "Mean days from arrival to win of the cohort's won leads."),
     _one("p50_days_to_close", "median cycle time, arrival to win", "days", "days", "lower",

@@ -37,6 +37,7 @@ from sim.config.market import LeadsConfig
 from sim.config.money import MoneyConfig, QuotasConfig
 from sim.config.overrides import Override
 from sim.config.people import PeopleConfig
+from sim.config.routing import NurtureConfig, RoutingConfig, routing_problems
 from sim.config.source import CalibrationSource
 from sim.config.structures_config import StructuresConfig
 
@@ -102,6 +103,12 @@ class Scenario(Frozen):
         description="when reps work (days a week, hours a day, holidays, leave); off = around "
         "the clock",
     )
+    routing: RoutingConfig = Field(
+        default=RoutingConfig(), description="senior routing, queue order, open-deal cap"
+    )
+    nurture: NurtureConfig = Field(
+        default=NurtureConfig(), description="cold leads that may come back from nurture"
+    )
     quotas: QuotasConfig = Field(default=QuotasConfig(), description="quota per role and period")
     money: MoneyConfig = Field(default=MoneyConfig(), description="salaries, commission, margin")
     benchmarks: BenchmarksConfig = Field(
@@ -143,6 +150,7 @@ class Scenario(Frozen):
             if orphans:
                 problems.append(f"structures.pods: no pod owns segments {orphans}")
         problems += self._hiring_problems()
+        problems += routing_problems(self)
         if problems:
             raise ValueError("; ".join(problems))
         return self

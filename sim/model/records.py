@@ -52,11 +52,12 @@ LOST_REASONS: tuple[str, ...] = (
     "went_cold",
     "rep_left",
     "lost_to_competitor",
+    "no_free_rep",
 )
 ACCOUNT_OUTCOMES: tuple[str, ...] = ("", "active", "churned", "dropped_in_handoff")
 
 OPEN, WON, LOST = range(3)
-FAILED, DROPPED, WENT_COLD, REP_LEFT, COMPETITOR = 1, 2, 3, 4, 5
+FAILED, DROPPED, WENT_COLD, REP_LEFT, COMPETITOR, NO_FREE_REP = 1, 2, 3, 4, 5, 6
 ACTIVE, CHURNED, ACCOUNT_DROPPED = 1, 2, 3
 
 STAGE_TIME_FIELDS: tuple[str, ...] = ("queue_day", "start_day", "end_day", "done_day")
@@ -118,6 +119,15 @@ class LeadLog:
         self.advocate_day = self._column("d", NAN)  # when the account first became an advocate
         self.advocate = self._column("b", False)  # an advocate now (at the horizon: at the end)
         self.referred_by = self._column("q", -1)  # the account whose referral this lead is
+        # Visits to nurture and returns from it: columns only when nurture is on
+        # (``track_nurture``), as every column costs bytes per lead.
+        self.nurture_visits: array | None = None
+        self.nurture_returns: array | None = None
+
+    def track_nurture(self) -> None:
+        """Add the nurture columns (``routing``'s nurture is on)."""
+        self.nurture_visits = self._column("i", 0)
+        self.nurture_returns = self._column("i", 0)
 
     def _column(self, typecode: str, fill: float | int) -> array:
         """A new column of ``n`` values ``fill``, registered for ``add_lead``."""
@@ -283,6 +293,9 @@ def leads_frame(
             "advocate_at_end": as_numpy(log.advocate, bool),
         }
     )
+    if log.nurture_visits is not None:
+        columns["nurture_visits"] = as_numpy(log.nurture_visits, np.int32)
+        columns["nurture_returns"] = as_numpy(log.nurture_returns, np.int32)
     # The columns as they are (the log's memory, the stream's arrays): a consolidating
     # copy would double the largest table of the run at its peak.
     return pd.DataFrame(columns, copy=False)

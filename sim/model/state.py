@@ -4,13 +4,15 @@ Like a sales floor's noticeboards: the calendar (``Clock``: today, the
 horizon, the quota periods), the rulebook for working a lead
 (``JourneyRules``, ``TierRules``), the book of accounts (``AccountsBook``),
 and beside them the lead log (``records.LeadLog``), the leads
-(``lead_table.LeadBook``), the people (``staffing.Staffing``) and the teams
-(``teams.Org``). ``Run`` pins them together; ``structures.build_run`` builds
-every part before the first event, and no part is replaced afterwards.
+(``lead_table.LeadBook``), the people (``staffing.Staffing``), the teams
+(``teams.Org``) and the routing rules (``routing.Routing``). ``Run`` pins
+them together; ``structures.build_run`` builds every part before the first
+event, and no part is replaced afterwards.
 
 Who writes what while the run goes on:
 
-- ``Clock``, ``TierRules``, ``JourneyRules``: nobody (frozen); ``Clock.add_busy``
+- ``Clock``, ``TierRules``, ``JourneyRules``, ``routing.Routing``: nobody (frozen;
+  ``Routing.of`` sets up the teams' queues and slot boards); ``Clock.add_busy``
   writes to the ``RepLog`` it is given.
 - ``LeadLog``: the lead journey, account care and advocacy (``log.add_lead``
   for each referral).
@@ -48,6 +50,7 @@ from sim.model.records import LeadLog, RepLog
 if TYPE_CHECKING:
     from sim.model.expertise import SegmentExperience
     from sim.model.lead_table import LeadBook
+    from sim.model.routing import Routing
     from sim.model.staffing import Staffing
     from sim.model.teams import Org
 
@@ -250,4 +253,5 @@ class Run:
     accounts: AccountsBook
     staffing: Staffing
     org: Org
+    routing: Routing
     experience: SegmentExperience | None = None  # the learning curve, None when off
