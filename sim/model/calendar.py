@@ -85,7 +85,9 @@ class WorkingDays:
             return max(start, self.ends[-1]) + (target - len(self.starts))
         share = target - whole
         if share == 0.0 and whole > 0:
-            return self.ends[whole - 1]
+            # Ends exactly at a day's end; work too small to move the sum (a
+            # denormal effort begun at a day's start) ends where it began.
+            return max(start, self.ends[whole - 1])
         return self.starts[whole] + share * self.day_fraction
 
 

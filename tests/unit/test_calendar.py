@@ -43,6 +43,9 @@ def test_four_hours_begun_friday_at_three_end_monday_at_eleven():
     assert days.worked(at(MONDAY, 11)) - days.worked(at(FRIDAY, 15)) == pytest.approx(0.5)
     # No work is done at once, even at the start of a working day.
     assert days.finish(at(MONDAY, 9), 0.0) == pytest.approx(at(MONDAY, 9))
+    # Nor work too small to add to the working time before it (found by the property test:
+    # it ended at Friday's 17:00, before it began).
+    assert days.finish(at(MONDAY, 9), 2.2e-313) == at(MONDAY, 9)
 
 
 def test_friday_evening_is_first_worked_on_monday_morning():
