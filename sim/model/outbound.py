@@ -231,6 +231,8 @@ def prospector(
             if seat is None:
                 back_to_pool(team, rep)
         book_meetings(env, run, prospects, team, rep, start)
+        # The new leads' journeys (and any task released now) claim the rep first.
+        yield env.timeout(0)
 
 
 def back_to_pool(team: Team, rep: Rep) -> None:
