@@ -21,6 +21,7 @@ EVERY_EFFECT = (
     "fulfilment.enabled=true",
     "referrals.enabled=true",
     "people.performance.enabled=true",
+    "leads.outbound.enabled=true",
 )
 """baseline.toml (four structures, three tiers, competition, turnover, ramp, accounts) with
 the effects it leaves off switched on, over a short horizon."""

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.analysis.lead_sources import lead_source_kpis
 from sim.cli.main import main
 from sim.config.scenario import ScenarioError
 from sim.model.leads import generate_leads
@@ -174,3 +175,20 @@ def test_a_bad_outbound_setting_on_the_command_line_exits_2_with_one_line(tmp_pa
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "leads.outbound.touches_per_hour" in err[0]
     assert not out.exists()
+
+
+def test_lead_source_kpis_count_what_the_log_says():
+    sc = scenario(*OUTBOUND, TEN_DAYS)
+    tables = run("conveyor", hand_leads([0.3, 5.55]), sc)
+    kpis = lead_source_kpis(tables.leads, tables.reps, sc)
+    # Blocks: 3 before the first inbound lead (worked 0.375-1.375), 33 to day 5.5, one
+    # more before the second (5.625-6.625), 27 ending by the horizon: 64 x 3 meetings.
+    booked = 192
+    assert len(outbound_rows(tables.leads)) == booked
+    assert kpis["outbound_leads"] == booked
+    assert kpis["outbound_share"] == booked / (booked + 2)
+    assert kpis["outbound_leads_per_prospector_per_30_days"] == booked / 10.0625 * 30.0
+    won = (outbound_rows(tables.leads)["outcome"] == "won").sum()
+    assert kpis["outbound_wins"] == won and kpis["conversion_outbound"] == won / booked
+    # Off: no such KPIs.
+    assert lead_source_kpis(tables.leads, tables.reps, scenario(TEN_DAYS)) == {}
