@@ -192,3 +192,22 @@ def test_lead_source_kpis_count_what_the_log_says():
     assert kpis["outbound_wins"] == won and kpis["conversion_outbound"] == won / booked
     # Off: no such KPIs.
     assert lead_source_kpis(tables.leads, tables.reps, scenario(TEN_DAYS)) == {}
+
+
+def test_in_a_versatile_pod_lead_gen_still_covers_and_nobody_covers_prospecting():
+    # One meeting an hour keeps the pod's qualifier (2 days a lead) and closer (3 days)
+    # swamped: when a block ends, the lead-gen rep (rep 0) takes their waiting tasks.
+    sc = scenario(
+        *OUTBOUND,
+        TEN_DAYS,
+        "leads.outbound.touches_per_hour=1",
+        "structures.pods.versatility.enabled=true",
+        "structures.pods.versatility.effort_factor=2.0",
+    )
+    df = run("pods", hand_leads([]), sc).leads
+    assert (df["prospecting_handler"] == 0).all()  # prospecting is never covered
+    covered = (df["qualification_handler"] == 0) | (df["closing_handler"] == 0)
+    assert covered.any()
+    # The first block (ending 0.125) books lead 0; the qualifier takes it at once.
+    assert df.loc[0, "qualification_start_day"] == 0.125
+    assert df.loc[0, "qualification_handler"] == 1
