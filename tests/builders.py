@@ -66,6 +66,31 @@ BASE = {
 }
 
 
+SMALL_TOML = """
+name = "small"
+replications = 1
+horizon_days = 20
+[leads]
+arrivals_per_day = 1
+mean_deal_value = 1000
+[stages.prospecting]
+pass_prob = 0.5
+mean_effort_days = 0.2
+[stages.qualification]
+pass_prob = 0.5
+mean_effort_days = 0.2
+[stages.closing]
+pass_prob = 0.5
+mean_effort_days = 0.2
+[structures.conveyor]
+lead_gen = 1
+qualifiers = 1
+closers = 1
+account_managers = 1
+"""
+"""A small Conveyor scenario as a file would hold it (for command-line tests)."""
+
+
 def scenario(*overrides: str, base: dict | None = None) -> Scenario:
     """The tiny base scenario with ``dotted.key=value`` overrides."""
     raw = apply_overrides(copy.deepcopy(base or BASE), overrides, "test")

@@ -79,7 +79,8 @@ def funnel_table(leads: pd.DataFrame) -> pd.DataFrame:
 
     One row per (structure, point): ``point`` is a stage or a handoff in funnel
     order, with the leads that ``reached`` it and how many were lost there as
-    ``failed``, ``dropped_in_handoff``, ``went_cold`` or ``rep_left``; the
+    ``failed``, ``dropped_in_handoff``, ``went_cold`` or ``rep_left`` (and
+    ``no_free_rep``, every rep at the open-deal cap, where that happened); the
     first point ``handoff_to_pod`` (Pods passing leads to another pod) appears
     only where that happened; the point ``won`` counts wins, and ``open``
     those still in the funnel at the horizon; last, where a closer hands the
@@ -95,6 +96,9 @@ def funnel_table(leads: pd.DataFrame) -> pd.DataFrame:
         "closing",
     )
     passing = set(leads.loc[leads["overflowed"], "structure"].astype(str))
+    reasons = ("failed", "dropped_in_handoff", "went_cold", "rep_left")
+    if (leads["lost_reason"] == "no_free_rep").any():  # only with an open-deal cap
+        reasons += ("no_free_rep",)
     rows = []
     for (structure, replication), df in cohort(leads).groupby(
         ["structure", "replication"], observed=True
@@ -114,7 +118,7 @@ def funnel_table(leads: pd.DataFrame) -> pd.DataFrame:
                 "point": point,
                 "reached": remaining,
             }
-            for reason in ("failed", "dropped_in_handoff", "went_cold", "rep_left"):
+            for reason in reasons:
                 row[reason] = int((here & (df["lost_reason"] == reason)).sum())
             remaining -= int(here.sum())
             rows.append(row)
@@ -135,7 +139,7 @@ def funnel_table(leads: pd.DataFrame) -> pd.DataFrame:
         if roles[-1] != roles[-2]:  # a closer hands the customer to account management
             dropped = int((won & df["account_handover_dropped"]).sum())
             rows.append(_relay_row(structure, replication, int(won.sum()), dropped))
-    runs = pd.DataFrame(rows).fillna({"open": 0})
+    runs = pd.DataFrame(rows).fillna({"open": 0, "no_free_rep": 0})
     table = runs.groupby(["structure", "point"], observed=True, sort=False).mean(numeric_only=True)
     return table.drop(columns="replication").reset_index()
 

@@ -80,6 +80,9 @@ def _funnel_kpis(df: pd.DataFrame, structure: str) -> dict[str, float]:
         if kpi.startswith("dropped_"):  # a lead lost on its way (accounts: below)
             kpis[kpi] = int((df["lost_at"] == point).sum())
     kpis["leads_overflowed"] = int(df["overflowed"].sum())
+    if "nurture_visits" in df.columns:  # the columns exist only with nurture on
+        kpis["leads_nurtured"] = int((df["nurture_visits"] > 0).sum())
+        kpis["leads_back_from_nurture"] = int((df["nurture_returns"] > 0).sum())
     for stage in STAGES:
         resolved = stage_resolved(df, stage).sum()
         kpis[f"conversion_{stage}"] = (

@@ -262,6 +262,11 @@ _ENTRIES: tuple[tuple[KpiSpec, ...], ...] = (
          "lower", "funnel", "Cohort leads lost while a pod passed them to another pod."),
     _one("leads_overflowed", "leads passed to another pod", _LEADS, "count", "neither",
          "funnel", "Cohort leads a pod passed to another pod (Pods with overflow)."),
+    _one("leads_nurtured", "leads put in nurture", _LEADS, "count", "lower", "funnel",
+         "Cohort leads that went to nurture at least once: gone cold, or every rep full "
+         "(with nurture on)."),
+    _one("leads_back_from_nurture", "leads back from nurture", _LEADS, "count", "neither",
+         "funnel", "Cohort leads that came back from nurture at least once (with nurture on)."),
     _one("mean_days_to_close", "mean cycle time, arrival to win", "days", "days", "lower",
          "funnel", "Mean days from arrival to win of the cohort's won leads."),
     _one("p50_days_to_close", "median cycle time, arrival to win", "days", "days", "lower",
@@ -278,7 +283,8 @@ _ENTRIES: tuple[tuple[KpiSpec, ...], ...] = (
     _one("wins_in_horizon", "wins in the horizon", "wins per replication", "count", "higher",
          "flow", "Every win of the run, warm-up included."),
     _each("utilisation_<role>", ROLES, "utilisation: {}", "fraction", "percent", "neither",
-          "flow", "Busy time of the {}s over their time present, in the measured window."),
+          "flow", "Busy time of the {}s over their time present, in the measured window; "
+          "working hours over working hours with the calendar on, else around the clock."),
     # --- market ---------------------------------------------------------------------------
     _one("lost_to_competitor", "leads lost to the competitor", _LEADS, "count", "lower",
          "market", "Cohort leads a competitor won before the team closed them."),

@@ -152,8 +152,12 @@ def book_value(arr: float, accounts: int, scenario: Scenario) -> float:
     money, care = scenario.money, scenario.accounts
     reviews_per_year = 365.0 / care.review_interval_days
     retention = annual_retention(scenario)
+    # A manager's year holds working_days_per_year days of effort (365 around the clock).
     serve = (
-        accounts * care.mean_review_effort_days * reviews_per_year / 365.0
+        accounts
+        * care.mean_review_effort_days
+        * reviews_per_year
+        / scenario.calendar.working_days_per_year()
     ) * money.salary_account_manager
     yearly = money.gross_margin * arr - serve
     rate = money.discount_rate_per_year

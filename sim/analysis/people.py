@@ -1,7 +1,7 @@
 """The reps: how busy, how many, how close to quota.
 
 A sales manager's weekly look at the team: is everyone overloaded
-(``utilisation``, busy time over time present, per role in
+(``utilisation``, busy working time over working time present, per role in
 ``utilisation_table``); how many seats are filled, vacant or still ramping up
 (``people_kpis``, and day by day ``headcount_over_time``); who is a weak
 performer (``weak_performer_share``); and how many reps make quota, per role
@@ -24,8 +24,12 @@ from sim.model.people import weak_skill_threshold
 
 
 def utilisation(reps: pd.DataFrame) -> float:
-    """Busy time over time present, both inside the measured window."""
-    present = reps["window_days_present"].sum()
+    """Busy time over time present, both inside the measured window.
+
+    With a working calendar both are working time (``window_working_days``:
+    nights, weekends, holidays and leave are neither busy nor available).
+    """
+    present = reps["window_working_days"].sum()
     return reps["busy_days"].sum() / present if present > 0 else math.nan
 
 
@@ -33,7 +37,7 @@ def utilisation_table(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """Utilisation per structure and role: mean and 95 % CI across replications.
 
     Utilisation is busy time over time present (a vacant seat is neither),
-    both inside the measured window.
+    both inside the measured window, on working time with a calendar.
     """
     rows = []
     per_run = reps.groupby(["structure", "replication", "role"], observed=True).apply(

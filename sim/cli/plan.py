@@ -65,6 +65,17 @@ def add_parser(commands: argparse._SubParsersAction, scenario_arguments, out_arg
         "--max-steps", default="40", metavar="K", help="most teams tried per structure (40)"
     )
     plan.add_argument(
+        "--by-quarter",
+        action="store_true",
+        help="a hiring plan by quarter: whom to hire when so that each quarter of the horizon "
+        "reaches the target, growing at --target-growth-per-year (wins or bookings)",
+    )
+    plan.add_argument(
+        "--target-growth-per-year",
+        metavar="G",
+        help="with --by-quarter: how fast the target grows, 0.4 = 40 %% a year (default 0)",
+    )
+    plan.add_argument(
         "--objective",
         default="cost",
         help="cost (default: the cheapest team that reaches the target), or profit / "
@@ -151,6 +162,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
             f"{label}: --max-replications: must be at least --replications "
             f"({scenario.replications}), got {max_replications}"
         )
+    growth = _number(args.target_growth_per_year, "--target-growth-per-year", label)
+    problems += _by_quarter_problems(args, scenario, target, growth, budget_per_year, label)
     if problems:
         raise ScenarioError(problems)
     # Each structure tries at most max_steps teams after its starting one, one at a time:
@@ -161,6 +174,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
     estimate = budget.estimate_runs(scenario, names, rounds=rounds, workers=local)
     budget.check(estimate, label, args.yes)
     out_dir = args.out or Path("results") / scenario.name / "plan"
+    if args.by_quarter:
+        from sim.plan.phased_output import HIRING_FILES
+
+        with (
+            opened_runs(args, workers, per_round) as backend,
+            claim_output(out_dir, args, planned=HIRING_FILES) as folder,
+        ):
+            settings = (target, growth or 0.0, max_steps, min_gain)
+            return _hiring_plan_into(folder, scenario, names, settings, args, backend)
     with (
         opened_runs(args, workers, per_round) as backend,
         claim_output(out_dir, args, planned=PLAN_FILES) as folder,
@@ -224,4 +246,79 @@ def _plan_into(folder, scenario, names, settings, args, backend: Backend) -> int
     )
     print(terminal_text(plans, scenario))
     print(f"\nplan in {folder.path}/")
+    return 0
+
+
+def _by_quarter_problems(args, scenario, target, growth, budget_per_year, label) -> list[str]:
+    """One line per option that a hiring plan by quarter cannot take (empty if none)."""
+    from sim.plan.phased import PHASED_KPIS, quarters_in
+
+    if not args.by_quarter:
+        return [] if growth is None else [f"{label}: --target-growth-per-year: needs --by-quarter"]
+    problems = []
+    if target.kpi not in PHASED_KPIS:
+        problems.append(f"{label}: {target.flag}: --by-quarter plans wins or bookings per quarter")
+    if growth is not None and not (math.isfinite(growth) and growth > -1):
+        problems.append(f"{label}: --target-growth-per-year: must be above -1, got {growth:g}")
+    if budget_per_year is not None or args.objective != "cost":
+        problems.append(f"{label}: --by-quarter: takes no --budget-per-year or --objective")
+    if quarters_in(scenario) < 1:
+        problems.append(
+            f"{label}: horizon_days: --by-quarter needs a horizon of a quarter (91.25 days) or "
+            f"more, got {scenario.horizon_days:g}"
+        )
+    return problems
+
+
+def _hiring_plan_into(folder, scenario, names, settings, args, backend: Backend) -> int:
+    from sim.plan.phased import plan_hiring
+    from sim.plan.phased_output import terminal_text, write_hiring_plan
+
+    target, growth, max_steps, min_gain = settings
+    print(
+        f"salesim: hiring plan by quarter {scenario.name}: {', '.join(names)}, "
+        f"{target.amount(target.per_quarter)} {target.label} growing {growth:.0%} a year "
+        f"({args.criterion}), {scenario.replications} replications per plan, {backend.where}",
+        file=sys.stderr,
+    )
+    started = time.monotonic()
+
+    def show(step, name) -> None:
+        print(
+            f"  {name} step {step.number}: {step.change or 'today'}: "
+            f"{'kept' if step.accepted else 'undone'} ({time.monotonic() - started:.1f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    plans = [
+        plan_hiring(
+            scenario,
+            name,
+            target,
+            growth,
+            args.criterion,
+            max_steps,
+            min_gain,
+            on_step=lambda step, name=name: show(step, name),
+            runs=backend.runs,
+        )  # fmt: skip
+        for name in names
+    ]
+    write_hiring_plan(
+        plans,
+        folder,
+        scenario,
+        {
+            "scenario_file": str(args.file),
+            "target_kpi": target.kpi,
+            "target_first_quarter": target.per_quarter,
+            "target_growth_per_year": growth,
+            "criterion": args.criterion,
+            "max_steps": max_steps,
+            "min_gain": min_gain,
+        },
+    )
+    print(terminal_text(plans, scenario, target))
+    print(f"hiring plan in {folder.path}/")
     return 0

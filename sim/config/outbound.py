@@ -22,11 +22,11 @@ from pydantic import Field, field_validator
 from sim.config.base import Frozen
 
 WORKING_HOURS_PER_DAY = 8.0
-"""Hours of work in a rep-day of effort: a block of ``block_hours`` takes this fraction of a day.
+"""Hours of work in a rep-day of effort without a working calendar.
 
 The scenarios read effort days as 8-hour working days (0.225 days is "about
-1.8 hours"); a working calendar (``calendar.hours_per_day``) should replace
-this constant when there is one.
+1.8 hours"); with the calendar on, a day of effort is ``calendar.hours_per_day``
+hours and a block follows the seat's working time (``sim.model.outbound``).
 """
 
 ProspectingRole = Literal["lead_gen", "generalist"]
@@ -63,7 +63,7 @@ class OutboundConfig(Frozen):
     block_hours: float = Field(
         default=1.0,
         gt=0,
-        le=WORKING_HOURS_PER_DAY,
+        le=24,
         description="length of one prospecting block (working hours): inbound work that "
         "arrives meanwhile waits until the block ends",
     )

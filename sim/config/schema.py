@@ -30,12 +30,14 @@ from sim.config.base import (
     folder_name,
 )
 from sim.config.benchmarks import BenchmarksConfig
+from sim.config.calendar import CalendarConfig
 from sim.config.decision import DecisionConfig
 from sim.config.funnel import CompetitionConfig, DecayConfig, GeneralistConfig, StagesConfig
 from sim.config.market import LeadsConfig
 from sim.config.money import MoneyConfig, QuotasConfig
 from sim.config.overrides import Override
 from sim.config.people import PeopleConfig
+from sim.config.routing import NurtureConfig, RoutingConfig, routing_problems
 from sim.config.source import CalibrationSource
 from sim.config.structures_config import StructuresConfig
 
@@ -96,6 +98,17 @@ class Scenario(Frozen):
     people: PeopleConfig = Field(
         default=PeopleConfig(), description="seniority, ramp-up and turnover of reps"
     )
+    calendar: CalendarConfig = Field(
+        default=CalendarConfig(),
+        description="when reps work (days a week, hours a day, holidays, leave); off = around "
+        "the clock",
+    )
+    routing: RoutingConfig = Field(
+        default=RoutingConfig(), description="senior routing, queue order, open-deal cap"
+    )
+    nurture: NurtureConfig = Field(
+        default=NurtureConfig(), description="cold leads that may come back from nurture"
+    )
     quotas: QuotasConfig = Field(default=QuotasConfig(), description="quota per role and period")
     money: MoneyConfig = Field(default=MoneyConfig(), description="salaries, commission, margin")
     benchmarks: BenchmarksConfig = Field(
@@ -137,6 +150,7 @@ class Scenario(Frozen):
             if orphans:
                 problems.append(f"structures.pods: no pod owns segments {orphans}")
         problems += self._hiring_problems()
+        problems += routing_problems(self)
         if problems:
             raise ValueError("; ".join(problems))
         return self

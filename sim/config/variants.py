@@ -20,7 +20,8 @@ def without_sales_effects(scenario: Scenario) -> Scenario:
     probabilities, effort and lag as configured, no handoff loss, delay or
     context loss, no decay, patience or competitor, no generalist penalty, no lead-quality
     effect, no segment expertise or versatility, accounts that neither need effort nor churn,
-    and reps who are all mid-level, fully ramped and never leave.
+    reps who are all mid-level, fully ramped and never leave, and no working
+    calendar (reps work around the clock).
     """
     data = scenario.model_dump(mode="json")
     data["people"] = without_people_effects(scenario).model_dump(mode="json")["people"]
@@ -31,6 +32,7 @@ def without_sales_effects(scenario: Scenario) -> Scenario:
     data["referrals"] = {}
     data["generalist"] = {}
     data["accounts"] = {}
+    data["calendar"] = {}  # around the clock: queueing theory knows no weekends
     for name, block in data["structures"].items():
         if block is None:
             continue

@@ -30,6 +30,7 @@ from sim.config.scenario import RELAYS
 from sim.model.lead_table import ACCOUNT_RELAY, GO_LIVE_UNIT, HANDOFF_DELAY_UNIT, HANDOFF_U, Row
 from sim.model.records import ACCOUNT_DROPPED, ACTIVE, CHURNED, LeadLog
 from sim.model.referrals import Advocacy
+from sim.model.routing import account_owner
 from sim.model.seeding import keyed_rng
 from sim.model.state import AccountsBook, Clock, Run
 from sim.model.teams import REVIEW_PRIORITY, Rep, Route, Team, relay
@@ -273,7 +274,7 @@ def open_account(
             account.dropped_handover = True
             loss = costs.context_loss  # nobody passed the context on either
         account.context_loss = loss * run.tiers.complexity[account.tier]
-        account.take(account.team.assign_owner(), env.now)
+        account.take(account_owner(run, account.tier, account.team), env.now)
     log.account_handler[lead] = account.rep.rep_id
     log.account_start_day[lead] = env.now
     log.account_outcome[lead] = ACTIVE
@@ -289,9 +290,11 @@ def go_live(
     won = env.now
     fulfilment = run.accounts.fulfilment
     effort = fulfilment.mean_effort_days * account.go_live_unit * run.tiers.effort[account.tier]
+    calendar = run.clock.calendar
     with run.accounts.ops.request() as request:
         yield request
-        yield env.timeout(effort)
+        # The operations team keeps office hours (no leave: a team, not seats).
+        yield env.timeout(effort if calendar is None else calendar.company_span(env.now, effort))
     run.log.go_live_day[account.lead] = env.now
     return env.now - won > fulfilment.target_days
 

@@ -44,8 +44,9 @@ from sim.model.lead_table import (
     Row,
 )
 from sim.model.records import COMPETITOR, DROPPED, FAILED, REP_LEFT, WENT_COLD, WON, LeadLog
+from sim.model.routing import from_nurture, senior_first, take_owner
 from sim.model.state import JourneyRules, Run
-from sim.model.teams import SALES_PRIORITY, Rep, Route, Team, pod_load, relay
+from sim.model.teams import Rep, Route, Team, pod_load, relay
 from sim.model.work import OWNER_LEFT, finish_work, stage_work, start_work
 
 HANDOFF_POINT_NAMES = ("handoff_to_qualification", "handoff_to_closing")
@@ -82,8 +83,11 @@ class Deal:
 
     def release(self) -> None:
         """The owner no longer carries the lead in their pipeline (a leaver's was cleared)."""
-        if self.owner is not None and not self.owner_gone.triggered:
-            self.owner.open_deals -= 1
+        owner = self.owner
+        if owner is not None and not self.owner_gone.triggered:
+            owner.open_deals -= 1
+            if owner.slots is not None:  # a lead waiting for room may take this slot
+                owner.slots.wake(owner)
 
     def lose(self, log: LeadLog, day: float, at: str, reason: int) -> None:
         """The lead leaves the funnel without a win: off its owner's pipeline, into the log."""
@@ -133,10 +137,8 @@ def lead_journey(
     first = 0 if outbound is None else 1
     for s, team in enumerate(route.teams[first:], first):
         if team is not previous:
-            if previous is not None and not (yield from relay_in(env, run, deal, route, s)):
+            if not (yield from join_team(env, run, deal, route, s, first=previous is None)):
                 return
-            if not team.pooled:
-                deal.owner, deal.owner_gone = team.take_owner()
             previous = team
         queued = env.now
         log.stage_queue_day[s][lead] = queued
@@ -148,11 +150,15 @@ def lead_journey(
             # (without versatility: a colleague covering needs stage_work's bookkeeping).
             pool = team.resource
             if not pool.take():  # no rep free: queue for one
-                grant = pool.request(SALES_PRIORITY) if team.priority_pool else pool.request()
+                grant = (
+                    pool.request(run.routing.sales_priority(team, deal, s))
+                    if team.priority_pool
+                    else pool.request()
+                )
                 team.waiting += 1
                 yield grant
                 team.waiting -= 1
-            rep, start, effort, skill = start_work(env, team, None, effort)
+            rep, start, effort, skill = start_work(env, clock, team, None, effort)
             yield env.timeout(effort)
             finish_work(env, clock, team, rep, start, pooled=True)
             pool.release()
@@ -181,6 +187,25 @@ def lead_journey(
         worker.passes[period] += 1
         deal.context_loss = 0.0
     book_win(env, run, deal, route, team, rep)
+
+
+def join_team(
+    env: simpy.Environment, run: Run, deal: Deal, route: Route, s: int, first: bool
+) -> Generator[simpy.Event, Any, bool]:
+    """The lead reaches stage ``s``'s team: relayed from the last one, then given an owner.
+
+    Returns whether it arrived (a lead dropped in the relay, or finding no owner
+    under a cap, is recorded as lost).
+    """
+    if not first and not (yield from relay_in(env, run, deal, route, s)):
+        return False
+    team = route.teams[s]
+    if team.pooled:
+        return True
+    if not run.routing.owners_limited:
+        deal.owner, deal.owner_gone = team.take_owner()
+        return True
+    return (yield from take_owner(env, run, deal, team, s))
 
 
 def enter_pod(
@@ -243,6 +268,9 @@ def relay_in(
         return False
     deal.context_loss = loss * run.tiers.complexity[deal.tier]
     deal.waited += delay
+    if run.routing.senior != "off" and route.teams[s].pooled:
+        # A pooled team is entered through a relay (a pooled closer never qualifies).
+        senior_first(run, deal, route.teams[s], s)
     return True
 
 
@@ -262,15 +290,21 @@ def owned_work(
     patience = None
     if rules.patience_days is not None:
         patience = rules.patience_days * deal.row[PATIENCE_UNIT + s]
+    priority = run.routing.sales_priority(team, deal, s)
     while True:
         if not keep_owner(rules, run.log, deal, team, STAGES[s], env.now):
             return None
         remaining = None if patience is None else max(0.0, queued + patience - env.now)
         gone = deal.owner_gone if rules.turnover and deal.owner is not None else None
         done = yield from stage_work(
-            env, run.clock, team, deal.owner, effort, remaining, SALES_PRIORITY, gone
+            env, run.clock, team, deal.owner, effort, remaining, priority, gone
         )
-        if done is not OWNER_LEFT:
+        if done is None and run.routing.nurture is not None:
+            # Gone cold: to nurture, and maybe back to this stage's queue later.
+            if not (yield from from_nurture(env, run, deal, team, s, WENT_COLD)):
+                return None
+            queued = env.now
+        elif done is not OWNER_LEFT:
             break
     if done is None:
         deal.lose(run.log, env.now, STAGES[s], WENT_COLD)

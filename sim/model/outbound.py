@@ -82,7 +82,10 @@ class Prospects:
         self.scenario = scenario
         self.seed = seed
         self.response_prob = cfg.response_prob
-        self.block_days = cfg.block_hours / WORKING_HOURS_PER_DAY
+        # A block is working time: a share of a working day of the calendar's hours.
+        calendar = scenario.calendar
+        hours = calendar.hours_per_day if calendar.enabled else WORKING_HOURS_PER_DAY
+        self.block_days = cfg.block_hours / hours
         self.touches_per_block = cfg.touches_per_hour * cfg.block_hours
         self.touches = 0
         segments = scenario.leads.segments
@@ -226,8 +229,13 @@ def prospector(
         with pool.request(PROSPECTING_PRIORITY) as grant:
             yield grant
             rep = team.idle.popleft() if seat is None else seat
-            start = env.now
-            yield env.timeout(prospects.block_days)
+            start, span_days = env.now, prospects.block_days
+            calendar = run.clock.calendar
+            if calendar is not None:
+                # Prospecting is working time: a block taken at night starts in the morning.
+                start, finish = calendar.work_span(rep.rep_id, start, span_days)
+                span_days = finish - env.now
+            yield env.timeout(span_days)
             if seat is None:
                 back_to_pool(team, rep)
         book_meetings(env, run, prospects, team, rep, start)

@@ -30,6 +30,7 @@ import pandas as pd
 
 from sim.config.potential import BOOKINGS_ROLES
 from sim.config.scenario import STAGES, Scenario
+from sim.model.calendar import WorkCalendar
 from sim.model.people import mean_ramp_factor, period_edges, period_quota
 
 NAN = float("nan")
@@ -51,11 +52,12 @@ LOST_REASONS: tuple[str, ...] = (
     "went_cold",
     "rep_left",
     "lost_to_competitor",
+    "no_free_rep",
 )
 ACCOUNT_OUTCOMES: tuple[str, ...] = ("", "active", "churned", "dropped_in_handoff")
 
 OPEN, WON, LOST = range(3)
-FAILED, DROPPED, WENT_COLD, REP_LEFT, COMPETITOR = 1, 2, 3, 4, 5
+FAILED, DROPPED, WENT_COLD, REP_LEFT, COMPETITOR, NO_FREE_REP = 1, 2, 3, 4, 5, 6
 ACTIVE, CHURNED, ACCOUNT_DROPPED = 1, 2, 3
 
 STAGE_TIME_FIELDS: tuple[str, ...] = ("queue_day", "start_day", "end_day", "done_day")
@@ -119,6 +121,15 @@ class LeadLog:
         self.referred_by = self._column("q", -1)  # the account whose referral this lead is
         # Ids of outbound leads (sim.model.outbound); None when outbound is off.
         self.outbound_leads: array | None = None
+        # Visits to nurture and returns from it: columns only when nurture is on
+        # (``track_nurture``), as every column costs bytes per lead.
+        self.nurture_visits: array | None = None
+        self.nurture_returns: array | None = None
+
+    def track_nurture(self) -> None:
+        """Add the nurture columns (``routing``'s nurture is on)."""
+        self.nurture_visits = self._column("i", 0)
+        self.nurture_returns = self._column("i", 0)
 
     def _column(self, typecode: str, fill: float | int) -> array:
         """A new column of ``n`` values ``fill``, registered for ``add_lead``."""
@@ -285,6 +296,9 @@ def leads_frame(
             "advocate_at_end": as_numpy(log.advocate, bool),
         }
     )
+    if log.nurture_visits is not None:
+        columns["nurture_visits"] = as_numpy(log.nurture_visits, np.int32)
+        columns["nurture_returns"] = as_numpy(log.nurture_returns, np.int32)
     # The columns as they are (the log's memory, the stream's arrays): a consolidating
     # copy would double the largest table of the run at its peak.
     return pd.DataFrame(columns, copy=False)
@@ -314,9 +328,12 @@ def reps_frame(
     ramp factor, quota and attainment in that period (``people.py`` defines
     them): credit is bookings for closers and generalists, passed leads for lead
     gen and qualifiers, and net revenue retention of the book held at the period
-    start for account managers (NaN when they held none).
+    start for account managers (NaN when they held none). ``busy_days`` and
+    ``window_working_days`` are working days with the calendar on (the
+    person's seat's working time in the window), else calendar days.
     """
     edges = period_edges(scenario.horizon_days, scenario.quotas.period_days)
+    calendar = WorkCalendar.of(scenario)
     ramp = scenario.people.ramp
     window = (scenario.warmup_days, scenario.horizon_days)
     rows: dict[str, list] = {name: [] for name in REP_COLUMNS}
@@ -334,6 +351,11 @@ def reps_frame(
             quota_ramp = mean_ramp if scenario.quotas.ramped else 1.0
             credit, quota = credit_and_quota(rep, period, annual_quota, last - first, quota_ramp)
             quota_ok = quota is not None and quota > 0
+            window_days = max(0.0, min(last, window[1]) - max(first, window[0]))
+            working_days = window_days
+            if calendar is not None and window_days > 0:
+                worked = calendar.seat(rep.rep_id).worked
+                working_days = worked(min(last, window[1])) - worked(max(first, window[0]))
             values = {
                 "structure": structure,
                 "replication": replication,
@@ -352,7 +374,8 @@ def reps_frame(
                 "hired": not rep.initial and start <= rep.hired_day < end,
                 "left": start < rep.left_day <= end,
                 "days_present": last - first,
-                "window_days_present": max(0.0, min(last, window[1]) - max(first, window[0])),
+                "window_days_present": window_days,
+                "window_working_days": working_days,
                 "tenure_days": last - rep.hired_day,
                 "ramp_factor": mean_ramp,
                 "busy_days": rep.busy_days[period],
@@ -378,10 +401,10 @@ def reps_frame(
 REP_COLUMNS: tuple[str, ...] = (
     "structure", "replication", "rep_id", "person_id", "role", "team", "pod", "level",
     "skill_z", "period", "period_start_day", "period_end_day", "hired_day", "left_day", "hired",
-    "left", "days_present", "window_days_present", "tenure_days", "ramp_factor", "busy_days",
-    "stage_tasks", "passes", "reviews", "review_wait_days", "wins", "bookings",
-    "expansion_value", "churned_value", "book_start_value", "credit", "quota", "attainment",
-    "accounts_at_end",
+    "left", "days_present", "window_days_present", "window_working_days", "tenure_days",
+    "ramp_factor", "busy_days", "stage_tasks", "passes", "reviews", "review_wait_days", "wins",
+    "bookings", "expansion_value", "churned_value", "book_start_value", "credit", "quota",
+    "attainment", "accounts_at_end",
 )  # fmt: skip
 """Columns of ``reps.parquet``, in order."""
 

@@ -93,6 +93,9 @@ class Staffing:
         rep.hires += 1
         rep.coaching = team.coaching_rest
         self.set_person_factors(rep)
+        if team.slots is not None:  # a new person has room: a lead waiting for one may take it
+            rep.slots = team.slots
+            team.slots.wake(rep)
 
     def set_person_factors(self, rep: Rep) -> None:
         """The seat's person's ramped multipliers on pass probability and effort."""

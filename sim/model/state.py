@@ -4,13 +4,15 @@ Like a sales floor's noticeboards: the calendar (``Clock``: today, the
 horizon, the quota periods), the rulebook for working a lead
 (``JourneyRules``, ``TierRules``), the book of accounts (``AccountsBook``),
 and beside them the lead log (``records.LeadLog``), the leads
-(``lead_table.LeadBook``), the people (``staffing.Staffing``) and the teams
-(``teams.Org``). ``Run`` pins them together; ``structures.build_run`` builds
-every part before the first event, and no part is replaced afterwards.
+(``lead_table.LeadBook``), the people (``staffing.Staffing``), the teams
+(``teams.Org``) and the routing rules (``routing.Routing``). ``Run`` pins
+them together; ``structures.build_run`` builds every part before the first
+event, and no part is replaced afterwards.
 
 Who writes what while the run goes on:
 
-- ``Clock``, ``TierRules``, ``JourneyRules``: nobody (frozen); ``Clock.add_busy``
+- ``Clock``, ``TierRules``, ``JourneyRules``, ``routing.Routing``: nobody (frozen;
+  ``Routing.of`` sets up the teams' queues and slot boards); ``Clock.add_busy``
   writes to the ``RepLog`` it is given.
 - ``LeadLog``: the lead journey, account care and advocacy (``log.add_lead``
   for each referral).
@@ -40,6 +42,7 @@ from sim.config.scenario import (
     Scenario,
     TurnoverConfig,
 )
+from sim.model.calendar import WorkCalendar
 from sim.model.people import period_edges
 from sim.model.pools import Pool
 from sim.model.records import LeadLog, RepLog
@@ -47,6 +50,7 @@ from sim.model.records import LeadLog, RepLog
 if TYPE_CHECKING:
     from sim.model.expertise import SegmentExperience
     from sim.model.lead_table import LeadBook
+    from sim.model.routing import Routing
     from sim.model.staffing import Staffing
     from sim.model.teams import Org
 
@@ -62,6 +66,7 @@ class Clock:
         period_days: length of a quota period.
         period_edges: start of every quota period and the horizon.
         last_period: index of the last quota period.
+        calendar: the reps' working days and hours; None = around the clock.
     """
 
     env: simpy.Environment
@@ -70,6 +75,7 @@ class Clock:
     period_days: float
     period_edges: list[float]
     last_period: int
+    calendar: WorkCalendar | None = None
 
     @classmethod
     def of(cls, env: simpy.Environment, scenario: Scenario) -> Clock:
@@ -82,6 +88,7 @@ class Clock:
             scenario.quotas.period_days,
             edges,
             len(edges) - 2,
+            WorkCalendar.of(scenario),
         )
 
     def period_of(self, day: float) -> int:
@@ -90,13 +97,21 @@ class Clock:
         return period if period < self.last_period else self.last_period
 
     def add_busy(self, record: RepLog, start: float, end: float) -> None:
-        """Credit a person with work done in [start, end], split by quota period."""
+        """Credit a person with work done in [start, end], split by quota period.
+
+        With a calendar, what is credited is the working time in [start, end]
+        (working days of the person's seat), else the calendar time.
+        """
         low = start if start >= self.warmup_days else self.warmup_days
         high = end if end <= self.horizon_days else self.horizon_days
         if high <= low:
             return
         period = self.period_of(low)
         edges = self.period_edges
+        if self.calendar is not None:
+            worked = self.calendar.seat(record.rep_id).worked
+            low, high = worked(low), worked(high)
+            edges = [worked(edge) for edge in edges]
         while period < self.last_period and high > edges[period + 1]:
             record.busy_days[period] += edges[period + 1] - low
             low, period = edges[period + 1], period + 1
@@ -238,4 +253,5 @@ class Run:
     accounts: AccountsBook
     staffing: Staffing
     org: Org
+    routing: Routing
     experience: SegmentExperience | None = None  # the learning curve, None when off

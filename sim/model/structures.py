@@ -48,6 +48,7 @@ from sim.model.records import (
     reps_frame,
     samples_frame,
 )
+from sim.model.routing import Routing
 from sim.model.seeding import Streams
 from sim.model.staffing import Staffing, finish_reps, plan_hires, quota_periods, seat_turnover
 from sim.model.state import AccountsBook, Clock, JourneyRules, Run, TierRules
@@ -319,6 +320,8 @@ def build_run(
     org = BUILDERS[name](factory)
     plan_hires(env, staffing, org.teams, factory.next_rep_id)
     log, book = LeadLog(len(leads)), LeadBook(leads, scenario)
+    if scenario.nurture.enabled:
+        log.track_nurture()
     return Run(
         clock=clock,
         log=log,
@@ -328,6 +331,7 @@ def build_run(
         accounts=AccountsBook(env, scenario, streams.accounts),
         staffing=staffing,
         org=org,
+        routing=Routing.of(env, scenario, org, streams.leads),
         experience=segment_experience(scenario.people.learning, book, log.stage_handler),
     )
 

@@ -56,12 +56,13 @@ class Rep:
             waits on it so it can move to a colleague.
         open_deals, accounts, book_value: what the seat carries now (load for
             least-loaded assignment; annual value of the accounts held).
+        slots: where leads wait for an owner with room (``routing.SlotBoard``), or None.
     """
 
     __slots__ = (
         "rep_id", "record", "resource", "level_pass", "level_effort", "ramp_days", "present",
         "departure", "leaving", "left_work", "open_deals", "accounts", "book_value", "role_seat",
-        "coaching", "hires",
+        "coaching", "hires", "slots",
     )  # fmt: skip
 
     def __init__(self, env: simpy.Environment, rep_id: int, own_queue: bool):
@@ -82,6 +83,7 @@ class Rep:
         self.open_deals = 0
         self.accounts = 0
         self.book_value = 0.0
+        self.slots = None  # the team's ``routing.SlotBoard`` when leads may wait for an owner
 
 
 class Team:
@@ -106,6 +108,7 @@ class Team:
     ):
         env = staffing.clock.env
         people = staffing.scenario.people
+        self.slots = None  # where leads wait for an owner with room (set by ``routing``)
         self.name = name
         self.role = role
         self.pod = pod

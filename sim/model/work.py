@@ -3,7 +3,8 @@
 Like a ticket at a service desk: it waits in line (for the team's next free
 rep, or for its owner), maybe gives up (patience) or finds its owner gone
 (turnover), then the rep works it for the effort, scaled by the person's
-level, ramp-up and the deals they juggle. Every role runs the same task
+level, ramp-up and the deals they juggle, in working time when a calendar
+is set (``sim.model.calendar``). Every role runs the same task
 mechanics with its own numbers; roles differ in numbers, not in mechanics,
 which is what lets the plain-queueing limit be checked against theory.
 
@@ -83,23 +84,31 @@ def stage_work(
         cover_pass = 1.0
         if team.cover is not None:  # a colleague of another role may work it (versatility)
             team, effort_days, cover_pass = covering(team, request, effort_days)
-        rep, start, effort_days, pass_factor = start_work(env, team, owner, effort_days)
-        yield env.timeout(effort_days)
+        rep, start, span_days, pass_factor = start_work(env, clock, team, owner, effort_days)
+        yield env.timeout(span_days)
         finish_work(env, clock, team, rep, start, pooled=owner is None)
     return rep, start, pass_factor * cover_pass
 
 
 def start_work(
-    env: simpy.Environment, team: Team, owner: Rep | None, effort_days: float
+    env: simpy.Environment, clock: Clock, team: Team, owner: Rep | None, effort_days: float
 ) -> tuple[Rep, float, float, float]:
-    """A task's wait is over: the rep starts the work now.
+    """A task's wait is over: the rep takes it now and starts at their next working instant.
 
     Returns:
-        ``(rep, start_day, effort_days, pass_factor)``: the effort after the
-        person's level and ramp and context switching, and their multiplier on
-        pass probability.
+        ``(rep, start_day, span_days, pass_factor)``: how long from now until
+        the work is done (the effort after the person's level and ramp and
+        context switching, in calendar time: with a working calendar, nights,
+        weekends, holidays and leave in between count), and the person's
+        multiplier on pass probability.
     """
-    rep = team.idle.popleft() if owner is None else owner
+    calendar = clock.calendar
+    if owner is not None:
+        rep = owner
+    elif calendar is not None and calendar.has_leave:
+        rep = calendar.take_idle(team.idle, env.now)
+    else:
+        rep = team.idle.popleft()
     pass_factor = 1.0
     if team.people_effects:
         effort_scale, pass_factor = rep_skill(rep, env.now, team)
@@ -109,6 +118,9 @@ def start_work(
         factor = 1.0 + team.context_switch_cost * max(0, rep.open_deals - 1)
         effort_days *= min(factor, team.max_context_switch_factor)
     start = env.now
+    if calendar is not None:
+        start, finish = calendar.work_span(rep.rep_id, start, effort_days)
+        effort_days = finish - env.now
     rep.record.busy_since = start
     team.in_service += 1
     return rep, start, effort_days, pass_factor

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+import pandas as pd
 
 from sim.analysis import kpi_values, people, stats
 from sim.config.scenario import Scenario
@@ -153,14 +154,7 @@ def evaluate(
         sized, (structure,), on_run_done, runs=runs, first_replication=first_replication
     )
     kpis = kpi_values.run_kpis(result.leads, result.reps, sized).sort_values("replication")
-    per_run = result.reps.groupby(["replication", "pod", "role"], observed=True).apply(
-        people.utilisation, include_groups=False
-    )
-    by_unit = per_run.unstack(["pod", "role"]).sort_index()
-    utilisation_runs = {
-        (str(pod), str(role)): by_unit[(pod, role)].to_numpy(dtype=float)
-        for pod, role in by_unit.columns
-    }
+    utilisation_runs = unit_utilisation(result.reps)
     money_runs = {name: kpis[name].to_numpy(dtype=float) for name in MONEY}
     return summarised(
         team_of(sized, structure),
@@ -169,6 +163,18 @@ def evaluate(
         money_runs,
         sized.horizon_days,
     )
+
+
+def unit_utilisation(reps: pd.DataFrame) -> dict[Unit, np.ndarray]:
+    """Each (pod, role)'s utilisation per replication, in replication order."""
+    per_run = reps.groupby(["replication", "pod", "role"], observed=True).apply(
+        people.utilisation, include_groups=False
+    )
+    by_unit = per_run.unstack(["pod", "role"]).sort_index()
+    return {
+        (str(pod), str(role)): by_unit[(pod, role)].to_numpy(dtype=float)
+        for pod, role in by_unit.columns
+    }
 
 
 def joined(first: Evaluation, more: Evaluation, horizon_days: float) -> Evaluation:

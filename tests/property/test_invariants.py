@@ -65,12 +65,16 @@ def test_stage_timestamps_never_decrease(sc):
         assert (advocate_day.to_numpy() <= one["arrival_day"].to_numpy()).all()
 
 
-@given(scenarios())
-def test_reps_are_never_busier_than_the_window(sc):
+@given(scenarios(), st.booleans())
+def test_reps_are_never_busier_than_the_window(sc, calendar):
+    if calendar:  # a five-day week with leave: busy and present in working time
+        sc = sc.replace(["calendar.enabled=true", "calendar.leave_days_per_year=10"])
     reps = simulate(sc).reps
     # Per person and quota period: busy only while present, and only inside the window.
     assert (reps["busy_days"] >= 0).all()
-    assert (reps["busy_days"] <= reps["window_days_present"] + 1e-9).all()
+    assert (reps["busy_days"] <= reps["window_working_days"] + 1e-9).all()
+    # At most one working day per calendar day (a part day at each end).
+    assert (reps["window_working_days"] <= reps["window_days_present"] + 1 + 1e-9).all()
     assert (reps["window_days_present"] <= reps["days_present"] + 1e-9).all()
     assert (reps["days_present"] <= sc.quotas.period_days + 1e-9).all()
 

@@ -19,30 +19,9 @@ from sim.config.scenario import MAX_SEED, Scenario, ScenarioError, field_referen
 from sim.model.runner import simulate, simulate_independent
 from sim.sweep.spec import load_sweep
 from sim.sweep.sweep_file import MAX_GRID_POINTS
-from tests.builders import BASE, scenario
+from tests.builders import BASE, SMALL_TOML, scenario
 
-SMALL = """
-name = "small"
-replications = 1
-horizon_days = 20
-[leads]
-arrivals_per_day = 1
-mean_deal_value = 1000
-[stages.prospecting]
-pass_prob = 0.5
-mean_effort_days = 0.2
-[stages.qualification]
-pass_prob = 0.5
-mean_effort_days = 0.2
-[stages.closing]
-pass_prob = 0.5
-mean_effort_days = 0.2
-[structures.conveyor]
-lead_gen = 1
-qualifiers = 1
-closers = 1
-account_managers = 1
-"""
+SMALL = SMALL_TOML
 
 
 def numeric_fields() -> list[tuple[str, str]]:

@@ -272,6 +272,7 @@ def test_pod_utilisation_and_quota_attainment_from_a_rep_table():
             "period_end_day": [100.0] * 4 + [50.0],
             "days_present": [50.0, 50.0, 20.0, 50.0, 50.0],
             "window_days_present": [80.0, 80.0, 80.0, 80.0, 0.0],
+            "window_working_days": [80.0, 80.0, 80.0, 80.0, 0.0],
             "busy_days": [40.0, 60.0, 80.0, 8.0, 0.0],
             "attainment": [0.5, 1.5, 2.0, float("nan"), 3.0],
         }

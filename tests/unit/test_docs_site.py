@@ -294,6 +294,8 @@ def test_kpi_reference_names_every_kpi_column(tmp_path):
     out = tmp_path / "out"
     args = ["simulate", str(ROOT / "scenarios" / "baseline.toml"), "--out", str(out)]
     args += ["--set", "leads.outbound.enabled=true"]
+    # Nurture's KPIs exist only with nurture on (the baseline's cold leads can come back).
+    args += ["--set", "nurture.enabled=true", "--set", "nurture.return_prob=0.5"]
     assert main(args + SHORTEN["simulate"]) == 0
     columns = [
         c for c in pd.read_csv(out / "kpis.csv").columns if c not in ("structure", "replication")

@@ -22,6 +22,8 @@ EVERY_EFFECT = (
     "referrals.enabled=true",
     "people.performance.enabled=true",
     "leads.outbound.enabled=true",
+    "nurture.enabled=true",
+    "nurture.return_prob=0.5",
 )
 """baseline.toml (four structures, three tiers, competition, turnover, ramp, accounts) with
 the effects it leaves off switched on, over a short horizon."""

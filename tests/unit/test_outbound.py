@@ -149,7 +149,7 @@ def test_outbound_leads_leave_the_inbound_stream_alone():
             'leads.outbound.roles=["lead_gen", "lead_gen"]',
             "leads.outbound.roles: roles must be unique",
         ),
-        ("leads.outbound.block_hours=9", "leads.outbound.block_hours: Input should be less than"),
+        ("leads.outbound.block_hours=25", "leads.outbound.block_hours: Input should be less than"),
         ("leads.outbound.pool_size=0", "leads.outbound.pool_size: Input should be greater than"),
     ],
 )

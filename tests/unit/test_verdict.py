@@ -146,11 +146,18 @@ def test_the_book_value_by_hand():
     # (12.1667 a year: 9.125 days, 2.5 % of a year, of a 75,000 account manager: 1,875 each),
     # margin 0.78: 78,000 - 18,750 = 59,250 a year. Retention 0.99 ** 12.1667 = 0.88490;
     # two years at 10 %: 1 / 1.1 + 0.88490 / 1.21 = 1.64041; value 97,194.
-    scenario = Scenario.from_file(
-        "scenarios/baseline.toml", ["money.book_years=2", "money.discount_rate_per_year=0.1"]
-    )
+    # That is a manager working around the clock (calendar off); on the baseline's calendar
+    # a year holds 223 working days: 9.125 / 223 of 75,000 = 3,068.95 an account, so
+    # 78,000 - 30,689.5 = 47,310.5 a year and a value of 47,310.5 x 1.64041 = 77,609.
+    settings = ["money.book_years=2", "money.discount_rate_per_year=0.1"]
+    scenario = Scenario.from_file("scenarios/baseline.toml", settings)
     assert scenario.accounts.churn_prob_per_review == 0.01
     assert scenario.money.gross_margin == 0.78
-    assert book_value(100_000, 10, scenario) == pytest.approx(97_194, abs=2)
+    assert scenario.calendar.working_days_per_year() == 223
+    assert book_value(100_000, 10, scenario) == pytest.approx(77_609, abs=2)
+    around_the_clock = Scenario.from_file(
+        "scenarios/baseline.toml", [*settings, "calendar.enabled=false"]
+    )
+    assert book_value(100_000, 10, around_the_clock) == pytest.approx(97_194, abs=2)
     off = Scenario.from_file("scenarios/baseline.toml", ["money.book_years=0"])
     assert book_value(100_000, 10, off) == 0.0
