@@ -29,6 +29,7 @@ import pandas as pd
 from sim.analysis.cohort import cohort, stage_passed, stage_resolved
 from sim.analysis.forecast import forecast_kpis
 from sim.analysis.kpis import RELAY_LOSS_KPIS, format_mean_ci, kpi_spec
+from sim.analysis.lead_sources import lead_source_kpis
 from sim.analysis.money import book_value, new_hire_payback_days, team_cost
 from sim.analysis.over_time import market_share_trend
 from sim.analysis.people import counted_quota_rows, people_kpis, utilisation
@@ -116,6 +117,7 @@ def _flow_kpis(df: pd.DataFrame, reps: pd.DataFrame, scenario: Scenario) -> dict
     kpis.update(people_kpis(reps, scenario))
     kpis.update(forecast_kpis(df, scenario))
     kpis.update(customer_kpis(df, scenario))
+    kpis.update(lead_source_kpis(df, reps, scenario))
     kpis["share_reps_at_quota"] = _share_at_quota(counted_quota_rows(reps, scenario))
     for role in ROLES:
         if role in set(reps["role"]):

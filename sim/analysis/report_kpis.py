@@ -75,6 +75,12 @@ CUSTOMER_KPIS: tuple[str, ...] = (
     "referral_leads",
     "referral_share",
     "referral_wins",
+    "outbound_leads",
+    "outbound_share",
+    "outbound_wins",
+    "conversion_inbound",
+    "conversion_outbound",
+    "outbound_leads_per_prospector_per_30_days",
 )
 """Customer-side KPIs in the order of the report's customers table (rows only if present)."""
 

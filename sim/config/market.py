@@ -13,6 +13,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from sim.config.base import MAX_CURRENCY, MAX_ITEMS, MAX_SHARE, MAX_VALUE_MULTIPLIER, Frozen
+from sim.config.outbound import OutboundConfig
 
 
 class SegmentConfig(Frozen):
@@ -173,6 +174,10 @@ class LeadsConfig(Frozen):
         min_length=1,
         max_length=MAX_ITEMS,
         description="size-tier mix of arriving leads",
+    )
+    outbound: OutboundConfig = Field(
+        default=OutboundConfig(),
+        description="leads that prospecting reps create beside the inbound stream",
     )
 
     @model_validator(mode="after")

@@ -61,6 +61,7 @@ from sim.config.funnel import (
 )
 from sim.config.market import LeadsConfig, SegmentConfig, TierConfig
 from sim.config.money import MoneyConfig, QuotaOverrides, QuotasConfig, RoleQuotas
+from sim.config.outbound import WORKING_HOURS_PER_DAY, OutboundConfig
 from sim.config.overrides import apply_overrides
 from sim.config.people import (
     AttritionRates,
@@ -128,6 +129,7 @@ __all__ = [
     "LevelMix",
     "LevelsConfig",
     "MoneyConfig",
+    "OutboundConfig",
     "OverflowConfig",
     "OwnerAssignment",
     "PeopleConfig",
@@ -157,6 +159,7 @@ __all__ = [
     "TurnoverConfig",
     "TwoPartyConfig",
     "VersatilityConfig",
+    "WORKING_HOURS_PER_DAY",
     "apply_overrides",
     "as_markovian_network",
     "field_reference",

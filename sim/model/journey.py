@@ -117,11 +117,15 @@ def lead_arrivals(env: simpy.Environment, run: Run) -> Generator[simpy.Event, An
 
 
 def lead_journey(
-    env: simpy.Environment, run: Run, lead: int, route: Route
+    env: simpy.Environment, run: Run, lead: int, route: Route, outbound: Deal | None = None
 ) -> Generator[simpy.Event, Any, None]:
-    """One lead from arrival to a win (then an account) or a loss."""
-    deal = Deal(lead, run.leads.row(lead))
-    if route.overflow:
+    """One lead from arrival to a win (then an account) or a loss.
+
+    An ``outbound`` lead (``outbound.outbound_lead``) was prospected by the
+    route's first team already: it starts at the relay into qualification.
+    """
+    deal = Deal(lead, run.leads.row(lead)) if outbound is None else outbound
+    if route.overflow and outbound is None:
         route = yield from enter_pod(env, run, deal, route)
         if route is None:
             return
@@ -129,8 +133,9 @@ def lead_journey(
     log.pod[lead] = route.pod
     row = deal.row
     effort_tier = run.tiers.effort[deal.tier]
-    previous: Team | None = None
-    for s, team in enumerate(route.teams):
+    previous: Team | None = None if outbound is None else route.teams[0]
+    first = 0 if outbound is None else 1
+    for s, team in enumerate(route.teams[first:], first):
         if team is not previous:
             if not (yield from join_team(env, run, deal, route, s, first=previous is None)):
                 return

@@ -231,7 +231,7 @@ class LeadBook:
         return self.referral_keys[lead - self.n_organic]
 
     def add_referral(self, key: tuple[int, ...], chance: ReferralChance) -> None:
-        """Record the next referral lead: its seed key, its row and its facts."""
+        """Record the next lead that arrives during the run (a referral or an outbound lead)."""
         self.referral_rows.append(chance.row)
         self.referral_keys.append(key)
         facts = self.referrals

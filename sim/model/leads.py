@@ -188,9 +188,20 @@ def referral_chances(
 
 def draw_leads(scenario: Scenario, arrival_day: np.ndarray, rng: np.random.Generator) -> LeadStream:
     """Everything about leads arriving on ``arrival_day`` but the arrival, in a fixed order."""
+    segment = _segments(scenario.leads, arrival_day, scenario.horizon_days, rng)
+    return draw_lead_luck(scenario, arrival_day, segment, rng)
+
+
+def draw_lead_luck(
+    scenario: Scenario, arrival_day: np.ndarray, segment: np.ndarray, rng: np.random.Generator
+) -> LeadStream:
+    """Everything about leads of known arrival days and segments, in a fixed order.
+
+    ``draw_leads`` after the segments; outbound prospects (``sim.model.outbound``)
+    draw their own with the segment they are prospected in.
+    """
     cfg = scenario.leads
     n = len(arrival_day)
-    segment = _segments(cfg, arrival_day, scenario.horizon_days, rng)
     tier = _choose([t.share for t in cfg.tiers], n, rng)
     multiplier = (
         np.array([s.value_multiplier for s in cfg.segments])[segment]

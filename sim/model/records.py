@@ -119,6 +119,8 @@ class LeadLog:
         self.advocate_day = self._column("d", NAN)  # when the account first became an advocate
         self.advocate = self._column("b", False)  # an advocate now (at the horizon: at the end)
         self.referred_by = self._column("q", -1)  # the account whose referral this lead is
+        # Ids of outbound leads (sim.model.outbound); None when outbound is off.
+        self.outbound_leads: array | None = None
         # Visits to nurture and returns from it: columns only when nurture is on
         # (``track_nurture``), as every column costs bytes per lead.
         self.nurture_visits: array | None = None
@@ -261,6 +263,7 @@ def leads_frame(
         "deal_value": facts["deal_value"],
         "quality": facts["quality"],
         "referred_by": as_numpy(log.referred_by, np.int64),
+        **lead_source(log),
         "pod": as_numpy(log.pod, np.int16),
         "overflowed": as_numpy(log.overflowed, bool),
     }
@@ -299,6 +302,18 @@ def leads_frame(
     # The columns as they are (the log's memory, the stream's arrays): a consolidating
     # copy would double the largest table of the run at its peak.
     return pd.DataFrame(columns, copy=False)
+
+
+SOURCES: tuple[str, ...] = ("inbound", "referral", "outbound")
+
+
+def lead_source(log: LeadLog) -> dict[str, pd.Categorical]:
+    """The ``source`` column, where a lead came from, when outbound is on (else no column)."""
+    if log.outbound_leads is None:
+        return {}
+    codes = np.where(as_numpy(log.referred_by, np.int64) >= 0, 1, 0).astype(np.int8)
+    codes[np.asarray(log.outbound_leads, dtype=np.int64)] = 2
+    return {"source": pd.Categorical.from_codes(codes, categories=list(SOURCES))}
 
 
 def reps_frame(

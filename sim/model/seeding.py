@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STREAM_NAMES: tuple[str, ...] = ("leads", "accounts", "work")
+STREAM_NAMES: tuple[str, ...] = ("leads", "accounts", "work", "outbound")
 
 
 @dataclass(frozen=True)
@@ -30,19 +30,23 @@ class Streams:
             keyed by lead id so it does not depend on which structure won the deal.
         work: randomness that belongs to a structure's people, not to the leads
             (one child per role and seat: when its reps leave).
+        outbound: the prospects that outbound lead generation can reach and the
+            answers to its touches (``sim.model.outbound``), keyed by their numbers.
     """
 
     replication: int
     leads: np.random.SeedSequence
     accounts: np.random.SeedSequence
     work: np.random.SeedSequence
+    outbound: np.random.SeedSequence
 
 
 def replication_streams(seed: int, replication: int) -> Streams:
     """The streams of replication ``replication`` under root seed ``seed``."""
     rep_seq = np.random.SeedSequence(seed, spawn_key=(replication,))
-    leads, accounts, work = rep_seq.spawn(len(STREAM_NAMES))
-    return Streams(replication, leads, accounts, work)
+    # Spawned children are numbered: a fourth stream leaves the first three as they were.
+    leads, accounts, work, outbound = rep_seq.spawn(len(STREAM_NAMES))
+    return Streams(replication, leads, accounts, work, outbound)
 
 
 def keyed_rng(parent: np.random.SeedSequence, *keys: int) -> np.random.Generator:

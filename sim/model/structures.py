@@ -39,6 +39,7 @@ from sim.model.expertise import segment_experience
 from sim.model.journey import lead_arrivals
 from sim.model.lead_table import LeadBook
 from sim.model.leads import LeadStream
+from sim.model.outbound import start_prospecting
 from sim.model.records import (
     LeadLog,
     ReferralLeads,
@@ -391,6 +392,7 @@ def run_until_horizon(
         for team in teams:
             for rep in team.reps:
                 env.process(seat_turnover(env, run.staffing, team, rep))
+    start_prospecting(env, run, streams.outbound)
     env.run(until=scenario.horizon_days)
     finish_accounts(run.accounts, run.log, run.clock)
     finish_reps(run.clock, teams)

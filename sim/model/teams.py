@@ -39,6 +39,7 @@ REVIEW_PRIORITY = {
 }
 """An account review's queue priority under each ``accounts.review_priority``."""
 SEAT_BLOCK_PRIORITY = -1  # a leaver's empty seat takes the next free slot before any work
+PROSPECTING_PRIORITY = 3  # a block of outbound prospecting: only when nothing else waits
 
 
 class Rep:
@@ -139,8 +140,10 @@ class Team:
             self.reps.append(rep)
         # A leaver's seat is blocked with a top-priority request, which a pooled
         # team's first-come-first-served Pool cannot express; without turnover it stays one
-        # (a queue append per waiting request instead of a sorted insert).
-        self.priority_pool = pooled and staffing.turnover is not None
+        # (a queue append per waiting request instead of a sorted insert). Prospecting
+        # (outbound.py) waits behind every sales task, which also needs priorities.
+        prospects = staffing.scenario.leads.outbound.prospects(role)
+        self.priority_pool = pooled and (staffing.turnover is not None or prospects)
         if pooled:
             kind = PriorityPool if self.priority_pool else Pool
             self.resource = kind(env, capacity=headcount)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from sim.config.scenario import VersatilityConfig
 from sim.model.pools import Grant, Pool, PriorityPool
-from sim.model.teams import SEAT_BLOCK_PRIORITY, Team
+from sim.model.teams import PROSPECTING_PRIORITY, SEAT_BLOCK_PRIORITY, Team
 
 
 class CoverPool(Pool):
@@ -53,9 +53,13 @@ class CoverPool(Pool):
         super().wait(grant)
 
     def release(self) -> None:
-        """A server is free: own queue first, else the first waiting task of a colleague."""
-        if self.queue:
-            self.queue.popleft().succeed()
+        """A server is free: own queue first, else the first waiting task of a colleague.
+
+        Prospecting (``outbound.py``) comes last: after a colleague's waiting task.
+        """
+        queue = self.queue
+        if queue and not prospecting(queue[0]):
+            queue.popleft().succeed()
             return
         for other in self.colleagues:
             for grant in other.queue:
@@ -64,6 +68,9 @@ class CoverPool(Pool):
                     grant.pool = self
                     grant.succeed()
                     return
+        if queue:
+            queue.popleft().succeed()
+            return
         self.free += 1
 
 
@@ -74,8 +81,13 @@ class PriorityCoverPool(CoverPool, PriorityPool):
 
 
 def coverable(grant: Grant) -> bool:
-    """Whether a colleague may serve the request: any task, but not a leaver's seat block."""
-    return grant.key is None or grant.key[0] != SEAT_BLOCK_PRIORITY
+    """Whether a colleague may serve the request: any task, but not a seat block or prospecting."""
+    return grant.key is None or grant.key[0] not in (SEAT_BLOCK_PRIORITY, PROSPECTING_PRIORITY)
+
+
+def prospecting(grant: Grant) -> bool:
+    """Whether the request is a block of outbound prospecting (``outbound.py``)."""
+    return grant.key is not None and grant.key[0] == PROSPECTING_PRIORITY
 
 
 def enable_cover(teams: list[Team], versatility: VersatilityConfig) -> None:

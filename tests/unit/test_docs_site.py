@@ -287,9 +287,13 @@ def kpi_pattern(name: str) -> re.Pattern[str]:
 
 
 def test_kpi_reference_names_every_kpi_column(tmp_path):
-    """The KPI page and ``kpis.csv`` of every structure of the baseline agree, both ways."""
+    """The KPI page and ``kpis.csv`` of every structure of the baseline agree, both ways.
+
+    Outbound lead generation is switched on: its KPIs exist only then.
+    """
     out = tmp_path / "out"
     args = ["simulate", str(ROOT / "scenarios" / "baseline.toml"), "--out", str(out)]
+    args += ["--set", "leads.outbound.enabled=true"]
     # Nurture's KPIs exist only with nurture on (the baseline's cold leads can come back).
     args += ["--set", "nurture.enabled=true", "--set", "nurture.return_prob=0.5"]
     assert main(args + SHORTEN["simulate"]) == 0

@@ -21,6 +21,7 @@ EVERY_EFFECT = (
     "fulfilment.enabled=true",
     "referrals.enabled=true",
     "people.performance.enabled=true",
+    "leads.outbound.enabled=true",
     "nurture.enabled=true",
     "nurture.return_prob=0.5",
 )
