@@ -55,13 +55,28 @@ Direction = Literal["higher", "lower"]
 class Condition(Frozen):
     """A scenario field's bounds under which a claim is meant to hold."""
 
-    path: str = Field(min_length=1, description="dotted path of a numeric scenario field")
+    path: str = Field(min_length=1, description="dotted path of a scenario field")
     at_least: float | None = None
     at_most: float | None = None
+    equals: bool | str | None = Field(
+        default=None, description="a switch or a choice the field must have (true, 'value')"
+    )
+
+    @model_validator(mode="after")
+    def _bounds_or_equals(self) -> Condition:
+        bounds = (self.at_least, self.at_most) != (None, None)
+        if not bounds and self.equals is None:
+            raise ValueError("a condition needs at_least, at_most or equals")
+        if bounds and self.equals is not None:
+            raise ValueError("a condition has bounds or equals, not both")
+        return self
 
     def met(self, data: dict[str, Any]) -> bool:
-        """True when the dumped scenario's field lies within the bounds."""
+        """True when the dumped scenario's field lies within the bounds (or equals ``equals``)."""
         value = value_at(data, self.path)
+        if self.equals is not None:
+            # A switch or a choice: the same type and value (True is not 1 here).
+            return type(value) is type(self.equals) and value == self.equals
         if isinstance(value, bool) or not isinstance(value, int | float):
             return False
         low = self.at_least if self.at_least is not None else -math.inf
@@ -71,6 +86,9 @@ class Condition(Frozen):
     def text(self) -> str:
         """``leads.arrivals_per_day >= 20``."""
         parts = []
+        if self.equals is not None:
+            shown = str(self.equals).lower() if isinstance(self.equals, bool) else self.equals
+            parts.append(f"{self.path} = {shown}")
         if self.at_least is not None:
             parts.append(f"{self.path} >= {self.at_least:g}")
         if self.at_most is not None:
@@ -104,8 +122,14 @@ class Claim(Frozen):
             raise ValueError(f"a {self.kind} claim compares with versus, not a threshold")
         if (self.kind == "trade_off") != (self.kpi_2 is not None and self.expect_2 is not None):
             raise ValueError("kpi_2 and expect_2 go with kind = 'trade_off', and it needs both")
-        if any(c.at_least is None and c.at_most is None for c in self.condition):
-            raise ValueError("a condition needs at_least or at_most")
+        if any(
+            c.at_least is None and c.at_most is None and c.equals is None for c in self.condition
+        ):
+            raise ValueError("a condition needs at_least, at_most or equals")
+        if any(
+            c.equals is not None and (c.at_least, c.at_most) != (None, None) for c in self.condition
+        ):
+            raise ValueError("a condition has bounds or equals, not both")
         return self
 
     @property

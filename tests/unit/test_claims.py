@@ -188,6 +188,29 @@ def test_a_claim_with_a_condition_is_tested_only_inside_it():
     assert scored["condition"] == "leads.arrivals_per_day >= 20"
 
 
+def test_a_condition_on_a_switch_holds_only_when_it_is_on():
+    kpis = _table({"conveyor": {"profit": [1.0, 2.0, 3.0]}, "pods": {"profit": [5.0, 6.5, 7.0]}})
+    claim = Claim(
+        id="versatile",
+        claim="pods with versatility",
+        kpi="profit",
+        structure="pods",
+        versus="conveyor",
+        expect="higher",
+        condition=({"path": "structures.pods.versatility.enabled", "equals": True},),
+    )
+    on = scenario("structures.pods.versatility.enabled=true")
+    off = scenario("structures.pods.versatility.enabled=false")
+    assert score_claims(kpis, (claim,), on).iloc[0]["verdict"] == "holds"
+    assert score_claims(kpis, (claim,), off).iloc[0]["verdict"] == "not tested"
+    assert score_claims(kpis, (claim,), on).iloc[0]["condition"] == (
+        "structures.pods.versatility.enabled = true"
+    )
+    # A number is not a switch: 1 does not equal true.
+    one = Claim(**{**claim.model_dump(), "condition": ({"path": "seed", "equals": True},)})
+    assert score_claims(kpis, (one,), scenario("seed=1")).iloc[0]["verdict"] == "not tested"
+
+
 def test_the_report_shows_input_claims_apart_from_mechanisms():
     from sim.reports.claims_section import claims_html
 
@@ -209,7 +232,11 @@ def test_the_report_shows_input_claims_apart_from_mechanisms():
         ({"kind": "trade_off"}, "kpi_2 and expect_2 go with kind = 'trade_off'"),
         ({"kpi_2": "profit", "expect_2": "higher"}, "kpi_2 and expect_2 go with kind"),
         ({"kind": "spread", "versus": None, "threshold": 1.0}, "compares with versus"),
-        ({"condition": ({"path": "seed"},)}, "a condition needs at_least or at_most"),
+        ({"condition": ({"path": "seed"},)}, "a condition needs at_least, at_most or equals"),
+        (
+            {"condition": ({"path": "seed", "equals": True, "at_least": 1},)},
+            "bounds or equals, not both",
+        ),
     ],
 )
 def test_a_malformed_claim_is_refused(fields, message):
