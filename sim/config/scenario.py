@@ -75,10 +75,12 @@ from sim.config.people import (
     TurnoverConfig,
 )
 from sim.config.reference import field_reference
+from sim.config.reorganisation import NEVER, ReorganiseConfig
 from sim.config.schema import Scenario
 from sim.config.structures_config import (
     AllInConfig,
     ConveyorConfig,
+    HireConfig,
     OverflowConfig,
     PodConfig,
     PodsConfig,
@@ -99,6 +101,7 @@ __all__ = [
     "MAX_VALUE_MULTIPLIER",
     "MAX_WAIT_DAYS",
     "NAME_MAX_LENGTH",
+    "NEVER",
     "RESERVED_NAMES",
     "ROLES",
     "STAGES",
@@ -120,6 +123,7 @@ __all__ = [
     "FulfilmentConfig",
     "GeneralistConfig",
     "HandoffConfig",
+    "HireConfig",
     "LeadsConfig",
     "LevelConfig",
     "LevelMix",
@@ -140,6 +144,7 @@ __all__ = [
     "ReferralsConfig",
     "RelayCosts",
     "RelayOverride",
+    "ReorganiseConfig",
     "RoleLevelMix",
     "RoleQuotas",
     "Scenario",

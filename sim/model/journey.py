@@ -126,12 +126,22 @@ def lead_journey(
     row = deal.row
     effort_tier = run.tiers.effort[deal.tier]
     previous: Team | None = None
-    for s, team in enumerate(route.teams):
-        if team is not previous:
+    rep: Rep | None = None
+    for s in range(len(route.teams)):
+        team = route.teams[s]
+        relayed = team is not previous
+        if relayed:
             if previous is not None and not (yield from relay_in(env, run, deal, route, s)):
                 return
             if not team.pooled:
                 deal.owner, deal.owner_gone = team.take_owner()
+            previous = team
+        if run.reorganisation is not None and run.reorganisation.moves(team):
+            # The structure changed since the lead set out: it goes on in the new one.
+            moved = yield from run.reorganisation.move_deal(env, run, deal, s, relayed, rep)
+            if moved is None:
+                return
+            route, team = moved
             previous = team
         queued = env.now
         log.stage_queue_day[s][lead] = queued

@@ -46,6 +46,7 @@ from sim.model.records import LeadLog, RepLog
 
 if TYPE_CHECKING:
     from sim.model.lead_table import LeadBook
+    from sim.model.reorganisation import Reorganisation
     from sim.model.staffing import Staffing
     from sim.model.teams import Org
 
@@ -237,3 +238,4 @@ class Run:
     accounts: AccountsBook
     staffing: Staffing
     org: Org
+    reorganisation: Reorganisation | None = None  # a switch of structure at a day, if any
