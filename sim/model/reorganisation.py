@@ -45,6 +45,7 @@ import simpy
 
 from sim.config.scenario import RelayCosts, ReorganiseConfig, Scenario
 from sim.model.lead_table import HANDOFF_DELAY_UNIT, HANDOFF_U, LeadBook
+from sim.model.people import role_levels
 from sim.model.records import DROPPED, RepLog
 from sim.model.staffing import Staffing, plan_hires, seat_turnover
 from sim.model.state import Run
@@ -251,6 +252,23 @@ def empty_seat(team: Team, seat: Rep) -> None:
     assert taken, "a seat is emptied at day 0, before any work"
 
 
+def add_seat(staffing: Staffing, team: Team, seat: Rep) -> None:
+    """A planned seat of the destination that starts before the switch: one more seat at it.
+
+    Its level is the role mix's for its number, as a planned hire's.
+    """
+    level = role_levels(staffing.scenario.people.levels.mix.get(team.role), seat.role_seat, 1)[0]
+    periods = staffing.clock.last_period + 1
+    seat.record = RepLog(
+        seat.rep_id, -1, team.role, team.name, team.pod, level, math.nan, periods, True
+    )
+    team.reps.append(seat)
+    if team.pooled:
+        team.idle.append(seat)
+        team.resource.release()  # one more server, taken at once by the empty seat
+    empty_seat(team, seat)
+
+
 def open_seat(env: simpy.Environment, staffing: Staffing, team: Team, seat: Rep) -> None:
     """Someone sat down in an empty destination seat: it takes work from now."""
     seat.present = True
@@ -288,13 +306,15 @@ def plan_reorganisation(
         for seat in team.reps:
             empty_seat(team, seat)
     day = plan.switch_day
+    hire_days = (day, run.clock.horizon_days)
     plan_hires(
         env,
         run.staffing,
         destination.teams,
         next_rep_id,
         config.hires,
-        (day, run.clock.horizon_days),
+        hire_days,
+        lambda team, seat: add_seat(run.staffing, team, seat),
     )
     reorganisation = Reorganisation(day, plan, list(run.org.teams), destination)
     moved = dataclasses.replace(run, reorganisation=reorganisation)

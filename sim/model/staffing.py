@@ -17,7 +17,7 @@ Time unit: days.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
@@ -204,6 +204,7 @@ def plan_hires(
     first_rep_id: int,
     hires: tuple[HireConfig, ...] | None = None,
     days: tuple[float, float] | None = None,
+    early: Callable[[Team, Rep], None] | None = None,
 ) -> int:
     """The structure's hiring plan: each planned seat is filled at its start day.
 
@@ -219,6 +220,8 @@ def plan_hires(
         hires: the plan; None = the staffing structure's ``hires``.
         days: [first, last) start days of the hires made (a reorganisation's
             structures each hire in their own part of the run); None = [0, horizon).
+        early: called with each seat whose start falls before ``days`` (a
+            reorganisation's destination adds them to its seats at the switch).
 
     Returns:
         The id after the last planned seat.
@@ -237,6 +240,8 @@ def plan_hires(
             rep_id += 1
             if first_day <= start_day < last_day:
                 env.process(_start_planned_hire(env, staffing, team, rep, start_day))
+            elif early is not None and start_day < first_day:
+                early(team, rep)
     return rep_id
 
 

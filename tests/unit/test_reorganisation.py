@@ -3,14 +3,16 @@
 import contextlib
 import io
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from sim.analysis.switch import switch_dip, switch_summary
 from sim.cli.main import main
 from sim.config.scenario import Scenario, ScenarioError
 from sim.model.people import ramp_factor
 from sim.model.reorganisation import match_seats, retained_tenure
-from sim.model.runner import run_once
+from sim.model.runner import run_once, simulate
 from tests.builders import hand_leads, run, scenario
 
 # One generalist, no generalist penalty: three leads at day 0 are worked in a known order
@@ -185,3 +187,74 @@ def test_the_cli_refuses_a_bad_switch_day_with_exit_2(tmp_path):
     assert "structures.pods.reorganise.day" in err.getvalue()
     assert "Traceback" not in err.getvalue()
     assert not (tmp_path / "out").exists()
+
+
+def test_the_destination_s_hires_due_before_the_switch_are_seats_at_it():
+    # A second closer planned to start on day 0 in the conveyor: at the switch it is one more
+    # empty seat, hired with the others at day 4 + 10, so two deals close at once.
+    sc = scenario(
+        *TO_CONVEYOR_AT_4, "structures.conveyor.hires=[{role='closer', day=0.0, lag_days=0.0}]"
+    )
+    tables = run("conveyor", hand_leads([0.0] * 3), sc)
+    assert _outcomes(tables) == [(0, "won", "", 17.0), (1, "won", "", 17.0), (2, "won", "", 20.0)]
+    closers = tables.reps.loc[tables.reps["role"] == "closer"]
+    assert sorted(closers["hired_day"].unique()) == [14.0]
+    assert closers["person_id"].nunique() == 2
+
+
+def test_the_growing_startup_starts_all_in_and_moves_on_day_365():
+    sc = Scenario.from_file("scenarios/growth/growing_startup.toml")
+    assert sc.structures.names == ("allin", "conveyor", "pods")
+    for name in ("conveyor", "pods"):
+        plan = getattr(sc.structures, name).reorganise
+        assert (plan.from_structure, plan.switch_day) == ("allin", 365.0)
+    assert sc.leads.growth_per_year == 0.4 and sc.horizon_days == 3 * 365
+
+
+def _dip_table(differences: list[float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "structure": "pods",
+            "from_structure": "allin",
+            "switch_day": 60.0,
+            "measure": "wins",
+            "period_start_day": [30.0 * k for k in range(len(differences))],
+            "difference": differences,
+            "ci_low": float("nan"),
+            "ci_high": float("nan"),
+        }
+    )
+
+
+def test_the_switch_summary_finds_the_dip_and_the_break_even_day():
+    # Periods of 30 days; the switch on day 60. After it: -3, -1, +2, +4: the sum since
+    # the switch is -3, -4, -2, +2, back above zero at the end of the period from day 150.
+    summary = switch_summary(_dip_table([0.0, 0.0, -3.0, -1.0, 2.0, 4.0]))
+    row = summary.iloc[0]
+    assert row["deepest_period_start_day"] == 60.0 and row["deepest_difference"] == -3.0
+    assert row["break_even_day"] == 180.0
+    assert row["difference_after_switch"] == 2.0
+    never_below = switch_summary(_dip_table([0.0, 0.0, 1.0, 2.0])).iloc[0]
+    assert np.isnan(never_below["break_even_day"])
+
+
+def test_the_dip_is_zero_before_the_switch_and_paired_after_it():
+    sc = Scenario.from_file(
+        "scenarios/baseline.toml",
+        [
+            "replications=2",
+            "horizon_days=240",
+            "structures.pods.reorganise={from_structure='allin', day=120.0}",
+        ],
+    )
+    result = simulate(sc, ("allin", "pods"))
+    dip = switch_dip(result.leads, sc)
+    wins = dip[dip["measure"] == "wins"]
+    before = wins[wins["period_start_day"] + 30.0 <= 120.0]
+    assert len(before) == 4 and (before["difference"] == 0.0).all()
+    # Each period's mean difference is the difference of the two structures' mean wins.
+    won = result.leads[result.leads["outcome"] == "won"]
+    late = won[(won["end_day"] >= 180.0) & (won["end_day"] < 210.0)]
+    counts = late.groupby("structure", observed=True).size() / 2
+    period = wins[wins["period_start_day"] == 180.0].iloc[0]
+    assert period["difference"] == pytest.approx(counts["pods"] - counts["allin"])
