@@ -37,8 +37,9 @@ def switch_plans(scenario: Scenario, structures: tuple[str, ...]) -> dict[str, t
     plans = {}
     for name in structures:
         plan = getattr(scenario.structures, name).reorganise
-        if plan is not None and plan.switch_day is not None and plan.from_structure in structures:
-            plans[name] = (plan.from_structure, plan.switch_day)
+        day = None if plan is None else plan.switch_day(scenario.horizon_days)
+        if day is not None and plan.from_structure in structures:
+            plans[name] = (plan.from_structure, day)
     return plans
 
 

@@ -138,7 +138,7 @@ class Scenario(Frozen):
             if orphans:
                 problems.append(f"structures.pods: no pod owns segments {orphans}")
         problems += self._hiring_problems()
-        problems += reorganisation_problems(self.structures, self.horizon_days)
+        problems += reorganisation_problems(self.structures)
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -305,7 +305,7 @@ def plan_reorganisation(
     for team in destination.teams:
         for seat in team.reps:
             empty_seat(team, seat)
-    day = plan.switch_day
+    day = plan.switch_day(scenario.horizon_days)
     hire_days = (day, run.clock.horizon_days)
     plan_hires(
         env,

@@ -303,7 +303,7 @@ def build_run(
         raise KeyError(f"unknown structure {name!r}; known: {', '.join(BUILDERS)}")
     plan = getattr(getattr(scenario.structures, name), "reorganise", None)
     start = name if plan is None else plan.from_structure  # a reorganised run starts as another
-    switch_day = None if plan is None else plan.switch_day
+    switch_day = None if plan is None else plan.switch_day(scenario.horizon_days)
     clock = Clock.of(env, scenario)
     staffing = Staffing(clock, scenario, start, streams.work)
     factory = TeamFactory(scenario, staffing, leads.segment_names)

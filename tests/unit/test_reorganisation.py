@@ -114,10 +114,12 @@ def test_seats_go_to_the_same_role_first_then_in_turn():
 BASELINE_SHORT = ("replications=1", "horizon_days=240")
 
 
-def test_never_switching_reproduces_the_starting_structure_lead_by_lead():
+@pytest.mark.parametrize("day", ["'never'", "240.0"])
+def test_never_switching_reproduces_the_starting_structure_lead_by_lead(day):
+    # "never", or a day at the horizon (240): the switch falls outside the run.
     sc = Scenario.from_file(
         "scenarios/baseline.toml",
-        [*BASELINE_SHORT, "structures.pods.reorganise={from_structure='allin', day='never'}"],
+        [*BASELINE_SHORT, f"structures.pods.reorganise={{from_structure='allin', day={day}}}"],
     )
     stay = run_once(sc, "allin", 0)
     never = run_once(sc, "pods", 0)
@@ -154,8 +156,8 @@ def test_until_the_switch_the_run_is_the_starting_structure_s():
             "structures.pods.reorganise.from_structure: pods cannot reorganise from itself",
         ),
         (
-            "structures.pods.reorganise={from_structure='allin', day=500.0}",
-            "structures.pods.reorganise.day: 500 is not before horizon_days (100)",
+            "structures.pods.reorganise={from_structure='allin', day=-5.0}",
+            "structures.pods.reorganise.day",
         ),
         (
             "structures.pods.reorganise={from_structure='allin', day='soon'}",
@@ -170,6 +172,16 @@ def test_a_bad_reorganisation_is_one_line_naming_the_field(setting, message):
     assert len(lines) == 1 and message in lines[0]
 
 
+def test_the_structure_to_start_as_must_be_in_the_scenario():
+    with pytest.raises(ScenarioError) as error:
+        Scenario.from_file(
+            "scenarios/pods.toml", ["structures.pods.reorganise={from_structure='allin', day=5.0}"]
+        )
+    assert "structures.pods.reorganise.from_structure: no [structures.allin] block" in str(
+        error.value
+    )
+
+
 def test_the_cli_refuses_a_bad_switch_day_with_exit_2(tmp_path):
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
@@ -178,7 +190,7 @@ def test_the_cli_refuses_a_bad_switch_day_with_exit_2(tmp_path):
                 "simulate",
                 "scenarios/baseline.toml",
                 "--set",
-                "structures.pods.reorganise={from_structure='allin', day=9999.0}",
+                "structures.pods.reorganise={from_structure='allin', day='soon'}",
                 "--out",
                 str(tmp_path / "out"),
             ]
@@ -207,7 +219,7 @@ def test_the_growing_startup_starts_all_in_and_moves_on_day_365():
     assert sc.structures.names == ("allin", "conveyor", "pods")
     for name in ("conveyor", "pods"):
         plan = getattr(sc.structures, name).reorganise
-        assert (plan.from_structure, plan.switch_day) == ("allin", 365.0)
+        assert (plan.from_structure, plan.switch_day(sc.horizon_days)) == ("allin", 365.0)
     assert sc.leads.growth_per_year == 0.4 and sc.horizon_days == 3 * 365
 
 
