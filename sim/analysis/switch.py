@@ -32,15 +32,20 @@ def switch_plans(scenario: Scenario, structures: tuple[str, ...]) -> dict[str, t
     """Each reorganised structure run -> (the structure it starts as, its switch day).
 
     Only switches that happen in the horizon and whose starting structure was
-    run too (the "stay as you are" run to compare with).
+    run too, as it is (the "stay as you are" run to compare with).
     """
     plans = {}
     for name in structures:
-        plan = getattr(scenario.structures, name).reorganise
-        day = None if plan is None else plan.switch_day(scenario.horizon_days)
-        if day is not None and plan.from_structure in structures:
-            plans[name] = (plan.from_structure, day)
+        day = _switch_day(scenario, name)
+        start = getattr(scenario.structures, name).reorganise.from_structure if day else None
+        if day is not None and start in structures and _switch_day(scenario, start) is None:
+            plans[name] = (start, day)
     return plans
+
+
+def _switch_day(scenario: Scenario, name: str) -> float | None:
+    plan = getattr(scenario.structures, name).reorganise
+    return None if plan is None else plan.switch_day(scenario.horizon_days)
 
 
 def switch_dip(leads: pd.DataFrame, scenario: Scenario, bin_days: float = 30.0) -> pd.DataFrame:

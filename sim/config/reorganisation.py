@@ -34,7 +34,7 @@ class ReorganiseConfig(Frozen):
 
     from_structure: str = Field(
         description="the structure the run starts as (a block of [structures]); its "
-        "headcount, hires and relays hold until the switch"
+        "headcount, hires and relays hold until the switch (its own reorganise does not apply)"
     )
     day: float | Literal["never"] = Field(
         description='the day of the switch, or "never" to stay as from_structure (the '
@@ -102,8 +102,4 @@ def reorganisation_problems(structures: object) -> list[str]:
             problems.append(f"{where}.from_structure: {name} cannot reorganise from itself")
         elif getattr(structures, start) is None:
             problems.append(f"{where}.from_structure: no [structures.{start}] block to start as")
-        elif getattr(structures, start).reorganise is not None:
-            problems.append(
-                f"{where}.from_structure: {start} is itself reorganised; start from a plain block"
-            )
     return problems
