@@ -47,7 +47,7 @@ from sim.config.scenario import RelayCosts, ReorganiseConfig, Scenario
 from sim.model.lead_table import HANDOFF_DELAY_UNIT, HANDOFF_U, LeadBook
 from sim.model.people import role_levels
 from sim.model.records import DROPPED, RepLog
-from sim.model.staffing import Staffing, plan_hires, seat_turnover
+from sim.model.staffing import Staffing, plan_hires, seat_filled, seat_turnover
 from sim.model.state import Run
 from sim.model.teams import REVIEW_LAST_PRIORITY, Org, Rep, Route, Team, relay
 
@@ -271,13 +271,7 @@ def add_seat(staffing: Staffing, team: Team, seat: Rep) -> None:
 
 def open_seat(env: simpy.Environment, staffing: Staffing, team: Team, seat: Rep) -> None:
     """Someone sat down in an empty destination seat: it takes work from now."""
-    seat.present = True
-    team.vacancies -= 1
-    if team.pooled:
-        team.idle.append(seat)
-        team.resource.release()
-    else:
-        seat.resource.release()
+    seat_filled(team, seat)
     if staffing.turnover is not None:
         env.process(seat_turnover(env, staffing, team, seat))
 

@@ -188,6 +188,11 @@ def resign_and_replace(
     if team in staffing.closed:
         return  # closed at a reorganisation meanwhile: the hire is cancelled
     staffing.seat_person(rep, team, leaver.level, env.now, initial=False)
+    seat_filled(team, rep)
+
+
+def seat_filled(team: Team, rep: Rep) -> None:
+    """Someone sat down in an empty, blocked seat: it takes work again (the block is let go)."""
     rep.present = True
     team.vacancies -= 1
     if team.pooled:
