@@ -149,7 +149,7 @@ VARIANTS: dict[str, Variant] = {
         )
     ),
     "growth/growing_startup": Variant(
-        shipped("growth/growing_startup.toml", "replications=1", "horizon_days=540")
+        shipped("growth/growing_startup.toml", "replications=1", "horizon_days=450")
     ),
     "baseline_no_sales_effects": Variant(
         lambda: without_sales_effects(shipped("baseline.toml", *SHORT_BASELINE)())
