@@ -105,7 +105,7 @@ test-integration: $(DEV_STAMP)
 	$(PY) -m pytest -q -n auto -m "integration and not slow"
 
 validate: $(DEV_STAMP)
-	@for f in scenarios/*.toml scenarios/presets/*.toml; do $(PY) -m sim validate $$f >/dev/null || exit 2; done
+	@for f in scenarios/*.toml scenarios/presets/*.toml scenarios/growth/*.toml; do $(PY) -m sim validate $$f >/dev/null || exit 2; done
 	$(PY) -m pytest -q tests/validation
 
 # Several minutes; ARGS="--quick" for tiny sizes. Ciw (the `bench` extra) is installed on first use.

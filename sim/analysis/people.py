@@ -61,7 +61,9 @@ def people_kpis(reps: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
     """Headcount, managers, hires, leavers, turnover and vacancies of one run."""
     seats = reps["rep_id"].nunique()
     year_share = scenario.horizon_days / 365.0
-    people = reps.drop_duplicates("person_id")
+    # A person moved to a new seat at a reorganisation keeps their id: their last seat says
+    # whether they left.
+    people = reps.drop_duplicates("person_id", keep="last")
     present_days = reps["days_present"].sum()
     weights = reps["days_present"]
     kpis = {

@@ -78,10 +78,12 @@ from sim.config.people import (
 )
 from sim.config.pod_mechanisms import TeamRelayConfig, VersatilityConfig
 from sim.config.reference import field_reference
+from sim.config.reorganisation import NEVER, ReorganiseConfig
 from sim.config.schema import Scenario
 from sim.config.structures_config import (
     AllInConfig,
     ConveyorConfig,
+    HireConfig,
     OverflowConfig,
     PodConfig,
     PodsConfig,
@@ -102,6 +104,7 @@ __all__ = [
     "MAX_VALUE_MULTIPLIER",
     "MAX_WAIT_DAYS",
     "NAME_MAX_LENGTH",
+    "NEVER",
     "RESERVED_NAMES",
     "ROLES",
     "STAGES",
@@ -123,6 +126,7 @@ __all__ = [
     "FulfilmentConfig",
     "GeneralistConfig",
     "HandoffConfig",
+    "HireConfig",
     "LeadsConfig",
     "LearningConfig",
     "LevelConfig",
@@ -145,6 +149,7 @@ __all__ = [
     "ReferralsConfig",
     "RelayCosts",
     "RelayOverride",
+    "ReorganiseConfig",
     "RoleLevelMix",
     "RoleQuotas",
     "Scenario",

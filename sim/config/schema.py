@@ -37,6 +37,7 @@ from sim.config.market import LeadsConfig
 from sim.config.money import MoneyConfig, QuotasConfig
 from sim.config.overrides import Override
 from sim.config.people import PeopleConfig
+from sim.config.reorganisation import mechanisms_not_with_reorganisation, reorganisation_problems
 from sim.config.routing import NurtureConfig, RoutingConfig, routing_problems
 from sim.config.source import CalibrationSource
 from sim.config.structures_config import StructuresConfig
@@ -151,6 +152,8 @@ class Scenario(Frozen):
                 problems.append(f"structures.pods: no pod owns segments {orphans}")
         problems += self._hiring_problems()
         problems += routing_problems(self)
+        problems += reorganisation_problems(self.structures)
+        problems += mechanisms_not_with_reorganisation(self)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -205,7 +208,8 @@ class Scenario(Frozen):
         """Annual quota of a seat of ``role`` in ``structure``; None or 0 = no quota.
 
         The structure's override, else ``[quotas.roles]``, else the rule
-        (``sim.config.potential``: the seat's share of the market, discounted per stage).
+        (``sim.config.potential``: the seat's share of the market, discounted per stage);
+        a reorganised structure's roles it has not got take the starting structure's.
         """
         return self._quotas.get((structure, role))
 
@@ -222,6 +226,12 @@ class Scenario(Frozen):
                 if given is None:
                     given = potential.potential_quota(self, structure, role)
                 table[structure, role] = given
+        for structure in self.structures.names:
+            plan = getattr(self.structures, structure).reorganise
+            for role in ROLES if plan is not None else ():
+                # A reorganised run starts as another structure: its roles keep that quota.
+                if table[structure, role] is None:
+                    table[structure, role] = table.get((plan.from_structure, role))
         return table
 
     def replace(self, overrides: Iterable[str | Override], label: str = "") -> Scenario:

@@ -17,6 +17,7 @@ from sim.config.base import MAX_ITEMS, STRUCTURES, Assignment, Frozen, OwnerAssi
 from sim.config.funnel import ConveyorHandoffConfig, HandoffConfig, PodsHandoffConfig
 from sim.config.money import QuotaOverrides
 from sim.config.pod_mechanisms import TeamRelayConfig, VersatilityConfig
+from sim.config.reorganisation import ReorganiseConfig
 
 
 class HireConfig(Frozen):
@@ -70,6 +71,11 @@ class Structure(Frozen):
         default=(),
         max_length=MAX_ITEMS,
         description="the hiring plan: reps added during the run, each ramping from its start",
+    )
+    reorganise: ReorganiseConfig | None = Field(
+        default=None,
+        description="start the run as another structure and switch to this one at a day; "
+        "none = this structure from day 0",
     )
 
     @property

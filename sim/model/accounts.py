@@ -63,7 +63,7 @@ class Account:
     __slots__ = (
         "lead", "tier", "value", "annual_value", "team", "handover_u", "handover_delay_unit",
         "go_live_unit", "rep", "gone", "since", "fragile_until", "context_loss", "late_go_live",
-        "dropped_handover",
+        "dropped_handover", "move_churn_multiplier",
     )  # fmt: skip
 
     def __init__(self, lead: int, tier: int, value: float, team: Team, draws: tuple):
@@ -80,6 +80,7 @@ class Account:
         self.context_loss = 0.0
         self.late_go_live = False
         self.dropped_handover = False
+        self.move_churn_multiplier = 1.0  # a reorganisation's, at the review after the move
 
     @classmethod
     def won(cls, lead: int, tier: int, value: float, row: Row, team: Team) -> Account:
@@ -145,6 +146,8 @@ def account_care(
             churn_u, expand_u, effort_units = account_draws(
                 book.seed, run.leads.key(account.lead), reviews
             )
+        if run.reorganisation is not None:
+            run.reorganisation.move_account(env, run, account)
         if book.turnover is not None and account.gone.triggered:
             account.hand_over(env.now, book.turnover.leaver_churn_days)
         neglected = False
@@ -349,6 +352,7 @@ def churn_probability(
     book = run.accounts
     cfg = book.cfg
     churn = cfg.churn_prob_per_review * (cfg.neglect_churn_multiplier if neglected else 1.0)
+    churn *= account.move_churn_multiplier  # 1 unless its holder changed at a reorganisation
     if fragile:
         churn *= book.turnover.leaver_churn_multiplier  # the relationship left with the manager
     senior_rule = run.tiers.senior_rule[account.tier]

@@ -134,11 +134,21 @@ def lead_journey(
     row = deal.row
     effort_tier = run.tiers.effort[deal.tier]
     previous: Team | None = None if outbound is None else route.teams[0]
-    first = 0 if outbound is None else 1
-    for s, team in enumerate(route.teams[first:], first):
-        if team is not previous:
+    rep: Rep | None = None
+    # By index: a reorganisation may change the route under the lead.
+    for s in range(0 if outbound is None else 1, len(route.teams)):
+        team = route.teams[s]
+        relayed = team is not previous
+        if relayed:
             if not (yield from join_team(env, run, deal, route, s, first=previous is None)):
                 return
+            previous = team
+        if run.reorganisation is not None and run.reorganisation.moves(team):
+            # The structure changed since the lead set out: it goes on in the new one.
+            moved = yield from run.reorganisation.move_deal(env, run, deal, s, relayed, rep)
+            if moved is None:
+                return
+            route, team = moved
             previous = team
         queued = env.now
         log.stage_queue_day[s][lead] = queued

@@ -44,6 +44,7 @@ LOST_AT: tuple[str, ...] = (
     "handoff_to_qualification",
     "handoff_to_closing",
     "handoff_to_pod",
+    "reorganisation",
 )
 LOST_REASONS: tuple[str, ...] = (
     "",
@@ -166,7 +167,7 @@ class RepLog:
         "rep_id", "person_id", "role", "team", "pod", "level", "initial", "hired_day", "left_day",
         "busy_since", "busy_days", "stage_tasks", "passes", "reviews", "review_wait_days",
         "wins", "bookings", "expansion_value", "churned_value", "book_start_value",
-        "accounts_at_end", "skill_z",
+        "accounts_at_end", "skill_z", "seated_day",
     )  # fmt: skip
 
     def __init__(
@@ -188,9 +189,12 @@ class RepLog:
         self.team = team
         self.pod = pod
         self.level = level
-        self.initial = initial  # in post at day 0 (not a hire)
+        self.initial = initial  # not a hire: in post at day 0, or moved in at a reorganisation
         self.skill_z = skill_z  # individual skill score, standard normal (0 = average)
         self.hired_day = hired_day  # day 0 minus tenure for a rep in post at day 0
+        # When the person took this seat: the hire day, except for a person moved into it at
+        # a reorganisation, who starts at a tenure (``hired_day``) set by what they keep.
+        self.seated_day = hired_day
         self.left_day = NAN
         self.busy_since: float | None = None
         self.busy_days = [0.0] * periods
@@ -342,7 +346,7 @@ def reps_frame(
         annual_quota = scenario.quota(structure, rep.role)
         left = scenario.horizon_days if math.isnan(rep.left_day) else rep.left_day
         for period, (start, end) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
-            first, last = max(start, rep.hired_day), min(end, left)
+            first, last = max(start, rep.seated_day), min(end, left)
             if last <= first:
                 continue
             mean_ramp = mean_ramp_factor(

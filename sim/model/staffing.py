@@ -17,13 +17,13 @@ Time unit: days.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
 import simpy
 
-from sim.config.scenario import ROLES, PerformanceConfig, Scenario, TurnoverConfig
+from sim.config.scenario import ROLES, HireConfig, PerformanceConfig, Scenario, TurnoverConfig
 from sim.model.people import coaching_factors, person_factors, role_levels
 from sim.model.records import RepLog, credit_and_quota
 from sim.model.seeding import keyed_rng
@@ -61,6 +61,7 @@ class Staffing:
         self.weak_can_hide = config is not None and config.weak_can_hide
         self.people: list[RepLog] = []
         self.role_seats: dict[str, int] = {}
+        self.closed: set[Team] = set()  # teams a reorganisation closed: nobody is hired into them
 
     def number_seats(self, role: str, count: int) -> int:
         """Number ``count`` new seats of ``role`` across the structure; returns the first."""
@@ -146,6 +147,8 @@ def seat_turnover(
     rng = keyed_rng(staffing.work_seed, ROLES.index(team.role), rep.role_seat)
     while True:
         yield env.timeout(rng.exponential(1.0 / (rate_per_day * highest)))
+        if team in staffing.closed:
+            return  # the team was closed at a reorganisation: its people moved or left
         current = highest if staffing.missed_quota(rep) else 1.0
         if rng.uniform() * highest >= current:
             continue
@@ -185,7 +188,14 @@ def resign_and_replace(
     if not staffing.turnover.backfill:
         return  # a hiring freeze: the seat stays blocked and empty to the horizon
     yield env.timeout(max(0.0, staffing.turnover.hiring_lag_days - (env.now - resigned)))
+    if team in staffing.closed:
+        return  # closed at a reorganisation meanwhile: the hire is cancelled
     staffing.seat_person(rep, team, leaver.level, env.now, initial=False)
+    seat_filled(team, rep)
+
+
+def seat_filled(team: Team, rep: Rep) -> None:
+    """Someone sat down in an empty, blocked seat: it takes work again (the block is let go)."""
     rep.present = True
     team.vacancies -= 1
     if team.pooled:
@@ -196,26 +206,51 @@ def resign_and_replace(
 
 
 def plan_hires(
-    env: simpy.Environment, staffing: Staffing, teams: list[Team], first_rep_id: int
-) -> None:
+    env: simpy.Environment,
+    staffing: Staffing,
+    teams: list[Team],
+    first_rep_id: int,
+    hires: tuple[HireConfig, ...] | None = None,
+    days: tuple[float, float] | None = None,
+    early: Callable[[Team, Rep], None] | None = None,
+) -> int:
     """The structure's hiring plan: each planned seat is filled at its start day.
 
     The seats are numbered after every seat of day 0 (rep id, seat within
     the role), so a plan changes none of the draws or levels of the team in
     post; a hire starting at or after the horizon changes nothing at all.
+
+    Args:
+        env: the run's environment (at day 0).
+        staffing: the run's people.
+        teams: the teams hired into.
+        first_rep_id: the next seat id.
+        hires: the plan; None = the staffing structure's ``hires``.
+        days: [first, last) start days of the hires made (a reorganisation's
+            structures each hire in their own part of the run); None = [0, horizon).
+        early: called with each seat whose start falls before ``days`` (a
+            reorganisation's destination adds them to its seats at the switch).
+
+    Returns:
+        The id after the last planned seat.
     """
-    config = getattr(staffing.scenario.structures, staffing.structure)
+    if hires is None:
+        hires = getattr(staffing.scenario.structures, staffing.structure).hires
+    first_day, last_day = (0.0, staffing.clock.horizon_days) if days is None else days
     lag = staffing.scenario.people.turnover.hiring_lag_days
     by_name = {team.name: team for team in teams}
     rep_id = first_rep_id
-    for hire in config.hires:
+    for hire in hires:
         team = by_name[f"{hire.pod}/{hire.role}" if hire.pod else hire.role]
         start_day = hire.start_day(lag)
         for _ in range(hire.count):
             rep = team.planned_seat(staffing, rep_id)
             rep_id += 1
-            if start_day < staffing.clock.horizon_days:
+            if first_day <= start_day < last_day:
                 env.process(_start_planned_hire(env, staffing, team, rep, start_day))
+            elif early is not None and start_day < first_day:
+                early(team, rep)
+    return rep_id
 
 
 def _start_planned_hire(

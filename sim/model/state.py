@@ -50,6 +50,7 @@ from sim.model.records import LeadLog, RepLog
 if TYPE_CHECKING:
     from sim.model.expertise import SegmentExperience
     from sim.model.lead_table import LeadBook
+    from sim.model.reorganisation import Reorganisation
     from sim.model.routing import Routing
     from sim.model.staffing import Staffing
     from sim.model.teams import Org
@@ -255,3 +256,4 @@ class Run:
     org: Org
     routing: Routing
     experience: SegmentExperience | None = None  # the learning curve, None when off
+    reorganisation: Reorganisation | None = None  # a switch of structure at a day, if any

@@ -48,6 +48,7 @@ from sim.model.records import (
     reps_frame,
     samples_frame,
 )
+from sim.model.reorganisation import EmptySeats, plan_reorganisation
 from sim.model.routing import Routing
 from sim.model.seeding import Streams
 from sim.model.staffing import Staffing, finish_reps, plan_hires, quota_periods, seat_turnover
@@ -314,15 +315,19 @@ def build_run(
     """
     if name not in BUILDERS:
         raise KeyError(f"unknown structure {name!r}; known: {', '.join(BUILDERS)}")
+    plan = getattr(getattr(scenario.structures, name), "reorganise", None)
+    start = name if plan is None else plan.from_structure  # a reorganised run starts as another
+    switch_day = None if plan is None else plan.switch_day(scenario.horizon_days)
     clock = Clock.of(env, scenario)
-    staffing = Staffing(clock, scenario, name, streams.work)
+    staffing = Staffing(clock, scenario, start, streams.work)
     factory = TeamFactory(scenario, staffing, leads.segment_names)
-    org = BUILDERS[name](factory)
-    plan_hires(env, staffing, org.teams, factory.next_rep_id)
+    org = BUILDERS[start](factory)
+    hire_days = None if switch_day is None else (0.0, switch_day)
+    next_rep_id = plan_hires(env, staffing, org.teams, factory.next_rep_id, days=hire_days)
     log, book = LeadLog(len(leads)), LeadBook(leads, scenario)
     if scenario.nurture.enabled:
         log.track_nurture()
-    return Run(
+    run = Run(
         clock=clock,
         log=log,
         leads=book,
@@ -334,6 +339,15 @@ def build_run(
         routing=Routing.of(env, scenario, org, streams.leads),
         experience=segment_experience(scenario.people.learning, book, log.stage_handler),
     )
+    if switch_day is None:
+        return run
+
+    def build_destination(seats: EmptySeats) -> tuple[Org, int]:
+        destination = TeamFactory(scenario, seats, leads.segment_names)
+        destination.next_rep_id = next_rep_id
+        return BUILDERS[name](destination), destination.next_rep_id
+
+    return plan_reorganisation(env, run, scenario, name, build_destination)
 
 
 def run_structure(name: str, leads: LeadStream, scenario: Scenario, streams: Streams) -> RunTables:

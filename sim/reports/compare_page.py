@@ -61,7 +61,7 @@ def comparison_figures(comparison: Comparison) -> dict[str, Any]:
             comparison.reference,
         )
     stems = ("funnel", "wins_over_time", "cycle_time", "work_in_progress", "utilisation")
-    figures |= {stem: run[stem] for stem in (*stems, "headcount")}
+    figures |= {stem: run[stem] for stem in (*stems, "headcount", "switch") if stem in run}
     if not comparison.pods.empty:
         figures["pod_utilisation"] = plot_pod_utilisation(
             comparison.pods, scenario.benchmarks.max_utilisation
@@ -94,6 +94,13 @@ FIGURE_CAPTIONS: dict[str, tuple[str, str]] = {
         "Wins over time",
         "Wins per 30 days over the horizon with a 95 % band across replications; the first "
         "months show the pipeline filling up.",
+    ),
+    "switch": (
+        "The switch of structure: dip and recovery",
+        "Each reorganised structure's wins and bookings per 30 days minus those of the "
+        "structure it started as (staying as you are), replication by replication on the same "
+        "leads, with a 95 % band; the dashed line is the switch day (also marked on the wins "
+        "over time).",
     ),
     "cycle_time": (
         "Cycle time",

@@ -164,13 +164,15 @@ def plot_funnel(funnel: pd.DataFrame) -> Figure:
     return fig
 
 
-def plot_wins_over_time(wins: pd.DataFrame) -> Figure:
+def plot_wins_over_time(wins: pd.DataFrame, switch_days: dict[str, float] | None = None) -> Figure:
     """Wins per period for each structure, with a 95 % confidence band.
 
     Args:
         wins: the table of ``over_time.wins_over_time``: columns structure,
             period_start_day, wins (mean over replications), ci_low, ci_high.
             With one replication the bounds are NaN and no band is drawn.
+        switch_days: a reorganised structure's switch day, marked by a dashed
+            line in its colour.
 
     Returns:
         The figure: one line per structure, each point at the middle of its
@@ -204,6 +206,8 @@ def plot_wins_over_time(wins: pd.DataFrame) -> Figure:
                 linewidth=0,
             )
             banded = True
+    for structure, day in (switch_days or {}).items():
+        ax.axvline(day, color=structure_colour(structure), linestyle="--", linewidth=1)
     ax.set_xlabel("day of horizon (days; points at the middle of each period)")
     ax.set_ylabel(f"wins per {period_days:g}-day period")
     ax.set_ylim(bottom=0)

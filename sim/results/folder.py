@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis import funnel_tables, kpi_values
+from sim.analysis import funnel_tables, kpi_values, switch
 from sim.config.scenario import Scenario, ScenarioError
 from sim.files.csvsafe import write_csv
 from sim.files.outdir import OutputFolder, output_folder
@@ -94,6 +94,10 @@ def write_results(
         write_csv(kpis, tmp / "kpis.csv")
         write_csv(funnel_tables.stage_table(result.leads), tmp / "stage_summary.csv")
         write_csv(funnel_tables.territory_table(result.leads), tmp / "territories.csv")
+        if switch.switch_plans(scenario, result.structures):
+            dip = switch.switch_dip(result.leads, scenario)
+            write_csv(dip, tmp / "switch.csv")
+            write_csv(switch.switch_summary(dip), tmp / "switch_summary.csv")
         document = summary_document(result, summary, scenario_file)
         (tmp / "summary.json").write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
         if plots:

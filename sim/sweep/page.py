@@ -33,6 +33,7 @@ from matplotlib.ticker import FuncFormatter
 from sim.analysis.kpis import kpi_spec
 from sim.reports.saving import DPI
 from sim.reports.style import structure_colour, structure_label  # chooses the Agg backend
+from sim.sweep.best_point import best_lines
 from sim.sweep.spec import Axis, Sweep
 from sim.sweep.store import write_atomic
 from sim.sweep.summary import findings, winners
@@ -233,10 +234,12 @@ def report_html(
     images: dict[str, bytes],
     claims: pd.DataFrame | None = None,
     pairs: pd.DataFrame | None = None,
+    best: pd.DataFrame | None = None,
 ) -> str:
     """A self-contained HTML page: what was swept, crossovers, winners, figures.
 
-    ``pairs`` (``summary.paired_table``) makes "clear" mean a paired 95 % CI clear of 0.
+    ``pairs`` (``summary.paired_table``) makes "clear" mean a paired 95 % CI clear of 0;
+    ``best`` (``best_point.best_points``) adds the best value per structure and objective.
     """
     esc = html.escape
     runs = sweep.run_count
@@ -284,6 +287,7 @@ img {{ max-width: 100%; }} figure {{ margin: 1.5em 0; }} code {{ background: #f3
 Every run is seeded by its replication alone, so every grid point and structure meets the
 same lead luck (common random numbers). Means with 95 % t confidence intervals across
 replications; sweep digest <code>{sweep.digest[:12]}</code>.</p>
+{_best_section(best)}
 <h2>Grid</h2>
 <table><tr><th>parameter</th><th>values</th><th>scale</th></tr>{grid_rows}</table>
 <h2>Crossovers</h2>
@@ -299,6 +303,20 @@ grid points whose confidence bands overlap is a hint, not a finding.</p>
 {figures}
 </body></html>
 """
+
+
+def _best_section(best: pd.DataFrame | None) -> str:
+    """The best grid point per structure and key KPI, paired on common random numbers."""
+    if best is None or best.empty:
+        return ""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in best_lines(best))
+    return (
+        "<section id='best'><h2>Best value per structure and objective</h2>"
+        "<p>The grid point with the best mean, against the runner-up point, replication by "
+        "replication (the same leads and luck at every point): clear when the paired 95 % CI "
+        "of the margin excludes 0. A structure the grid does not change has no line.</p>"
+        f"<ul>{items}</ul></section>"
+    )
 
 
 def _claims_section(claims: pd.DataFrame | None, sweep: Sweep) -> str:
@@ -336,6 +354,7 @@ def write_report(
     out_dir: Path,
     claims: pd.DataFrame | None = None,
     pairs: pd.DataFrame | None = None,
+    best: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write ``plots/<name>.png`` and ``report.html`` into ``out_dir`` (each atomically).
 
@@ -351,7 +370,7 @@ def write_report(
     written = []
     for name, data in images.items():
         written.append(write_atomic(plots / f"{name}.png", data))
-    page = report_html(sweep, summary, crossings, images, claims, pairs)
+    page = report_html(sweep, summary, crossings, images, claims, pairs, best)
     written.append(write_atomic(out_dir / "report.html", page.encode()))
     return written
 

@@ -36,6 +36,7 @@ from sim.config.scenario import ScenarioError
 from sim.files.csvsafe import csv_bytes
 from sim.files.outdir import FolderLock
 from sim.sweep.backends import SweepSetupError, default_workers, open_backend, scheduler_problem
+from sim.sweep.best_point import best_points
 from sim.sweep.spec import RunTask, Sweep, load_sweep
 from sim.sweep.store import RunStore, write_atomic
 from sim.sweep.summary import (
@@ -191,11 +192,13 @@ def _write_outputs(
     write_atomic(out_dir / "crossovers.csv", csv_bytes(crossing))
     claims = claims_along(table, sweep)
     write_atomic(out_dir / "claims.csv", csv_bytes(claims))
+    best = best_points(table, sweep)
+    write_atomic(out_dir / "best_points.csv", csv_bytes(best))
     if plots:
         step("drawing plots and report.html")
         from sim.sweep import page as sweep_page
 
-        sweep_page.write_report(sweep, summary, crossing, out_dir, claims, pairs)
+        sweep_page.write_report(sweep, summary, crossing, out_dir, claims, pairs, best)
     return table, summary, crossing
 
 

@@ -36,6 +36,8 @@ SWEEP_KPIS: tuple[str, ...] = (
     "arr_at_end",
     "cost",
     "profit",
+    "book_value_at_end",
+    "profit_with_book",
     "cost_per_won_deal",
     "revenue_per_rep",
     "share_reps_at_quota",

@@ -148,6 +148,9 @@ VARIANTS: dict[str, Variant] = {
             "maturity_days=40",
         )
     ),
+    "growth/growing_startup": Variant(
+        shipped("growth/growing_startup.toml", "replications=1", "horizon_days=450")
+    ),
     "baseline_no_sales_effects": Variant(
         lambda: without_sales_effects(shipped("baseline.toml", *SHORT_BASELINE)())
     ),

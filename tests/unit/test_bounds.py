@@ -47,6 +47,10 @@ def full_scenario() -> dict:
         ("pods", "closer", "p"),
     ):
         raw["structures"][name]["hires"] = [{"role": role, "day": 1.0, "pod": pod}]
+    # Every block reorganised (from another block, which is started as it is written).
+    for name, start in (("allin", "pods"), ("two_party", "allin"), ("conveyor", "allin")):
+        raw["structures"][name]["reorganise"] = {"from_structure": start, "day": 1.0}
+    raw["structures"]["pods"]["reorganise"] = {"from_structure": "allin", "day": 1.0}
     return Scenario.from_dict(raw, "test").model_dump(mode="json")
 
 

@@ -519,6 +519,7 @@ def test_cli_writes_tables_plots_and_a_self_contained_report(cli_sweep):
         "sweep_summary.csv",
         "crossovers.csv",
         "claims.csv",
+        "best_points.csv",
         "plots",
         "report.html",
     }
