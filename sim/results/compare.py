@@ -19,7 +19,8 @@ from sim.analysis.comparison import Comparison, labels_of, variance_reduction_su
 from sim.analysis.verdict import economics_lines, verdict_lines
 from sim.files.tables import write_parquet
 from sim.model.results import SimulationResult
-from sim.reports.compare_page import comparison_figures, render_html
+from sim.reports.compare_figures import comparison_figures
+from sim.reports.compare_page import render_html
 from sim.results.folder import ResultsError, read_results
 from sim.version import __version__
 

@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from sim import api
 from sim.analysis.comparison import build_comparison
-from sim.reports.compare_page import comparison_figures
+from sim.reports.compare_figures import comparison_figures
 from sim.reports.run_figures import run_figures
 from sim.reports.saving import DPI
 
