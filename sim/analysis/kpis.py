@@ -335,7 +335,8 @@ _ENTRIES: tuple[tuple[KpiSpec, ...], ...] = (
          "percent", "higher", "customers", "Advocates over active accounts at the horizon."),
     # --- people -------------------------------------------------------------------------------
     _one("headcount", "seats, the nominal headcount", "people", "count", "neither", "people",
-         "Rep seats of the structure (account managers included)."),
+         "Rep seats of the structure at the horizon (account managers included; after a "
+         "reorganisation, the new structure's)."),
     _each("headcount_<role>", ROLES, "seats: {}", "people", "count", "neither", "people",
           "Seats of {}s."),
     _one("managers", "first-line managers", "people", "count", "neither", "people",
@@ -345,9 +346,11 @@ _ENTRIES: tuple[tuple[KpiSpec, ...], ...] = (
     _one("leavers", "reps who left", "people", "count", "lower", "people",
          "People who left during the horizon."),
     _one("annual_turnover", "rep turnover, leavers per seat", "fraction per year", "percent",
-         "lower", "people", "Leavers per seat per year."),
+         "lower", "people", "Leavers per seat per year (seats counted for the time they exist)."),
     _one("vacancy_share", "seat time left vacant", "fraction", "percent", "lower", "people",
-         "Seat-days with nobody in the seat over all seat-days of the horizon."),
+         "Seat-days with nobody in the seat over the seat-days the seats exist in the horizon: "
+         "from day 0, a planned hire's requisition or a reorganisation's switch, to the "
+         "switch that retires an old seat."),
     _one("mean_ramp_factor", "mean pace vs a ramped rep", "fraction", "percent", "higher",
          "people", "Pace of the people in the seats relative to a ramped rep, by days present."),
     _one("weak_performer_share", "rep-days worked by weak performers", "fraction", "percent",

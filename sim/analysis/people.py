@@ -57,10 +57,26 @@ def utilisation_table(reps: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def seat_time(reps: pd.DataFrame, horizon_days: float) -> tuple[int, float]:
+    """(seats at the horizon, seat-days the seats existed in the horizon) of one run.
+
+    A seat exists from its opening (day 0, a planned hire's requisition, a
+    reorganisation's switch) to its closing (a switch retires the old
+    structure's seats; never otherwise), so a seat planned for day 200 is not
+    vacant before its requisition and a retired one not after the switch.
+    Without a hiring plan or a switch: every seat, for the whole horizon.
+    """
+    by_seat = reps.groupby("rep_id")
+    opened = by_seat["seat_opened_day"].min().clip(0.0, horizon_days)
+    closed = by_seat["seat_closed_day"].min().fillna(horizon_days).clip(0.0, horizon_days)
+    seat_days = float((closed - opened).clip(lower=0.0).sum())
+    at_end = int(by_seat["seat_closed_day"].min().isna().sum())
+    return at_end, seat_days
+
+
 def people_kpis(reps: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
     """Headcount, managers, hires, leavers, turnover and vacancies of one run."""
-    seats = reps["rep_id"].nunique()
-    year_share = scenario.horizon_days / 365.0
+    seats, seat_days = seat_time(reps, scenario.horizon_days)
     # A person moved to a new seat at a reorganisation keeps their id: their last seat says
     # whether they left.
     people = reps.drop_duplicates("person_id", keep="last")
@@ -71,8 +87,12 @@ def people_kpis(reps: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
         "managers": math.ceil(seats / scenario.money.manager_span),
         "hires": int(reps["hired"].sum()),
         "leavers": int(people["left_day"].notna().sum()),
-        "annual_turnover": people["left_day"].notna().sum() / seats / year_share,
-        "vacancy_share": 1.0 - present_days / (seats * scenario.horizon_days),
+        # Leavers per seat present on average, per year (the same arithmetic as per seat when
+        # every seat lasts the horizon).
+        "annual_turnover": people["left_day"].notna().sum()
+        / (seat_days / scenario.horizon_days)
+        / (scenario.horizon_days / 365.0),
+        "vacancy_share": 1.0 - present_days / seat_days,
         "mean_ramp_factor": float((reps["ramp_factor"] * weights).sum() / weights.sum())
         if weights.sum() > 0
         else math.nan,

@@ -167,7 +167,7 @@ class RepLog:
         "rep_id", "person_id", "role", "team", "pod", "level", "initial", "hired_day", "left_day",
         "busy_since", "busy_days", "stage_tasks", "passes", "reviews", "review_wait_days",
         "wins", "bookings", "expansion_value", "churned_value", "book_start_value",
-        "accounts_at_end", "skill_z", "seated_day",
+        "accounts_at_end", "skill_z", "seated_day", "seat_opened_day", "seat_closed_day",
     )  # fmt: skip
 
     def __init__(
@@ -195,6 +195,10 @@ class RepLog:
         # When the person took this seat: the hire day, except for a person moved into it at
         # a reorganisation, who starts at a tenure (``hired_day``) set by what they keep.
         self.seated_day = hired_day
+        # The seat's life, for vacancy: opened at day 0, at a planned hire's requisition
+        # or at a reorganisation's switch; closed (NaN: never) when a switch retires it.
+        self.seat_opened_day = 0.0
+        self.seat_closed_day = NAN
         self.left_day = NAN
         self.busy_since: float | None = None
         self.busy_days = [0.0] * periods
@@ -396,6 +400,8 @@ def reps_frame(
                 "quota": quota if quota is not None else NAN,
                 "attainment": credit / quota if quota_ok else NAN,
                 "accounts_at_end": rep.accounts_at_end if end >= left and end == edges[-1] else 0,
+                "seat_opened_day": rep.seat_opened_day,
+                "seat_closed_day": rep.seat_closed_day,
             }
             for name, value in values.items():
                 rows[name].append(value)
@@ -408,7 +414,7 @@ REP_COLUMNS: tuple[str, ...] = (
     "left", "days_present", "window_days_present", "window_working_days", "tenure_days",
     "ramp_factor", "busy_days", "stage_tasks", "passes", "reviews", "review_wait_days", "wins",
     "bookings", "expansion_value", "churned_value", "book_start_value", "credit", "quota",
-    "attainment", "accounts_at_end",
+    "attainment", "accounts_at_end", "seat_opened_day", "seat_closed_day",
 )  # fmt: skip
 """Columns of ``reps.parquet``, in order."""
 

@@ -252,7 +252,7 @@ def empty_seat(team: Team, seat: Rep) -> None:
     assert taken, "a seat is emptied at day 0, before any work"
 
 
-def add_seat(staffing: Staffing, team: Team, seat: Rep) -> None:
+def add_seat(staffing: Staffing, team: Team, seat: Rep, day: float) -> None:
     """A planned seat of the destination that starts before the switch: one more seat at it.
 
     Its level is the role mix's for its number, as a planned hire's.
@@ -263,6 +263,7 @@ def add_seat(staffing: Staffing, team: Team, seat: Rep) -> None:
         seat.rep_id, -1, team.role, team.name, team.pod, level, math.nan, periods, True
     )
     team.reps.append(seat)
+    seat.opened_day = day  # a seat at the switch, like the destination's others
     if team.pooled:
         team.idle.append(seat)
         team.resource.release()  # one more server, taken at once by the empty seat
@@ -296,10 +297,11 @@ def plan_reorganisation(
     config = getattr(scenario.structures, name)
     plan = config.reorganise
     destination, next_rep_id = build_destination(EmptySeats(run.staffing))
+    day = plan.switch_day(scenario.horizon_days)
     for team in destination.teams:
         for seat in team.reps:
+            seat.opened_day = day  # the destination's seats exist from the switch on
             empty_seat(team, seat)
-    day = plan.switch_day(scenario.horizon_days)
     hire_days = (day, run.clock.horizon_days)
     plan_hires(
         env,
@@ -308,7 +310,7 @@ def plan_reorganisation(
         next_rep_id,
         config.hires,
         hire_days,
-        lambda team, seat: add_seat(run.staffing, team, seat),
+        lambda team, seat: add_seat(run.staffing, team, seat, day),
     )
     reorganisation = Reorganisation(day, plan, list(run.org.teams), destination)
     moved = dataclasses.replace(run, reorganisation=reorganisation)
@@ -327,6 +329,10 @@ def switch_structure(env: simpy.Environment, run: Run) -> Generator[simpy.Event,
     run.org.segment_routes[:] = reorganisation.destination.segment_routes
     teams.extend(reorganisation.destination.teams)
     people = [(team, rep) for team in old for rep in team.reps if rep.present]
+    for team in old:
+        for rep in team.reps:
+            if not rep.present and rep.record is not None:
+                rep.record.seat_closed_day = env.now  # an empty old seat is retired now
     matched, to_hire = match_seats(people, seats_in_turn(reorganisation.destination.teams))
     reorganisation.new_seat.update({rep: seat for rep, (_, seat) in matched.items()})
     for team, rep in people:
@@ -361,6 +367,7 @@ def clear_desk(
         yield rep.resource.request(CLEAR_DESK_PRIORITY)
     person = rep.record
     person.left_day = env.now
+    person.seat_closed_day = env.now  # the old seat is retired with its desk cleared
     rep.present = False
     team.vacancies += 1
     if rep in matched:

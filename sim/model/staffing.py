@@ -89,6 +89,7 @@ class Staffing:
             initial=initial,
             skill_z=skill_z,
         )
+        record.seat_opened_day = rep.opened_day
         self.people.append(record)
         rep.record = record
         rep.hires += 1
@@ -245,6 +246,7 @@ def plan_hires(
         start_day = hire.start_day(lag)
         for _ in range(hire.count):
             rep = team.planned_seat(staffing, rep_id)
+            rep.opened_day = hire.day  # a vacancy from the requisition on
             rep_id += 1
             if first_day <= start_day < last_day:
                 env.process(_start_planned_hire(env, staffing, team, rep, start_day))

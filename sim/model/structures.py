@@ -231,16 +231,25 @@ SAMPLE_COLUMNS: tuple[str, ...] = (
 """Columns of ``samples.parquet`` after structure and replication."""
 
 
-def monitor(env: simpy.Environment, teams: list[Team], interval: float, samples: dict[str, list]):
+def monitor(
+    env: simpy.Environment,
+    teams: list[Team],
+    interval: float,
+    samples: dict[str, list],
+    closed: set[Team] = frozenset(),
+):
     """Sample seats, queue length and work in progress of every team at a fixed interval.
 
     ``headcount`` counts seats, ``filled`` seats with someone in them (a leaver
     working out the task in hand counts as vacant), ``ramping`` filled seats
-    whose person is still ramping up.
+    whose person is still ramping up. Teams a reorganisation ``closed`` are
+    no longer sampled: their seats are gone.
     """
     while True:
         now = env.now
         for team in teams:
+            if team in closed:
+                continue
             filled = len(team.reps) - team.vacancies
             ramping = sum(
                 1 for rep in team.reps if rep.present and now - rep.record.hired_day < rep.ramp_days
@@ -400,7 +409,7 @@ def run_until_horizon(
     run = build_run(name, env, leads, scenario, streams)
     teams = run.org.teams
     env.process(lead_arrivals(env, run))
-    env.process(monitor(env, teams, scenario.sample_interval_days, samples))
+    env.process(monitor(env, teams, scenario.sample_interval_days, samples, run.staffing.closed))
     env.process(quota_periods(env, run.staffing, teams))
     if run.staffing.turnover is not None:
         for team in teams:

@@ -62,7 +62,7 @@ class Rep:
     __slots__ = (
         "rep_id", "record", "resource", "level_pass", "level_effort", "ramp_days", "present",
         "departure", "leaving", "left_work", "open_deals", "accounts", "book_value", "role_seat",
-        "coaching", "hires", "slots",
+        "coaching", "hires", "slots", "opened_day",
     )  # fmt: skip
 
     def __init__(self, env: simpy.Environment, rep_id: int, own_queue: bool):
@@ -76,6 +76,7 @@ class Rep:
         self.role_seat = 0  # this seat's number among the structure's seats of its role
         self.coaching = 1.0
         self.hires = 0
+        self.opened_day = 0.0  # when the seat came to be (a planned hire's requisition, a switch)
         self.present = True
         self.departure = env.event()
         self.leaving = False

@@ -61,6 +61,21 @@ def test_the_start_waits_for_the_hiring_lag():
     assert sorted(closers["hired_day"])[-1] == 40.0
 
 
+def test_a_planned_seat_is_vacant_from_its_requisition_not_from_day_0():
+    # Four seats for 100 days and the planned closer's from its requisition on day 30; its
+    # person starts after the 10-day lag: 10 of 470 seat-days vacant, five seats at the end.
+    from sim.analysis.people import people_kpis
+
+    sc = scenario(
+        *FAST_FRONT,
+        "people.turnover.hiring_lag_days=10.0",
+        "structures.conveyor.hires=[{role='closer', day=30.0}]",
+    )
+    kpis = people_kpis(run("conveyor", hand_leads([0.0] * 60), sc).reps, sc)
+    assert kpis["headcount"] == 5
+    assert kpis["vacancy_share"] == pytest.approx(10 / 470)
+
+
 def test_a_hire_starting_after_the_horizon_changes_nothing():
     leads = hand_leads([float(d) for d in range(0, 90, 3)])
     plain = run("conveyor", leads, scenario())

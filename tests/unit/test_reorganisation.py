@@ -68,6 +68,22 @@ def test_handed_over_deals_wait_for_the_closer_hired_after_the_lag():
     assert closing == [[5.0, 14.0], [7.0, 17.0], [9.0, 20.0]]
 
 
+def test_seats_count_from_their_opening_to_their_retirement():
+    # The generalist's seat exists from day 0 until the desk is cleared at 9 (the queue of
+    # qualifications worked out); the conveyor's four seats from the switch at 4 to the
+    # horizon at 100. The generalist sits in lead gen from 9; the other three are hired at
+    # 4 + 10. Seat-days 9 + 4 x 96 = 393; present 9 + 91 + 3 x 86 = 358: 35 vacant.
+    from sim.analysis.people import people_kpis
+
+    sc = scenario(*TO_CONVEYOR_AT_4)
+    kpis = people_kpis(run("conveyor", hand_leads([0.0] * 3), sc).reps, sc)
+    assert kpis["headcount"] == 4  # the conveyor's seats: the retired one is gone
+    assert kpis["vacancy_share"] == pytest.approx(35 / 393)
+    samples = run("conveyor", hand_leads([0.0] * 3), sc).samples
+    after = samples[samples["day"] >= 10]
+    assert set(after["team"]) == {"lead_gen", "qualifier", "closer", "account_manager"}
+
+
 def test_the_mover_starts_the_new_role_at_the_stated_share_of_productivity():
     sc = scenario(
         *TO_CONVEYOR_AT_4,
