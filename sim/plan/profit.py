@@ -52,8 +52,10 @@ def _best_added_rep(
         trial, gain = search.tried(
             current, {**current.team, unit: current.team[unit] + 1}, objective
         )
+        gain_ci = search.last_gain_ci
         why = _why_not(search, trial, gain, budget)
-        tried.append((trial, gain, search.last_gain_ci, why, unit))
+        trial = search.level(trial)  # deciding may have given it more replications
+        tried.append((trial, gain, gain_ci, why, unit))
     counted = [t for t in tried if not t[3]]
     best = max(counted, key=lambda t: t[1], default=None)
     for trial, gain, ci, why, unit in tried:

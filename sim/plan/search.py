@@ -577,6 +577,7 @@ class _Search:
                 return current, "out_of_steps"
             trial, gain = self.tried(current, {**current.team, unit: current.team[unit] - size})
             kept = holds(trial)
+            trial = self.level(trial)  # deciding may have given it more replications
             reason = f"{name} {'still holds' if kept else 'breaks'} ({shown(trial)})"
             change = f"-{size} {unit_label(unit)}"
             self.record(

@@ -94,3 +94,36 @@ def test_an_extended_team_equals_a_fresh_run_of_that_many_replications():
 def test_plan_reports_the_replications_its_final_team_took(noisy):
     plan = plan_structure(noisy, "allin", target=21.0, max_steps=3, max_replications=6)
     assert plan.replications == 6 and plan.max_replications == 6
+
+
+SMALL_NOISE = np.array([1.0, -1.0, 0.0, 0.5, -0.5, 0.2, -0.2, 0.1, -0.1, 0.0, 0.3, -0.3])
+
+
+def _ten_per_generalist(sc, structure, team, on_run_done=None, runs=None, first_replication=0):
+    full = {**team_of(sc, structure), **team}
+    wins = 10.0 * full[("", "generalist")] + SMALL_NOISE[first_replication : sc.replications]
+    same = np.ones_like(wins)
+    return summarised(
+        full,
+        {"wins": wins, "bookings": wins, "revenue": wins},
+        {unit: 0.5 * same for unit in full},
+        {"cost": same, "profit": same, "profit_with_book": same},
+        horizon_days=365.0,
+    )
+
+
+def test_a_trim_step_shows_the_numbers_it_was_decided_on(monkeypatch):
+    # Five generalists make 50 +/- 1: the target 42 holds on 3 replications. Four make
+    # 40 +/- 1, CI 37.5 to 42.5 on 3: open, so the trial gets 6 and breaks there; the step
+    # says so with the 6 replications' CI, not the 3's.
+    from sim.plan.goal import Target
+    from sim.plan.search import _planned_text
+
+    monkeypatch.setattr(sim.plan.search, "evaluate", _ten_per_generalist)
+    sc = scenario("replications=3", "structures.allin.generalists=5")
+    plan = plan_structure(sc, "allin", target=42.0, max_steps=4, max_replications=12)
+    (trim,) = [s for s in plan.steps if s.phase == "trim"]
+    assert trim.change == "-1 generalist" and not trim.accepted
+    assert trim.evaluation.replications == 6
+    shown = _planned_text(trim.evaluation, "ci_low", Target("wins", 42.0))
+    assert shown in trim.reason, (shown, trim.reason)
