@@ -63,6 +63,9 @@ SHORTEN = {
 SHORT_SCENARIO = ["horizon_days=60", "warmup_days=10", "maturity_days=10"]
 """Overrides appended to every ``Scenario.from_file`` in the Python examples."""
 
+QUARTER_HORIZON = "horizon_days=100"
+"""A hiring plan by quarter needs a quarter (91.25 days): its runs keep this horizon."""
+
 
 @dataclass(frozen=True)
 class Block:
@@ -124,7 +127,10 @@ def shortened(args: list[str], tmp: Path) -> list[str]:
     for index, arg in enumerate(args[:-1]):
         if arg == "--out" and Path(args[index + 1]).is_absolute():
             args[index + 1] = str(tmp / args[index + 1].lstrip("/"))
-    return args + SHORTEN.get(args[0], [])
+    args += SHORTEN.get(args[0], [])
+    if "--by-quarter" in args:
+        args += ["--set", QUARTER_HORIZON]
+    return args
 
 
 def check_parses(args: list[str]) -> None:
@@ -161,7 +167,8 @@ def workdir(tmp_path, monkeypatch):
     original = Scenario.from_file.__func__
 
     def short_from_file(cls, path, overrides=()):
-        return original(cls, path, [*overrides, *SHORT_SCENARIO])
+        kept = [o for o in overrides if o == QUARTER_HORIZON]
+        return original(cls, path, [*overrides, *SHORT_SCENARIO, *kept])
 
     monkeypatch.setattr(Scenario, "from_file", classmethod(short_from_file))
     return tmp_path
