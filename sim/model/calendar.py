@@ -49,12 +49,24 @@ seats of any team are spread over the year, none at the same offset."""
 class WorkingDays:
     """One seat's working days: the start and end of each (calendar days), in order."""
 
-    __slots__ = ("starts", "ends", "day_fraction")
+    __slots__ = ("starts", "ends", "day_fraction", "_edges", "_worked_edges")
 
     def __init__(self, days: list[int], start_fraction: float, day_fraction: float):
         self.starts = [day + start_fraction for day in days]
         self.ends = [start + day_fraction for start in self.starts]
         self.day_fraction = day_fraction
+        self._edges: list[float] | None = None
+        self._worked_edges: list[float] = []
+
+    def worked_at(self, edges: list[float]) -> list[float]:
+        """``worked`` of each of ``edges`` (the quota periods' edges, the same all run).
+
+        Computed once per seat: crediting a task's busy time needs them every
+        time, and they never change.
+        """
+        if edges is not self._edges:
+            self._edges, self._worked_edges = edges, [self.worked(edge) for edge in edges]
+        return self._worked_edges
 
     def worked(self, day: float) -> float:
         """Working time from day 0 to ``day`` (working days)."""
