@@ -135,7 +135,6 @@ def hand_leads(
     return LeadStream(
         segment_names=segments,
         tier_names=("standard",),
-        lead_id=np.arange(n),
         arrival_day=np.asarray(arrivals, dtype=float),
         segment=np.asarray(segment or [0] * n, dtype=np.int16),
         tier=np.zeros(n, dtype=np.int16),

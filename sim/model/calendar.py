@@ -19,6 +19,7 @@ Time unit: calendar days in, calendar days out; working time in working days
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_right
 from collections import deque
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -47,14 +48,35 @@ seats of any team are spread over the year, none at the same offset."""
 
 
 class WorkingDays:
-    """One seat's working days: the start and end of each (calendar days), in order."""
+    """One seat's working days: the start of each (calendar days), in order.
 
-    __slots__ = ("starts", "ends", "day_fraction")
+    A day ends ``day_fraction`` after its start (``end``). The starts are an
+    ``array("d")`` (8 bytes a day) rather than a list of floats (32): a seat
+    holds three years of days, and a large run has a seat per few hundred
+    leads, so a list of starts and one of ends took about 240 bytes per lead.
+    """
+
+    __slots__ = ("starts", "day_fraction", "_edges", "_worked_edges")
 
     def __init__(self, days: list[int], start_fraction: float, day_fraction: float):
-        self.starts = [day + start_fraction for day in days]
-        self.ends = [start + day_fraction for start in self.starts]
+        self.starts = array("d", [day + start_fraction for day in days])
         self.day_fraction = day_fraction
+        self._edges: list[float] | None = None
+        self._worked_edges: list[float] = []
+
+    def worked_at(self, edges: list[float]) -> list[float]:
+        """``worked`` of each of ``edges`` (the quota periods' edges, the same all run).
+
+        Computed once per seat: crediting a task's busy time needs them every
+        time, and they never change.
+        """
+        if edges is not self._edges:
+            self._edges, self._worked_edges = edges, [self.worked(edge) for edge in edges]
+        return self._worked_edges
+
+    def end(self, k: int) -> float:
+        """When working day ``k`` ends (calendar days)."""
+        return self.starts[k] + self.day_fraction
 
     def worked(self, day: float) -> float:
         """Working time from day 0 to ``day`` (working days)."""
@@ -66,7 +88,7 @@ class WorkingDays:
     def at_work(self, day: float) -> float:
         """The first working instant at or after ``day``."""
         k = bisect_right(self.starts, day) - 1
-        if k >= 0 and day < self.ends[k]:
+        if k >= 0 and day < self.end(k):
             return day
         return self.starts[k + 1] if k + 1 < len(self.starts) else day
 
@@ -82,12 +104,12 @@ class WorkingDays:
         whole = math.floor(target)
         if whole >= len(self.starts):
             # Past the laid-out days, years after the horizon: never observed.
-            return max(start, self.ends[-1]) + (target - len(self.starts))
+            return max(start, self.end(len(self.starts) - 1)) + (target - len(self.starts))
         share = target - whole
         if share == 0.0 and whole > 0:
             # Ends exactly at a day's end; work too small to move the sum (a
             # denormal effort begun at a day's start) ends where it began.
-            return max(start, self.ends[whole - 1])
+            return max(start, self.end(whole - 1))
         return self.starts[whole] + share * self.day_fraction
 
 

@@ -30,8 +30,10 @@ HANDOFF_POINTS: tuple[str, ...] = ("qualification", "closing", "account")
 class LeadStream:
     """All leads of one replication, one array row per lead, sorted by arrival.
 
+    A lead's id is its row (arrival order); no column holds it, which would
+    cost 8 bytes a lead for the run (the lead table numbers its rows).
+
     Attributes:
-        lead_id: 0..n-1 in arrival order.
         arrival_day: arrival time (day).
         segment: index into ``segment_names``.
         tier: index into ``tier_names``.
@@ -52,7 +54,6 @@ class LeadStream:
 
     segment_names: tuple[str, ...]
     tier_names: tuple[str, ...]
-    lead_id: np.ndarray
     arrival_day: np.ndarray
     segment: np.ndarray
     tier: np.ndarray
@@ -71,7 +72,7 @@ class LeadStream:
     go_live_units: np.ndarray | None = None
 
     def __len__(self) -> int:
-        return len(self.lead_id)
+        return len(self.arrival_day)
 
     def part(self, first: int, stop: int) -> LeadStream:
         """Leads ``first`` to ``stop - 1`` as a stream of their own (views, nothing copied)."""
@@ -234,7 +235,6 @@ def draw_lead_luck(
     return LeadStream(
         segment_names=cfg.segment_names,
         tier_names=tuple(t.name for t in cfg.tiers),
-        lead_id=np.arange(n, dtype=np.int64),
         arrival_day=arrival_day,
         segment=segment,
         tier=tier,

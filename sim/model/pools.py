@@ -17,6 +17,7 @@ from collections import deque
 from typing import Any
 
 import simpy
+from simpy.events import PENDING
 
 
 class Pool:
@@ -124,3 +125,33 @@ class Grant(simpy.Event):
             self.pool.queue.remove(self)
         elif exc_type is not GeneratorExit:  # a process closed at the end of the run keeps it
             self.pool.release()
+
+
+class FirstOf(simpy.Event):
+    """Fires when the first of its events is processed: ``a | b`` (``simpy.AnyOf``) made lean.
+
+    A task waiting for a rep, its patience and its owner's departure waits on
+    this once per task. It is scheduled at exactly the point of the event
+    order where SimPy's condition would be (when the first event is
+    processed, or at once if one already was), so a process resumes in the
+    same order; nested, it takes the same extra step per level. What it saves
+    is the condition's bookkeeping (its value, a check per event, removing
+    the checks): about a tenth of a Conveyor run with every effect on. Its
+    value is the first event's; the waiting task asks its grant whether it
+    was granted.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, env: simpy.Environment, *events: simpy.Event):
+        super().__init__(env)
+        for event in events:
+            if event.callbacks is None:  # already processed: fire now, as a condition would
+                self.trigger(event)
+                return
+        for event in events:
+            event.callbacks.append(self._first)
+
+    def _first(self, event: simpy.Event) -> None:
+        if self._value is PENDING:
+            self.trigger(event)

@@ -110,9 +110,9 @@ class Clock:
         period = self.period_of(low)
         edges = self.period_edges
         if self.calendar is not None:
-            worked = self.calendar.seat(record.rep_id).worked
-            low, high = worked(low), worked(high)
-            edges = [worked(edge) for edge in edges]
+            days = self.calendar.seat(record.rep_id)
+            low, high = days.worked(low), days.worked(high)
+            edges = days.worked_at(edges)
         while period < self.last_period and high > edges[period + 1]:
             record.busy_days[period] += edges[period + 1] - low
             low, period = edges[period + 1], period + 1

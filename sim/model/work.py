@@ -18,6 +18,7 @@ from typing import Any
 
 import simpy
 
+from sim.model.pools import FirstOf
 from sim.model.state import Clock
 from sim.model.teams import Rep, Team, rep_skill
 from sim.model.versatility import covering
@@ -68,14 +69,14 @@ def stage_work(
             wait: simpy.Event = request
             if patience_days is not None and request.triggered:
                 # A rep is free at once, so patience cannot run out: no timeout to
-                # arm (it would sit in the event queue until it expired). A
-                # condition of the request alone resumes this process at the same
-                # point in the event order as ``request | timeout`` would.
-                wait = env.any_of([request])
+                # arm (it would sit in the event queue until it expired). Waiting on
+                # the request alone through ``FirstOf`` resumes this process at the
+                # same point in the event order as ``request | timeout`` would.
+                wait = FirstOf(env, request)
             elif patience_days is not None:
-                wait = wait | env.timeout(patience_days)
+                wait = FirstOf(env, request, env.timeout(patience_days))
             if owner_gone is not None:
-                wait = wait | owner_gone
+                wait = FirstOf(env, wait, owner_gone)
             yield wait
             if not request.triggered:
                 team.waiting -= 1

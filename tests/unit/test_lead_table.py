@@ -75,7 +75,7 @@ def test_a_stream_part_is_its_leads_and_nothing_else():
     leads = generate_leads(sc, np.random.default_rng(2))
     part = leads.part(10, 15)
     assert len(part) == 5 and part.segment_names == leads.segment_names
-    assert np.array_equal(part.lead_id, [10, 11, 12, 13, 14])
+    assert np.array_equal(part.arrival_day, leads.arrival_day[10:15])
     assert np.array_equal(part.effort_units, leads.effort_units[10:15])
     assert np.shares_memory(part.pass_u, leads.pass_u)  # a view: nothing copied
     assert len(leads.part(len(leads) - 2, len(leads) + 100)) == 2

@@ -36,7 +36,7 @@ import simpy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.model.pools import Pool, PriorityPool
+from sim.model.pools import FirstOf, Pool, PriorityPool
 
 
 @dataclass(frozen=True)
@@ -336,3 +336,47 @@ def test_same_instant_release_and_better_request_differs_from_simpy_as_documente
     theirs, _ = simulate_pool("simpy", "priority", 1, jobs)
     assert [o[0] for o in ours] == [0.0, 1.0, 2.0]
     assert [o[0] for o in theirs] == [0.0, 2.0, 1.0]
+
+
+def resume_order(first_of: bool, nested: bool, processed_first: bool) -> list[tuple[float, str]]:
+    """Who resumes when: waiters on "the first of two timeouts" among bystanders, all tied.
+
+    Every timeout ends at a whole day, so the waiters, the bystanders that
+    start at the same instants and the events they wait on all tie: only the
+    event order decides who resumes first.
+    """
+    env = simpy.Environment()
+    order: list[tuple[float, str]] = []
+
+    def either(a: simpy.Event, b: simpy.Event) -> simpy.Event:
+        return FirstOf(env, a, b) if first_of else a | b
+
+    def waiter(name: str, first: float, second: float):
+        a, b = env.timeout(first), env.timeout(second)
+        if processed_first:
+            yield env.timeout(first)  # ``a`` is processed before the wait is built
+        wait = either(a, b)
+        if nested:
+            wait = either(wait, env.timeout(second + 1))
+        yield wait
+        order.append((env.now, f"{name} after {'a' if a.processed else 'b'}"))
+
+    def bystander(name: str, day: float):
+        yield env.timeout(day)
+        order.append((env.now, name))
+
+    for k, (first, second) in enumerate([(1, 2), (2, 1), (1, 1), (2, 2), (0, 3)]):
+        env.process(bystander(f"bystander {k}", first))
+        env.process(waiter(f"waiter {k}", first, second))
+        env.process(bystander(f"late bystander {k}", min(first, second)))
+    env.run()
+    return order
+
+
+@pytest.mark.parametrize("nested", [False, True])
+@pytest.mark.parametrize("processed_first", [False, True])
+def test_first_of_resumes_where_a_simpy_condition_would(nested, processed_first):
+    ours = resume_order(first_of=True, nested=nested, processed_first=processed_first)
+    simpys = resume_order(first_of=False, nested=nested, processed_first=processed_first)
+    assert len(ours) == 15
+    assert ours == simpys
