@@ -154,6 +154,7 @@ def capacity_pair_with_competitor(draw) -> tuple[Scenario, Scenario, str]:
     return small.replace(competition), big.replace(competition), congested
 
 
+@pytest.mark.integration  # over 20 s of CPU: make test stays under 4 minutes
 @given(capacity_pair_with_competitor())
 def test_market_share_never_falls_with_more_reps_at_the_congested_stage(pair):
     # Under the same condition every lead reaches each customer answer no later with more

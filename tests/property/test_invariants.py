@@ -12,6 +12,7 @@ from sim.model.runner import simulate
 from tests.strategies import BAD_VALUES, scenarios
 
 
+@pytest.mark.integration  # over 20 s of CPU: make test stays under 4 minutes
 @given(scenarios())
 def test_every_lead_ends_exactly_one_way_and_counts_add_up(sc):
     result = simulate(sc)
@@ -38,6 +39,7 @@ def test_every_lead_ends_exactly_one_way_and_counts_add_up(sc):
         )
 
 
+@pytest.mark.integration  # over 20 s of CPU: make test stays under 4 minutes
 @given(scenarios())
 def test_stage_timestamps_never_decrease(sc):
     df = simulate(sc).leads
@@ -65,6 +67,7 @@ def test_stage_timestamps_never_decrease(sc):
         assert (advocate_day.to_numpy() <= one["arrival_day"].to_numpy()).all()
 
 
+@pytest.mark.integration  # over 20 s of CPU: make test stays under 4 minutes
 @given(scenarios(), st.booleans())
 def test_reps_are_never_busier_than_the_window(sc, calendar):
     if calendar:  # a five-day week with leave: busy and present in working time
@@ -79,6 +82,7 @@ def test_reps_are_never_busier_than_the_window(sc, calendar):
     assert (reps["days_present"] <= sc.quotas.period_days + 1e-9).all()
 
 
+@pytest.mark.integration  # over 20 s of CPU: make test stays under 4 minutes
 @given(scenarios(), st.integers(0, 3))
 def test_same_seed_same_tables(sc, replication):
     sc = sc.replace([f"replications={replication + 1}"])

@@ -72,6 +72,7 @@ def test_simulate_writes_every_output(tmp_path, scenario_file, capsys):
     assert "conversion" in printed and "conveyor" in printed
 
 
+@pytest.mark.integration  # over 20 s of CPU: make test stays under 4 minutes
 def test_simulate_draws_the_headcount_plot_and_reports_the_people_kpis(tmp_path, scenario_file):
     out = tmp_path / "out"
     assert main(["simulate", str(scenario_file), "--out", str(out)]) == 0
@@ -223,6 +224,7 @@ def test_validate_toml_loads_back_into_an_equal_scenario(path, capsys):
     assert Scenario.from_dict(printed) == Scenario.from_file(path)
 
 
+@pytest.mark.integration  # over 20 s of CPU: make test stays under 4 minutes
 def test_module_entry_point_runs_as_a_process(scenario_file):
     done = subprocess.run(
         [sys.executable, "-m", "sim", "validate", str(scenario_file)],

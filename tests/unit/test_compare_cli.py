@@ -424,6 +424,7 @@ def test_select_best_adds_replications_says_what_it_selected_and_report_keeps_it
     assert "needs --indifference" in capsys.readouterr().err and not empty.exists()
 
 
+@pytest.mark.integration  # over 20 s of CPU: make test stays under 4 minutes
 def test_simulate_writes_the_report_too(tmp_path, capsys):
     scenario = tmp_path / "tiny.toml"
     scenario.write_text(TINY)

@@ -77,6 +77,7 @@ def one():
     return {**run_figures(run.result), **comparison_figures(build_comparison(run.result, "pods"))}
 
 
+@pytest.mark.integration  # over 10 s of CPU: make test stays under 4 minutes
 def test_no_figure_of_four_structures_is_cropped(four):
     problems = {name: _outside(fig) for name, fig in four.items()}
     assert {name: p for name, p in problems.items() if p} == {}

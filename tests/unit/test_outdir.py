@@ -170,6 +170,7 @@ def test_calibrate_never_replaces_a_scenario_it_did_not_write(tmp_path, capsys):
     assert main(args) == 0 and main(args) == 0  # its own file: replaced on a re-run
 
 
+@pytest.mark.integration  # over 20 s of CPU: make test stays under 4 minutes
 def test_a_rerun_replaces_its_files_keeps_others_and_drops_its_stale_ones(tmp_path, scenario_file):
     out = tmp_path / "out"
     assert main(["compare", str(scenario_file), "--out", str(out)]) == 0
@@ -251,6 +252,7 @@ def test_a_scenario_name_must_be_a_folder_name(tmp_path, scenario_file, capsys, 
 # -- 3. simulate keeps what plan wrote ---------------------------------------
 
 
+@pytest.mark.integration  # over 20 s of CPU: make test stays under 4 minutes
 def test_simulate_and_compare_keep_the_plan_folder(tmp_path, scenario_file, monkeypatch):
     monkeypatch.chdir(tmp_path)
     plan = ["plan", str(scenario_file), "--wins-per-quarter", "1", "--criterion", "mean"]
@@ -427,6 +429,7 @@ def test_not_enough_space_is_refused_before_simulating(tmp_path, capsys):
     assert not folder.exists()
 
 
+@pytest.mark.integration  # three interpreters: make test stays under 4 minutes
 @pytest.mark.parametrize("command", [["fields"], ["validate", "scenarios/pods.toml"], ["--help"]])
 def test_a_closed_pipe_ends_quietly(command):
     done = subprocess.run(

@@ -50,6 +50,7 @@ def test_plan_for_a_reachable_target_reaches_it_when_simulated_again():
 FIELDS = (("lead_gen", "lead_gen"), ("qualifier", "qualifiers"), ("closer", "closers"))
 
 
+@pytest.mark.integration  # over 10 s of CPU: make test stays under 4 minutes
 def test_more_wins_than_leads_is_not_reachable():
     # About 91 leads a quarter arrive; start with ample capacity so the search is short.
     sc = scenario(*TINY, "structures.conveyor.qualifiers=3", "structures.conveyor.closers=4")
@@ -70,6 +71,7 @@ def test_starting_team_above_target_is_trimmed():
     assert all(step.phase in ("start", "trim") for step in plan.steps)
 
 
+@pytest.mark.integration  # over 10 s of CPU: make test stays under 4 minutes
 def test_same_seed_same_plan():
     sc = scenario(*TINY)
     first = path_table([plan_structure(sc, "two_party", target=30)])

@@ -442,6 +442,7 @@ def outputs(out: Path) -> dict[str, bytes]:
     }
 
 
+@pytest.mark.integration  # over 10 s of CPU: make test stays under 4 minutes
 def test_interrupted_sweep_resumes_to_identical_bytes(tmp_path):
     sweep = load_sweep(write(tmp_path))
     whole = tmp_path / "whole"
@@ -464,6 +465,7 @@ def test_interrupted_sweep_resumes_to_identical_bytes(tmp_path):
     assert len(table) == 8 and (table["seed"] == 3).all()
 
 
+@pytest.mark.integration  # over 10 s of CPU: make test stays under 4 minutes
 def test_resume_refuses_a_changed_sweep_and_fresh_starts_over(tmp_path, capsys):
     path = write(tmp_path)
     out = tmp_path / "out"
