@@ -234,12 +234,7 @@ def enter_pod(
     row = deal.row
     costs = route.relays[TO_POD]
     loss, delay = yield from relay(env, costs, row[OVERFLOW_U], row[OVERFLOW_DELAY_UNIT])
-    if loss is None:
-        deal.lose(run.log, env.now, "handoff_to_pod", DROPPED)
-        return None
-    deal.context_loss = loss * run.tiers.complexity[deal.tier]
-    deal.waited += delay
-    return chosen
+    return chosen if relay_outcome(run, deal, loss, delay, "handoff_to_pod") else None
 
 
 def choose_pod(overflow: OverflowConfig, route: Route) -> Route:
@@ -254,6 +249,20 @@ def choose_pod(overflow: OverflowConfig, route: Route) -> Route:
         return route
     other = min(route.overflow, key=lambda r: pod_load(r.teams[0]))
     return other if pod_load(other.teams[0]) < own else route
+
+
+def relay_outcome(run: Run, deal: Deal, loss: float | None, delay: float, lost_at: str) -> bool:
+    """What a relay left of the lead (``teams.relay``'s result): whether it arrived.
+
+    Dropped: lost at ``lost_at`` (recorded). Arrived: the context lost weighs on
+    its next stage (scaled by its tier's complexity) and the delay counts as waiting.
+    """
+    if loss is None:
+        deal.lose(run.log, run.clock.env.now, lost_at, DROPPED)
+        return False
+    deal.context_loss = loss * run.tiers.complexity[deal.tier]
+    deal.waited += delay
+    return True
 
 
 def relay_in(
@@ -273,11 +282,8 @@ def relay_in(
         loss, delay = yield from relay(
             env, handoff, row[HANDOFF_U + s - 1], row[HANDOFF_DELAY_UNIT + s - 1]
         )
-    if loss is None:
-        deal.lose(run.log, env.now, HANDOFF_POINT_NAMES[s - 1], DROPPED)
+    if not relay_outcome(run, deal, loss, delay, HANDOFF_POINT_NAMES[s - 1]):
         return False
-    deal.context_loss = loss * run.tiers.complexity[deal.tier]
-    deal.waited += delay
     if run.routing.senior != "off" and route.teams[s].pooled:
         # A pooled team is entered through a relay (a pooled closer never qualifies).
         senior_first(run, deal, route.teams[s], s)

@@ -44,9 +44,10 @@ from typing import Any
 import simpy
 
 from sim.config.scenario import RelayCosts, ReorganiseConfig, Scenario
+from sim.model.journey import relay_outcome
 from sim.model.lead_table import HANDOFF_DELAY_UNIT, HANDOFF_U, LeadBook
 from sim.model.people import role_levels
-from sim.model.records import DROPPED, RepLog
+from sim.model.records import RepLog
 from sim.model.staffing import Staffing, plan_hires, seat_filled, seat_turnover
 from sim.model.state import Run
 from sim.model.teams import REVIEW_LAST_PRIORITY, Org, Rep, Route, Team, relay
@@ -158,12 +159,7 @@ class Reorganisation:
         loss, delay = yield from relay(
             env, costs, row[HANDOFF_U + s - 1], row[HANDOFF_DELAY_UNIT + s - 1]
         )
-        if loss is None:
-            deal.lose(run.log, env.now, "reorganisation", DROPPED)
-            return False
-        deal.context_loss = loss * run.tiers.complexity[deal.tier]
-        deal.waited += delay
-        return True
+        return relay_outcome(run, deal, loss, delay, "reorganisation")
 
     def move_account(self, env: simpy.Environment, run: Run, account: Any) -> None:
         """At a review: an old team's account moves to the destination's account team.
