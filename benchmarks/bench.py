@@ -189,6 +189,7 @@ def run_salesim(scenario, stream, streams) -> EngineRun:
 
 def stream_inputs(stream, network: Network) -> tuple[list, list, list]:
     """Arrival days, per-lead service days and pass uniforms as Python lists."""
+    stream = stream.whole()  # the luck drawn in full: the floor and SimPy read it as lists
     efforts = stream.effort_units * np.asarray(network.mean_effort_days)[None, :]
     return stream.arrival_day.tolist(), efforts.tolist(), stream.pass_u.tolist()
 

@@ -7,7 +7,8 @@ import copy
 import numpy as np
 
 from sim.config.scenario import Scenario, apply_overrides
-from sim.model.leads import HANDOFF_POINTS, N_STAGES, LeadStream
+from sim.model.leads import N_STAGES, LeadStream
+from sim.model.luck import HANDOFF_POINTS
 from sim.model.seeding import replication_streams
 from sim.model.structures import run_structure
 

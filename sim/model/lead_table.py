@@ -34,7 +34,8 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.config.scenario import STAGES, Scenario
-from sim.model.leads import HANDOFF_POINTS, LeadStream
+from sim.model.leads import LeadStream
+from sim.model.luck import HANDOFF_POINTS
 from sim.model.records import ReferralLeads
 
 N_STAGES = len(STAGES)
@@ -135,8 +136,10 @@ def lead_table(leads: LeadStream, scenario: Scenario) -> np.ndarray:
     """Everything a lead's journey reads, one float row per lead (columns named above).
 
     Optional draws a stream lacks (a hand-built stream in a test) read as 1:
-    a unit-mean unit, a uniform that never drops.
+    a unit-mean unit, a uniform that never drops. A stream whose luck is a
+    recipe has it drawn (``LeadStream.whole``): ``LeadBook`` asks for a block.
     """
+    leads = leads.whole()
     competition = scenario.competition
     competitor_day = (
         leads.competitor_deadlines(competition.contested_share, competition.mean_decision_days)

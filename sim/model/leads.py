@@ -20,10 +20,9 @@ import numpy as np
 
 from sim.config.market import arrival_rate, deal_value_drift, peak_shape, shaped
 from sim.config.scenario import STAGES, LeadsConfig, Scenario
+from sim.model.luck import LeadLuck, draw_luck, luck_draws
 
 N_STAGES = len(STAGES)
-HANDOFF_POINTS: tuple[str, ...] = ("qualification", "closing", "account")
-"""Where a relay can happen: into qualification, into closing, into the account."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,6 +31,10 @@ class LeadStream:
 
     A lead's id is its row (arrival order); no column holds it, which would
     cost 8 bytes a lead for the run (the lead table numbers its rows).
+
+    The luck fields (``pass_u`` to ``go_live_units``) are held, or, in a
+    stream drawn by ``generate_leads``, kept as a recipe (``luck``) and drawn
+    again for the leads of a ``part``: 168 bytes a lead the run does not hold.
 
     Attributes:
         arrival_day: arrival time (day).
@@ -50,6 +53,7 @@ class LeadStream:
         contest_u: (n,) uniforms deciding whether a competitor pursues the lead.
         competitor_units: (n,) unit-mean exponential competitor decision times.
         go_live_units: (n,) unit-mean exponential implementation effort if won.
+        luck: the recipe of every luck field, which are then None (``sim.model.luck``).
     """
 
     segment_names: tuple[str, ...]
@@ -59,29 +63,40 @@ class LeadStream:
     tier: np.ndarray
     deal_value: np.ndarray
     quality: np.ndarray
-    pass_u: np.ndarray
-    handoff_u: np.ndarray
-    handoff_delay_units: np.ndarray
-    patience_units: np.ndarray
-    effort_units: np.ndarray
-    lag_units: np.ndarray
+    pass_u: np.ndarray | None = None
+    handoff_u: np.ndarray | None = None
+    handoff_delay_units: np.ndarray | None = None
+    patience_units: np.ndarray | None = None
+    effort_units: np.ndarray | None = None
+    lag_units: np.ndarray | None = None
     overflow_u: np.ndarray | None = None
     overflow_delay_units: np.ndarray | None = None
     contest_u: np.ndarray | None = None
     competitor_units: np.ndarray | None = None
     go_live_units: np.ndarray | None = None
+    luck: LeadLuck | None = None
 
     def __len__(self) -> int:
         return len(self.arrival_day)
 
     def part(self, first: int, stop: int) -> LeadStream:
-        """Leads ``first`` to ``stop - 1`` as a stream of their own (views, nothing copied)."""
+        """Leads ``first`` to ``stop - 1`` as a stream of their own, every luck field held.
+
+        Held fields are views (nothing copied); a chunked stream's luck is drawn again.
+        """
         values = {
             f.name: value[first:stop] if isinstance(value, np.ndarray) else value
             for f in fields(self)
             for value in (getattr(self, f.name),)
         }
+        if self.luck is not None:
+            values |= self.luck.rows(first, stop)
+            values["luck"] = None
         return LeadStream(**values)
+
+    def whole(self) -> LeadStream:
+        """Every lead, every luck field held (a chunked stream's luck drawn in full)."""
+        return self if self.luck is None else self.part(0, len(self))
 
     def competitor_deadlines(self, contested_share: float, mean_days: float) -> np.ndarray:
         """Day each lead's competitor decides (infinity where no competitor pursues it)."""
@@ -112,20 +127,6 @@ def arrival_times(cfg: LeadsConfig, horizon_days: float, rng: np.random.Generato
         keep = rng.uniform(size=count) * peak_rate < rate
         times = times[keep]
     return times
-
-
-def unit_mean_draws(
-    distribution: str, cv: float, size: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Draws with mean 1 in the given shape (exponential, deterministic or gamma)."""
-    if distribution == "exponential":
-        return rng.standard_exponential(size)
-    if distribution == "deterministic":
-        return np.ones(size)
-    if distribution == "gamma":
-        shape = 1.0 / (cv * cv)
-        return rng.gamma(shape, 1.0 / shape, size)
-    raise ValueError(f"unknown distribution {distribution!r}")
 
 
 def _choose(shares: list[float], size: int, rng: np.random.Generator) -> np.ndarray:
@@ -167,10 +168,10 @@ def generate_leads(scenario: Scenario, rng: np.random.Generator) -> LeadStream:
         rng: the replication's lead generator (``Streams.leads``).
 
     Returns:
-        The lead stream, sorted by arrival.
+        The lead stream, sorted by arrival, its luck kept as a recipe (``LeadStream.luck``).
     """
     arrival_day = arrival_times(scenario.leads, scenario.horizon_days, rng)
-    return draw_leads(scenario, arrival_day, rng)
+    return draw_leads(scenario, arrival_day, rng, chunked=True)
 
 
 def referral_chances(
@@ -187,14 +188,23 @@ def referral_chances(
     return draw_leads(scenario, times, rng)
 
 
-def draw_leads(scenario: Scenario, arrival_day: np.ndarray, rng: np.random.Generator) -> LeadStream:
-    """Everything about leads arriving on ``arrival_day`` but the arrival, in a fixed order."""
+def draw_leads(
+    scenario: Scenario, arrival_day: np.ndarray, rng: np.random.Generator, chunked: bool = False
+) -> LeadStream:
+    """Everything about leads arriving on ``arrival_day`` but the arrival, in a fixed order.
+
+    With ``chunked``, the luck is kept as a recipe (``sim.model.luck``), else held.
+    """
     segment = _segments(scenario.leads, arrival_day, scenario.horizon_days, rng)
-    return draw_lead_luck(scenario, arrival_day, segment, rng)
+    return draw_lead_luck(scenario, arrival_day, segment, rng, chunked)
 
 
 def draw_lead_luck(
-    scenario: Scenario, arrival_day: np.ndarray, segment: np.ndarray, rng: np.random.Generator
+    scenario: Scenario,
+    arrival_day: np.ndarray,
+    segment: np.ndarray,
+    rng: np.random.Generator,
+    chunked: bool = False,
 ) -> LeadStream:
     """Everything about leads of known arrival days and segments, in a fixed order.
 
@@ -214,24 +224,8 @@ def draw_lead_luck(
     if cfg.deal_value_growth_per_year:  # no draw: the same leads, worth more (or less)
         deal_value = deal_value * deal_value_drift(cfg, arrival_day)
     quality = rng.standard_normal(n)
-    pass_u = rng.uniform(size=(n, N_STAGES))
-    handoff_u = rng.uniform(size=(n, len(HANDOFF_POINTS)))
-    handoff_delay_units = rng.standard_exponential((n, len(HANDOFF_POINTS)))
-    patience_units = rng.standard_exponential((n, N_STAGES))
-    effort_units = np.empty((n, N_STAGES))
-    lag_units = np.empty((n, N_STAGES))
-    for column, stage in enumerate(STAGES):
-        stage_cfg = scenario.stages.get(stage)
-        effort_units[:, column] = unit_mean_draws(
-            stage_cfg.effort_distribution, stage_cfg.effort_cv, n, rng
-        )
-        lag_units[:, column] = unit_mean_draws(stage_cfg.lag_distribution, stage_cfg.lag_cv, n, rng)
-    # Drawn last, so that adding them left every earlier draw (and result) unchanged.
-    overflow_u = rng.uniform(size=n)
-    overflow_delay_units = rng.standard_exponential(n)
-    contest_u = rng.uniform(size=n)
-    competitor_units = rng.standard_exponential(n)
-    go_live_units = rng.standard_exponential(n)
+    draws = luck_draws(scenario)
+    luck = {"luck": LeadLuck.record(draws, n, rng)} if chunked else draw_luck(draws, n, rng)
     return LeadStream(
         segment_names=cfg.segment_names,
         tier_names=tuple(t.name for t in cfg.tiers),
@@ -240,15 +234,5 @@ def draw_lead_luck(
         tier=tier,
         deal_value=deal_value,
         quality=quality,
-        pass_u=pass_u,
-        handoff_u=handoff_u,
-        handoff_delay_units=handoff_delay_units,
-        patience_units=patience_units,
-        effort_units=effort_units,
-        lag_units=lag_units,
-        overflow_u=overflow_u,
-        overflow_delay_units=overflow_delay_units,
-        contest_u=contest_u,
-        competitor_units=competitor_units,
-        go_live_units=go_live_units,
+        **luck,
     )

@@ -120,6 +120,7 @@ def tied_no_patience(data: dict) -> None:
 def whole_day_leads(leads: LeadStream) -> LeadStream:
     """Arrivals on whole days and every unit-mean draw 1: many same-instant events."""
     ones = np.ones_like
+    leads = leads.whole()
     return dataclasses.replace(
         leads,
         arrival_day=np.floor(leads.arrival_day),

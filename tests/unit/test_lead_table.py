@@ -56,7 +56,7 @@ def test_the_named_columns_cover_the_table_once():
 
 def test_each_named_column_holds_its_field_of_the_stream():
     sc = Scenario.from_file("scenarios/baseline.toml", ["competition.enabled=true"])
-    leads = generate_leads(sc, np.random.default_rng(5))
+    leads = generate_leads(sc, np.random.default_rng(5)).whole()
     table = lead_table(leads, sc)
     assert table.shape == (len(leads), LEAD_TABLE_WIDTH) and not np.isnan(table).any()
     assert np.array_equal(table[:, per_stage(PASS_PROB)], lead_pass_probabilities(leads, sc))
@@ -72,7 +72,7 @@ def test_each_named_column_holds_its_field_of_the_stream():
 
 def test_a_stream_part_is_its_leads_and_nothing_else():
     sc = Scenario.from_file("scenarios/baseline.toml")
-    leads = generate_leads(sc, np.random.default_rng(2))
+    leads = generate_leads(sc, np.random.default_rng(2)).whole()
     part = leads.part(10, 15)
     assert len(part) == 5 and part.segment_names == leads.segment_names
     assert np.array_equal(part.arrival_day, leads.arrival_day[10:15])

@@ -87,8 +87,8 @@ def test_deal_values_drift_with_the_arrival_day_and_nothing_else_moves():
     drifting = scenario(
         "horizon_days=365.0", "leads.arrivals_per_day=5.0", "leads.deal_value_growth_per_year=0.2"
     )
-    a = generate_leads(plain, np.random.default_rng(11))
-    b = generate_leads(drifting, np.random.default_rng(11))
+    a = generate_leads(plain, np.random.default_rng(11)).whole()
+    b = generate_leads(drifting, np.random.default_rng(11)).whole()
     np.testing.assert_array_equal(a.arrival_day, b.arrival_day)
     np.testing.assert_array_equal(a.pass_u, b.pass_u)
     np.testing.assert_allclose(b.deal_value / a.deal_value, 1.2 ** (a.arrival_day / 365.0))
@@ -105,8 +105,8 @@ def test_without_campaigns_or_drift_the_lead_stream_is_unchanged():
         "leads.campaigns=[]",
         "leads.deal_value_growth_per_year=0.0",
     )
-    a = generate_leads(plain, np.random.default_rng(3))
-    b = generate_leads(empty, np.random.default_rng(3))
+    a = generate_leads(plain, np.random.default_rng(3)).whole()
+    b = generate_leads(empty, np.random.default_rng(3)).whole()
     np.testing.assert_array_equal(a.arrival_day, b.arrival_day)
     np.testing.assert_array_equal(a.deal_value, b.deal_value)
 

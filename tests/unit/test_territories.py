@@ -21,7 +21,7 @@ TWO_PODS = (
 
 
 def _stream(sc: Scenario):
-    return generate_leads(sc, np.random.default_rng(42))
+    return generate_leads(sc, np.random.default_rng(42)).whole()
 
 
 def test_segment_drift_changes_only_segments_and_follows_the_configured_shares():

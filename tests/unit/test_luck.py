@@ -1,0 +1,75 @@
+"""A stream's luck kept as a recipe is drawn again exactly as the whole draw held it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.config.scenario import Scenario
+from sim.model.leads import arrival_times, draw_leads, generate_leads
+from sim.model.luck import LUCK_CHUNK_LEADS, LeadLuck, LuckDraw, draw_luck, luck_draws
+
+EVERY_KIND = (
+    LuckDraw("pass_u", None, "uniform", width=3),
+    LuckDraw("handoff_delay_units", None, "exponential", width=3),
+    LuckDraw("effort_units", 0, "gamma", cv=0.5),
+    LuckDraw("effort_units", 1, "gamma", cv=2.0),  # shape 0.25: gamma's other algorithm
+    LuckDraw("effort_units", 2, "deterministic"),
+    LuckDraw("overflow_u", None, "uniform"),
+    LuckDraw("go_live_units", None, "exponential"),
+)
+
+LEADS = 2 * LUCK_CHUNK_LEADS + 123  # three chunks, the last one short
+
+
+@pytest.mark.parametrize(
+    ("first", "stop"),
+    [
+        (0, LEADS),
+        (0, LUCK_CHUNK_LEADS),
+        (LUCK_CHUNK_LEADS - 2, LUCK_CHUNK_LEADS + 3),  # across a chunk boundary
+        (2 * LUCK_CHUNK_LEADS, LEADS + 50),  # the short last chunk, past the end
+        (17, 17),
+    ],
+)
+def test_rows_drawn_again_are_the_whole_draws_rows(first, stop):
+    whole = draw_luck(EVERY_KIND, LEADS, np.random.default_rng(3))
+    luck = LeadLuck.record(EVERY_KIND, LEADS, np.random.default_rng(3))
+    rows = luck.rows(first, stop)
+    assert rows.keys() == whole.keys()
+    for field, values in whole.items():
+        assert np.array_equal(rows[field], values[first:stop]), field
+
+
+def test_recording_leaves_the_generator_where_the_whole_draw_does():
+    eager, chunked = np.random.default_rng(8), np.random.default_rng(8)
+    draw_luck(EVERY_KIND, LEADS, eager)
+    luck = LeadLuck.record(EVERY_KIND, LEADS, chunked)
+    assert eager.bit_generator.state == chunked.bit_generator.state
+    assert [len(states) for states in luck.states] == [3] * len(EVERY_KIND)
+
+
+def test_a_generated_stream_keeps_its_luck_as_a_recipe_and_gives_the_held_draws():
+    sc = Scenario.from_file(
+        "scenarios/baseline.toml",
+        ["leads.arrivals_per_day=30", "stages.closing.effort_distribution='gamma'"],
+    )
+    chunked = generate_leads(sc, np.random.default_rng(5))
+    rng = np.random.default_rng(5)
+    held = draw_leads(sc, arrival_times(sc.leads, sc.horizon_days, rng), rng)
+    assert len(chunked) > 2 * LUCK_CHUNK_LEADS
+    assert chunked.pass_u is None and chunked.luck is not None
+    assert held.luck is None and held.whole() is held
+    # What the run holds for the whole horizon: the facts the lead table reports, 28 bytes a lead.
+    held_bytes = sum(
+        a.nbytes
+        for a in (chunked.arrival_day, chunked.segment, chunked.tier, chunked.deal_value)
+        + (chunked.quality,)
+    )
+    assert held_bytes == 28 * len(chunked)
+    whole = chunked.whole()
+    for draw in luck_draws(sc):
+        assert np.array_equal(getattr(whole, draw.field), getattr(held, draw.field)), draw.field
+    part = chunked.part(LUCK_CHUNK_LEADS - 1, LUCK_CHUNK_LEADS + 1)
+    assert np.array_equal(part.effort_units, held.effort_units[LUCK_CHUNK_LEADS - 1 :][:2])
+    assert np.array_equal(part.arrival_day, held.arrival_day[LUCK_CHUNK_LEADS - 1 :][:2])
