@@ -172,14 +172,19 @@ class WorkCalendar:
         """The idle rep of a pooled team who can start soonest (the longest idle of those).
 
         With leave, the longest-idle rep may be away: the task goes to a
-        colleague at work instead of waiting for their return.
+        colleague at work instead of waiting for their return. No seat works
+        on a day the company does not, so nobody starts before the company's
+        next working instant: the first rep who can is the answer, which keeps
+        a task that comes at night from reading every idle rep's days (a
+        pooled team of hundreds made a million-lead run quadratic).
         """
+        soonest = self.company.at_work(now)
         best, best_start = idle[0], math.inf
         for rep in idle:
             start = self.seat(rep.rep_id).at_work(now)
             if start < best_start:
                 best, best_start = rep, start
-                if start == now:
+                if start == soonest:
                     break
         idle.remove(best)
         return best

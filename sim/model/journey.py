@@ -108,8 +108,8 @@ def lead_arrivals(env: simpy.Environment, run: Run) -> Generator[simpy.Event, An
     """
     stream, routes = run.leads.stream, run.org.segment_routes
     for first in range(0, len(stream), ARRIVAL_BLOCK_LEADS):
-        part = stream.part(first, first + ARRIVAL_BLOCK_LEADS)
-        days, segments = part.arrival_day.tolist(), part.segment.tolist()
+        block = slice(first, first + ARRIVAL_BLOCK_LEADS)  # not ``part``: no luck drawn
+        days, segments = stream.arrival_day[block].tolist(), stream.segment[block].tolist()
         for lead, (arrival, segment) in enumerate(zip(days, segments, strict=True), first):
             if arrival > env.now:
                 yield env.timeout(arrival - env.now)
