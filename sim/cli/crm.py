@@ -163,6 +163,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         f"its effort from throughput when the export does not say ({DEFAULT_UTILISATION})",
     )
     add_bad_rows_limit(calibrate)
+    add_worker_arguments(calibrate)
 
     backtest = commands.add_parser(
         "backtest",
@@ -293,6 +294,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.crm.checks import calibration_lines, calibration_problems
     from sim.crm.scenario_file import scenario_toml
 
+    workers = worker_count(args)
     if not 0.05 <= args.utilisation <= 0.95:
         raise ScenarioError([f"--utilisation: between 0.05 and 0.95, got {args.utilisation:g}"])
     out = args.out or Path("scenarios") / f"{args.export.stem}.toml"
@@ -303,10 +305,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     name = args.name or out.stem
     cal = calibrate(history, args.structure, args.cold_after_days, args.utilisation)
     if not effort_measured(history.measured):  # rep's and customer's time not apart: fit
-        from sim.crm.cycle_fit import fit_cycle
+        from sim.crm.cycle_fit import FIT_REPLICATIONS, fit_cycle
         from sim.crm.scenario_file import calibrated_scenario
 
-        cal = fit_cycle(cal, calibrated_scenario(cal)) or cal
+        with opened_runs(args, workers, FIT_REPLICATIONS) as backend:
+            cal = fit_cycle(cal, calibrated_scenario(cal), backend.runs) or cal
     problems = calibration_problems(cal, args.export.name)
     if problems:
         raise ScenarioError([*problems, f"{args.export.name}: nothing written"])

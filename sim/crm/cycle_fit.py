@@ -123,8 +123,9 @@ def lost_shares(pass_prob: dict[str, Estimate]) -> dict[str, float]:
 class _Trials:
     """The calibration at each split of the win rate, simulated with scaled and shaped lags."""
 
-    def __init__(self, cal: Calibration) -> None:
+    def __init__(self, cal: Calibration, runs=None) -> None:
         self.cal = cal
+        self.runs = runs  # where the replications run (``runner.replication_runs``)
         self.horizon = max(1.0, math.ceil(cal.history.as_of_day))
         self._splits: dict[tuple[float, float], tuple[Calibration, Scenario]] = {}
 
@@ -151,10 +152,10 @@ class _Trials:
             for s in STAGES
         ]
         changes += [f"stages.{s}.lag_cv={shape!r}" for s in STAGES]
-        return simulate(base.replace(changes), (self.cal.structure,)).leads
+        return simulate(base.replace(changes), (self.cal.structure,), runs=self.runs).leads
 
 
-def fit_cycle(cal: Calibration, scenario: Scenario) -> Calibration | None:
+def fit_cycle(cal: Calibration, scenario: Scenario, runs=None) -> Calibration | None:
     """The calibration with its lags fitted to history's won cycle (None when nothing to fit).
 
     Without stage dates, how the won cycle's time and the win rate's losses
@@ -164,13 +165,15 @@ def fit_cycle(cal: Calibration, scenario: Scenario) -> Calibration | None:
     Args:
         cal: the estimates (lags split evenly over the stages).
         scenario: the scenario written from them (``calibrated_scenario``).
+        runs: where each trial's replications run (None: in this process, one after
+            another); the fit is the same wherever they run.
     """
     target = cycle_quantiles(cal.history.leads, "won")
     if any(math.isnan(v) for v in target) or target[0] <= 0:
         return None
     lost_target = cycle_quantiles(cal.history.leads, "lost")
     fit_split = "funnel" not in cal.history.measured and lost_target[0] > 0
-    trials = _Trials(cal)
+    trials = _Trials(cal, runs)
     scale, shape = 1.0, scenario.stages.get(STAGES[0]).lag_cv
     split = (cal.loss_split, cal.time_split)
 

@@ -173,6 +173,19 @@ def test_calibrate_prints_where_each_headcount_comes_from(deal_owner_export, tmp
     assert "--utilisation: between 0.05 and 0.95" in capsys.readouterr().err
 
 
+@pytest.mark.integration  # calibrate with the cycle fit, twice (~20 s)
+def test_calibrate_writes_the_same_scenario_on_one_and_two_workers(deal_owner_export, tmp_path):
+    texts = []
+    for workers in ("1", "2"):
+        out = tmp_path / workers / "ours.toml"
+        args = ["calibrate", str(deal_owner_export / "deals.csv"), "--structure", "conveyor"]
+        args += ["--mapping", str(deal_owner_export / "mapping.toml"), "--out", str(out)]
+        assert main([*args, "--workers", workers]) == 0
+        texts.append(out.read_text())
+    assert "fitted: the won cycle" in texts[0]  # the fit's replications ran on the workers
+    assert texts[0] == texts[1]
+
+
 @pytest.mark.integration  # calibrate with the fit, then a back-test
 def test_the_scenario_remembers_its_export_so_backtest_needs_only_the_scenario(
     deal_owner_export, tmp_path, capsys

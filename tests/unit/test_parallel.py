@@ -1,7 +1,7 @@
 """Replications on several processes or Dask: the same tables, files and progress as in one.
 
-simulate, compare (both passes and --select-best's batches), plan and
-backtest hand each (structure, replication) to a worker and put the tables
+simulate, compare (both passes and --select-best's batches), plan,
+backtest and calibrate (its cycle fit's trials) hand each (structure, replication) to a worker and put the tables
 back in the serial order; whatever the number of workers, the tables are
 equal and the files written are the same bytes. The sweep's own backend
 tests are in test_sweep.py.
@@ -110,17 +110,21 @@ def one_line(capsys) -> str:
 
 
 def command_args(tmp_path: Path, command: str) -> list[str]:
-    """A command of the five that simulate, on the tiny scenario, before its options."""
+    """A command of the six that simulate, on the tiny scenario, before its options."""
     path = write(tmp_path)
     if command == "sweep":
         sweep = tmp_path / "s.toml"
         sweep.write_text(SWEEP)
         return ["sweep", str(sweep)]
+    if command == "calibrate":
+        return ["calibrate", str(tmp_path / "export.csv"), "--structure", "conveyor"]
     extra = {"plan": ["--wins-per-quarter", "3"], "backtest": [str(tmp_path / "export.csv")]}
     return [command, str(path), *extra.get(command, [])]
 
 
-@pytest.mark.parametrize("command", ["simulate", "compare", "plan", "backtest", "sweep"])
+@pytest.mark.parametrize(
+    "command", ["simulate", "compare", "plan", "backtest", "calibrate", "sweep"]
+)
 @pytest.mark.parametrize("value", ["0", "-2", "two"])
 def test_bad_workers_is_one_line_and_writes_nothing(tmp_path, capsys, command, value):
     out = tmp_path / "out"
@@ -129,7 +133,7 @@ def test_bad_workers_is_one_line_and_writes_nothing(tmp_path, capsys, command, v
     assert not out.exists()
 
 
-@pytest.mark.parametrize("command", ["simulate", "compare", "plan", "backtest"])
+@pytest.mark.parametrize("command", ["simulate", "compare", "plan", "backtest", "calibrate"])
 def test_a_bad_scheduler_is_one_line_and_writes_nothing(tmp_path, capsys, command):
     out = tmp_path / "out"
     args = [*command_args(tmp_path, command), "--out", str(out), "--scheduler", "nonsense"]
