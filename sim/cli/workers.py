@@ -1,8 +1,8 @@
 """``--workers`` and ``--scheduler``: where a command's runs happen, checked before any work.
 
 Every command that simulates more than one run (``simulate``, ``compare``,
-``plan``, ``backtest``, ``sweep``, and ``calibrate`` for its cycle fit) takes them. By default a process pool over
-all cores; ``--workers 1`` runs everything in this process; ``--scheduler``
+``plan``, ``backtest``, ``sweep``, and ``calibrate`` for its cycle fit) takes
+them. By default a process pool over all cores; ``--workers 1`` runs everything in this process; ``--scheduler``
 sends the runs to Dask. The results never depend on them: each run is seeded
 by its own replication, and the runs' tables are put back in one fixed order.
 A bad value is one line naming the flag, exit code 2, nothing written: the
