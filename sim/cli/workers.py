@@ -1,14 +1,14 @@
 """``--workers`` and ``--scheduler``: where a command's runs happen, checked before any work.
 
 Every command that simulates more than one run (``simulate``, ``compare``,
-``plan``, ``backtest``, ``sweep``, and ``calibrate`` for its cycle fit) takes
-them. By default a process pool over all cores; ``--workers 1`` runs everything in this process; ``--scheduler``
-sends the runs to Dask. The results never depend on them: each run is seeded
-by its own replication, and the runs' tables are put back in one fixed order.
-A bad value is one line naming the flag, exit code 2, nothing written: the
-flags are read here as text, not by argparse (whose error comes with a usage
-block), and a scheduler is asked who it is before the output folder is claimed.
-"""
+``plan``, ``backtest``, ``sweep``, and ``calibrate`` for its cycle fit)
+takes them. By default a process pool over all cores; ``--workers 1`` runs
+everything in this process; ``--scheduler`` sends the runs to Dask. The
+results never depend on them: each run is seeded by its own replication, and
+the runs' tables are put back in one fixed order. A bad value is one line
+naming the flag, exit code 2, nothing written: the flags are read here as
+text, not by argparse (whose error comes with a usage block), and a
+scheduler is asked who it is before the output folder is claimed."""
 
 from __future__ import annotations
 

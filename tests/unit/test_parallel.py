@@ -1,11 +1,10 @@
 """Replications on several processes or Dask: the same tables, files and progress as in one.
 
-simulate, compare (both passes and --select-best's batches), plan,
-backtest and calibrate (its cycle fit's trials) hand each (structure,
-replication) to a worker and put the tables back in the serial order; whatever the number of workers, the tables are
-equal and the files written are the same bytes. The sweep's own backend
-tests are in test_sweep.py.
-"""
+simulate, compare (both passes and --select-best's batches), plan, backtest
+and calibrate (its cycle fit's trials) hand each (structure, replication) to
+a worker and put the tables back in the serial order; whatever the number of
+workers, the tables are equal and the files written are the same bytes. The
+sweep's own backend tests are in test_sweep.py."""
 
 import os
 import signal
