@@ -8,7 +8,8 @@ results never depend on them: each run is seeded by its own replication, and
 the runs' tables are put back in one fixed order. A bad value is one line
 naming the flag, exit code 2, nothing written: the flags are read here as
 text, not by argparse (whose error comes with a usage block), and a
-scheduler is asked who it is before the output folder is claimed."""
+scheduler is asked who it is before the output folder is claimed.
+"""
 
 from __future__ import annotations
 

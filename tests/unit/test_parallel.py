@@ -4,7 +4,8 @@ simulate, compare (both passes and --select-best's batches), plan, backtest
 and calibrate (its cycle fit's trials) hand each (structure, replication) to
 a worker and put the tables back in the serial order; whatever the number of
 workers, the tables are equal and the files written are the same bytes. The
-sweep's own backend tests are in test_sweep.py."""
+sweep's own backend tests are in test_sweep.py.
+"""
 
 import os
 import signal
