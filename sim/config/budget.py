@@ -18,12 +18,15 @@ scaled 2x, 8x and 32x (7,000 to 116,000 leads per run) for All-In and
 Conveyor, Conveyor with 4 replications, all four structures with 2, and
 ``compare`` (both passes) on All-In and Conveyor, each in a fresh interpreter,
 peak RSS from ``VmHWM``. A straight line through the nine points gives
-190 MB + 1,355 bytes per lead-run; the worst point costs 1,640 bytes per
-lead-run above that fixed part. Every lead-run a command holds (all of them
-for ``simulate`` and ``compare``: their tables are summarised at the end) costs
+178 MB + 771 bytes per lead-run; the worst point costs 1,104 bytes per
+lead-run above that fixed part (2026-12-01, commit ``cce6e8c``, after the lead
+stream's luck became a recipe drawn a block at a time; 190 MB + 1,355 bytes and
+1,640 at worst before). Every lead-run a command holds (all of them for
+``simulate`` and ``compare``: their tables are summarised at the end) costs
 the same, whether it comes from a big run or from many replications; the
-bench's million-lead Conveyor run (``docs/performance.md``: 1,597 MiB peak)
-costs about as much per lead, so the line extends to large runs.
+bench's million-lead Conveyor run (``docs/performance.md``: 662 MiB peak,
+535 bytes per extra lead) costs less per lead, so the line is on the safe
+side for large runs.
 Samples were measured alone (a 10-year Conveyor run sampled every day and
 every 0.05 days: 340-350 bytes and 8-10 microseconds per extra sample row). Time
 fitted 8.6 s + 0.33 ms per lead-run, the slowest point 0.89 ms: timings on a
@@ -49,9 +52,9 @@ FIXED_BYTES = 256 * MiB
 loaded, before any lead (measured: 190 MB fitted; a small ``compare``, which
 draws its report, 250 MB)."""
 
-BYTES_PER_LEAD_RUN = 2_000
+BYTES_PER_LEAD_RUN = 1_400
 """Peak memory per simulated lead-run held until the results are written:
-1,640 bytes measured at worst, plus a margin for plots and the allocator."""
+1,104 bytes measured at worst, plus a margin for plots and the allocator."""
 
 BYTES_PER_SAMPLE_ROW = 400
 """Peak memory per work-in-progress sample row (one team at one sample time): 340 measured."""

@@ -103,7 +103,7 @@ def test_problem_lines_name_the_file_the_estimate_and_the_way_out():
     huge = budget.Estimate(3.65e7, 1.8e8, 3.0e6, 400 * budget.GiB, 90_000)
     memory, time = budget.problems(huge, "big.toml", available_bytes=16 * budget.GiB)
     assert memory.startswith("big.toml: too big for this machine: about 36,500,000 leads")
-    assert "about 400.0 GiB of memory (2,000 bytes per lead-run held) with 16.0 GiB" in memory
+    assert "about 400.0 GiB of memory (1,400 bytes per lead-run held) with 16.0 GiB" in memory
     assert "roughly 25 hours" in time and "the limit without --yes is 60 minutes" in time
     assert all("--yes" in line for line in (memory, time))
     fits = budget.Estimate(100, 100, 100, budget.GiB, 30)
