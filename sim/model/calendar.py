@@ -174,12 +174,17 @@ class WorkCalendar:
         With leave, the longest-idle rep may be away: the task goes to a
         colleague at work instead of waiting for their return.
         """
+        # Nobody starts before the company does (a seat's days are the company's
+        # less its leave), so the first rep who starts then is the soonest. At
+        # night or at a weekend that is the first rep not on leave, rather than
+        # a look at every idle rep.
+        soonest = self.company.at_work(now)
         best, best_start = idle[0], math.inf
         for rep in idle:
             start = self.seat(rep.rep_id).at_work(now)
             if start < best_start:
                 best, best_start = rep, start
-                if start == now:
+                if start == soonest:
                     break
         idle.remove(best)
         return best
