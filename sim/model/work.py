@@ -18,7 +18,8 @@ from typing import Any
 
 import simpy
 
-from sim.model.pools import FirstOf
+from sim.model.environment import alone
+from sim.model.pools import FirstOf, Grant, PriorityPool
 from sim.model.state import Clock
 from sim.model.teams import Rep, Team, rep_skill
 from sim.model.versatility import covering
@@ -57,38 +58,53 @@ def stage_work(
         is the person's level and ramp multiplier on pass probability), None
         if patience ran out, ``OWNER_LEFT`` if the owner resigned while it waited.
     """
-    if owner is not None:
-        request = owner.resource.request(priority)
+    pool = team.resource if owner is None else owner.resource
+    cover_pass = 1.0
+    if pool.free and alone(env) and (owner_gone is None or not owner_gone.triggered):
+        # A rep is free and nothing else happens at this instant: the task
+        # takes the rep now. Its grant (and first-of) would be the next events
+        # processed, so it would resume at this very point of the event order
+        # (``environment.Environment``).
+        pool.take()
     else:
-        request = team.resource.request(priority) if team.priority_pool else team.resource.request()
-    team.waiting += 1
-    with request:
-        if patience_days is None and owner_gone is None:
-            yield request
-        else:
-            wait: simpy.Event = request
-            if patience_days is not None and request.triggered:
-                # A rep is free at once, so patience cannot run out: no timeout to
-                # arm (it would sit in the event queue until it expired). Waiting on
-                # the request alone through ``FirstOf`` resumes this process at the
-                # same point in the event order as ``request | timeout`` would.
-                wait = FirstOf(env, request)
-            elif patience_days is not None:
-                wait = FirstOf(env, request, env.timeout(patience_days))
-            if owner_gone is not None:
-                wait = FirstOf(env, wait, owner_gone)
-            yield wait
-            if not request.triggered:
-                team.waiting -= 1
-                return OWNER_LEFT if owner_gone is not None and owner_gone.triggered else None
+        request = pool.request(priority) if isinstance(pool, PriorityPool) else pool.request()
+        team.waiting += 1
+        yield first_to_come(env, request, patience_days, owner_gone)
         team.waiting -= 1
-        cover_pass = 1.0
+        if not request.triggered:  # patience ran out or the owner left: withdrawn
+            request.withdraw()
+            return OWNER_LEFT if owner_gone is not None and owner_gone.triggered else None
+        pool = request.pool
         if team.cover is not None:  # a colleague of another role may work it (versatility)
             team, effort_days, cover_pass = covering(team, request, effort_days)
-        rep, start, span_days, pass_factor = start_work(env, clock, team, owner, effort_days)
-        yield env.timeout(span_days)
-        finish_work(env, clock, team, rep, start, pooled=owner is None)
+    rep, start, span_days, pass_factor = start_work(env, clock, team, owner, effort_days)
+    yield env.timeout(span_days)
+    finish_work(env, clock, team, rep, start, pooled=owner is None)
+    pool.release()
     return rep, start, pass_factor * cover_pass
+
+
+def first_to_come(
+    env: simpy.Environment,
+    request: Grant,
+    patience_days: float | None,
+    owner_gone: simpy.Event | None,
+) -> simpy.Event:
+    """What a task waits on: the first of its grant, its patience running out, its owner leaving."""
+    if patience_days is None and owner_gone is None:
+        return request
+    wait: simpy.Event = request
+    if patience_days is not None and request.triggered:
+        # A rep is free at once, so patience cannot run out: no timeout to
+        # arm (it would sit in the event queue until it expired). Waiting on
+        # the request alone through ``FirstOf`` resumes this process at the
+        # same point in the event order as ``request | timeout`` would.
+        wait = FirstOf(env, request)
+    elif patience_days is not None:
+        wait = FirstOf(env, request, env.timeout(patience_days))
+    if owner_gone is not None:
+        wait = FirstOf(env, wait, owner_gone)
+    return wait
 
 
 def start_work(
