@@ -80,17 +80,20 @@ class WorkingDays:
 
     def worked(self, day: float) -> float:
         """Working time from day 0 to ``day`` (working days)."""
-        k = bisect_right(self.starts, day) - 1
+        starts = self.starts
+        k = bisect_right(starts, day) - 1
         if k < 0:
             return 0.0
-        return k + min(1.0, (day - self.starts[k]) / self.day_fraction)
+        share = (day - starts[k]) / self.day_fraction  # of day k, or more once it ended
+        return k + (share if share < 1.0 else 1.0)
 
     def at_work(self, day: float) -> float:
         """The first working instant at or after ``day``."""
-        k = bisect_right(self.starts, day) - 1
-        if k >= 0 and day < self.end(k):
+        starts = self.starts
+        k = bisect_right(starts, day) - 1
+        if k >= 0 and day < starts[k] + self.day_fraction:  # within day k (before its end)
             return day
-        return self.starts[k + 1] if k + 1 < len(self.starts) else day
+        return starts[k + 1] if k + 1 < len(starts) else day
 
     def finish(self, start: float, effort_days: float) -> float:
         """When work of ``effort_days`` working days begun at ``start`` is done.
@@ -122,12 +125,13 @@ class WorkCalendar:
         has_leave: whether people take leave (then seats differ).
     """
 
-    __slots__ = ("cfg", "company_days", "company", "has_leave", "seats")
+    __slots__ = ("cfg", "company_days", "company_years", "company", "has_leave", "seats")
 
     def __init__(self, cfg: CalendarConfig, horizon_days: float):
         self.cfg = cfg
         last = math.ceil(horizon_days) + MARGIN_DAYS
         self.company_days = [day for day in range(last) if cfg.is_working_day(day)]
+        self.company_years = by_year(self.company_days)
         self.company = self._days(self.company_days)
         self.has_leave = cfg.leave_days_per_year > 0
         self.seats: dict[int, WorkingDays] = {}
@@ -147,7 +151,7 @@ class WorkCalendar:
             return self.company
         days = self.seats.get(rep_id)
         if days is None:
-            away = leave_days(self.company_days, self.cfg, rep_id)
+            away = leave_days(self.company_years, self.cfg, rep_id)
             days = self._days([day for day in self.company_days if day not in away])
             self.seats[rep_id] = days
         return days
@@ -190,21 +194,27 @@ class WorkCalendar:
         return best
 
 
-def leave_days(company_days: list[int], cfg: CalendarConfig, rep_id: int) -> set[int]:
+def by_year(days: list[int]) -> list[list[int]]:
+    """Days grouped by calendar year (``DAYS_PER_YEAR`` days each), in order."""
+    years: dict[int, list[int]] = {}
+    for day in days:
+        years.setdefault(day // DAYS_PER_YEAR, []).append(day)
+    return list(years.values())
+
+
+def leave_days(company_years: list[list[int]], cfg: CalendarConfig, rep_id: int) -> set[int]:
     """The calendar days seat ``rep_id`` is on leave: whole blocks spread over each year.
 
-    Each year's working days are cut into as many equal slots as there are
-    blocks of leave; the seat's block starts at its own fraction of each slot
+    Each year's working days (``company_years``, the company's by year) are cut
+    into as many equal slots as there are blocks of leave; the seat's block
+    starts at its own fraction of each slot
     (``GOLDEN_FRACTION`` x the seat's number, mod 1) and wraps round the year,
     so no two blocks of one seat overlap (``CalendarConfig`` checks they fit).
     """
     blocks = math.ceil(cfg.leave_days_per_year / cfg.leave_block_days)
     offset = ((rep_id + 1) * GOLDEN_FRACTION) % 1.0
     away: set[int] = set()
-    by_year: dict[int, list[int]] = {}
-    for day in company_days:
-        by_year.setdefault(day // DAYS_PER_YEAR, []).append(day)
-    for year_days in by_year.values():
+    for year_days in company_years:
         count = len(year_days)
         left = cfg.leave_days_per_year
         for block in range(blocks):

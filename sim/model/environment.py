@@ -18,10 +18,12 @@ Time unit: days.
 
 from __future__ import annotations
 
-from heapq import heappop
+import math
+from heapq import heappop, heappush
 
 import simpy
 from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import NORMAL
 
 
 class Environment(simpy.Environment):
@@ -35,6 +37,11 @@ class Environment(simpy.Environment):
     def __init__(self) -> None:
         super().__init__()
         self.sole_callback = False
+        # Deadlines not yet in the event queue, by (day, number); the earliest live
+        # one's predecessor in that order (the watch) is always in the queue.
+        self._deadlines: list[tuple[float, int, Deadline]] = []
+        self._watch: Deadline | None = None
+        self._watch_key = (math.inf, 0)
 
     def step(self) -> None:
         """Process the next event: SimPy's ``step``, noting whether it has a single callback."""
@@ -42,6 +49,8 @@ class Environment(simpy.Environment):
             self._now, _, _, event = heappop(self._queue)
         except IndexError:
             raise EmptySchedule from None
+        if event is self._watch:
+            self._next_watch()
         callbacks, event.callbacks = event.callbacks, None
         self.sole_callback = len(callbacks) == 1
         try:
@@ -55,6 +64,37 @@ class Environment(simpy.Environment):
             exc = type(event._value)(*event._value.args)
             exc.__cause__ = event._value
             raise exc
+
+    def deadline(self, delay: float) -> Deadline:
+        """An event that fires ``delay`` from now, as ``timeout(delay)`` would, unless cancelled.
+
+        It takes its place in the event order now (its number), but enters the
+        event queue only when it is the earliest deadline left: a task's
+        patience is mostly cancelled (a rep came first), and a cancelled
+        deadline that never enters the queue costs no event and does not make
+        the queue longer for every other event.
+        """
+        event = Deadline(self)
+        key = (self._now + delay, next(self._eid))
+        if key < self._watch_key:
+            # Earlier than the watch: it becomes the watch, straight into the queue.
+            heappush(self._queue, (key[0], NORMAL, key[1], event))
+            self._watch, self._watch_key = event, key
+        else:
+            heappush(self._deadlines, (*key, event))
+        return event
+
+    def _next_watch(self) -> None:
+        """The watch is due: the earliest live deadline left enters the queue as the next one."""
+        deadlines = self._deadlines
+        while deadlines and deadlines[0][2].cancelled:
+            heappop(deadlines)
+        if deadlines:
+            day, number, event = heappop(deadlines)
+            heappush(self._queue, (day, NORMAL, number, event))
+            self._watch, self._watch_key = event, (day, number)
+        else:
+            self._watch, self._watch_key = None, (math.inf, 0)
 
     def alone(self) -> bool:
         """Whether the running callback is the last thing to happen at this instant.
@@ -76,6 +116,24 @@ class Environment(simpy.Environment):
         self.sole_callback = len(callbacks) == 1
         for callback in callbacks:
             callback(event)
+
+
+class Deadline(simpy.Event):
+    """A timeout that may be cancelled before it is due (``Environment.deadline``).
+
+    Attributes:
+        cancelled: nobody waits for it any more; if it has not entered the
+            event queue, it never will.
+    """
+
+    def __init__(self, env: Environment):
+        super().__init__(env)
+        self._ok, self._value = True, None  # triggered from the start, as a timeout is
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        """Nobody waits for it any more (a task's rep came before its patience ran out)."""
+        self.cancelled = True
 
 
 def alone(env: simpy.Environment) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 
 import simpy
 
-from sim.model.environment import alone
+from sim.model.environment import Deadline, alone
 from sim.model.pools import FirstOf, Grant, PriorityPool
 from sim.model.state import Clock
 from sim.model.teams import Rep, Team, rep_skill
@@ -69,8 +69,11 @@ def stage_work(
     else:
         request = pool.request(priority) if isinstance(pool, PriorityPool) else pool.request()
         team.waiting += 1
-        yield first_to_come(env, request, patience_days, owner_gone)
+        wait, patience = first_to_come(env, request, patience_days, owner_gone)
+        yield wait
         team.waiting -= 1
+        if patience is not None:
+            patience.cancel()  # it fired, or the task no longer waits for it
         if not request.triggered:  # patience ran out or the owner left: withdrawn
             request.withdraw()
             return OWNER_LEFT if owner_gone is not None and owner_gone.triggered else None
@@ -89,22 +92,28 @@ def first_to_come(
     request: Grant,
     patience_days: float | None,
     owner_gone: simpy.Event | None,
-) -> simpy.Event:
-    """What a task waits on: the first of its grant, its patience running out, its owner leaving."""
+) -> tuple[simpy.Event, Deadline | None]:
+    """What a task waits on: the first of its grant, its patience running out, its owner leaving.
+
+    Returns:
+        The event to wait on, and the patience deadline (None if there is no
+        patience to run out), which the task cancels once it stops waiting.
+    """
     if patience_days is None and owner_gone is None:
-        return request
+        return request, None
     wait: simpy.Event = request
+    patience = None
     if patience_days is not None and request.triggered:
-        # A rep is free at once, so patience cannot run out: no timeout to
-        # arm (it would sit in the event queue until it expired). Waiting on
-        # the request alone through ``FirstOf`` resumes this process at the
-        # same point in the event order as ``request | timeout`` would.
+        # A rep is free at once, so patience cannot run out: no deadline to
+        # arm. Waiting on the request alone through ``FirstOf`` resumes this
+        # process at the same point in the event order as ``request | timeout``.
         wait = FirstOf(env, request)
     elif patience_days is not None:
-        wait = FirstOf(env, request, env.timeout(patience_days))
+        patience = env.deadline(patience_days)
+        wait = FirstOf(env, request, patience)
     if owner_gone is not None:
         wait = FirstOf(env, wait, owner_gone)
-    return wait
+    return wait, patience
 
 
 def start_work(
@@ -119,25 +128,25 @@ def start_work(
         weekends, holidays and leave in between count), and the person's
         multiplier on pass probability.
     """
-    calendar = clock.calendar
+    calendar, now = clock.calendar, env.now
     if owner is not None:
         rep = owner
     elif calendar is not None and calendar.has_leave:
-        rep = calendar.take_idle(team.idle, env.now)
+        rep = calendar.take_idle(team.idle, now)
     else:
         rep = team.idle.popleft()
     pass_factor = 1.0
     if team.people_effects:
-        effort_scale, pass_factor = rep_skill(rep, env.now, team)
+        effort_scale, pass_factor = rep_skill(rep, now, team)
         effort_days *= effort_scale
     if team.context_switch_cost > 0:
         # Juggling many deals at different stages costs a generalist time.
         factor = 1.0 + team.context_switch_cost * max(0, rep.open_deals - 1)
         effort_days *= min(factor, team.max_context_switch_factor)
-    start = env.now
+    start = now
     if calendar is not None:
-        start, finish = calendar.work_span(rep.rep_id, start, effort_days)
-        effort_days = finish - env.now
+        start, finish = calendar.work_span(rep.rep_id, now, effort_days)
+        effort_days = finish - now
     rep.record.busy_since = start
     team.in_service += 1
     return rep, start, effort_days, pass_factor

@@ -108,3 +108,53 @@ def test_skipping_events_changes_no_table(tied, monkeypatch):
         pd.testing.assert_frame_equal(old, new, check_exact=True)
     # The skipping really happened: fewer events for the same tables.
     assert Counting.steps < 0.95 * NeverAlone.steps
+
+
+def deadline_log(use_deadlines: bool, jobs: list[tuple[int, int, int | None]]) -> list:
+    """Who is called when: jobs arm a deadline (or a timeout) at ``start`` for ``delay``.
+
+    A job with ``cancel_after`` stops listening that long after arming it (a
+    deadline is cancelled; a timeout still fires, to nobody). Bystanders tick
+    at every whole day, so every instant has ties to order.
+    """
+    env = Environment()
+    order: list[tuple[float, str]] = []
+
+    def job(k: int, start: int, delay: int, cancel_after: int | None):
+        yield env.timeout(start)
+        event = env.deadline(delay) if use_deadlines else env.timeout(delay)
+        listening = [True]
+        event.callbacks.append(lambda _: listening[0] and order.append((env.now, f"job {k}")))
+        if cancel_after is not None:
+            yield env.timeout(cancel_after)
+            listening[0] = False
+            if use_deadlines:
+                event.cancel()
+
+    def bystander(k: int):
+        for _ in range(12):
+            yield env.timeout(1)
+            order.append((env.now, f"bystander {k}"))
+
+    for k in range(3):
+        env.process(bystander(k))
+    for k, (start, delay, cancel_after) in enumerate(jobs):
+        env.process(job(k, start, delay, cancel_after))
+    env.run()
+    return order
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_deadlines_fire_where_timeouts_would_and_cancelled_ones_never(seed):
+    rng = np.random.default_rng(seed)
+    jobs = [
+        (int(rng.integers(0, 5)), int(rng.integers(0, 6)), None if rng.random() < 0.5 else 1)
+        for _ in range(40)
+    ]
+    with_deadlines = deadline_log(True, jobs)
+    assert with_deadlines == deadline_log(False, jobs)
+    fired = {name for _, name in with_deadlines if name.startswith("job")}
+    cancelled_early = {
+        f"job {k}" for k, (_, delay, cancel) in enumerate(jobs) if cancel == 1 and delay > 1
+    }
+    assert fired and not fired & cancelled_early
