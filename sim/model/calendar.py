@@ -134,7 +134,7 @@ class WorkCalendar:
         self.company_years = by_year(self.company_days)
         self.company = self._days(self.company_days)
         self.has_leave = cfg.leave_days_per_year > 0
-        self.seats: dict[int, WorkingDays] = {}
+        self.seats = SeatDays(self)  # seats[rep_id]: a dict lookup on the hot path
 
     @classmethod
     def of(cls, scenario: Scenario) -> WorkCalendar | None:
@@ -147,18 +147,18 @@ class WorkCalendar:
 
     def seat(self, rep_id: int) -> WorkingDays:
         """The working days of seat ``rep_id``: the company's less the seat's leave."""
+        return self.seats[rep_id]
+
+    def build_seat(self, rep_id: int) -> WorkingDays:
+        """Seat ``rep_id``'s working days, laid out (``SeatDays`` keeps them)."""
         if not self.has_leave:
             return self.company
-        days = self.seats.get(rep_id)
-        if days is None:
-            away = leave_days(self.company_years, self.cfg, rep_id)
-            days = self._days([day for day in self.company_days if day not in away])
-            self.seats[rep_id] = days
-        return days
+        away = leave_days(self.company_years, self.cfg, rep_id)
+        return self._days([day for day in self.company_days if day not in away])
 
     def work_span(self, rep_id: int, now: float, effort_days: float) -> tuple[float, float]:
         """``(start_day, finish_day)`` of work of ``effort_days`` a seat picks up at ``now``."""
-        days = self.seat(rep_id)
+        days = self.seats[rep_id]
         start = days.at_work(now)
         return start, days.finish(start, effort_days)
 
@@ -182,16 +182,32 @@ class WorkCalendar:
         # less its leave), so the first rep who starts then is the soonest. At
         # night or at a weekend that is the first rep not on leave, rather than
         # a look at every idle rep.
-        soonest = self.company.at_work(now)
+        seats, soonest = self.seats, None
         best, best_start = idle[0], math.inf
         for rep in idle:
-            start = self.seat(rep.rep_id).at_work(now)
+            start = seats[rep.rep_id].at_work(now)
             if start < best_start:
                 best, best_start = rep, start
+                if start == now:  # at work now (the common case: no need to ask the company)
+                    break
+                if soonest is None:
+                    soonest = self.company.at_work(now)
                 if start == soonest:
                     break
         idle.remove(best)
         return best
+
+
+class SeatDays(dict):
+    """Each seat's working days by seat number, laid out on first use."""
+
+    def __init__(self, calendar: WorkCalendar):
+        super().__init__()
+        self.calendar = calendar
+
+    def __missing__(self, rep_id: int) -> WorkingDays:
+        days = self[rep_id] = self.calendar.build_seat(rep_id)
+        return days
 
 
 def by_year(days: list[int]) -> list[list[int]]:
