@@ -80,17 +80,20 @@ class WorkingDays:
 
     def worked(self, day: float) -> float:
         """Working time from day 0 to ``day`` (working days)."""
-        k = bisect_right(self.starts, day) - 1
+        starts = self.starts
+        k = bisect_right(starts, day) - 1
         if k < 0:
             return 0.0
-        return k + min(1.0, (day - self.starts[k]) / self.day_fraction)
+        share = (day - starts[k]) / self.day_fraction  # of day k, or more once it ended
+        return k + (share if share < 1.0 else 1.0)
 
     def at_work(self, day: float) -> float:
         """The first working instant at or after ``day``."""
-        k = bisect_right(self.starts, day) - 1
-        if k >= 0 and day < self.end(k):
+        starts = self.starts
+        k = bisect_right(starts, day) - 1
+        if k >= 0 and day < starts[k] + self.day_fraction:  # within day k (before its end)
             return day
-        return self.starts[k + 1] if k + 1 < len(self.starts) else day
+        return starts[k + 1] if k + 1 < len(starts) else day
 
     def finish(self, start: float, effort_days: float) -> float:
         """When work of ``effort_days`` working days begun at ``start`` is done.
@@ -122,15 +125,16 @@ class WorkCalendar:
         has_leave: whether people take leave (then seats differ).
     """
 
-    __slots__ = ("cfg", "company_days", "company", "has_leave", "seats")
+    __slots__ = ("cfg", "company_days", "company_years", "company", "has_leave", "seats")
 
     def __init__(self, cfg: CalendarConfig, horizon_days: float):
         self.cfg = cfg
         last = math.ceil(horizon_days) + MARGIN_DAYS
         self.company_days = [day for day in range(last) if cfg.is_working_day(day)]
+        self.company_years = by_year(self.company_days)
         self.company = self._days(self.company_days)
         self.has_leave = cfg.leave_days_per_year > 0
-        self.seats: dict[int, WorkingDays] = {}
+        self.seats = SeatDays(self)  # seats[rep_id]: a dict lookup on the hot path
 
     @classmethod
     def of(cls, scenario: Scenario) -> WorkCalendar | None:
@@ -143,18 +147,18 @@ class WorkCalendar:
 
     def seat(self, rep_id: int) -> WorkingDays:
         """The working days of seat ``rep_id``: the company's less the seat's leave."""
+        return self.seats[rep_id]
+
+    def build_seat(self, rep_id: int) -> WorkingDays:
+        """Seat ``rep_id``'s working days, laid out (``SeatDays`` keeps them)."""
         if not self.has_leave:
             return self.company
-        days = self.seats.get(rep_id)
-        if days is None:
-            away = leave_days(self.company_days, self.cfg, rep_id)
-            days = self._days([day for day in self.company_days if day not in away])
-            self.seats[rep_id] = days
-        return days
+        away = leave_days(self.company_years, self.cfg, rep_id)
+        return self._days([day for day in self.company_days if day not in away])
 
     def work_span(self, rep_id: int, now: float, effort_days: float) -> tuple[float, float]:
         """``(start_day, finish_day)`` of work of ``effort_days`` a seat picks up at ``now``."""
-        days = self.seat(rep_id)
+        days = self.seats[rep_id]
         start = days.at_work(now)
         return start, days.finish(start, effort_days)
 
@@ -178,33 +182,55 @@ class WorkCalendar:
         a task that comes at night from reading every idle rep's days (a
         pooled team of hundreds made a million-lead run quadratic).
         """
-        soonest = self.company.at_work(now)
+        seats, soonest = self.seats, None
         best, best_start = idle[0], math.inf
         for rep in idle:
-            start = self.seat(rep.rep_id).at_work(now)
+            start = seats[rep.rep_id].at_work(now)
             if start < best_start:
                 best, best_start = rep, start
+                if start == now:  # at work now (the common case: no need to ask the company)
+                    break
+                if soonest is None:
+                    soonest = self.company.at_work(now)
                 if start == soonest:
                     break
         idle.remove(best)
         return best
 
 
-def leave_days(company_days: list[int], cfg: CalendarConfig, rep_id: int) -> set[int]:
+class SeatDays(dict):
+    """Each seat's working days by seat number, laid out on first use."""
+
+    def __init__(self, calendar: WorkCalendar):
+        super().__init__()
+        self.calendar = calendar
+
+    def __missing__(self, rep_id: int) -> WorkingDays:
+        days = self[rep_id] = self.calendar.build_seat(rep_id)
+        return days
+
+
+def by_year(days: list[int]) -> list[list[int]]:
+    """Days grouped by calendar year (``DAYS_PER_YEAR`` days each), in order."""
+    years: dict[int, list[int]] = {}
+    for day in days:
+        years.setdefault(day // DAYS_PER_YEAR, []).append(day)
+    return list(years.values())
+
+
+def leave_days(company_years: list[list[int]], cfg: CalendarConfig, rep_id: int) -> set[int]:
     """The calendar days seat ``rep_id`` is on leave: whole blocks spread over each year.
 
-    Each year's working days are cut into as many equal slots as there are
-    blocks of leave; the seat's block starts at its own fraction of each slot
+    Each year's working days (``company_years``, the company's by year) are cut
+    into as many equal slots as there are blocks of leave; the seat's block
+    starts at its own fraction of each slot
     (``GOLDEN_FRACTION`` x the seat's number, mod 1) and wraps round the year,
     so no two blocks of one seat overlap (``CalendarConfig`` checks they fit).
     """
     blocks = math.ceil(cfg.leave_days_per_year / cfg.leave_block_days)
     offset = ((rep_id + 1) * GOLDEN_FRACTION) % 1.0
     away: set[int] = set()
-    by_year: dict[int, list[int]] = {}
-    for day in company_days:
-        by_year.setdefault(day // DAYS_PER_YEAR, []).append(day)
-    for year_days in by_year.values():
+    for year_days in company_years:
         count = len(year_days)
         left = cfg.leave_days_per_year
         for block in range(blocks):

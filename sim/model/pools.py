@@ -19,6 +19,8 @@ from typing import Any
 import simpy
 from simpy.events import PENDING
 
+from sim.model.environment import alone
+
 
 class Pool:
     """A pool of identical servers, first come first served: ``simpy.Resource`` made lean.
@@ -93,7 +95,11 @@ class PriorityPool(Pool):
 
     def wait(self, grant: Grant) -> None:
         """Queue a request after every queued request of equal or lower key."""
-        bisect.insort_right(self.queue, grant, key=Grant.sort_key)
+        queue = self.queue
+        if not queue or queue[-1].key <= grant.key:
+            queue.append(grant)  # where insort_right puts it: most requests come in order
+        else:
+            bisect.insort_right(queue, grant, key=Grant.sort_key)
 
 
 class Grant(simpy.Event):
@@ -120,9 +126,13 @@ class Grant(simpy.Event):
     def __enter__(self) -> Grant:
         return self
 
+    def withdraw(self) -> None:
+        """Leave the queue without a server (patience ran out, the owner left)."""
+        self.pool.queue.remove(self)
+
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
         if not self.triggered:
-            self.pool.queue.remove(self)
+            self.withdraw()
         elif exc_type is not GeneratorExit:  # a process closed at the end of the run keeps it
             self.pool.release()
 
@@ -138,7 +148,9 @@ class FirstOf(simpy.Event):
     is the condition's bookkeeping (its value, a check per event, removing
     the checks): about a tenth of a Conveyor run with every effect on. Its
     value is the first event's; the waiting task asks its grant whether it
-    was granted.
+    was granted. When nothing else happens at that instant, it is processed
+    at once instead of scheduled (``environment.Environment``): it would be
+    the next event processed anyway.
     """
 
     __slots__ = ()
@@ -153,5 +165,12 @@ class FirstOf(simpy.Event):
             event.callbacks.append(self._first)
 
     def _first(self, event: simpy.Event) -> None:
-        if self._value is PENDING:
+        if self._value is not PENDING:
+            return
+        if event._ok and alone(self.env):
+            # Nothing else happens at this instant: processed now rather than
+            # scheduled, as it would be processed next (``environment.Environment``).
+            self._ok, self._value = True, event._value
+            self.env.process_now(self)
+        else:
             self.trigger(event)

@@ -110,7 +110,7 @@ class Clock:
         period = self.period_of(low)
         edges = self.period_edges
         if self.calendar is not None:
-            days = self.calendar.seat(record.rep_id)
+            days = self.calendar.seats[record.rep_id]
             low, high = days.worked(low), days.worked(high)
             edges = days.worked_at(edges)
         while period < self.last_period and high > edges[period + 1]:

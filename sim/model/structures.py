@@ -35,6 +35,7 @@ from sim.config.scenario import (
     Structure,
 )
 from sim.model.accounts import finish_accounts
+from sim.model.environment import Environment
 from sim.model.expertise import segment_experience
 from sim.model.journey import lead_arrivals
 from sim.model.lead_table import LeadBook
@@ -405,7 +406,7 @@ def run_until_horizon(
     ``samples`` receives the work-in-progress samples. Nothing of the
     environment is returned, so it can be freed before the tables are built.
     """
-    env = simpy.Environment()
+    env = Environment()
     run = build_run(name, env, leads, scenario, streams)
     teams = run.org.teams
     env.process(lead_arrivals(env, run))

@@ -18,7 +18,8 @@ from typing import Any
 
 import simpy
 
-from sim.model.pools import FirstOf
+from sim.model.environment import Deadline, alone
+from sim.model.pools import FirstOf, Grant, PriorityPool
 from sim.model.state import Clock
 from sim.model.teams import Rep, Team, rep_skill
 from sim.model.versatility import covering
@@ -57,38 +58,62 @@ def stage_work(
         is the person's level and ramp multiplier on pass probability), None
         if patience ran out, ``OWNER_LEFT`` if the owner resigned while it waited.
     """
-    if owner is not None:
-        request = owner.resource.request(priority)
+    pool = team.resource if owner is None else owner.resource
+    cover_pass = 1.0
+    if pool.free and alone(env) and (owner_gone is None or not owner_gone.triggered):
+        # A rep is free and nothing else happens at this instant: the task
+        # takes the rep now. Its grant (and first-of) would be the next events
+        # processed, so it would resume at this very point of the event order
+        # (``environment.Environment``).
+        pool.take()
     else:
-        request = team.resource.request(priority) if team.priority_pool else team.resource.request()
-    team.waiting += 1
-    with request:
-        if patience_days is None and owner_gone is None:
-            yield request
-        else:
-            wait: simpy.Event = request
-            if patience_days is not None and request.triggered:
-                # A rep is free at once, so patience cannot run out: no timeout to
-                # arm (it would sit in the event queue until it expired). Waiting on
-                # the request alone through ``FirstOf`` resumes this process at the
-                # same point in the event order as ``request | timeout`` would.
-                wait = FirstOf(env, request)
-            elif patience_days is not None:
-                wait = FirstOf(env, request, env.timeout(patience_days))
-            if owner_gone is not None:
-                wait = FirstOf(env, wait, owner_gone)
-            yield wait
-            if not request.triggered:
-                team.waiting -= 1
-                return OWNER_LEFT if owner_gone is not None and owner_gone.triggered else None
+        request = pool.request(priority) if isinstance(pool, PriorityPool) else pool.request()
+        team.waiting += 1
+        wait, patience = first_to_come(env, request, patience_days, owner_gone)
+        yield wait
         team.waiting -= 1
-        cover_pass = 1.0
+        if patience is not None:
+            patience.cancel()  # it fired, or the task no longer waits for it
+        if not request.triggered:  # patience ran out or the owner left: withdrawn
+            request.withdraw()
+            return OWNER_LEFT if owner_gone is not None and owner_gone.triggered else None
+        pool = request.pool
         if team.cover is not None:  # a colleague of another role may work it (versatility)
             team, effort_days, cover_pass = covering(team, request, effort_days)
-        rep, start, span_days, pass_factor = start_work(env, clock, team, owner, effort_days)
-        yield env.timeout(span_days)
-        finish_work(env, clock, team, rep, start, pooled=owner is None)
+    rep, start, span_days, pass_factor = start_work(env, clock, team, owner, effort_days)
+    yield env.timeout(span_days)
+    finish_work(env, clock, team, rep, start, pooled=owner is None)
+    pool.release()
     return rep, start, pass_factor * cover_pass
+
+
+def first_to_come(
+    env: simpy.Environment,
+    request: Grant,
+    patience_days: float | None,
+    owner_gone: simpy.Event | None,
+) -> tuple[simpy.Event, Deadline | None]:
+    """What a task waits on: the first of its grant, its patience running out, its owner leaving.
+
+    Returns:
+        The event to wait on, and the patience deadline (None if there is no
+        patience to run out), which the task cancels once it stops waiting.
+    """
+    if patience_days is None and owner_gone is None:
+        return request, None
+    wait: simpy.Event = request
+    patience = None
+    if patience_days is not None and request.triggered:
+        # A rep is free at once, so patience cannot run out: no deadline to
+        # arm. Waiting on the request alone through ``FirstOf`` resumes this
+        # process at the same point in the event order as ``request | timeout``.
+        wait = FirstOf(env, request)
+    elif patience_days is not None:
+        patience = env.deadline(patience_days)
+        wait = FirstOf(env, request, patience)
+    if owner_gone is not None:
+        wait = FirstOf(env, wait, owner_gone)
+    return wait, patience
 
 
 def start_work(
@@ -103,25 +128,25 @@ def start_work(
         weekends, holidays and leave in between count), and the person's
         multiplier on pass probability.
     """
-    calendar = clock.calendar
+    calendar, now = clock.calendar, env.now
     if owner is not None:
         rep = owner
     elif calendar is not None and calendar.has_leave:
-        rep = calendar.take_idle(team.idle, env.now)
+        rep = calendar.take_idle(team.idle, now)
     else:
         rep = team.idle.popleft()
     pass_factor = 1.0
     if team.people_effects:
-        effort_scale, pass_factor = rep_skill(rep, env.now, team)
+        effort_scale, pass_factor = rep_skill(rep, now, team)
         effort_days *= effort_scale
     if team.context_switch_cost > 0:
         # Juggling many deals at different stages costs a generalist time.
         factor = 1.0 + team.context_switch_cost * max(0, rep.open_deals - 1)
         effort_days *= min(factor, team.max_context_switch_factor)
-    start = env.now
+    start = now
     if calendar is not None:
-        start, finish = calendar.work_span(rep.rep_id, start, effort_days)
-        effort_days = finish - env.now
+        start, finish = calendar.work_span(rep.rep_id, now, effort_days)
+        effort_days = finish - now
     rep.record.busy_since = start
     team.in_service += 1
     return rep, start, effort_days, pass_factor

@@ -110,7 +110,7 @@ def test_utilisation_is_busy_working_time_over_working_time():
 def test_leave_is_whole_blocks_each_year_spread_across_seats():
     cfg = CalendarConfig(enabled=True, leave_days_per_year=25, holidays=(0, 358, 359))
     calendar = WorkCalendar(cfg, horizon_days=730.0)
-    by_seat = [leave_days(calendar.company_days, cfg, seat) for seat in range(4)]
+    by_seat = [leave_days(calendar.company_years, cfg, seat) for seat in range(4)]
     for away in by_seat:
         assert away <= set(calendar.company_days)  # leave falls on working days
         for year in (0, 1):
@@ -137,8 +137,8 @@ def test_a_pooled_task_goes_to_a_colleague_at_work_not_to_one_on_leave():
 
     cfg = CalendarConfig(enabled=True, leave_days_per_year=5)
     calendar = WorkCalendar(cfg, horizon_days=365.0)
-    away = leave_days(calendar.company_days, cfg, 0)
-    day = min(d for d in away if d not in leave_days(calendar.company_days, cfg, 1))
+    away = leave_days(calendar.company_years, cfg, 0)
+    day = min(d for d in away if d not in leave_days(calendar.company_years, cfg, 1))
     first, second = Seat(0), Seat(1)
     idle = deque([first, second])  # seat 0 has been idle longest, but is away
     assert calendar.take_idle(idle, at(day, 10)) is second
