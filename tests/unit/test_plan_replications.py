@@ -13,10 +13,8 @@ from tests.builders import scenario
 NOISE = np.array([3.0, -2.9, 0.0] + [0.0] * 21)
 
 
-def _noisy_closers(sc, structure, team, on_run_done=None, runs=None, first_replication=0):
-    full = {**team_of(sc, structure), **team}
-    noise = NOISE[first_replication : sc.replications]
-    wins = 20.0 + full[("", "generalist")] * (1.0 + noise)
+def _summarised_wins(full, wins):
+    """A hand-made evaluation: ``wins`` per replication, everything else 1 (utilisation 0.5)."""
     same = np.ones_like(wins)
     return summarised(
         full,
@@ -25,6 +23,12 @@ def _noisy_closers(sc, structure, team, on_run_done=None, runs=None, first_repli
         {"cost": same, "profit": same, "profit_with_book": same},
         horizon_days=365.0,
     )
+
+
+def _noisy_closers(sc, structure, team, on_run_done=None, runs=None, first_replication=0):
+    full = {**team_of(sc, structure), **team}
+    noise = NOISE[first_replication : sc.replications]
+    return _summarised_wins(full, 20.0 + full[("", "generalist")] * (1.0 + noise))
 
 
 @pytest.fixture
@@ -101,15 +105,8 @@ SMALL_NOISE = np.array([1.0, -1.0, 0.0, 0.5, -0.5, 0.2, -0.2, 0.1, -0.1, 0.0, 0.
 
 def _ten_per_generalist(sc, structure, team, on_run_done=None, runs=None, first_replication=0):
     full = {**team_of(sc, structure), **team}
-    wins = 10.0 * full[("", "generalist")] + SMALL_NOISE[first_replication : sc.replications]
-    same = np.ones_like(wins)
-    return summarised(
-        full,
-        {"wins": wins, "bookings": wins, "revenue": wins},
-        {unit: 0.5 * same for unit in full},
-        {"cost": same, "profit": same, "profit_with_book": same},
-        horizon_days=365.0,
-    )
+    noise = SMALL_NOISE[first_replication : sc.replications]
+    return _summarised_wins(full, 10.0 * full[("", "generalist")] + noise)
 
 
 def test_a_trim_step_shows_the_numbers_it_was_decided_on(monkeypatch):
