@@ -173,26 +173,33 @@ def lead_journey(
             finish_work(env, clock, team, rep, start, pooled=True)
             pool.release()
         else:
-            done = yield from owned_work(env, run, deal, team, s, queued, effort)
+            if deal.owner is None and run.routing.nurture is None:
+                # A pooled team's task that may go cold: ``owned_work`` would add a
+                # generator level to every resume and has nothing to do (no owner to
+                # lose, no nurture to come back from).
+                done = yield from stage_work(
+                    env,
+                    clock,
+                    team,
+                    None,
+                    effort,
+                    patience_left(rules, row, s, queued, env.now),
+                    run.routing.sales_priority(team, deal, s),
+                )
+                if done is None:
+                    deal.lose(log, env.now, STAGES[s], WENT_COLD)
+            else:
+                done = yield from owned_work(env, run, deal, team, s, queued, effort)
             if done is None:
                 return
             rep, start, skill = done
         worker = rep.record
-        period = record_work(run, deal, s, rep, queued, start)
-        if run.experience is not None:
-            skill *= run.experience.factor(lead, s, rep)
+        period, skill = record_work(run, deal, s, rep, queued, start, skill)
         lag = rules.mean_lag_days[s] * row[LAG_UNIT + s]
         if lag > 0:
             yield env.timeout(lag)
             period = clock.period_of(env.now)
-        now = env.now
-        log.stage_done_day[s][lead] = now
-        if rules.competition and now >= row[COMPETITOR_DAY]:
-            # The customer answers that they went with the competitor meanwhile.
-            deal.lose(log, now, STAGES[s], COMPETITOR)
-            return
-        if not stage_passes(run, deal, route, s, skill, worker.level):
-            deal.lose(log, now, STAGES[s], FAILED)
+        if not customer_answers(run, deal, route, s, skill, worker.level):
             return
         worker.passes[period] += 1
         deal.context_loss = 0.0
@@ -303,14 +310,11 @@ def owned_work(
         was lost meanwhile (recorded).
     """
     rules = run.rules
-    patience = None
-    if rules.patience_days is not None:
-        patience = rules.patience_days * deal.row[PATIENCE_UNIT + s]
     priority = run.routing.sales_priority(team, deal, s)
     while True:
         if not keep_owner(rules, run.log, deal, team, STAGES[s], env.now):
             return None
-        remaining = None if patience is None else max(0.0, queued + patience - env.now)
+        remaining = patience_left(rules, deal.row, s, queued, env.now)
         gone = deal.owner_gone if rules.turnover and deal.owner is not None else None
         done = yield from stage_work(
             env, run.clock, team, deal.owner, effort, remaining, priority, gone
@@ -327,6 +331,13 @@ def owned_work(
     return done
 
 
+def patience_left(rules: JourneyRules, row: Row, s: int, queued: float, now: float) -> float | None:
+    """How long the lead queued at ``queued`` for stage ``s`` still waits (None: forever)."""
+    if rules.patience_days is None:
+        return None
+    return max(0.0, queued + rules.patience_days * row[PATIENCE_UNIT + s] - now)
+
+
 def keep_owner(
     rules: JourneyRules, log: LeadLog, deal: Deal, team: Team, stage: str, now: float
 ) -> bool:
@@ -339,16 +350,42 @@ def keep_owner(
     return True
 
 
-def record_work(run: Run, deal: Deal, s: int, rep: Rep, queued: float, start: float) -> int:
-    """Log who worked stage ``s`` and when, count the task; returns the quota period now."""
+def record_work(
+    run: Run, deal: Deal, s: int, rep: Rep, queued: float, start: float, skill: float
+) -> tuple[int, float]:
+    """Log who worked stage ``s`` and when, count the task (and the deal, for experience).
+
+    Returns:
+        The quota period now, and ``skill`` (the worker's pass factor) times
+        their experience in the lead's segment when learning is on.
+    """
     log, lead, now = run.log, deal.lead, run.clock.env.now
+    if run.experience is not None:
+        skill *= run.experience.factor(lead, s, rep)
     period = run.clock.period_of(now)
     rep.record.stage_tasks[period] += 1
     deal.waited += start - queued
     log.stage_handler[s][lead] = rep.rep_id
     log.stage_start_day[s][lead] = start
     log.stage_end_day[s][lead] = now
-    return period
+    return period, skill
+
+
+def customer_answers(run: Run, deal: Deal, route: Route, s: int, skill: float, level: str) -> bool:
+    """Stage ``s`` is done and the customer answered: whether the lead goes on (else recorded lost).
+
+    A customer who went with the competitor meanwhile says so; otherwise the
+    lead's coin decides (``stage_passes``).
+    """
+    log, lead, now = run.log, deal.lead, run.clock.env.now
+    log.stage_done_day[s][lead] = now
+    if run.rules.competition and now >= deal.row[COMPETITOR_DAY]:
+        deal.lose(log, now, STAGES[s], COMPETITOR)
+        return False
+    if not stage_passes(run, deal, route, s, skill, level):
+        deal.lose(log, now, STAGES[s], FAILED)
+        return False
+    return True
 
 
 def stage_passes(run: Run, deal: Deal, route: Route, s: int, skill: float, level: str) -> bool:
