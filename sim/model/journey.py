@@ -47,7 +47,7 @@ from sim.model.records import COMPETITOR, DROPPED, FAILED, REP_LEFT, WENT_COLD, 
 from sim.model.routing import from_nurture, senior_first, take_owner
 from sim.model.state import JourneyRules, Run
 from sim.model.teams import Rep, Route, Team, pod_load, relay
-from sim.model.work import OWNER_LEFT, finish_work, stage_work, start_work
+from sim.model.work import OWNER_LEFT, Claim, claim_rep, finish_work, stage_work, start_work
 
 HANDOFF_POINT_NAMES = ("handoff_to_qualification", "handoff_to_closing")
 """Where a lead is lost when dropped in the relay into stage 1 and stage 2."""
@@ -154,42 +154,21 @@ def lead_journey(
         log.stage_queue_day[s][lead] = queued
         effort = rules.mean_effort_days[s] * row[EFFORT_UNIT + s] * effort_tier
         effort *= route.effort_factor[s]
-        if deal.owner is None and rules.patience_days is None and team.cover is None:
-            # A pooled team and a lead that waits as long as it takes: stage_work's
-            # common case written out, which saves a sub-generator per task
-            # (without versatility: a colleague covering needs stage_work's bookkeeping).
-            pool = team.resource
-            if not pool.take():  # no rep free: queue for one
-                grant = (
-                    pool.request(run.routing.sales_priority(team, deal, s))
-                    if team.priority_pool
-                    else pool.request()
-                )
-                team.waiting += 1
-                yield grant
-                team.waiting -= 1
+        if deal.owner is None and team.cover is None and plain_pooled_task(rules, run):
+            # A pooled team's task, written out here rather than in ``stage_work``:
+            # a sub-generator would add a level to every resume of the journey.
+            claim = pooled_claim(env, run, deal, team, s, queued)
+            if claim is not None:
+                yield claim.event
+                if not claim.settle():
+                    deal.lose(log, env.now, STAGES[s], WENT_COLD)
+                    return
             rep, start, effort, skill = start_work(env, clock, team, None, effort)
             yield env.timeout(effort)
             finish_work(env, clock, team, rep, start, pooled=True)
-            pool.release()
+            team.resource.release()
         else:
-            if deal.owner is None and run.routing.nurture is None:
-                # A pooled team's task that may go cold: ``owned_work`` would add a
-                # generator level to every resume and has nothing to do (no owner to
-                # lose, no nurture to come back from).
-                done = yield from stage_work(
-                    env,
-                    clock,
-                    team,
-                    None,
-                    effort,
-                    patience_left(rules, row, s, queued, env.now),
-                    run.routing.sales_priority(team, deal, s),
-                )
-                if done is None:
-                    deal.lose(log, env.now, STAGES[s], WENT_COLD)
-            else:
-                done = yield from owned_work(env, run, deal, team, s, queued, effort)
+            done = yield from owned_work(env, run, deal, team, s, queued, effort)
             if done is None:
                 return
             rep, start, skill = done
@@ -295,6 +274,39 @@ def relay_in(
         # A pooled team is entered through a relay (a pooled closer never qualifies).
         senior_first(run, deal, route.teams[s], s)
     return True
+
+
+def plain_pooled_task(rules: JourneyRules, run: Run) -> bool:
+    """Whether a pooled team's task needs none of ``owned_work``'s care.
+
+    Nothing to do there without an owner, unless the task may go cold and
+    nurture may bring it back (without patience it never goes cold).
+    """
+    return rules.patience_days is None or run.routing.nurture is None
+
+
+def pooled_claim(
+    env: simpy.Environment, run: Run, deal: Deal, team: Team, s: int, queued: float
+) -> Claim | None:
+    """A pooled team's task asks for a rep: None if it takes one now, else what it waits on.
+
+    A lead that waits as long as it takes takes a free rep in this very step
+    (``pools.Pool``); one that may go cold claims one as ``stage_work`` does.
+    """
+    if run.rules.patience_days is None:
+        pool = team.resource
+        if pool.take():
+            return None
+        grant = (
+            pool.request(run.routing.sales_priority(team, deal, s))
+            if team.priority_pool
+            else pool.request()
+        )
+        team.waiting += 1
+        return Claim(team, grant, None, grant)
+    patience = patience_left(run.rules, deal.row, s, queued, env.now)
+    priority = run.routing.sales_priority(team, deal, s)
+    return claim_rep(env, team, team.resource, patience, priority)
 
 
 def owned_work(

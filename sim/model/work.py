@@ -19,7 +19,7 @@ from typing import Any
 import simpy
 
 from sim.model.environment import Deadline, alone
-from sim.model.pools import FirstOf, Grant, PriorityPool
+from sim.model.pools import FirstOf, Grant, Pool, PriorityPool
 from sim.model.state import Clock
 from sim.model.teams import Rep, Team, rep_skill
 from sim.model.versatility import covering
@@ -60,31 +60,74 @@ def stage_work(
     """
     pool = team.resource if owner is None else owner.resource
     cover_pass = 1.0
-    if pool.free and alone(env) and (owner_gone is None or not owner_gone.triggered):
-        # A rep is free and nothing else happens at this instant: the task
-        # takes the rep now. Its grant (and first-of) would be the next events
-        # processed, so it would resume at this very point of the event order
-        # (``environment.Environment``).
-        pool.take()
-    else:
-        request = pool.request(priority) if isinstance(pool, PriorityPool) else pool.request()
-        team.waiting += 1
-        wait, patience = first_to_come(env, request, patience_days, owner_gone)
-        yield wait
-        team.waiting -= 1
-        if patience is not None:
-            patience.cancel()  # it fired, or the task no longer waits for it
-        if not request.triggered:  # patience ran out or the owner left: withdrawn
-            request.withdraw()
+    claim = claim_rep(env, team, pool, patience_days, priority, owner_gone)
+    if claim is not None:
+        yield claim.event
+        if not claim.settle():  # patience ran out or the owner left: withdrawn
             return OWNER_LEFT if owner_gone is not None and owner_gone.triggered else None
-        pool = request.pool
+        pool = claim.request.pool
         if team.cover is not None:  # a colleague of another role may work it (versatility)
-            team, effort_days, cover_pass = covering(team, request, effort_days)
+            team, effort_days, cover_pass = covering(team, claim.request, effort_days)
     rep, start, span_days, pass_factor = start_work(env, clock, team, owner, effort_days)
     yield env.timeout(span_days)
     finish_work(env, clock, team, rep, start, pooled=owner is None)
     pool.release()
     return rep, start, pass_factor * cover_pass
+
+
+class Claim:
+    """A task waiting for a rep: the event it waits on, and what it holds meanwhile.
+
+    Attributes:
+        team: the team whose queue the task joined (counted in ``team.waiting``).
+        request: the grant of a rep.
+        patience: the patience deadline, cancelled once the task stops waiting.
+        event: what the task waits on (``first_to_come``).
+    """
+
+    __slots__ = ("team", "request", "patience", "event")
+
+    def __init__(self, team: Team, request: Grant, patience: Deadline | None, event: simpy.Event):
+        self.team = team
+        self.request = request
+        self.patience = patience
+        self.event = event
+
+    def settle(self) -> bool:
+        """The wait is over: whether a rep was granted (else the request is withdrawn)."""
+        self.team.waiting -= 1
+        if self.patience is not None:
+            self.patience.cancel()  # it fired, or the task no longer waits for it
+        if not self.request.triggered:
+            self.request.withdraw()
+            return False
+        return True
+
+
+def claim_rep(
+    env: simpy.Environment,
+    team: Team,
+    pool: Pool,
+    patience_days: float | None,
+    priority: float,
+    owner_gone: simpy.Event | None = None,
+) -> Claim | None:
+    """A task asks ``pool`` for a rep: None if it takes one now, else what it waits on.
+
+    A free rep is taken at once when nothing else happens at this instant:
+    the task's grant (and first-of) would be the next events processed, so
+    it would resume at this very point of the event order
+    (``environment.Environment``). Otherwise the task queues (counted in
+    ``team.waiting``) until the first of its grant, its patience running
+    out and its owner leaving.
+    """
+    if pool.free and alone(env) and (owner_gone is None or not owner_gone.triggered):
+        pool.take()
+        return None
+    request = pool.request(priority) if isinstance(pool, PriorityPool) else pool.request()
+    team.waiting += 1
+    wait, patience = first_to_come(env, request, patience_days, owner_gone)
+    return Claim(team, request, patience, wait)
 
 
 def first_to_come(
