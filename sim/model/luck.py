@@ -64,7 +64,8 @@ class LuckDraw(NamedTuple):
         """This draw for ``leads`` leads: shape (leads,) or (leads, width)."""
         shape = (leads, self.width) if self.width > 1 else leads
         if self.kind == "uniform":
-            return rng.uniform(size=shape)
+            # ``rng.uniform(size=shape)`` to the bit (0 + 1 * u), at half the cost per call.
+            return rng.random(shape)
         return unit_mean_draws(self.kind, self.cv, shape, rng)
 
 
