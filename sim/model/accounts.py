@@ -410,8 +410,9 @@ def account_draws(
     float objects.
     """
     rng = keyed_rng(seed, *key)
-    churn_u = array("d", rng.uniform(size=reviews).tobytes())
-    expand_u = array("d", rng.uniform(size=reviews).tobytes())
+    # ``random`` is ``uniform(size=reviews)`` to the bit (0 + 1 * u), for half the call's cost.
+    churn_u = array("d", rng.random(reviews).tobytes())
+    expand_u = array("d", rng.random(reviews).tobytes())
     effort_units = array("d", rng.standard_exponential(reviews).tobytes())
     return churn_u, expand_u, effort_units
 
