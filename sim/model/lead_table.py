@@ -95,9 +95,10 @@ def referral_chance_list(
     chances: LeadStream, scenario: Scenario, mix: LeadMix | None = None
 ) -> list[ReferralChance]:
     """An account's referral chances one by one (a few a year: no arrays of their own)."""
-    rows = referral_table(chances, scenario, mix)
+    rows = array("d", referral_table(chances, scenario, mix).tobytes())
+    width = LEAD_TABLE_WIDTH
     return [
-        ReferralChance(day, segment, tier, deal_value, quality, table_row(rows, j))
+        ReferralChance(day, segment, tier, deal_value, quality, rows[j * width : (j + 1) * width])
         for j, (day, segment, tier, deal_value, quality) in enumerate(
             zip(
                 chances.arrival_day.tolist(),
@@ -142,31 +143,7 @@ def lead_table(leads: LeadStream, scenario: Scenario, mix: LeadMix | None = None
     a unit-mean unit, a uniform that never drops. A stream whose luck is a
     recipe has it drawn (``LeadStream.whole``): ``LeadBook`` asks for a block.
     """
-    leads = leads.whole()
-    competition = scenario.competition
-    competitor_day = (
-        leads.competitor_deadlines(competition.contested_share, competition.mean_decision_days)
-        if competition.enabled
-        else np.inf
-    )
-    table = np.full((len(leads), LEAD_TABLE_WIDTH), np.nan)
-    table[:, per_stage(PASS_PROB)] = lead_pass_probabilities(leads, scenario, mix)
-    table[:, per_stage(PASS_U)] = leads.pass_u
-    table[:, per_stage(HANDOFF_U)] = leads.handoff_u
-    table[:, per_stage(HANDOFF_DELAY_UNIT)] = leads.handoff_delay_units
-    table[:, per_stage(PATIENCE_UNIT)] = leads.patience_units
-    table[:, per_stage(EFFORT_UNIT)] = leads.effort_units
-    table[:, per_stage(LAG_UNIT)] = leads.lag_units
-    table[:, DEAL_VALUE] = leads.deal_value
-    table[:, COMPETITOR_DAY] = competitor_day
-    table[:, TIER] = leads.tier
-    for column, draws in (
-        (OVERFLOW_U, leads.overflow_u),
-        (OVERFLOW_DELAY_UNIT, leads.overflow_delay_units),
-        (GO_LIVE_UNIT, leads.go_live_units),
-    ):
-        table[:, column] = 1.0 if draws is None else draws
-    return table
+    return _side_by_side(_table_fields(leads.whole(), scenario, mix))
 
 
 def referral_table(
@@ -174,11 +151,52 @@ def referral_table(
 ) -> np.ndarray:
     """The ``lead_table`` of an account's referral chances: they convert better, move faster."""
     cfg = scenario.referrals
-    table = lead_table(chances, scenario, mix)
-    pass_prob = per_stage(PASS_PROB)
-    table[:, pass_prob] = np.minimum(1.0, table[:, pass_prob] * cfg.pass_prob_factor)
-    table[:, per_stage(EFFORT_UNIT)] *= cfg.cycle_factor
-    table[:, per_stage(LAG_UNIT)] *= cfg.cycle_factor
+    fields = _table_fields(chances.whole(), scenario, mix)
+    fields[PASS_PROB] = np.minimum(1.0, fields[PASS_PROB] * cfg.pass_prob_factor)
+    fields[EFFORT_UNIT] = fields[EFFORT_UNIT] * cfg.cycle_factor
+    fields[LAG_UNIT] = fields[LAG_UNIT] * cfg.cycle_factor
+    return _side_by_side(fields)
+
+
+def _table_fields(
+    leads: LeadStream, scenario: Scenario, mix: LeadMix | None
+) -> dict[int, np.ndarray]:
+    """Each field of the lead table by its first column: (n, 3) or (n,) values."""
+    n = len(leads)
+    competition = scenario.competition
+    competitor_day = (
+        leads.competitor_deadlines(competition.contested_share, competition.mean_decision_days)
+        if competition.enabled
+        else np.full(n, np.inf)
+    )
+    fields = {
+        PASS_PROB: lead_pass_probabilities(leads, scenario, mix),
+        PASS_U: leads.pass_u,
+        HANDOFF_U: leads.handoff_u,
+        HANDOFF_DELAY_UNIT: leads.handoff_delay_units,
+        PATIENCE_UNIT: leads.patience_units,
+        EFFORT_UNIT: leads.effort_units,
+        LAG_UNIT: leads.lag_units,
+        DEAL_VALUE: leads.deal_value,
+        COMPETITOR_DAY: competitor_day,
+        TIER: leads.tier,
+        OVERFLOW_U: leads.overflow_u,
+        OVERFLOW_DELAY_UNIT: leads.overflow_delay_units,
+        GO_LIVE_UNIT: leads.go_live_units,
+    }
+    return {column: np.ones(n) if v is None else v for column, v in fields.items()}
+
+
+def _side_by_side(fields: dict[int, np.ndarray]) -> np.ndarray:
+    """The fields in one float matrix, in column order.
+
+    One numpy call, not one per field: for an advocate's one or two referral
+    chances, each call costs more than the copy (issue 20).
+    """
+    ordered = [fields[column] for column in sorted(fields)]
+    table = np.concatenate([v if v.ndim == 2 else v[:, None] for v in ordered], axis=1, dtype=float)
+    if table.shape[1] != LEAD_TABLE_WIDTH:
+        raise ValueError(f"lead table fields span {table.shape[1]} columns, not {LEAD_TABLE_WIDTH}")
     return table
 
 

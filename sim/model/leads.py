@@ -14,6 +14,7 @@ slower takes exactly 1.2 times the same lead's specialist effort.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -222,15 +223,49 @@ def _segments(
     cumulative shares of a uniform draw), so switching drift on changes
     segments only, never a later draw.
     """
-    start, end = mix.segment_start_shares, mix.segment_end_shares
-    if end is None:
+    if mix.segment_end_shares is None:
         return _choose(mix.segment_cumulative, len(arrival_day), rng)
+    if len(arrival_day) <= FEW_LEADS:
+        return _drifting_segments_of_few(mix, arrival_day, horizon_days, rng)
+    return _drifting_segments(mix, arrival_day, horizon_days, rng)
+
+
+FEW_LEADS = 8
+"""Leads for which drifting segments are worked out one by one in Python floats.
+
+An advocate's referral chances are one or two leads: a dozen numpy calls on
+arrays of one row cost far more than the arithmetic (issue 20).
+"""
+
+
+def _drifting_segments(
+    mix: LeadMix, arrival_day: np.ndarray, horizon_days: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Segments with drift, for a whole stream at once."""
+    start, end = mix.segment_start_shares, mix.segment_end_shares
     progress = (arrival_day / horizon_days)[:, None]
     weights = start[None, :] * (1.0 - progress) + end[None, :] * progress
     cumulative = np.cumsum(weights, axis=1)
     cumulative /= cumulative[:, -1:]
     u = rng.random(len(arrival_day))
     return (cumulative < u[:, None]).sum(axis=1).astype(np.int16)
+
+
+def _drifting_segments_of_few(
+    mix: LeadMix, arrival_day: np.ndarray, horizon_days: float, rng: np.random.Generator
+) -> np.ndarray:
+    """``_drifting_segments`` lead by lead: the same operations in the same order, the same bits.
+
+    ``tests/unit/test_luck.py`` checks the two against each other.
+    """
+    start, end = mix.segment_start_shares.tolist(), mix.segment_end_shares.tolist()
+    codes = []
+    for day, u in zip(arrival_day.tolist(), rng.random(len(arrival_day)).tolist(), strict=True):
+        progress = day / horizon_days
+        weights = (s * (1.0 - progress) + e * progress for s, e in zip(start, end, strict=True))
+        cumulative = list(itertools.accumulate(weights))
+        codes.append(sum(c / cumulative[-1] < u for c in cumulative))
+    return np.array(codes, dtype=np.int16)
 
 
 def generate_leads(scenario: Scenario, rng: np.random.Generator) -> LeadStream:

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from sim.config.scenario import Scenario
-from sim.model.leads import _choose, arrival_times, cumulative_shares, draw_leads, generate_leads
+from sim.model.leads import (
+    FEW_LEADS,
+    LeadMix,
+    _choose,
+    _drifting_segments,
+    _drifting_segments_of_few,
+    arrival_times,
+    cumulative_shares,
+    draw_leads,
+    generate_leads,
+)
 from sim.model.luck import LUCK_CHUNK_LEADS, LeadLuck, LuckDraw, draw_luck, luck_draws
 
 EVERY_KIND = (
@@ -96,3 +108,22 @@ def test_a_uniform_luck_draw_is_generator_uniform():
         shape = (100, draw.width) if draw.width > 1 else 100
         assert np.array_equal(draw.draw(100, by_draw), by_uniform.uniform(size=shape))
         assert by_uniform.bit_generator.state == by_draw.bit_generator.state
+
+
+@pytest.mark.parametrize("end_shares", [None, (0.0, 0.0, 1.0), (2.0, 1.0, 1.0)])
+def test_drifting_segments_of_a_few_leads_are_the_whole_streams(end_shares):
+    """Lead by lead in Python floats, the codes and the generator are the vectorised ones."""
+    sc = Scenario.from_file("scenarios/baseline.toml")
+    mix = LeadMix.of(sc)
+    assert mix.segment_end_shares is not None  # the baseline's segments drift
+    if end_shares is not None:  # a segment that dies out; shares that do not add up to 1
+        mix = dataclasses.replace(mix, segment_end_shares=np.array(end_shares))
+    rng = np.random.default_rng(9)
+    for leads in (0, 1, 2, FEW_LEADS):
+        for _ in range(50):
+            days = np.sort(rng.uniform(0.0, sc.horizon_days, leads))
+            few, many = np.random.default_rng(leads), np.random.default_rng(leads)
+            codes = _drifting_segments_of_few(mix, days, sc.horizon_days, few)
+            expected = _drifting_segments(mix, days, sc.horizon_days, many)
+            assert codes.dtype == np.int16 and np.array_equal(codes, expected)
+            assert few.bit_generator.state == many.bit_generator.state
