@@ -133,7 +133,7 @@ def lead_pass_probabilities(
         return np.broadcast_to(base, (len(leads), len(STAGES)))
     shifted = 1.0 / (1.0 + np.exp(-(logit[None, :] + weight * leads.quality[:, None])))
     # 0 and 1 are certainties that quality cannot change.
-    return np.where((base > 0) & (base < 1), shifted, base)
+    return np.where(mix.pass_uncertain, shifted, base)
 
 
 def lead_table(leads: LeadStream, scenario: Scenario, mix: LeadMix | None = None) -> np.ndarray:

@@ -153,6 +153,7 @@ class LeadMix:
         luck: the luck draws, in order (``luck_draws``).
         pass_prob: each stage's pass probability (``lead_table.lead_pass_probabilities``).
         pass_logit: its logit (infinite at 0 and 1).
+        pass_uncertain: whether it is neither 0 nor 1 (certainties quality cannot change).
     """
 
     scenario: Scenario
@@ -167,6 +168,7 @@ class LeadMix:
     luck: tuple[LuckDraw, ...]
     pass_prob: np.ndarray
     pass_logit: np.ndarray
+    pass_uncertain: np.ndarray
 
     @classmethod
     def of(cls, scenario: Scenario) -> LeadMix:
@@ -192,6 +194,7 @@ class LeadMix:
             luck=luck_draws(scenario),
             pass_prob=pass_prob,
             pass_logit=pass_logit,
+            pass_uncertain=(pass_prob > 0) & (pass_prob < 1),
         )
 
 
@@ -296,7 +299,9 @@ def referral_chances(
     scenario's, worked out once (else worked out here).
     """
     count = rng.poisson(rate_per_day * scenario.horizon_days)
-    times = np.sort(rng.uniform(0.0, scenario.horizon_days, size=count))
+    # ``uniform(0, horizon, count)`` to the bit (0 + horizon * u), without its argument checks.
+    times = scenario.horizon_days * rng.random(count)
+    times.sort()
     return draw_leads(scenario, times, rng, mix=mix)
 
 
