@@ -61,7 +61,7 @@ def keyed_rng(parent: np.random.SeedSequence, *keys: int) -> np.random.Generator
     draws in every structure, and drawing them never shifts any other stream.
 
     The generator is ``default_rng(SeedSequence(parent.entropy, spawn_key=
-    parent.spawn_key + keys))``, to the bit, at a third of the cost (``KeyedSeed``);
+    parent.spawn_key + keys))``, to the bit, at about half the cost (``KeyedSeed``);
     unlike that one, it cannot ``spawn`` children (nothing here asks it to).
     """
     pool, hash_const = _parent_pool(_entropy_key(parent.entropy), tuple(parent.spawn_key))
@@ -105,6 +105,8 @@ class KeyedSeed(ISeedSequence):
 
     def generate_state(self, n_words: int, dtype: type = np.uint32) -> np.ndarray:
         """``SeedSequence.generate_state``: ``n_words`` words of ``dtype`` (uint32 or uint64)."""
+        if np.dtype(dtype) not in (np.uint32, np.uint64):
+            raise ValueError(f"seed words are uint32 or uint64, not {np.dtype(dtype)}")
         wide = np.dtype(dtype) == np.uint64
         pool, words, hash_const = self.pool, [], _INIT_B
         for i in range(2 * n_words if wide else n_words):

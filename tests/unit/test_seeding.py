@@ -22,7 +22,7 @@ PARENTS = [
     np.random.SeedSequence([7, 2**33, 0, 9]),  # entropy given as a sequence
     np.random.SeedSequence(),  # entropy from the operating system
 ]
-KEYS = [(0,), (5,), (2**32 - 1,), (2**32,), (2**70 + 1,), (4, 1), (4, 1, 3), (0, 0, 0, 0, 0)]
+KEYS = [(), (0,), (5,), (2**32 - 1,), (2**32,), (2**70 + 1,), (4, 1), (4, 1, 3), (0, 0, 0, 0, 0)]
 
 
 def numpy_child(parent: np.random.SeedSequence, keys: tuple[int, ...]) -> np.random.SeedSequence:
@@ -58,9 +58,14 @@ def test_the_parents_part_is_its_own_and_keyed_generators_are_independent():
     assert np.array_equal(b.random(3), keyed_rng(first.accounts, 3).random(3))
 
 
-def test_a_negative_key_is_refused_like_numpy_does():
+def test_a_negative_key_or_a_signed_word_is_refused_like_numpy_does():
     parent = np.random.SeedSequence(1)
     with pytest.raises(ValueError):
         numpy_child(parent, (-1,))
     with pytest.raises(ValueError, match="non-negative"):
         keyed_rng(parent, -1)
+    with pytest.raises(ValueError):
+        parent.generate_state(2, np.int64)
+    pool, hash_const = _parent_pool(_entropy_key(parent.entropy), parent.spawn_key)
+    with pytest.raises(ValueError, match="uint32 or uint64"):
+        KeyedSeed(pool, hash_const, (1,)).generate_state(2, np.int64)
