@@ -410,10 +410,15 @@ def account_draws(
     float objects.
     """
     rng = keyed_rng(seed, *key)
-    churn_u = array("d", rng.uniform(size=reviews).tobytes())
-    expand_u = array("d", rng.uniform(size=reviews).tobytes())
-    effort_units = array("d", rng.standard_exponential(reviews).tobytes())
-    return churn_u, expand_u, effort_units
+    # Three draws of ``reviews`` values into one buffer (the same calls, so the same
+    # values), copied out at once. ``random`` is ``uniform(size=reviews)`` to the
+    # bit (0 + 1 * u), for half the call's cost.
+    drawn = np.empty(3 * reviews)
+    rng.random(out=drawn[:reviews])
+    rng.random(out=drawn[reviews : 2 * reviews])
+    rng.standard_exponential(out=drawn[2 * reviews :])
+    values = array("d", drawn.tobytes())
+    return values[:reviews], values[reviews : 2 * reviews], values[2 * reviews :]
 
 
 def finish_accounts(book: AccountsBook, log: LeadLog, clock: Clock) -> None:

@@ -34,7 +34,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.config.scenario import STAGES, Scenario
-from sim.model.leads import LeadStream
+from sim.model.leads import LeadMix, LeadStream
 from sim.model.luck import HANDOFF_POINTS
 from sim.model.records import ReferralLeads
 
@@ -91,11 +91,14 @@ class ReferralChance(NamedTuple):
     row: Row
 
 
-def referral_chance_list(chances: LeadStream, scenario: Scenario) -> list[ReferralChance]:
+def referral_chance_list(
+    chances: LeadStream, scenario: Scenario, mix: LeadMix | None = None
+) -> list[ReferralChance]:
     """An account's referral chances one by one (a few a year: no arrays of their own)."""
-    rows = referral_table(chances, scenario)
+    rows = array("d", referral_table(chances, scenario, mix).tobytes())
+    width = LEAD_TABLE_WIDTH
     return [
-        ReferralChance(day, segment, tier, deal_value, quality, table_row(rows, j))
+        ReferralChance(day, segment, tier, deal_value, quality, rows[j * width : (j + 1) * width])
         for j, (day, segment, tier, deal_value, quality) in enumerate(
             zip(
                 chances.arrival_day.tolist(),
@@ -114,66 +117,86 @@ def per_stage(first: int) -> slice:
     return slice(first, first + N_STAGES)
 
 
-def lead_pass_probabilities(leads: LeadStream, scenario: Scenario) -> np.ndarray:
+def lead_pass_probabilities(
+    leads: LeadStream, scenario: Scenario, mix: LeadMix | None = None
+) -> np.ndarray:
     """Each lead's pass probability per stage before structure effects, (n, 3).
 
     Latent quality shifts the stage probability on the logit scale
     (``quality_weight`` per standard deviation); with weight 0 every lead has
-    the stage's probability.
+    the stage's probability. ``mix``: the scenario's, worked out once.
     """
-    base = np.array([scenario.stages.get(s).pass_prob for s in STAGES])
+    mix = LeadMix.of(scenario) if mix is None else mix
+    base, logit = mix.pass_prob, mix.pass_logit
     weight = scenario.leads.quality_weight
     if weight == 0 or len(leads) == 0:
         return np.broadcast_to(base, (len(leads), len(STAGES)))
-    with np.errstate(divide="ignore"):
-        logit = np.log(base) - np.log1p(-base)
     shifted = 1.0 / (1.0 + np.exp(-(logit[None, :] + weight * leads.quality[:, None])))
     # 0 and 1 are certainties that quality cannot change.
-    return np.where((base > 0) & (base < 1), shifted, base)
+    return np.where(mix.pass_uncertain, shifted, base)
 
 
-def lead_table(leads: LeadStream, scenario: Scenario) -> np.ndarray:
+def lead_table(leads: LeadStream, scenario: Scenario, mix: LeadMix | None = None) -> np.ndarray:
     """Everything a lead's journey reads, one float row per lead (columns named above).
 
     Optional draws a stream lacks (a hand-built stream in a test) read as 1:
     a unit-mean unit, a uniform that never drops. A stream whose luck is a
     recipe has it drawn (``LeadStream.whole``): ``LeadBook`` asks for a block.
     """
-    leads = leads.whole()
+    return _side_by_side(_table_fields(leads.whole(), scenario, mix))
+
+
+def referral_table(
+    chances: LeadStream, scenario: Scenario, mix: LeadMix | None = None
+) -> np.ndarray:
+    """The ``lead_table`` of an account's referral chances: they convert better, move faster."""
+    cfg = scenario.referrals
+    fields = _table_fields(chances.whole(), scenario, mix)
+    fields[PASS_PROB] = np.minimum(1.0, fields[PASS_PROB] * cfg.pass_prob_factor)
+    fields[EFFORT_UNIT] = fields[EFFORT_UNIT] * cfg.cycle_factor
+    fields[LAG_UNIT] = fields[LAG_UNIT] * cfg.cycle_factor
+    return _side_by_side(fields)
+
+
+def _table_fields(
+    leads: LeadStream, scenario: Scenario, mix: LeadMix | None
+) -> dict[int, np.ndarray]:
+    """Each field of the lead table by its first column: (n, 3) or (n,) values."""
+    n = len(leads)
     competition = scenario.competition
     competitor_day = (
         leads.competitor_deadlines(competition.contested_share, competition.mean_decision_days)
         if competition.enabled
-        else np.inf
+        else np.full(n, np.inf)
     )
-    table = np.full((len(leads), LEAD_TABLE_WIDTH), np.nan)
-    table[:, per_stage(PASS_PROB)] = lead_pass_probabilities(leads, scenario)
-    table[:, per_stage(PASS_U)] = leads.pass_u
-    table[:, per_stage(HANDOFF_U)] = leads.handoff_u
-    table[:, per_stage(HANDOFF_DELAY_UNIT)] = leads.handoff_delay_units
-    table[:, per_stage(PATIENCE_UNIT)] = leads.patience_units
-    table[:, per_stage(EFFORT_UNIT)] = leads.effort_units
-    table[:, per_stage(LAG_UNIT)] = leads.lag_units
-    table[:, DEAL_VALUE] = leads.deal_value
-    table[:, COMPETITOR_DAY] = competitor_day
-    table[:, TIER] = leads.tier
-    for column, draws in (
-        (OVERFLOW_U, leads.overflow_u),
-        (OVERFLOW_DELAY_UNIT, leads.overflow_delay_units),
-        (GO_LIVE_UNIT, leads.go_live_units),
-    ):
-        table[:, column] = 1.0 if draws is None else draws
-    return table
+    fields = {
+        PASS_PROB: lead_pass_probabilities(leads, scenario, mix),
+        PASS_U: leads.pass_u,
+        HANDOFF_U: leads.handoff_u,
+        HANDOFF_DELAY_UNIT: leads.handoff_delay_units,
+        PATIENCE_UNIT: leads.patience_units,
+        EFFORT_UNIT: leads.effort_units,
+        LAG_UNIT: leads.lag_units,
+        DEAL_VALUE: leads.deal_value,
+        COMPETITOR_DAY: competitor_day,
+        TIER: leads.tier,
+        OVERFLOW_U: leads.overflow_u,
+        OVERFLOW_DELAY_UNIT: leads.overflow_delay_units,
+        GO_LIVE_UNIT: leads.go_live_units,
+    }
+    return {column: np.ones(n) if v is None else v for column, v in fields.items()}
 
 
-def referral_table(chances: LeadStream, scenario: Scenario) -> np.ndarray:
-    """The ``lead_table`` of an account's referral chances: they convert better, move faster."""
-    cfg = scenario.referrals
-    table = lead_table(chances, scenario)
-    pass_prob = per_stage(PASS_PROB)
-    table[:, pass_prob] = np.minimum(1.0, table[:, pass_prob] * cfg.pass_prob_factor)
-    table[:, per_stage(EFFORT_UNIT)] *= cfg.cycle_factor
-    table[:, per_stage(LAG_UNIT)] *= cfg.cycle_factor
+def _side_by_side(fields: dict[int, np.ndarray]) -> np.ndarray:
+    """The fields in one float matrix, in column order.
+
+    One numpy call, not one per field: for an advocate's one or two referral
+    chances, each call costs more than the copy (issue 20).
+    """
+    ordered = [fields[column] for column in sorted(fields)]
+    table = np.concatenate([v if v.ndim == 2 else v[:, None] for v in ordered], axis=1, dtype=float)
+    if table.shape[1] != LEAD_TABLE_WIDTH:
+        raise ValueError(f"lead table fields span {table.shape[1]} columns, not {LEAD_TABLE_WIDTH}")
     return table
 
 
@@ -182,7 +205,10 @@ class LeadBook:
 
     A stream lead's row comes from the block of ``lead_table`` that holds it,
     built when a lead of the block first asks (leads arrive in id order, so
-    each block is built once and only one is kept). Referral leads get ids
+    each block is built once and only one is kept). The block is kept as one
+    ``array("d")``, so that a lead's row is a slice of it: one copy, where a
+    row of the matrix would take a view, its bytes and then the copy (a third
+    of the cost, for every lead of the run). Referral leads get ids
     from ``n_organic`` on, in the order they arrive in this run;
     ``referrals.referral_arrivals`` adds them (``add_referral``), nothing else
     changes the book.
@@ -190,25 +216,29 @@ class LeadBook:
     Attributes:
         stream: the replication's lead stream (shared by every structure).
         scenario: the scenario, to draw an advocate's referral chances.
+        mix: the scenario's lead mix, worked out once for the run's lead tables
+            and referral chances.
         n_organic: leads in the stream.
         block_first: id of the first lead of ``block``.
-        block: the ``lead_table`` of leads ``block_first`` to ``block_first + TABLE_BLOCK_LEADS``.
+        block: the ``lead_table`` of leads ``block_first`` to ``block_first + TABLE_BLOCK_LEADS``,
+            row after row in one ``array("d")``.
         referral_rows: each referral's row.
         referral_keys: each referral's seed key (``key``).
         referrals: what is known of each referral when it arrives (for the lead table).
     """
 
     __slots__ = (
-        "stream", "scenario", "n_organic", "block_first", "block", "referral_rows",
+        "stream", "scenario", "mix", "n_organic", "block_first", "block", "referral_rows",
         "referral_keys", "referrals",
     )  # fmt: skip
 
     def __init__(self, stream: LeadStream, scenario: Scenario):
         self.stream = stream
         self.scenario = scenario
+        self.mix = LeadMix.of(scenario)
         self.n_organic = len(stream)
         self.block_first = -1
-        self.block = np.empty((0, LEAD_TABLE_WIDTH))
+        self.block = array("d")
         self.referral_rows: list[Row] = []
         self.referral_keys: list[tuple[int, ...]] = []
         self.referrals = ReferralLeads()
@@ -220,8 +250,10 @@ class LeadBook:
         first = lead - lead % TABLE_BLOCK_LEADS
         if first != self.block_first:
             part = self.stream.part(first, first + TABLE_BLOCK_LEADS)
-            self.block, self.block_first = lead_table(part, self.scenario), first
-        return table_row(self.block, lead - first)
+            table = lead_table(part, self.scenario, self.mix)
+            self.block, self.block_first = array("d", table.tobytes()), first
+        start = (lead - first) * LEAD_TABLE_WIDTH
+        return self.block[start : start + LEAD_TABLE_WIDTH]
 
     def key(self, lead: int) -> tuple[int, ...]:
         """The ids that key a lead's own random streams, the same in every structure.

@@ -14,13 +14,14 @@ slower takes exactly 1.2 times the same lead's specialist effort.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, fields
 
 import numpy as np
 
 from sim.config.market import arrival_rate, deal_value_drift, peak_shape, shaped
 from sim.config.scenario import STAGES, LeadsConfig, Scenario
-from sim.model.luck import LeadLuck, draw_luck, luck_draws
+from sim.model.luck import LeadLuck, LuckDraw, draw_luck, luck_draws
 
 N_STAGES = len(STAGES)
 
@@ -129,32 +130,145 @@ def arrival_times(cfg: LeadsConfig, horizon_days: float, rng: np.random.Generato
     return times
 
 
-def _choose(shares: list[float], size: int, rng: np.random.Generator) -> np.ndarray:
+@dataclass(frozen=True, eq=False)
+class LeadMix:
+    """What drawing a scenario's leads reads from it, worked out once per run.
+
+    An advocate's referral chances are a lead stream of a few leads, drawn
+    the first time each account becomes an advocate: worked out again for
+    every draw, the shares, value multipliers and the list of luck draws cost
+    more than the draws themselves (issue 20). A structure run works them out
+    once (``LeadBook.mix``); functions given no mix work it out from the
+    scenario, with the same numbers.
+
+    Attributes:
+        scenario: the scenario it is worked out from.
+        segment_names, tier_names: the segments' and size tiers' names, by code.
+        segment_start_shares: each segment's share at day 0.
+        segment_end_shares: each segment's share at the horizon; None without drift.
+        segment_cumulative: the segments' cumulative shares at day 0, normalised.
+        tier_cumulative: the tiers' cumulative shares, normalised (``_choose``).
+        segment_value: each segment's value multiplier, by code.
+        tier_value: each tier's value multiplier, by code.
+        luck: the luck draws, in order (``luck_draws``).
+        pass_prob: each stage's pass probability (``lead_table.lead_pass_probabilities``).
+        pass_logit: its logit (infinite at 0 and 1).
+        pass_uncertain: whether it is neither 0 nor 1 (certainties quality cannot change).
+    """
+
+    scenario: Scenario
+    segment_names: tuple[str, ...]
+    tier_names: tuple[str, ...]
+    segment_start_shares: np.ndarray
+    segment_end_shares: np.ndarray | None
+    segment_cumulative: np.ndarray
+    tier_cumulative: np.ndarray
+    segment_value: np.ndarray
+    tier_value: np.ndarray
+    luck: tuple[LuckDraw, ...]
+    pass_prob: np.ndarray
+    pass_logit: np.ndarray
+    pass_uncertain: np.ndarray
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> LeadMix:
+        """The mix of ``scenario``'s leads."""
+        cfg = scenario.leads
+        segments = cfg.segments
+        drift = any(s.share_at_end is not None for s in segments)
+        end = [s.share if s.share_at_end is None else s.share_at_end for s in segments]
+        start = np.array([s.share for s in segments], dtype=float)
+        pass_prob = np.array([scenario.stages.get(s).pass_prob for s in STAGES])
+        with np.errstate(divide="ignore"):
+            pass_logit = np.log(pass_prob) - np.log1p(-pass_prob)
+        return cls(
+            scenario=scenario,
+            segment_names=cfg.segment_names,
+            tier_names=tuple(t.name for t in cfg.tiers),
+            segment_start_shares=start,
+            segment_end_shares=np.array(end, dtype=float) if drift else None,
+            segment_cumulative=cumulative_shares(start),
+            tier_cumulative=cumulative_shares([t.share for t in cfg.tiers]),
+            segment_value=np.array([s.value_multiplier for s in segments]),
+            tier_value=np.array([t.value_multiplier for t in cfg.tiers]),
+            luck=luck_draws(scenario),
+            pass_prob=pass_prob,
+            pass_logit=pass_logit,
+            pass_uncertain=(pass_prob > 0) & (pass_prob < 1),
+        )
+
+
+def cumulative_shares(shares: list[float] | np.ndarray) -> np.ndarray:
+    """Cumulative shares, normalised, as ``Generator.choice`` makes them of its ``p``."""
     weights = np.asarray(shares, dtype=float)
-    return rng.choice(len(weights), size=size, p=weights / weights.sum()).astype(np.int16)
+    cumulative = (weights / weights.sum()).cumsum()
+    cumulative /= cumulative[-1]
+    return cumulative
+
+
+def _choose(cumulative: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Codes drawn with the shares of ``cumulative``: ``rng.choice(k, size, p=shares)``.
+
+    What ``Generator.choice`` does with ``p`` (one ``rng.random`` per value,
+    inverted on the cumulative shares), without checking and summing the
+    shares again at each call: the same uniforms, the same codes
+    (``tests/unit/test_luck.py`` checks it against ``choice``).
+    """
+    return cumulative.searchsorted(rng.random(size), side="right").astype(np.int16)
 
 
 def _segments(
-    cfg: LeadsConfig, arrival_day: np.ndarray, horizon_days: float, rng: np.random.Generator
+    mix: LeadMix, arrival_day: np.ndarray, horizon_days: float, rng: np.random.Generator
 ) -> np.ndarray:
     """Each lead's segment; with drift, from the shares interpolated at its arrival day.
 
-    Both branches use one uniform per lead (``Generator.choice`` with ``p``
-    inverts the cumulative shares of a uniform draw), so switching drift on
-    changes segments only, never a later draw.
+    Both branches use one uniform per lead (``_choose`` inverts the
+    cumulative shares of a uniform draw), so switching drift on changes
+    segments only, never a later draw.
     """
-    start = np.array([s.share for s in cfg.segments], dtype=float)
-    if all(s.share_at_end is None for s in cfg.segments):
-        return _choose(list(start), len(arrival_day), rng)
-    end = np.array(
-        [s.share if s.share_at_end is None else s.share_at_end for s in cfg.segments], dtype=float
-    )
+    if mix.segment_end_shares is None:
+        return _choose(mix.segment_cumulative, len(arrival_day), rng)
+    if len(arrival_day) <= FEW_LEADS:
+        return _drifting_segments_of_few(mix, arrival_day, horizon_days, rng)
+    return _drifting_segments(mix, arrival_day, horizon_days, rng)
+
+
+FEW_LEADS = 8
+"""Leads for which drifting segments are worked out one by one in Python floats.
+
+An advocate's referral chances are one or two leads: a dozen numpy calls on
+arrays of one row cost far more than the arithmetic (issue 20).
+"""
+
+
+def _drifting_segments(
+    mix: LeadMix, arrival_day: np.ndarray, horizon_days: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Segments with drift, for a whole stream at once."""
+    start, end = mix.segment_start_shares, mix.segment_end_shares
     progress = (arrival_day / horizon_days)[:, None]
     weights = start[None, :] * (1.0 - progress) + end[None, :] * progress
     cumulative = np.cumsum(weights, axis=1)
     cumulative /= cumulative[:, -1:]
     u = rng.random(len(arrival_day))
     return (cumulative < u[:, None]).sum(axis=1).astype(np.int16)
+
+
+def _drifting_segments_of_few(
+    mix: LeadMix, arrival_day: np.ndarray, horizon_days: float, rng: np.random.Generator
+) -> np.ndarray:
+    """``_drifting_segments`` lead by lead: the same operations in the same order, the same bits.
+
+    ``tests/unit/test_luck.py`` checks the two against each other.
+    """
+    start, end = mix.segment_start_shares.tolist(), mix.segment_end_shares.tolist()
+    codes = []
+    for day, u in zip(arrival_day.tolist(), rng.random(len(arrival_day)).tolist(), strict=True):
+        progress = day / horizon_days
+        weights = (s * (1.0 - progress) + e * progress for s, e in zip(start, end, strict=True))
+        cumulative = list(itertools.accumulate(weights))
+        codes.append(sum(c / cumulative[-1] < u for c in cumulative))
+    return np.array(codes, dtype=np.int16)
 
 
 def generate_leads(scenario: Scenario, rng: np.random.Generator) -> LeadStream:
@@ -175,28 +289,36 @@ def generate_leads(scenario: Scenario, rng: np.random.Generator) -> LeadStream:
 
 
 def referral_chances(
-    scenario: Scenario, rate_per_day: float, rng: np.random.Generator
+    scenario: Scenario, rate_per_day: float, rng: np.random.Generator, mix: LeadMix | None = None
 ) -> LeadStream:
     """One account's referral chances over the horizon: Poisson times, a whole lead each.
 
     Drawn from the account's own generator, so the chances (and the prospects
     they would bring) are the same in every structure; which of them become
-    leads depends on when the account is an advocate.
+    leads depends on when the account is an advocate. ``mix``: the
+    scenario's, worked out once (else worked out here).
     """
     count = rng.poisson(rate_per_day * scenario.horizon_days)
-    times = np.sort(rng.uniform(0.0, scenario.horizon_days, size=count))
-    return draw_leads(scenario, times, rng)
+    # ``uniform(0, horizon, count)`` to the bit (0 + horizon * u), without its argument checks.
+    times = scenario.horizon_days * rng.random(count)
+    times.sort()
+    return draw_leads(scenario, times, rng, mix=mix)
 
 
 def draw_leads(
-    scenario: Scenario, arrival_day: np.ndarray, rng: np.random.Generator, chunked: bool = False
+    scenario: Scenario,
+    arrival_day: np.ndarray,
+    rng: np.random.Generator,
+    chunked: bool = False,
+    mix: LeadMix | None = None,
 ) -> LeadStream:
     """Everything about leads arriving on ``arrival_day`` but the arrival, in a fixed order.
 
     With ``chunked``, the luck is kept as a recipe (``sim.model.luck``), else held.
     """
-    segment = _segments(scenario.leads, arrival_day, scenario.horizon_days, rng)
-    return draw_lead_luck(scenario, arrival_day, segment, rng, chunked)
+    mix = LeadMix.of(scenario) if mix is None else mix
+    segment = _segments(mix, arrival_day, scenario.horizon_days, rng)
+    return draw_lead_luck(scenario, arrival_day, segment, rng, chunked, mix)
 
 
 def draw_lead_luck(
@@ -205,30 +327,29 @@ def draw_lead_luck(
     segment: np.ndarray,
     rng: np.random.Generator,
     chunked: bool = False,
+    mix: LeadMix | None = None,
 ) -> LeadStream:
     """Everything about leads of known arrival days and segments, in a fixed order.
 
     ``draw_leads`` after the segments; outbound prospects (``sim.model.outbound``)
     draw their own with the segment they are prospected in.
     """
+    mix = LeadMix.of(scenario) if mix is None else mix
     cfg = scenario.leads
     n = len(arrival_day)
-    tier = _choose([t.share for t in cfg.tiers], n, rng)
-    multiplier = (
-        np.array([s.value_multiplier for s in cfg.segments])[segment]
-        * np.array([t.value_multiplier for t in cfg.tiers])[tier]
-    )
+    tier = _choose(mix.tier_cumulative, n, rng)
+    multiplier = mix.segment_value[segment] * mix.tier_value[tier]
     sigma = cfg.deal_value_sigma
     # log-normal with the configured mean: E[exp(N(mu, sigma))] = exp(mu + sigma^2 / 2)
     deal_value = cfg.mean_deal_value * multiplier * rng.lognormal(-0.5 * sigma**2, sigma, n)
     if cfg.deal_value_growth_per_year:  # no draw: the same leads, worth more (or less)
         deal_value = deal_value * deal_value_drift(cfg, arrival_day)
     quality = rng.standard_normal(n)
-    draws = luck_draws(scenario)
+    draws = mix.luck
     luck = {"luck": LeadLuck.record(draws, n, rng)} if chunked else draw_luck(draws, n, rng)
     return LeadStream(
-        segment_names=cfg.segment_names,
-        tier_names=tuple(t.name for t in cfg.tiers),
+        segment_names=mix.segment_names,
+        tier_names=mix.tier_names,
         arrival_day=arrival_day,
         segment=segment,
         tier=tier,

@@ -78,7 +78,9 @@ class Advocacy:
         scenario = run.leads.scenario
         rng = keyed_rng(run.accounts.seed, *run.leads.key(self.lead), REFERRAL_BRANCH)
         rate_per_day = run.accounts.referrals.per_advocate_per_year / 365.0
-        self.chances = referral_chance_list(referral_chances(scenario, rate_per_day, rng), scenario)
+        mix = run.leads.mix  # worked out once per run, not per advocate
+        chances = referral_chances(scenario, rate_per_day, rng, mix)
+        self.chances = referral_chance_list(chances, scenario, mix)
 
 
 def referral_arrivals(

@@ -1,7 +1,11 @@
 """Accounts: churn, expansion, revenue recognition, review work."""
 
+from array import array
+
 import pytest
 
+from sim.model.accounts import account_draws
+from sim.model.seeding import keyed_rng, replication_streams
 from tests.builders import hand_leads, run, scenario
 
 
@@ -130,3 +134,15 @@ def test_neglect_counts_reviews_that_waited_too_long():
     # review at 93 finds the rep free.
     df = run("allin", hand_leads([0.0, 40.0]), sc).leads
     assert df["neglected_reviews"].tolist()[0] == 1
+
+
+@pytest.mark.parametrize("reviews", [0, 1, 13])
+def test_an_accounts_draws_are_its_keyed_generators_three_calls(reviews):
+    """Drawn into one buffer, the draws are those of the three calls made one by one."""
+    seed = replication_streams(7, 2).accounts
+    churn_u, expand_u, effort_units = account_draws(seed, (41, 1), reviews)
+    rng = keyed_rng(seed, 41, 1)
+    assert list(churn_u) == rng.uniform(size=reviews).tolist()
+    assert list(expand_u) == rng.uniform(size=reviews).tolist()
+    assert list(effort_units) == rng.standard_exponential(reviews).tolist()
+    assert all(isinstance(values, array) for values in (churn_u, expand_u, effort_units))

@@ -92,7 +92,8 @@ def test_the_lead_book_serves_the_lead_table_block_by_block():
     for lead in (0, 1, TABLE_BLOCK_LEADS - 1, TABLE_BLOCK_LEADS, len(leads) - 1, 5):
         row = book.row(lead)
         assert isinstance(row, array) and list(row) == table[lead].tolist(), lead
-    assert book.block.shape[0] <= TABLE_BLOCK_LEADS  # one block is kept, not the whole table
+    # One block is kept, not the whole table.
+    assert len(book.block) <= TABLE_BLOCK_LEADS * LEAD_TABLE_WIDTH
 
 
 def test_referral_chances_one_by_one_hold_the_stream_facts_and_rows():

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from sim.config.scenario import Scenario
-from sim.model.leads import arrival_times, draw_leads, generate_leads
+from sim.model.leads import (
+    FEW_LEADS,
+    LeadMix,
+    _choose,
+    _drifting_segments,
+    _drifting_segments_of_few,
+    arrival_times,
+    cumulative_shares,
+    draw_leads,
+    generate_leads,
+)
 from sim.model.luck import LUCK_CHUNK_LEADS, LeadLuck, LuckDraw, draw_luck, luck_draws
 
 EVERY_KIND = (
@@ -73,3 +85,45 @@ def test_a_generated_stream_keeps_its_luck_as_a_recipe_and_gives_the_held_draws(
     part = chunked.part(LUCK_CHUNK_LEADS - 1, LUCK_CHUNK_LEADS + 1)
     assert np.array_equal(part.effort_units, held.effort_units[LUCK_CHUNK_LEADS - 1 :][:2])
     assert np.array_equal(part.arrival_day, held.arrival_day[LUCK_CHUNK_LEADS - 1 :][:2])
+
+
+@pytest.mark.parametrize(
+    ("shares", "size"),
+    [([0.5, 0.35, 0.15], 1000), ([0.2, 0.0, 0.8], 7), ([3.0, 1.0], 1), ([1.0], 5), ([0.3, 0.7], 0)],
+)
+def test_choosing_on_cumulative_shares_is_generator_choice(shares, size):
+    """``_choose`` is what ``Generator.choice`` does with ``p``: the same codes, the same state."""
+    weights = np.asarray(shares)
+    by_choice, by_shares = np.random.default_rng(11), np.random.default_rng(11)
+    expected = by_choice.choice(len(shares), size=size, p=weights / weights.sum())
+    codes = _choose(cumulative_shares(shares), size, by_shares)
+    assert codes.dtype == np.int16 and np.array_equal(codes, expected)
+    assert by_choice.bit_generator.state == by_shares.bit_generator.state
+
+
+def test_a_uniform_luck_draw_is_generator_uniform():
+    """Drawn with ``random``, a uniform luck field has ``uniform``'s values to the bit."""
+    for draw in (EVERY_KIND[0], EVERY_KIND[5]):
+        by_uniform, by_draw = np.random.default_rng(4), np.random.default_rng(4)
+        shape = (100, draw.width) if draw.width > 1 else 100
+        assert np.array_equal(draw.draw(100, by_draw), by_uniform.uniform(size=shape))
+        assert by_uniform.bit_generator.state == by_draw.bit_generator.state
+
+
+@pytest.mark.parametrize("end_shares", [None, (0.0, 0.0, 1.0), (2.0, 1.0, 1.0)])
+def test_drifting_segments_of_a_few_leads_are_the_whole_streams(end_shares):
+    """Lead by lead in Python floats, the codes and the generator are the vectorised ones."""
+    sc = Scenario.from_file("scenarios/baseline.toml")
+    mix = LeadMix.of(sc)
+    assert mix.segment_end_shares is not None  # the baseline's segments drift
+    if end_shares is not None:  # a segment that dies out; shares that do not add up to 1
+        mix = dataclasses.replace(mix, segment_end_shares=np.array(end_shares))
+    rng = np.random.default_rng(9)
+    for leads in (0, 1, 2, FEW_LEADS):
+        for _ in range(50):
+            days = np.sort(rng.uniform(0.0, sc.horizon_days, leads))
+            few, many = np.random.default_rng(leads), np.random.default_rng(leads)
+            codes = _drifting_segments_of_few(mix, days, sc.horizon_days, few)
+            expected = _drifting_segments(mix, days, sc.horizon_days, many)
+            assert codes.dtype == np.int16 and np.array_equal(codes, expected)
+            assert few.bit_generator.state == many.bit_generator.state
