@@ -56,7 +56,13 @@ class WorkingDays:
     objects (8 bytes a day, as an ``array("d")`` did: a seat holds three years
     of days, and a large run has a seat per few hundred leads). A list rather
     than an array because every look-up reads a few starts, and an array
-    makes a new float object at each read (a third of a look-up's time).
+    makes a new float object at each read.
+
+    Each task of the run asks a seat three times: ``span`` when it starts,
+    then ``worked`` at its start and at its end when its busy time is
+    credited. So the seat remembers the day it last looked up (and the
+    instants that fall in it) and the working time at its last task's start:
+    most look-ups then need no binary search over three years of days.
 
     Attributes:
         starts: each working day's start (calendar days), in order.
@@ -65,7 +71,7 @@ class WorkingDays:
 
     __slots__ = (
         "starts", "day_fraction", "_edges", "_worked_edges",
-        "last_day", "last_day_from", "last_day_until",
+        "last_day", "last_day_from", "last_day_until", "task_start", "task_start_worked",
     )  # fmt: skip
 
     def __init__(self, starts: list[float], day_fraction: float):
@@ -73,19 +79,21 @@ class WorkingDays:
         self.day_fraction = day_fraction
         self._edges: list[float] | None = None
         self._worked_edges: list[float] = []
-        # The day index of the last look-up, valid for instants in
-        # [last_day_from, last_day_until) (``day_index``).
+        # The index of the day last looked up, the answer of ``day_index`` for
+        # any instant in [last_day_from, last_day_until).
         self.last_day = -1
         self.last_day_from, self.last_day_until = -math.inf, starts[0] if starts else math.inf
+        # ``worked(task_start)``, computed by ``span`` (NaN equals nothing).
+        self.task_start = self.task_start_worked = math.nan
 
     def day_index(self, day: float) -> int:
         """The index of the last working day that starts at or before ``day`` (-1: none).
 
-        Kept with the span of instants that have the same answer (from that
-        day's start to the next one's): a seat's look-ups mostly fall in the
-        day of the one before (a task's start, then the busy time from it),
-        and comparing with two numbers costs less than a binary search over
-        three years of days, most of whose steps miss the processor's cache.
+        ``bisect_right(starts, day) - 1``, kept with the span of instants that
+        have the same answer (from that day's start to the next one's). Most
+        look-ups fall in the day of the one before or in the next day:
+        comparing with two numbers costs less than a binary search, most of
+        whose steps miss the processor's cache.
         """
         if self.last_day_from <= day < self.last_day_until:
             return self.last_day
@@ -113,6 +121,8 @@ class WorkingDays:
 
     def worked(self, day: float) -> float:
         """Working time from day 0 to ``day`` (working days)."""
+        if day == self.task_start:  # the busy time of the task ``span`` started
+            return self.task_start_worked
         if self.last_day_from <= day < self.last_day_until:  # ``day_index``, inlined
             k = self.last_day
         else:
@@ -130,57 +140,45 @@ class WorkingDays:
             return day
         return starts[k + 1] if k + 1 < len(starts) else day
 
-    def finish(self, start: float, effort_days: float) -> float:
-        """When work of ``effort_days`` working days begun at ``start`` is done.
-
-        Work that ends exactly at the end of a working day finishes then, not
-        at the start of the next one; no work at all is done at once.
-        """
-        if effort_days <= 0.0:
-            return start
-        return self.done_at(start, self.worked(start) + effort_days)
-
     def span(self, now: float, effort_days: float) -> tuple[float, float]:
-        """``(start, finish)``: ``at_work(now)`` and ``finish`` of ``effort_days`` from there.
+        """``(start, finish)`` of work of ``effort_days`` working days picked up at ``now``.
 
-        The same numbers as calling the two, from one binary search instead of
-        two: the search that finds the start also gives the working time
-        before it (every task of the run comes through here).
+        It starts at ``at_work(now)`` and is done when the working time since
+        day 0 reaches ``worked(start) + effort_days``. Work that ends exactly at
+        the end of a working day finishes then, not at the start of the next
+        one; no work at all is done at once.
         """
-        starts = self.starts
+        starts, day_fraction = self.starts, self.day_fraction
         if self.last_day_from <= now < self.last_day_until:  # ``day_index``, inlined
             k = self.last_day
         else:
             k = self.day_index(now)
-        if k >= 0 and now < starts[k] + self.day_fraction:  # at work now, within day k
+        if k >= 0 and now < starts[k] + day_fraction:  # at work now, within day k
             start = now
-            share = (now - starts[k]) / self.day_fraction
+            share = (now - starts[k]) / day_fraction
             worked = k + (share if share < 1.0 else 1.0)
-        elif k + 1 < len(starts):  # starts with day k + 1, with k + 1 whole days behind
+        elif k + 1 < len(starts):  # from the start of day k + 1, k + 1 whole days behind
             start, worked = starts[k + 1], float(k + 1)
         else:  # past the laid-out days, years after the horizon
             start, worked = now, self.worked(now)
+        self.task_start, self.task_start_worked = start, worked
         if effort_days <= 0.0:
             return start, start
-        return start, self.done_at(start, worked + effort_days)
-
-    def done_at(self, start: float, target: float) -> float:
-        """When work begun at ``start`` reaches ``target`` working days since day 0.
-
-        Work that ends exactly at the end of a working day finishes then, not
-        at the start of the next one.
-        """
-        whole = math.floor(target)
-        count = len(self.starts)
+        target = worked + effort_days
+        whole, count = math.floor(target), len(starts)
         if whole >= count:
             # Past the laid-out days, years after the horizon: never observed.
-            return max(start, self.end(count - 1)) + (target - count)
+            return start, max(start, starts[count - 1] + day_fraction) + (target - count)
         share = target - whole
         if share == 0.0 and whole > 0:
             # Ends exactly at a day's end; work too small to move the sum (a
             # denormal effort begun at a day's start) ends where it began.
-            return max(start, self.end(whole - 1))
-        return self.starts[whole] + share * self.day_fraction
+            return start, max(start, starts[whole - 1] + day_fraction)
+        # The task ends in day ``whole``: its busy time asks for the working time
+        # then, and the seat's next task most often starts that day (``day_index``).
+        self.last_day, self.last_day_from = whole, starts[whole]
+        self.last_day_until = starts[whole + 1] if whole + 1 < count else math.inf
+        return start, starts[whole] + share * day_fraction
 
 
 class WorkCalendar:
@@ -261,8 +259,7 @@ class WorkCalendar:
         """
         if effort_days <= 0.0:
             return 0.0
-        start = self.company.at_work(now)
-        return self.company.finish(start, effort_days) - now
+        return self.company.span(now, effort_days)[1] - now
 
     def take_idle(self, idle: deque[SeatT], now: float) -> SeatT:
         """The idle rep of a pooled team who can start soonest (the longest idle of those).
@@ -281,6 +278,8 @@ class WorkCalendar:
         if not self.next_index_from <= now < self.next_index_until:
             self.find_next_index(now)
         at_work = self.at_work
+        if at_work >> idle[0].rep_id & 1:  # the longest idle is at work (most tasks)
+            return idle.popleft()
         for rep in idle:
             if at_work >> rep.rep_id & 1:
                 idle.remove(rep)

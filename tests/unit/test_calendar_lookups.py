@@ -1,6 +1,7 @@
 """The calendar's fast look-ups against the plain computations they replace, bit for bit.
 
-``WorkingDays.span`` (one binary search for a task's start and finish),
+``WorkingDays.span`` (a task's start and finish from one look-up of the day,
+remembered for the working time at both ends asked next),
 seats laid out by cutting the company's list, and ``WorkCalendar.take_idle``
 (a set look-up per idle rep, the company's next working day kept between
 calls) must give exactly the floats and the rep that the straightforward
@@ -13,6 +14,7 @@ the laid-out days, efforts of zero and of a denormal).
 
 import math
 import random
+from bisect import bisect_right
 from collections import deque
 
 from sim.config.calendar import CalendarConfig
@@ -43,7 +45,7 @@ def reference_starts(calendar: WorkCalendar, rep_id: int) -> list[float]:
 
 def reference_worked(starts: list[float], fraction: float, day: float) -> float:
     """Working days before ``day``: whole days started before it, plus the share of the last."""
-    k = sum(1 for start in starts if start <= day) - 1
+    k = bisect_right(starts, day) - 1  # the number of days begun by ``day``, less one
     if k < 0:
         return 0.0
     share = (day - starts[k]) / fraction
@@ -155,7 +157,24 @@ def test_seats_are_the_company_days_less_leave_and_look_ups_match_the_reference(
                         reference_done(starts, fraction, start, target) if effort > 0 else start
                     )
                     assert bits(*days.span(now, effort)) == bits(start, finish), (now, effort)
-                    assert bits(days.finish(start, effort)) == bits(finish)
+                    # Then the task's busy time asks for the working time at both ends
+                    # (``span`` remembered them).
+                    for day in (start, finish, finish + rng.uniform(-1.0, 1.0)):
+                        worked = reference_worked(starts, fraction, day)
+                        assert bits(days.worked(day)) == bits(worked), (now, effort, day)
+
+
+def test_work_that_rounds_up_to_the_next_days_start_has_worked_all_of_its_day():
+    # Days of 24 hours from midnight, Monday to Friday: day 140 (a Monday) is working
+    # day 100. Work of 1 - 2**-46 days begun then has 100.99999999999998 working days
+    # behind it at its end, but 140 + 0.99999999999998 rounds to 141.0, Tuesday's start.
+    days = WorkCalendar(CalendarConfig(enabled=True, hours_per_day=24.0, start_hour=0.0), 365.0)
+    days = days.company
+    assert days.worked(140.0) == 100.0
+    start, finish = days.span(140.0, 1.0 - 2.0**-46)
+    assert (start, finish) == (140.0, 141.0)
+    assert bits(days.worked(finish)) == bits(reference_worked(days.starts, 1.0, finish))
+    assert days.worked(finish) == 101.0
 
 
 def test_take_idle_picks_the_reference_rep_and_leaves_the_same_queue():
