@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 class Seat(Protocol):
-    """What the calendar reads of a seat (``teams.Rep``): its number in the run."""
+    """What the calendar reads of a seat (``teams.Rep``): its number in the run (0 up)."""
 
     rep_id: int
 
@@ -50,7 +50,7 @@ seats of any team are spread over the year, none at the same offset."""
 class WorkingDays:
     """One seat's working days: the start of each (calendar days), in order.
 
-    A day ends ``day_fraction`` after its start (``end``). The starts are a
+    A day ends ``day_fraction`` after its start. The starts are a
     list of floats shared with the company's: a seat's list is the company's
     less its days of leave, so it holds pointers to the company's float
     objects (8 bytes a day, as an ``array("d")`` did: a seat holds three years
@@ -114,10 +114,6 @@ class WorkingDays:
         if edges is not self._edges:
             self._edges, self._worked_edges = edges, [self.worked(edge) for edge in edges]
         return self._worked_edges
-
-    def end(self, k: int) -> float:
-        """When working day ``k`` ends (calendar days)."""
-        return self.starts[k] + self.day_fraction
 
     def worked(self, day: float) -> float:
         """Working time from day 0 to ``day`` (working days)."""
@@ -189,8 +185,9 @@ class WorkCalendar:
         company: the working days of everyone without leave (the operations team).
         has_leave: whether people take leave (then seats differ).
         away_masks: by company working day, the seats away that day (bit r for
-            seat r, of the seats laid out so far); seat numbers are the seats'
-            places in the run, 0 up, so a day's mask is a few bytes a hundred seats.
+            seat r, of the seats laid out so far). Seat numbers are the seats'
+            places in the run, 0 up: a day's mask takes a bit a seat, and testing
+            a bit costs a machine word per 30 seats (a few for thousands).
         laid_out: the seats laid out so far (bit r for seat r); all with no leave.
     """
 
@@ -383,8 +380,10 @@ def leave_indices(company_years: list[list[int]], cfg: CalendarConfig, rep_id: i
         left = cfg.leave_days_per_year
         for block in range(blocks):
             first = math.floor((block + offset) / blocks * count)
-            for k in range(min(cfg.leave_block_days, left)):
-                away.add(year_start + (first + k) % count)
+            end = first + min(cfg.leave_block_days, left)
+            away.update(range(year_start + first, year_start + min(end, count)))
+            if end > count:  # wraps round to the year's first working days
+                away.update(range(year_start, year_start + min(end - count, count)))
             left -= cfg.leave_block_days
         year_start += count
     return away

@@ -164,6 +164,18 @@ def test_seats_are_the_company_days_less_leave_and_look_ups_match_the_reference(
                         assert bits(days.worked(day)) == bits(worked), (now, effort, day)
 
 
+def test_leave_wraps_round_a_short_last_year_as_the_plain_rule_does():
+    # Three years of days laid out for a horizon of 3 days: the last "year" holds a
+    # handful of working days, fewer than a block of leave, so blocks wrap round it.
+    for block_days in (1, 3, 10, 50):
+        cfg = CalendarConfig(enabled=True, leave_days_per_year=50, leave_block_days=block_days)
+        calendar = WorkCalendar(cfg, horizon_days=3.0)
+        assert len(calendar.company_years[-1]) < block_days or block_days < 10
+        for rep_id in range(30):
+            leave = leave_days(calendar.company_years, cfg, rep_id)
+            assert leave == reference_leave_days(calendar, rep_id), (block_days, rep_id)
+
+
 def test_work_that_rounds_up_to_the_next_days_start_has_worked_all_of_its_day():
     # Days of 24 hours from midnight, Monday to Friday: day 140 (a Monday) is working
     # day 100. Work of 1 - 2**-46 days begun then has 100.99999999999998 working days
