@@ -50,13 +50,14 @@ seats of any team are spread over the year, none at the same offset."""
 class WorkingDays:
     """One seat's working days: the start of each (calendar days), in order.
 
-    A day ends ``day_fraction`` after its start. The starts are a
-    list of floats shared with the company's: a seat's list is the company's
-    less its days of leave, so it holds pointers to the company's float
-    objects (8 bytes a day, as an ``array("d")`` did: a seat holds three years
-    of days, and a large run has a seat per few hundred leads). A list rather
-    than an array because every look-up reads a few starts, and an array
-    makes a new float object at each read.
+    A day ends ``day_fraction`` after its start. The starts are a tuple of
+    floats shared with the company's: a seat's tuple is the company's less
+    its days of leave, so it holds pointers to the company's float objects
+    (8 bytes a day, as an ``array("d")`` did: a seat holds three years of
+    days, and a large run has a seat per few hundred leads). Not an array,
+    which makes a new float object at each read (a look-up reads several);
+    a tuple rather than a list because the garbage collector stops visiting
+    a tuple of floats, and a list it would visit at every full collection.
 
     Each task of the run asks a seat three times: ``span`` when it starts,
     then ``worked`` at its start and at its end when its busy time is
@@ -74,7 +75,7 @@ class WorkingDays:
         "last_day", "last_day_from", "last_day_until", "task_start", "task_start_worked",
     )  # fmt: skip
 
-    def __init__(self, starts: list[float], day_fraction: float):
+    def __init__(self, starts: tuple[float, ...], day_fraction: float):
         self.starts = starts
         self.day_fraction = day_fraction
         self._edges: list[float] | None = None
@@ -202,7 +203,7 @@ class WorkCalendar:
         self.company_days = [day for day in range(last) if cfg.is_working_day(day)]
         self.company_years = by_year(self.company_days)
         start_fraction = cfg.start_hour / 24.0
-        starts = [day + start_fraction for day in self.company_days]
+        starts = tuple(day + start_fraction for day in self.company_days)
         self.company = WorkingDays(starts, cfg.day_fraction)
         self.has_leave = cfg.leave_days_per_year > 0
         self.seats = SeatDays(self)  # seats[rep_id]: a dict lookup on the hot path
@@ -229,10 +230,9 @@ class WorkCalendar:
     def build_seat(self, rep_id: int) -> WorkingDays:
         """Seat ``rep_id``'s working days, laid out (``SeatDays`` keeps them).
 
-        The company's list of starts less the seat's days of leave, the same
-        float objects (``WorkingDays``), copied to its exact size (a list
-        grown one by one keeps up to an eighth spare). The seat's leave goes
-        into ``away_masks`` for ``take_idle``.
+        The company's starts less the seat's days of leave, the same float
+        objects (``WorkingDays``). The seat's leave goes into ``away_masks``
+        for ``take_idle``.
         """
         if not self.has_leave:
             return self.company
@@ -243,7 +243,7 @@ class WorkCalendar:
             masks[index] |= seat_bit
         self.laid_out |= seat_bit
         self.note_next_index()  # the seat may be away on the day ``take_idle`` knows
-        return WorkingDays(list(compress(self.company.starts, kept))[:], self.company.day_fraction)
+        return WorkingDays(tuple(compress(self.company.starts, kept)), self.company.day_fraction)
 
     def work_span(self, rep_id: int, now: float, effort_days: float) -> tuple[float, float]:
         """``(start_day, finish_day)`` of work of ``effort_days`` a seat picks up at ``now``."""

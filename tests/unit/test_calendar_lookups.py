@@ -16,6 +16,7 @@ import math
 import random
 from bisect import bisect_right
 from collections import deque
+from collections.abc import Sequence
 
 from sim.config.calendar import CalendarConfig
 from sim.model.calendar import WorkCalendar, leave_days
@@ -43,7 +44,7 @@ def reference_starts(calendar: WorkCalendar, rep_id: int) -> list[float]:
     return [day + cfg.start_hour / 24.0 for day in calendar.company_days if day not in away]
 
 
-def reference_worked(starts: list[float], fraction: float, day: float) -> float:
+def reference_worked(starts: Sequence[float], fraction: float, day: float) -> float:
     """Working days before ``day``: whole days started before it, plus the share of the last."""
     k = bisect_right(starts, day) - 1  # the number of days begun by ``day``, less one
     if k < 0:
@@ -52,7 +53,7 @@ def reference_worked(starts: list[float], fraction: float, day: float) -> float:
     return k + min(share, 1.0)
 
 
-def reference_at_work(starts: list[float], fraction: float, day: float) -> float:
+def reference_at_work(starts: Sequence[float], fraction: float, day: float) -> float:
     """The first working instant at or after ``day``."""
     for start in starts:
         if start <= day < start + fraction:
@@ -62,7 +63,7 @@ def reference_at_work(starts: list[float], fraction: float, day: float) -> float
     return day
 
 
-def reference_done(starts: list[float], fraction: float, start: float, target: float) -> float:
+def reference_done(starts: Sequence[float], fraction: float, start: float, target: float) -> float:
     """When work begun at ``start`` reaches ``target`` working days since day 0."""
     whole, count = math.floor(target), len(starts)
     if whole >= count:
@@ -73,7 +74,7 @@ def reference_done(starts: list[float], fraction: float, start: float, target: f
     return starts[whole] + share * fraction
 
 
-def reference_take_idle(seats: dict[int, list[float]], calendar: WorkCalendar, idle, now):
+def reference_take_idle(seats: dict[int, Sequence[float]], calendar: WorkCalendar, idle, now):
     """The longest idle rep of those who start soonest, in the code of before.
 
     It stops at the first rep who starts now or at the company's next working
@@ -116,7 +117,9 @@ def random_calendar(rng: random.Random) -> WorkCalendar:
     return WorkCalendar(cfg, horizon_days=rng.choice([14.0, 365.0, 120.5]))
 
 
-def instants(rng: random.Random, starts: list[float], fraction: float, count: int) -> list[float]:
+def instants(
+    rng: random.Random, starts: Sequence[float], fraction: float, count: int
+) -> list[float]:
     """Random instants, half of them on or one ulp either side of a day's start or end."""
     last = starts[-1] + fraction
     out = [-1.0, 0.0, last, math.nextafter(last, -math.inf), last + 3.5]
