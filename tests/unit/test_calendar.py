@@ -37,15 +37,15 @@ def office(**fields) -> WorkCalendar:
 def test_four_hours_begun_friday_at_three_end_monday_at_eleven():
     days = office().company
     # Two hours on Friday (15:00-17:00), two on Monday (09:00-11:00): half a working day.
-    assert days.finish(at(FRIDAY, 15), 0.5) == pytest.approx(at(MONDAY, 11))
+    assert days.span(at(FRIDAY, 15), 0.5)[1] == pytest.approx(at(MONDAY, 11))
     # Work that fills the day ends at 17:00 that day, not at 09:00 the next.
-    assert days.finish(at(FRIDAY, 9), 1.0) == pytest.approx(at(FRIDAY, 17))
+    assert days.span(at(FRIDAY, 9), 1.0)[1] == pytest.approx(at(FRIDAY, 17))
     assert days.worked(at(MONDAY, 11)) - days.worked(at(FRIDAY, 15)) == pytest.approx(0.5)
     # No work is done at once, even at the start of a working day.
-    assert days.finish(at(MONDAY, 9), 0.0) == pytest.approx(at(MONDAY, 9))
+    assert days.span(at(MONDAY, 9), 0.0)[1] == pytest.approx(at(MONDAY, 9))
     # Nor work too small to add to the working time before it (found by the property test:
     # it ended at Friday's 17:00, before it began).
-    assert days.finish(at(MONDAY, 9), 2.2e-313) == at(MONDAY, 9)
+    assert days.span(at(MONDAY, 9), 2.2e-313)[1] == at(MONDAY, 9)
 
 
 def test_friday_evening_is_first_worked_on_monday_morning():
@@ -59,12 +59,12 @@ def test_friday_evening_is_first_worked_on_monday_morning():
 def test_a_holiday_and_a_shorter_week_are_skipped():
     # Monday of the second week is a public holiday: Friday's work goes on on Tuesday.
     days = office(holidays=(MONDAY,)).company
-    assert days.finish(at(FRIDAY, 15), 0.5) == pytest.approx(at(TUESDAY, 11))
+    assert days.span(at(FRIDAY, 15), 0.5)[1] == pytest.approx(at(TUESDAY, 11))
     # A four-day week (Monday to Thursday): Friday evening waits for Monday too,
     # and a 10-hour day runs 08:00-18:00.
     short = office(days_per_week=4, hours_per_day=10.0, start_hour=8.0).company
     assert short.at_work(at(3, 19)) == pytest.approx(at(MONDAY, 8))
-    assert short.finish(at(3, 13), 1.0) == pytest.approx(at(MONDAY, 13))
+    assert short.span(at(3, 13), 1.0)[1] == pytest.approx(at(MONDAY, 13))
 
 
 def test_day_zero_can_be_another_weekday():
