@@ -188,7 +188,7 @@ def start_work(
         effort_days *= min(factor, team.max_context_switch_factor)
     start = now
     if calendar is not None:
-        start, finish = calendar.work_span(rep.rep_id, now, effort_days)
+        start, finish = calendar.seats[rep.rep_id].span(now, effort_days)  # work_span, inlined
         effort_days = finish - now
     rep.record.busy_since = start
     team.in_service += 1
