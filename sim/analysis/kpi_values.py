@@ -202,12 +202,16 @@ def _share_at_quota(rows: pd.DataFrame) -> float:
 
 
 def summarise(kpis: pd.DataFrame) -> pd.DataFrame:
-    """Mean and 95 % CI across replications: one row per (structure, KPI)."""
+    """Mean and 95 % CI across replications: one row per (structure, KPI).
+
+    A share's interval is cut to [0, 1] (``KpiSpec.clip``).
+    """
     rows = []
     columns = [c for c in kpis.columns if c not in ("structure", "replication")]
     for structure, group in kpis.groupby("structure", observed=True, sort=True):
         for kpi in columns:
             mean, low, high = mean_ci(group[kpi])
+            low, high = kpi_spec(kpi).clip(low, high)
             rows.append(
                 {
                     "structure": structure,

@@ -131,6 +131,7 @@ def build_verdict(
         answered.append(objective)
         for name in means.index:
             mean, low, high = mean_ci(runs[name][objective], confidence)
+            low, high = spec.clip(low, high)
             levels.append((objective, name, mean, low, high))
         winner = best[objective] = best_structure(means, spec.better)
         for other in order:

@@ -51,7 +51,7 @@ def summarise_sweep(table: pd.DataFrame, sweep: Sweep, confidence: float = 0.95)
         structure, kpi, mean, ci_low, ci_high, the spread of the replications
         (p10, p50, p90: ``sim.analysis.risk``), replications (non-missing
         values); bounds are NaN with fewer than two values, as in
-        ``sim.analysis.stats.t_interval``.
+        ``sim.analysis.stats.t_interval``, and a share's are cut to [0, 1].
     """
     axis_names = [axis.name for axis in sweep.axes]
     ids = ["point", *axis_names, "structure"]
@@ -68,8 +68,11 @@ def summarise_sweep(table: pd.DataFrame, sweep: Sweep, confidence: float = 0.95)
         summary["replications"].to_numpy(dtype=float),
         confidence,
     )
-    summary["ci_low"] = interval.low
-    summary["ci_high"] = interval.high
+    # A share's interval is cut to its bounds (``KpiSpec.clip``); NaN stays NaN.
+    bounds = summary["kpi"].map(lambda kpi: kpi_spec(kpi).bounds or (-math.inf, math.inf))
+    lowest, highest = bounds.str[0].astype(float), bounds.str[1].astype(float)
+    summary["ci_low"] = pd.Series(interval.low, index=summary.index).clip(lowest, highest)
+    summary["ci_high"] = pd.Series(interval.high, index=summary.index).clip(lowest, highest)
     order = {kpi: i for i, kpi in enumerate(kpis)}
     summary["kpi_order"] = summary["kpi"].map(order)
     summary = summary.sort_values(["point", "structure", "kpi_order"], ignore_index=True)

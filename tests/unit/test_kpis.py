@@ -217,3 +217,59 @@ def test_the_reference_table_for_the_docs():
     assert all(line.count(" | ") == 5 for line in lines[:1] + lines[2:])
     # Placeholders are code, or a Markdown renderer would take them for HTML tags.
     assert "| utilisation: `<role>` | fraction | neither | flow |" in text
+
+
+def test_a_shares_interval_is_cut_to_zero_and_a_ratios_is_not():
+    # Shares at quota in five replications: mean 0.178, squared deviations summing to
+    # 0.16368, sd sqrt(0.16368 / 4) = 0.20229, t(4, 0.975) = 2.7764: half-width
+    # 2.7764 * 0.20229 / sqrt(5) = 0.2512, so the t interval starts at -0.0732.
+    shares = [0.0, 0.0, 0.1, 0.4, 0.39]
+    frame = pd.DataFrame(
+        {
+            "structure": ["pods"] * 5,
+            "replication": range(5),
+            "share_at_quota_closer": shares,
+            "roi": [-s for s in shares],
+        }
+    )
+    summary = kpi_values.summarise(frame).set_index("kpi")
+    share = summary.loc["share_at_quota_closer"]
+    assert share["mean"] == pytest.approx(0.178)
+    assert share["ci_low"] == 0.0  # -0.0732 cut to the share's bound
+    assert share["ci_high"] == pytest.approx(0.178 + 0.2512, abs=1e-3)
+    roi = summary.loc["roi"]  # profit / cost is a ratio: below 0 is a loss, nothing cut
+    assert roi["ci_low"] == pytest.approx(-0.178 - 0.2512, abs=1e-3)
+    assert roi["ci_high"] == pytest.approx(-0.178 + 0.2512, abs=1e-3)
+
+
+def test_every_share_is_bounded_and_nothing_else_is():
+    bounded = {name for name, spec in KPIS.items() if spec.bounds is not None}
+    assert "share_at_quota_closer" in bounded and "conversion" in bounded
+    assert not bounded & {"roi", "profit", "mean_attainment_closer", "forecast_bias"}
+    assert all(KPIS[name].unit == "fraction" for name in bounded)
+    assert kpi_spec("conversion").clip(-0.1, 1.2) == (0.0, 1.0)
+    assert all(math.isnan(x) for x in kpi_spec("conversion").clip(math.nan, math.nan))
+
+
+def test_the_sweep_summary_cuts_a_shares_interval_too():
+    from sim.sweep.summary import summarise_sweep
+
+    class _Sweep:
+        axes = ()
+
+    shares = [0.0, 0.0, 0.1, 0.4, 0.39]  # the t interval of the test above: -0.0732 to 0.4292
+    table = pd.DataFrame(
+        {
+            "point": 0,
+            "seed": 1,
+            "structure": "pods",
+            "replication": range(5),
+            "share_at_quota_closer": shares,
+            "roi": [-s for s in shares],
+        }
+    )
+    summary = summarise_sweep(table, _Sweep()).set_index("kpi")
+    assert summary.loc["share_at_quota_closer", "ci_low"] == 0.0
+    assert summary.loc["share_at_quota_closer", "ci_high"] == pytest.approx(0.4292, abs=1e-4)
+    assert summary.loc["roi", "ci_low"] == pytest.approx(-0.4292, abs=1e-4)
+    assert summary.loc["roi", "ci_high"] == pytest.approx(0.0732, abs=1e-4)
