@@ -291,19 +291,10 @@ def pooled_claim(
     """A pooled team's task asks for a rep: None if it takes one now, else what it waits on.
 
     A lead that waits as long as it takes takes a free rep in this very step
-    (``pools.Pool``); one that may go cold claims one as ``stage_work`` does.
+    (``pools.Pool``); otherwise it claims one as ``stage_work`` does.
     """
-    if run.rules.patience_days is None:
-        pool = team.resource
-        if pool.take():
-            return None
-        grant = (
-            pool.request(run.routing.sales_priority(team, deal, s))
-            if team.priority_pool
-            else pool.request()
-        )
-        team.waiting += 1
-        return Claim(team, grant, None, grant)
+    if run.rules.patience_days is None and team.resource.take():
+        return None
     patience = patience_left(run.rules, deal.row, s, queued, env.now)
     priority = run.routing.sales_priority(team, deal, s)
     return claim_rep(env, team, team.resource, patience, priority)
