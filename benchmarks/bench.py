@@ -956,18 +956,9 @@ def targets(doc: dict[str, Any]) -> dict[str, Any]:
         if "salesim_vs_ciw" in ratios:
             ciw = ratios["salesim_vs_ciw"]["median"]
             out["salesim / Ciw"] = target(ciw, ">= 2", ciw >= 2.0)
-    parallel = doc.get("parallel")
-    if parallel:
-        ratio = parallel["speedup_2_workers"]["median"]
-        out["sweep: 2 workers / 1 worker"] = target(ratio, ">= 1.8", ratio >= 1.8)
-    compare = doc.get("parallel_compare")
-    if compare:
-        # The target is for runs of a second or more: shorter ones are dominated by overhead.
-        long_runs = compare["seconds_per_run"]["median"] >= 1.0
-        ratio = compare["speedup_2_workers"]["median"]
-        out["compare: 2 workers / 1 worker (runs >= 1 s)"] = target(
-            ratio, ">= 1.8", ratio >= 1.8 if long_runs else "not judged: runs shorter than 1 s"
-        )
+    for key, label in (("parallel", "sweep"), ("parallel_compare", "compare")):
+        if doc.get(key):
+            out[f"{label}: 2 workers / 1 worker (runs >= 1 s)"] = speedup_target(doc[key])
     effects = doc.get("effects")
     if effects:
         ratio = effects["full_over_engine"]["median"]
@@ -975,6 +966,18 @@ def targets(doc: dict[str, Any]) -> dict[str, Any]:
     if doc.get("scaling"):
         out.update(memory_targets(doc["scaling"]))
     return out
+
+
+def speedup_target(parallel: dict[str, Any]) -> dict[str, Any]:
+    """2 workers against 1, judged only on runs of a second or more (issue 7's target).
+
+    Shorter runs are dominated by the pool's start, not by the work it shares out.
+    """
+    long_runs = parallel["seconds_per_run"]["median"] >= 1.0
+    ratio = parallel["speedup_2_workers"]["median"]
+    return target(
+        ratio, ">= 1.8", ratio >= 1.8 if long_runs else "not judged: runs shorter than 1 s"
+    )
 
 
 def memory_targets(scaling: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python benchmarks/sweep_speed.py
 
-1. ``sweep_speed.toml`` (24 runs of about a second): runs per second with one
+1. ``sweep_speed.toml`` (24 runs of a second or more): runs per second with one
    worker (in this process) and with two (process pool), and their ratio.
 2. ``sweep_overhead.toml`` (200 runs of a few milliseconds): per run, the wall
    time, the time inside ``run_one``, and the overhead (wall x workers - time
