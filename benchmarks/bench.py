@@ -25,7 +25,9 @@ machine info, package versions and min/median/max over ``--repeats``):
 2. Full model: leads per second of every structure of every shipped scenario
    (``scenarios/*.toml``) with every effect on; and the 4x Conveyor of figure
    3 with every effect on and off (``without_sales_effects``), alternating:
-   the ratio full model / engine (target 0.5 or more).
+   the ratio full model / engine (target 0.5 or more); and each group of
+   effects off alone (``EFFECT_GROUPS``), with the share of the full model's
+   time it costs.
 3. Scaling: a Conveyor run (``scenarios/conveyor.toml``, arrivals and
    headcounts, operations team included, scaled together so utilisation
    stays put) at 1x, 4x and 16x the leads and once at 1,000,000 leads, each
@@ -449,18 +451,21 @@ def bench_full_model(
 def bench_effects_cost(leads: int, repeats: int, log: Callable[[str], None]) -> dict[str, Any]:
     """The full model against the engine alone: a scaled Conveyor with every effect on, then off.
 
-    Both run on the same lead stream (``without_sales_effects`` changes no
-    draw), alternating, so each ratio compares runs made a moment apart.
+    Also each group of effects off alone (``EFFECT_GROUPS``): what share of the
+    full model's time that group costs. All run on the same lead stream
+    (switching effects off changes no draw), in turns whose order alternates,
+    so each ratio compares runs made a moment apart.
     """
     from sim.config.variants import without_sales_effects
     from sim.model.structures import run_structure
 
     full = scaled_conveyor(leads)
     variants = {"full": full, "engine": without_sales_effects(full)}
-    rates: dict[str, list[float]] = {"full": [], "engine": []}
+    variants |= {group: one_group_off(full, group) for group in EFFECT_GROUPS}
+    rates: dict[str, list[float]] = {name: [] for name in variants}
     stream, streams = draw_stream(full, 0)
     for repeat in range(repeats):
-        for name in ("full", "engine") if repeat % 2 == 0 else ("engine", "full"):
+        for name in variants if repeat % 2 == 0 else reversed(variants):
             started = time.perf_counter()
             run_structure("conveyor", stream, variants[name], streams)
             rates[name].append(len(stream) / (time.perf_counter() - started))
@@ -468,14 +473,58 @@ def bench_effects_cost(leads: int, repeats: int, log: Callable[[str], None]) -> 
             f"  effects repeat {repeat + 1}/{repeats}: full {rates['full'][-1]:,.0f}, "
             f"engine {rates['engine'][-1]:,.0f} leads/s"
         )
+
+    def share_of_full_time(name: str) -> dict[str, Any]:
+        # 1 - t_off / t_full of each turn: the share of the full model's time that goes.
+        return spread([1 - f / o for f, o in zip(rates["full"], rates[name], strict=True)])
+
     return {
         "scenario": "scenarios/conveyor.toml scaled (as in figure 3), every effect on vs off",
         "leads": len(stream),
-        "leads_per_second": {name: spread(values) for name, values in rates.items()},
+        "leads_per_second": {name: spread(rates[name]) for name in ("full", "engine")},
         "full_over_engine": spread(
             [f / e for f, e in zip(rates["full"], rates["engine"], strict=True)]
         ),
+        "one_group_off": {
+            group: {
+                "what": EFFECT_GROUPS[group],
+                "leads_per_second": spread(rates[group]),
+                "share_of_full_time": share_of_full_time(group),
+            }
+            for group in EFFECT_GROUPS
+        },
     }
+
+
+EFFECT_GROUPS = {
+    "calendar": "working calendar off: reps work around the clock (no nights, weekends, leave)",
+    "calendar_machinery": "calendar on, but 7 days of 24 hours without leave: the look-ups "
+    "without the queues that nights and weekends build",
+    "people": "levels, ramp-up, turnover, skill and learning off",
+    "decay": "no patience and no decay of waiting leads",
+    "accounts": "account care off (reviews, churn, expansion) and with it referrals",
+    "referrals": "referrals off",
+    "fulfilment": "no operations team implementing new customers",
+}
+"""Groups of sales effects the bench switches off one at a time (figure 2b)."""
+
+
+def one_group_off(scenario, group: str):
+    """``scenario`` with one of ``EFFECT_GROUPS`` off, everything else as it was."""
+    from sim.config.scenario import Scenario
+    from sim.config.variants import without_people_effects
+
+    if group == "people":
+        return without_people_effects(scenario)
+    data = scenario.model_dump(mode="json")
+    if group == "calendar_machinery":
+        data["calendar"].update(days_per_week=7, hours_per_day=24.0, start_hour=0.0)
+        data["calendar"].update(holidays=[], leave_days_per_year=0)
+    else:
+        data[group] = {}  # a block's defaults: the effect off, as ``without_sales_effects``
+        if group == "accounts":
+            data["referrals"] = {}  # advocates are accounts: no accounts, no referrals
+    return Scenario.from_dict(data, scenario.name)
 
 
 # ---------------------------------------------------------------------------
@@ -1049,6 +1098,13 @@ def _print_effects(effects: dict[str, Any]) -> None:
     for name, rate in effects["leads_per_second"].items():
         print(f"   {name:<8}{_mmm(rate)} leads/s")
     print(f"   full / engine: {_mmm(effects['full_over_engine'], '.2f')}")
+    print("   one group of effects off, the share of the full model's time it saves:")
+    for group, entry in effects["one_group_off"].items():
+        share = entry["share_of_full_time"]
+        print(
+            f"   {group:<19}{_mmm(entry['leads_per_second'])} leads/s, "
+            f"saves {_mmm({k: 100 * v for k, v in share.items() if k != 'values'}, '.1f')} %"
+        )
 
 
 def _print_scaling(scaling: dict[str, Any]) -> None:

@@ -38,6 +38,11 @@ def test_bench_json_has_every_figure(quick):
     assert all(p["peak_rss_bytes"]["median"] > 0 and p["parquet_bytes"] > 0 for p in points)
     assert quick["parallel"]["speedup_2_workers"]["median"] > 0
     assert quick["profile"]["engine"]["top"] and quick["profile"]["full"]["sim_cumulative"]
+    groups = quick["effects"]["one_group_off"]
+    assert set(groups) == set(bench.EFFECT_GROUPS)
+    for entry in groups.values():
+        assert entry["leads_per_second"]["median"] > 0
+        assert entry["share_of_full_time"]["median"] < 1  # a share of a positive time
     sweep_target = quick["targets"]["sweep: 2 workers / 1 worker (runs >= 1 s)"]
     assert sweep_target["target"] == ">= 1.8"
     # --quick's sweep runs last milliseconds: the target is for runs of a second or more.
@@ -67,3 +72,27 @@ def test_engines_agree(quick):
     for name in engine["engines"]:
         mean = engine["stage1_wait"][name]["mean_days"]
         assert math.isfinite(mean) and abs(mean / theory - 1.0) < 0.5, (name, mean, theory)
+
+
+def test_each_effect_group_off_changes_only_its_own_settings():
+    full = bench.scaled_conveyor(3650)
+    before = full.model_dump(mode="json")
+    changed = {}
+    for group in bench.EFFECT_GROUPS:
+        after = bench.one_group_off(full, group).model_dump(mode="json")
+        changed[group] = {key for key in before if after[key] != before[key]}
+    assert changed == {
+        "calendar": {"calendar"},
+        "calendar_machinery": {"calendar"},
+        "people": {"people"},
+        "decay": {"decay"},
+        "accounts": {"accounts", "referrals"},
+        "referrals": {"referrals"},
+        "fulfilment": {"fulfilment"},
+    }
+    assert not bench.one_group_off(full, "calendar").calendar.enabled
+    machinery = bench.one_group_off(full, "calendar_machinery").calendar
+    assert machinery.enabled and machinery.days_per_week == 7 and machinery.hours_per_day == 24
+    assert not bench.one_group_off(full, "people").people.turnover.enabled
+    decay = bench.one_group_off(full, "decay").decay
+    assert decay.mean_patience_days is None and decay.half_life_days is None
