@@ -25,9 +25,9 @@ machine info, package versions and min/median/max over ``--repeats``):
 2. Full model: leads per second of every structure of every shipped scenario
    (``scenarios/*.toml``) with every effect on; and the 4x Conveyor of figure
    3 with every effect on and off (``without_sales_effects``), alternating:
-   the ratio full model / engine (target 0.5 or more); and each group of
-   effects off alone (``EFFECT_GROUPS``), with the share of the full model's
-   time it costs.
+   the ratio full model / engine (target 0.5 or more); and, at 2x, each
+   group of effects off alone (``EFFECT_GROUPS``) against the full model,
+   in pairs: the share of the full model's time each group costs.
 3. Scaling: a Conveyor run (``scenarios/conveyor.toml``, arrivals and
    headcounts, operations team included, scaled together so utilisation
    stays put) at 1x, 4x and 16x the leads and once at 1,000,000 leads, each
@@ -451,55 +451,74 @@ def bench_full_model(
 def bench_effects_cost(leads: int, repeats: int, log: Callable[[str], None]) -> dict[str, Any]:
     """The full model against the engine alone: a scaled Conveyor with every effect on, then off.
 
-    Also each group of effects off alone (``EFFECT_GROUPS``): what share of the
-    full model's time that group costs. All run on the same lead stream
-    (switching effects off changes no draw), in turns whose order alternates,
-    so each ratio compares runs made a moment apart.
+    Both run on the same lead stream (``without_sales_effects`` changes no
+    draw), alternating, so each ratio compares runs made a moment apart.
     """
     from sim.config.variants import without_sales_effects
-    from sim.model.structures import run_structure
 
     full = scaled_conveyor(leads)
-    variants = {"full": full, "engine": without_sales_effects(full)}
-    variants |= {group: one_group_off(full, group) for group in EFFECT_GROUPS}
-    rates: dict[str, list[float]] = {name: [] for name in variants}
-    stream, streams = draw_stream(full, 0)
+    rates, n_leads = paired_rates(full, without_sales_effects(full), repeats)
     for repeat in range(repeats):
-        for name in variants if repeat % 2 == 0 else reversed(variants):
-            started = time.perf_counter()
-            run_structure("conveyor", stream, variants[name], streams)
-            rates[name].append(len(stream) / (time.perf_counter() - started))
         log(
-            f"  effects repeat {repeat + 1}/{repeats}: full {rates['full'][-1]:,.0f}, "
-            f"engine {rates['engine'][-1]:,.0f} leads/s"
+            f"  effects repeat {repeat + 1}/{repeats}: full {rates[0][repeat]:,.0f}, "
+            f"engine {rates[1][repeat]:,.0f} leads/s"
         )
-
-    def share_of_full_time(name: str) -> dict[str, Any]:
-        # 1 - t_off / t_full of each turn: the share of the full model's time that goes.
-        return spread([1 - f / o for f, o in zip(rates["full"], rates[name], strict=True)])
-
     return {
         "scenario": "scenarios/conveyor.toml scaled (as in figure 3), every effect on vs off",
-        "leads": len(stream),
-        "leads_per_second": {name: spread(rates[name]) for name in ("full", "engine")},
-        "full_over_engine": spread(
-            [f / e for f, e in zip(rates["full"], rates["engine"], strict=True)]
-        ),
-        "one_group_off": {
-            group: {
-                "what": EFFECT_GROUPS[group],
-                "leads_per_second": spread(rates[group]),
-                "share_of_full_time": share_of_full_time(group),
-            }
-            for group in EFFECT_GROUPS
-        },
+        "leads": n_leads,
+        "leads_per_second": {"full": spread(rates[0]), "engine": spread(rates[1])},
+        "full_over_engine": spread([f / e for f, e in zip(*rates, strict=True)]),
     }
 
 
+def bench_effect_groups(leads: int, repeats: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """What each group of sales effects costs: the full model, then that group off alone.
+
+    Each group's runs alternate with runs of the full model, a pair at a
+    time, so each share compares runs made a moment apart. Switching a group
+    off changes what happens to the leads as well as the work per lead (with
+    people effects off every rep is ramped and nobody leaves, so more leads
+    pass), so a share is what the group costs in this market, not a price per
+    event.
+    """
+    full = scaled_conveyor(leads)
+    groups: dict[str, Any] = {}
+    n_leads = 0
+    for group, what in EFFECT_GROUPS.items():
+        (on, off), n_leads = paired_rates(full, one_group_off(full, group), repeats)
+        # Rates are leads / t: 1 - t_off / t_full = 1 - rate_full / rate_off.
+        shares = [1 - f / o for f, o in zip(on, off, strict=True)]
+        groups[group] = {
+            "what": what,
+            "leads_per_second": spread(off),
+            "full_leads_per_second": spread(on),
+            "share_of_full_time": spread(shares),
+        }
+        log(f"  {group} off: saves {100 * statistics.median(shares):.1f} % of the full time")
+    return {
+        "scenario": "scenarios/conveyor.toml scaled (as in figure 3), one group of effects off",
+        "leads": n_leads,
+        "groups": groups,
+    }
+
+
+def paired_rates(first, second, repeats: int) -> tuple[tuple[list[float], list[float]], int]:
+    """Leads per second of two variants of a Conveyor, run in pairs whose order alternates."""
+    from sim.model.structures import run_structure
+
+    stream, streams = draw_stream(first, 0)
+    rates: tuple[list[float], list[float]] = ([], [])
+    for repeat in range(repeats):
+        for which in (0, 1) if repeat % 2 == 0 else (1, 0):
+            started = time.perf_counter()
+            run_structure("conveyor", stream, (first, second)[which], streams)
+            rates[which].append(len(stream) / (time.perf_counter() - started))
+    return rates, len(stream)
+
+
 EFFECT_GROUPS = {
-    "calendar": "working calendar off: reps work around the clock (no nights, weekends, leave)",
-    "calendar_machinery": "calendar on, but 7 days of 24 hours without leave: the look-ups "
-    "without the queues that nights and weekends build",
+    "calendar": "reps work around the clock: no nights, weekends or leave",
+    "calendar_machinery": "calendar on, 7 days of 24 hours, no leave: its look-ups, not its queues",
     "people": "levels, ramp-up, turnover, skill and learning off",
     "decay": "no patience and no decay of waiting leads",
     "accounts": "account care off (reviews, churn, expansion) and with it referrals",
@@ -1098,13 +1117,13 @@ def _print_effects(effects: dict[str, Any]) -> None:
     for name, rate in effects["leads_per_second"].items():
         print(f"   {name:<8}{_mmm(rate)} leads/s")
     print(f"   full / engine: {_mmm(effects['full_over_engine'], '.2f')}")
-    print("   one group of effects off, the share of the full model's time it saves:")
-    for group, entry in effects["one_group_off"].items():
-        share = entry["share_of_full_time"]
-        print(
-            f"   {group:<19}{_mmm(entry['leads_per_second'])} leads/s, "
-            f"saves {_mmm({k: 100 * v for k, v in share.items() if k != 'values'}, '.1f')} %"
-        )
+
+
+def _print_effect_groups(groups: dict[str, Any]) -> None:
+    print(f"\n2c. One group of effects off: {groups['leads']:,} leads; share of full time saved")
+    for group, entry in groups["groups"].items():
+        share = {k: 100 * v for k, v in entry["share_of_full_time"].items() if k != "values"}
+        print(f"   {group:<19}{_mmm(share, '.1f')} %   {entry['what']}")
 
 
 def _print_scaling(scaling: dict[str, Any]) -> None:
@@ -1167,6 +1186,7 @@ def print_table(doc: dict[str, Any]) -> None:
         ("engine", _print_engine),
         ("full_model", _print_full),
         ("effects", _print_effects),
+        ("effect_groups", _print_effect_groups),
         ("scaling", _print_scaling),
         ("parallel", _print_parallel),
         ("parallel_compare", _print_parallel_compare),
@@ -1270,6 +1290,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         doc["full_model"] = bench_full_model(args.repeats, overrides, log)
         log(f"2b. full model / engine, {4 * args.scaling_leads:,} leads")
         doc["effects"] = bench_effects_cost(4 * args.scaling_leads, args.repeats, log)
+        log(f"2c. each group of effects off alone, {2 * args.scaling_leads:,} leads")
+        doc["effect_groups"] = bench_effect_groups(2 * args.scaling_leads, args.repeats, log)
     if "scaling" in parts:
         log(f"3. scaling from {args.scaling_leads:,} leads")
         million = not args.quick and not args.no_million

@@ -38,7 +38,7 @@ def test_bench_json_has_every_figure(quick):
     assert all(p["peak_rss_bytes"]["median"] > 0 and p["parquet_bytes"] > 0 for p in points)
     assert quick["parallel"]["speedup_2_workers"]["median"] > 0
     assert quick["profile"]["engine"]["top"] and quick["profile"]["full"]["sim_cumulative"]
-    groups = quick["effects"]["one_group_off"]
+    groups = quick["effect_groups"]["groups"]
     assert set(groups) == set(bench.EFFECT_GROUPS)
     for entry in groups.values():
         assert entry["leads_per_second"]["median"] > 0
