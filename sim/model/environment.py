@@ -4,14 +4,18 @@ Like a clerk who, taking a ticket when nobody else is in the room, serves it
 at once instead of calling the number a moment later: the customer is served
 at the same point either way, and nobody can tell. A process that asks for a
 free rep gets a grant event, and resumes when that event (and a ``FirstOf``
-around it, for a task with patience) is processed, later at the same
+around it, for a task whose owner may leave) is processed, later at the same
 instant; if nothing else is scheduled at that instant and nothing else waits
 on the event being processed, nothing can run in between, so the process
 may go on at once: the same code runs in the same order, and every later
 event is merely numbered one or two lower, which keeps their order
 (SimPy orders events by time, priority, then the number given when
-scheduled). ``alone`` says when that holds; ``work.stage_work`` and
-``pools.FirstOf`` use it to skip such events.
+scheduled). ``alone`` says when that holds; ``work.claim_rep``,
+``pools.FirstOf`` and ``pools.Grant.expire`` use it to skip such events.
+
+A task's patience is a deadline (``deadline``, or ``patience`` when nothing
+waits on it but the task's grant): it takes its number in the event order
+when armed, but only the earliest live one is in the event queue.
 
 Time unit: days.
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import math
 from heapq import heappop, heappush
+from typing import Protocol
 
 import simpy
 from simpy.core import EmptySchedule, StopSimulation
@@ -39,7 +44,7 @@ class Environment(simpy.Environment):
         self.sole_callback = False
         # Deadlines not yet in the event queue, by (day, number); the earliest live
         # one's predecessor in that order (the watch) is always in the queue.
-        self._deadlines: list[tuple[float, int, Deadline]] = []
+        self._deadlines: list[tuple[float, int, Deadline | Patient]] = []
         self._watch: Deadline | None = None
         self._watch_key = (math.inf, 0)
 
@@ -84,13 +89,30 @@ class Environment(simpy.Environment):
             heappush(self._deadlines, (*key, event))
         return event
 
+    def patience(self, delay: float, waiter: Patient) -> None:
+        """Call ``waiter.expire`` ``delay`` from now unless ``waiter.cancelled`` by then.
+
+        ``deadline`` without an event per waiter: a task's patience, which a
+        rep mostly ends first, costs a tuple in the deadlines' heap; the event
+        that fires it is made only if it becomes the watch. It takes its place
+        in the event order now (its number), as ``deadline`` does.
+        """
+        key = (self._now + delay, next(self._eid))
+        if key < self._watch_key:
+            event = _due(self, waiter)
+            heappush(self._queue, (key[0], NORMAL, key[1], event))
+            self._watch, self._watch_key = event, key
+        else:
+            heappush(self._deadlines, (*key, waiter))
+
     def _next_watch(self) -> None:
         """The watch is due: the earliest live deadline left enters the queue as the next one."""
         deadlines = self._deadlines
         while deadlines and deadlines[0][2].cancelled:
             heappop(deadlines)
         if deadlines:
-            day, number, event = heappop(deadlines)
+            day, number, waiter = heappop(deadlines)
+            event = waiter if isinstance(waiter, Deadline) else _due(self, waiter)
             heappush(self._queue, (day, NORMAL, number, event))
             self._watch, self._watch_key = event, (day, number)
         else:
@@ -134,6 +156,22 @@ class Deadline(simpy.Event):
     def cancel(self) -> None:
         """Nobody waits for it any more (a task's rep came before its patience ran out)."""
         self.cancelled = True
+
+
+class Patient(Protocol):
+    """What ``Environment.patience`` waits for: a waiter that may stop waiting first."""
+
+    cancelled: bool
+
+    def expire(self, event: simpy.Event) -> None:
+        """Patience ran out (called as the callback of the event that fires it)."""
+
+
+def _due(env: Environment, waiter: Patient) -> Deadline:
+    """The event that fires ``waiter``'s patience, made once it is the watch."""
+    event = Deadline(env)
+    event.callbacks.append(waiter.expire)
+    return event
 
 
 def alone(env: simpy.Environment) -> bool:

@@ -159,7 +159,9 @@ def lead_journey(
             # a sub-generator would add a level to every resume of the journey.
             claim = pooled_claim(env, run, deal, team, s, queued)
             if claim is not None:
-                yield claim.event
+                woke = yield claim.event
+                if claim.crowded(woke):
+                    yield env.timeout(0)
                 if not claim.settle():
                     deal.lose(log, env.now, STAGES[s], WENT_COLD)
                     return

@@ -73,7 +73,7 @@ class Pool:
     def release(self) -> None:
         """A server is free: it goes to the first request in the queue, if any."""
         if self.queue:
-            self.queue.popleft().succeed()
+            self.queue.popleft().grant()
         else:
             self.free += 1
 
@@ -102,21 +102,71 @@ class PriorityPool(Pool):
             bisect.insort_right(queue, grant, key=Grant.sort_key)
 
 
+DUE = "patience ran out"
+"""The value a ``Grant`` wakes its task with when the task's patience runs out."""
+
+
 class Grant(simpy.Event):
     """One request for a server of a ``Pool``: an event that fires when it is granted.
 
     Leaving its ``with`` block frees the server, or withdraws the request if
     it was never granted (patience ran out, the owner left).
+
+    A task with patience waits on its grant alone: its patience is a deadline
+    of the environment (``Environment.patience``) that calls ``expire``. The
+    task resumes where it would under a ``FirstOf`` of the grant and a
+    timeout (see ``expire`` and ``work.Claim.crowded``).
+
+    Attributes:
+        granted: a server is the request's (it may not be processed yet).
+        cancelled: its task stopped waiting: its patience no longer matters.
     """
 
     def __init__(self, pool: Pool, key: tuple[int, float] | None):
         super().__init__(pool.env)
         self.pool = pool
         self.key = key
+        self.cancelled = False
+        self.granted = False
         if pool.take():
-            self.succeed()
+            self.grant()
         else:
             pool.wait(self)
+
+    def grant(self) -> None:
+        """A server is the request's: it fires, unless its task's patience fired it.
+
+        Patience that ran out at this very instant, its task not resumed yet,
+        leaves the server the task's all the same (``expire``), as a grant that
+        fired after a first-of's timeout did.
+        """
+        self.granted = True
+        if self._value is PENDING:
+            self.succeed()
+
+    def expire(self, event: simpy.Event) -> None:
+        """The task's patience ran out: it resumes with ``DUE``, as a first-of would fire.
+
+        A first-of fired by the timeout resumes the task at once when nothing
+        else happens at this instant, else after what is scheduled already.
+        A grant that came first (processed) left nothing to do; one granted
+        at this very instant but not processed yet hands its task to a new
+        event, as the first-of did, and is then processed to nobody.
+        """
+        if self.cancelled or self.callbacks is None:
+            return
+        env = self.env
+        if self.granted:
+            relay = simpy.Event(env)
+            relay.callbacks, self.callbacks = self.callbacks, []
+            relay._ok, relay._value = True, DUE
+            env.schedule(relay)
+            return
+        self._ok, self._value = True, DUE
+        if alone(env):
+            env.process_now(self)  # type: ignore[attr-defined]
+        else:
+            env.schedule(self)
 
     @staticmethod
     def sort_key(grant: Grant) -> tuple[int, float] | None:
@@ -141,8 +191,9 @@ class FirstOf(simpy.Event):
     """Fires when the first of its events is processed: ``a | b`` (``simpy.AnyOf``) made lean.
 
     A task waiting for a rep, its patience and its owner's departure waits on
-    this once per task. It is scheduled at exactly the point of the event
-    order where SimPy's condition would be (when the first event is
+    this once per task (one without an owner who may leave waits on its
+    ``Grant`` alone, which resumes it at the same points). It is scheduled at
+    exactly the point of the event order where SimPy's condition would be (when the first event is
     processed, or at once if one already was), so a process resumes in the
     same order; nested, it takes the same extra step per level. What it saves
     is the condition's bookkeeping (its value, a check per event, removing

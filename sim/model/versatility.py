@@ -48,7 +48,7 @@ class CoverPool(Pool):
                 if other.free:
                     other.free -= 1
                     grant.pool = other
-                    grant.succeed()
+                    grant.grant()
                     return
         super().wait(grant)
 
@@ -59,17 +59,17 @@ class CoverPool(Pool):
         """
         queue = self.queue
         if queue and not prospecting(queue[0]):
-            queue.popleft().succeed()
+            queue.popleft().grant()
             return
         for other in self.colleagues:
             for grant in other.queue:
                 if coverable(grant):
                     other.queue.remove(grant)
                     grant.pool = self
-                    grant.succeed()
+                    grant.grant()
                     return
         if queue:
-            queue.popleft().succeed()
+            queue.popleft().grant()
             return
         self.free += 1
 

@@ -10,6 +10,9 @@ rep) against an environment that never skips, table for table.
 
 from __future__ import annotations
 
+from collections import Counter
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,7 +21,9 @@ from sim.config.scenario import Scenario
 from sim.model import structures
 from sim.model.environment import Environment
 from sim.model.leads import generate_leads
+from sim.model.pools import FirstOf, Grant, Pool
 from sim.model.seeding import replication_streams
+from sim.model.work import claim_rep
 from tests.regression.variants import SCENARIOS, tied_times, whole_day_leads
 
 
@@ -158,3 +163,104 @@ def test_deadlines_fire_where_timeouts_would_and_cancelled_ones_never(seed):
         f"job {k}" for k, (_, delay, cancel) in enumerate(jobs) if cancel == 1 and delay > 1
     }
     assert fired and not fired & cancelled_early
+
+
+def first_of_claim(env: Environment, pool: Pool, team: SimpleNamespace, patience: float):
+    """The claim of a task with patience as it was: a first-of of its grant and a deadline."""
+    if pool.free and env.alone():
+        pool.take()
+        return True
+    request = pool.request()
+    team.waiting += 1
+    deadline = None
+    if request.granted:
+        wait = FirstOf(env, request)
+    else:
+        deadline = env.deadline(patience)
+        wait = FirstOf(env, request, deadline)
+    yield wait
+    team.waiting -= 1
+    if deadline is not None:
+        deadline.cancel()
+    if not request.triggered:
+        request.withdraw()
+        return False
+    return True
+
+
+def grant_claim(env: Environment, pool: Pool, team: SimpleNamespace, patience: float):
+    """The claim of a task with patience now (``work.claim_rep``): its grant and a patience."""
+    claim = claim_rep(env, team, pool, patience, 0)
+    if claim is None:
+        return True
+    woke = yield claim.event
+    if claim.crowded(woke):
+        yield env.timeout(0)
+    return claim.settle()
+
+
+def patience_log(claim, capacity: int, jobs: list[tuple[int, int, int]]) -> list:
+    """Who resumes when, with a rep or not, and the events processed: tasks with patience
+    among bystanders, all tied.
+
+    Whole-day arrivals, patience and efforts make patience run out at the
+    instant a rep is freed, granted or not yet processed, with other events
+    at that instant or none.
+    """
+    env = Counting()
+    Counting.steps = 0
+    pool, team = Pool(env, capacity), SimpleNamespace(waiting=0)
+    log: list = []
+
+    def task(j: int, arrival: int, patience: int, effort: int):
+        yield env.timeout(arrival)
+        served = yield from claim(env, pool, team, patience)
+        log.append((env.now, j, served))
+        if served:
+            yield env.timeout(effort)
+            pool.release()
+            log.append((env.now, j, "done"))
+
+    def bystander(day: int):
+        yield env.timeout(day)
+        log.append((env.now, "bystander"))
+
+    for j, (arrival, patience, effort) in enumerate(jobs):
+        env.process(task(j, arrival, patience, effort))
+        if j % 3 == 0:
+            env.process(bystander(arrival + patience))
+    env.run()
+    assert team.waiting == 0 and pool.free == capacity and not pool.queue
+    return log, Counting.steps
+
+
+def test_a_grant_with_patience_resumes_its_task_where_a_first_of_did(monkeypatch):
+    """``Grant.expire`` and ``Claim.crowded`` against the first-of they replaced, ties included.
+
+    The same resumes in the same order, and no more events: each event the
+    first-of scheduled, the grant or a ``timeout(0)`` is scheduled instead, and a
+    grant that comes after its task's patience ran out at the same instant is
+    not scheduled to nobody.
+    """
+    branches: Counter[str] = Counter()
+    expire = Grant.expire
+
+    def counted(grant: Grant, event) -> None:
+        if not grant.cancelled and grant.callbacks is not None:
+            alone = grant.env.alone()
+            branches["relay" if grant.granted else "at once" if alone else "scheduled"] += 1
+        expire(grant, event)
+
+    monkeypatch.setattr(Grant, "expire", counted)
+    rng = np.random.default_rng(7)
+    for _ in range(60):
+        n = int(rng.integers(5, 40))
+        jobs = [tuple(int(x) for x in rng.integers((0, 0, 0), (12, 5, 5))) for _ in range(n)]
+        capacity = int(rng.integers(1, 4))
+        log, steps = patience_log(grant_claim, capacity, jobs)
+        log_before, steps_before = patience_log(first_of_claim, capacity, jobs)
+        assert log == log_before
+        assert steps <= steps_before
+    # Every way patience can run out was met: alone, among other events, and
+    # at the instant of a grant not yet processed.
+    assert min(branches["at once"], branches["scheduled"], branches["relay"]) > 0, branches
