@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from array import array
 
+import numpy as np
+
 from sim.config.scenario import LearningConfig
 from sim.model.lead_table import LeadBook
 from sim.model.teams import Rep
@@ -33,12 +35,16 @@ class SegmentExperience:
             absent = the person's starting count.
     """
 
-    __slots__ = ("learning", "leads", "segments", "handler", "deals")
+    __slots__ = ("learning", "leads", "segments", "organic_segments", "handler", "deals")
 
     def __init__(self, learning: LearningConfig, leads: LeadBook, handler: list[array]):
         self.learning = learning
         self.leads = leads
         self.segments = len(leads.stream.segment_names)
+        # The stream's segment codes, read per task, as an ``array("i")`` (4 bytes a
+        # lead): its item is a Python int at once, a numpy element a scalar to convert.
+        codes = np.asarray(leads.stream.segment, dtype=np.int32)
+        self.organic_segments = array("i", codes.tobytes())
         self.handler = handler  # the lead log's stage handlers, by stage
         self.deals: dict[int, float] = {}
 
@@ -46,7 +52,7 @@ class SegmentExperience:
         """The lead's segment code (a referral's is kept with the run's referrals)."""
         organic = self.leads.n_organic
         if lead < organic:
-            return int(self.leads.stream.segment[lead])
+            return self.organic_segments[lead]
         return self.leads.referrals.segment[lead - organic]
 
     def factor(self, lead: int, s: int, rep: Rep) -> float:

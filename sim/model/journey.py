@@ -46,7 +46,7 @@ from sim.model.lead_table import (
 from sim.model.records import COMPETITOR, DROPPED, FAILED, REP_LEFT, WENT_COLD, WON, LeadLog
 from sim.model.routing import from_nurture, senior_first, take_owner
 from sim.model.state import JourneyRules, Run
-from sim.model.teams import Rep, Route, Team, pod_load, relay
+from sim.model.teams import Rep, Route, Team, pod_load, relay, relay_costs
 from sim.model.work import OWNER_LEFT, Claim, claim_rep, finish_work, stage_work, start_work
 
 HANDOFF_POINT_NAMES = ("handoff_to_qualification", "handoff_to_closing")
@@ -193,10 +193,15 @@ def join_team(
     """The lead reaches stage ``s``'s team: relayed from the last one, then given an owner.
 
     Returns whether it arrived (a lead dropped in the relay, or finding no owner
-    under a cap, is recorded as lost).
+    under a cap, is recorded as lost). The relay's delay is waited here, not in
+    a generator of its own: one level less on each resume of the journey.
     """
-    if not first and not (yield from relay_in(env, run, deal, route, s)):
-        return False
+    if not first:
+        loss, delay = relay_in(deal, route, s)
+        if delay > 0:
+            yield env.timeout(delay)
+        if not arrived(run, deal, route, s, loss, delay):
+            return False
     team = route.teams[s]
     if team.pooled:
         return True
@@ -253,23 +258,22 @@ def relay_outcome(run: Run, deal: Deal, loss: float | None, delay: float, lost_a
     return True
 
 
-def relay_in(
-    env: simpy.Environment, run: Run, deal: Deal, route: Route, s: int
-) -> Generator[simpy.Event, Any, bool]:
-    """The lead passes to stage ``s``'s team from another: returns whether it arrived.
+def relay_in(deal: Deal, route: Route, s: int) -> tuple[float | None, float]:
+    """The lead passes to stage ``s``'s team from another: ``(context_loss, delay_days)``.
 
-    The previous owner lets go of it first; a lead dropped in the relay is recorded.
+    The previous owner lets go of it first; a dropped lead's loss is None.
     """
     deal.release()
     deal.owner = None
     handoff = route.relays[s - 1]
     if handoff.drop_prob == 0 and handoff.mean_delay_days == 0:
-        loss, delay = handoff.context_loss, 0.0  # a relay that costs no time
-    else:
-        row = deal.row
-        loss, delay = yield from relay(
-            env, handoff, row[HANDOFF_U + s - 1], row[HANDOFF_DELAY_UNIT + s - 1]
-        )
+        return handoff.context_loss, 0.0  # a relay that costs no time
+    row = deal.row
+    return relay_costs(handoff, row[HANDOFF_U + s - 1], row[HANDOFF_DELAY_UNIT + s - 1])
+
+
+def arrived(run: Run, deal: Deal, route: Route, s: int, loss: float | None, delay: float) -> bool:
+    """After the relay into stage ``s``: whether the lead arrived (a dropped one is recorded)."""
     if not relay_outcome(run, deal, loss, delay, HANDOFF_POINT_NAMES[s - 1]):
         return False
     if run.routing.senior != "off" and route.teams[s].pooled:

@@ -254,11 +254,19 @@ def relay(
     Returns:
         ``(context_loss, delay_days)``; context_loss is None when the lead was dropped.
     """
+    loss, delay = relay_costs(handoff, drop_u, delay_unit)
+    if delay > 0:
+        yield env.timeout(delay)
+    return loss, delay
+
+
+def relay_costs(
+    handoff: RelayCosts, drop_u: float, delay_unit: float
+) -> tuple[float | None, float]:
+    """What a relay costs a lead with these draws: ``relay``'s answer, before its delay."""
     if drop_u < handoff.drop_prob:
         return None, 0.0
     delay = handoff.mean_delay_days
     if handoff.delay_distribution == "exponential":
         delay *= delay_unit
-    if delay > 0:
-        yield env.timeout(delay)
     return handoff.context_loss, delay
