@@ -46,7 +46,7 @@ class Environment(simpy.Environment):
         # one's predecessor in that order (the watch) is always in the queue.
         self._deadlines: list[tuple[float, int, Deadline | Patient]] = []
         self._watch: Deadline | None = None
-        self._watch_key = (math.inf, 0)
+        self._watch_day = math.inf
 
     def step(self) -> None:
         """Process the next event: SimPy's ``step``, noting whether it has a single callback."""
@@ -80,13 +80,7 @@ class Environment(simpy.Environment):
         the queue longer for every other event.
         """
         event = Deadline(self)
-        key = (self._now + delay, next(self._eid))
-        if key < self._watch_key:
-            # Earlier than the watch: it becomes the watch, straight into the queue.
-            heappush(self._queue, (key[0], NORMAL, key[1], event))
-            self._watch, self._watch_key = event, key
-        else:
-            heappush(self._deadlines, (*key, event))
+        self._arm(self._now + delay, event)
         return event
 
     def patience(self, delay: float, waiter: Patient) -> None:
@@ -97,13 +91,22 @@ class Environment(simpy.Environment):
         that fires it is made only if it becomes the watch. It takes its place
         in the event order now (its number), as ``deadline`` does.
         """
-        key = (self._now + delay, next(self._eid))
-        if key < self._watch_key:
-            event = _due(self, waiter)
-            heappush(self._queue, (key[0], NORMAL, key[1], event))
-            self._watch, self._watch_key = event, key
+        self._arm(self._now + delay, waiter)
+
+    def _arm(self, day: float, waiter: Deadline | Patient) -> None:
+        """A deadline due on ``day``: the watch if it is the earliest, else in the heap.
+
+        Its number is the next in the event order. A deadline due on the watch's
+        day comes after the watch (its number is higher): only an earlier day
+        makes it the watch.
+        """
+        number = next(self._eid)
+        if day < self._watch_day:
+            event = waiter if isinstance(waiter, Deadline) else _due(self, waiter)
+            heappush(self._queue, (day, NORMAL, number, event))
+            self._watch, self._watch_day = event, day
         else:
-            heappush(self._deadlines, (*key, waiter))
+            heappush(self._deadlines, (day, number, waiter))
 
     def _next_watch(self) -> None:
         """The watch is due: the earliest live deadline left enters the queue as the next one."""
@@ -114,9 +117,9 @@ class Environment(simpy.Environment):
             day, number, waiter = heappop(deadlines)
             event = waiter if isinstance(waiter, Deadline) else _due(self, waiter)
             heappush(self._queue, (day, NORMAL, number, event))
-            self._watch, self._watch_key = event, (day, number)
+            self._watch, self._watch_day = event, day
         else:
-            self._watch, self._watch_key = None, (math.inf, 0)
+            self._watch, self._watch_day = None, math.inf
 
     def alone(self) -> bool:
         """Whether the running callback is the last thing to happen at this instant.

@@ -35,7 +35,7 @@ class SegmentExperience:
             absent = the person's starting count.
     """
 
-    __slots__ = ("learning", "leads", "segments", "organic_segments", "handler", "deals")
+    __slots__ = ("learning", "leads", "segments", "organic_segments", "handler", "deals", "factors")
 
     def __init__(self, learning: LearningConfig, leads: LeadBook, handler: list[array]):
         self.learning = learning
@@ -47,6 +47,7 @@ class SegmentExperience:
         self.organic_segments = array("i", codes.tobytes())
         self.handler = handler  # the lead log's stage handlers, by stage
         self.deals: dict[int, float] = {}
+        self.factors: dict[float, float] = {}  # the curve by count (a few hundred counts a run)
 
     def segment_of(self, lead: int) -> int:
         """The lead's segment code (a referral's is kept with the run's referrals)."""
@@ -68,9 +69,16 @@ class SegmentExperience:
         if worked is None:
             worked = self.learning.initial_deals if record.initial else 0.0
         if s > 0 and self.handler[s - 1][lead] == rep.rep_id:
-            return self.learning.factor(max(worked - 1.0, 0.0))
+            return self.curve(max(worked - 1.0, 0.0))
         self.deals[key] = worked + 1.0
-        return self.learning.factor(worked)
+        return self.curve(worked)
+
+    def curve(self, deals_worked: float) -> float:
+        """``LearningConfig.factor`` of a count of deals, worked out once per count."""
+        factor = self.factors.get(deals_worked)
+        if factor is None:
+            factor = self.factors[deals_worked] = self.learning.factor(deals_worked)
+        return factor
 
 
 def segment_experience(

@@ -28,6 +28,7 @@ import simpy
 
 from sim.config.scenario import RELAYS, STAGES, OverflowConfig
 from sim.model.accounts import Account, account_care
+from sim.model.environment import alone
 from sim.model.lead_table import (
     COMPETITOR_DAY,
     DEAL_VALUE,
@@ -297,13 +298,17 @@ def pooled_claim(
     """A pooled team's task asks for a rep: None if it takes one now, else what it waits on.
 
     A lead that waits as long as it takes takes a free rep in this very step
-    (``pools.Pool``); otherwise it claims one as ``stage_work`` does.
+    (``pools.Pool``); otherwise it claims one as ``stage_work`` does, taking a
+    free rep when nothing else happens at this instant (``claim_rep``'s first
+    step, here before its patience and priority are worked out).
     """
-    if run.rules.patience_days is None and team.resource.take():
+    pool = team.resource
+    if pool.free and (run.rules.patience_days is None or alone(env)):
+        pool.take()
         return None
     patience = patience_left(run.rules, deal.row, s, queued, env.now)
     priority = run.routing.sales_priority(team, deal, s)
-    return claim_rep(env, team, team.resource, patience, priority)
+    return claim_rep(env, team, pool, patience, priority)
 
 
 def owned_work(
@@ -344,7 +349,8 @@ def patience_left(rules: JourneyRules, row: Row, s: int, queued: float, now: flo
     """How long the lead queued at ``queued`` for stage ``s`` still waits (None: forever)."""
     if rules.patience_days is None:
         return None
-    return max(0.0, queued + rules.patience_days * row[PATIENCE_UNIT + s] - now)
+    left = queued + rules.patience_days * row[PATIENCE_UNIT + s] - now
+    return left if left > 0.0 else 0.0  # ``max(0.0, left)``, without the call
 
 
 def keep_owner(
