@@ -298,11 +298,20 @@ def referral_chances(
     leads depends on when the account is an advocate. ``mix``: the
     scenario's, worked out once (else worked out here).
     """
+    return draw_leads(scenario, referral_days(scenario, rate_per_day, rng), rng, mix=mix)
+
+
+def referral_days(scenario: Scenario, rate_per_day: float, rng: np.random.Generator) -> np.ndarray:
+    """When an account's referral chances come up: ``referral_chances``' first draws.
+
+    The prospects follow from the same generator (``draw_leads`` on these days),
+    so they may be drawn later, when the first of them becomes a lead.
+    """
     count = rng.poisson(rate_per_day * scenario.horizon_days)
     # ``uniform(0, horizon, count)`` to the bit (0 + horizon * u), without its argument checks.
     times = scenario.horizon_days * rng.random(count)
     times.sort()
-    return draw_leads(scenario, times, rng, mix=mix)
+    return times
 
 
 def draw_leads(

@@ -17,10 +17,11 @@ import math
 from collections.abc import Generator
 from typing import Any
 
+import numpy as np
 import simpy
 
 from sim.model.lead_table import ReferralChance, referral_chance_list
-from sim.model.leads import referral_chances
+from sim.model.leads import draw_leads, referral_days
 from sim.model.seeding import keyed_rng
 from sim.model.state import Run
 
@@ -31,19 +32,27 @@ REFERRAL_BRANCH = 1
 class Advocacy:
     """Whether one account is an advocate, and the referral leads it brings meanwhile.
 
-    The account's referral chances are drawn from its own keyed stream the
-    first time it becomes an advocate (``leads.referral_chances``). After each
-    review, a chance that falls before the next review becomes a lead if the
-    account is an advocate now: advocacy changes only at reviews.
+    When the account's referral chances come up is drawn from its own keyed
+    stream the first time it becomes an advocate (``leads.referral_days``);
+    the prospects they bring, from the same stream when the first of them
+    becomes a lead (``chance``): most advocates' chances never do, and the
+    prospects of a few chances cost as much as a block of the lead stream.
+    After each review, a chance that falls before the next review becomes a
+    lead if the account is an advocate now: advocacy changes only at reviews.
     """
 
-    __slots__ = ("run", "lead", "streak", "advocate", "chances", "next_chance")
+    __slots__ = (
+        "run", "lead", "streak", "advocate", "rng", "times", "days", "chances", "next_chance",
+    )  # fmt: skip
 
     def __init__(self, run: Run, lead: int):
         self.run = run
         self.lead = lead
         self.streak = 0
         self.advocate = False
+        self.rng: np.random.Generator | None = None
+        self.times: np.ndarray | None = None
+        self.days: list[float] | None = None
         self.chances: list[ReferralChance] | None = None
         self.next_chance = 0
 
@@ -58,43 +67,56 @@ class Advocacy:
             return
         if math.isnan(log.advocate_day[self.lead]):
             log.advocate_day[self.lead] = env.now
-        if self.chances is None:
-            self.draw_chances()
-        chances = self.chances
+        if self.days is None:
+            self.draw_days()
+        days = self.days
         # Chances while the account was not an advocate have passed unused.
-        while self.next_chance < len(chances) and chances[self.next_chance].day <= env.now:
+        while self.next_chance < len(days) and days[self.next_chance] <= env.now:
             self.next_chance += 1
         due = []
         end = min(env.now + until_next, run.clock.horizon_days)
-        while self.next_chance < len(chances) and chances[self.next_chance].day <= end:
+        while self.next_chance < len(days) and days[self.next_chance] <= end:
             due.append(self.next_chance)
             self.next_chance += 1
         if due:
-            env.process(referral_arrivals(env, run, self.lead, chances, due))
+            env.process(referral_arrivals(env, run, self, due))
 
-    def draw_chances(self) -> None:
-        """The account's referral chances over the horizon, with their lead-table rows."""
+    def draw_days(self) -> None:
+        """When the account's referral chances come up over the horizon (its first draws)."""
         run = self.run
-        scenario = run.leads.scenario
-        rng = keyed_rng(run.accounts.seed, *run.leads.key(self.lead), REFERRAL_BRANCH)
+        self.rng = keyed_rng(run.accounts.seed, *run.leads.key(self.lead), REFERRAL_BRANCH)
         rate_per_day = run.accounts.referrals.per_advocate_per_year / 365.0
-        mix = run.leads.mix  # worked out once per run, not per advocate
-        chances = referral_chances(scenario, rate_per_day, rng, mix)
-        self.chances = referral_chance_list(chances, scenario, mix)
+        self.times = referral_days(run.leads.scenario, rate_per_day, self.rng)
+        self.days = self.times.tolist()
+
+    def chance(self, j: int) -> ReferralChance:
+        """Referral chance ``j`` with its prospect and lead-table row, all drawn at the first.
+
+        The prospects come from the account's generator after the days
+        (``leads.referral_chances``' order), so they are the same whenever drawn.
+        """
+        if self.chances is None:
+            scenario, mix = self.run.leads.scenario, self.run.leads.mix
+            prospects = draw_leads(scenario, self.times, self.rng, mix=mix)
+            self.chances = referral_chance_list(prospects, scenario, mix)
+            self.rng = self.times = None  # drawn: the generator is no longer needed
+        return self.chances[j]
 
 
 def referral_arrivals(
-    env: simpy.Environment, run: Run, referrer: int, chances: list[ReferralChance], due: list[int]
+    env: simpy.Environment, run: Run, advocacy: Advocacy, due: list[int]
 ) -> Generator[simpy.Event, Any, None]:
     """Start the journey of each referral chance that came due, at its day."""
     # Imported here: a referral's journey may end in an account that refers again
     # (journey -> accounts -> referrals -> journey).
     from sim.model.journey import lead_journey
 
+    referrer = advocacy.lead
     for j in due:
-        chance = chances[j]
-        if chance.day > env.now:
-            yield env.timeout(chance.day - env.now)
+        day = advocacy.days[j]
+        if day > env.now:
+            yield env.timeout(day - env.now)
+        chance = advocacy.chance(j)
         lead = run.log.add_lead()
         run.log.referred_by[lead] = referrer
         key = (*run.leads.key(referrer), REFERRAL_BRANCH, j)

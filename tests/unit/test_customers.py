@@ -16,7 +16,7 @@ from sim.model.lead_table import (
     per_stage,
     referral_table,
 )
-from sim.model.leads import generate_leads, referral_chances
+from sim.model.leads import draw_leads, generate_leads, referral_chances, referral_days
 from sim.model.runner import simulate
 from sim.model.seeding import replication_streams
 from tests.builders import hand_leads, run, scenario
@@ -145,6 +145,20 @@ def test_referral_leads_convert_better_and_move_faster():
         units = per_stage(field)
         assert row[units] == pytest.approx([u * sc.referrals.cycle_factor for u in organic[units]])
     assert row[DEAL_VALUE:] == organic[DEAL_VALUE:]
+
+
+def test_prospects_drawn_when_the_first_referral_comes_are_those_drawn_at_once():
+    # Advocacy draws the chances' days first and their prospects when one becomes a lead.
+    sc = scenario("referrals.enabled=true")
+    at_once = referral_chances(sc, 10.0, np.random.default_rng(3))
+    rng = np.random.default_rng(3)
+    days = referral_days(sc, 10.0, rng)
+    np.random.default_rng(99).random(5)  # other generators drawing meanwhile change nothing
+    later = draw_leads(sc, days, rng)
+    assert len(at_once) > 1
+    assert np.array_equal(referral_table(at_once, sc), referral_table(later, sc))
+    assert np.array_equal(at_once.arrival_day, later.arrival_day)
+    assert np.array_equal(at_once.segment, later.segment)
 
 
 def test_the_same_advocate_refers_the_same_prospects_in_every_structure():
