@@ -192,16 +192,16 @@ class FirstOf(simpy.Event):
 
     A task waiting for a rep, its patience and its owner's departure waits on
     this once per task (one without an owner who may leave waits on its
-    ``Grant`` alone, which resumes it at the same points). It is scheduled at
-    exactly the point of the event order where SimPy's condition would be (when the first event is
-    processed, or at once if one already was), so a process resumes in the
-    same order; nested, it takes the same extra step per level. What it saves
-    is the condition's bookkeeping (its value, a check per event, removing
-    the checks): about a tenth of a Conveyor run with every effect on. Its
-    value is the first event's; the waiting task asks its grant whether it
-    was granted. When nothing else happens at that instant, it is processed
-    at once instead of scheduled (``environment.Environment``): it would be
-    the next event processed anyway.
+    ``Grant`` alone, which resumes it at the same points). It is scheduled
+    at exactly the point of the event order where SimPy's condition would be
+    (when the first event is processed, or at once if one already was), so
+    a process resumes in the same order; nested, it takes the same extra
+    step per level. What it saves is the condition's bookkeeping (its value,
+    a check per event, removing the checks): about a tenth of a Conveyor run
+    with every effect on. Its value is the first event's; the waiting task
+    asks its grant whether it was granted. When nothing else happens at that
+    instant, it is processed at once instead of scheduled
+    (``environment.Environment``): it would be the next event processed anyway.
     """
 
     __slots__ = ()
