@@ -102,11 +102,15 @@ class Environment(simpy.Environment):
         """
         number = next(self._eid)
         if day < self._watch_day:
-            event = waiter if isinstance(waiter, Deadline) else _due(self, waiter)
-            heappush(self._queue, (day, NORMAL, number, event))
-            self._watch, self._watch_day = event, day
+            self._make_watch(day, number, waiter)
         else:
             heappush(self._deadlines, (day, number, waiter))
+
+    def _make_watch(self, day: float, number: int, waiter: Deadline | Patient) -> None:
+        """The deadline enters the event queue as the watch (a waiter's event made now)."""
+        event = waiter if isinstance(waiter, Deadline) else _due(self, waiter)
+        heappush(self._queue, (day, NORMAL, number, event))
+        self._watch, self._watch_day = event, day
 
     def _next_watch(self) -> None:
         """The watch is due: the earliest live deadline left enters the queue as the next one."""
@@ -114,10 +118,7 @@ class Environment(simpy.Environment):
         while deadlines and deadlines[0][2].cancelled:
             heappop(deadlines)
         if deadlines:
-            day, number, waiter = heappop(deadlines)
-            event = waiter if isinstance(waiter, Deadline) else _due(self, waiter)
-            heappush(self._queue, (day, NORMAL, number, event))
-            self._watch, self._watch_day = event, day
+            self._make_watch(*heappop(deadlines))
         else:
             self._watch, self._watch_day = None, math.inf
 
