@@ -289,16 +289,17 @@ def generate_leads(scenario: Scenario, rng: np.random.Generator) -> LeadStream:
 
 
 def referral_chances(
-    scenario: Scenario, rate_per_day: float, rng: np.random.Generator, mix: LeadMix | None = None
+    scenario: Scenario, rate_per_day: float, rng: np.random.Generator
 ) -> LeadStream:
     """One account's referral chances over the horizon: Poisson times, a whole lead each.
 
     Drawn from the account's own generator, so the chances (and the prospects
     they would bring) are the same in every structure; which of them become
-    leads depends on when the account is an advocate. ``mix``: the
-    scenario's, worked out once (else worked out here).
+    leads depends on when the account is an advocate. All at once here;
+    ``referrals.Advocacy`` makes the same draws in two steps (the days, then
+    the prospects when the first becomes a lead).
     """
-    return draw_leads(scenario, referral_days(scenario, rate_per_day, rng), rng, mix=mix)
+    return draw_leads(scenario, referral_days(scenario, rate_per_day, rng), rng)
 
 
 def referral_days(scenario: Scenario, rate_per_day: float, rng: np.random.Generator) -> np.ndarray:

@@ -42,7 +42,7 @@ class Advocacy:
     """
 
     __slots__ = (
-        "run", "lead", "streak", "advocate", "rng", "times", "days", "chances", "next_chance",
+        "run", "lead", "streak", "advocate", "rng", "days", "chances", "next_chance",
     )  # fmt: skip
 
     def __init__(self, run: Run, lead: int):
@@ -51,7 +51,6 @@ class Advocacy:
         self.streak = 0
         self.advocate = False
         self.rng: np.random.Generator | None = None
-        self.times: np.ndarray | None = None
         self.days: list[float] | None = None
         self.chances: list[ReferralChance] | None = None
         self.next_chance = 0
@@ -86,8 +85,7 @@ class Advocacy:
         run = self.run
         self.rng = keyed_rng(run.accounts.seed, *run.leads.key(self.lead), REFERRAL_BRANCH)
         rate_per_day = run.accounts.referrals.per_advocate_per_year / 365.0
-        self.times = referral_days(run.leads.scenario, rate_per_day, self.rng)
-        self.days = self.times.tolist()
+        self.days = referral_days(run.leads.scenario, rate_per_day, self.rng).tolist()
 
     def chance(self, j: int) -> ReferralChance:
         """Referral chance ``j`` with its prospect and lead-table row, all drawn at the first.
@@ -97,9 +95,9 @@ class Advocacy:
         """
         if self.chances is None:
             scenario, mix = self.run.leads.scenario, self.run.leads.mix
-            prospects = draw_leads(scenario, self.times, self.rng, mix=mix)
+            prospects = draw_leads(scenario, np.array(self.days), self.rng, mix=mix)
             self.chances = referral_chance_list(prospects, scenario, mix)
-            self.rng = self.times = None  # drawn: the generator is no longer needed
+            self.rng = None  # drawn: the generator is no longer needed
         return self.chances[j]
 
 
