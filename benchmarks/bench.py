@@ -525,7 +525,7 @@ EFFECT_GROUPS = {
     "referrals": "referrals off",
     "fulfilment": "no operations team implementing new customers",
 }
-"""Groups of sales effects the bench switches off one at a time (figure 2b)."""
+"""Groups of sales effects the bench switches off one at a time (figure 2c)."""
 
 
 def one_group_off(scenario, group: str):
