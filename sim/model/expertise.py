@@ -64,14 +64,18 @@ class SegmentExperience:
         already counted the deal there.
         """
         record = rep.record
-        key = record.person_id * self.segments + self.segment_of(lead)
+        organic = self.leads.n_organic  # ``segment_of``, inlined: once per task
+        segment = self.organic_segments[lead] if lead < organic else self.segment_of(lead)
+        key = record.person_id * self.segments + segment
         worked = self.deals.get(key)
         if worked is None:
             worked = self.learning.initial_deals if record.initial else 0.0
         if s > 0 and self.handler[s - 1][lead] == rep.rep_id:
-            return self.curve(max(worked - 1.0, 0.0))
-        self.deals[key] = worked + 1.0
-        return self.curve(worked)
+            worked = worked - 1.0 if worked > 1.0 else 0.0  # ``max(worked - 1, 0)``
+        else:
+            self.deals[key] = worked + 1.0
+        factor = self.factors.get(worked)  # ``curve``, inlined on its common path
+        return self.curve(worked) if factor is None else factor
 
     def curve(self, deals_worked: float) -> float:
         """``LearningConfig.factor`` of a count of deals, worked out once per count."""
