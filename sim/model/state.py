@@ -27,6 +27,7 @@ Time unit: days.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -204,6 +205,9 @@ class AccountsBook:
             churn, expansion, turnover or referrals): such accounts need no process.
         quiet: the accounts whose reviews ``accounts.finish_accounts`` replays
             (appended by account care).
+        first_reviews: (lead, key, reviews) of the accounts whose first review
+            is to come and whose draws are not made yet (``accounts.review_draws``).
+        review_draws: the draws made for accounts before their first review, by lead.
     """
 
     __slots__ = (
@@ -215,6 +219,8 @@ class AccountsBook:
         "turnover",
         "quiet_reviews",
         "quiet",
+        "first_reviews",
+        "review_draws",
     )
 
     def __init__(self, env: simpy.Environment, scenario: Scenario, seed: np.random.SeedSequence):
@@ -235,6 +241,8 @@ class AccountsBook:
             and self.referrals is None
         )
         self.quiet: list[int] = []
+        self.first_reviews: list[tuple[int, tuple[int, ...], int]] = []
+        self.review_draws: dict[int, tuple[array, array, array]] = {}
 
 
 @dataclass(frozen=True, slots=True)

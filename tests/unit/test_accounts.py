@@ -1,10 +1,11 @@
 """Accounts: churn, expansion, revenue recognition, review work."""
 
 from array import array
+from types import SimpleNamespace
 
 import pytest
 
-from sim.model.accounts import account_draws
+from sim.model.accounts import account_draws, review_draws
 from sim.model.seeding import keyed_rng, replication_streams
 from tests.builders import hand_leads, run, scenario
 
@@ -146,3 +147,19 @@ def test_an_accounts_draws_are_its_keyed_generators_three_calls(reviews):
     assert list(expand_u) == rng.uniform(size=reviews).tolist()
     assert list(effort_units) == rng.standard_exponential(reviews).tolist()
     assert all(isinstance(values, array) for values in (churn_u, expand_u, effort_units))
+
+
+def test_accounts_due_a_first_review_draw_together_and_each_takes_its_own():
+    """The first account to need its draws makes those of every account noted; each gets its own."""
+    seed = replication_streams(7, 2).accounts
+    noted = [(5, (5,), 3), (9, (41, 1, 2), 13), (12, (12,), 1)]
+    book = SimpleNamespace(seed=seed, first_reviews=list(noted), review_draws={})
+    own = {lead: account_draws(seed, key, reviews) for lead, key, reviews in noted}
+    first = review_draws(book, 9, (41, 1, 2), 13)
+    assert first == own[9]
+    assert book.first_reviews == [] and sorted(book.review_draws) == [5, 12]  # made, not taken
+    assert review_draws(book, 12, (12,), 1) == own[12]
+    assert review_draws(book, 5, (5,), 3) == own[5]
+    assert book.review_draws == {}
+    # An account nobody noted draws alone, the same draws.
+    assert review_draws(book, 30, (30,), 4) == account_draws(seed, (30,), 4)
