@@ -51,6 +51,7 @@ from sim.model.records import LeadLog, RepLog
 if TYPE_CHECKING:
     from sim.model.expertise import SegmentExperience
     from sim.model.lead_table import LeadBook
+    from sim.model.referrals import Advocacy
     from sim.model.reorganisation import Reorganisation
     from sim.model.routing import Routing
     from sim.model.staffing import Staffing
@@ -208,6 +209,8 @@ class AccountsBook:
         first_reviews: (lead, key, reviews) of the accounts whose first review
             is to come and whose draws are not made yet (``accounts.review_draws``).
         review_draws: the draws made for accounts before their first review, by lead.
+        advocate_candidates: accounts one good review short of advocacy whose
+            referral days are not drawn yet (``referrals.draw_days_together``).
     """
 
     __slots__ = (
@@ -221,6 +224,7 @@ class AccountsBook:
         "quiet",
         "first_reviews",
         "review_draws",
+        "advocate_candidates",
     )
 
     def __init__(self, env: simpy.Environment, scenario: Scenario, seed: np.random.SeedSequence):
@@ -243,6 +247,7 @@ class AccountsBook:
         self.quiet: list[int] = []
         self.first_reviews: list[tuple[int, tuple[int, ...], int]] = []
         self.review_draws: dict[int, tuple[array, array, array]] = {}
+        self.advocate_candidates: list[Advocacy] = []
 
 
 @dataclass(frozen=True, slots=True)

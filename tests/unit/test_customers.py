@@ -1,6 +1,7 @@
 """Order fulfilment (win to go-live), advocates and referral leads."""
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from sim.model.lead_table import (
     referral_table,
 )
 from sim.model.leads import draw_leads, generate_leads, referral_chances, referral_days
+from sim.model.referrals import Advocacy, draw_days_together
 from sim.model.runner import simulate
 from sim.model.seeding import replication_streams
 from tests.builders import hand_leads, run, scenario
@@ -159,6 +161,38 @@ def test_prospects_drawn_when_the_first_referral_comes_are_those_drawn_at_once()
     assert np.array_equal(referral_table(at_once, sc), referral_table(later, sc))
     assert np.array_equal(at_once.arrival_day, later.arrival_day)
     assert np.array_equal(at_once.segment, later.segment)
+
+
+def test_advocates_and_accounts_one_review_short_draw_their_days_together():
+    """A new advocate draws the days of the candidates still one review short; the same days."""
+    sc = scenario(
+        "referrals.enabled=true",
+        "referrals.reviews_to_advocate=3",
+        "referrals.per_advocate_per_year=20.0",
+    )
+    streams = replication_streams(5, 0)
+    book = SimpleNamespace(seed=streams.accounts, referrals=sc.referrals)
+    leads = SimpleNamespace(scenario=sc, key=lambda lead: (lead,))
+    run_parts = SimpleNamespace(accounts=book, leads=leads)
+
+    def advocacy(lead: int, streak: int) -> Advocacy:
+        made = Advocacy(run_parts, lead)
+        made.streak = streak
+        return made
+
+    still, fell_back, drawn = advocacy(1, 2), advocacy(2, 0), advocacy(3, 2)
+    drawn.days = [7.0]
+    candidates = [still, fell_back, drawn]
+    new = advocacy(4, 3)
+    draw_days_together(candidates, new)
+    assert candidates == []
+    assert fell_back.days is None and drawn.days == [7.0]
+    for made in (new, still):
+        alone = advocacy(made.lead, 0)
+        alone.draw_days()
+        assert made.days == alone.days and len(made.days) > 0
+        # The generator goes on where it was: the prospects drawn later are the same.
+        assert made.rng.random() == alone.rng.random()
 
 
 def test_the_same_advocate_refers_the_same_prospects_in_every_structure():
