@@ -211,6 +211,8 @@ class AccountsBook:
         review_draws: the draws made for accounts before their first review, by lead.
         advocate_candidates: accounts one good review short of advocacy whose
             referral days are not drawn yet (``referrals.draw_days_together``).
+        prospects_due: advocates with a referral chance come due whose prospects
+            are not drawn yet (``referrals.Advocacy.chance``).
     """
 
     __slots__ = (
@@ -225,6 +227,7 @@ class AccountsBook:
         "first_reviews",
         "review_draws",
         "advocate_candidates",
+        "prospects_due",
     )
 
     def __init__(self, env: simpy.Environment, scenario: Scenario, seed: np.random.SeedSequence):
@@ -248,6 +251,7 @@ class AccountsBook:
         self.first_reviews: list[tuple[int, tuple[int, ...], int]] = []
         self.review_draws: dict[int, tuple[array, array, array]] = {}
         self.advocate_candidates: list[Advocacy] = []
+        self.prospects_due: list[Advocacy] = []
 
 
 @dataclass(frozen=True, slots=True)

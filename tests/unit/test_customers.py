@@ -1,6 +1,7 @@
 """Order fulfilment (win to go-live), advocates and referral leads."""
 
 import math
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import numpy as np
@@ -17,7 +18,13 @@ from sim.model.lead_table import (
     per_stage,
     referral_table,
 )
-from sim.model.leads import draw_leads, generate_leads, referral_chances, referral_days
+from sim.model.leads import (
+    LeadMix,
+    draw_leads,
+    generate_leads,
+    referral_chances,
+    referral_days,
+)
 from sim.model.referrals import Advocacy, draw_days_together
 from sim.model.runner import simulate
 from sim.model.seeding import replication_streams
@@ -163,16 +170,17 @@ def test_prospects_drawn_when_the_first_referral_comes_are_those_drawn_at_once()
     assert np.array_equal(at_once.segment, later.segment)
 
 
-def test_advocates_and_accounts_one_review_short_draw_their_days_together():
-    """A new advocate draws the days of the candidates still one review short; the same days."""
+def advocacies(seed: int) -> Callable[[int, int], Advocacy]:
+    """A maker of ``Advocacy`` objects (lead, streak) on the parts of a run they read."""
     sc = scenario(
         "referrals.enabled=true",
         "referrals.reviews_to_advocate=3",
         "referrals.per_advocate_per_year=20.0",
     )
-    streams = replication_streams(5, 0)
-    book = SimpleNamespace(seed=streams.accounts, referrals=sc.referrals)
-    leads = SimpleNamespace(scenario=sc, key=lambda lead: (lead,))
+    book = SimpleNamespace(
+        seed=replication_streams(seed, 0).accounts, referrals=sc.referrals, prospects_due=[]
+    )
+    leads = SimpleNamespace(scenario=sc, key=lambda lead: (lead,), mix=LeadMix.of(sc))
     run_parts = SimpleNamespace(accounts=book, leads=leads)
 
     def advocacy(lead: int, streak: int) -> Advocacy:
@@ -180,6 +188,12 @@ def test_advocates_and_accounts_one_review_short_draw_their_days_together():
         made.streak = streak
         return made
 
+    return advocacy
+
+
+def test_advocates_and_accounts_one_review_short_draw_their_days_together():
+    """A new advocate draws the days of the candidates still one review short; the same days."""
+    advocacy = advocacies(5)
     still, fell_back, drawn = advocacy(1, 2), advocacy(2, 0), advocacy(3, 2)
     drawn.days = [7.0]
     candidates = [still, fell_back, drawn]
@@ -193,6 +207,25 @@ def test_advocates_and_accounts_one_review_short_draw_their_days_together():
         assert made.days == alone.days and len(made.days) > 0
         # The generator goes on where it was: the prospects drawn later are the same.
         assert made.rng.random() == alone.rng.random()
+
+
+def test_advocates_with_chances_due_draw_their_prospects_together():
+    """The first chance taken draws the prospects of every advocate noted; each its own."""
+    advocacy = advocacies(6)
+    first, noted, unnoted = (advocacy(lead, 3) for lead in (1, 2, 3))
+    for made in (first, noted, unnoted):
+        made.draw_days()
+    due = first.run.accounts.prospects_due
+    due.append(noted)
+    taken = first.chance(0)
+    assert due == [] and noted.chances is not None and unnoted.chances is None
+    for made in (first, noted):
+        alone = advocacy(made.lead, 3)
+        alone.draw_days()
+        alone.draw_prospects()
+        assert [c.row for c in made.chances] == [c.row for c in alone.chances]
+        assert [c.day for c in made.chances] == alone.days == made.days
+    assert taken is first.chances[0]
 
 
 def test_the_same_advocate_refers_the_same_prospects_in_every_structure():
