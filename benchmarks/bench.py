@@ -1116,7 +1116,7 @@ def _print_effects(effects: dict[str, Any]) -> None:
     print(f"\n2b. Effects: {effects['scenario']}, {effects['leads']:,} leads")
     for name, rate in effects["leads_per_second"].items():
         print(f"   {name:<8}{_mmm(rate)} leads/s")
-    print(f"   full / engine: {_mmm(effects['full_over_engine'], '.2f')}")
+    print(f"   full / engine: {_mmm(effects['full_over_engine'], '.3f')}")
 
 
 def _print_effect_groups(groups: dict[str, Any]) -> None:
@@ -1199,7 +1199,8 @@ def print_table(doc: dict[str, Any]) -> None:
         print("\nTargets (medians of this run)")
         for key, entry in doc["targets"].items():
             value = entry["value"]
-            shown = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"
+            # Three decimals: a median of 0.4995 shown as 0.50 next to "NOT MET" reads as an error.
+            shown = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3f}"
             met = {True: "met", False: "NOT MET"}.get(entry["met"], entry["met"])
             print(f"   {key}: {shown} (target {entry['target']}): {met}")
     print(f"\nload average {doc['load_average_before']} before, {doc['load_average_after']} after")
