@@ -54,6 +54,11 @@ class ReplicationRun:
         """``STRUCTURE/REPLICATION``, e.g. ``pods/1``: the run in Dask keys and test hooks."""
         return f"{self.structure}/{self.replication}"
 
+    @property
+    def kind(self) -> str:
+        """The structure: runs of one structure take about as long (``PoolRuns.next_task``)."""
+        return self.structure
+
 
 def run_replication(task: ReplicationRun) -> RunTables:
     """Do one ``ReplicationRun`` (in a worker process): the tables ``simulate`` makes for it."""

@@ -14,6 +14,7 @@ import sys
 import time
 import tomllib
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -21,7 +22,14 @@ import pytest
 from sim import api
 from sim.cli.main import main
 from sim.config.scenario import Scenario
-from sim.model.runner import extend, replication_runs, simulate, simulate_independent
+from sim.model.runner import (
+    ReplicationRun,
+    extend,
+    replication_runs,
+    simulate,
+    simulate_independent,
+)
+from sim.parallel import PoolRuns
 from tests.unit.test_sweep import SWEEP, TINY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -286,3 +294,41 @@ def test_ctrl_c_stops_the_workers_and_writes_nothing(tmp_path):
             break
         assert time.monotonic() < deadline, "a worker process outlived the command"
         time.sleep(0.05)
+
+
+def queued(*kinds: str | None) -> PoolRuns:
+    """A pool (no process started) with runs of these kinds queued, numbered in order."""
+    pool = PoolRuns(lambda task: task, workers=2)
+    for number, kind in enumerate(kinds):
+        task = SimpleNamespace(key=number, label=str(number))
+        if kind is not None:
+            task.kind = kind
+        pool.queue.append(task)
+    return pool
+
+
+def started_order(pool: PoolRuns) -> list[int]:
+    return [pool.next_task().key for _ in range(len(pool.queue))]
+
+
+def test_runs_go_first_come_first_served_until_a_run_is_timed():
+    assert started_order(queued("conveyor", "pods", "conveyor", "pods")) == [0, 1, 2, 3]
+    assert started_order(queued(None, None, None)) == [0, 1, 2]
+
+
+def test_the_kind_expected_to_take_longest_starts_first_and_untimed_kinds_before_it():
+    pool = queued("conveyor", "pods", "allin", "conveyor", "pods", "two_party")
+    pool._note_seconds(SimpleNamespace(kind="conveyor"), 1.0)
+    pool._note_seconds(SimpleNamespace(kind="conveyor"), 2.0)  # mean 1.5
+    pool._note_seconds(SimpleNamespace(kind="pods"), 2.0)
+    pool._note_seconds(SimpleNamespace(kind="allin"), 0.5)
+    pool._note_seconds(SimpleNamespace(), 9.0)  # a run without a kind counts for none
+    # two_party is not timed yet: first; then pods (2.0), conveyor (1.5), allin (0.5),
+    # first come first served within a kind.
+    assert started_order(pool) == [5, 1, 4, 0, 3, 2]
+    assert pool.seconds_by_kind == {"conveyor": (3.0, 2), "pods": (2.0, 1), "allin": (0.5, 1)}
+
+
+def test_replication_runs_are_of_their_structures_kind():
+    task = ReplicationRun(Scenario.from_file(ROOT / "scenarios" / "pods.toml"), "pods", 3)
+    assert task.kind == "pods"
