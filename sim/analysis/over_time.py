@@ -104,7 +104,11 @@ def market_share_trend(leads: pd.DataFrame, scenario: Scenario, bin_days: float 
     keep = (total > 0) & (edges[:-1] >= scenario.warmup_days)
     if keep.sum() < 3 or not competitor.any():
         return math.nan
-    slope = np.polyfit(middle[keep], ours[keep] / total[keep], 1)[0]
+    # The least-squares slope written out: ``np.polyfit`` goes through LAPACK, whose
+    # last bits depend on the processor's kernel (and with them the output hashes).
+    x, y = middle[keep], ours[keep] / total[keep]
+    dx = x - x.mean()
+    slope = (dx * (y - y.mean())).sum() / (dx * dx).sum()
     return float(slope * 365.0)
 
 

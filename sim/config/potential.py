@@ -108,7 +108,9 @@ def reach_probabilities(scenario: Scenario) -> np.ndarray:
         logit = np.log(base) - np.log1p(-base)
     shifted = 1.0 / (1.0 + np.exp(-(logit[None, :] + weight * nodes[:, None])))
     shifted = np.where((base == 0.0) | (base == 1.0), base[None, :], shifted)
-    return weights @ np.cumprod(shifted, axis=1)
+    # Products summed by numpy, not ``@``: OpenBLAS picks its kernel by processor, and
+    # one with AVX-512 gave other last bits (other quotas, other output hashes).
+    return (weights[:, None] * np.cumprod(shifted, axis=1)).sum(axis=0)
 
 
 def mean_segment_multiplier(scenario: Scenario) -> float:
@@ -120,7 +122,7 @@ def mean_segment_multiplier(scenario: Scenario) -> float:
     shares = start[None, :] * (1.0 - progress) + end[None, :] * progress
     shares /= shares.sum(axis=1, keepdims=True)
     multipliers = np.array([s.value_multiplier for s in segments])
-    return float((shares @ multipliers).mean())
+    return float((shares * multipliers).sum(axis=1).mean())  # not ``@``: reach_probabilities
 
 
 def mean_deal_value(scenario: Scenario) -> float:
@@ -128,7 +130,7 @@ def mean_deal_value(scenario: Scenario) -> float:
     tiers = scenario.leads.tiers
     tier_shares = np.array([t.share for t in tiers])
     tier_multiplier = float(
-        tier_shares @ np.array([t.value_multiplier for t in tiers]) / tier_shares.sum()
+        (tier_shares * np.array([t.value_multiplier for t in tiers])).sum() / tier_shares.sum()
     )
     return (
         scenario.leads.mean_deal_value

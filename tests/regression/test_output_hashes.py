@@ -60,9 +60,18 @@ def test_same_digests_twice_in_one_process():
     assert variant_digests(DETERMINISM_VARIANT) == first
 
 
-def test_same_digests_in_a_fresh_process():
+FRESH_PROCESSES = {
     # Another hash seed: output must not depend on set or dict-of-str iteration order.
-    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    "hash seed": {"PYTHONHASHSEED": "12345"},
+    # Another BLAS kernel (OpenBLAS picks one by processor; the oldest x86 one here):
+    # output must not depend on the machine. Matrix products and np.polyfit did.
+    "BLAS kernel": {"OPENBLAS_CORETYPE": "Prescott"},
+}
+
+
+@pytest.mark.parametrize("change", list(FRESH_PROCESSES))
+def test_same_digests_in_a_fresh_process(change):
+    env = {**os.environ, **FRESH_PROCESSES[change]}
     done = subprocess.run(
         [sys.executable, "-m", "tests.regression.update_hashes", "--print", DETERMINISM_VARIANT],
         cwd=ROOT,
