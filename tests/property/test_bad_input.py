@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
+import operator
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -23,11 +26,23 @@ from tests.unit.test_bounds import numeric_fields
 SCENARIO = "scenarios/baseline.toml"  # configures all four structures
 
 # --set cannot index a list (segments, tiers, pods): those are covered in test_bounds.
-PATHS = sorted(path for path, _ in numeric_fields() if not any(c.isdigit() for c in path))
+BOUNDS = {path: kind for path, kind in numeric_fields() if not any(c.isdigit() for c in path)}
+PATHS = sorted(BOUNDS)
 
-BAD_VALUES = st.sampled_from(
-    ["inf", "-inf", "nan", "+inf", "1e308", "-1e308", "-1", "-0.5", str(10**30), str(-(10**30))]
-)
+BAD_VALUES = [
+    *("inf", "-inf", "nan", "+inf", "1e308", "-1e308", "-1", "-0.5"),
+    *(str(10**30), str(-(10**30))),
+]
+COMPARE = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+
+
+def out_of_bounds(path: str, value: str) -> bool:
+    """Whether ``value`` breaks a bound of ``path`` (-0.5 is fine for a growth rate >= -0.9)."""
+    number = float(value)
+    bounds = re.findall(r"(>=|>|<=|<) (-?[0-9][0-9.e+]*)", BOUNDS[path])
+    return not math.isfinite(number) or not all(
+        COMPARE[sign](number, float(bound)) for sign, bound in bounds
+    )
 
 
 def run(args: list[str]) -> tuple[int, list[str], bool]:
@@ -43,15 +58,23 @@ def run(args: list[str]) -> tuple[int, list[str], bool]:
         shutil.rmtree(folder)
 
 
+def test_every_field_has_bad_values_and_a_growth_rate_takes_a_small_negative():
+    assert all(sum(out_of_bounds(path, v) for v in BAD_VALUES) >= 6 for path in PATHS)
+    assert not out_of_bounds("leads.deal_value_growth_per_year", "-0.5")
+    assert out_of_bounds("leads.deal_value_growth_per_year", "-1")
+
+
 @settings(max_examples=60)
-@given(
-    st.lists(st.sampled_from(PATHS), min_size=1, max_size=3, unique=True),
-    st.lists(BAD_VALUES, min_size=3, max_size=3),
-)
-def test_bad_numbers_given_with_set_are_one_line_each_and_exit_2(paths, values):
+@given(st.lists(st.sampled_from(PATHS), min_size=1, max_size=3, unique=True), st.data())
+def test_bad_numbers_given_with_set_are_one_line_each_and_exit_2(paths, data):
+    # Each field gets a value outside its own bounds (a growth rate may be -0.5).
+    values = [
+        data.draw(st.sampled_from([v for v in BAD_VALUES if out_of_bounds(path, v)]))
+        for path in paths
+    ]
     sets = [
         item
-        for path, value in zip(paths, values[: len(paths)], strict=True)
+        for path, value in zip(paths, values, strict=True)
         for item in ("--set", f"{path}={value}")
     ]
     code, lines, written = run(["simulate", SCENARIO, *sets])
