@@ -804,12 +804,11 @@ def timed_compare(scenario, structures: Sequence[str], workers: int) -> tuple[in
     Timed as the command runs them, the pool's start included; the report is
     not drawn (it is the same serial work on any number of workers).
     """
-    from sim.model.runner import replication_runs, simulate, simulate_independent
+    from sim.model.runner import replication_runs, simulate_both
 
     started = time.perf_counter()
     with replication_runs(workers) as runs:
-        simulate(scenario, structures, runs=runs)
-        simulate_independent(scenario, structures, runs=runs)
+        simulate_both(scenario, structures, runs=runs)
     return 2 * scenario.replications * len(structures), time.perf_counter() - started
 
 

@@ -384,10 +384,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def _compare_into(
     folder: OutputFolder, scenario: Scenario, names, reference: str, args, backend: Backend
 ) -> int:
-    from sim import api
     from sim.analysis.comparison import build_comparison
     from sim.cli.progress import Progress
-    from sim.model.runner import simulate_independent
     from sim.results.compare import (
         terminal_text,
         write_independent,
@@ -404,26 +402,8 @@ def _compare_into(
         file=sys.stderr,
     )
     progress = Progress(scenario.replications * len(names) * passes)
-    selection = None
     try:
-        if selecting(args):
-            # At most this many runs: the procedure stops when it can decide.
-            progress.start(args.max_replications * len(names))
-            run, selection = select(scenario, names, args, _note_run(progress), backend.runs)
-            scenario = run.scenario
-            if not args.no_independent:
-                progress.start(scenario.replications * len(names))
-        else:
-            run = api.run(
-                scenario, structures=names, on_run_done=_note_run(progress), runs=backend.runs
-            )
-        independent = (
-            None
-            if args.no_independent
-            else simulate_independent(
-                scenario, names, on_run_done=_note_run(progress), runs=backend.runs
-            )
-        )
+        run, independent, selection = _compare_runs(scenario, names, args, progress, backend.runs)
     finally:
         progress.close()
     comparison = build_comparison(run.result, reference, independent, selection)
@@ -447,6 +427,36 @@ def _compare_into(
     )
     print(terminal_text(comparison, folder.path))
     return 0
+
+
+def _compare_runs(scenario: Scenario, names, args, progress, runs):
+    """The passes of compare: (run on common random numbers, on independent streams, selection).
+
+    Without a selection procedure both passes go to the workers at once
+    (``simulate_both``): one round, one tail. With one, the first pass adds
+    replications until it can decide; the second then runs as many.
+    """
+    from sim import api
+    from sim.model.runner import simulate_both, simulate_independent
+
+    on_run_done = _note_run(progress)
+    if not selecting(args):
+        if args.no_independent:
+            return (
+                api.run(scenario, structures=names, on_run_done=on_run_done, runs=runs),
+                None,
+                None,
+            )
+        common, independent = simulate_both(scenario, names, on_run_done=on_run_done, runs=runs)
+        return api.Run(common), independent, None
+    # At most this many runs: the procedure stops when it can decide.
+    progress.start(args.max_replications * len(names))
+    run, selection = select(scenario, names, args, on_run_done, runs)
+    if args.no_independent:
+        return run, None, selection
+    progress.start(run.scenario.replications * len(names))
+    independent = simulate_independent(run.scenario, names, on_run_done=on_run_done, runs=runs)
+    return run, independent, selection
 
 
 def cmd_report(args: argparse.Namespace) -> int:

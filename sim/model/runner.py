@@ -45,9 +45,9 @@ class ReplicationRun:
     replication: int
 
     @property
-    def key(self) -> tuple[str, int]:
-        """(structure, replication): unique among the runs of one ``simulate``."""
-        return (self.structure, self.replication)
+    def key(self) -> tuple[str, int, int]:
+        """(structure, replication, seed): unique in a round that holds both of compare's passes."""
+        return (self.structure, self.replication, self.scenario.seed)
 
     @property
     def label(self) -> str:
@@ -254,28 +254,83 @@ def simulate_independent(
     Returns:
         The tables as ``simulate`` returns them, with ``scenario`` unchanged.
     """
-    from sim.model.seeding import independent_seed
-
     names = tuple(structures) if structures is not None else scenario.structures.names
-    seeded = {
-        name: scenario.model_copy(update={"seed": independent_seed(scenario.seed, name)})
-        for name in names
-    }
+    seeded = _independently_seeded(scenario, names)
     if runs is None:
         parts = [simulate(seeded[name], (name,), on_run_done) for name in names]
     else:
-        tasks = [
-            ReplicationRun(seeded[name], name, r)
-            for name in names
-            for r in range(scenario.replications)
-        ]
-        tables = _run_on(runs, tasks, on_run_done)
-        # Grouped as the loop above groups them: one result per structure, then all.
-        per_structure = scenario.replications
-        parts = [
-            _result(seeded[name], (name,), tables[i * per_structure : (i + 1) * per_structure])
-            for i, name in enumerate(names)
-        ]
+        parts = _independent_parts(seeded, _run_on(runs, _independent_tasks(seeded), on_run_done))
+    return _independent_result(scenario, names, parts)
+
+
+def simulate_both(
+    scenario: Scenario,
+    structures: Iterable[str] | None = None,
+    on_run_done: OnRunDone | None = None,
+    runs: Runs | None = None,
+) -> tuple[SimulationResult, SimulationResult]:
+    """``simulate`` and ``simulate_independent`` of the same structures (compare's two passes).
+
+    On a backend both passes go to the workers as one round. As two rounds,
+    each ended with a worker idle while another finished the round's last run,
+    and the workers waited while this process put the first pass's tables
+    together. The tables are those of the two calls, byte for byte.
+
+    Returns:
+        (the run on common random numbers, the run on independent lead streams).
+    """
+    names = tuple(structures) if structures is not None else scenario.structures.names
+    if runs is None:
+        return (
+            simulate(scenario, names, on_run_done),
+            simulate_independent(scenario, names, on_run_done),
+        )
+    seeded = _independently_seeded(scenario, names)
+    common = [
+        ReplicationRun(scenario, name, r) for r in range(scenario.replications) for name in names
+    ]
+    tables = _run_on(runs, common + _independent_tasks(seeded), on_run_done)
+    independent = _independent_parts(seeded, tables[len(common) :])
+    return (
+        _result(scenario, names, tables[: len(common)]),
+        _independent_result(scenario, names, independent),
+    )
+
+
+def _independently_seeded(scenario: Scenario, names: tuple[str, ...]) -> dict[str, Scenario]:
+    """Each structure's scenario with its own root seed (``independent_seed``)."""
+    from sim.model.seeding import independent_seed
+
+    return {
+        name: scenario.model_copy(update={"seed": independent_seed(scenario.seed, name)})
+        for name in names
+    }
+
+
+def _independent_tasks(seeded: dict[str, Scenario]) -> list[ReplicationRun]:
+    """Every structure's replications on its own seed, structure by structure."""
+    return [
+        ReplicationRun(own, name, r)
+        for name, own in seeded.items()
+        for r in range(own.replications)
+    ]
+
+
+def _independent_parts(
+    seeded: dict[str, Scenario], tables: list[RunTables]
+) -> list[SimulationResult]:
+    """One result per structure from the tables of ``_independent_tasks``, in their order."""
+    parts, first = [], 0
+    for name, own in seeded.items():
+        parts.append(_result(own, (name,), tables[first : first + own.replications]))
+        first += own.replications
+    return parts
+
+
+def _independent_result(
+    scenario: Scenario, names: tuple[str, ...], parts: list[SimulationResult]
+) -> SimulationResult:
+    """The structures' own-seed results as one, under ``scenario``."""
     return SimulationResult(
         scenario=scenario,
         structures=names,

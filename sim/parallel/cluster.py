@@ -70,10 +70,11 @@ class DaskRuns(Runs):
         """Send a round of runs to the scheduler."""
         assert self.client is not None
         tasks = list(tasks)
-        # Keys name the run, plus a token so that two rounds or two commands on one
-        # cluster never share results.
+        # Keys name the run and its place in the round (compare's two passes share
+        # labels), plus a token so that two rounds or two commands on one cluster
+        # never share results.
         token = os.urandom(4).hex()
-        keys = [f"salesim-{t.label.replace('/', '-')}-{token}" for t in tasks]
+        keys = [f"salesim-{t.label.replace('/', '-')}-{i}-{token}" for i, t in enumerate(tasks)]
         self.futures = self.client.map(self.work, tasks, key=keys, pure=False)
         self.by_key = {f.key: t for f, t in zip(self.futures, tasks, strict=True)}
 

@@ -27,6 +27,7 @@ from sim.model.runner import (
     extend,
     replication_runs,
     simulate,
+    simulate_both,
     simulate_independent,
 )
 from sim.parallel import PoolRuns
@@ -62,6 +63,20 @@ def test_two_workers_give_the_tables_of_one_and_count_each_run_once(pool):
     # --select-best's batches: replications added to a run
     shorter = simulate(SCENARIO.model_copy(update={"replications": 1}), runs=pool)
     assert_same_tables(extend(shorter, 3, runs=pool), serial)
+
+
+def test_both_of_compares_passes_in_one_round_give_the_tables_of_each_pass_alone(pool):
+    seen = []
+    common, independent = simulate_both(
+        SCENARIO, runs=pool, on_run_done=lambda r, s: seen.append((r, s))
+    )
+    assert_same_tables(common, simulate(SCENARIO))
+    assert_same_tables(independent, simulate_independent(SCENARIO))
+    # Each (structure, replication) twice: once per pass, under keys that differ.
+    assert sorted(seen) == sorted(2 * [(r, s) for r in range(3) for s in ("allin", "conveyor")])
+    here = simulate_both(SCENARIO)
+    assert_same_tables(here[0], common)
+    assert_same_tables(here[1], independent)
 
 
 @pytest.mark.integration  # several batches and a plan search, twice
