@@ -162,8 +162,10 @@ def _run_on(
     return [finished[task.key] for task in tasks]
 
 
-def _result(scenario: Scenario, names: tuple[str, ...], parts: list[RunTables]) -> SimulationResult:
-    """The runs' tables concatenated in the order given."""
+def _result(
+    scenario: Scenario, names: tuple[str, ...], parts: Sequence[RunTables | SimulationResult]
+) -> SimulationResult:
+    """The runs' tables (or results' tables) concatenated in the order given."""
     return SimulationResult(
         scenario=scenario,
         structures=names,
@@ -202,13 +204,7 @@ def extend(
     scenario = result.scenario.model_copy(update={"replications": replications})
     names = result.structures
     more = simulate(scenario, names, on_run_done, first_replication=done, runs=runs)
-    return SimulationResult(
-        scenario=scenario,
-        structures=names,
-        leads=_concat([result.leads, more.leads], names),
-        reps=_concat([result.reps, more.reps], names),
-        samples=_concat([result.samples, more.samples], names),
-    )
+    return _result(scenario, names, [result, more])
 
 
 def draw_replication(scenario: Scenario, replication: int) -> tuple[Streams, LeadStream]:
@@ -260,7 +256,7 @@ def simulate_independent(
         parts = [simulate(seeded[name], (name,), on_run_done) for name in names]
     else:
         parts = _independent_parts(seeded, _run_on(runs, _independent_tasks(seeded), on_run_done))
-    return _independent_result(scenario, names, parts)
+    return _result(scenario, names, parts)
 
 
 def simulate_both(
@@ -293,7 +289,7 @@ def simulate_both(
     independent = _independent_parts(seeded, tables[len(common) :])
     return (
         _result(scenario, names, tables[: len(common)]),
-        _independent_result(scenario, names, independent),
+        _result(scenario, names, independent),
     )
 
 
@@ -325,16 +321,3 @@ def _independent_parts(
         parts.append(_result(own, (name,), tables[first : first + own.replications]))
         first += own.replications
     return parts
-
-
-def _independent_result(
-    scenario: Scenario, names: tuple[str, ...], parts: list[SimulationResult]
-) -> SimulationResult:
-    """The structures' own-seed results as one, under ``scenario``."""
-    return SimulationResult(
-        scenario=scenario,
-        structures=names,
-        leads=_concat([p.leads for p in parts], names),
-        reps=_concat([p.reps for p in parts], names),
-        samples=_concat([p.samples for p in parts], names),
-    )
