@@ -121,8 +121,7 @@ def simulate(
     if runs is None:
         parts = _run_here(scenario, names, replications, on_run_done)
     else:
-        tasks = [ReplicationRun(scenario, name, r) for r in replications for name in names]
-        parts = _run_on(runs, tasks, on_run_done)
+        parts = _run_on(runs, _common_tasks(scenario, names, replications), on_run_done)
     return _result(scenario, names, parts)
 
 
@@ -255,7 +254,7 @@ def simulate_independent(
     if runs is None:
         parts = [simulate(seeded[name], (name,), on_run_done) for name in names]
     else:
-        parts = _independent_parts(seeded, _run_on(runs, _independent_tasks(seeded), on_run_done))
+        parts = _run_on(runs, _independent_tasks(seeded), on_run_done)
     return _result(scenario, names, parts)
 
 
@@ -281,16 +280,20 @@ def simulate_both(
             simulate(scenario, names, on_run_done),
             simulate_independent(scenario, names, on_run_done),
         )
-    seeded = _independently_seeded(scenario, names)
-    common = [
-        ReplicationRun(scenario, name, r) for r in range(scenario.replications) for name in names
-    ]
-    tables = _run_on(runs, common + _independent_tasks(seeded), on_run_done)
-    independent = _independent_parts(seeded, tables[len(common) :])
+    common = _common_tasks(scenario, names, range(scenario.replications))
+    own = _independent_tasks(_independently_seeded(scenario, names))
+    tables = _run_on(runs, common + own, on_run_done)
     return (
         _result(scenario, names, tables[: len(common)]),
-        _result(scenario, names, independent),
+        _result(scenario, names, tables[len(common) :]),
     )
+
+
+def _common_tasks(
+    scenario: Scenario, names: tuple[str, ...], replications: range
+) -> list[ReplicationRun]:
+    """Every structure in each replication, in ``_run_here``'s order (replication, then name)."""
+    return [ReplicationRun(scenario, name, r) for r in replications for name in names]
 
 
 def _independently_seeded(scenario: Scenario, names: tuple[str, ...]) -> dict[str, Scenario]:
@@ -310,14 +313,3 @@ def _independent_tasks(seeded: dict[str, Scenario]) -> list[ReplicationRun]:
         for name, own in seeded.items()
         for r in range(own.replications)
     ]
-
-
-def _independent_parts(
-    seeded: dict[str, Scenario], tables: list[RunTables]
-) -> list[SimulationResult]:
-    """One result per structure from the tables of ``_independent_tasks``, in their order."""
-    parts, first = [], 0
-    for name, own in seeded.items():
-        parts.append(_result(own, (name,), tables[first : first + own.replications]))
-        first += own.replications
-    return parts
